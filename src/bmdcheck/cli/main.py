@@ -1,0 +1,229 @@
+"""The ``bmdcheck`` command line: a thin layer over the public API.
+
+Every bad input ends in one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import Enum
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import BmdcheckError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Physics-based checks of what a missile defence can engage.")
+out = Console()
+err = Console(stderr=True)
+
+
+class Shape(str, Enum):
+    min_energy = "min-energy"
+    lofted = "lofted"
+    depressed = "depressed"
+
+
+class EarthShape(str, Enum):
+    wgs84 = "wgs84"
+    spherical = "spherical"
+
+
+class Gravity(str, Enum):
+    point = "point"
+    j2 = "j2"
+
+
+class Atmos(str, Enum):
+    ussa76 = "ussa76"
+    none = "none"
+
+
+def parse_latlon(text: str, what: str, allow_alt: bool = False):
+    """Parse 'LAT,LON' (or 'LAT,LON,ALT_KM') into floats, with a clear error."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) not in ((2, 3) if allow_alt else (2,)):
+        raise BmdcheckError(f"{what} must be LAT,LON{'[,ALT_KM]' if allow_alt else ''} in degrees, got {text!r}")
+    try:
+        vals = [float(p) for p in parts]
+    except ValueError:
+        raise BmdcheckError(f"{what} must be numbers LAT,LON in degrees, got {text!r}") from None
+    if not all(math.isfinite(v) for v in vals):
+        raise BmdcheckError(f"{what} must be finite numbers, got {text!r}")
+    if abs(vals[0]) > 90:
+        raise BmdcheckError(f"{what}: latitude must be within [-90, 90] degrees, got {vals[0]:g}")
+    if abs(vals[1]) > 360:
+        raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees, got {vals[1]:g}")
+    return tuple(vals)
+
+
+def _emit_json(doc) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False, default=float) + "\n")
+
+
+def _earth(earth: EarthShape, gravity: Gravity, rotation: bool, atmosphere: Atmos):
+    from ..earth.model import EarthModel
+
+    return EarthModel(earth.value, gravity.value, rotation, atmosphere.value)
+
+
+@app.command()
+def fly(
+    missile: Optional[str] = typer.Option(None, "--missile", help="Catalogue missile name (see `bmdcheck missiles`)."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Launch (or burnout) point LAT,LON in degrees."),
+    to: Optional[str] = typer.Option(None, "--to", help="Aim point LAT,LON in degrees."),
+    shape: Shape = typer.Option(Shape.min_energy, "--shape", help="Trajectory shape."),
+    apogee_km: Optional[float] = typer.Option(None, "--apogee-km", help="Requested apogee (lofted/depressed)."),
+    burnout_speed: Optional[float] = typer.Option(None, "--burnout-speed", help="Burnout speed, m/s (Earth-relative)."),
+    flight_path_angle: Optional[float] = typer.Option(None, "--flight-path-angle", help="Above the geodetic horizontal, deg."),
+    azimuth: Optional[float] = typer.Option(None, "--azimuth", help="Clockwise from north, deg."),
+    burnout_altitude: float = typer.Option(0.0, "--burnout-altitude", help="Burnout altitude, km."),
+    ballistic_coefficient: Optional[float] = typer.Option(None, "--ballistic-coefficient", help="β = m/(Cd S), kg/m²."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
+    sample_interval: Optional[float] = typer.Option(None, "--sample-interval", help="Add samples every S seconds."),
+    earth: EarthShape = typer.Option(EarthShape.wgs84, "--earth"),
+    gravity: Gravity = typer.Option(Gravity.j2, "--gravity"),
+    rotation: bool = typer.Option(True, "--rotation/--no-rotation"),
+    atmosphere: Atmos = typer.Option(Atmos.ussa76, "--atmosphere"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+):
+    """Fly a missile to an aim point, or a body from a burnout state, and report the trajectory."""
+    from ..flight.trajectory import fly as fly_missile
+    from ..flight.trajectory import fly_burnout
+
+    em = _earth(earth, gravity, rotation, atmosphere)
+    if from_ is None:
+        raise BmdcheckError("--from LAT,LON is required")
+    start = parse_latlon(from_, "--from")
+    burnout_mode = any(v is not None for v in (burnout_speed, flight_path_angle, azimuth))
+    if burnout_mode:
+        if missile is not None or to is not None:
+            raise BmdcheckError("give either --missile/--to or a burnout state (--burnout-speed ...), not both")
+        missing = [n for n, v in (("--burnout-speed", burnout_speed), ("--flight-path-angle", flight_path_angle),
+                                  ("--azimuth", azimuth)) if v is None]
+        if missing:
+            raise BmdcheckError(f"burnout-state mode needs {', '.join(missing)}")
+        traj = fly_burnout(burnout_speed, flight_path_angle, azimuth, start, burnout_altitude,
+                           ballistic_coefficient_kgm2=ballistic_coefficient, duration_s=duration, earth=em,
+                           sample_interval_s=sample_interval)
+    else:
+        if missile is None or to is None:
+            raise BmdcheckError("give --missile NAME --from LAT,LON --to LAT,LON, or a burnout state")
+        if ballistic_coefficient is not None or duration is not None:
+            raise BmdcheckError("--ballistic-coefficient and --duration apply to burnout-state mode only")
+        traj = fly_missile(missile, start, parse_latlon(to, "--to"), shape.value, apogee_km=apogee_km, earth=em,
+                           sample_interval_s=sample_interval)
+    if as_json:
+        _emit_json(traj.to_dict())
+        return
+    t = Table(title=f"{traj.missile or 'free body'} — {em}", show_header=False)
+    t.add_row("range", f"{traj.range_km:,.1f} km")
+    t.add_row("flight time", f"{traj.flight_time_s:,.1f} s ({traj.flight_time_s / 60:.1f} min)")
+    t.add_row("apogee", f"{traj.apogee_km:,.1f} km")
+    t.add_row("burnout", f"t = {traj.burnout_time_s:.1f} s, {traj.burnout_speed_mps:,.0f} m/s, "
+                         f"{traj.burnout_altitude_km:,.1f} km, γ = {traj.burnout_fpa_deg:.2f}°")
+    t.add_row("impact", f"{traj.impact_lat:.4f}, {traj.impact_lon:.4f} ({traj.status})")
+    if traj.steering:
+        s = traj.steering
+        t.add_row("steering", f"azimuth {s['azimuth_deg']:.3f}°, kick {s['kick_deg']:.3f}°, cut-off {s['t_cut_s']:.1f} s")
+    if traj.samples is not None:
+        t.add_row("samples", f"{len(traj.samples.t_s)} (use --json to print them)")
+    out.print(t)
+
+
+@app.command()
+def missiles(as_json: bool = typer.Option(False, "--json")):
+    """List the missile catalogue: name, class, stages, maximum range, sources."""
+    from ..flight.missile import catalogue
+    from ..flight.performance import max_range_km
+
+    rows = []
+    for m in catalogue().values():
+        rows.append({"name": m.name, "class": m.cls, "stages": len(m.stages),
+                     "max_range_km": round(max_range_km(m), 1), "launch_mass_kg": round(m.launch_mass_kg, 1),
+                     "burn_time_s": round(m.burn_end_s, 1), "summary": m.summary,
+                     "sources": sorted(set(m.sources.values()))})
+    if as_json:
+        _emit_json(rows)
+        return
+    t = Table(title="bmdcheck missile catalogue")
+    for c in ("name", "class", "stages", "launch mass (t)", "burn (s)", "max range (km)"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["name"], r["class"], str(r["stages"]), f"{r['launch_mass_kg'] / 1e3:.1f}",
+                  f"{r['burn_time_s']:.0f}", f"{r['max_range_km']:,.0f}")
+    out.print(t)
+    out.print("Sources for every parameter: `bmdcheck missiles --json` and docs/CATALOGUE.md")
+
+
+bench_app = typer.Typer(help="Benchmarks: the fast path against the SciPy reference, in one run.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("flight")
+def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the batch engine."),
+                 n_ref: int = typer.Option(12, "--n-ref", help="Trajectories for the SciPy reference."),
+                 as_json: bool = typer.Option(False, "--json")):
+    """Batch engine vs scipy solve_ivp (DOP853, rtol 1e-10) on full ICBM flights."""
+    from ..bench import bench_flight as run
+
+    if n < 1 or n_ref < 1:
+        raise BmdcheckError("--n and --n-ref must be positive")
+    res = run(n=n, n_ref=n_ref, progress=not as_json)
+    if as_json:
+        _emit_json(res)
+        return
+    t = Table(title="bench flight: full ICBM trajectories (boost + drag, J2, rotation, to impact)")
+    t.add_column("path")
+    t.add_column("trajectories/s", justify="right")
+    t.add_row(f"batch engine (numba, {res['threads']} threads, n={res['n']})", f"{res['fast_per_s']:,.0f}")
+    t.add_row(f"SciPy DOP853 rtol 1e-10 (n={res['n_ref']})", f"{res['reference_per_s']:,.2f}")
+    out.print(t)
+    out.print(f"ratio: {res['ratio']:,.0f}×   largest impact-point difference: {res['max_impact_diff_km'] * 1e3:.1f} m")
+    out.print(f"{res['cores']} cores; numpy {res['versions']['numpy']}, numba {res['versions']['numba']}, "
+              f"scipy {res['versions']['scipy']}")
+
+
+@app.command()
+def demo():
+    """The main job on embedded defaults (flight table until the assessment engine lands)."""
+    from ..demo import run_demo
+
+    run_demo(out)
+
+
+def main(argv=None):
+    """Console entry point: map BmdcheckError (and other bad input) to one line and exit 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except BmdcheckError as e:
+        err.print(f"error: {e}", highlight=False, markup=False)
+        sys.exit(2)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err.print("aborted", markup=False)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as e:  # click usage errors and friends
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(2 if isinstance(e, click.UsageError) or e.exit_code == 2 else e.exit_code)
+        if isinstance(e, (ValueError, FileNotFoundError)):
+            err.print(f"error: {e}", highlight=False, markup=False)
+            sys.exit(2)
+        raise
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""Batched flights: arrays in, arrays out, one compiled kernel call per batch.
+
+``fly_missile_batch`` flies N launches of one missile with given steering; ``fly_free_batch``
+flies N free bodies from given ECI states. Both return a :class:`FlightBatch` of float64 arrays
+(shapes in the attribute docs). ``iter_missile_summaries`` streams very large batches in chunks so
+that memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..earth.atmosphere import atmosphere_table
+from ..earth.frames import (earth_relative_velocity, ecef_to_geodetic, eci_to_ecef, geodesic_inverse,
+                            geodetic_to_ecef, local_angles)
+from ..earth.model import EarthModel
+from ..errors import BmdcheckError
+from . import kernel as K
+from .missile import Missile
+
+DEFAULT_RTOL = 1e-9
+"""Default step-control tolerance; impact points converge to < 10 m (docs/VALIDATION.md)."""
+DEFAULT_T_MAX_S = 10_800.0
+DT_MAX_S = 120.0
+
+
+@dataclass
+class FlightBatch:
+    """Results of N flights. Arrays are float64, SI, ECI unless the name says otherwise.
+
+    summary: (N, kernel.SUM_LEN) raw kernel rows; samples (when requested): t_s (N, M),
+    r_eci_m and v_eci_mps (N, M, 3), n_samples (N,) valid entries per row.
+    launch_lat_deg / launch_lon_deg: (N,) the start points (launch, or burnout point).
+    """
+
+    summary: np.ndarray
+    earth: EarthModel
+    launch_lat_deg: np.ndarray
+    launch_lon_deg: np.ndarray
+    t_s: np.ndarray | None = None
+    r_eci_m: np.ndarray | None = None
+    v_eci_mps: np.ndarray | None = None
+    n_samples: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.summary.shape[0]
+
+    # ---- raw columns ---------------------------------------------------------------------
+    @property
+    def status(self) -> np.ndarray:
+        return self.summary[:, K.SUM_STATUS].astype(np.int64)
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.status == K.STATUS_IMPACT
+
+    @property
+    def burnout_time_s(self):
+        return self.summary[:, K.SUM_TBO]
+
+    @property
+    def r_burnout_eci_m(self):
+        return self.summary[:, K.SUM_RBO:K.SUM_RBO + 3]
+
+    @property
+    def v_burnout_eci_mps(self):
+        return self.summary[:, K.SUM_VBO:K.SUM_VBO + 3]
+
+    @property
+    def impact_time_s(self):
+        return self.summary[:, K.SUM_TIMP]
+
+    @property
+    def r_impact_eci_m(self):
+        return self.summary[:, K.SUM_RIMP:K.SUM_RIMP + 3]
+
+    @property
+    def v_impact_eci_mps(self):
+        return self.summary[:, K.SUM_VIMP:K.SUM_VIMP + 3]
+
+    @property
+    def apogee_time_s(self):
+        return self.summary[:, K.SUM_TAPO]
+
+    # ---- derived ---------------------------------------------------------------------------
+    def impact_geodetic(self):
+        """(lat_deg, lon_deg, alt_m) of the impact (or last) point, Earth-fixed at that time."""
+        return ecef_to_geodetic(eci_to_ecef(self.r_impact_eci_m, self.impact_time_s, self.earth), self.earth)
+
+    def burnout_geodetic(self):
+        return ecef_to_geodetic(eci_to_ecef(self.r_burnout_eci_m, self.burnout_time_s, self.earth), self.earth)
+
+    def apogee_alt_m(self) -> np.ndarray:
+        """Largest geodetic altitude, m (exact conversion of the located apogee point)."""
+        r = self.summary[:, K.SUM_RAPO:K.SUM_RAPO + 3]
+        return ecef_to_geodetic(eci_to_ecef(r, self.apogee_time_s, self.earth), self.earth)[2]
+
+    def burnout_local(self):
+        """Earth-relative burnout (speed_mps, flight_path_angle_deg, azimuth_deg)."""
+        vrel = earth_relative_velocity(self.r_burnout_eci_m, self.v_burnout_eci_mps, self.earth)
+        return local_angles(self.r_burnout_eci_m, vrel, self.burnout_time_s, self.earth)
+
+    def range_m(self) -> np.ndarray:
+        """Geodesic (WGS84) or great-circle (sphere) distance from the start point to impact, m."""
+        lat, lon, _ = self.impact_geodetic()
+        d, _ = geodesic_inverse(self.launch_lat_deg, self.launch_lon_deg, lat, lon, self.earth)
+        return d
+
+    def samples_geodetic(self, i: int):
+        """Samples of trajectory i: t_s, lat_deg, lon_deg, alt_m, Earth-relative speed_mps (1-D)."""
+        if self.t_s is None:
+            raise BmdcheckError("no samples were requested for this batch")
+        m = int(self.n_samples[i])
+        t = self.t_s[i, :m]
+        r = self.r_eci_m[i, :m]
+        v = self.v_eci_mps[i, :m]
+        lat, lon, alt = ecef_to_geodetic(eci_to_ecef(r, t, self.earth), self.earth)
+        speed = np.linalg.norm(earth_relative_velocity(r, v, self.earth), axis=-1)
+        return t, lat, lon, alt, speed
+
+
+def _missile_args(missile: Missile):
+    cdm = np.asarray(missile.cd_mach, dtype=float)
+    beta_inv = 0.0 if not np.isfinite(missile.rv_beta_kgm2) else 1.0 / missile.rv_beta_kgm2
+    return (missile.stage_table(), float(missile.payload_kg), float(missile.ref_area_m2),
+            np.ascontiguousarray(cdm[:, 0]), np.ascontiguousarray(cdm[:, 1]), beta_inv,
+            float(missile.t_vertical_s), float(missile.t_kick_s))
+
+
+def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
+    n = r0.shape[0]
+    tab = atmosphere_table()
+    samp = float(sample_interval_s) if sample_interval_s else 0.0
+    m = int(np.floor(t_max / samp)) + 2 if samp > 0 else 1
+    if samp > 0 and n * m > 50_000_000:
+        raise BmdcheckError(f"{n} trajectories × {m} samples is too many to hold; use a coarser interval or chunks")
+    mm = m if samp > 0 else 0  # without sampling: per-row buffers of length 0
+    st = np.zeros((n, mm))
+    sr = np.zeros((n, mm, 3))
+    sv = np.zeros((n, mm, 3))
+    ns = np.zeros(n, dtype=np.int64)
+    summary = np.zeros((n, K.SUM_LEN))
+    stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick = margs
+    K.fly_kernel(np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
+                 np.ascontiguousarray(az, dtype=float), np.ascontiguousarray(kick, dtype=float),
+                 np.ascontiguousarray(tcut, dtype=float), stages, payload, sref, mach, cd, beta_inv,
+                 t_vert, t_kick, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
+                 float(t_max), float(rtol), DT_MAX_S, samp, summary, st, sr, sv, ns)
+    if samp > 0:
+        return summary, st, sr, sv, ns
+    return summary, None, None, None, None
+
+
+def _check_latlon(lat, lon, what):
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(lon))):
+        raise BmdcheckError(f"{what}: latitude and longitude must be finite numbers")
+    if np.any(np.abs(lat) > 90):
+        raise BmdcheckError(f"{what}: latitude must be within [-90, 90] degrees, got {lat[np.abs(lat) > 90].ravel()[0]:g}")
+    if np.any(np.abs(lon) > 360):
+        raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees")
+    return lat, lon
+
+
+def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s=None, *,
+                      earth: EarthModel = EarthModel(), sample_interval_s: float | None = None,
+                      duration_s: float | None = None, rtol: float = DEFAULT_RTOL) -> FlightBatch:
+    """Fly N launches of ``missile`` with given steering; inputs broadcast to shape (N,).
+
+    lat_deg, lon_deg: launch points (geodetic, deg); azimuth_deg: launch azimuth clockwise from
+    north; kick_deg: pitch-kick angle; t_cut_s: thrust cut-off time (default: full burn).
+    """
+    if t_cut_s is None:
+        t_cut_s = missile.burn_end_s
+    lat, lon, az, kick, tcut = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                                    for v in (lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s)))
+    lat, lon = _check_latlon(lat, lon, "launch point")
+    if np.any(~np.isfinite(az)) or np.any(~np.isfinite(kick)) or np.any(~np.isfinite(tcut)):
+        raise BmdcheckError("steering parameters must be finite numbers")
+    tcut = np.minimum(tcut, missile.burn_end_s)
+    r0 = geodetic_to_ecef(lat, lon, 0.0, earth)
+    w = earth.omega_rad_s
+    v0 = np.stack([-w * r0[:, 1], w * r0[:, 0], np.zeros(len(lat))], axis=-1)
+    t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
+    out = _run(r0, v0, True, np.radians(az), np.radians(kick), tcut, _missile_args(missile), earth,
+               t_max, rtol, sample_interval_s)
+    return FlightBatch(out[0], earth, lat.copy(), lon.copy(), *out[1:])
+
+
+def burnout_state_eci(lat_deg, lon_deg, alt_m, speed_mps, fpa_deg, azimuth_deg,
+                      earth: EarthModel = EarthModel()):
+    """ECI (r, v) at t = 0 from an Earth-relative burnout state; arrays broadcast to (N,), out (N, 3).
+
+    v_rel = V (cos γ cos ψ n̂ + cos γ sin ψ ê + sin γ û) in the geodetic frame; v_eci = v_rel + ω ẑ × r.
+    """
+    from ..earth.frames import enu_basis
+
+    lat, lon, alt, v, g, a = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float))
+                                                   for x in (lat_deg, lon_deg, alt_m, speed_mps, fpa_deg, azimuth_deg)))
+    r = geodetic_to_ecef(lat, lon, alt, earth)
+    e, n, u = enu_basis(lat, lon)
+    gr, ar = np.radians(g)[:, None], np.radians(a)[:, None]
+    vrel = v[:, None] * (np.cos(gr) * np.cos(ar) * n + np.cos(gr) * np.sin(ar) * e + np.sin(gr) * u)
+    w = earth.omega_rad_s
+    veci = vrel + np.stack([-w * r[:, 1], w * r[:, 0], np.zeros(len(lat))], axis=-1)
+    return r, veci
+
+
+def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, earth: EarthModel = EarthModel(),
+                   start_lat_deg=None, start_lon_deg=None, sample_interval_s: float | None = None,
+                   duration_s: float | None = None, rtol: float = DEFAULT_RTOL) -> FlightBatch:
+    """Fly N free bodies (no thrust) from ECI states at t = 0 to impact; r0, v0 shape (N, 3).
+
+    ballistic_coefficient_kgm2: β = m / (Cd S) of the body (inf: no drag), scalar.
+    """
+    r0 = np.atleast_2d(np.asarray(r0_eci_m, dtype=float))
+    v0 = np.atleast_2d(np.asarray(v0_eci_mps, dtype=float))
+    beta = float(ballistic_coefficient_kgm2)
+    if not (beta > 0):
+        raise BmdcheckError(f"ballistic coefficient must be positive, got {beta:g}")
+    if start_lat_deg is None:
+        start_lat_deg, start_lon_deg, _ = ecef_to_geodetic(r0, earth)
+    n = r0.shape[0]
+    stages = np.zeros((1, 6))
+    margs = (stages, 1.0, 1.0, np.array([0.0, 1.0]), np.array([0.0, 0.0]),
+             0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0)
+    t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
+    z = np.zeros(n)
+    out = _run(r0, v0, False, z, z, z, margs, earth, t_max, rtol, sample_interval_s)
+    return FlightBatch(out[0], earth, np.broadcast_to(np.asarray(start_lat_deg, float), (n,)).copy(),
+                       np.broadcast_to(np.asarray(start_lon_deg, float), (n,)).copy(), *out[1:])
+
+
+def iter_missile_summaries(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s=None, *,
+                           earth: EarthModel = EarthModel(), chunk: int = 50_000,
+                           rtol: float = DEFAULT_RTOL) -> Iterator[tuple[slice, FlightBatch]]:
+    """Fly a large batch in chunks, yielding (slice, FlightBatch) so memory stays bounded."""
+    if t_cut_s is None:
+        t_cut_s = missile.burn_end_s
+    arrs = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                 for v in (lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s)))
+    n = arrs[0].shape[0]
+    for s in range(0, n, chunk):
+        sl = slice(s, min(n, s + chunk))
+        yield sl, fly_missile_batch(missile, *(a[sl] for a in arrs), earth=earth, rtol=rtol)

@@ -1,0 +1,263 @@
+"""Solve the free steering parameters so a missile reaches an aim point on a requested shape.
+
+Unknowns per trajectory: launch azimuth, pitch-kick angle δ and, where the shape needs it, the
+thrust cut-off time (energy management). Shapes:
+
+- ``min-energy``: cut-off chosen so the inertial burnout flight-path angle equals the Keplerian
+  minimum-energy angle between the burnout point and the impact point,
+  γ_me = ½ ∠(−r̂_bo, r_imp − r_bo) (the empty focus of the minimum-energy ellipse lies on the chord;
+  Bate, Mueller & White 1971, §6.2). Beyond the range where this needs more than a full burn, the
+  missile flies a full burn on the pitch branch nearest that angle (close to its maximum range).
+- ``lofted`` / ``depressed``: full burn, δ on the branch below / above the maximum-range kick; with
+  a requested apogee, the cut-off time is also solved so the apogee matches.
+
+Method: a coarse fan of flights over (δ, cut-off) brackets the solution; Newton iterations with
+forward-difference Jacobians (all trajectories of an iteration flown as one batch) polish it to a
+few metres at the aim point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..earth.frames import geodesic_inverse
+from ..earth.model import EarthModel
+from ..errors import BmdcheckError
+from .batch import DEFAULT_RTOL, fly_missile_batch
+from .missile import Missile
+
+SHAPES = ("min-energy", "lofted", "depressed")
+
+_KICKS_DEG = np.geomspace(0.25, 89.0, 20)
+_CUT_FRACTIONS = np.linspace(0.25, 1.0, 10)
+_TOL_KM = 0.002  # aim-point residual, km
+_TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
+_MAX_ITER = 15
+
+
+@dataclass
+class Steering:
+    """Solved steering per trajectory, arrays of shape (N,)."""
+
+    azimuth_deg: np.ndarray
+    kick_deg: np.ndarray
+    t_cut_s: np.ndarray
+    ok: np.ndarray
+    miss_km: np.ndarray
+    error: list  # per trajectory: None or a one-line message
+
+
+def _diagnostics(batch, launch_lat, launch_lon, d_aim_km, az_aim, shape, apogee_km):
+    lat, lon, _ = batch.impact_geodetic()
+    d, az = geodesic_inverse(launch_lat, launch_lon, lat, lon, batch.earth)
+    d_km = d / 1e3
+    daz = (az - az_aim + 180.0) % 360.0 - 180.0
+    r1 = d_km - d_aim_km
+    r2 = d_aim_km * np.sin(np.radians(daz))
+    if shape == "min-energy":
+        rb, vb, ri = batch.r_burnout_eci_m, batch.v_burnout_eci_mps, batch.r_impact_eci_m
+        gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
+        ch = ri - rb
+        cosang = np.sum(-rb * ch, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(ch, axis=-1))
+        gme = 0.5 * np.degrees(np.arccos(np.clip(cosang, -1, 1)))
+        r3 = gam - gme
+    elif apogee_km is not None:
+        r3 = batch.apogee_alt_m() / 1e3 - apogee_km
+    else:
+        r3 = np.zeros_like(r1)
+    bad = ~batch.ok
+    r1[bad] = np.nan
+    r2[bad] = np.nan
+    r3[bad] = np.nan
+    return r1, r2, r3, d_km
+
+
+def _cross(x, f, target, lo, hi, rising):
+    """First x in index range [lo, hi) where f crosses target going up (rising) or down; else nan."""
+    for k in range(lo, hi - 1):
+        a, b = f[k] - target, f[k + 1] - target
+        if not (np.isfinite(a) and np.isfinite(b)):
+            continue
+        if (rising and a <= 0 <= b) or (not rising and a >= 0 >= b):
+            w = 0.0 if a == b else a / (a - b)
+            return x[k] + w * (x[k + 1] - x[k]), k, w
+    return np.nan, -1, 0.0
+
+
+def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
+                   apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
+                   rtol: float = DEFAULT_RTOL) -> Steering:
+    """Find (azimuth, kick, cut-off) that fly ``missile`` from each launch point to its aim point.
+
+    Inputs broadcast to (N,). Returns a :class:`Steering`; entries that cannot be solved carry a
+    one-line reason in ``error`` (e.g. the aim point is beyond the maximum range, which it states).
+    """
+    if shape not in SHAPES:
+        raise BmdcheckError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+    if apogee_km is not None:
+        if shape == "min-energy":
+            raise BmdcheckError("an apogee can only be requested for lofted or depressed trajectories")
+        if not (np.isfinite(apogee_km) and apogee_km > 0):
+            raise BmdcheckError(f"apogee must be a positive number of km, got {apogee_km}")
+    la, lo_, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
+    n = la.shape[0]
+    d_aim, az_aim = geodesic_inverse(la, lo_, ta, to, earth)
+    d_aim = d_aim / 1e3
+    t_full = missile.burn_end_s
+    free_cut = shape == "min-energy" or apogee_km is not None
+    cuts = _CUT_FRACTIONS * t_full if free_cut else np.array([t_full])
+    nk, nt = len(_KICKS_DEG), len(cuts)
+
+    # --- coarse fan ---------------------------------------------------------------------------
+    kk = np.broadcast_to(_KICKS_DEG[None, None, :], (n, nt, nk)).ravel()
+    tt = np.broadcast_to(cuts[None, :, None], (n, nt, nk)).ravel()
+    rep = lambda a: np.repeat(a, nt * nk)  # noqa: E731
+    fan = fly_missile_batch(missile, rep(la), rep(lo_), rep(az_aim), kk, tt, earth=earth, rtol=rtol)
+    r1, r2, r3, dk = _diagnostics(fan, rep(la), rep(lo_), rep(d_aim), rep(az_aim), shape, apogee_km)
+    D = dk.reshape(n, nt, nk)
+    D[~fan.ok.reshape(n, nt, nk)] = np.nan
+    G = r3.reshape(n, nt, nk)
+
+    az0 = az_aim.copy()
+    kick0 = np.full(n, np.nan)
+    cut0 = np.full(n, t_full)
+    errors: list = [None] * n
+    for i in range(n):
+        full = D[i, -1]
+        if not np.any(np.isfinite(full)):
+            errors[i] = f"{missile.name} cannot fly a ballistic trajectory from this launch point"
+            continue
+        kstar = int(np.nanargmax(full))
+        dmax = full[kstar]
+        if d_aim[i] > dmax * 1.003:
+            errors[i] = (f"{missile.name} cannot reach the aim point {d_aim[i]:,.0f} km away: its maximum range "
+                         f"from this launch point in this direction is about {dmax:,.0f} km")
+            continue
+        if shape == "min-energy":
+            rows_k, rows_d = [], []
+            for j in range(nt):
+                kx, k, w = _cross(_KICKS_DEG, G[i, j], 0.0, 0, nk, rising=False)
+                if np.isfinite(kx):
+                    dj = D[i, j, k] + w * (D[i, j, k + 1] - D[i, j, k])
+                    rows_k.append(kx)
+                    rows_d.append(dj)
+                else:
+                    rows_k.append(np.nan)
+                    rows_d.append(np.nan)
+            rows_k, rows_d = np.array(rows_k), np.array(rows_d)
+            tc, j, w = _cross(cuts, rows_d, d_aim[i], 0, nt, rising=True)
+            if np.isfinite(tc):
+                kick0[i] = rows_k[j] + w * (rows_k[j + 1] - rows_k[j])
+                cut0[i] = tc
+                continue
+            # beyond a full-burn minimum-energy flight: full burn, branch nearest that angle
+            branch_lofted = np.isfinite(rows_k[-1]) and rows_k[-1] < _KICKS_DEG[kstar]
+            if np.all(~np.isfinite(rows_d)) or d_aim[i] < np.nanmin(rows_d):
+                errors[i] = (f"{missile.name}: the aim point {d_aim[i]:,.0f} km away is closer than its shortest "
+                             f"minimum-energy range here (about {np.nanmin(rows_d):,.0f} km); try a lofted or depressed shape")
+                continue
+            lofted = branch_lofted
+            row = D[i, -1]
+        else:
+            lofted = shape == "lofted"
+            row = D[i, -1]
+        if apogee_km is not None:
+            ap, ks = [], []
+            for j in range(nt):
+                rowj = D[i, j]
+                if not np.any(np.isfinite(rowj)):
+                    ap.append(np.nan)
+                    ks.append(np.nan)
+                    continue
+                ksj = int(np.nanargmax(rowj))
+                kx, k, w = (_cross(_KICKS_DEG, rowj, d_aim[i], 0, ksj + 1, rising=True) if lofted
+                            else _cross(_KICKS_DEG, rowj, d_aim[i], ksj, nk, rising=False))
+                ks.append(kx)
+                ap.append(G[i, j, k] + w * (G[i, j, k + 1] - G[i, j, k]) + apogee_km if np.isfinite(kx) else np.nan)
+            ap, ks = np.array(ap), np.array(ks)
+            tc, j, w = _cross(cuts, ap, apogee_km, 0, nt, rising=lofted)
+            if not np.isfinite(tc):
+                fin = ap[np.isfinite(ap)]
+                rng = f"between about {fin.min():,.0f} and {fin.max():,.0f} km" if fin.size else "none"
+                errors[i] = (f"{missile.name}: a {shape} apogee of {apogee_km:,.0f} km is not reachable at "
+                             f"{d_aim[i]:,.0f} km range (achievable {shape} apogees: {rng})")
+                continue
+            kick0[i] = ks[j] + w * (ks[j + 1] - ks[j])
+            cut0[i] = tc
+            continue
+        kx, _, _ = (_cross(_KICKS_DEG, row, d_aim[i], 0, kstar + 1, rising=True) if lofted
+                    else _cross(_KICKS_DEG, row, d_aim[i], kstar, nk, rising=False))
+        if not np.isfinite(kx):
+            kx = _KICKS_DEG[kstar]
+        kick0[i] = kx
+        cut0[i] = t_full
+
+    # --- Newton polish --------------------------------------------------------------------------
+    solve_cut = free_cut & np.array([True] * n)
+    if shape == "min-energy":
+        # rows that fell back to a full burn keep the cut fixed
+        solve_cut = cut0 < t_full - 1e-9
+    active = np.array([e is None for e in errors])
+    az, kick, cut = az0, kick0, cut0
+    miss = np.full(n, np.nan)
+    ok = np.zeros(n, dtype=bool)
+    steps = np.array([0.01, 0.01, 0.05])
+    for it in range(_MAX_ITER):
+        idx = np.nonzero(active)[0]
+        if idx.size == 0:
+            break
+        m = idx.size
+        base = np.stack([az[idx], kick[idx], cut[idx]], axis=-1)  # (m, 3)
+        pert = np.repeat(base[:, None, :], 4, axis=1)
+        for q in range(3):
+            pert[:, q + 1, q] += steps[q] if q < 2 else -steps[q]  # cut perturbed downward (stays ≤ full)
+        P = pert.reshape(-1, 3)
+        b = fly_missile_batch(missile, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), P[:, 0], P[:, 1], P[:, 2],
+                              earth=earth, rtol=rtol)
+        q1, q2, q3, _ = _diagnostics(b, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), np.repeat(d_aim[idx], 4),
+                                     np.repeat(az_aim[idx], 4), shape, apogee_km)
+        R = np.stack([q1, q2, q3], axis=-1).reshape(m, 4, 3)
+        r0 = R[:, 0, :]
+        J = (R[:, 1:, :] - r0[:, None, :]).transpose(0, 2, 1) / np.array([steps[0], steps[1], -steps[2]])[None, None, :]
+        for jj, i in enumerate(idx):
+            res = r0[jj]
+            if not np.all(np.isfinite(res[:2])):
+                errors[i] = f"{missile.name}: steering solution failed (trajectory did not reach the ground)"
+                active[i] = False
+                continue
+            miss[i] = float(np.hypot(res[0], res[1]))
+            use3 = shape == "min-energy" and solve_cut[i] or (apogee_km is not None)
+            done = abs(res[0]) < _TOL_KM and abs(res[1]) < _TOL_KM and (not use3 or abs(res[2]) < _TOL_SHAPE)
+            if done:
+                ok[i] = True
+                active[i] = False
+                continue
+            if use3:
+                Jm, rv = J[jj], res
+            else:
+                Jm, rv = J[jj][:2, :2], res[:2]
+            try:
+                du = np.linalg.solve(Jm, -rv)
+            except np.linalg.LinAlgError:
+                du = np.zeros(len(rv))
+            if not np.all(np.isfinite(du)):
+                errors[i] = f"{missile.name}: steering solution failed to converge"
+                active[i] = False
+                continue
+            lim = np.array([2.0, 3.0, 10.0])[:len(du)]
+            sc = np.max(np.abs(du) / lim)
+            if sc > 1:
+                du = du / sc
+            az[i] = (az[i] + du[0]) % 360.0
+            kick[i] = float(np.clip(kick[i] + du[1], 0.05, 89.0))
+            if use3:
+                cut[i] = float(np.clip(cut[i] + du[2], 0.05 * t_full, t_full))
+    for i in np.nonzero(active)[0]:
+        if miss[i] < 0.05:  # within 50 m: accept, the tolerance is a polish target
+            ok[i] = True
+        else:
+            errors[i] = f"{missile.name}: steering did not converge (miss {miss[i]:.2f} km)"
+    return Steering(az, kick, cut, ok, miss, errors)

@@ -1,0 +1,212 @@
+"""The friendly layer: fly one missile to an aim point, or one body from a burnout state.
+
+    >>> from bmdcheck import fly
+    >>> t = fly("minuteman-iii", launch=(47.5, -111.2), aim=(55.75, 37.62))   # doctest: +SKIP
+    >>> t.range_km, t.flight_time_s, t.apogee_km                               # doctest: +SKIP
+
+Inputs are checked once here, then everything runs through the batch engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..earth.model import EarthModel
+from ..errors import BmdcheckError
+from . import kernel as K
+from .batch import DEFAULT_RTOL, FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch
+from .missile import Missile, get_missile
+from .steering import solve_steering
+
+
+@dataclass
+class Samples:
+    """Trajectory samples: 1-D arrays of equal length (time from t = 0, geodetic, Earth-relative speed)."""
+
+    t_s: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    alt_km: np.ndarray
+    speed_mps: np.ndarray
+    r_eci_m: np.ndarray
+    v_eci_mps: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"t_s": self.t_s.tolist(), "lat": self.lat_deg.tolist(), "lon": self.lon_deg.tolist(),
+                "alt_km": self.alt_km.tolist(), "speed_mps": self.speed_mps.tolist()}
+
+
+@dataclass
+class Trajectory:
+    """One flight's summary (and samples if requested). SI inside; the names carry the units."""
+
+    range_km: float
+    flight_time_s: float
+    apogee_km: float
+    burnout_time_s: float
+    burnout_speed_mps: float
+    burnout_altitude_km: float
+    burnout_fpa_deg: float
+    burnout_azimuth_deg: float
+    impact_lat: float
+    impact_lon: float
+    status: str
+    start_lat: float
+    start_lon: float
+    earth: EarthModel
+    missile: str | None = None
+    shape: str | None = None
+    steering: dict = field(default_factory=dict)
+    r_burnout_eci_m: np.ndarray | None = None
+    v_burnout_eci_mps: np.ndarray | None = None
+    r_impact_eci_m: np.ndarray | None = None
+    v_impact_eci_mps: np.ndarray | None = None
+    samples: Samples | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON document of ``bmdcheck fly --json`` (field names are a stable interface)."""
+        d = {
+            "range_km": self.range_km,
+            "flight_time_s": self.flight_time_s,
+            "apogee_km": self.apogee_km,
+            "burnout": {"time_s": self.burnout_time_s, "speed_mps": self.burnout_speed_mps,
+                        "altitude_km": self.burnout_altitude_km, "flight_path_angle_deg": self.burnout_fpa_deg,
+                        "azimuth_deg": self.burnout_azimuth_deg},
+            "impact": {"lat": self.impact_lat, "lon": self.impact_lon},
+            "status": self.status,
+            "start": {"lat": self.start_lat, "lon": self.start_lon},
+            "earth": {"shape": self.earth.shape, "gravity": self.earth.gravity, "rotation": self.earth.rotation,
+                      "atmosphere": self.earth.atmosphere},
+        }
+        if self.missile:
+            d["missile"] = self.missile
+            d["shape"] = self.shape
+            d["steering"] = self.steering
+        if self.samples is not None:
+            d["samples"] = self.samples.to_dict()
+        return d
+
+    def __repr__(self) -> str:
+        who = f"{self.missile} " if self.missile else ""
+        return (f"Trajectory({who}range {self.range_km:,.1f} km, flight {self.flight_time_s:,.1f} s, "
+                f"apogee {self.apogee_km:,.1f} km, burnout {self.burnout_speed_mps:,.0f} m/s at "
+                f"{self.burnout_altitude_km:,.1f} km, γ {self.burnout_fpa_deg:.2f}°, impact "
+                f"({self.impact_lat:.3f}, {self.impact_lon:.3f}), {self.status})")
+
+
+def trajectory_from_batch(b: FlightBatch, i: int = 0, *, missile: str | None = None, shape: str | None = None,
+                          steering: dict | None = None) -> Trajectory:
+    """Extract trajectory i of a batch as a :class:`Trajectory`."""
+    ilat, ilon, _ = b.impact_geodetic()
+    spd, fpa, az = b.burnout_local()
+    _, _, balt = b.burnout_geodetic()
+    rng = b.range_m()
+    samples = None
+    if b.t_s is not None:
+        t, lat, lon, alt, speed = b.samples_geodetic(i)
+        m = int(b.n_samples[i])
+        r, v = b.r_eci_m[i, :m], b.v_eci_mps[i, :m]
+        tend = b.impact_time_s[i]
+        if m == 0 or tend > t[-1] + 1e-9:  # close the track with the impact (or last) point
+            one = FlightBatch(b.summary[i:i + 1], b.earth, b.launch_lat_deg[i:i + 1], b.launch_lon_deg[i:i + 1])
+            la, lo, al = one.impact_geodetic()
+            from ..earth.frames import earth_relative_velocity
+
+            sp = np.linalg.norm(earth_relative_velocity(one.r_impact_eci_m, one.v_impact_eci_mps, b.earth), axis=-1)
+            t = np.append(t, tend)
+            lat, lon, alt, speed = np.append(lat, la), np.append(lon, lo), np.append(alt, al), np.append(speed, sp)
+            r = np.vstack([r, one.r_impact_eci_m])
+            v = np.vstack([v, one.v_impact_eci_mps])
+        samples = Samples(t, lat, lon, alt / 1e3, speed, r, v)
+    return Trajectory(
+        range_km=float(rng[i] / 1e3), flight_time_s=float(b.impact_time_s[i]),
+        apogee_km=float(b.apogee_alt_m()[i] / 1e3), burnout_time_s=float(b.burnout_time_s[i]),
+        burnout_speed_mps=float(spd[i]), burnout_altitude_km=float(balt[i] / 1e3),
+        burnout_fpa_deg=float(fpa[i]), burnout_azimuth_deg=float(az[i]),
+        impact_lat=float(ilat[i]), impact_lon=float(ilon[i]), status=K.STATUS_TEXT[int(b.status[i])],
+        start_lat=float(b.launch_lat_deg[i]), start_lon=float(b.launch_lon_deg[i]), earth=b.earth,
+        missile=missile, shape=shape, steering=steering or {},
+        r_burnout_eci_m=b.r_burnout_eci_m[i].copy(), v_burnout_eci_mps=b.v_burnout_eci_mps[i].copy(),
+        r_impact_eci_m=b.r_impact_eci_m[i].copy(), v_impact_eci_mps=b.v_impact_eci_mps[i].copy(), samples=samples)
+
+
+def _pair(p, what):
+    try:
+        lat, lon = (float(x) for x in p)
+    except (TypeError, ValueError):
+        raise BmdcheckError(f"{what} must be (latitude, longitude) in degrees") from None
+    if not (np.isfinite(lat) and np.isfinite(lon)):
+        raise BmdcheckError(f"{what}: latitude and longitude must be finite numbers")
+    if abs(lat) > 90:
+        raise BmdcheckError(f"{what}: latitude must be within [-90, 90] degrees, got {lat:g}")
+    if abs(lon) > 360:
+        raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees, got {lon:g}")
+    return lat, lon
+
+
+def _positive(x, what, allow_zero=False, allow_none=True):
+    if x is None and allow_none:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise BmdcheckError(f"{what} must be a number, got {x!r}") from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise BmdcheckError(f"{what} must be a {'non-negative' if allow_zero else 'positive'} finite number, got {x}")
+    return v
+
+
+def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apogee_km: float | None = None,
+        earth: EarthModel = EarthModel(), sample_interval_s: float | None = None,
+        rtol: float = DEFAULT_RTOL) -> Trajectory:
+    """Fly a catalogue missile (or a Missile) from launch (lat, lon) to aim (lat, lon).
+
+    shape: "min-energy", "lofted" or "depressed" (optionally with apogee_km). Raises BmdcheckError
+    when the aim point is out of reach (the message states the maximum range).
+    """
+    m = get_missile(missile)
+    lat0, lon0 = _pair(launch, "launch point")
+    lat1, lon1 = _pair(aim, "aim point")
+    sample_interval_s = _positive(sample_interval_s, "sample interval")
+    st = solve_steering(m, lat0, lon0, lat1, lon1, shape, apogee_km, earth=earth, rtol=rtol)
+    if not st.ok[0]:
+        raise BmdcheckError(st.error[0])
+    b = fly_missile_batch(m, lat0, lon0, st.azimuth_deg, st.kick_deg, st.t_cut_s, earth=earth,
+                          sample_interval_s=sample_interval_s, rtol=rtol)
+    steer = {"azimuth_deg": float(st.azimuth_deg[0]), "kick_deg": float(st.kick_deg[0]),
+             "t_cut_s": float(st.t_cut_s[0]), "miss_km": float(st.miss_km[0])}
+    return trajectory_from_batch(b, 0, missile=m.name, shape=shape, steering=steer)
+
+
+def fly_burnout(speed_mps: float, flight_path_angle_deg: float, azimuth_deg: float, launch, altitude_km: float = 0.0,
+                *, ballistic_coefficient_kgm2: float | None = None, duration_s: float | None = None,
+                earth: EarthModel = EarthModel(), sample_interval_s: float | None = None,
+                rtol: float = DEFAULT_RTOL) -> Trajectory:
+    """Fly a free body from an Earth-relative burnout state at t = 0 to impact (or for duration_s).
+
+    speed_mps, flight_path_angle_deg (above the geodetic horizontal), azimuth_deg (clockwise from
+    north), at launch (lat, lon) and altitude_km. ballistic_coefficient_kgm2 adds drag (β = m/(Cd S)).
+    """
+    lat, lon = _pair(launch, "burnout point")
+    v = _positive(speed_mps, "burnout speed", allow_zero=True, allow_none=False)
+    for x, what in ((flight_path_angle_deg, "flight-path angle"), (azimuth_deg, "azimuth"), (altitude_km, "altitude")):
+        try:
+            ok = np.isfinite(float(x))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise BmdcheckError(f"{what} must be a finite number, got {x!r}")
+    if abs(float(flight_path_angle_deg)) > 90:
+        raise BmdcheckError(f"flight-path angle must be within [-90, 90] degrees, got {flight_path_angle_deg}")
+    alt = float(altitude_km)
+    if alt < 0:
+        raise BmdcheckError(f"burnout altitude must be >= 0 km, got {alt:g}")
+    beta = _positive(ballistic_coefficient_kgm2, "ballistic coefficient")
+    duration_s = _positive(duration_s, "duration")
+    sample_interval_s = _positive(sample_interval_s, "sample interval")
+    r, ve = burnout_state_eci(lat, lon, alt * 1e3, v, float(flight_path_angle_deg), float(azimuth_deg), earth)
+    b = fly_free_batch(r, ve, np.inf if beta is None else beta, earth=earth, start_lat_deg=lat, start_lon_deg=lon,
+                       sample_interval_s=sample_interval_s, duration_s=duration_s, rtol=rtol)
+    return trajectory_from_batch(b, 0)
