@@ -197,13 +197,19 @@ def demo():
     run_demo(out)
 
 
+def _fail(e) -> None:
+    """One line on stderr, exit code 2."""
+    msg = " ".join(str(e).split())
+    sys.stderr.write(f"error: {msg}\n")
+    sys.exit(2)
+
+
 def main(argv=None):
     """Console entry point: map BmdcheckError (and other bad input) to one line and exit 2."""
     try:
         app(args=argv, standalone_mode=False)
     except BmdcheckError as e:
-        err.print(f"error: {e}", highlight=False, markup=False)
-        sys.exit(2)
+        _fail(e)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -219,8 +225,7 @@ def main(argv=None):
             e.show()
             sys.exit(2 if isinstance(e, click.UsageError) or e.exit_code == 2 else e.exit_code)
         if isinstance(e, (ValueError, FileNotFoundError)):
-            err.print(f"error: {e}", highlight=False, markup=False)
-            sys.exit(2)
+            _fail(e)
         raise
     sys.exit(0)
 

@@ -17,27 +17,34 @@ Method
 ------
 Everything is written in terms of the dimensionless burnout parameter ``lam = r v**2 / mu``
 (Bate, Mueller & White's ``Q``), the flight-path angle ``gamma`` above the local horizontal, and
-the radius ratio ``rho = r2 / r``. Angles are measured *from apogee*, which keeps every sum
-that builds a range angle or a flight time a sum of terms of one sign for an arc that passes
-apogee (no cancellation, even near-parabolic or near-rectilinear orbits):
-
-- true anomaly from the state to apogee ``alpha1`` and from apogee to the arrival ``alpha2``;
-  range angle ``psi = alpha1 + alpha2``;
-- eccentric anomaly likewise, ``beta1`` and ``beta2``; Kepler's equation measured from apogee
-  reads ``M - pi = beta + e sin(beta)``, so the time of flight is
-  ``t = sqrt(a**3 / mu) * [(beta1 + e sin beta1) + (beta2 + e sin beta2)]``.
-
-The anomalies come from the orbit's eccentricity components evaluated at the state, each with
-``atan2`` (never ``acos``):
+the radius ratio ``rho = r2 / r``. The orbit's eccentricity components at the state are
 
 - ``e cos(nu) = lam cos(gamma)**2 - 1``, ``e sin(nu) = lam sin(gamma) cos(gamma)``
   (conic equation ``r = p / (1 + e cos nu)`` with ``p = r lam cos(gamma)**2``);
 - ``e cos(E) = lam - 1``, ``e sin(E) = sin(gamma) sqrt(lam (2 - lam))``
   (``r = a (1 - e cos E)``, ``r . v = sqrt(mu a) e sin E``, ``a = r / (2 - lam)``);
-- ``e**2 = (lam - 1)**2 + lam (2 - lam) sin(gamma)**2``.
+- ``e**2 = (lam - 1)**2 + lam (2 - lam) sin(gamma)**2``, ``1 - e**2 = lam (2 - lam) cos(gamma)**2``,
+
+and at an arrival radius ``r2`` the same components follow from the conic and from
+``r2 = a (1 - e cos E2)``. Anomalies are never taken with ``acos``, and never differenced
+directly. Each point is held as the sine and cosine of *half* its anomaly measured from apogee,
+``sin^2 = (e + e cos)/(2e)``, ``cos^2 = (e - e cos)/(2e)`` (the smaller of ``e +- e cos`` taken
+as ``(e sin)^2 / (e -+ e cos)``). The half-angle of the arc is then
+``sin(D/2) = s2 c1 - c2 s1``; when both points lie on the same side of apogee that difference
+is rewritten exactly as ``(x2 - x1) / (2 e (s2 c1 + c2 s1))``, where ``x2 - x1``, the change of
+``e cos``, is a closed form in the radii (``lam cos(gamma)**2 (r/r2 - 1)`` for the true anomaly,
+``(1 - rho)(2 - lam)`` for the eccentric anomaly), so a short arc is not the small difference
+of two large angles.
+
+The time is Kepler's equation ``M = E - e sin E`` (BMW ch. 4) over an eccentric-anomaly arc
+``D`` centred on ``Ebar`` (from apogee), rearranged into terms of one sign:
+``M2 - M1 = [D - 2 sin(D/2)] + 2 sin(D/2) [(1 + e) cos^2(Ebar/2) + (1 - e) sin^2(Ebar/2)]``,
+with ``D - 2 sin(D/2)`` by its Taylor series for small ``D``; ``t = sqrt(a**3/mu) (M2 - M1)``.
+It holds whether or not the arc passes apogee and stays accurate for near-rectilinear
+(``e -> 1``) and near-parabolic (``lam -> 2``) orbits.
 
 Sources: Bate, Mueller & White, *Fundamentals of Astrodynamics* (Dover, 1971), ch. 2 (conic,
-vis-viva, Kepler's equation) and ch. 6 (ballistic missile trajectories: free-flight range
+vis-viva), ch. 4 (Kepler's equation) and ch. 6 (ballistic missile trajectories: free-flight range
 equation, flight-path-angle equation, minimum-energy trajectory, time of free flight);
 Regan & Anandakrishnan, *Dynamics of Atmospheric Re-Entry* (AIAA, 1993), ch. 3;
 Wheelon, "Free flight of a ballistic missile", ARS Journal 29(12), 1959.
@@ -100,30 +107,66 @@ def _out(x):
     return x[()] if np.ndim(x) == 0 else x
 
 
-def _from_apogee(alpha, e, sqrt_1me2):
-    """Eccentric anomaly from apogee for true anomaly ``alpha`` from apogee, |alpha| <= pi.
+def _half_from_apogee(x, es2, sign, e):
+    """Sine and cosine of half the anomaly measured from apogee.
 
-    ``tan(beta/2) = sqrt((1+e)/(1-e)) tan(alpha/2)`` (BMW ch. 4, Kepler's equation, with
-    ``nu = pi + alpha``, ``E = pi + beta``); ``sqrt_1me2`` is ``sqrt(1 - e**2)`` computed
-    without cancellation by the caller.
+    ``x = e cos(anomaly from perigee)``, ``es2 = (e sin(anomaly from perigee))**2``, ``sign``
+    the sign of the sine of the anomaly from apogee (+1 past apogee, descending). Uses
+    ``sin^2(half) = (e + x)/(2e)``, ``cos^2(half) = (e - x)/(2e)``, the smaller of the two taken
+    as ``es2 / (the larger)``; the pair is normalised to unit length.
     """
-    return 2.0 * np.arctan2((1.0 + e) * np.sin(0.5 * alpha), sqrt_1me2 * np.cos(0.5 * alpha))
+    pos = x >= 0.0
+    p = np.where(pos, e + x, es2 / (e - x))
+    q = np.where(pos, es2 / (e + x), e - x)
+    sh, ch = np.sqrt(p), np.sqrt(q)
+    norm = np.hypot(sh, ch)
+    return sign * sh / norm, ch / norm
+
+
+def _arc(s2, c2, s1, c1, dx, e):
+    """Signed anomaly change from point 1 to point 2, in (-2 pi, 2 pi), from half-angle pairs.
+
+    ``dx`` is ``x2 - x1`` (change of ``e cos``) in closed form; it replaces the difference
+    ``s2 c1 - c2 s1`` when both points are on the same side of apogee (no cancellation).
+    """
+    den = s2 * c1 + c2 * s1
+    same = (s2 * s1 > 0.0) & (den != 0.0)
+    sin_half = np.where(same, dx / (2.0 * e * np.where(same, den, 1.0)), s2 * c1 - c2 * s1)
+    cos_half = c2 * c1 + s2 * s1
+    return 2.0 * np.arctan2(sin_half, cos_half)
+
+
+def _d_minus_2sin_half(d):
+    """``d - 2 sin(d/2)`` for d >= 0, by its Taylor series below d = 1 (no cancellation)."""
+    y = 0.5 * d
+    y2 = y * y
+    series = (2.0 * y * y2) * (
+        1.0 / 6.0
+        - y2
+        * (
+            1.0 / 120.0
+            - y2
+            * (1.0 / 5040.0 - y2 * (1.0 / 362880.0 - y2 * (1.0 / 39916800.0 - y2 / 6227020800.0)))
+        )
+    )
+    return np.where(y < 0.5, series, d - 2.0 * np.sin(y))
 
 
 class _Orbit(NamedTuple):
-    """Orbit quantities at the start state, all arrays of the broadcast shape."""
+    """Orbit through the start state, all arrays of the broadcast shape."""
 
     lam: np.ndarray  # r v^2 / mu
-    two_m: np.ndarray  # 2 - lam
-    cg: np.ndarray  # cos(gamma)
-    sg: np.ndarray  # sin(gamma)
+    two_m: np.ndarray  # 2 - lam (= r / a)
+    lc2: np.ndarray  # lam cos(gamma)^2 (= p / r)
+    ls2: np.ndarray  # lam sin(gamma)^2
     a: np.ndarray  # semi-major axis, m
     e: np.ndarray  # eccentricity
-    sqrt_1me2: np.ndarray  # sqrt(1 - e^2) = cos(gamma) sqrt(lam (2 - lam))
-    alpha1: np.ndarray  # true anomaly from the state forward to apogee, in (-pi, pi]
-    beta1: np.ndarray  # eccentric anomaly from the state forward to apogee
-    esb1: np.ndarray  # e sin(beta1) = e sin(E1)
+    one_m_e: np.ndarray  # 1 - e, without cancellation
     n_inv: np.ndarray  # sqrt(a^3 / mu), s per rad of mean anomaly
+    sa: np.ndarray  # sin, cos of half the true anomaly from apogee at the start
+    ca: np.ndarray
+    sb: np.ndarray  # sin, cos of half the eccentric anomaly from apogee at the start
+    cb: np.ndarray
 
 
 def _orbit(r, lam, gamma, mu, two_m=None) -> _Orbit:
@@ -132,24 +175,52 @@ def _orbit(r, lam, gamma, mu, two_m=None) -> _Orbit:
         two_m = 2.0 - lam
     cg, sg = np.cos(gamma), np.sin(gamma)
     k = np.sqrt(lam * two_m)  # NaN for lam > 2: range and time then come out NaN
-    esb1 = sg * k  # e sin(E1)
-    e = np.hypot(lam - 1.0, esb1)
+    esin_e = sg * k  # e sin(E) at the start
+    e = np.hypot(lam - 1.0, esin_e)
+    lc2, ls2 = lam * cg * cg, lam * sg * sg
+    one_m_e = lc2 * two_m / (1.0 + e)
     a = r / two_m
-    # alpha1 = pi - nu1: atan2(e sin nu1, -e cos nu1), with 1 - lam cos^2 = (1 - lam) + lam sin^2.
-    alpha1 = np.arctan2(lam * sg * cg, (1.0 - lam) + lam * sg * sg)
-    # beta1 = pi - E1: atan2(e sin E1, -e cos E1).
-    beta1 = np.arctan2(esb1, 1.0 - lam)
+    sign = np.where(gamma > 0.0, -1.0, 1.0)  # ascending: before apogee
+    sa, ca = _half_from_apogee(lc2 - 1.0, (lam * sg * cg) ** 2, sign, e)
+    sb, cb = _half_from_apogee(lam - 1.0, esin_e * esin_e, sign, e)
     n_inv = np.sqrt(a * a * a / mu)
-    return _Orbit(lam, two_m, cg, sg, a, e, cg * k, alpha1, beta1, esb1, n_inv)
+    return _Orbit(lam, two_m, lc2, ls2, a, e, one_m_e, n_inv, sa, ca, sb, cb)
+
+
+def _arrival(o: _Orbit, rho, sign):
+    """Half-angle pairs at radius ``rho * r`` on the branch ``sign`` (+1 descending).
+
+    Returns ``(sa2, ca2, sb2, cb2, q_e)`` with ``q_e = (e sin E2)^2``, negative where the orbit
+    does not reach that radius. ``(e sin nu2)^2`` and ``(e sin E2)^2`` are written so that
+    ``rho = 1`` reproduces the start exactly:
+    ``(e sin nu2)^2 = lam cos^2 (lam sin^2 + (1 - u)(lam cos^2 (1 + u) - 2))``, ``u = 1/rho``;
+    ``(e sin E2)^2 = (2 - lam)(lam sin^2 + (rho - 1)(lam (rho + 1) - 2 rho))``.
+    """
+    u = 1.0 / rho
+    lam, lc2, ls2 = o.lam, o.lc2, o.ls2
+    q_nu = lc2 * (ls2 + (1.0 - u) * (lc2 * (1.0 + u) - 2.0))
+    q_e = o.two_m * (ls2 + (rho - 1.0) * (lam * (rho + 1.0) - 2.0 * rho))
+    sa2, ca2 = _half_from_apogee(lc2 * u - 1.0, np.maximum(q_nu, 0.0), sign, o.e)
+    sb2, cb2 = _half_from_apogee(1.0 - rho * o.two_m, np.maximum(q_e, 0.0), sign, o.e)
+    return sa2, ca2, sb2, cb2, q_e
+
+
+def _flight_time(o: _Orbit, d_beta):
+    """Time over an eccentric-anomaly arc ``d_beta`` in [0, 2 pi) from the start of ``o``.
+
+    ``M2 - M1 = [D - 2 sin(D/2)] + 2 sin(D/2) [(1 + e) cos^2(Ebar/2) + (1 - e) sin^2(Ebar/2)]``,
+    ``Ebar`` the mid-arc eccentric anomaly from apogee (Kepler's equation, BMW ch. 4).
+    """
+    beta1 = 2.0 * np.arctan2(o.sb, o.cb)
+    half_mid = 0.5 * (beta1 + 0.5 * d_beta)
+    sm, cm = np.sin(half_mid), np.cos(half_mid)
+    w = (1.0 + o.e) * cm * cm + o.one_m_e * sm * sm  # = r(Ebar) / a
+    dm = _d_minus_2sin_half(d_beta) + 2.0 * np.sin(0.5 * d_beta) * w
+    return o.n_inv * dm
 
 
 def _apogee(o: _Orbit):
     return np.where(o.two_m > 0.0, o.a * (1.0 + o.e), np.inf)
-
-
-def _time_from_apogee_angles(o: _Orbit, beta2, esb2, revs):
-    """t = sqrt(a^3/mu) [(beta1 + e sin beta1) + (beta2 + e sin beta2) + 2 pi revs]."""
-    return o.n_inv * ((o.beta1 + o.esb1) + (beta2 + esb2) + _TWO_PI * revs)
 
 
 def ballistic_range(
@@ -202,17 +273,12 @@ def ballistic_range(
         lam = r * v * v / mu
         o = _orbit(r, lam, gamma, mu)
         rho = r2 / r
-        u = r / r2
-        lc2, ls2 = lam * o.cg * o.cg, lam * o.sg * o.sg
-        q_e = o.two_m * (ls2 + (rho - 1.0) * (lam * (rho + 1.0) - 2.0 * rho))  # (e sin E2)^2
-        q_nu = lc2 * (ls2 + (1.0 - u) * (lc2 * (1.0 + u) - 2.0))  # (e sin nu2)^2
-        esb2 = np.sqrt(q_e)
-        alpha2 = np.arctan2(np.sqrt(np.maximum(q_nu, 0.0)), (1.0 - lam * u) + ls2 * u)
-        beta2 = np.arctan2(esb2, rho * o.two_m - 1.0)
-        psi = o.alpha1 + alpha2
-        revs = (psi < 0.0).astype(np.float64)  # already below r_impact and descending
-        psi = psi + _TWO_PI * revs
-        t = _time_from_apogee_angles(o, beta2, esb2, revs)
+        sa2, ca2, sb2, cb2, q_e = _arrival(o, rho, 1.0)
+        d_alpha = _arc(sa2, ca2, o.sa, o.ca, o.lc2 * (r / r2 - 1.0), o.e)
+        d_beta = _arc(sb2, cb2, o.sb, o.cb, (1.0 - rho) * o.two_m, o.e)
+        revs = d_alpha < 0.0  # already below r_impact and descending: round the orbit once
+        psi = np.where(revs, d_alpha + _TWO_PI, d_alpha)
+        t = _flight_time(o, np.where(revs, d_beta + _TWO_PI, d_beta))
         bad = ~(
             (r > 0.0)
             & (r2 > 0.0)
@@ -274,20 +340,17 @@ def min_energy(range_angle_rad, r1_m=SPHERE_R_M, r2_m=None, mu=GM_M3_S2) -> Ball
         gamma = 0.5 * np.arctan2(r2 * np.sin(psi), (r1 - r2) + 2.0 * r2 * h2)
         o = _orbit(r1, lam, gamma, mu, two_m=two_m)
         a = 0.5 * s
-        t = _time_after(o, psi)
+        # Arrival branch from the true anomaly past apogee, alpha2 = alpha1 + psi, in (-pi, 3 pi).
+        alpha2 = 2.0 * np.arctan2(o.sa, o.ca) + psi
+        revs = np.floor((alpha2 + np.pi) / _TWO_PI)  # 1 if the arc passes perigee
+        descending = (alpha2 - _TWO_PI * revs) >= 0.0
+        sb2, cb2 = _arrival(o, r2 / r1, np.where(descending, 1.0, -1.0))[2:4]
+        d_beta = _arc(sb2, cb2, o.sb, o.cb, (r1 - r2) / r1 * o.two_m, o.e)
+        t = _flight_time(o, d_beta + _TWO_PI * revs)
         bad = ~((psi >= 0.0) & (psi < _TWO_PI) & (r1 > 0.0) & (r2 > 0.0) & (mu > 0.0))
         nan = np.nan
         out = [np.where(bad, nan, x) for x in (psi * 1.0, t, _apogee(o), v, gamma, a)]
     return BallisticArc(*(_out(x) for x in out))
-
-
-def _time_after(o: _Orbit, psi):
-    """Time to fly a further true anomaly ``psi`` (0 <= psi < 2 pi) from the state of ``o``."""
-    alpha2 = psi - o.alpha1  # true anomaly past apogee at arrival, in (-pi, 3 pi)
-    revs = np.floor((alpha2 + np.pi) / _TWO_PI)  # 1 if the arc passes perigee after apogee
-    alpha2 = alpha2 - _TWO_PI * revs
-    beta2 = _from_apogee(alpha2, o.e, o.sqrt_1me2)
-    return _time_from_apogee_angles(o, beta2, o.e * np.sin(beta2), revs)
 
 
 def min_energy_gamma(r1_vec_m, r2_vec_m):

@@ -181,7 +181,8 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
             tc, j, w = _cross(cuts, ap, apogee_km, 0, nt, rising=lofted)
             if not np.isfinite(tc):
                 fin = ap[np.isfinite(ap)]
-                rng = f"between about {fin.min():,.0f} and {fin.max():,.0f} km" if fin.size else "none"
+                rng = (f"between about {fin.min():,.0f} and {fin.max():,.0f} km" if fin.size > 1 and fin.max() - fin.min() > 1
+                       else (f"about {fin[0]:,.0f} km, with a full burn" if fin.size else "none"))
                 errors[i] = (f"{missile.name}: a {shape} apogee of {apogee_km:,.0f} km is not reachable at "
                              f"{d_aim[i]:,.0f} km range (achievable {shape} apogees: {rng})")
                 continue
