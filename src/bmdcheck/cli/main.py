@@ -189,6 +189,22 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
               f"scipy {res['versions']['scipy']}")
 
 
+@bench_app.command("stream")
+def bench_stream_cmd(n: int = typer.Option(1_000_000, "--n"), chunk: int = typer.Option(50_000, "--chunk"),
+                     as_json: bool = typer.Option(False, "--json")):
+    """Summary-only flights streamed in chunks: trajectories/s and peak memory."""
+    from ..bench import bench_stream
+
+    if n < 1 or chunk < 1:
+        raise BmdcheckError("--n and --chunk must be positive")
+    res = bench_stream(n=n, chunk=chunk)
+    if as_json:
+        _emit_json(res)
+        return
+    out.print(f"{res['n']:,} summary-only ICBM flights in chunks of {res['chunk']:,}: {res['seconds']:.1f} s "
+              f"({res['per_s']:,.0f}/s), peak RSS {res['peak_rss_mb']:,.0f} MB")
+
+
 @app.command()
 def demo():
     """The main job on embedded defaults (flight table until the assessment engine lands)."""

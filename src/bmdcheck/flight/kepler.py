@@ -17,31 +17,32 @@ Method
 ------
 Everything is written in terms of the dimensionless burnout parameter ``lam = r v**2 / mu``
 (Bate, Mueller & White's ``Q``), the flight-path angle ``gamma`` above the local horizontal, and
-the radius ratio ``rho = r2 / r``. The orbit's eccentricity components at the state are
+the radius ratio ``rho = r2 / r``. With ``nu`` the true and ``E`` the eccentric anomaly (from
+perigee), the orbit through the state has
 
 - ``e cos(nu) = lam cos(gamma)**2 - 1``, ``e sin(nu) = lam sin(gamma) cos(gamma)``
   (conic equation ``r = p / (1 + e cos nu)`` with ``p = r lam cos(gamma)**2``);
 - ``e cos(E) = lam - 1``, ``e sin(E) = sin(gamma) sqrt(lam (2 - lam))``
   (``r = a (1 - e cos E)``, ``r . v = sqrt(mu a) e sin E``, ``a = r / (2 - lam)``);
-- ``e**2 = (lam - 1)**2 + lam (2 - lam) sin(gamma)**2``, ``1 - e**2 = lam (2 - lam) cos(gamma)**2``,
+- ``e**2 = (lam - 1)**2 + lam (2 - lam) sin(gamma)**2``, ``1 - e**2 = lam (2 - lam) cos(gamma)**2``;
 
-and at an arrival radius ``r2`` the same components follow from the conic and from
-``r2 = a (1 - e cos E2)``. Anomalies are never taken with ``acos``, and never differenced
-directly. Each point is held as the sine and cosine of *half* its anomaly measured from apogee,
-``sin^2 = (e + e cos)/(2e)``, ``cos^2 = (e - e cos)/(2e)`` (the smaller of ``e +- e cos`` taken
-as ``(e sin)^2 / (e -+ e cos)``). The half-angle of the arc is then
-``sin(D/2) = s2 c1 - c2 s1``; when both points lie on the same side of apogee that difference
-is rewritten exactly as ``(x2 - x1) / (2 e (s2 c1 + c2 s1))``, where ``x2 - x1``, the change of
-``e cos``, is a closed form in the radii (``lam cos(gamma)**2 (r/r2 - 1)`` for the true anomaly,
-``(1 - rho)(2 - lam)`` for the eccentric anomaly), so a short arc is not the small difference
-of two large angles.
+at another radius ``r2`` the same components follow from the conic and from
+``r2 = a (1 - e cos E2)``. Anomalies are never taken with ``acos`` and never differenced
+directly. Each point is held as the sine and cosine of *half* its anomaly counted from apogee
+(``alpha = nu - pi``, ``beta = E - pi``): ``sin^2(alpha/2) = (e + e cos nu)/(2e)``,
+``cos^2(alpha/2) = (e - e cos nu)/(2e)``, the smaller of ``e +- e cos nu`` taken as
+``(e sin nu)^2 / (the larger)``; likewise for ``beta``. The half-angle of an arc is
+``sin(D/2) = s2 c1 - c2 s1``; when both ends lie on the same side of apogee that difference is
+rewritten exactly as ``(x2 - x1) / (2 e (s2 c1 + c2 s1))``, where ``x2 - x1``, the change of
+``e cos``, is a closed form in the radii (``lam cos(gamma)**2 (r - r2)/r2`` for ``nu``,
+``(2 - lam)(r - r2)/r`` for ``E``): a short arc is not the small difference of two large angles.
 
 The time is Kepler's equation ``M = E - e sin E`` (BMW ch. 4) over an eccentric-anomaly arc
-``D`` centred on ``Ebar`` (from apogee), rearranged into terms of one sign:
-``M2 - M1 = [D - 2 sin(D/2)] + 2 sin(D/2) [(1 + e) cos^2(Ebar/2) + (1 - e) sin^2(Ebar/2)]``,
-with ``D - 2 sin(D/2)`` by its Taylor series for small ``D``; ``t = sqrt(a**3/mu) (M2 - M1)``.
-It holds whether or not the arc passes apogee and stays accurate for near-rectilinear
-(``e -> 1``) and near-parabolic (``lam -> 2``) orbits.
+``D`` whose midpoint is ``bbar`` from apogee, rearranged into terms of one sign:
+``M2 - M1 = [D - 2 sin(D/2)] + 2 sin(D/2) [(1 + e) cos^2(bbar/2) + (1 - e) sin^2(bbar/2)]``
+(the bracket is ``r(bbar)/a``), with ``D - 2 sin(D/2)`` by its Taylor series for small ``D``;
+``t = sqrt(a**3/mu) (M2 - M1)``. This holds whether or not the arc passes apogee and stays
+accurate for near-rectilinear (``e -> 1``), near-circular and near-parabolic orbits.
 
 Sources: Bate, Mueller & White, *Fundamentals of Astrodynamics* (Dover, 1971), ch. 2 (conic,
 vis-viva), ch. 4 (Kepler's equation) and ch. 6 (ballistic missile trajectories: free-flight range
@@ -78,6 +79,7 @@ __all__ = [
 ]
 
 _TWO_PI = 2.0 * np.pi
+_TWO_PI_LO = 2.4492935982947064e-16  # 2 pi - _TWO_PI
 
 
 class BallisticArc(NamedTuple):
@@ -169,40 +171,52 @@ class _Orbit(NamedTuple):
     cb: np.ndarray
 
 
-def _orbit(r, lam, gamma, mu, two_m=None) -> _Orbit:
-    """Elements of the orbit through radius ``r`` with ``lam = r v^2/mu`` and angle ``gamma``."""
+def _orbit(r, lam, cg, sg, mu, two_m=None) -> _Orbit:
+    """Orbit through radius ``r`` with ``lam = r v^2/mu``, ``cg, sg = cos, sin(gamma)``."""
     if two_m is None:
         two_m = 2.0 - lam
-    cg, sg = np.cos(gamma), np.sin(gamma)
     k = np.sqrt(lam * two_m)  # NaN for lam > 2: range and time then come out NaN
     esin_e = sg * k  # e sin(E) at the start
     e = np.hypot(lam - 1.0, esin_e)
     lc2, ls2 = lam * cg * cg, lam * sg * sg
     one_m_e = lc2 * two_m / (1.0 + e)
     a = r / two_m
-    sign = np.where(gamma > 0.0, -1.0, 1.0)  # ascending: before apogee
+    sign = np.where(sg > 0.0, -1.0, 1.0)  # ascending: before apogee
     sa, ca = _half_from_apogee(lc2 - 1.0, (lam * sg * cg) ** 2, sign, e)
     sb, cb = _half_from_apogee(lam - 1.0, esin_e * esin_e, sign, e)
     n_inv = np.sqrt(a * a * a / mu)
     return _Orbit(lam, two_m, lc2, ls2, a, e, one_m_e, n_inv, sa, ca, sb, cb)
 
 
-def _arrival(o: _Orbit, rho, sign):
-    """Half-angle pairs at radius ``rho * r`` on the branch ``sign`` (+1 descending).
+def _arrival(o: _Orbit, r, r2, sign):
+    """Half-angle pairs at radius ``r2`` (start radius ``r``) on the branch ``sign`` (+1 descending).
 
     Returns ``(sa2, ca2, sb2, cb2, q_e)`` with ``q_e = (e sin E2)^2``, negative where the orbit
-    does not reach that radius. ``(e sin nu2)^2`` and ``(e sin E2)^2`` are written so that
-    ``rho = 1`` reproduces the start exactly:
-    ``(e sin nu2)^2 = lam cos^2 (lam sin^2 + (1 - u)(lam cos^2 (1 + u) - 2))``, ``u = 1/rho``;
-    ``(e sin E2)^2 = (2 - lam)(lam sin^2 + (rho - 1)(lam (rho + 1) - 2 rho))``.
+    does not reach ``r2``. With ``rho = r2/r`` and ``u = r/r2``, ``(e sin nu2)^2`` and
+    ``(e sin E2)^2`` are written so that ``r2 = r`` reproduces the start exactly:
+    ``(e sin nu2)^2 = lam cos^2 (lam sin^2 + (1 - u)(lam cos^2 (1 + u) - 2))``,
+    ``(e sin E2)^2 = (2 - lam)(lam sin^2 + (rho - 1)(lam (rho + 1) - 2 rho))``,
+    with ``1 - u`` and ``rho - 1`` formed from ``r2 - r``.
     """
-    u = 1.0 / rho
+    rho, u = r2 / r, r / r2
+    rho_m1, one_m_u = (r2 - r) / r, (r2 - r) / r2
     lam, lc2, ls2 = o.lam, o.lc2, o.ls2
-    q_nu = lc2 * (ls2 + (1.0 - u) * (lc2 * (1.0 + u) - 2.0))
-    q_e = o.two_m * (ls2 + (rho - 1.0) * (lam * (rho + 1.0) - 2.0 * rho))
+    q_nu = lc2 * (ls2 + one_m_u * (lc2 * (1.0 + u) - 2.0))
+    q_e = o.two_m * (ls2 + rho_m1 * (lam * (rho + 1.0) - 2.0 * rho))
     sa2, ca2 = _half_from_apogee(lc2 * u - 1.0, np.maximum(q_nu, 0.0), sign, o.e)
     sb2, cb2 = _half_from_apogee(1.0 - rho * o.two_m, np.maximum(q_e, 0.0), sign, o.e)
     return sa2, ca2, sb2, cb2, q_e
+
+
+def _beta_from_alpha(o: _Orbit, sa, ca):
+    """Half eccentric anomaly from half true anomaly, both from apogee.
+
+    ``tan(beta/2) = sqrt((1 + e)/(1 - e)) tan(alpha/2)`` (BMW ch. 4, with ``nu = pi + alpha``,
+    ``E = pi + beta``), as the unit pair ``((1 + e) sa, sqrt(1 - e^2) ca)`` normalised.
+    """
+    sb, cb = (1.0 + o.e) * sa, np.sqrt(o.lc2 * o.two_m) * ca
+    norm = np.hypot(sb, cb)
+    return sb / norm, cb / norm
 
 
 def _flight_time(o: _Orbit, d_beta):
@@ -211,8 +225,8 @@ def _flight_time(o: _Orbit, d_beta):
     ``M2 - M1 = [D - 2 sin(D/2)] + 2 sin(D/2) [(1 + e) cos^2(Ebar/2) + (1 - e) sin^2(Ebar/2)]``,
     ``Ebar`` the mid-arc eccentric anomaly from apogee (Kepler's equation, BMW ch. 4).
     """
-    beta1 = 2.0 * np.arctan2(o.sb, o.cb)
-    half_mid = 0.5 * (beta1 + 0.5 * d_beta)
+    beta_start = 2.0 * np.arctan2(o.sb, o.cb)
+    half_mid = 0.5 * (beta_start + 0.5 * d_beta)
     sm, cm = np.sin(half_mid), np.cos(half_mid)
     w = (1.0 + o.e) * cm * cm + o.one_m_e * sm * sm  # = r(Ebar) / a
     dm = _d_minus_2sin_half(d_beta) + 2.0 * np.sin(0.5 * d_beta) * w
@@ -249,19 +263,20 @@ def ballistic_range(
     and for invalid inputs; ``apogee_radius_m`` is the orbit's apogee (for a descending start
     the arc begins past it), ``inf`` for ``lam >= 2``.
 
-    Method: with ``lam = r v^2/mu``, ``rho = r_impact/r``, ``u = 1/rho`` (module docstring for
-    the state anomalies), the arrival is on the same conic at
+    Method (module docstring): the arrival is the point of the conic at ``r_impact`` with
+    ``sin(nu2) < 0``,
 
-    - ``e cos(nu2) = u lam cos(gamma)^2 - 1``,
-      ``(e sin nu2)^2 = lam cos^2 * (lam sin^2 + (1 - u) (lam cos^2 (1 + u) - 2))``;
+    - ``e cos(nu2) = lam cos(gamma)^2 r / r_impact - 1``, and with ``u = r / r_impact``,
+      ``(e sin nu2)^2 = lam cos^2 (lam sin^2 + (1 - u)(lam cos^2 (1 + u) - 2))``;
     - ``e cos(E2) = 1 - rho (2 - lam)``,
-      ``(e sin E2)^2 = (2 - lam) (lam sin^2 + (rho - 1) (lam (rho + 1) - 2 rho))``,
+      ``(e sin E2)^2 = (2 - lam)(lam sin^2 + (rho - 1)(lam (rho + 1) - 2 rho))``
 
-    both rearranged so that ``rho = 1`` gives exactly the symmetric arc. The descending branch
-    takes the positive roots as angles past apogee. For ``rho = 1`` this is the free-flight range
-    equation ``tan(psi/2) = lam sin(gamma) cos(gamma) / (1 - lam cos(gamma)^2)``
-    (Bate, Mueller & White 1971, ch. 6; Regan & Anandakrishnan 1993, ch. 3; Wheelon 1959);
-    the time is Kepler's equation via the eccentric anomaly (BMW ch. 6, time of free flight).
+    (rearranged so that ``rho = 1`` returns the start's values exactly; negative means the
+    orbit never reaches ``r_impact``); range angle and time are the arcs between the start and
+    that point. For ``rho = 1`` the range is the free-flight range equation
+    ``tan(psi/2) = lam sin(gamma) cos(gamma) / (1 - lam cos(gamma)^2)`` (Bate, Mueller & White
+    1971, ch. 6; Regan & Anandakrishnan 1993, ch. 3; Wheelon 1959) and the time BMW's time of
+    free flight via the eccentric anomaly (ch. 6).
     """
     r = np.asarray(r_m, dtype=np.float64)
     v = np.asarray(speed_mps, dtype=np.float64)
@@ -271,27 +286,23 @@ def ballistic_range(
     r, v, gamma, r2, mu = np.broadcast_arrays(r, v, gamma, r2, mu)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         lam = r * v * v / mu
-        o = _orbit(r, lam, gamma, mu)
-        rho = r2 / r
-        sa2, ca2, sb2, cb2, q_e = _arrival(o, rho, 1.0)
-        d_alpha = _arc(sa2, ca2, o.sa, o.ca, o.lc2 * (r / r2 - 1.0), o.e)
-        d_beta = _arc(sb2, cb2, o.sb, o.cb, (1.0 - rho) * o.two_m, o.e)
+        o = _orbit(r, lam, np.cos(gamma), np.sin(gamma), mu)
+        sa2, ca2, sb2, cb2, q_e = _arrival(o, r, r2, 1.0)
+        dr = r - r2  # exact in floating point when r2 is near r: short arcs keep their digits
+        d_alpha = _arc(sa2, ca2, o.sa, o.ca, o.lc2 * (dr / r2), o.e)
+        d_beta = _arc(sb2, cb2, o.sb, o.cb, (dr / r) * o.two_m, o.e)
         revs = d_alpha < 0.0  # already below r_impact and descending: round the orbit once
         psi = np.where(revs, d_alpha + _TWO_PI, d_alpha)
         t = _flight_time(o, np.where(revs, d_beta + _TWO_PI, d_beta))
-        bad = ~(
-            (r > 0.0)
-            & (r2 > 0.0)
-            & (v >= 0.0)
-            & (np.abs(gamma) <= 0.5 * np.pi)
-            & (mu > 0.0)
-            & (lam < 2.0)
-            & (q_e >= 0.0)
+        valid = (
+            (r > 0.0) & (r2 > 0.0) & (v >= 0.0) & (np.abs(gamma) <= 0.5 * np.pi) & (mu > 0.0)
         )
-        psi = np.where(bad, np.nan, psi)
-        t = np.where(bad, np.nan, t)
-        apo = _apogee(o)
-    return BallisticArc(_out(psi), _out(t), _out(apo), _out(v * 1.0), _out(gamma * 1.0), _out(o.a))
+        lands = valid & (lam < 2.0) & (q_e >= 0.0)
+        psi = np.where(lands, psi, np.nan)
+        t = np.where(lands, t, np.nan)
+        apo = np.where(valid, _apogee(o), np.nan)
+        a = np.where(valid, o.a, np.nan)
+    return BallisticArc(_out(psi), _out(t), _out(apo), _out(v * 1.0), _out(gamma * 1.0), _out(a))
 
 
 def min_energy(range_angle_rad, r1_m=SPHERE_R_M, r2_m=None, mu=GM_M3_S2) -> BallisticArc:
@@ -337,14 +348,42 @@ def min_energy(range_angle_rad, r1_m=SPHERE_R_M, r2_m=None, mu=GM_M3_S2) -> Ball
         lam = 2.0 * s_m_r1 / s
         two_m = 2.0 * r1 / s
         v = np.sqrt(lam * mu / r1)
-        gamma = 0.5 * np.arctan2(r2 * np.sin(psi), (r1 - r2) + 2.0 * r2 * h2)
-        o = _orbit(r1, lam, gamma, mu, two_m=two_m)
+        # gamma = theta/2, theta = angle from -r1_hat to the chord; cos and sin of gamma from the
+        # half-angle formulas, so that a near-vertical gamma keeps the digits of its cosine.
+        y, x = r2 * np.sin(psi), (r1 - r2) + 2.0 * r2 * h2
+        gamma = 0.5 * np.arctan2(y, x)
+        hyp = np.hypot(x, y)
+        hyp_p_x = np.where(x >= 0.0, hyp + x, y * y / (hyp - x))  # 2 hyp cos^2(gamma)
+        hyp_m_x = np.where(x >= 0.0, y * y / (hyp + x), hyp - x)  # 2 hyp sin^2(gamma)
+        cg = np.sqrt(hyp_p_x / (2.0 * hyp))
+        sg = np.copysign(np.sqrt(hyp_m_x / (2.0 * hyp)), y)
+        same_point = hyp == 0.0  # psi = 0, r1 = r2: the limit gamma = pi/4
+        cg = np.where(same_point, np.sqrt(0.5), cg)
+        sg = np.where(same_point, np.sqrt(0.5), sg)
+        gamma = np.where(same_point, 0.25 * np.pi, gamma)
+        o = _orbit(r1, lam, cg, sg, mu, two_m=two_m)
+        # Start and arrival eccentric anomalies both from true anomalies, so that an error in
+        # the apse line (large when e is small: psi near pi, r1 = r2) shifts both alike.
+        # A radial arc (psi = 0, gamma = +-pi/2) has alpha = 0 throughout: keep the
+        # radius-based values there (_beta_from_alpha gives NaN).
+        sb1, cb1 = _beta_from_alpha(o, o.sa, o.ca)
+        radial = np.isnan(sb1)
+        o = o._replace(sb=np.where(radial, o.sb, sb1), cb=np.where(radial, o.cb, cb1))
         a = 0.5 * s
-        # Arrival branch from the true anomaly past apogee, alpha2 = alpha1 + psi, in (-pi, 3 pi).
-        alpha2 = 2.0 * np.arctan2(o.sa, o.ca) + psi
-        revs = np.floor((alpha2 + np.pi) / _TWO_PI)  # 1 if the arc passes perigee
-        descending = (alpha2 - _TWO_PI * revs) >= 0.0
-        sb2, cb2 = _arrival(o, r2 / r1, np.where(descending, 1.0, -1.0))[2:4]
+        # Arrival from its true anomaly past apogee, alpha2 = alpha1 + psi in (-pi, 3 pi) (not
+        # from r2: near apogee the radius pins the anomaly down poorly, psi does not), then
+        # tan(beta/2) = sqrt((1 + e)/(1 - e)) tan(alpha/2) (BMW ch. 4, from nu = pi + alpha).
+        # Past perigee, alpha2 - 2 pi is formed with 2 pi in two parts (psi - _TWO_PI is exact).
+        alpha1 = 2.0 * np.arctan2(o.sa, o.ca)
+        revs = (alpha1 + psi >= np.pi).astype(np.float64)  # 1 if the arc passes perigee
+        alpha2 = np.where(revs > 0.0, alpha1 + ((psi - _TWO_PI) - _TWO_PI_LO), alpha1 + psi)
+        half2 = 0.5 * alpha2
+        sb2, cb2 = _beta_from_alpha(o, np.sin(half2), np.cos(half2))
+        # Radial: the higher of r1, r2 is the apogee; below it, r2 is reached descending.
+        sb2x, cb2x = _arrival(o, r1, r2, 1.0)[2:4]
+        up = r2 >= r1
+        sb2 = np.where(radial, np.where(up, 0.0, sb2x), sb2)
+        cb2 = np.where(radial, np.where(up, 1.0, cb2x), cb2)
         d_beta = _arc(sb2, cb2, o.sb, o.cb, (r1 - r2) / r1 * o.two_m, o.e)
         t = _flight_time(o, d_beta + _TWO_PI * revs)
         bad = ~((psi >= 0.0) & (psi < _TWO_PI) & (r1 > 0.0) & (r2 > 0.0) & (mu > 0.0))
