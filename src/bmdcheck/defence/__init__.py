@@ -1,0 +1,1 @@
+"""Defence layer: interceptors, sensors, fly-out tables and engagement windows."""

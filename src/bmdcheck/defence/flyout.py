@@ -1,0 +1,279 @@
+"""Interceptor fly-out tables: the earliest time an interceptor can reach each (range, altitude).
+
+Built once per interceptor (and burnout speed) with the flight core's engine: a fan of pitch-kick
+angles is flown from a site (boost through the USSA76 atmosphere, then the kill vehicle coasts),
+and for every cell of a (ground range, altitude) grid the table keeps the earliest arrival time,
+the speed and the flight-path angle there.
+
+Method: for each grid altitude h, each fan trajectory's ascending and descending crossings of h
+give (range, time, speed, angle) as functions of the kick angle; between adjacent kicks these are
+interpolated linearly at every grid range they span, and the earliest arrival wins. The result is
+accurate to second order in the kick spacing (docs/VALIDATION.md: ≤ 1 s against direct
+integration).
+
+Frame: the table is built on the non-rotating WGS84 Earth (J2, USSA76) from 45° N and applied in
+the Earth-fixed frame at any site. The Earth's rotation during the fly-out (Coriolis, the site's
+own rotation speed) is neglected; its effect is measured in docs/VALIDATION.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numba import njit, prange
+
+from ..earth.constants import G0_MPS2
+from ..earth.model import EarthModel
+from ..errors import BmdcheckError
+from ..flight.batch import fly_missile_batch
+from ..flight.missile import Missile, Stage
+
+TABLE_EARTH = EarthModel("wgs84", "j2", False, "ussa76")
+_SITE_LAT = 45.0
+_N_KICKS = 240
+_SAMPLE_S = 0.5
+
+
+@dataclass(frozen=True)
+class FlyoutTable:
+    """Earliest-arrival table. Arrays (n_range, n_alt): t_s (inf where unreachable), speed_mps,
+    fpa_rad (flight-path angle above the local horizontal). Grid: range_m = i·dr_m, alt_m = j·dh_m.
+    r_site_m: the site radius the ranges are measured on (arc length on that sphere).
+    """
+
+    name: str
+    dr_m: float
+    dh_m: float
+    t_s: np.ndarray
+    speed_mps: np.ndarray
+    fpa_rad: np.ndarray
+    r_site_m: float
+    burnout_speed_mps: float
+    burn_time_s: float
+    max_flight_time_s: float
+
+    @property
+    def max_range_m(self) -> float:
+        return (self.t_s.shape[0] - 1) * self.dr_m
+
+    @property
+    def max_alt_m(self) -> float:
+        return (self.t_s.shape[1] - 1) * self.dh_m
+
+    def lookup(self, range_m, alt_m):
+        """Earliest arrival (t_s, speed_mps, fpa_rad) at (range_m, alt_m); arrays broadcast."""
+        r, h = np.broadcast_arrays(np.asarray(range_m, float), np.asarray(alt_m, float))
+        out = np.empty((3,) + r.shape)
+        flat_r, flat_h = r.ravel(), h.ravel()
+        res = np.empty((3, flat_r.size))
+        _lookup_many(flat_r, flat_h, self.dr_m, self.dh_m, self.t_s, self.speed_mps, self.fpa_rad, res)
+        out[:] = res.reshape((3,) + r.shape)
+        return out[0], out[1], out[2]
+
+    def __repr__(self) -> str:
+        reach = np.isfinite(self.t_s)
+        return (f"FlyoutTable({self.name!r}, burnout {self.burnout_speed_mps:,.0f} m/s, reach "
+                f"{self.max_range_m / 1e3:,.0f} km × {self.max_alt_m / 1e3:,.0f} km, "
+                f"{reach.sum():,} reachable cells of {reach.size:,})")
+
+
+@njit(cache=True, inline="always")
+def table_lookup(r, h, dr, dh, T, V, G):
+    """Bilinear lookup of (t, speed, fpa) at range r, altitude h (m); (inf, 0, 0) if unreachable.
+
+    A cell is used only when all four corners are reachable (conservative at the envelope edge).
+    """
+    if r < 0.0 or h < 0.0:
+        return math.inf, 0.0, 0.0
+    x = r / dr
+    y = h / dh
+    i = int(x)
+    j = int(y)
+    if i >= T.shape[0] - 1 or j >= T.shape[1] - 1:
+        return math.inf, 0.0, 0.0
+    fx = x - i
+    fy = y - j
+    t00 = T[i, j]
+    t10 = T[i + 1, j]
+    t01 = T[i, j + 1]
+    t11 = T[i + 1, j + 1]
+    if t00 == math.inf or t10 == math.inf or t01 == math.inf or t11 == math.inf:
+        return math.inf, 0.0, 0.0
+    w00 = (1 - fx) * (1 - fy)
+    w10 = fx * (1 - fy)
+    w01 = (1 - fx) * fy
+    w11 = fx * fy
+    t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
+    v = w00 * V[i, j] + w10 * V[i + 1, j] + w01 * V[i, j + 1] + w11 * V[i + 1, j + 1]
+    g = w00 * G[i, j] + w10 * G[i + 1, j] + w01 * G[i, j + 1] + w11 * G[i + 1, j + 1]
+    return t, v, g
+
+
+@njit(cache=True)
+def _lookup_many(r, h, dr, dh, T, V, G, out):
+    for k in range(r.shape[0]):
+        a, b, c = table_lookup(r[k], h[k], dr, dh, T, V, G)
+        out[0, k] = a
+        out[1, k] = b
+        out[2, k] = c
+
+
+@njit(parallel=True, cache=True)
+def _fill(d, h, t, v, g, n, dr, dh, T, V, G):
+    """Fill the earliest-arrival grid from fan trajectories sampled as (range, alt, t, speed, fpa).
+
+    d, h, t, v, g: (K, M) samples of K fan trajectories (n (K,) valid); grid T (NR, NH) in place.
+    Parallel over grid altitudes; for each altitude, crossings of every trajectory are found and
+    adjacent-kick crossing pairs are interpolated along range.
+    """
+    K = d.shape[0]
+    NR, NH = T.shape
+    for j in prange(NH):
+        hj = j * dh
+        # crossings per trajectory: up to 2 (ascending, descending)
+        cd = np.full((2, K), np.nan)
+        ct = np.full((2, K), np.nan)
+        cv = np.full((2, K), np.nan)
+        cg = np.full((2, K), np.nan)
+        for k in range(K):
+            for m in range(1, n[k]):
+                h0 = h[k, m - 1]
+                h1 = h[k, m]
+                if h0 < hj <= h1 and np.isnan(cd[0, k]):
+                    w = (hj - h0) / (h1 - h0)
+                    cd[0, k] = d[k, m - 1] + w * (d[k, m] - d[k, m - 1])
+                    ct[0, k] = t[k, m - 1] + w * (t[k, m] - t[k, m - 1])
+                    cv[0, k] = v[k, m - 1] + w * (v[k, m] - v[k, m - 1])
+                    cg[0, k] = g[k, m - 1] + w * (g[k, m] - g[k, m - 1])
+                elif h0 >= hj > h1 and np.isnan(cd[1, k]):
+                    w = (h0 - hj) / (h0 - h1)
+                    cd[1, k] = d[k, m - 1] + w * (d[k, m] - d[k, m - 1])
+                    ct[1, k] = t[k, m - 1] + w * (t[k, m] - t[k, m - 1])
+                    cv[1, k] = v[k, m - 1] + w * (v[k, m] - v[k, m - 1])
+                    cg[1, k] = g[k, m - 1] + w * (g[k, m] - g[k, m - 1])
+        # the ground row (hj == 0) has no ascending crossing; the launch point itself is range 0
+        for br in range(2):
+            for k in range(K - 1):
+                da = cd[br, k]
+                db = cd[br, k + 1]
+                if np.isnan(da) or np.isnan(db):
+                    continue
+                lo = min(da, db)
+                hi = max(da, db)
+                i0 = int(math.ceil(lo / dr))
+                i1 = int(math.floor(hi / dr))
+                for i in range(i0, min(i1, NR - 1) + 1):
+                    ri = i * dr
+                    w = 0.0 if hi == lo else (ri - da) / (db - da)
+                    tt = ct[br, k] + w * (ct[br, k + 1] - ct[br, k])
+                    if tt < T[i, j]:
+                        T[i, j] = tt
+                        V[i, j] = cv[br, k] + w * (cv[br, k + 1] - cv[br, k])
+                        G[i, j] = cg[br, k] + w * (cg[br, k + 1] - cg[br, k])
+        # vertical fan edge: the most vertical trajectory reaches range ~0
+        if NR > 0 and T[0, j] == math.inf and not np.isnan(ct[0, 0]) and cd[0, 0] < dr:
+            T[0, j] = ct[0, 0]
+            V[0, j] = cv[0, 0]
+            G[0, j] = cg[0, 0]
+
+
+def _stack(dv_mps: float, burn_time_s: float, kv_mass_kg: float, isp_vac_s: float, dry_fraction: float,
+           launch_beta_kgm2: float) -> Missile:
+    """Equal-Δv stages (1 to 3) with ideal vacuum Δv = dv_mps, burn time split equally."""
+    n = 1 if dv_mps < 4200 else (2 if dv_mps < 7600 else 3)
+    ratio = math.exp(dv_mps / n / (G0_MPS2 * isp_vac_s))
+    denom = 1.0 - dry_fraction * (ratio - 1.0)
+    if denom <= 0.05:
+        raise BmdcheckError(f"burnout speed {dv_mps:,.0f} m/s is beyond a {n}-stage booster at Isp {isp_vac_s:.0f} s")
+    above = kv_mass_kg
+    stages = []
+    for _ in range(n):
+        prop = above * (ratio - 1.0) / denom
+        stages.append(Stage(prop, dry_fraction * prop, burn_time_s / n, isp_vac_s))
+        above += prop * (1 + dry_fraction)
+    # reference area from a launch ballistic coefficient m0 / (Cd S) with Cd ~ 0.3
+    area = above / (0.3 * launch_beta_kgm2)
+    return Missile(name=f"booster-{dv_mps:.0f}", stages=tuple(reversed(stages)), payload_kg=kv_mass_kg,
+                   ref_area_m2=area, rv_beta_kgm2=float("inf"), t_vertical_s=min(2.0, 0.05 * burn_time_s),
+                   t_kick_s=min(4.0, 0.1 * burn_time_s), cls="interceptor")
+
+
+def booster_for(burnout_speed_mps: float, burn_time_s: float, kv_mass_kg: float = 50.0,
+                isp_vac_s: float = 270.0, dry_fraction: float = 0.12, launch_beta_kgm2: float = 20_000.0) -> Missile:
+    """A booster (1–3 equal-Δv stages) whose achieved burnout speed is ``burnout_speed_mps``.
+
+    Stage masses from Tsiolkovsky (Δv = g0 Isp ln(m0/mf), dry mass = dry_fraction × propellant,
+    the kill vehicle as payload, reference area from a launch ballistic coefficient of 20 t/m²,
+    typical of SM-3/GBI-class boosters). The ideal Δv is raised by secant iteration until the
+    inertial burnout speed of a 45° fly-out through the atmosphere equals the requested speed, so
+    gravity and drag losses are inside the model and the declared figure is what is flown.
+    """
+    if not (np.isfinite(burnout_speed_mps) and burnout_speed_mps > 0):
+        raise BmdcheckError(f"burnout speed must be a positive number of m/s, got {burnout_speed_mps}")
+    if not (np.isfinite(burn_time_s) and burn_time_s > 0):
+        raise BmdcheckError(f"burn time must be a positive number of seconds, got {burn_time_s}")
+
+    def achieved(dv):
+        m = _stack(dv, burn_time_s, kv_mass_kg, isp_vac_s, dry_fraction, launch_beta_kgm2)
+        b = fly_missile_batch(m, _SITE_LAT, 0.0, 90.0, 45.0, earth=TABLE_EARTH, duration_s=m.burn_end_s + 1.0)
+        return float(np.linalg.norm(b.v_burnout_eci_mps[0])), m
+
+    x0, (f0, m) = burnout_speed_mps, achieved(burnout_speed_mps)
+    x1 = burnout_speed_mps * burnout_speed_mps / max(f0, 1.0)
+    for _ in range(8):
+        f1, m = achieved(x1)
+        if abs(f1 - burnout_speed_mps) < 1.0:
+            break
+        x0, f0, x1 = x1, f1, x1 + (burnout_speed_mps - f1) * (x1 - x0) / (f1 - f0 if f1 != f0 else 1.0)
+    return m
+
+
+def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,
+                dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
+    """Fly the fan and build the earliest-arrival table (see module docstring)."""
+    kicks = np.concatenate([[0.0], np.linspace(0.25, 89.5, n_kicks - 1)])
+    b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, kicks, earth=TABLE_EARTH, sample_interval_s=_SAMPLE_S,
+                          duration_s=float(max_flight_time_s))
+    from ..earth.frames import ecef_to_geodetic, eci_to_ecef, geodetic_to_ecef
+
+    site = geodetic_to_ecef(_SITE_LAT, 0.0, 0.0, TABLE_EARTH)
+    r_site = float(np.linalg.norm(site))
+    u_site = site / r_site
+    K, M = b.t_s.shape
+    n = b.n_samples.astype(np.int64)
+    valid = np.arange(M)[None, :] < n[:, None]
+    ecef = eci_to_ecef(b.r_eci_m, b.t_s, TABLE_EARTH)  # non-rotating: identity
+    ecef[~valid] = site
+    _, _, alt = ecef_to_geodetic(ecef, TABLE_EARTH)
+    un = ecef / np.linalg.norm(ecef, axis=-1, keepdims=True)
+    ang = np.arccos(np.clip(un @ u_site, -1, 1))
+    d = ang * r_site
+    v = b.v_eci_mps
+    speed = np.linalg.norm(v, axis=-1)
+    up = ecef / np.linalg.norm(ecef, axis=-1, keepdims=True)
+    fpa = np.arcsin(np.clip(np.sum(v * up, -1) / np.maximum(speed, 1e-9), -1, 1))
+    alt = np.where(valid, alt, np.nan)
+    # stop each trajectory where it comes back to the ground
+    dmax = np.nanmax(np.where(valid, d, np.nan))
+    hmax = np.nanmax(alt)
+    dr = dr_m or max(1000.0, dmax / 600.0)
+    dh = dh_m or max(1000.0, hmax / 400.0)
+    NR, NH = int(dmax / dr) + 2, int(hmax / dh) + 2
+    T = np.full((NR, NH), np.inf)
+    V = np.zeros((NR, NH))
+    G = np.zeros((NR, NH))
+    _fill(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(b.t_s), speed, fpa, n,
+          dr, dh, T, V, G)
+    vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
+    return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, float(max_flight_time_s))
+
+
+@lru_cache(maxsize=64)
+def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: float, kv_mass_kg: float = 50.0,
+              isp_vac_s: float = 270.0, name: str = "") -> FlyoutTable:
+    """Cached table for a burnout-speed description of an interceptor."""
+    m = booster_for(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
+    return build_table(m, max_flight_time_s, name or m.name)
