@@ -411,17 +411,22 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable
                   f(spec.min_alt_m), f(spec.max_alt_m), f(spec.min_tof_s), f(spec.max_tof_s),
                   f(spec.min_closing_mps), f(spec.kill_assessment_s), dr, dh, TT, VV, GG, vis_stack,
                   pv.astype(np.int64), out)
+    return windows_from(out, geo, spec.traj)
+
+
+def windows_from(out: np.ndarray, geo: Geometry, traj: np.ndarray) -> Windows:
+    """Turn kernel rows (P, N_COLS) into :class:`Windows`, with geodetic intercept points."""
+    th = geo.threats
     pts = []
     for ci, cf in ((C_IDX_FIRST, C_FRAC_FIRST), (C_IDX_LAST, C_FRAC_LAST)):
         idx = out[:, ci]
         ok = np.isfinite(idx) & (idx >= 0)
         ii = np.where(ok, idx, 0).astype(np.int64)
-        jj = np.minimum(ii + 1, th.n_samples[spec.traj] - 1)
+        jj = np.minimum(ii + 1, th.n_samples[traj] - 1)
         fr = np.where(ok, out[:, cf], 0.0)[:, None]
-        a = geo.ecef[spec.traj, ii]
-        b = geo.ecef[spec.traj, jj]
-        pos = a + fr * (b - a)
-        lat, lon, h = ecef_to_geodetic(pos, e)
+        a = geo.ecef[traj, ii]
+        b = geo.ecef[traj, jj]
+        lat, lon, h = ecef_to_geodetic(a + fr * (b - a), th.earth)
         pt = np.stack([lat, lon, h / 1e3], axis=-1)
         pt[~ok] = np.nan
         pts.append(pt)

@@ -30,7 +30,7 @@ from .missile import Missile
 
 SHAPES = ("min-energy", "lofted", "depressed")
 
-_KICKS_DEG = np.geomspace(0.25, 89.0, 20)
+_KICKS_DEG = np.unique(np.concatenate([np.geomspace(0.25, 20.0, 10), np.linspace(22.0, 89.0, 26)]))
 _CUT_FRACTIONS = np.linspace(0.25, 1.0, 10)
 _TOL_KM = 0.002  # aim-point residual, km
 _TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
@@ -132,6 +132,17 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
             continue
         kstar = int(np.nanargmax(full))
         dmax = full[kstar]
+        if 0 < kstar < nk - 1 and np.all(np.isfinite(full[kstar - 1:kstar + 2])):
+            # parabola through the three points around the coarse maximum
+            x0, x1, x2 = _KICKS_DEG[kstar - 1:kstar + 2]
+            y0, y1, y2 = full[kstar - 1:kstar + 2]
+            den = (x0 - x1) * (x0 - x2) * (x1 - x2)
+            A = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / den
+            B = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / den
+            Cc = (x1 * x2 * (x1 - x2) * y0 + x2 * x0 * (x2 - x0) * y1 + x0 * x1 * (x0 - x1) * y2) / den
+            if A < 0:
+                xv = -B / (2 * A)
+                dmax = max(dmax, A * xv * xv + B * xv + Cc)
         if d_aim[i] > dmax * 1.003:
             errors[i] = (f"{missile.name} cannot reach the aim point {d_aim[i]:,.0f} km away: its maximum range "
                          f"from this launch point in this direction is about {dmax:,.0f} km")
@@ -203,6 +214,9 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
         solve_cut = cut0 < t_full - 1e-9
     active = np.array([e is None for e in errors])
     az, kick, cut = az0, kick0, cut0
+    rtol_polish = min(rtol, 1e-10)  # the depressed branch is steep: range noise must stay below a metre
+    best = np.full(n, np.inf)
+    best_p = np.stack([az0, kick0, cut0], axis=-1).copy()
     miss = np.full(n, np.nan)
     ok = np.zeros(n, dtype=bool)
     steps = np.array([0.01, 0.01, 0.05])
@@ -217,7 +231,7 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
             pert[:, q + 1, q] += steps[q] if q < 2 else -steps[q]  # cut perturbed downward (stays ≤ full)
         P = pert.reshape(-1, 3)
         b = fly_missile_batch(missile, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), P[:, 0], P[:, 1], P[:, 2],
-                              earth=earth, rtol=rtol)
+                              earth=earth, rtol=rtol_polish)
         q1, q2, q3, _ = _diagnostics(b, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), np.repeat(d_aim[idx], 4),
                                      np.repeat(az_aim[idx], 4), shape, apogee_km)
         R = np.stack([q1, q2, q3], axis=-1).reshape(m, 4, 3)
@@ -229,7 +243,11 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
                 errors[i] = f"{missile.name}: steering solution failed (trajectory did not reach the ground)"
                 active[i] = False
                 continue
-            miss[i] = float(np.hypot(res[0], res[1]))
+            mi = float(np.hypot(res[0], res[1]))
+            if mi < best[i]:
+                best[i] = mi
+                best_p[i] = base[jj]
+            miss[i] = mi
             use3 = shape == "min-energy" and solve_cut[i] or (apogee_km is not None)
             done = abs(res[0]) < _TOL_KM and abs(res[1]) < _TOL_KM and (not use3 or abs(res[2]) < _TOL_SHAPE)
             if done:
@@ -257,8 +275,11 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
             if use3:
                 cut[i] = float(np.clip(cut[i] + du[2], 0.05 * t_full, t_full))
     for i in np.nonzero(active)[0]:
-        if miss[i] < 0.05:  # within 50 m: accept, the tolerance is a polish target
+        # not converged to the polish target: fall back to the best flown parameters
+        az[i], kick[i], cut[i] = best_p[i]
+        miss[i] = best[i]
+        if best[i] < 0.05:  # within 50 m of the aim point: accept
             ok[i] = True
         else:
-            errors[i] = f"{missile.name}: steering did not converge (miss {miss[i]:.2f} km)"
+            errors[i] = f"{missile.name}: steering did not converge (best miss {best[i]:.2f} km)"
     return Steering(az, kick, cut, ok, miss, errors)

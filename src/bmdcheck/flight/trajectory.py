@@ -174,7 +174,7 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
     if not st.ok[0]:
         raise BmdcheckError(st.error[0])
     b = fly_missile_batch(m, lat0, lon0, st.azimuth_deg, st.kick_deg, st.t_cut_s, earth=earth,
-                          sample_interval_s=sample_interval_s, rtol=rtol)
+                          sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))  # as the solver's polish
     steer = {"azimuth_deg": float(st.azimuth_deg[0]), "kick_deg": float(st.kick_deg[0]),
              "t_cut_s": float(st.t_cut_s[0]), "miss_km": float(st.miss_km[0])}
     return trajectory_from_batch(b, 0, missile=m.name, shape=shape, steering=steer)

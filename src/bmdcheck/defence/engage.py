@@ -1,0 +1,290 @@
+"""The friendly engagement layer: interceptor + site + sensors + timeline -> intercept windows.
+
+    >>> import bmdcheck as bc
+    >>> w = bc.engage("topol-m", (54.04, 35.77), (38.90, -77.04), site="deveselu")   # doctest: +SKIP
+    >>> w.feasible, w.reason, w.first_s, w.last_s                                      # doctest: +SKIP
+
+Everything here checks inputs once and calls the compiled kernels in ``engagement`` (windows),
+``coverage`` (radar visibility and track times) and ``flyout`` (interceptor reach).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from ..earth.model import EarthModel
+from ..errors import BmdcheckError
+from ..flight.missile import Missile
+from . import coverage
+from .engagement import PairSpec, Threats, Windows, prepare, solve_windows
+from .flyout import FlyoutTable, build_table, table_for
+
+MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
+
+
+@lru_cache(maxsize=1)
+def timeline_defaults() -> dict:
+    """Default timeline assumptions with their sources (data/timeline.toml)."""
+    return tomllib.loads(resources.files("bmdcheck.data").joinpath("timeline.toml").read_text())
+
+
+def _default(key: str) -> float:
+    return float(timeline_defaults()[key]["value"])
+
+
+@dataclass(frozen=True)
+class InterceptorSpec:
+    """What the engagement solver needs of an interceptor (SI units)."""
+
+    name: str
+    burnout_speed_mps: float | None
+    burn_time_s: float
+    min_alt_m: float
+    max_alt_m: float
+    min_flight_time_s: float = 0.0
+    max_flight_time_s: float = 1800.0
+    min_closing_mps: float = 0.0
+    booster: Missile | None = None
+
+    def __post_init__(self):
+        if not (0 <= self.min_alt_m < self.max_alt_m):
+            raise BmdcheckError(f"interceptor {self.name}: altitude band must have 0 <= min < max, got "
+                                f"{self.min_alt_m / 1e3:g}, {self.max_alt_m / 1e3:g} km")
+        if not (self.max_flight_time_s > 0 and self.min_flight_time_s >= 0
+                and self.min_flight_time_s < self.max_flight_time_s):
+            raise BmdcheckError(f"interceptor {self.name}: need 0 <= min flight time < max flight time")
+        if not (self.min_closing_mps >= 0):
+            raise BmdcheckError(f"interceptor {self.name}: minimum closing speed must be >= 0")
+        if self.booster is None and not (self.burnout_speed_mps and self.burnout_speed_mps > 0):
+            raise BmdcheckError(f"interceptor {self.name}: give a burnout speed or stages")
+        if not (self.burn_time_s > 0 and math.isfinite(self.burn_time_s)):
+            raise BmdcheckError(f"interceptor {self.name}: burn time must be a positive number of seconds")
+
+    @classmethod
+    def from_catalogue(cls, it) -> "InterceptorSpec":
+        return cls(it.name, it.burnout_speed_mps, it.burn_time_s if it.burn_time_s else
+                   (it.booster.burn_end_s if it.booster else 60.0),
+                   it.min_intercept_alt_km * 1e3, it.max_intercept_alt_km * 1e3, it.min_flight_time_s,
+                   it.max_flight_time_s, it.min_closing_speed_mps, it.booster)
+
+    def with_burnout_speed(self, v_mps: float) -> "InterceptorSpec":
+        """The same interceptor with another burnout speed (booster rebuilt from the speed)."""
+        return replace(self, burnout_speed_mps=float(v_mps), booster=None)
+
+    def table(self) -> FlyoutTable:
+        if self.booster is not None:
+            return _staged_table(self.booster, self.max_flight_time_s)
+        return table_for(float(self.burnout_speed_mps), float(self.burn_time_s), float(self.max_flight_time_s))
+
+
+@lru_cache(maxsize=32)
+def _staged_table(booster: Missile, max_tof: float) -> FlyoutTable:
+    return build_table(booster, max_tof, booster.name)
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """An interceptor launch point and (optionally) its own radar."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    alt_m: float = 0.0
+    radar: object | None = None  # a sensors.Radar
+
+    def __post_init__(self):
+        if not (math.isfinite(self.lat_deg) and abs(self.lat_deg) <= 90):
+            raise BmdcheckError(f"site {self.name}: latitude must be within [-90, 90] degrees")
+        if not (math.isfinite(self.lon_deg) and abs(self.lon_deg) <= 360):
+            raise BmdcheckError(f"site {self.name}: longitude must be within [-180, 360] degrees")
+        if not (math.isfinite(self.alt_m) and self.alt_m >= 0):
+            raise BmdcheckError(f"site {self.name}: a site below the ground (altitude {self.alt_m / 1e3:g} km) "
+                                f"is not valid")
+
+
+@dataclass(frozen=True)
+class TimelineSpec:
+    """Detection -> track -> decision -> launch. Every delay is a parameter (seconds).
+
+    mode: "local" (the site's own radar tracks and sees the intercept), "launch-on-remote" (a remote
+    radar's track launches, the site's radar sees the intercept), "engage-on-remote" (the remote
+    radar does both), "early-warning-only" (launch on satellite detection + decision delay: no radar).
+    launch_at_s fixes the launch time instead of the sensor timeline.
+    """
+
+    mode: str = "local"
+    early_warning: object | None = None  # sensors.EarlyWarning
+    remote_radar: object | None = None  # sensors.Radar
+    decision_delay_s: float = field(default_factory=lambda: _default("decision_delay_s"))
+    rcs_m2: float = field(default_factory=lambda: _default("rcs_m2"))
+    kill_assessment_s: float = field(default_factory=lambda: _default("kill_assessment_s"))
+    launch_at_s: float | None = None
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise BmdcheckError(f"timeline mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        for k in ("decision_delay_s", "kill_assessment_s"):
+            v = getattr(self, k)
+            if not (math.isfinite(v) and v >= 0):
+                raise BmdcheckError(f"{k.replace('_', ' ')} must be >= 0 seconds, got {v}")
+        if not (self.rcs_m2 > 0 and math.isfinite(self.rcs_m2)):
+            raise BmdcheckError(f"radar cross-section must be positive, got {self.rcs_m2}")
+        if self.launch_at_s is not None and not (math.isfinite(self.launch_at_s) and self.launch_at_s >= 0):
+            raise BmdcheckError(f"launch time must be a non-negative number of seconds, got {self.launch_at_s}")
+        if self.mode in ("launch-on-remote", "engage-on-remote") and self.remote_radar is None:
+            raise BmdcheckError(f"timeline mode {self.mode} needs a remote radar")
+
+
+@dataclass
+class Engagement:
+    """Windows for every (threat, site) pair, with the timeline that produced them."""
+
+    windows: Windows
+    pairs: list  # (threat index, site name, interceptor name)
+    t_detect_s: np.ndarray
+    t_track_s: np.ndarray
+    t_launch_s: np.ndarray
+    mode: list
+    flyout: str
+
+    def record(self, p: int) -> dict:
+        """Pair p as the JSON document of ``bmdcheck engage --json``."""
+        w = self.windows
+        num = lambda x: None if x is None or not np.isfinite(x) else float(x)  # noqa: E731
+        pt = lambda a: None if not np.all(np.isfinite(a)) else {"lat": float(a[0]), "lon": float(a[1]),  # noqa: E731
+                                                                  "alt_km": float(a[2])}
+        ti, site, itc = self.pairs[p]
+        return {
+            "feasible": bool(w.feasible[p]), "reason": w.reason[p], "first_s": num(w.first_s[p]),
+            "last_s": num(w.last_s[p]), "intercept_first": pt(w.point_first[p]), "intercept_last": pt(w.point_last[p]),
+            "flight_time_first_s": num(w.tof_first_s[p]), "flight_time_last_s": num(w.tof_last_s[p]),
+            "closing_speed_first_mps": num(w.closing_first_mps[p]), "closing_speed_last_mps": num(w.closing_last_mps[p]),
+            "shots": int(w.shots[p]), "feasible_duration_s": num(w.duration_s[p]),
+            "timeline": {"mode": self.mode[p], "detect_s": num(self.t_detect_s[p]), "track_s": num(self.t_track_s[p]),
+                         "launch_s": num(self.t_launch_s[p])},
+            "site": site, "interceptor": itc, "threat": int(ti), "flyout": self.flyout,
+        }
+
+
+def _radar_vis(threats: Threats, radar, rcs_m2: float) -> np.ndarray:
+    return coverage.radar_visibility(threats.t_s, threats.r_eci_m, threats.n_samples, radar.lat_deg, radar.lon_deg,
+                                     radar.alt_m, radar.detection_range_m(rcs_m2), radar.elevation_mask_deg,
+                                     radar.max_elevation_deg, radar.azimuth_min_deg, radar.azimuth_max_deg,
+                                     threats.earth)
+
+
+def timeline_for(threats: Threats, site: SiteSpec, tl: TimelineSpec):
+    """Per trajectory: (t_detect, t_track, t_launch, engagement-radar visibility or None, mode)."""
+    n = len(threats)
+    mode = tl.mode
+    if mode == "local" and site.radar is None:
+        mode = "early-warning-only"
+    ew = np.inf
+    if tl.early_warning is not None:
+        ew = tl.early_warning.detect_after_s + tl.early_warning.report_delay_s
+    t_detect = np.full(n, ew)
+    vis_fc = vis_eng = None
+    if mode == "local":
+        vis_fc = vis_eng = _radar_vis(threats, site.radar, tl.rcs_m2)
+        fc_radar = site.radar
+    elif mode in ("launch-on-remote", "engage-on-remote"):
+        vis_fc = _radar_vis(threats, tl.remote_radar, tl.rcs_m2)
+        fc_radar = tl.remote_radar
+        if mode == "engage-on-remote":
+            vis_eng = vis_fc
+        elif site.radar is not None:
+            vis_eng = _radar_vis(threats, site.radar, tl.rcs_m2)
+    if vis_fc is not None:
+        first = coverage.first_visible_s(vis_fc, threats.t_s, threats.n_samples)
+        t_detect = np.fmin(t_detect, first)
+        t_track = coverage.track_time_s(vis_fc, threats.t_s, threats.n_samples, fc_radar.min_track_s)
+        t_launch = np.maximum(t_detect, t_track) + tl.decision_delay_s
+    else:
+        t_track = np.full(n, np.nan)
+        t_launch = t_detect + tl.decision_delay_s
+    t_launch = np.where(np.isfinite(t_launch), t_launch, np.nan)
+    if tl.launch_at_s is not None:
+        t_launch = np.full(n, float(tl.launch_at_s))
+        mode = "fixed-launch" if vis_eng is None else mode
+    return t_detect, t_track, t_launch, vis_eng, mode
+
+
+def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
+                   timeline: TimelineSpec = None, flyout: str = "table") -> Engagement:
+    """Windows for every (threat, site) pair; sites[k] fires interceptors[k]."""
+    if timeline is None:
+        timeline = TimelineSpec()
+    if len(sites) != len(interceptors):
+        raise BmdcheckError("give one interceptor per site")
+    if flyout not in ("table", "lambert"):
+        raise BmdcheckError(f"flyout must be 'table' or 'lambert', got {flyout!r}")
+    if flyout == "lambert":
+        from .lambert_engage import engage_lambert
+
+        return engage_lambert(threats, sites, interceptors, timeline)
+    geo = prepare(threats)
+    n = len(threats)
+    tables = [it.table() for it in interceptors]
+    traj, site_i, tab_i, tL, vis_i, pairs, modes, td, tt = [], [], [], [], [], [], [], [], []
+    vis_stack = []
+    for k, (s, it) in enumerate(zip(sites, interceptors)):
+        d, trk, L, vis, mode = timeline_for(threats, s, timeline)
+        vi = -1
+        if vis is not None:
+            vis_stack.append(vis)
+            vi = len(vis_stack) - 1
+        traj.append(np.arange(n))
+        site_i.append(np.full(n, k))
+        tab_i.append(np.full(n, k))
+        tL.append(L)
+        vis_i.append(np.full(n, vi))
+        td.append(d)
+        tt.append(trk)
+        pairs += [(i, s.name, it.name) for i in range(n)]
+        modes += [mode] * n
+    cat = np.concatenate
+    P = n * len(sites)
+    spec = PairSpec(cat(traj), cat(site_i), cat(tab_i), cat(tL),
+                    np.repeat([it.min_alt_m for it in interceptors], n), np.repeat([it.max_alt_m for it in interceptors], n),
+                    np.repeat([it.min_flight_time_s for it in interceptors], n),
+                    np.repeat([it.max_flight_time_s for it in interceptors], n),
+                    np.repeat([it.min_closing_mps for it in interceptors], n), np.full(P, timeline.kill_assessment_s),
+                    cat(vis_i))
+    vs = np.stack(vis_stack) if vis_stack else None
+    lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
+    w = solve_windows(geo, lla, tables, spec, vs)
+    return Engagement(w, pairs, cat(td), cat(tt), cat(tL), modes, flyout)
+
+
+def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: InterceptorSpec,
+                            timeline: TimelineSpec = None, flyout: str = "table", lo_mps: float = 500.0,
+                            hi_mps: float = 11_000.0, tol_mps: float = 10.0) -> float | None:
+    """Lowest burnout speed (m/s) at which the engagement of threat 0 becomes feasible, bracketed to tol.
+
+    Everything else (burn time, altitude band, flight-time and closing limits, timeline) is held as
+    given. None when infeasible even at ``hi_mps``. Bisection: feasibility is monotonic in burnout
+    speed for the fly-out model (a faster booster reaches every cell no later).
+    """
+
+    def feasible(v):
+        e = engage_threats(threats, [site], [interceptor.with_burnout_speed(v)], timeline, flyout)
+        return bool(e.windows.feasible[0])
+
+    if not feasible(hi_mps):
+        return None
+    if feasible(lo_mps):
+        return lo_mps
+    lo, hi = lo_mps, hi_mps
+    while hi - lo > tol_mps:
+        mid = 0.5 * (lo + hi)
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
