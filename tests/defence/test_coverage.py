@@ -320,6 +320,10 @@ def test_radar_below_ellipsoid_uses_foot_point():
     tgt = point_at(radar, rng.uniform(-3, 30, 500), rng.uniform(0, 360, 500), rng.uniform(1e4, 3e6, 500))
     assert np.array_equal(los_only(tgt, radar), los_only(tgt, radar[:2] + (0.0,)))
     assert los_only(point_at(radar, 5.0, 0.0, 5e5), radar)[0]
+    # just below the radar's horizontal, 1000 km out: ~35 m below its height, ~55 m above the foot
+    # point's tangent plane; visible from the foot point, but the segment from the true position
+    # would start and stay below the surface
+    assert los_only(point_at(radar, -0.002, 0.0, 1e6), radar)[0]
 
 
 # ---- range, azimuth sector, rotation ----------------------------------------------------------
@@ -401,8 +405,8 @@ V = np.array([0, 1, 1, 0, 1, 1, 1, 1, 0], bool)
 T = np.arange(9.0)
 
 
-@pytest.mark.parametrize("min_track,expect", [(0.0, 1.0), (1.0, 2.0), (2.0, 6.0), (3.0, 7.0), (3.5, np.nan),
-                                              (4.0, np.nan)])
+@pytest.mark.parametrize("min_track,expect", [(0.0, 1.0), (1.0, 2.0), (1.5, 5.5), (2.0, 6.0), (3.0, 7.0),
+                                              (3.5, np.nan), (4.0, np.nan)])
 def test_track_time_hand_built(min_track, expect):
     np.testing.assert_equal(track_time_s(V, T, None, min_track), expect)
 

@@ -39,6 +39,7 @@ INTEGRATION_RTOL = 1e-9  # closed form vs DOP853: relative error in angle, time,
 # docs/validation/kepler.md has the convergence table.
 REF_RTOL, REF_ATOL = 3e-14, 1e-10
 CLOSED_FORM_RTOL = 1e-12  # closed form vs another closed form
+SHORT_ARC_RTOL = 1e-11  # short arcs vs the displacement (Encke-form) integration
 GRAZE = 1e-3  # impact radius this close (relative) to perigee/apogee: ill-conditioned, skipped
 
 
@@ -154,6 +155,57 @@ def min_energy_case_errors(psi, r1, r2, rtol=REF_RTOL, atol=REF_ATOL):
     return e_t, e_r
 
 
+def _integrate_displacement(r0, v, gamma, event, t_max):
+    """Integrate the displacement d from the start point (r0, 0, 0), Encke's form.
+
+    For short arcs: d keeps its relative precision where the position r0 + d would not, so the
+    range angle atan2(d_y, r0 + d_x) and an event written in d are precise to ~1e-13.
+    """
+
+    def f(t, d):
+        x, y, z = r0 + d[0], d[1], d[2]
+        q = math.sqrt(x * x + y * y + z * z)
+        k = -MU / (q * q * q)
+        return [d[3], d[4], d[5], k * x, k * y, k * z]
+
+    event.terminal = True
+    y0 = [0.0, 0.0, 0.0, v * math.sin(gamma), v * math.cos(gamma), 0.0]
+    sol = solve_ivp(f, (0.0, t_max), y0, method="DOP853", rtol=3e-14, atol=1e-15, events=event)
+    assert sol.status == 1, sol.message
+    return sol.t_events[0][0], sol.y_events[0][0]
+
+
+def short_descent_errors(r, lam, gamma, dr):
+    """ballistic_range over a short descent from r to r - dr, against the displacement form."""
+    v = math.sqrt(lam * MU / r)
+    r2 = r - dr
+    drop = r - r2  # the drop actually asked for, after rounding r2
+
+    def down(t, d):  # |r0 + d|^2 - r2^2, with no large cancelling terms
+        return 2.0 * r * d[0] + d[0] ** 2 + d[1] ** 2 + d[2] ** 2 + drop * (r + r2)
+
+    down.direction = -1.0
+    t_ref, d = _integrate_displacement(r, v, gamma, down, 10.0 * drop / (v * -math.sin(gamma)))
+    psi_ref = math.atan2(d[1], r + d[0])
+    arc = ballistic_range(r, v, gamma, r2)
+    return abs(arc.range_angle_rad - psi_ref) / psi_ref, abs(arc.flight_time_s - t_ref) / t_ref
+
+
+def short_min_energy_errors(psi, r1, r2):
+    """min_energy over a short central angle, against the displacement form: time error."""
+    arc = min_energy(psi, r1, r2)
+    s, c = math.sin(psi), math.cos(psi)
+
+    def at_angle(t, d):  # r sin(psi - theta), written in d
+        return (r1 * s - d[1] * c) + d[0] * s
+
+    at_angle.direction = -1.0
+    t_ref, _ = _integrate_displacement(
+        r1, arc.speed_mps, arc.flight_path_angle_rad, at_angle, 10.0 * arc.flight_time_s + 1.0
+    )
+    return abs(arc.flight_time_s - t_ref) / t_ref
+
+
 # --------------------------------------------------------------------------------------------
 # Integration references.
 
@@ -197,6 +249,32 @@ def test_min_energy_against_integration(psi, r1, r2):
     e_t, e_r = min_energy_case_errors(psi, r1, r2)
     assert e_t <= INTEGRATION_RTOL
     assert e_r <= INTEGRATION_RTOL
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    r=st.floats(R, R + 1000e3),
+    lam=st.floats(0.01, 1.9),
+    gamma=st.floats(math.radians(-89.0), math.radians(-1.0)),
+    dr=st.floats(1.0, 10e3),
+)
+def test_ballistic_range_short_descents(r, lam, gamma, dr):
+    """Descents of 1 m to 10 km keep 1e-11 relative accuracy (no difference of large angles)."""
+    e_psi, e_t = short_descent_errors(r, lam, gamma, dr)
+    assert e_psi <= SHORT_ARC_RTOL
+    assert e_t <= SHORT_ARC_RTOL
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    psi=st.floats(1e-6, 1e-2),
+    r1=st.floats(R, R + 1000e3),
+    k=st.floats(-100.0, 100.0),
+)
+def test_min_energy_short_arcs(psi, r1, k):
+    """Short minimum-energy arcs, |r2 - r1| <= 100 r1 psi (gamma up to ~89.4 deg: steeper, the
+    rounding of the returned angle, not the arc, limits the reference)."""
+    assert short_min_energy_errors(psi, r1, r1 * (1.0 + k * psi)) <= SHORT_ARC_RTOL
 
 
 # --------------------------------------------------------------------------------------------
@@ -474,6 +552,16 @@ def _measure(seed=20240501, n=400):
             e = min_energy_case_errors(psi, r1, r2, *tol)
             put(f"min_energy vs DOP853 at {tag}: flight time", e[0])
             put(f"min_energy vs DOP853 at {tag}: arrival radius", e[1])
+    for _ in range(n):
+        r = R + rng.uniform(0.0, 1000e3)
+        gamma = -math.radians(rng.uniform(1.0, 89.0))
+        e = short_descent_errors(r, rng.uniform(0.01, 1.9), gamma, rng.uniform(1.0, 10e3))
+        put("ballistic_range, 1 m - 10 km descents vs displacement form: range angle", e[0])
+        put("ballistic_range, 1 m - 10 km descents vs displacement form: flight time", e[1])
+        psi = 10 ** rng.uniform(-6.0, -2.0)
+        r1 = R + rng.uniform(0.0, 1000e3)
+        e = short_min_energy_errors(psi, r1, r1 * (1.0 + rng.uniform(-100.0, 100.0) * psi))
+        put("min_energy, psi 1e-6 - 1e-2 vs displacement form: flight time", e)
     for _ in range(20 * n):
         psi = rng.uniform(1e-6, 2 * math.pi - 1e-6)
         r = rng.uniform(1e6, 1e8)

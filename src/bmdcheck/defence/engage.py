@@ -263,7 +263,7 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
 
 
 def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: InterceptorSpec,
-                            timeline: TimelineSpec = None, flyout: str = "table", lo_mps: float = 500.0,
+                            timeline: TimelineSpec = None, flyout: str = "table", lo_mps: float = 1000.0,
                             hi_mps: float = 11_000.0, tol_mps: float = 10.0) -> float | None:
     """Lowest burnout speed (m/s) at which the engagement of threat 0 becomes feasible, bracketed to tol.
 
@@ -271,6 +271,14 @@ def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: Inter
     given. None when infeasible even at ``hi_mps``. Bisection: feasibility is monotonic in burnout
     speed for the fly-out model (a faster booster reaches every cell no later).
     """
+
+    if flyout == "lambert":
+        # the Lambert model gives the threshold directly: the smallest speed change needed
+        e = engage_threats(threats, [site], [interceptor.with_burnout_speed(hi_mps)], timeline, flyout)
+        dv = float(e.min_dv_mps[0])
+        if not np.isfinite(dv) or dv > hi_mps:
+            return None
+        return math.ceil(dv / tol_mps) * tol_mps
 
     def feasible(v):
         e = engage_threats(threats, [site], [interceptor.with_burnout_speed(v)], timeline, flyout)

@@ -223,11 +223,13 @@ def booster_for(burnout_speed_mps: float, burn_time_s: float, kv_mass_kg: float 
 
     x0, (f0, m) = burnout_speed_mps, achieved(burnout_speed_mps)
     x1 = burnout_speed_mps * burnout_speed_mps / max(f0, 1.0)
-    for _ in range(8):
+    for _ in range(10):
         f1, m = achieved(x1)
         if abs(f1 - burnout_speed_mps) < 1.0:
             break
-        x0, f0, x1 = x1, f1, x1 + (burnout_speed_mps - f1) * (x1 - x0) / (f1 - f0 if f1 != f0 else 1.0)
+        step = (burnout_speed_mps - f1) * (x1 - x0) / (f1 - f0) if f1 != f0 else burnout_speed_mps - f1
+        x0, f0 = x1, f1
+        x1 = min(max(x1 + step, 0.5 * x1), 2.0 * x1)  # keep the secant step in a safe bracket
     return m
 
 

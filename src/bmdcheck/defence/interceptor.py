@@ -44,6 +44,7 @@ _DATA = "bmdcheck.data.interceptors"
 _BOOSTER_KEYS = ("stage", "payload_kg", "ref_area_m2", "rv_beta_kgm2", "t_vertical_s", "t_kick_s", "cd_mach")
 _LIMIT_KEYS = ("min_intercept_alt_km", "max_intercept_alt_km", "min_flight_time_s", "max_flight_time_s",
                "min_closing_speed_mps")
+_KEYS = ("name", "party", "summary", "burnout_speed_mps", "burn_time_s", "spread") + _BOOSTER_KEYS + _LIMIT_KEYS
 _BURN_MATCH_S = 0.5  # a stated burn_time_s must match the stage table's burn end to this
 
 
@@ -130,6 +131,7 @@ def interceptor_from_dict(d: dict, origin: str = "<dict>") -> Interceptor:
     """Build an Interceptor from the catalogue's TOML structure (see module docstring)."""
     name = _text(d, "name", origin)
     w = f"interceptor {name!r}"
+    check_keys(d, _KEYS, w)
     src: dict = {}
     booster = None
     if d.get("stage"):
@@ -143,6 +145,7 @@ def interceptor_from_dict(d: dict, origin: str = "<dict>") -> Interceptor:
     if booster is not None:
         if burn is None:
             burn = booster.burn_end_s
+            src["burn_time_s"] = "[C] burn end of the stage table (burn times plus coasts)"
         elif abs(burn - booster.burn_end_s) > _BURN_MATCH_S:
             raise BmdcheckError(f"{w}: burn_time_s ({burn:g}) disagrees with the stage table "
                                 f"({booster.burn_end_s:g} s)")
@@ -215,6 +218,13 @@ def _text(d: dict, key: str, where: str) -> str:
     if not isinstance(v, str) or not v.strip():
         raise BmdcheckError(f"{where}: missing '{key}' (a non-empty string)")
     return v.strip()
+
+
+def check_keys(d: dict, allowed, where: str) -> None:
+    """Refuse keys outside ``allowed`` (catches misspelt optional parameters)."""
+    unknown = set(d) - set(allowed)
+    if unknown:
+        raise BmdcheckError(f"{where}: unknown keys {sorted(unknown)}")
 
 
 def sourced(d: dict, key: str, where: str, sources: dict, default: Any = ...) -> Any:

@@ -27,8 +27,8 @@ from typing import Mapping, NamedTuple
 import numpy as np
 
 from ..errors import BmdcheckError
-from .interceptor import (_check, _parse, _text, add_unique, check_spread, lookup, read_spread, read_toml,
-                          sourced, spread_triple)
+from .interceptor import (_check, _parse, _text, add_unique, check_keys, check_spread, lookup, read_spread,
+                          read_toml, sourced, spread_triple)
 
 _DATA = "bmdcheck.data.sensors"
 _RADAR_NUMBERS = ("lat_deg", "lon_deg", "alt_m", "range_km", "rcs_ref_m2", "elevation_mask_deg",
@@ -169,6 +169,7 @@ def radar_from_dict(d: dict, origin: str = "<dict>") -> Radar:
     """Build a Radar from one ``[[radar]]`` entry."""
     name = _text(d, "name", f"{origin}: radar")
     w = f"radar {name!r}"
+    check_keys(d, ("name", "party", "summary", "spread") + _RADAR_NUMBERS, w)
     src: dict = {}
     vals = {k: sourced(d, k, w, src) for k in ("lat_deg", "lon_deg", "alt_m", "range_km", "rcs_ref_m2",
                                                 "elevation_mask_deg", "min_track_s")}
@@ -184,6 +185,7 @@ def early_warning_from_dict(d: dict, origin: str = "<dict>") -> EarlyWarning:
     """Build an EarlyWarning from one ``[[early_warning]]`` entry."""
     name = _text(d, "name", f"{origin}: early_warning")
     w = f"early-warning system {name!r}"
+    check_keys(d, ("name", "party", "summary", "spread", "detect_after_s", "report_delay_s"), w)
     src: dict = {}
     vals = {k: sourced(d, k, w, src) for k in ("detect_after_s", "report_delay_s")}
     return EarlyWarning(name=name, sources=src, party=str(d.get("party", "")), summary=str(d.get("summary", "")),

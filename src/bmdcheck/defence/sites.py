@@ -32,7 +32,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from ..errors import BmdcheckError
-from .interceptor import _parse, _text, add_unique, lookup, read_toml, sourced
+from .interceptor import _parse, _text, add_unique, check_keys, lookup, read_toml, sourced
 
 _DATA = "bmdcheck.data.sites"
 KINDS = ("land", "ship")
@@ -120,6 +120,8 @@ def site_from_dict(d: dict, origin: str = "<dict>") -> Site:
     """Build a Site from one site entry (see module docstring)."""
     name = _text(d, "name", f"{origin}: site")
     w = f"site {name!r}"
+    check_keys(d, ("name", "party", "kind", "status", "summary", "radar", "lat_deg", "lon_deg", "alt_m",
+                   "interceptors"), w)
     src: dict = {}
     pos = {k: sourced(d, k, w, src) for k in ("lat_deg", "lon_deg", "alt_m")}
     raw = d.get("interceptors", {})

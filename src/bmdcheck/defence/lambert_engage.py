@@ -1,0 +1,239 @@
+"""The vacuum instantaneous-burn (Lambert) reach model, for checks and for burnout-speed thresholds.
+
+The interceptor leaves its site (which turns with the Earth) at launch time + burn time, on the
+two-body transfer arc that reaches the target's position at the intercept time (short way,
+``lambert.izzo2015_into``). The engagement is feasible at a sample when that arc needs a speed
+change, relative to the site's inertial velocity, of at most the burnout speed; the altitude band,
+flight-time limits, closing speed and radar constraints are as in the fly-out model.
+
+Launch time: fixed (``--launch-at``) or any time from the timeline's earliest launch on; for each
+intercept time the launch times tried span [max(t_L, t − t_b − t_max), t − t_b − t_min] in
+``N_LAUNCH`` steps and the smallest speed change wins. The smallest speed change needed over the
+whole trajectory is the burnout-speed threshold of the engagement.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ..earth.constants import GM_M3_S2
+from ..earth.frames import geodetic_to_ecef
+from .engagement import (C_DURATION, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST, C_LAST,
+                         C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST, N_COLS, R_ABOVE,
+                         R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF, R_TRACK, R_VIS, prepare, windows_from)
+from .lambert import STATUS_OK, izzo2015_into
+
+N_LAUNCH = 12
+C_MIN_DV = N_COLS  # extra column: smallest speed change needed where all other constraints hold
+
+
+@njit(cache=True)
+def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1, v2):
+    """Smallest Δv (and its v2, launch time) to be at rt (ECI) at time t; inf if no admissible launch."""
+    lo = t - t_b - tofmax
+    if lo < tL:
+        lo = tL
+    hi = t - t_b - tofmin
+    if fixed:
+        lo = tL
+        hi = tL
+    best = math.inf
+    bv2x = bv2y = bv2z = 0.0
+    bL = math.nan
+    if hi < lo or t - t_b - lo <= 0.0:
+        return best, bv2x, bv2y, bv2z, bL
+    n = 1 if hi == lo else N_LAUNCH
+    for k in range(n):
+        L = lo + (hi - lo) * k / max(n - 1, 1)
+        t1 = L + t_b
+        tof = t - t1
+        if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
+            continue
+        th = omega * t1
+        c, s = math.cos(th), math.sin(th)
+        r1[0] = c * site_ecef[0] - s * site_ecef[1]
+        r1[1] = s * site_ecef[0] + c * site_ecef[1]
+        r1[2] = site_ecef[2]
+        st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
+        if st != STATUS_OK:
+            continue
+        dx = v1[0] + omega * r1[1]
+        dy = v1[1] - omega * r1[0]
+        dz = v1[2]
+        dv = math.sqrt(dx * dx + dy * dy + dz * dz)
+        if dv < best:
+            best = dv
+            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+            bL = L
+    return best, bv2x, bv2y, bv2z, bL
+
+
+@njit(parallel=True, cache=True)
+def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, fixed, vbo, t_b, hmin, hmax,
+                   tofmin, tofmax, vcmin, t_ka, vis, pair_vis, mu, out):
+    """Windows under the Lambert reach model; out (P, N_COLS + 1), last column the minimum Δv."""
+    P = pair_traj.shape[0]
+    for p in prange(P):
+        i = pair_traj[p]
+        se = site_ecef[pair_site[p]]
+        r1 = np.empty(3)
+        v1 = np.empty(3)
+        v2 = np.empty(3)
+        rt = np.empty(3)
+        use_vis = pair_vis[p] >= 0
+        vv = vis[max(pair_vis[p], 0)]
+        best_code = -1
+        first = last = math.nan
+        tof_f = tof_l = vc_f = vc_l = math.nan
+        idx_f = idx_l = -1
+        prev_ok = False
+        prev_margin = 0.0
+        prev_tof = prev_vc = math.nan
+        dur = 0.0
+        seg = 0.0
+        shots = 0
+        Lnext = tL[p]
+        min_dv = math.inf
+        launched = math.isfinite(tL[p])
+        for m in range(n[i]):
+            tm = t[i, m]
+            h = alt[i, m]
+            code = R_OK
+            margin = math.nan
+            tof = math.nan
+            vc = math.nan
+            if h < hmin[p]:
+                code = R_BELOW
+            elif h > hmax[p]:
+                code = R_ABOVE
+            elif not launched:
+                code = R_TRACK
+            else:
+                for j in range(3):
+                    rt[j] = r[i, m, j]
+                dv, ax, ay, az, L = _best_dv(tm, rt, se, omega, tL[p], fixed, t_b[p], tofmin[p], tofmax[p], mu,
+                                             r1, v1, v2)
+                if dv == math.inf:
+                    # no admissible launch under the timeline: is the point reachable at all?
+                    dv0, _a, _b, _c, _L = _best_dv(tm, rt, se, omega, -math.inf, False, t_b[p], tofmin[p],
+                                                   tofmax[p], mu, r1, v1, v2)
+                    code = R_TRACK if dv0 <= vbo[p] else R_REACH
+                else:
+                    tof = tm - L
+                    dx = v[i, m, 0] - ax
+                    dy = v[i, m, 1] - ay
+                    dz = v[i, m, 2] - az
+                    vc = math.sqrt(dx * dx + dy * dy + dz * dz)
+                    margin = vbo[p] - dv
+                    if vc >= vcmin[p] and (not use_vis or vv[i, m]):
+                        if dv < min_dv:
+                            min_dv = dv
+                    if margin < 0.0:
+                        code = R_REACH
+                    elif vc < vcmin[p]:
+                        code = R_OUTRUN
+                    elif use_vis and not vv[i, m]:
+                        code = R_VIS
+            if code > best_code:
+                best_code = code
+            ok = code == R_OK
+            if ok and not prev_ok:
+                f = 0.0
+                if m > 0 and math.isfinite(prev_margin) and prev_margin < 0.0:
+                    f = prev_margin / (prev_margin - margin)
+                te = tm if m == 0 else t[i, m - 1] + f * (tm - t[i, m - 1])
+                if math.isnan(first):
+                    first = te
+                    idx_f = m - 1 if m > 0 else 0
+                    out[p, C_FRAC_FIRST] = f if m > 0 else 0.0
+                    tof_f = tof
+                    vc_f = vc
+                seg = te
+            if prev_ok and not ok:
+                f = 0.0
+                if math.isfinite(margin) and margin < 0.0:
+                    f = prev_margin / (prev_margin - margin)
+                te = t[i, m - 1] + f * (tm - t[i, m - 1])
+                last = te
+                idx_l = m - 1
+                out[p, C_FRAC_LAST] = f
+                tof_l = prev_tof
+                vc_l = prev_vc
+                dur += te - seg
+            if ok and m == n[i] - 1:
+                last = tm
+                idx_l = m
+                out[p, C_FRAC_LAST] = 0.0
+                tof_l = tof
+                vc_l = vc
+                dur += tm - seg
+            if ok and tm - tof >= Lnext - 1e-9:
+                shots += 1
+                Lnext = tm + t_ka[p]
+            prev_ok = ok
+            prev_margin = margin
+            prev_tof = tof
+            prev_vc = vc
+        feas = not math.isnan(first)
+        out[p, C_FEAS] = 1.0 if feas else 0.0
+        out[p, C_REASON] = R_OK if feas else best_code
+        out[p, C_FIRST] = first
+        out[p, C_LAST] = last
+        out[p, C_TOF_FIRST] = tof_f
+        out[p, C_TOF_LAST] = tof_l
+        out[p, C_VC_FIRST] = vc_f
+        out[p, C_VC_LAST] = vc_l
+        out[p, C_SHOTS] = shots
+        out[p, C_IDX_FIRST] = idx_f
+        out[p, C_IDX_LAST] = idx_l
+        out[p, C_DURATION] = dur if feas else 0.0
+        out[p, C_MIN_DV] = min_dv
+
+
+def engage_lambert(threats, sites, interceptors, timeline):
+    """Engagement windows with the Lambert reach model (same inputs as ``engage.engage_threats``)."""
+    from .engage import Engagement, timeline_for
+
+    geo = prepare(threats)
+    n = len(threats)
+    e = threats.earth
+    cols = {k: [] for k in ("traj", "site", "tL", "vbo", "tb", "hmin", "hmax", "tofmin", "tofmax", "vc", "vis")}
+    pairs, modes, td, tt, vis_stack = [], [], [], [], []
+    for k, (s, it) in enumerate(zip(sites, interceptors)):
+        if it.burnout_speed_mps is None:
+            from ..errors import BmdcheckError
+
+            raise BmdcheckError(f"interceptor {it.name}: the Lambert model needs a burnout speed")
+        d, trk, L, vis, mode = timeline_for(threats, s, timeline)
+        vi = -1
+        if vis is not None:
+            vis_stack.append(vis)
+            vi = len(vis_stack) - 1
+        for key, val in (("traj", np.arange(n)), ("site", np.full(n, k)), ("tL", L),
+                         ("vbo", np.full(n, it.burnout_speed_mps)), ("tb", np.full(n, it.burn_time_s)),
+                         ("hmin", np.full(n, it.min_alt_m)), ("hmax", np.full(n, it.max_alt_m)),
+                         ("tofmin", np.full(n, it.min_flight_time_s)), ("tofmax", np.full(n, it.max_flight_time_s)),
+                         ("vc", np.full(n, it.min_closing_mps)), ("vis", np.full(n, vi))):
+            cols[key].append(val)
+        td.append(d)
+        tt.append(trk)
+        pairs += [(i, s.name, it.name) for i in range(n)]
+        modes += [mode] * n
+    c = {k: np.ascontiguousarray(np.concatenate(v)) for k, v in cols.items()}
+    lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
+    site_ecef = geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2], e)
+    P = c["traj"].size
+    out = np.full((P, N_COLS + 1), np.nan)
+    vs = np.stack(vis_stack) if vis_stack else np.zeros((1, 1, 1), dtype=np.bool_)
+    lambert_kernel(threats.t_s, np.ascontiguousarray(threats.r_eci_m), np.ascontiguousarray(threats.v_eci_mps),
+                   geo.alt, threats.n_samples.astype(np.int64), c["traj"].astype(np.int64), c["site"].astype(np.int64),
+                   site_ecef, e.omega_rad_s, c["tL"].astype(float), timeline.launch_at_s is not None, c["vbo"],
+                   c["tb"], c["hmin"], c["hmax"], c["tofmin"], c["tofmax"], c["vc"], np.full(P, timeline.kill_assessment_s),
+                   vs, c["vis"].astype(np.int64), GM_M3_S2, out)
+    w = windows_from(out[:, :N_COLS], geo, c["traj"])
+    eng = Engagement(w, pairs, np.concatenate(td), np.concatenate(tt), c["tL"], modes, "lambert")
+    eng.min_dv_mps = out[:, C_MIN_DV]
+    return eng

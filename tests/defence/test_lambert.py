@@ -1,0 +1,487 @@
+"""Validation of bmdcheck.defence.lambert (Izzo 2015 Lambert solver, single revolution).
+
+References and tolerances, one per test; docs/validation/lambert.md records the measured errors.
+Regenerate that table with ``.venv/bin/python tests/defence/test_lambert.py`` (seeded samples).
+
+- Independent solver: ``lambert_universal`` (universal variables + brentq, no code shared with
+  the kernel); relative velocity agreement REL_UNIVERSAL.
+- Numerical reference: the two-body problem integrated with scipy's DOP853 (rtol 1e-12) from
+  (r1, v1) for the time of flight; it must land on r2 within METRE.
+- Textbooks: Vallado, *Fundamentals of Astrodynamics and Applications*, 4th ed. (2013),
+  Example 7-5; Curtis, *Orbital Mechanics for Engineering Students* (2005), Example 5.2; to the
+  printed digits, and the printed answers re-checked by propagation.
+"""
+
+from __future__ import annotations
+
+import doctest
+import math
+import time
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+from numba import njit
+from scipy.integrate import solve_ivp
+
+from bmdcheck.defence import lambert
+from bmdcheck.defence.lambert import (
+    ANTIPODAL_RAD,
+    STATUS_ANTIPODAL,
+    STATUS_BAD_INPUT,
+    STATUS_OK,
+    izzo2015,
+    izzo2015_into,
+    lambert_batch,
+    lambert_universal,
+)
+from bmdcheck.errors import BmdcheckError
+
+# Restated from its source (not imported), so a wrong constant in the package fails.
+MU = 3.986004418e14  # m^3/s^2, NGA.STND.0036 Table 3.1
+
+REL_UNIVERSAL = 1e-8  # |v - v_universal| / |v_universal|, each of v1 and v2
+METRE = 1.0  # propagated v1 must land this close to r2
+REL_V2_PROP = 1e-8  # propagated velocity at tof vs the solver's v2, relative
+PROP_RTOL, PROP_ATOL = 1e-12, 1e-6  # DOP853 settings of the numerical reference
+RP_MIN_PROP = 1e6  # m: skip arcs passing closer than this to the centre (integrator, not solver)
+TOF_LONG_WAY = (1800.0, 7200.0)  # s: long-way arcs any faster mostly dive through the centre
+THETA_MAX_UNIVERSAL = 179.9  # deg: the reference's f and g lose ~eps/cos^2(theta/2) near 180 deg
+R_MIN, R_MAX = 6.4e6, 8.0e6  # radii of the engagement, m
+CHORD_MIN = 1e3  # m: below this the inputs' own rounding (1e-9 m) shows at ~1e-12 * r / c
+TOF_MIN, TOF_MAX = 10.0, 1800.0  # s
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _two_body(_t, y, mu):
+    r = math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+    k = -mu / (r * r * r)
+    return [y[3], y[4], y[5], k * y[0], k * y[1], k * y[2]]
+
+
+def _propagate(r1, v1, tof, mu=MU, full=False):
+    """State at tof from (r1, v1): DOP853, rtol 1e-12 (the whole solution with full=True)."""
+    sol = solve_ivp(_two_body, (0.0, tof), np.r_[r1, v1], method="DOP853", rtol=PROP_RTOL,
+                    atol=PROP_ATOL, args=(mu,))
+    assert sol.success
+    return sol if full else (sol.y[:3, -1], sol.y[3:, -1])
+
+
+def _geometry(r1n, r2n, theta_rad, lon_deg, lat_deg, psi_deg):
+    """r1 of length r1n along (lon, lat); r2 of length r2n at theta from r1 (short way), its
+    plane turned by psi about r1."""
+    lon, lat, psi = math.radians(lon_deg), math.radians(lat_deg), math.radians(psi_deg)
+    u = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
+    e = np.array([0.0, 0.0, 1.0]) if abs(u[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    n1 = np.cross(u, e)
+    n1 /= np.linalg.norm(n1)
+    n2 = np.cross(u, n1)
+    w = math.cos(psi) * n1 + math.sin(psi) * n2
+    return r1n * u, r2n * (math.cos(theta_rad) * u + math.sin(theta_rad) * w)
+
+
+def _random_cases(n, rng, theta_max=math.pi * (1.0 - 1e-3)):
+    """n random geometries (radii R_MIN..R_MAX, theta 0..theta_max, any plane), tof, as arrays."""
+    u = rng.normal(size=(n, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    w = rng.normal(size=(n, 3))
+    w -= (w * u).sum(1)[:, None] * u
+    w /= np.linalg.norm(w, axis=1)[:, None]
+    th = rng.uniform(0.0, theta_max, n)[:, None]
+    r1 = u * rng.uniform(R_MIN, R_MAX, (n, 1))
+    r2 = (np.cos(th) * u + np.sin(th) * w) * rng.uniform(R_MIN, R_MAX, (n, 1))
+    return r1, r2, rng.uniform(TOF_MIN, TOF_MAX, n)
+
+
+def _rel(v, ref):
+    return float(np.linalg.norm(v - ref) / np.linalg.norm(ref))
+
+
+def _universal_error(r1, r2, tof, short_way):
+    v1, v2, ok = izzo2015(r1, r2, tof, MU, short_way)
+    assert ok
+    u1, u2 = lambert_universal(r1, r2, tof, MU, short_way)
+    return max(_rel(v1, u1), _rel(v2, u2))
+
+
+def _propagation_error(r1, r2, tof, short_way):
+    """(miss at r2 in m, relative v2 error), or None if the arc dives too close to the centre."""
+    v1, v2, ok = izzo2015(r1, r2, tof, MU, short_way)
+    assert ok
+    sol = _propagate(r1, v1, tof, full=True)
+    if np.min(np.linalg.norm(sol.y[:3], axis=0)) < RP_MIN_PROP:
+        return None
+    rf, vf = sol.y[:3, -1], sol.y[3:, -1]
+    return float(np.linalg.norm(rf - r2)), _rel(v2, vf)
+
+
+_radius = st.floats(R_MIN, R_MAX)
+_tof = st.floats(TOF_MIN, TOF_MAX)
+_lon = st.floats(-180.0, 180.0)
+_lat = st.floats(-90.0, 90.0)
+_psi = st.floats(0.0, 360.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Against the independent universal-variable solver
+
+
+@settings(max_examples=300, deadline=None)
+@given(r1n=_radius, r2n=_radius, theta=st.floats(0.0, THETA_MAX_UNIVERSAL), tof=_tof,
+       lon=_lon, lat=_lat, psi=_psi)
+@example(r1n=6.4e6, r2n=8.0e6, theta=0.0, tof=60.0, lon=0.0, lat=0.0, psi=0.0)  # radial
+@example(r1n=6.4e6, r2n=6.4e6, theta=1e-4, tof=10.0, lon=10.0, lat=20.0, psi=30.0)  # 11 m chord
+@example(r1n=8.0e6, r2n=6.4e6, theta=THETA_MAX_UNIVERSAL, tof=1800.0, lon=0.0, lat=89.0, psi=0.0)
+def test_short_way_matches_universal_variables(r1n, r2n, theta, tof, lon, lat, psi):
+    r1, r2 = _geometry(r1n, r2n, math.radians(theta), lon, lat, psi)
+    assume(np.linalg.norm(r2 - r1) >= CHORD_MIN)
+    assert _universal_error(r1, r2, tof, True) <= REL_UNIVERSAL
+
+
+@settings(max_examples=200, deadline=None)
+@given(r1n=_radius, r2n=_radius, theta=st.floats(0.0, THETA_MAX_UNIVERSAL), tof=_tof,
+       lon=_lon, lat=_lat, psi=_psi)
+def test_long_way_matches_universal_variables(r1n, r2n, theta, tof, lon, lat, psi):
+    r1, r2 = _geometry(r1n, r2n, math.radians(theta), lon, lat, psi)
+    assume(np.linalg.norm(r2 - r1) >= CHORD_MIN)
+    assert _universal_error(r1, r2, tof, False) <= REL_UNIVERSAL
+
+
+# --------------------------------------------------------------------------------------------
+# Against numerical integration: v1 carried for tof must land on r2
+
+
+_THETA_MAX_PROP = math.pi - 1.25 * ANTIPODAL_RAD
+
+
+@settings(max_examples=150, deadline=None)
+@given(r1n=_radius, r2n=_radius, theta=st.floats(0.0, _THETA_MAX_PROP), tof=_tof,
+       lon=_lon, lat=_lat, psi=_psi)
+@example(r1n=6.4e6, r2n=7.0e6, theta=0.0, tof=100.0, lon=30.0, lat=-40.0, psi=0.0)
+@example(r1n=6.4e6, r2n=6.4e6, theta=1e-9, tof=10.0, lon=0.0, lat=0.0, psi=0.0)
+@example(r1n=6.4e6, r2n=8.0e6, theta=math.pi - 1e-6, tof=1500.0, lon=0.0, lat=0.0, psi=45.0)
+@example(r1n=7.0e6, r2n=6.5e6, theta=_THETA_MAX_PROP, tof=1800.0, lon=50.0, lat=10.0, psi=5.0)
+def test_short_way_lands_on_r2(r1n, r2n, theta, tof, lon, lat, psi):
+    r1, r2 = _geometry(r1n, r2n, theta, lon, lat, psi)
+    assume(np.linalg.norm(r2 - r1) >= CHORD_MIN)
+    err = _propagation_error(r1, r2, tof, True)
+    assume(err is not None)
+    assert err[0] <= METRE
+    assert err[1] <= REL_V2_PROP
+
+
+@settings(max_examples=100, deadline=None)
+@given(r1n=_radius, r2n=_radius, theta=st.floats(0.0, _THETA_MAX_PROP),
+       tof=st.floats(*TOF_LONG_WAY), lon=_lon, lat=_lat, psi=_psi)
+def test_long_way_lands_on_r2(r1n, r2n, theta, tof, lon, lat, psi):
+    r1, r2 = _geometry(r1n, r2n, theta, lon, lat, psi)
+    assume(np.linalg.norm(r2 - r1) >= CHORD_MIN)
+    err = _propagation_error(r1, r2, tof, False)
+    assume(err is not None)
+    assert err[0] <= METRE
+    assert err[1] <= REL_V2_PROP
+
+
+@pytest.mark.parametrize("theta", [0.0, 1e-12, 1e-9, 1e-6, 1e-3])
+@pytest.mark.parametrize("r2n", [6.4e6, 6.9e6])
+def test_near_zero_transfer_angle(theta, r2n):
+    """Straight up (theta = 0, rectilinear) and nearly so: v1 radial in the limit, lands on r2."""
+    if theta == 0.0 and r2n == 6.4e6:
+        return  # r1 == r2: covered by test_status_codes
+    r1, r2 = _geometry(6.4e6, r2n, theta, 20.0, 30.0, 40.0)
+    tof = 120.0
+    miss, dv2 = _propagation_error(r1, r2, tof, True)  # (an upward arc: never near the centre)
+    assert miss <= METRE
+    assert dv2 <= REL_V2_PROP
+    if theta == 0.0:
+        v1, _, _ = izzo2015(r1, r2, tof, MU)
+        assert np.linalg.norm(np.cross(v1, r1)) <= 1e-12 * np.linalg.norm(v1) * np.linalg.norm(r1)
+
+
+@pytest.mark.parametrize("gap", [1e-2, 1e-4, 1e-6, 1e-7, 1.1 * ANTIPODAL_RAD])
+def test_near_180_degrees_lands_on_r2(gap):
+    r1, r2 = _geometry(6.5e6, 7.5e6, math.pi - gap, -70.0, 15.0, 200.0)
+    miss, dv2 = _propagation_error(r1, r2, 1700.0, True)
+    assert miss <= METRE
+    assert dv2 <= REL_V2_PROP
+
+
+# --------------------------------------------------------------------------------------------
+# Textbook examples
+
+
+VALLADO_ER_KM = 6378.137  # the example's canonical unit (Vallado 2013, Table D-1)
+VALLADO_7_5 = dict(
+    # Vallado (2013), Example 7-5: r0 = 2.5 ER x, r = (1.9151111, 1.6069690, 0) ER, 76 min, short
+    # way; answers printed in km/s to six decimals. mu = 398,600.4418 km^3/s^2.
+    r1=np.array([2.5, 0.0, 0.0]) * VALLADO_ER_KM * 1e3,
+    r2=np.array([1.9151111, 1.6069690, 0.0]) * VALLADO_ER_KM * 1e3,
+    tof=76.0 * 60.0, mu=3.986004418e14,
+    v1=np.array([2.058913, 2.915965, 0.0]) * 1e3, v2=np.array([-3.451565, 0.910315, 0.0]) * 1e3,
+    # One unit in the last printed digit (1 mm/s): the book works in canonical units and prints
+    # rounded intermediate values; we reproduce its answers to 0.6 mm/s.
+    tol=1e-3,
+    # The printed v1 (rounded to 0.5 mm/s) carried for 76 min: how far it may land from r2.
+    miss_printed=20.0,
+)
+CURTIS_5_2 = dict(
+    # Curtis (2005), Example 5.2: km, one hour, mu = 398,600 km^3/s^2, prograde (= short way
+    # here: (r1 x r2)_z > 0); answers printed to five significant figures.
+    r1=np.array([5000.0, 10000.0, 2100.0]) * 1e3,
+    r2=np.array([-14600.0, 2500.0, 7000.0]) * 1e3,
+    tof=3600.0, mu=3.986e14,
+    v1=np.array([-5.9925, 1.9254, 3.2456]) * 1e3, v2=np.array([-3.3125, -4.1966, -0.38529]) * 1e3,
+    tol=0.05,  # half a unit in the last printed digit, m/s
+    miss_printed=500.0,
+)
+TEXTBOOK = {"Vallado 2013 Example 7-5": VALLADO_7_5, "Curtis 2005 Example 5.2": CURTIS_5_2}
+
+
+@pytest.mark.parametrize("name", list(TEXTBOOK))
+def test_textbook_example(name):
+    case = TEXTBOOK[name]
+    v1, v2, ok = izzo2015(case["r1"], case["r2"], case["tof"], case["mu"], True)
+    assert ok
+    assert np.max(np.abs(v1 - case["v1"])) <= case["tol"]
+    assert np.max(np.abs(v2 - case["v2"])) <= case["tol"]
+    # Our answer is checked by integration, and so is the book's own (rounded) answer.
+    rf, _ = _propagate(case["r1"], v1, case["tof"], case["mu"])
+    assert np.linalg.norm(rf - case["r2"]) <= METRE
+    rf, _ = _propagate(case["r1"], case["v1"], case["tof"], case["mu"])
+    assert np.linalg.norm(rf - case["r2"]) <= case["miss_printed"]
+
+
+def test_doctest_examples_run():
+    failures, _ = doctest.testmod(lambert, raise_on_error=False)
+    assert failures == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Batch, status codes, compiled callers
+
+
+def test_batch_matches_scalar():
+    rng = np.random.default_rng(11)
+    r1, r2, tof = _random_cases(3000, rng)
+    for short_way in (True, False):
+        v1, v2, ok = lambert_batch(r1, r2, tof, MU, short_way)
+        assert ok.all()
+        for i in range(len(tof)):
+            s1, s2, sok = izzo2015(r1[i], r2[i], tof[i], MU, short_way)
+            assert sok
+            assert np.array_equal(v1[i], s1) and np.array_equal(v2[i], s2)
+
+
+def test_batch_broadcasts_and_uses_default_mu():
+    rng = np.random.default_rng(12)
+    r1, r2, tof = _random_cases(50, rng)
+    v1, v2, ok = lambert_batch(r1[0], r2, 600.0)  # one start, one time, default mu
+    assert v1.shape == (50, 3) and v2.shape == (50, 3) and ok.shape == (50,) and ok.all()
+    for i in range(50):
+        s1, s2, _ = izzo2015(r1[0], r2[i], 600.0, MU, True)
+        assert np.array_equal(v1[i], s1) and np.array_equal(v2[i], s2)
+    with pytest.raises(BmdcheckError):
+        lambert_batch(r1[:, :2], r2, tof)
+
+
+def test_status_codes():
+    v1 = np.empty(3)
+    v2 = np.empty(3)
+    r1 = np.array([6.5e6, 0.0, 0.0])
+    cases = [
+        (r1, -r1 * 1.1, 900.0, STATUS_ANTIPODAL),  # exactly opposite
+        (r1, np.array([-7e6, 7e6 * math.sin(0.5 * ANTIPODAL_RAD), 0.0]), 900.0, STATUS_ANTIPODAL),
+        (r1, r1.copy(), 900.0, STATUS_BAD_INPUT),  # same point
+        (r1, np.array([0.0, 6.5e6, 0.0]), 0.0, STATUS_BAD_INPUT),
+        (r1, np.array([0.0, 6.5e6, 0.0]), -5.0, STATUS_BAD_INPUT),
+        (r1, np.array([0.0, math.nan, 0.0]), 900.0, STATUS_BAD_INPUT),
+        (np.zeros(3), np.array([0.0, 6.5e6, 0.0]), 900.0, STATUS_BAD_INPUT),
+        (r1, np.array([0.0, 6.5e6, 0.0]), math.inf, STATUS_BAD_INPUT),
+        (r1, np.array([-7e6, 7e6 * math.sin(2.0 * ANTIPODAL_RAD), 0.0]), 900.0, STATUS_OK),
+    ]
+    for a, b, tof, expected in cases:
+        assert izzo2015_into(a, b, tof, MU, True, v1, v2) == expected, (a, b, tof)
+        _, _, ok = izzo2015(a, b, tof, MU)
+        assert ok == (expected == STATUS_OK)
+        if expected != STATUS_OK:
+            assert np.isnan(v1).all() and np.isnan(v2).all()
+    with pytest.raises(BmdcheckError):
+        lambert_universal(r1, -r1, 900.0)
+    bv1, _, bok = lambert_batch(np.stack([c[0] for c in cases]), np.stack([c[1] for c in cases]),
+                                np.array([c[2] for c in cases]), MU)
+    assert list(bok) == [c[3] == STATUS_OK for c in cases]
+    assert np.isnan(bv1[~bok]).all()
+
+
+@njit
+def _sweep_in_compiled_code(r1, r2, tof, out):
+    """A caller compiled by Numba: the allocation-free form in a loop, and the allocating form."""
+    v1 = np.empty(3)
+    v2 = np.empty(3)
+    total = 0.0
+    for i in range(r1.shape[0]):
+        if izzo2015_into(r1[i], r2[i], tof[i], MU, True, v1, v2) == STATUS_OK:
+            out[i] = math.sqrt(v1[0] ** 2 + v1[1] ** 2 + v1[2] ** 2)
+            a, b, ok = izzo2015(r1[i], r2[i], tof[i], MU)
+            total += abs(a[0] - v1[0]) + abs(b[2] - v2[2]) + (0.0 if ok else 1.0)
+    return total
+
+
+def test_callable_from_compiled_code():
+    r1, r2, tof = _random_cases(100, np.random.default_rng(13))
+    out = np.zeros(100)
+    assert _sweep_in_compiled_code(r1, r2, tof, out) == 0.0
+    v1, _, _ = lambert_batch(r1, r2, tof, MU)
+    np.testing.assert_array_equal(out, np.linalg.norm(v1, axis=1))
+
+
+# --------------------------------------------------------------------------------------------
+# The two exact forms of T(x) inside the kernel
+
+
+def _forms(x, lam):
+    om = 1.0 - lam * lam
+    opl, oml = (1.0 + lam, om / (1.0 + lam)) if lam >= 0 else (om / (1.0 - lam), 1.0 - lam)
+    y, eta, s1 = lambert._eta_s1(x, lam, om, oml, opl)
+    return s1, lambert._tof_battin(x, lam, om, y, eta, s1), lambert._tof_lancaster(x, lam, om, y, eta)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lam=st.floats(-0.999, 0.999), x=st.floats(-0.95, 3.0))
+def test_battin_and_lancaster_forms_agree(lam, x):
+    """Where both converge and neither cancels (0.05 < |S1| < 0.8), the forms agree."""
+    s1, battin, lanc = _forms(x, lam)
+    assume(0.05 < abs(s1) < 0.8)
+    assert battin[0] == pytest.approx(lanc[0], rel=1e-13)
+    for k in (1, 2, 3):
+        assert battin[k] == pytest.approx(lanc[k], rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lam=st.floats(-0.999, 0.9999), x=st.floats(-0.9, 5.0))
+def test_tof_derivatives_match_finite_differences(lam, x):
+    om = 1.0 - lam * lam
+    opl, oml = (1.0 + lam, om / (1.0 + lam)) if lam >= 0 else (om / (1.0 - lam), 1.0 - lam)
+
+    def d(k, xx):
+        return lambert._tof_derivs(xx, lam, om, oml, opl)[k]
+
+    h = 1e-5 * min(1.0 + x, math.sqrt(om), 1.0)  # well inside the scale on which T bends
+    for k in (1, 2, 3):
+        fd = (d(k - 1, x + h) - d(k - 1, x - h)) / (2.0 * h)
+        assert d(k, x) == pytest.approx(fd, rel=1e-5, abs=1e-9 * abs(d(0, x)))
+
+
+def test_tof_against_50_digit_arithmetic():
+    """T(x) to a few ulps, both forms, against mpmath (an optional, development-only dependency)."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 50
+    rng = np.random.default_rng(14)
+    worst = 0.0
+    for _ in range(3000):
+        lam = float(rng.choice([rng.uniform(-1, 1), 1 - 10 ** rng.uniform(-8, 0),
+                                -1 + 10 ** rng.uniform(-8, 0)]))
+        x = float(rng.choice([rng.uniform(-1, 1), 1 + rng.choice([-1, 1]) * 10 ** rng.uniform(-10, 0),
+                              10 ** rng.uniform(0, 4), -1 + 10 ** rng.uniform(-8, 0)]))
+        if x <= -1.0:
+            continue
+        om = float(1 - mp.mpf(lam) ** 2)  # 1 - lam^2 correctly rounded, as the kernel has it
+        opl, oml = (1.0 + lam, om / (1.0 + lam)) if lam >= 0 else (om / (1.0 - lam), 1.0 - lam)
+        t = lambert._tof_derivs(x, lam, om, oml, opl)[0]
+        X, L = mp.mpf(x), mp.mpf(lam)
+        y = mp.sqrt(1 - L ** 2 * (1 - X ** 2))
+        if x < 1:
+            ref = (mp.acos(X * y + L * (1 - X ** 2)) / mp.sqrt(1 - X ** 2) - X + L * y) / (1 - X ** 2)
+        elif x == 1:
+            ref = mp.mpf(2) / 3 * (1 - L ** 3)
+        else:
+            ref = (X - L * y - mp.acosh(X * y - L * (X ** 2 - 1)) / mp.sqrt(X ** 2 - 1)) / (X ** 2 - 1)
+        worst = max(worst, abs(t - float(ref)) / float(ref))
+    assert worst <= 1e-14
+
+
+# --------------------------------------------------------------------------------------------
+# Speed (reported, not asserted)
+
+
+def test_batch_million_cases(capsys):
+    r1, r2, tof = _random_cases(1_000_000, np.random.default_rng(15))
+    lambert_batch(r1[:10], r2[:10], tof[:10], MU)  # compile / load cache
+    t0 = time.perf_counter()
+    _, _, ok = lambert_batch(r1, r2, tof, MU)
+    dt = time.perf_counter() - t0
+    assert ok.all()
+    with capsys.disabled():
+        print(f"\nlambert_batch: 1e6 cases in {dt:.2f} s = {1e6 / dt / 1e6:.2f} M solves/s "
+              f"on {numba.get_num_threads()} threads")
+
+
+# --------------------------------------------------------------------------------------------
+# Measurement for docs/validation/lambert.md
+
+
+def _measure():  # pragma: no cover - run by hand
+    import platform
+
+    import scipy
+
+    rng = np.random.default_rng(2024)
+    print(f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
+          f"Numba {numba.__version__}, {numba.get_num_threads()} threads")
+
+    def geoms(n, theta_lo, theta_hi, log=False):
+        for _ in range(n):
+            if log:
+                th = 10 ** rng.uniform(math.log10(theta_lo), math.log10(theta_hi))
+            else:
+                th = rng.uniform(theta_lo, theta_hi)
+            r1, r2 = _geometry(rng.uniform(R_MIN, R_MAX), rng.uniform(R_MIN, R_MAX), th,
+                               rng.uniform(-180, 180), math.degrees(math.asin(rng.uniform(-1, 1))),
+                               rng.uniform(0, 360))
+            yield r1, r2, rng.uniform(TOF_MIN, TOF_MAX)
+
+    th_u = math.radians(THETA_MAX_UNIVERSAL)
+    for sw in (True, False):
+        e = max(_universal_error(r1, r2, t, sw) for r1, r2, t in geoms(3000, 0.0, th_u))
+        print(f"universal, short_way={sw}, 3000 cases theta 0-179.9 deg: max rel {e:.1e}")
+    for sw in (True, False):
+        for name, lo, hi, log in [("theta 0-180 deg", 0.0, _THETA_MAX_PROP, False),
+                                  ("theta 1e-12 - 1e-3 rad", 1e-12, 1e-3, True)]:
+            errs = [_propagation_error(r1, r2, t, sw) for r1, r2, t in geoms(400, lo, hi, log)]
+            errs = [e for e in errs if e is not None]
+            print(f"propagation, short_way={sw}, {name}, {len(errs)} cases: miss "
+                  f"{max(e[0] for e in errs):.1e} m, v2 rel {max(e[1] for e in errs):.1e}")
+    for gap in (1e-2, 1e-4, 1e-6, 1e-7, 2.5e-8):
+        worst_m = worst_v = 0.0
+        for _ in range(50):
+            r1, r2 = _geometry(rng.uniform(R_MIN, R_MAX), rng.uniform(R_MIN, R_MAX), math.pi - gap,
+                               rng.uniform(-180, 180), rng.uniform(-90, 90), rng.uniform(0, 360))
+            m, v = _propagation_error(r1, r2, rng.uniform(1000, TOF_MAX), True)
+            worst_m, worst_v = max(worst_m, m), max(worst_v, v)
+        print(f"near 180: pi - theta = {gap:.1e}: miss {worst_m:.1e} m, v2 rel {worst_v:.1e}")
+    for name, c in TEXTBOOK.items():
+        v1, v2, _ = izzo2015(c["r1"], c["r2"], c["tof"], c["mu"], True)
+        rf, _ = _propagate(c["r1"], v1, c["tof"], c["mu"])
+        rp, _ = _propagate(c["r1"], c["v1"], c["tof"], c["mu"])
+        print(f"{name}: max |dv1| {np.max(np.abs(v1 - c['v1'])):.2e} m/s, max |dv2| "
+              f"{np.max(np.abs(v2 - c['v2'])):.2e} m/s, our v1 lands {np.linalg.norm(rf - c['r2']):.1e} m"
+              f", printed v1 lands {np.linalg.norm(rp - c['r2']):.2f} m from r2")
+    r1, r2, tof = _random_cases(1_000_000, np.random.default_rng(15))
+    lambert_batch(r1[:10], r2[:10], tof[:10], MU)
+    for sw in (True, False):
+        rates = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            _, _, ok = lambert_batch(r1, r2, tof, MU, sw)
+            rates.append(1e6 / (time.perf_counter() - t0))
+            assert ok.all()
+        print(f"lambert_batch 1e6 random cases, short_way={sw}: best {max(rates) / 1e6:.2f}, "
+              f"median {sorted(rates)[2] / 1e6:.2f} M solves/s")
+
+
+if __name__ == "__main__":
+    _measure()
