@@ -12,6 +12,7 @@ import dataclasses
 import re
 import tomllib
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,7 +208,7 @@ def test_stage_table_builds_a_booster():
     assert isinstance(i.booster, Missile) and i.booster.cls == "interceptor"
     assert i.booster.payload_kg == 30.0 and i.burn_time_s == 50.0
     assert i.nominal_burnout_speed_mps is None
-    assert "booster.stage[1].isp_vac_s" in i.sources
+    assert "booster.stage[1].isp_vac_s" in i.sources and i.sources["burn_time_s"].startswith("[C]")
     _one_line_error("disagrees with the stage table", interceptor_from_dict, dict(d, burn_time_s=_s(80)))
 
 
@@ -368,3 +369,37 @@ def test_misspelt_keys_are_refused():
     _one_line_error(r"unknown keys \['spred'\]", interceptor_from_dict, dict(GOOD_INTERCEPTOR, spred={}))
     _one_line_error(r"unknown keys \['azimuth_min'\]", radar_from_dict, dict(GOOD_RADAR, azimuth_min=_s(3)))
     _one_line_error(r"unknown keys \['radars'\]", site_from_dict, dict(GOOD_SITE, radars="x"))
+
+
+# ---- docs/CATALOGUE-DEFENCE.md stays in step with the data ------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "CATALOGUE-DEFENCE.md"
+DOC_ROWS = [("burnout_speed_mps", "Burnout speed, m/s"), ("burn_time_s", "Burn time, s"),
+            ("min_intercept_alt_km", "Min intercept altitude, km"), ("max_intercept_alt_km", "Max intercept altitude, km"),
+            ("min_flight_time_s", "Min flight time, s"), ("max_flight_time_s", "Max flight time, s"),
+            ("min_closing_speed_mps", "Min closing speed, m/s")]
+DOC_ORDER = ["sm-3-ia", "sm-3-ib", "sm-3-iia", "sm-3-iib", "gbi-2-stage", "gbi-3-stage"]
+
+
+def _fmt(x):
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:g}"
+
+
+def _doc_cell(obj, key):
+    lo, _, hi = obj.spread_of(key)
+    grade = re.match(r"\[[^\]]+\]", obj.sources[key]).group(0)
+    spread = f" ({_fmt(lo)}–{_fmt(hi)})" if key in obj.spread else ""
+    return f"{_fmt(getattr(obj, key))}{spread} {grade}"
+
+
+def test_the_interceptor_table_in_the_docs_is_regenerated_from_the_data():
+    text = DOC.read_text()
+    for key, label in DOC_ROWS:
+        row = f"| {label} | " + " | ".join(_doc_cell(get_interceptor(n), key) for n in DOC_ORDER) + " |"
+        assert row in text, row
+
+
+def test_every_catalogue_entry_is_documented():
+    text = DOC.read_text()
+    names = INTERCEPTORS + RADARS + SITES + list(sensor_catalogue().early_warning)
+    assert [n for n in names if f"`{n}`" not in text] == []

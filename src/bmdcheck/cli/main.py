@@ -213,6 +213,9 @@ def demo():
     run_demo(out)
 
 
+from . import engage_cmd  # noqa: E402,F401  (registers engage, interceptors, sites, sensors)
+
+
 def _fail(e) -> None:
     """One line on stderr, exit code 2."""
     msg = " ".join(str(e).split())

@@ -176,7 +176,7 @@ def track_time_kernel(vis, t, ns, min_track_s, tol_s, out):
                 if start < 0:
                     start = j
                 if t[i, j] - t[i, start] >= min_track_s[i] - tol_s:
-                    out[i] = t[i, start] + min_track_s[i]
+                    out[i] = t[i, j]
                     break
             else:
                 start = -1
@@ -225,7 +225,7 @@ def _radar_params(lat_deg, lon_deg, alt_m, earth: EarthModel) -> np.ndarray:
         raise BmdcheckError(f"radar position must be finite with latitude in [-90, 90], got ({lat}, {lon}, {alt})")
     G = np.zeros(G_LEN)
     G[G_RX:G_RZ + 1] = geodetic_to_ecef(lat, lon, alt, earth)
-    p = geodetic_to_ecef(lat, lon, alt, earth)
+    p = geodetic_to_ecef(lat, lon, max(alt, 0.0), earth)
     G[G_PX], G[G_PY], G[G_PZ] = p[0] / earth.a_m, p[1] / earth.a_m, p[2] / earth.b_m
     e, n, u = enu_basis(lat, lon)
     G[G_EX:G_EZ + 1], G[G_NX:G_NZ + 1], G[G_UX:G_UZ + 1] = e, n, u

@@ -104,6 +104,12 @@ class BallisticArc(NamedTuple):
     semi_major_axis_m: np.ndarray
 
 
+def _float(x):
+    """Input as a float64 array (or np.longdouble if given, for the tests' rounding checks)."""
+    x = np.asarray(x)
+    return x.astype(np.result_type(x.dtype, np.float64), copy=False)
+
+
 def _out(x):
     """Return a numpy scalar for a 0-d array, the array otherwise."""
     return x[()] if np.ndim(x) == 0 else x
@@ -278,11 +284,11 @@ def ballistic_range(
     1971, ch. 6; Regan & Anandakrishnan 1993, ch. 3; Wheelon 1959) and the time BMW's time of
     free flight via the eccentric anomaly (ch. 6).
     """
-    r = np.asarray(r_m, dtype=np.float64)
-    v = np.asarray(speed_mps, dtype=np.float64)
-    gamma = np.asarray(flight_path_angle_rad, dtype=np.float64)
-    r2 = np.asarray(SPHERE_R_M if r_impact_m is None else r_impact_m, dtype=np.float64)
-    mu = np.asarray(mu, dtype=np.float64)
+    r = _float(r_m)
+    v = _float(speed_mps)
+    gamma = _float(flight_path_angle_rad)
+    r2 = _float(SPHERE_R_M if r_impact_m is None else r_impact_m)
+    mu = _float(mu)
     r, v, gamma, r2, mu = np.broadcast_arrays(r, v, gamma, r2, mu)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         lam = r * v * v / mu
@@ -331,10 +337,10 @@ def min_energy(range_angle_rad, r1_m=SPHERE_R_M, r2_m=None, mu=GM_M3_S2) -> Ball
     minimum-energy trajectory). The time is Kepler's equation from the state (module docstring)
     to the anomaly ``psi`` further on.
     """
-    psi = np.asarray(range_angle_rad, dtype=np.float64)
-    r1 = np.asarray(r1_m, dtype=np.float64)
-    r2 = r1 if r2_m is None else np.asarray(r2_m, dtype=np.float64)
-    mu = np.asarray(mu, dtype=np.float64)
+    psi = _float(range_angle_rad)
+    r1 = _float(r1_m)
+    r2 = r1 if r2_m is None else _float(r2_m)
+    mu = _float(mu)
     psi, r1, r2, mu = np.broadcast_arrays(psi, r1, r2, mu)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         h = np.sin(0.5 * psi)
@@ -405,8 +411,8 @@ def min_energy_gamma(r1_vec_m, r2_vec_m):
     ``gamma = 1/2 * angle(-r1_hat, r2 - r1)``, computed as
     ``1/2 atan2(|r1 x r2|, r1 . (r1 - r2))`` (BMW 1971 ch. 5 (minimum-energy Lambert) and ch. 6).
     """
-    r1 = np.asarray(r1_vec_m, dtype=np.float64)
-    r2 = np.asarray(r2_vec_m, dtype=np.float64)
+    r1 = _float(r1_vec_m)
+    r2 = _float(r2_vec_m)
     cross = np.linalg.norm(np.cross(r1, r2), axis=-1)
     dot = np.sum(r1 * (r1 - r2), axis=-1)
     return _out(0.5 * np.arctan2(cross, dot))
@@ -437,11 +443,11 @@ def speed_for_range(
     ``lam = 2 sin^2(psi/2) / (cos(gamma) [(r1/r2 - 1) cos(gamma) + 2 sin(gamma + psi/2) sin(psi/2)])``;
     for ``r1 = r2``, ``lam = sin(psi/2) / (cos(gamma) sin(gamma + psi/2))``.
     """
-    psi = np.asarray(range_angle_rad, dtype=np.float64)
-    gamma = np.asarray(flight_path_angle_rad, dtype=np.float64)
-    r1 = np.asarray(r1_m, dtype=np.float64)
-    r2 = r1 if r2_m is None else np.asarray(r2_m, dtype=np.float64)
-    mu = np.asarray(mu, dtype=np.float64)
+    psi = _float(range_angle_rad)
+    gamma = _float(flight_path_angle_rad)
+    r1 = _float(r1_m)
+    r2 = r1 if r2_m is None else _float(r2_m)
+    mu = _float(mu)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         h = np.sin(0.5 * psi)
         cg = np.cos(gamma)
