@@ -102,3 +102,75 @@ def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"benchmark": "stream", "n": n, "chunk": chunk, "seconds": dt, "per_s": n / dt,
             "peak_rss_mb": peak_mb, "median_range_km": float(np.median(ranges)), "cores": os.cpu_count()}
+
+
+def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
+                 progress: bool = False) -> dict:
+    """Engagement windows for n_traj × n_sites (trajectory, site) pairs with 1 s samples.
+
+    Threats: ICBMs from 50–58° N, 30–60° E toward the US (random azimuths 290–340°, kicks around
+    the maximum-range kick). Sites: scattered within ±25° of the threats' apogee points, so that
+    a good share of pairs is feasible. Interceptor: a 4.5 km/s, 50 s burn class with a 100–1,500 km
+    altitude band, 900 s maximum flight time; launch 200–400 s after threat launch.
+    The compiled solver runs on all pairs; the straightforward per-sample reference
+    (``defence.reference``) on n_ref random pairs of the same set, in the same process.
+    """
+    import numba
+
+    from .defence.engagement import PairSpec, Threats, prepare, solve_windows
+    from .defence.flyout import table_for
+    from .defence.reference import reference_window
+    from .earth.model import EarthModel
+    from .flight.batch import fly_missile_batch
+    from .flight.performance import max_range_performance
+
+    rng = np.random.default_rng(seed)
+    m = bench_missile()
+    earth = EarthModel()
+    k_star = max_range_performance(m)["kick_deg"]
+    lat = rng.uniform(50, 58, n_traj)
+    lon = rng.uniform(30, 60, n_traj)
+    az = rng.uniform(290, 340, n_traj)
+    kick = rng.uniform(0.7 * k_star, min(89.0, 1.2 * k_star), n_traj)
+    b = fly_missile_batch(m, lat, lon, az, kick, earth=earth, sample_interval_s=1.0)
+    th = Threats.from_batch(b)
+    tab = table_for(4500.0, 50.0, 900.0)
+    apo_lat, apo_lon, _ = b.impact_geodetic()  # scatter around the mid-course region
+    mid = rng.integers(0, n_traj, n_sites)
+    slat = np.clip(0.5 * (lat[mid] + apo_lat[mid]) + rng.uniform(-15, 15, n_sites), -85, 85)
+    slon = 0.5 * (lon[mid] + apo_lon[mid]) + rng.uniform(-25, 25, n_sites)
+    sites = np.stack([slat, slon, np.zeros(n_sites)], axis=-1)
+    P = n_traj * n_sites
+    traj = np.repeat(np.arange(n_traj), n_sites)
+    site = np.tile(np.arange(n_sites), n_traj)
+    tL = rng.uniform(200, 400, P)
+    spec = PairSpec(traj, site, np.zeros(P, dtype=np.int64), tL, 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
+    # warm-up (compile or load the cache) on a small set
+    solve_windows(prepare(Threats(th.t_s[:2], th.r_eci_m[:2], th.v_eci_mps[:2], th.n_samples[:2], earth)), sites, [tab],
+                  PairSpec(np.zeros(4, dtype=np.int64), np.arange(4), np.zeros(4, dtype=np.int64), np.full(4, 300.0),
+                           100e3, 1500e3, 0.0, 900.0, 0.0, 60.0))
+    t0 = time.perf_counter()
+    geo = prepare(th)
+    w = solve_windows(geo, sites, [tab], spec)
+    t_fast = time.perf_counter() - t0
+    idx = rng.choice(P, size=min(n_ref, P), replace=False)
+    agree, edge = 0, []
+    t0 = time.perf_counter()
+    for p in idx:
+        i, s = traj[p], site[p]
+        nn = th.n_samples[i]
+        feas, first, last, _ = reference_window(th.t_s[i, :nn], th.r_eci_m[i, :nn], th.v_eci_mps[i, :nn], sites[s], tab,
+                                                tL[p], min_alt_m=100e3, max_alt_m=1500e3, max_tof_s=900.0, earth=earth)
+        if feas == bool(w.feasible[p]):
+            agree += 1
+            if feas:
+                edge += [abs(first - w.first_s[p]), abs(last - w.last_s[p])]
+    t_ref = time.perf_counter() - t0
+    fast_per_s = P / t_fast
+    ref_per_s = len(idx) / t_ref
+    return {"benchmark": "engage", "pairs": P, "samples_per_trajectory": float(th.n_samples.mean()),
+            "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)), "fast_seconds": t_fast,
+            "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
+            "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
+            "ref_feasible": int(sum(1 for _ in edge) // 2), "cores": os.cpu_count(),
+            "threads": numba.get_num_threads(), "versions": _versions()}

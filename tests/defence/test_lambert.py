@@ -44,7 +44,10 @@ MU = 3.986004418e14  # m^3/s^2, NGA.STND.0036 Table 3.1
 
 REL_UNIVERSAL = 1e-8  # |v - v_universal| / |v_universal|, each of v1 and v2
 METRE = 1.0  # propagated v1 must land this close to r2
-REL_V2_PROP = 1e-8  # propagated velocity at tof vs the solver's v2, relative
+REL_V2_PROP = 1e-8  # propagated velocity at tof vs the solver's v2, relative, plus PLANE_ULPS:
+PLANE_ULPS = 30.0  # near 180 deg the plane's normal (from two rounded unit vectors) is known to
+                   # ~eps / cos(theta/2), and so are the directions of v1 and v2; both errors
+                   # enter (v1 through the propagation). Measured: up to 13 such units.
 PROP_RTOL, PROP_ATOL = 1e-12, 1e-6  # DOP853 settings of the numerical reference
 RP_MIN_PROP = 1e6  # m: skip arcs passing closer than this to the centre (integrator, not solver)
 TOF_LONG_WAY = (1800.0, 7200.0)  # s: long-way arcs any faster mostly dive through the centre
@@ -67,8 +70,17 @@ def _propagate(r1, v1, tof, mu=MU, full=False):
     """State at tof from (r1, v1): DOP853, rtol 1e-12 (the whole solution with full=True)."""
     sol = solve_ivp(_two_body, (0.0, tof), np.r_[r1, v1], method="DOP853", rtol=PROP_RTOL,
                     atol=PROP_ATOL, args=(mu,))
+    if full:
+        return sol
     assert sol.success
-    return sol if full else (sol.y[:3, -1], sol.y[3:, -1])
+    return sol.y[:3, -1], sol.y[3:, -1]
+
+
+def _periapsis(r, v, mu=MU):
+    """Periapsis radius of the conic through (r, v), m (0 for a rectilinear one)."""
+    h = np.cross(r, v)
+    e = np.cross(v, h) / mu - r / np.linalg.norm(r)
+    return float(h @ h) / mu / (1.0 + np.linalg.norm(e))
 
 
 def _geometry(r1n, r2n, theta_rad, lon_deg, lat_deg, psi_deg):
@@ -109,14 +121,22 @@ def _universal_error(r1, r2, tof, short_way):
 
 
 def _propagation_error(r1, r2, tof, short_way):
-    """(miss at r2 in m, relative v2 error), or None if the arc dives too close to the centre."""
+    """(miss at r2 in m, relative v2 error in units of its tolerance), or None if the arc dives
+    too close to the centre."""
     v1, v2, ok = izzo2015(r1, r2, tof, MU, short_way)
     assert ok
     sol = _propagate(r1, v1, tof, full=True)
-    if np.min(np.linalg.norm(sol.y[:3], axis=0)) < RP_MIN_PROP:
+    if not sol.success or np.min(np.linalg.norm(sol.y[:3], axis=0)) < RP_MIN_PROP:
+        assert _periapsis(r1, v1) < RP_MIN_PROP  # a skip only for a conic that does dive
         return None
     rf, vf = sol.y[:3, -1], sol.y[3:, -1]
-    return float(np.linalg.norm(rf - r2)), _rel(v2, vf)
+    return float(np.linalg.norm(rf - r2)), _rel(v2, vf) / _v2_tol(r1, r2)
+
+
+def _v2_tol(r1, r2):
+    """REL_V2_PROP, widened near 180 deg by the plane's own uncertainty."""
+    cos_half = 0.5 * np.linalg.norm(r1 / np.linalg.norm(r1) + r2 / np.linalg.norm(r2))
+    return REL_V2_PROP + PLANE_ULPS * np.finfo(float).eps / cos_half
 
 
 _radius = st.floats(R_MIN, R_MAX)
@@ -171,7 +191,7 @@ def test_short_way_lands_on_r2(r1n, r2n, theta, tof, lon, lat, psi):
     err = _propagation_error(r1, r2, tof, True)
     assume(err is not None)
     assert err[0] <= METRE
-    assert err[1] <= REL_V2_PROP
+    assert err[1] <= 1.0
 
 
 @settings(max_examples=100, deadline=None)
@@ -183,7 +203,7 @@ def test_long_way_lands_on_r2(r1n, r2n, theta, tof, lon, lat, psi):
     err = _propagation_error(r1, r2, tof, False)
     assume(err is not None)
     assert err[0] <= METRE
-    assert err[1] <= REL_V2_PROP
+    assert err[1] <= 1.0
 
 
 @pytest.mark.parametrize("theta", [0.0, 1e-12, 1e-9, 1e-6, 1e-3])
@@ -196,18 +216,18 @@ def test_near_zero_transfer_angle(theta, r2n):
     tof = 120.0
     miss, dv2 = _propagation_error(r1, r2, tof, True)  # (an upward arc: never near the centre)
     assert miss <= METRE
-    assert dv2 <= REL_V2_PROP
+    assert dv2 <= 1.0
     if theta == 0.0:
         v1, _, _ = izzo2015(r1, r2, tof, MU)
         assert np.linalg.norm(np.cross(v1, r1)) <= 1e-12 * np.linalg.norm(v1) * np.linalg.norm(r1)
 
 
-@pytest.mark.parametrize("gap", [1e-2, 1e-4, 1e-6, 1e-7, 1.1 * ANTIPODAL_RAD])
+@pytest.mark.parametrize("gap", [1e-2, 1e-4, 1e-6, 3e-7, 1.1 * ANTIPODAL_RAD])
 def test_near_180_degrees_lands_on_r2(gap):
     r1, r2 = _geometry(6.5e6, 7.5e6, math.pi - gap, -70.0, 15.0, 200.0)
     miss, dv2 = _propagation_error(r1, r2, 1700.0, True)
     assert miss <= METRE
-    assert dv2 <= REL_V2_PROP
+    assert dv2 <= 1.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,15 +367,18 @@ def _forms(x, lam):
     om = 1.0 - lam * lam
     opl, oml = (1.0 + lam, om / (1.0 + lam)) if lam >= 0 else (om / (1.0 - lam), 1.0 - lam)
     y, eta, s1 = lambert._eta_s1(x, lam, om, oml, opl)
-    return s1, lambert._tof_battin(x, lam, om, y, eta, s1), lambert._tof_lancaster(x, lam, om, y, eta)
+    return s1, y, eta
 
 
 @settings(max_examples=300, deadline=None)
 @given(lam=st.floats(-0.999, 0.999), x=st.floats(-0.95, 3.0))
 def test_battin_and_lancaster_forms_agree(lam, x):
     """Where both converge and neither cancels (0.05 < |S1| < 0.8), the forms agree."""
-    s1, battin, lanc = _forms(x, lam)
+    s1, y, eta = _forms(x, lam)
     assume(0.05 < abs(s1) < 0.8)
+    om = 1.0 - lam * lam
+    battin = lambert._tof_battin(x, lam, om, y, eta, s1)
+    lanc = lambert._tof_lancaster(x, lam, om, y, eta)
     assert battin[0] == pytest.approx(lanc[0], rel=1e-13)
     for k in (1, 2, 3):
         assert battin[k] == pytest.approx(lanc[k], rel=1e-9, abs=1e-12)
@@ -455,7 +478,7 @@ def _measure():  # pragma: no cover - run by hand
             errs = [e for e in errs if e is not None]
             print(f"propagation, short_way={sw}, {name}, {len(errs)} cases: miss "
                   f"{max(e[0] for e in errs):.1e} m, v2 rel {max(e[1] for e in errs):.1e}")
-    for gap in (1e-2, 1e-4, 1e-6, 1e-7, 2.5e-8):
+    for gap in (1e-2, 1e-4, 1e-6, 3e-7, 1.25 * ANTIPODAL_RAD):
         worst_m = worst_v = 0.0
         for _ in range(50):
             r1, r2 = _geometry(rng.uniform(R_MIN, R_MAX), rng.uniform(R_MIN, R_MAX), math.pi - gap,

@@ -423,6 +423,67 @@ def test_ten_thousand_km_sanity():
 
 
 # --------------------------------------------------------------------------------------------
+# Rounding: float64 against the same functions evaluated in extended precision.
+
+ROUNDING_RTOL = 1e-12  # float64 result vs np.longdouble (80-bit) evaluation of the same inputs
+_EXTENDED = np.finfo(np.longdouble).eps < 1e-18
+
+
+def rounding_errors(n=100_000, seed=7):
+    """Max relative difference float64 vs np.longdouble, same float64 inputs, per function.
+
+    The inputs cover the domain (lam up to 1.99, gamma to +-90 deg, impact radii from 1e-12 to
+    0.4 away, range angles from 1e-12 to 2 pi - 1e-12); the difference is the rounding error of the
+    float64 evaluation (not the formulas' correctness: the integrations check that). NaN
+    patterns must agree. Nearer escape, a = r/(2 - lam) itself is ill-conditioned in the speed
+    (condition number ~ 2 lam/(2 - lam)); at lam = 1.9999 apogee and time lose ~2e-12.
+    """
+    rng = np.random.default_rng(seed)
+    ld = np.longdouble
+    out = {}
+
+    def put(name, x, y):
+        assert (np.isnan(x) == np.isnan(y)).all(), name
+        m = np.isfinite(y) & (y != 0)
+        out[name] = float(np.max(np.abs((x[m] - y[m]) / y[m])))
+
+    r = R + rng.uniform(0.0, 3000e3, n)
+    v = np.sqrt(rng.uniform(1e-4, 1.99, n) * MU / r)
+    g = rng.uniform(-np.pi / 2, np.pi / 2, n)
+    rho = rng.uniform(0.6, 1.4, n)
+    rho[::3] = R / r[::3]
+    rho[1::3] = 1.0 - 10.0 ** rng.uniform(-12.0, -0.5, rho[1::3].size)
+    r2 = rho * r
+    a, b = ballistic_range(r, v, g, r2), ballistic_range(ld(r), ld(v), ld(g), ld(r2))
+    put("ballistic_range: range angle", a.range_angle_rad, b.range_angle_rad)
+    put("ballistic_range: flight time", a.flight_time_s, b.flight_time_s)
+    put("ballistic_range: apogee radius", a.apogee_radius_m, b.apogee_radius_m)
+
+    psi = rng.uniform(0.0, 2.0 * np.pi, n)
+    psi[::5] = 10.0 ** rng.uniform(-12.0, 0.0, psi[::5].size)
+    psi[1::5] = 2.0 * np.pi - 10.0 ** rng.uniform(-12.0, 0.0, psi[1::5].size)
+    r1, r2 = R + rng.uniform(0.0, 3000e3, (2, n))
+    r2[::3] = r1[::3]
+    a, b = min_energy(psi, r1, r2), min_energy(ld(psi), ld(r1), ld(r2))
+    put("min_energy: flight time", a.flight_time_s, b.flight_time_s)
+    put("min_energy: speed", a.speed_mps, b.speed_mps)
+    put("min_energy: flight-path angle", a.flight_path_angle_rad, b.flight_path_angle_rad)
+    put("min_energy: apogee radius", a.apogee_radius_m, b.apogee_radius_m)
+    g = rng.uniform(-1.5, 1.5, n)
+    x, y = speed_for_range(psi, g, r1, r2), speed_for_range(ld(psi), ld(g), ld(r1), ld(r2))
+    put("speed_for_range", x, y)
+    return out
+
+
+@pytest.mark.skipif(not _EXTENDED, reason="np.longdouble is not extended precision here")
+def test_rounding_against_extended_precision():
+    """float64 keeps 1e-12 relative accuracy everywhere in the domain, including short arcs,
+    near-rectilinear, near-circular and near-parabolic orbits."""
+    for name, err in rounding_errors().items():
+        assert err <= ROUNDING_RTOL, name
+
+
+# --------------------------------------------------------------------------------------------
 # No-arc cases are NaN, not exceptions.
 
 
@@ -581,6 +642,9 @@ def _measure(seed=20240501, n=400):
         g_vec = min_energy_gamma(rot @ [r1, 0, 0], rot @ [r2 * math.cos(psi), r2 * math.sin(psi), 0])
         put("min_energy_gamma (vector) vs min_energy angle (abs, rad)",
             abs(g_vec - min_energy(psi, r1, r2).flight_path_angle_rad))
+    if _EXTENDED:
+        for name, value in rounding_errors().items():
+            put(f"rounding, float64 vs longdouble: {name}", value)
     print(f"ballistic_range sample: {n_impact} impacting, {n_nan} NaN (checked against apsides)")
     for name, value in rows.items():
         print(f"| {name} | {value:.2e} |")

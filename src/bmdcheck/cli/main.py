@@ -189,6 +189,25 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
               f"scipy {res['versions']['scipy']}")
 
 
+@bench_app.command("engage")
+def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int = typer.Option(200, "--n-sites"),
+                     n_ref: int = typer.Option(200, "--n-ref"), as_json: bool = typer.Option(False, "--json")):
+    """Engagement windows: compiled solver vs the per-sample reference, in one run."""
+    from ..bench import bench_engage
+
+    if min(n_traj, n_sites, n_ref) < 1:
+        raise BmdcheckError("--n-traj, --n-sites and --n-ref must be positive")
+    res = bench_engage(n_traj=n_traj, n_sites=n_sites, n_ref=n_ref)
+    if as_json:
+        _emit_json(res)
+        return
+    out.print(f"{res['pairs']:,} (trajectory, site) pairs, {res['samples_per_trajectory']:.0f} samples each (1 s): "
+              f"{res['fast_per_s']:,.0f} pairs/s compiled vs {res['reference_per_s']:,.1f} pairs/s reference "
+              f"(ratio {res['ratio']:,.0f}×); verdicts agree on {100 * res['verdict_agreement']:.2f} % of "
+              f"{res['n_ref']} pairs, window edges within {res['max_edge_diff_s']:.2f} s; "
+              f"{100 * res['feasible_fraction']:.1f} % of pairs feasible")
+
+
 @bench_app.command("stream")
 def bench_stream_cmd(n: int = typer.Option(1_000_000, "--n"), chunk: int = typer.Option(50_000, "--chunk"),
                      as_json: bool = typer.Option(False, "--json")):

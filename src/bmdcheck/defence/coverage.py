@@ -21,8 +21,10 @@ the unit sphere: the point of the line nearest the origin is at s* = -P·D/|D|²
 blocked when it dips more than ``LOS_EPS`` below 1 in squared scaled radius (≈ 0.3 µm below the
 surface), so that rounding cannot block a target on or just above the horizon of a radar on the
 surface. A radar below the ellipsoid (negative ``radar_alt_m``, possible where the geoid lies
-below it) has its line of sight tested from its foot point on the surface; its range, elevation
-and azimuth still use its true position.
+below it) would see nothing by that rule, so its line of sight is tested from its foot point on
+the surface, while range, elevation and azimuth use its true position; this hides targets within
+about |alt| / range rad above the radar's own horizontal (conservative, 0.005° at 1,000 km for
+-90 m).
 
 Shapes: ``t_s`` (N, M) s, ``r_eci_m`` (N, M, 3) m, ``n_samples`` (N,) valid samples per row, as in
 ``FlightBatch``; a single trajectory may be given as (M,), (M, 3) and then results are (M,).
@@ -47,7 +49,10 @@ __all__ = [
 ]
 
 LOS_EPS = 1e-13
-"""Grazing tolerance of the line-of-sight test, in squared scaled radius (≈ 0.5e-13 a ≈ 0.3 µm)."""
+"""Grazing tolerance of the line-of-sight test, in squared scaled radius (≈ 0.5e-13 a ≈ 0.3 µm).
+
+For a radar on the surface, a target up to sqrt(LOS_EPS) ≈ 3.2e-7 rad (1.8e-5°) below the
+horizontal still counts as in line of sight (measured: docs/validation/coverage.md)."""
 
 TRACK_TOL_S = 1e-9
 """Sample times this close below t_start + min_track_s still count as meeting it (float rounding)."""
@@ -97,13 +102,28 @@ def _los(G, x, y, z):
     return cx * cx + cy * cy + cz * cz >= (1.0 - LOS_EPS) * dd
 
 
+@njit(cache=True, inline="always")
+def _in_sector(e, n, S):
+    """Horizontal direction (e, n) inside the clockwise sector S = (sin az0, cos az0, sin az1, cos az1, wide).
+
+    cw(a, b) = a_n b_e - a_e b_n = |a||b| sin(az_b - az_a) >= 0 when b lies 0..180° clockwise of a.
+    A sector up to 180° wide is cw(start, v) >= 0 and cw(v, end) >= 0; a wider one (wide = 1) is
+    everything but the open complement, cw(end, v) > 0 and cw(v, start) > 0. Edges included.
+    """
+    cw_start = S[1] * e - S[0] * n
+    cw_end = n * S[2] - e * S[3]
+    if S[4] == 0.0:
+        return cw_start >= 0.0 and cw_end >= 0.0
+    return not (cw_start < 0.0 and cw_end < 0.0)
+
+
 @njit(parallel=True, cache=True)
-def visibility_kernel(t, r, ns, G, max_range_m, use_min, sin_min, use_max, sin_max, use_az, az0_deg,
-                      az_width_deg, out):
+def visibility_kernel(t, r, ns, G, max_range_m, use_min, sin_min, use_max, sin_max, use_az, S, out):
     """Fill out (N, M) bool: the four visibility conditions for samples j < ns[i]; see module doc.
 
-    G: radar parameter vector (layout G_*); the elevation tests compare the up component with
-    range × sin(limit), which is exact because sin is increasing on [-90°, 90°].
+    G: radar parameter vector (layout G_*); S: the azimuth sector (see ``_in_sector``). The
+    elevation tests compare the up component with range × sin(limit), exact because sin is
+    increasing on [-90°, 90°]; the sector test uses cross products, no arctangent.
     """
     n = t.shape[0]
     max_r2 = max_range_m * max_range_m
@@ -126,10 +146,7 @@ def visibility_kernel(t, r, ns, G, max_range_m, use_min, sin_min, use_max, sin_m
             if use_az:
                 e = dx * G[G_EX] + dy * G[G_EY] + dz * G[G_EZ]
                 nn = dx * G[G_NX] + dy * G[G_NY] + dz * G[G_NZ]
-                rel = (math.degrees(math.atan2(e, nn)) - az0_deg) % 360.0
-                if rel >= 360.0:
-                    rel = 0.0
-                if rel > az_width_deg:
+                if not _in_sector(e, nn, S):
                     continue
             if _los(G, x, y, z):
                 out[i, j] = True
@@ -176,7 +193,7 @@ def track_time_kernel(vis, t, ns, min_track_s, tol_s, out):
                 if start < 0:
                     start = j
                 if t[i, j] - t[i, start] >= min_track_s[i] - tol_s:
-                    out[i] = t[i, j]
+                    out[i] = t[i, start] + min_track_s[i]
                     break
             else:
                 start = -1
@@ -234,18 +251,23 @@ def _radar_params(lat_deg, lon_deg, alt_m, earth: EarthModel) -> np.ndarray:
 
 
 def _sector(azimuth_min_deg, azimuth_max_deg):
-    """(use_az, start_deg, width_deg) of the clockwise sector min -> max."""
+    """(use_az, S) for the clockwise sector min -> max; S as ``_in_sector`` takes it."""
+    S = np.zeros(5)
     if azimuth_min_deg is None and azimuth_max_deg is None:
-        return False, 0.0, 360.0
+        return False, S
     if azimuth_min_deg is None or azimuth_max_deg is None:
         raise BmdcheckError("give both azimuth_min_deg and azimuth_max_deg, or neither")
     lo, hi = float(azimuth_min_deg), float(azimuth_max_deg)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise BmdcheckError("azimuth limits must be finite")
+    if lo == hi:
+        raise BmdcheckError("azimuth_min_deg equals azimuth_max_deg: an empty sector (omit both for 360°)")
     width = (hi - lo) % 360.0
-    if width == 0.0 and hi != lo:
-        return False, 0.0, 360.0  # e.g. 0 -> 360: the full circle
-    return True, lo % 360.0, width
+    if width == 0.0:
+        return False, S  # e.g. 0 -> 360: the full circle
+    a0, a1 = math.radians(lo), math.radians(hi)
+    S[:] = math.sin(a0), math.cos(a0), math.sin(a1), math.cos(a1), float(width > 180.0)
+    return True, S
 
 
 # ---- public API -------------------------------------------------------------------------------
@@ -259,8 +281,9 @@ def radar_visibility(t_s, r_eci_m, n_samples, radar_lat_deg, radar_lon_deg, rada
     (None: all M); the radar's geodetic position (deg, deg, m above the ellipsoid, or the sphere
     on ``earth.shape == "spherical"``); ``max_range_m`` (may be ``inf``); elevation limits in deg
     above the geodetic horizontal, -90 <= mask <= max <= 90; the azimuth sector, clockwise from
-    ``azimuth_min_deg`` to ``azimuth_max_deg`` (deg from north; boundaries included; both None
-    or a 360° span: all azimuths); ``earth`` for the shape and rotation rate.
+    ``azimuth_min_deg`` to ``azimuth_max_deg`` (deg from north; edges included; both None or a
+    360° span: all azimuths; equal values are an error; a target at the zenith passes the
+    azimuth test); ``earth`` for the shape and rotation rate.
     Output: ``visible`` (N, M) bool, False at and beyond ``n_samples``.
     Method: module docstring (exact ellipsoid line of sight by scaling to the unit sphere).
     """
@@ -271,11 +294,11 @@ def radar_visibility(t_s, r_eci_m, n_samples, radar_lat_deg, radar_lon_deg, rada
     max_range = float(max_range_m)
     if not (max_range >= 0.0):
         raise BmdcheckError(f"max_range_m must be >= 0, got {max_range_m}")
-    use_az, az0, width = _sector(azimuth_min_deg, azimuth_max_deg)
+    use_az, S = _sector(azimuth_min_deg, azimuth_max_deg)
     G = _radar_params(radar_lat_deg, radar_lon_deg, radar_alt_m, earth)
     out = np.zeros(t.shape, dtype=np.bool_)
     visibility_kernel(t, r, ns, G, max_range, lo > -90.0, math.sin(math.radians(lo)), hi < 90.0,
-                      math.sin(math.radians(hi)), use_az, az0, width, out)
+                      math.sin(math.radians(hi)), use_az, S, out)
     return out[0] if single else out
 
 
@@ -371,6 +394,9 @@ def horizon_range_m(radar_alt_m, target_alt_m, earth_radius_m=SPHERE_R_M):
     Grazing distance sqrt((R+h1)² - R²) + sqrt((R+h2)² - R²): the tangent lengths from both
     points to the sphere. Vectorised; NaN for a negative altitude. A closed form for tests and
     quick estimates (the kernels use the exact ellipsoid).
+
+    >>> round(horizon_range_m(0.0, 100e3) / 1e3, 1)   # a target at 100 km, seen from sea level
+    1133.2
     """
     R = np.asarray(earth_radius_m, dtype=np.float64)
     h1 = np.asarray(radar_alt_m, dtype=np.float64)

@@ -24,7 +24,7 @@ from ..earth.frames import ecef_to_geodetic, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
-from .flyout import FlyoutTable, table_lookup
+from .flyout import FlyoutTable
 
 # Reason codes: stable, machine-readable; higher = got further through the checks.
 REASONS = {
@@ -83,10 +83,16 @@ class Threats:
 
 
 @njit(parallel=True, cache=True)
-def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
-    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF)."""
+def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel, vmax, wmax):
+    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF).
+
+    Also per trajectory the largest Earth-relative speed (bounds |dh/dt|) and angular rate of the
+    sub-target point |d û/dt| <= |v_rel| / |r|, each with a 10 % margin for between-sample peaks.
+    """
     N, M = t.shape
     for i in prange(N):
+        vm = 0.0
+        wm = 0.0
         for m in range(n[i]):
             th = omega * t[i, m]
             c, s = math.cos(th), math.sin(th)
@@ -103,10 +109,18 @@ def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
             vrel[i, m, 0] = c * vx + s * vy
             vrel[i, m, 1] = -s * vx + c * vy
             vrel[i, m, 2] = v[i, m, 2]
+            sp = math.sqrt(vx * vx + vy * vy + v[i, m, 2] * v[i, m, 2])
+            if sp > vm:
+                vm = sp
+            if sp / rn > wm:
+                wm = sp / rn
+        vmax[i] = 1.1 * vm + 1.0
+        wmax[i] = 1.1 * wm + 1e-7
 
 
 @njit(cache=True, inline="always")
-def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin, dr, dh, T, V, G, vis, use_vis):
+def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin, dr, dh, T, V, G, vis, use_vis,
+            cos_reach, h_reach, cos_row):
     """Checks at one sample. Returns (code, tof, closing, margins...) with code R_* (R_OK = feasible).
 
     Margins (positive = satisfied): altitude low/high, reach slack (t - tL - tof), max-TOF, closing.
@@ -125,12 +139,17 @@ def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin
         return R_ABOVE, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
     ux, uy, uz = u[i, m, 0], u[i, m, 1], u[i, m, 2]
     ca = ux * us[0] + uy * us[1] + uz * us[2]
+    if ca < cos_reach or h >= h_reach:  # beyond the table: no trigonometry needed
+        return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
+    jr = int(h / dh)
+    if ca < cos_row[jr]:  # beyond the reachable range at this altitude (conservative bound)
+        return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
     if ca > 1.0:
         ca = 1.0
     elif ca < -1.0:
         ca = -1.0
     ang = math.acos(ca)
-    Tr, Vi, Gi = table_lookup(ang * rs, h, dr, dh, T, V, G)
+    Tr, Vi, cg, sg = _lookup4(ang * rs, h, dr, dh, T, V, G)
     if Tr == math.inf:
         return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
     tof = Tr if Tr > tofmin else tofmin
@@ -139,14 +158,13 @@ def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin
         return R_TOF, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
     slack = (t[i, m] - tL) - tof
     # interceptor velocity at the target point, Earth-relative, ECEF axes
-    sa = math.sin(ang)
+    sa = math.sqrt(max(0.0, 1.0 - ca * ca))
     if sa > 1e-9:
         hx = (ux * ca - us[0]) / sa
         hy = (uy * ca - us[1]) / sa
         hz = (uz * ca - us[2]) / sa
     else:
         hx, hy, hz = 0.0, 0.0, 0.0
-    cg, sg = math.cos(Gi), math.sin(Gi)
     dx = vrel[i, m, 0] - Vi * (cg * hx + sg * ux)
     dy = vrel[i, m, 1] - Vi * (cg * hy + sg * uy)
     dz = vrel[i, m, 2] - Vi * (cg * hz + sg * uz)
@@ -159,6 +177,34 @@ def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin
     if use_vis and not vis[i, m]:
         return R_VIS, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
     return R_OK, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
+
+
+@njit(cache=True, inline="always")
+def _lookup4(r, h, dr, dh, T, V, G):
+    """Bilinear (t, speed, cos γ, sin γ) from a table whose G plane holds [cos γ, sin γ] (NR, NH, 2)."""
+    x = r / dr
+    y = h / dh
+    i = int(x)
+    j = int(y)
+    if r < 0.0 or h < 0.0 or i >= T.shape[0] - 1 or j >= T.shape[1] - 1:
+        return math.inf, 0.0, 0.0, 0.0
+    t00 = T[i, j]
+    t10 = T[i + 1, j]
+    t01 = T[i, j + 1]
+    t11 = T[i + 1, j + 1]
+    if t00 == math.inf or t10 == math.inf or t01 == math.inf or t11 == math.inf:
+        return math.inf, 0.0, 0.0, 0.0
+    fx = x - i
+    fy = y - j
+    w00 = (1 - fx) * (1 - fy)
+    w10 = fx * (1 - fy)
+    w01 = (1 - fx) * fy
+    w11 = fx * fy
+    t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
+    v = w00 * V[i, j] + w10 * V[i + 1, j] + w01 * V[i, j + 1] + w11 * V[i + 1, j + 1]
+    c = w00 * G[i, j, 0] + w10 * G[i + 1, j, 0] + w01 * G[i, j + 1, 0] + w11 * G[i + 1, j + 1, 0]
+    sn = w00 * G[i, j, 1] + w10 * G[i + 1, j, 1] + w01 * G[i, j + 1, 1] + w11 * G[i + 1, j + 1, 1]
+    return t, v, c, sn
 
 
 @njit(cache=True, inline="always")
@@ -175,8 +221,8 @@ def _cross(ma, mb):
 
 
 @njit(parallel=True, cache=True)
-def engage_kernel(t, u, alt, vrel, n, pair_traj, pair_site, pair_table, site_u, site_r, tL, hmin, hmax,
-                  tofmin, tofmax, vcmin, t_ka, tab_dr, tab_dh, tab_T, tab_V, tab_G, vis, pair_vis, out):
+def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_table, site_u, site_r, tL, hmin, hmax,
+                  tofmin, tofmax, vcmin, t_ka, tab_dr, tab_dh, tab_T, tab_V, tab_G, tab_row, vis, pair_vis, out):
     """Intercept windows for P pairs. Per-pair inputs are (P,) arrays; tables stacked (Q, NR, NH).
 
     pair_vis[p] >= 0 selects vis[pair_vis[p]] (N, M) as the engagement radar's visibility of the
@@ -192,10 +238,14 @@ def engage_kernel(t, u, alt, vrel, n, pair_traj, pair_site, pair_table, site_u, 
         T = tab_T[q]
         V = tab_V[q]
         G = tab_G[q]
+        cos_row = tab_row[q]
         dr = tab_dr[q]
         dh = tab_dh[q]
         use_vis = pair_vis[p] >= 0
         vv = vis[max(pair_vis[p], 0)]
+        reach_ang = (T.shape[0] - 1) * dr / rs
+        cos_reach = math.cos(reach_ang) if reach_ang < math.pi else -2.0
+        h_reach = (T.shape[1] - 1) * dh
         best = -1
         first = math.nan
         last = math.nan
@@ -219,7 +269,8 @@ def engage_kernel(t, u, alt, vrel, n, pair_traj, pair_site, pair_table, site_u, 
             # never launched: classify how far the geometry alone gets (timeline fails)
             for m in range(n[i]):
                 code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, 0.0, hmin[p], hmax[p],
-                                                            tofmin[p], tofmax[p], vcmin[p], dr, dh, T, V, G, vv, use_vis)
+                                                            tofmin[p], tofmax[p], vcmin[p], dr, dh, T, V, G, vv, use_vis,
+                                                            cos_reach, h_reach, cos_row)
                 c = code if code < R_TRACK else R_TRACK
                 if c > best:
                     best = c
@@ -229,9 +280,11 @@ def engage_kernel(t, u, alt, vrel, n, pair_traj, pair_site, pair_table, site_u, 
                 out[p, c] = math.nan
             out[p, C_SHOTS] = 0.0
             continue
-        for m in range(n[i]):
+        m = 0
+        while m < n[i]:
             code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, tL[p], hmin[p], hmax[p],
-                                                        tofmin[p], tofmax[p], vcmin[p], dr, dh, T, V, G, vv, use_vis)
+                                                        tofmin[p], tofmax[p], vcmin[p], dr, dh, T, V, G, vv, use_vis,
+                                                            cos_reach, h_reach, cos_row)
             if code > best:
                 best = code
             ok = code == R_OK
@@ -303,6 +356,23 @@ def engage_kernel(t, u, alt, vrel, n, pair_traj, pair_site, pair_table, site_u, 
             p_tof = tof
             p_vc = vc
             p_m = (a1, a2, a3, a4, a5)
+            # skip ahead over samples that provably cannot be feasible (bounded speed and angular rate)
+            tb = 0.0
+            h = alt[i, m]
+            if code == R_BELOW:
+                tb = (hmin[p] - h) / vmax[i]
+            elif code == R_ABOVE:
+                tb = (h - hmax[p]) / vmax[i]
+            elif code == R_REACH:
+                ca = u[i, m, 0] * us[0] + u[i, m, 1] * us[1] + u[i, m, 2] * us[2]
+                if ca < cos_reach:
+                    tb = (math.acos(max(-1.0, ca)) - reach_ang) / wmax[i]
+            mn = m + 1
+            if tb > 0.0:
+                lim = tm + tb
+                while mn + 1 < n[i] and t[i, mn + 1] < lim:
+                    mn += 1
+            m = mn
         feas = not math.isnan(first)
         out[p, C_FEAS] = 1.0 if feas else 0.0
         out[p, C_REASON] = R_OK if feas else best
@@ -329,6 +399,8 @@ class Geometry:
     u: np.ndarray
     alt: np.ndarray
     vrel: np.ndarray
+    vmax: np.ndarray
+    wmax: np.ndarray
 
 
 def prepare(threats: Threats) -> Geometry:
@@ -338,10 +410,12 @@ def prepare(threats: Threats) -> Geometry:
     u = np.zeros((N, M, 3))
     alt = np.full((N, M), -1.0)
     vrel = np.zeros((N, M, 3))
+    vmax = np.zeros(N)
+    wmax = np.zeros(N)
     _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
              np.ascontiguousarray(threats.v_eci_mps), threats.n_samples.astype(np.int64), e.omega_rad_s,
-             e.a_m, e.b_m, ecef, u, alt, vrel)
-    return Geometry(threats, ecef, u, alt, vrel)
+             e.a_m, e.b_m, ecef, u, alt, vrel, vmax, wmax)
+    return Geometry(threats, ecef, u, alt, vrel, vmax, wmax)
 
 
 @dataclass
@@ -394,10 +468,21 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable
     Q = len(tables)
     TT = np.full((Q, nr, nh), np.inf)
     VV = np.zeros((Q, nr, nh))
-    GG = np.zeros((Q, nr, nh))
+    GG = np.zeros((Q, nr, nh, 2))
     for k, tb in enumerate(tables):
         a, b = tb.t_s.shape
-        TT[k, :a, :b], VV[k, :a, :b], GG[k, :a, :b] = tb.t_s, tb.speed_mps, tb.fpa_rad
+        TT[k, :a, :b], VV[k, :a, :b] = tb.t_s, tb.speed_mps
+        GG[k, :a, :b, 0], GG[k, :a, :b, 1] = np.cos(tb.fpa_rad), np.sin(tb.fpa_rad)
+    # per altitude row: cos of the largest reachable central angle (rows j and j+1, one cell of
+    # margin, on the smallest Earth radius: a conservative bound used to skip lookups)
+    ROW = np.full((Q, nh), 2.0)
+    for k, tb in enumerate(tables):
+        fin = np.isfinite(tb.t_s)
+        last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
+        both = np.maximum(last, np.append(last[1:], -1))
+        ang = (both + 2) * tb.dr_m / (0.99 * e.b_m)
+        row = np.where(both >= 0, np.cos(np.minimum(ang, np.pi)), 2.0)
+        ROW[k, :row.size] = row
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
     P = spec.traj.shape[0]
@@ -406,10 +491,10 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable
     pv = spec.vis if spec.vis is not None else np.full(P, -1, dtype=np.int64)
     out = np.zeros((P, N_COLS))
     f = lambda a: np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), (P,)))  # noqa: E731
-    engage_kernel(th.t_s, geo.u, geo.alt, geo.vrel, th.n_samples.astype(np.int64), spec.traj.astype(np.int64),
+    engage_kernel(th.t_s, geo.u, geo.alt, geo.vrel, geo.vmax, geo.wmax, th.n_samples.astype(np.int64), spec.traj.astype(np.int64),
                   spec.site.astype(np.int64), spec.table.astype(np.int64), s_u, s_r, f(spec.t_launch_s),
                   f(spec.min_alt_m), f(spec.max_alt_m), f(spec.min_tof_s), f(spec.max_tof_s),
-                  f(spec.min_closing_mps), f(spec.kill_assessment_s), dr, dh, TT, VV, GG, vis_stack,
+                  f(spec.min_closing_mps), f(spec.kill_assessment_s), dr, dh, TT, VV, GG, ROW, vis_stack,
                   pv.astype(np.int64), out)
     return windows_from(out, geo, spec.traj)
 

@@ -29,6 +29,7 @@ from ..earth.constants import G0_MPS2
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.batch import fly_missile_batch
+from ..flight.kernel import STATUS_BOOST_CRASH
 from ..flight.missile import Missile, Stage
 
 TABLE_EARTH = EarthModel("wgs84", "j2", False, "ussa76")
@@ -207,30 +208,74 @@ def booster_for(burnout_speed_mps: float, burn_time_s: float, kv_mass_kg: float 
 
     Stage masses from Tsiolkovsky (Δv = g0 Isp ln(m0/mf), dry mass = dry_fraction × propellant,
     the kill vehicle as payload, reference area from a launch ballistic coefficient of 20 t/m²,
-    typical of SM-3/GBI-class boosters). The ideal Δv is raised by secant iteration until the
-    inertial burnout speed of a 45° fly-out through the atmosphere equals the requested speed, so
-    gravity and drag losses are inside the model and the declared figure is what is flown.
+    typical of SM-3/GBI-class boosters). The ideal Δv is raised until the inertial burnout speed
+    of a 45° fly-out through the atmosphere equals the requested speed (to 1 m/s), so gravity and
+    drag losses are inside the model and the declared figure is what is flown.
+
+    Method: the achieved speed f(Δv) is bracketed from Δv = the requested speed (f is below it:
+    no losses can be negative on the non-rotating Earth) upward in steps of ×1.25, then solved by
+    the Illinois variant of regula falsi. f is not monotonic or continuous everywhere: a booster
+    whose thrust cannot lift it (long burns at low Δv) falls back during the burn and counts as
+    f = 0, and f jumps by up to ~2 % where the stage count changes (Δv 4.2 and 7.6 km/s); when the
+    requested speed falls inside such a jump the nearer side within 2 % is returned.
+    Raises BmdcheckError when the speed is beyond a 3-stage booster at this Isp.
     """
     if not (np.isfinite(burnout_speed_mps) and burnout_speed_mps > 0):
         raise BmdcheckError(f"burnout speed must be a positive number of m/s, got {burnout_speed_mps}")
     if not (np.isfinite(burn_time_s) and burn_time_s > 0):
         raise BmdcheckError(f"burn time must be a positive number of seconds, got {burn_time_s}")
+    target = float(burnout_speed_mps)
 
     def achieved(dv):
-        m = _stack(dv, burn_time_s, kv_mass_kg, isp_vac_s, dry_fraction, launch_beta_kgm2)
+        try:
+            m = _stack(dv, burn_time_s, kv_mass_kg, isp_vac_s, dry_fraction, launch_beta_kgm2)
+        except BmdcheckError:
+            raise BmdcheckError(f"burnout speed {target:,.0f} m/s over a {burn_time_s:g} s burn is beyond a "
+                                f"3-stage booster at Isp {isp_vac_s:.0f} s (its limit was passed at ideal Δv {dv:,.0f} m/s)"
+                                ) from None
         b = fly_missile_batch(m, _SITE_LAT, 0.0, 90.0, 45.0, earth=TABLE_EARTH, duration_s=m.burn_end_s + 1.0)
+        if b.status[0] == STATUS_BOOST_CRASH:  # too little thrust: fell back during the burn
+            return 0.0, m
         return float(np.linalg.norm(b.v_burnout_eci_mps[0])), m
 
-    x0, (f0, m) = burnout_speed_mps, achieved(burnout_speed_mps)
-    x1 = burnout_speed_mps * burnout_speed_mps / max(f0, 1.0)
-    for _ in range(10):
-        f1, m = achieved(x1)
-        if abs(f1 - burnout_speed_mps) < 1.0:
+    f, m = achieved(target)
+    if abs(f - target) < 1.0:
+        return m
+    # bracket f(lo) < target <= f(hi), stepping Δv by ×1.25 (up; down only if f started above)
+    lo, f_lo, m_lo, hi, f_hi, m_hi = (target, f, m, target, f, m)
+    while f_hi < target:
+        lo, f_lo, m_lo = hi, f_hi, m_hi
+        hi = 1.25 * hi
+        f_hi, m_hi = achieved(hi)
+    while f_lo >= target:
+        hi, f_hi, m_hi = lo, f_lo, m_lo
+        lo = lo / 1.25
+        f_lo, m_lo = achieved(lo)
+    g_lo, g_hi = f_lo - target, f_hi - target  # Illinois: the retained end's value is halved
+    side = 0
+    for _ in range(100):
+        x = hi - g_hi * (hi - lo) / (g_hi - g_lo)
+        f, m = achieved(x)
+        if abs(f - target) < 1.0:
+            return m
+        if f < target:
+            lo, f_lo, m_lo, g_lo = x, f, m, f - target
+            if side < 0:
+                g_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi, m_hi, g_hi = x, f, m, f - target
+            if side > 0:
+                g_lo *= 0.5
+            side = 1
+        if hi - lo < 1e-6 * hi:
             break
-        step = (burnout_speed_mps - f1) * (x1 - x0) / (f1 - f0) if f1 != f0 else burnout_speed_mps - f1
-        x0, f0 = x1, f1
-        x1 = min(max(x1 + step, 0.5 * x1), 2.0 * x1)  # keep the secant step in a safe bracket
-    return m
+    # the bracket closed on a jump of f (stage-count change): take the nearer side if close
+    best_f, best_m = (f_lo, m_lo) if target - f_lo < f_hi - target else (f_hi, m_hi)
+    if abs(best_f - target) <= 0.02 * target:
+        return best_m
+    raise BmdcheckError(f"no booster model reaches a burnout speed of {target:,.0f} m/s over a {burn_time_s:g} s burn "
+                        f"(achieved speed jumps from {f_lo:,.0f} to {f_hi:,.0f} m/s at ideal Δv {hi:,.0f} m/s)")
 
 
 def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,

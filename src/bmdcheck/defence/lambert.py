@@ -30,9 +30,9 @@ Degenerate geometry
 - theta = 180 deg: every plane through r1 and r2 holds a solution, so the problem has no unique
   answer. Floating-point inputs never show "exactly" 180 deg, and near it the plane (hence the
   out-of-plane direction of v1) is known only to ~1e-16 / (180 deg - theta) in relative terms.
-  The kernel therefore refuses transfers within ``ANTIPODAL_RAD`` (2e-8 rad, 0.13 m at the
-  Earth's radius) of 180 deg: status ``STATUS_ANTIPODAL``, ok = False, velocities NaN.
-  docs/validation/lambert.md shows the measured error just outside this band.
+  The kernel therefore refuses transfers within ``ANTIPODAL_RAD`` (1e-7 rad, 0.64 m at the
+  Earth's radius) of 180 deg: status ``STATUS_ANTIPODAL``, ok = False, velocities NaN. Just
+  outside that band the velocities are still good to ~1e-8 relative (docs/validation/lambert.md).
 - r1 == r2, a zero or negative radius, time of flight or mu, or a non-finite input:
   ``STATUS_BAD_INPUT``.
 
@@ -118,7 +118,7 @@ STATUS_TEXT = {
     STATUS_NO_CONVERGENCE: "the iteration on x did not converge",
 }
 
-ANTIPODAL_RAD = 2e-8
+ANTIPODAL_RAD = 1e-7
 """Transfers within this angle (rad) of 180 deg are refused (plane undefined)."""
 
 S1_SERIES = 0.3
@@ -294,7 +294,7 @@ def izzo2015_into(r1, r2, tof_s, mu, short_way, v1, v2):
     if cos_half < _COS_HALF_MIN:
         return STATUS_ANTIPODAL
     s = 0.5 * (r1n + r2n + c)
-    lam_abs = math.sqrt(r1n * r2n) * cos_half / s
+    lam_abs = math.sqrt(1.0 - c / s)
     if lam_abs > 1.0:
         lam_abs = 1.0
     om = c / s  # 1 - lam^2

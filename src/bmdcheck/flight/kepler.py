@@ -40,8 +40,7 @@ rewritten exactly as ``(x2 - x1) / (2 e (s2 c1 + c2 s1))``, where ``x2 - x1``, t
 The time is Kepler's equation ``M = E - e sin E`` (BMW ch. 4) over an eccentric-anomaly arc
 ``D`` whose midpoint is ``bbar`` from apogee, rearranged into terms of one sign:
 ``M2 - M1 = [D - 2 sin(D/2)] + 2 sin(D/2) [(1 + e) cos^2(bbar/2) + (1 - e) sin^2(bbar/2)]``
-(the bracket is ``r(bbar)/a``), with ``D - 2 sin(D/2)`` by its Taylor series for small ``D``;
-``t = sqrt(a**3/mu) (M2 - M1)``. This holds whether or not the arc passes apogee and stays
+(the bracket is ``r(bbar)/a``); ``t = sqrt(a**3/mu) (M2 - M1)``. This holds whether or not the arc passes apogee and stays
 accurate for near-rectilinear (``e -> 1``), near-circular and near-parabolic orbits.
 
 Sources: Bate, Mueller & White, *Fundamentals of Astrodynamics* (Dover, 1971), ch. 2 (conic,
@@ -144,22 +143,6 @@ def _arc(s2, c2, s1, c1, dx, e):
     return 2.0 * np.arctan2(sin_half, cos_half)
 
 
-def _d_minus_2sin_half(d):
-    """``d - 2 sin(d/2)`` for d >= 0, by its Taylor series below d = 1 (no cancellation)."""
-    y = 0.5 * d
-    y2 = y * y
-    series = (2.0 * y * y2) * (
-        1.0 / 6.0
-        - y2
-        * (
-            1.0 / 120.0
-            - y2
-            * (1.0 / 5040.0 - y2 * (1.0 / 362880.0 - y2 * (1.0 / 39916800.0 - y2 / 6227020800.0)))
-        )
-    )
-    return np.where(y < 0.5, series, d - 2.0 * np.sin(y))
-
-
 class _Orbit(NamedTuple):
     """Orbit through the start state, all arrays of the broadcast shape."""
 
@@ -235,7 +218,7 @@ def _flight_time(o: _Orbit, d_beta):
     half_mid = 0.5 * (beta_start + 0.5 * d_beta)
     sm, cm = np.sin(half_mid), np.cos(half_mid)
     w = (1.0 + o.e) * cm * cm + o.one_m_e * sm * sm  # = r(Ebar) / a
-    dm = _d_minus_2sin_half(d_beta) + 2.0 * np.sin(0.5 * d_beta) * w
+    dm = (d_beta - 2.0 * np.sin(0.5 * d_beta)) + 2.0 * np.sin(0.5 * d_beta) * w
     return o.n_inv * dm
 
 
