@@ -399,6 +399,54 @@ def test_tof_derivatives_match_finite_differences(lam, x):
         assert d(k, x) == pytest.approx(fd, rel=1e-5, abs=1e-9 * abs(d(0, x)))
 
 
+def _tof_decimal(x, lam, digits=50):
+    """T(x) from Battin's series in ``digits``-digit decimal arithmetic (needs |S1| < 1)."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = digits
+        X, L = Decimal(x), Decimal(lam)  # exact values of the doubles
+        y = (1 - L * L + L * L * X * X).sqrt()
+        eta = y - L * X
+        s1 = (1 - L - X * eta) / 2
+        q, term, k = Decimal(0), Decimal(1), 0
+        while abs(term) > Decimal(10) ** (-digits):
+            q += term
+            term = term * s1 * (3 + k) / (Decimal(5) / 2 + k)
+            k += 1
+        return float((eta ** 3 * q * 4 / 3 + 4 * L * eta) / 2), float(1 - L * L)
+
+
+@settings(max_examples=300, deadline=None)
+@given(near=st.sampled_from([1.0, -1.0, 0.0]), gap=st.floats(1e-12, 1.0), x=st.floats(-0.9, 100.0))
+def test_tof_against_50_digit_series(near, gap, x):
+    """T(x) to a few ulps where Battin's series converges (|S1| < 0.9), in particular for short
+    chords (lam -> 1) and near the parabola, where a careless form loses digits."""
+    lam = near - math.copysign(gap, near) if near else gap - 0.5
+    assume(-1.0 < lam < 1.0)
+    ref, om = _tof_decimal(x, lam)  # om: 1 - lam^2 correctly rounded, as the kernel has it
+    opl, oml = (1.0 + lam, om / (1.0 + lam)) if lam >= 0 else (om / (1.0 - lam), 1.0 - lam)
+    s1 = lambert._eta_s1(x, lam, om, oml, opl)[2]
+    assume(abs(s1) < 0.9)
+    assert lambert._tof_derivs(x, lam, om, oml, opl)[0] == pytest.approx(ref, rel=1e-14)
+
+
+@settings(max_examples=500, deadline=None)
+@given(near=st.sampled_from([1.0, -1.0, 0.0]), gap=st.floats(1e-12, 1.0),
+       log_tau=st.floats(-8.0, 3.0))
+def test_solver_converges_to_rounding(near, gap, log_tau):
+    """The x returned satisfies T(x) = tau to within a few units of x's own rounding."""
+    lam = near - math.copysign(gap, near) if near else gap - 0.5
+    assume(-1.0 < lam < 1.0)
+    om = 1.0 - lam * lam
+    opl, oml = (1.0 + lam, om / (1.0 + lam)) if lam >= 0 else (om / (1.0 - lam), 1.0 - lam)
+    tau = 10.0 ** log_tau
+    x, ok = lambert._solve_x(tau, lam, om, oml, opl)
+    assert ok
+    t, d1, _, _ = lambert._tof_derivs(x, lam, om, oml, opl)
+    assert abs(t - tau) <= 16.0 * (abs(d1) * np.spacing(1.0 + abs(x)) + 4e-16 * tau)
+
+
 def test_tof_against_50_digit_arithmetic():
     """T(x) to a few ulps, both forms, against mpmath (an optional, development-only dependency)."""
     mp = pytest.importorskip("mpmath")

@@ -138,14 +138,14 @@ def test_step_control_convergence():
     n = 200
     az, kick = rng.uniform(0, 360, n), rng.uniform(20, 60, n)
     impacts = []
-    for rtol in (3.2e-8, 1e-9, 3.1e-11, 1e-12):
+    for rtol in (3.2e-9, 1e-10, 3.1e-12, 1e-13):
         b = bc.fly_missile_batch(m, 50.0, 40.0, az, kick, rtol=rtol)
         la, lo, _ = b.impact_geodetic()
         impacts.append((la, lo))
     errs = [geodesic_inverse(*impacts[k], *impacts[-1])[0] for k in range(3)]
     assert np.max(errs[1]) < 100.0  # default tolerance: impact error < 100 m (issue #2)
     assert np.percentile(errs[0], 90) > np.percentile(errs[1], 90) > np.percentile(errs[2], 90)
-    assert np.max(errs[2]) < 5.0
+    assert np.max(errs[2]) < 20.0
 
 
 def test_samples_match_early_stop():

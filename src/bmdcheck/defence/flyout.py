@@ -29,7 +29,7 @@ from ..earth.constants import G0_MPS2
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.batch import fly_missile_batch
-from ..flight.kernel import STATUS_BOOST_CRASH
+from ..flight.kernel import STATUS_BOOST_CRASH, SUM_RAPO
 from ..flight.missile import Missile, Stage
 
 TABLE_EARTH = EarthModel("wgs84", "j2", False, "ussa76")
@@ -122,13 +122,72 @@ def _lookup_many(r, h, dr, dh, T, V, G, out):
         out[2, k] = c
 
 
+@njit(cache=True, inline="always")
+def _span(j, da, ta, va, ga, db, tb, vb, gb, dr, T, V, G):
+    """Fill row j at the grid ranges between two crossings (da, ta, va, ga) and (db, ...), linearly
+    in range; keep the earlier time."""
+    NR = T.shape[0]
+    lo = min(da, db)
+    hi = max(da, db)
+    i0 = int(math.ceil(lo / dr))
+    i1 = int(math.floor(hi / dr))
+    for i in range(i0, min(i1, NR - 1) + 1):
+        w = 0.0 if hi == lo else (i * dr - da) / (db - da)
+        tt = ta + w * (tb - ta)
+        if tt < T[i, j]:
+            T[i, j] = tt
+            V[i, j] = va + w * (vb - va)
+            G[i, j] = ga + w * (gb - ga)
+
+
+N_CAP = 24  # sub-segments per branch of an apogee cap
+
+
+@njit(cache=True)
+def _cap(j, hj, cd, ct, cv, cg, ap, aq, dr, T, V, G):
+    """Fill row j (altitude hj) across the apogee cap between a trajectory p that crosses hj both
+    ways (crossings cd, ct, cv, cg: (2,) ascending, descending) and its neighbour q whose apogee
+    is below hj; ap, aq: their apogees (range, alt, t, speed).
+
+    The kicks between p and q are parametrised by u in [0, 1] (u = 1: the trajectory whose apogee
+    is exactly hj), with apogee range, time, speed and excess height Δ above hj linear in u, as
+    between the two flown trajectories. Near its apogee each keeps p's shape: it crosses hj a time
+    τ before (after) its apogee with τ ∝ √Δ, so the crossing is at
+    d(u) = a(u) ∓ |a_p − d_p| √(1 − u), t(u) = t_a(u) ∓ |t_ap − t_p| √(1 − u).
+    Each branch is sampled at N_CAP values of u and filled linearly between them.
+    """
+    w = (ap[1] - hj) / (ap[1] - aq[1])  # u = 1 sits this far from p towards q
+    a1 = ap[0] + w * (aq[0] - ap[0])
+    t1 = ap[2] + w * (aq[2] - ap[2])
+    v1 = ap[3] + w * (aq[3] - ap[3])
+    for br in range(2):
+        dd = cd[br] - ap[0]
+        dt = ct[br] - ap[2]
+        dv = cv[br] - ap[3]
+        d0, t0, v0, g0 = cd[br], ct[br], cv[br], cg[br]
+        for k in range(1, N_CAP + 1):
+            u = k / N_CAP
+            sq = math.sqrt(1.0 - u)
+            d1 = ap[0] + u * (a1 - ap[0]) + dd * sq
+            tt = ap[2] + u * (t1 - ap[2]) + dt * sq
+            vv = ap[3] + u * (v1 - ap[3]) + dv * sq
+            gg = cg[br] * sq
+            _span(j, d0, t0, v0, g0, d1, tt, vv, gg, dr, T, V, G)
+            d0, t0, v0, g0 = d1, tt, vv, gg
+
+
 @njit(parallel=True, cache=True)
-def _fill(d, h, t, v, g, n, dr, dh, T, V, G):
+def _fill(d, h, t, v, g, n, apo, dr, dh, T, V, G):
     """Fill the earliest-arrival grid from fan trajectories sampled as (range, alt, t, speed, fpa).
 
-    d, h, t, v, g: (K, M) samples of K fan trajectories (n (K,) valid); grid T (NR, NH) in place.
-    Parallel over grid altitudes; for each altitude, crossings of every trajectory are found and
-    adjacent-kick crossing pairs are interpolated along range.
+    d, h, t, v, g: (K, M) samples of K fan trajectories (n (K,) valid); apo (K, 4): each
+    trajectory's apogee (range, alt, t, speed), alt = NaN when it has none before the end of its
+    samples; grid T (NR, NH) in place. Parallel over grid altitudes; for each altitude, crossings of
+    every trajectory are found and adjacent-kick crossing pairs are interpolated along range.
+    Where a trajectory crosses the altitude and its neighbour's apogee is below it, the fan's
+    boundary trajectory (apogee exactly at that altitude, located by linear interpolation of the
+    apogee altitude between the two) closes the ascending and descending branches at its apogee:
+    without it the cells around the locus of apogees would be left unreachable.
     """
     K = d.shape[0]
     NR, NH = T.shape
@@ -158,22 +217,20 @@ def _fill(d, h, t, v, g, n, dr, dh, T, V, G):
         # the ground row (hj == 0) has no ascending crossing; the launch point itself is range 0
         for br in range(2):
             for k in range(K - 1):
-                da = cd[br, k]
-                db = cd[br, k + 1]
-                if np.isnan(da) or np.isnan(db):
+                if np.isnan(cd[br, k]) or np.isnan(cd[br, k + 1]):
                     continue
-                lo = min(da, db)
-                hi = max(da, db)
-                i0 = int(math.ceil(lo / dr))
-                i1 = int(math.floor(hi / dr))
-                for i in range(i0, min(i1, NR - 1) + 1):
-                    ri = i * dr
-                    w = 0.0 if hi == lo else (ri - da) / (db - da)
-                    tt = ct[br, k] + w * (ct[br, k + 1] - ct[br, k])
-                    if tt < T[i, j]:
-                        T[i, j] = tt
-                        V[i, j] = cv[br, k] + w * (cv[br, k + 1] - cv[br, k])
-                        G[i, j] = cg[br, k] + w * (cg[br, k + 1] - cg[br, k])
+                _span(j, cd[br, k], ct[br, k], cv[br, k], cg[br, k], cd[br, k + 1], ct[br, k + 1], cv[br, k + 1],
+                      cg[br, k + 1], dr, T, V, G)
+        # apogee caps: p crosses hj both ways, its neighbour q tops out below hj
+        for k in range(K - 1):
+            for side in range(2):
+                p = k + side
+                q = k + 1 - side
+                if np.isnan(cd[0, p]) or np.isnan(cd[1, p]) or not np.isnan(cd[0, q]):
+                    continue
+                if np.isnan(apo[q, 1]) or np.isnan(apo[p, 1]) or not (apo[q, 1] < hj <= apo[p, 1]):
+                    continue
+                _cap(j, hj, cd[:, p], ct[:, p], cv[:, p], cg[:, p], apo[p], apo[q], dr, T, V, G)
         # vertical fan edge: the most vertical trajectory reaches range ~0
         if NR > 0 and T[0, j] == math.inf and not np.isnan(ct[0, 0]) and cd[0, 0] < dr:
             T[0, j] = ct[0, 0]
@@ -278,6 +335,26 @@ def booster_for(burnout_speed_mps: float, burn_time_s: float, kv_mass_kg: float 
                         f"(achieved speed jumps from {f_lo:,.0f} to {f_hi:,.0f} m/s at ideal Δv {hi:,.0f} m/s)")
 
 
+def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: float) -> np.ndarray:
+    """(K, 4) apogee (range_m, alt_m, t_s, speed_mps) of each fan trajectory, located by the flight
+    kernel inside its integration step; alt NaN where the samples end before the trajectory turns
+    down (flight-time limit) or the booster fell back during the burn."""
+    from ..earth.frames import ecef_to_geodetic, eci_to_ecef
+
+    t_apo = b.apogee_time_s
+    r = eci_to_ecef(b.summary[:, SUM_RAPO:SUM_RAPO + 3], t_apo, TABLE_EARTH)
+    _, _, alt = ecef_to_geodetic(r, TABLE_EARTH)
+    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    rng = np.arccos(np.clip(u @ u_site, -1, 1)) * r_site
+    rows = np.arange(len(t_apo))
+    t_end = b.t_s[rows, np.maximum(n - 1, 0)]
+    m = np.clip((t_apo / _SAMPLE_S).astype(np.int64), 0, np.maximum(n - 2, 0))
+    w = np.clip(t_apo / _SAMPLE_S - m, 0.0, 1.0)
+    v = speed[rows, m] + w * (speed[rows, np.minimum(m + 1, np.maximum(n - 1, 0))] - speed[rows, m])
+    ok = (t_apo < t_end - _SAMPLE_S) & (b.status != STATUS_BOOST_CRASH) & (t_apo > 0.0)
+    return np.ascontiguousarray(np.column_stack([rng, np.where(ok, alt, np.nan), t_apo, v]))
+
+
 def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,
                 dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
     """Fly the fan and build the earliest-arrival table (see module docstring)."""
@@ -313,7 +390,7 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     V = np.zeros((NR, NH))
     G = np.zeros((NR, NH))
     _fill(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(b.t_s), speed, fpa, n,
-          dr, dh, T, V, G)
+          _apogees(b, n, speed, u_site, r_site), dr, dh, T, V, G)
     vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
     return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, float(max_flight_time_s))
 

@@ -21,8 +21,9 @@ from ..errors import BmdcheckError
 from . import kernel as K
 from .missile import Missile
 
-DEFAULT_RTOL = 1e-9
-"""Default step-control tolerance; impact points converge to < 10 m (docs/VALIDATION.md)."""
+DEFAULT_RTOL = 1e-10
+"""Default step-control tolerance: impact points within 100 m of the converged solution even for
+strongly depressed flights (docs/VALIDATION.md, step-control row)."""
 DEFAULT_T_MAX_S = 10_800.0
 DT_MAX_S = 120.0
 
