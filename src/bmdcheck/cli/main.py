@@ -233,6 +233,7 @@ def demo():
 
 
 from . import engage_cmd  # noqa: E402,F401  (registers engage, interceptors, sites, sensors)
+from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
 
 
 def _fail(e) -> None:

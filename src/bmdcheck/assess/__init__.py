@@ -1,0 +1,1 @@
+"""Assessment: scenarios expanded into batches of engagements, locally or on a Dask cluster."""

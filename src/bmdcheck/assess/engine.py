@@ -1,0 +1,459 @@
+"""Batch assessment: a scenario expanded into threat trajectories × sites (× Monte-Carlo draws).
+
+The work is cut into chunks of threat cases. Each chunk is self-contained — it re-expands the
+scenario from its canonical JSON, solves the steering and flies its trajectories with the flight
+core, and computes every engagement window with the engagement kernels — so the same chunk gives
+the same rows in this process, in a local process pool or on any Dask worker. Rows are written
+as Parquet part files (temporary file, then rename), so an interrupted run leaves only complete
+parts and can be resumed; the results hash is over the rows, canonicalised and rounded, so it is
+identical on any machine.
+
+No physics lives here: flights come from ``bmdcheck.flight``, windows from ``bmdcheck.defence``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..errors import BmdcheckError
+
+COLUMNS = [
+    ("case_id", "int32"), ("draw", "int32"), ("missile", "string"), ("shape", "string"),
+    ("launch_area", "string"), ("aim_area", "string"), ("launch_lat", "float64"), ("launch_lon", "float64"),
+    ("aim_lat", "float64"), ("aim_lon", "float64"), ("launch_time_s", "float64"), ("threat_ok", "bool"),
+    ("threat_error", "string"), ("range_km", "float64"), ("flight_time_s", "float64"), ("apogee_km", "float64"),
+    ("site", "string"), ("interceptor", "string"), ("inventory", "int32"), ("feasible", "bool"),
+    ("reason", "string"), ("first_s", "float64"), ("last_s", "float64"), ("flight_time_first_s", "float64"),
+    ("closing_first_mps", "float64"), ("shots", "int32"), ("intercept_lat", "float64"),
+    ("intercept_lon", "float64"), ("intercept_alt_km", "float64"), ("t_launch_s", "float64"),
+    ("burnout_speed_scale", "float64"), ("decision_delay_s", "float64"), ("detection_range_scale", "float64"),
+]
+_ROUND = {"launch_lat": 6, "launch_lon": 6, "aim_lat": 6, "aim_lon": 6, "launch_time_s": 3, "range_km": 3,
+          "flight_time_s": 3, "apogee_km": 3, "first_s": 3, "last_s": 3, "flight_time_first_s": 3,
+          "closing_first_mps": 2, "intercept_lat": 5, "intercept_lon": 5, "intercept_alt_km": 3, "t_launch_s": 3,
+          "burnout_speed_scale": 9, "decision_delay_s": 6, "detection_range_scale": 9}
+
+
+def _schema():
+    import pyarrow as pa
+
+    types = {"int32": pa.int32(), "string": pa.string(), "float64": pa.float64(), "bool": pa.bool_()}
+    return pa.schema([(n, types[t]) for n, t in COLUMNS])
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A unit of work: threat-case indices × draw indices of one scenario (by canonical JSON)."""
+
+    index: int
+    cases: tuple
+    draws: tuple
+
+
+def _scenario_from_json(text: str):
+    from ..scenario.schema import Scenario
+
+    return Scenario.model_validate_json(text)
+
+
+def _radar_scaled(radar, scale):
+    if radar is None or scale == 1.0:
+        return radar
+    return replace(radar, range_km=radar.range_km * scale)
+
+
+def _scaled(it, k: float):
+    """The interceptor with its burnout speed scaled by k (staged boosters are kept at k = 1)."""
+    if k == 1.0 or not it.burnout_speed_mps:
+        return it
+    return it.with_burnout_speed(round(it.burnout_speed_mps * k, 3))
+
+
+def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
+    """Compute all result rows of one chunk; returns a dict of column -> list (picklable).
+
+    Deterministic: depends only on the scenario JSON and the chunk's indices.
+    """
+    from ..defence.engage import engage_threats
+    from ..defence.engagement import Threats
+    from ..flight.batch import fly_missile_batch
+    from ..flight.missile import get_missile
+    from ..flight.steering import solve_steering
+    from ..scenario import expand
+
+    s = _scenario_from_json(scenario_json)
+    cases = expand.threat_cases(s)
+    defence = expand.defence_specs(s)
+    tl0 = expand.timeline_spec(s)
+    all_draws = expand.draws(s)
+    sel = [cases[i] for i in chunk.cases]
+    # fly the chunk's threats: one steering solve + one sampled batch flight per (missile, shape)
+    flown = {}
+    groups: dict = {}
+    for ci, c in zip(chunk.cases, sel):
+        groups.setdefault((c.missile, c.shape), []).append((ci, c))
+    for (mname, shape), items in groups.items():
+        m = get_missile(mname)
+        la = np.array([c.launch_lat for _, c in items])
+        lo = np.array([c.launch_lon for _, c in items])
+        ta = np.array([c.aim_lat for _, c in items])
+        to = np.array([c.aim_lon for _, c in items])
+        st = solve_steering(m, la, lo, ta, to, shape)
+        ok = np.nonzero(st.ok)[0]
+        for k, (ci, _) in enumerate(items):
+            if not st.ok[k]:
+                flown[ci] = (None, st.error[k])
+        if ok.size:
+            b = fly_missile_batch(m, la[ok], lo[ok], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
+                                  sample_interval_s=1.0, rtol=1e-10)
+            rng = b.range_m() / 1e3
+            apo = b.apogee_alt_m() / 1e3
+            for j, k in enumerate(ok):
+                flown[items[k][0]] = ((b, j, float(rng[j]), float(b.impact_time_s[j]), float(apo[j])), None)
+    good = [ci for ci in chunk.cases if flown[ci][0] is not None]
+    # one Threats object for the chunk (pad to a common sample count)
+    threats = None
+    if good:
+        parts = [flown[ci][0] for ci in good]
+        M = max(p[0].t_s.shape[1] for p in parts)
+        n = len(parts)
+        t = np.zeros((n, M))
+        r = np.zeros((n, M, 3))
+        v = np.zeros((n, M, 3))
+        ns = np.zeros(n, dtype=np.int64)
+        for q, (b, j, *_rest) in enumerate(parts):
+            k = int(b.n_samples[j])
+            t[q, :k], r[q, :k], v[q, :k], ns[q] = b.t_s[j, :k], b.r_eci_m[j, :k], b.v_eci_mps[j, :k], k
+        threats = Threats(t, r, v, ns, parts[0][0].earth)
+    nc = len(chunk.cases)
+    ns_ = len(defence)
+    case_ids = np.array(chunk.cases, dtype=np.int32)
+    flown_ok = np.array([flown[ci][0] is not None for ci in chunk.cases])
+    per_case = {
+        "case_id": case_ids, "missile": [cases[ci].missile for ci in chunk.cases],
+        "shape": [cases[ci].shape for ci in chunk.cases], "launch_area": [cases[ci].launch_area for ci in chunk.cases],
+        "aim_area": [cases[ci].aim_area for ci in chunk.cases],
+        "launch_lat": np.array([cases[ci].launch_lat for ci in chunk.cases]),
+        "launch_lon": np.array([cases[ci].launch_lon for ci in chunk.cases]),
+        "aim_lat": np.array([cases[ci].aim_lat for ci in chunk.cases]),
+        "aim_lon": np.array([cases[ci].aim_lon for ci in chunk.cases]),
+        "launch_time_s": np.array([cases[ci].launch_time_s for ci in chunk.cases], dtype=float),
+        "threat_ok": flown_ok, "threat_error": [flown[ci][1] or "" for ci in chunk.cases],
+        "range_km": np.array([flown[ci][0][2] if flown[ci][0] else math.nan for ci in chunk.cases]),
+        "flight_time_s": np.array([flown[ci][0][3] if flown[ci][0] else math.nan for ci in chunk.cases]),
+        "apogee_km": np.array([flown[ci][0][4] if flown[ci][0] else math.nan for ci in chunk.cases]),
+    }
+    # row order within a draw: site-major, then case (matches engage_threats' pair order)
+    good_pos = np.full(nc, -1)
+    for q, ci in enumerate(good):
+        good_pos[chunk.cases.index(ci)] = q
+    out_cols = {n: [] for n, _ in COLUMNS}
+    for d in chunk.draws:
+        dr = all_draws[d]
+        tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
+                     remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]))
+        sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
+        its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
+        res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
+        n_rows = nc * ns_
+        col = {}
+        for k, v in per_case.items():
+            col[k] = np.tile(np.asarray(v, dtype=object if isinstance(v, list) else None), ns_)
+        col["draw"] = np.full(n_rows, d, dtype=np.int32)
+        col["site"] = np.repeat(np.array([sp.name for sp, _, _ in defence], dtype=object), nc)
+        col["interceptor"] = np.repeat(np.array([it.name for _, it, _ in defence], dtype=object), nc)
+        col["inventory"] = np.repeat(np.array([inv for _, _, inv in defence], dtype=np.int32), nc)
+        for k in ("burnout_speed_scale", "decision_delay_s", "detection_range_scale"):
+            col[k] = np.full(n_rows, float(dr[k]))
+        feas = np.zeros(n_rows, dtype=bool)
+        reason = np.full(n_rows, "threat_not_flown", dtype=object)
+        fnum = {k: np.full(n_rows, math.nan) for k in ("first_s", "last_s", "flight_time_first_s", "closing_first_mps",
+                                                       "intercept_lat", "intercept_lon", "intercept_alt_km", "t_launch_s")}
+        shots = np.zeros(n_rows, dtype=np.int32)
+        if res is not None:
+            ng = len(good)
+            rows_idx = np.array([k * nc + j for k in range(ns_) for j in range(nc) if good_pos[j] >= 0], dtype=np.int64)
+            pidx = np.array([k * ng + good_pos[j] for k in range(ns_) for j in range(nc) if good_pos[j] >= 0],
+                            dtype=np.int64)
+            w = res.windows
+            feas[rows_idx] = w.feasible[pidx]
+            reason[rows_idx] = np.array(w.reason, dtype=object)[pidx]
+            for k, arr in (("first_s", w.first_s), ("last_s", w.last_s), ("flight_time_first_s", w.tof_first_s),
+                           ("closing_first_mps", w.closing_first_mps), ("intercept_lat", w.point_first[:, 0]),
+                           ("intercept_lon", w.point_first[:, 1]), ("intercept_alt_km", w.point_first[:, 2]),
+                           ("t_launch_s", res.t_launch_s)):
+                fnum[k][rows_idx] = np.asarray(arr, dtype=float)[pidx]
+            shots[rows_idx] = w.shots[pidx]
+        col.update(fnum)
+        col["feasible"] = feas
+        col["reason"] = reason
+        col["shots"] = shots
+        for k in out_cols:
+            out_cols[k].append(col[k])
+    rows = {k: np.concatenate(v) for k, v in out_cols.items()}
+    return rows
+
+
+def _rows_table(rows: dict):
+    import pyarrow as pa
+
+    sch = _schema()
+    arrays = []
+    for f in sch:
+        v = rows[f.name]
+        arrays.append(pa.array(v.tolist() if v.dtype == object else v, type=f.type))
+    return pa.Table.from_arrays(arrays, schema=sch)
+
+
+def _write_part(table, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def results_hash(table) -> str:
+    """SHA-256 of the rows in a canonical order and encoding, identical on any machine.
+
+    Rows sorted by (case_id, draw, site, interceptor); each column in schema order: floats rounded
+    (decimals in _ROUND) and written as little-endian float64 (NaN canonicalised), integers and
+    booleans as little-endian int64, strings joined by U+001F and UTF-8 encoded.
+    """
+    import pyarrow.compute as pc
+
+    idx = pc.sort_indices(table, sort_keys=[("case_id", "ascending"), ("draw", "ascending"),
+                                            ("site", "ascending"), ("interceptor", "ascending")])
+    t = table.take(idx)
+    h = hashlib.sha256()
+    for name, typ in COLUMNS:
+        h.update(name.encode() + b"\0")
+        a = t.column(name).to_numpy(zero_copy_only=False)
+        if typ == "float64":
+            x = np.round(a.astype("<f8"), _ROUND.get(name, 6)) + 0.0
+            x[np.isnan(x)] = np.nan
+            h.update(np.ascontiguousarray(x, dtype="<f8").tobytes())
+        elif typ in ("int32", "bool"):
+            h.update(np.ascontiguousarray(a.astype("<i8")).tobytes())
+        else:
+            h.update("\x1f".join(map(str, a.tolist())).encode("utf-8"))
+    return h.hexdigest()
+
+
+def catalogue_version() -> str:
+    """SHA-256 over the shipped data files (missiles, interceptors, sites, sensors, timeline)."""
+    from importlib import resources
+
+    h = hashlib.sha256()
+    root = resources.files("bmdcheck.data")
+    for sub in ("missiles", "interceptors", "sites", "sensors"):
+        for e in sorted(root.joinpath(sub).iterdir(), key=lambda e: e.name):
+            if e.name.endswith(".toml"):
+                h.update(e.name.encode() + b"\0" + e.read_bytes())
+    h.update(root.joinpath("timeline.toml").read_bytes())
+    return h.hexdigest()[:16]
+
+
+def plan_chunks(n_cases: int, n_draws: int, chunk_cases: int) -> list[Chunk]:
+    out = []
+    k = 0
+    for d0 in range(n_draws):
+        for c0 in range(0, n_cases, chunk_cases):
+            out.append(Chunk(k, tuple(range(c0, min(n_cases, c0 + chunk_cases))), (d0,)))
+            k += 1
+    return out
+
+
+@dataclass
+class AssessmentResult:
+    out_dir: Path
+    provenance: dict
+    summary: list  # rows of the aggregated summary
+
+    @property
+    def results_hash(self) -> str:
+        return self.provenance["results_hash"]
+
+
+def _client(dask: str | None):
+    if not dask:
+        return None, None
+    from distributed import Client, LocalCluster
+
+    if dask.startswith("local:"):
+        try:
+            n = int(dask.split(":", 1)[1])
+        except ValueError:
+            raise BmdcheckError(f"--dask local:N needs a worker count, got {dask!r}") from None
+        if n < 1:
+            raise BmdcheckError("--dask local:N needs N >= 1")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               env={"NUMBA_NUM_THREADS": "1"})
+        return Client(cluster), cluster
+    try:
+        return Client(dask, timeout=10), None
+    except Exception as e:  # noqa: BLE001
+        raise BmdcheckError(f"cannot connect to the Dask scheduler at {dask}: {e}") from None
+
+
+def assess(scenario_path: str | Path, out_dir: str | Path, *, dask: str | None = None, draws: int | None = None,
+           chunk_cases: int = 16, progress: Callable[[int, int], None] | None = None,
+           resume: bool = True) -> AssessmentResult:
+    """Assess a scenario file; write parts, results.parquet, summary.parquet and provenance.json to out_dir."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .. import __version__
+    from ..scenario import expand
+    from ..scenario.load import canonical_json, load_scenario, scenario_hash
+
+    s = load_scenario(scenario_path)
+    if draws is not None:
+        if draws < 1:
+            raise BmdcheckError("--draws must be >= 1")
+        s = s.model_copy(update={"uncertainty": s.uncertainty.model_copy(update={"draws": draws})})
+    sj = canonical_json(s)
+    shash = scenario_hash(s)
+    cases = expand.threat_cases(s)
+    nd = len(expand.draws(s))
+    if not cases:
+        raise BmdcheckError(f"{scenario_path}: the scenario has no threat cases")
+    out = Path(out_dir)
+    parts_dir = out / "parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    manifest = out / "manifest.json"
+    key = {"scenario_hash": shash, "chunk_cases": chunk_cases, "draws": nd, "catalogue": catalogue_version()}
+    if manifest.exists():
+        old = json.loads(manifest.read_text())
+        if old != key or not resume:
+            for p in parts_dir.glob("part-*.parquet"):
+                p.unlink()
+    _atomic_write(manifest, json.dumps(key, indent=2))
+    chunks = plan_chunks(len(cases), nd, chunk_cases)
+    todo = [c for c in chunks if not (parts_dir / f"part-{c.index:05d}.parquet").exists()]
+    done = len(chunks) - len(todo)
+    if progress:
+        progress(done, len(chunks))
+    client, cluster = _client(dask)
+    try:
+        if client is None:
+            for c in todo:
+                _write_part(_rows_table(run_chunk(sj, c)), parts_dir / f"part-{c.index:05d}.parquet")
+                done += 1
+                if progress:
+                    progress(done, len(chunks))
+        else:
+            from distributed import as_completed
+
+            futs = {client.submit(run_chunk, sj, c, pure=False, retries=2): c for c in todo}
+            for fut in as_completed(futs):
+                c = futs[fut]
+                _write_part(_rows_table(fut.result()), parts_dir / f"part-{c.index:05d}.parquet")
+                done += 1
+                if progress:
+                    progress(done, len(chunks))
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    table = pa.concat_tables([pq.read_table(parts_dir / f"part-{c.index:05d}.parquet", schema=_schema())
+                              for c in chunks])
+    _write_part(table, out / "results.parquet")
+    summary = summarise(table, nd)
+    _write_part(pa.Table.from_pylist(summary) if summary else pa.table({}), out / "summary.parquet")
+    prov = {"scenario": str(scenario_path), "scenario_name": s.name, "scenario_hash": shash,
+            "catalogue_version": catalogue_version(), "code_version": __version__, "git_commit": _git_commit(),
+            "seed": s.uncertainty.seed, "draws": nd, "threat_cases": len(cases), "sites": len(expand.defence_specs(s)),
+            "rows": table.num_rows, "results_hash": results_hash(table), "dask": bool(dask)}
+    _atomic_write(out / "provenance.json", json.dumps(prov, indent=2))
+    return AssessmentResult(out, prov, summary)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _git_commit() -> str | None:
+    import subprocess
+
+    try:
+        here = Path(__file__).resolve().parent
+        r = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                           timeout=5)
+        return r.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion k/n (Wilson 1927, JASA 22:209)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def summarise(table, n_draws: int) -> list[dict]:
+    """Per (launch area → aim area, missile): engageable fraction, by which sites, earliest intercept,
+    shoot-look-shoot opportunities; with draws > 1, the probability over draws and its 95 % CI."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("r", table)
+    per_case = con.execute("""
+        select launch_area, aim_area, missile, case_id, draw, bool_or(feasible) as engageable,
+               min(case when feasible then first_s end) as earliest_s,
+               sum(case when feasible then shots else 0 end) as shots, bool_or(threat_ok) as flown
+        from r group by all""").arrow()
+    con.register("c", per_case)
+    agg = con.execute("""
+        select launch_area, aim_area, missile, count(distinct case_id) as trajectories,
+               sum(case when draw = 0 and flown then 1 else 0 end) as flown,
+               avg(case when draw = 0 and flown then engageable::int end) as fraction_engageable,
+               sum(case when flown then engageable::int else 0 end) as k, sum(case when flown then 1 else 0 end) as n,
+               min(case when draw = 0 then earliest_s end) as earliest_intercept_s,
+               max(case when draw = 0 then shots end) as max_shots
+        from c group by all order by launch_area, aim_area, missile""").fetchall()
+    sites = con.execute("""
+        select launch_area, aim_area, missile, site, count(distinct case_id) as n
+        from r where feasible and draw = 0 group by all order by n desc, site""").fetchall()
+    by = {}
+    for la, aa, mi, site, n in sites:
+        by.setdefault((la, aa, mi), []).append(f"{site} ({n})")
+    out = []
+    for la, aa, mi, ntraj, flown, frac, k, n, earliest, shots in agg:
+        lo, hi = wilson(int(k or 0), int(n or 0))
+        row = {"launch_area": la, "aim_area": aa, "missile": mi, "trajectories": int(ntraj), "flown": int(flown or 0),
+               "fraction_engageable": None if frac is None else float(frac),
+               "sites": ", ".join(by.get((la, aa, mi), [])) or "—",
+               "earliest_intercept_s": None if earliest is None else float(earliest),
+               "max_shots": None if shots is None else int(shots)}
+        if n_draws > 1:
+            row.update(probability=(k / n) if n else None, ci95_low=lo, ci95_high=hi)
+        out.append(row)
+    return out
+
+
+def iter_rows(out_dir: str | Path) -> Iterable[dict]:
+    """Read results.parquet back as dict rows (small helper for reports and tests)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(Path(out_dir) / "results.parquet").to_pylist()

@@ -1,0 +1,106 @@
+"""`bmdcheck assess` and `bmdcheck compare`: the main job."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import BmdcheckError
+from .main import _emit_json, app, err, out
+
+
+def _run(path: str, out_dir: str, dask, draws, chunk, quiet: bool, label: str = ""):
+    from ..assess.engine import assess
+
+    if not Path(path).is_file():
+        raise BmdcheckError(f"scenario file not found: {path}")
+    if chunk < 1:
+        raise BmdcheckError("--chunk must be >= 1")
+    if quiet:
+        return assess(path, out_dir, dask=dask, draws=draws, chunk_cases=chunk)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as prog:
+        task = prog.add_task(label or Path(path).stem, total=None)
+
+        def cb(done, total):
+            prog.update(task, completed=done, total=total)
+
+        return assess(path, out_dir, dask=dask, draws=draws, chunk_cases=chunk, progress=cb)
+
+
+def summary_table(res, title: str) -> Table:
+    t = Table(title=title)
+    for c in ("launch area", "aim area", "missile", "traj.", "engageable", "by sites", "earliest s", "shots"):
+        t.add_column(c)
+    for r in res.summary:
+        frac = r["fraction_engageable"]
+        cell = "—" if frac is None else f"{100 * frac:.0f} %"
+        if "probability" in r and r["probability"] is not None:
+            cell += f" (P {100 * r['probability']:.0f} %, CI {100 * r['ci95_low']:.0f}–{100 * r['ci95_high']:.0f})"
+        t.add_row(r["launch_area"], r["aim_area"], r["missile"], str(r["trajectories"]), cell, r["sites"],
+                  "—" if r["earliest_intercept_s"] is None else f"{r['earliest_intercept_s']:.0f}",
+                  "—" if r["max_shots"] is None else str(r["max_shots"]))
+    return t
+
+
+@app.command()
+def assess(scenario: str = typer.Argument(..., help="Scenario TOML file (see docs/SCENARIOS.md)."),
+           out_dir: Optional[str] = typer.Option(None, "--out", help="Results directory (Parquet + provenance)."),
+           dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler ADDRESS, or local:N workers."),
+           draws: Optional[int] = typer.Option(None, "--draws", help="Monte-Carlo draws (overrides the scenario)."),
+           chunk: int = typer.Option(16, "--chunk", help="Threat cases per work unit."),
+           as_json: bool = typer.Option(False, "--json")):
+    """Assess a declared architecture against a threat set: what can it engage?"""
+    out_dir = out_dir or str(Path("results") / Path(scenario).stem)
+    res = _run(scenario, out_dir, dask, draws, chunk, quiet=as_json)
+    if as_json:
+        _emit_json({"provenance": res.provenance, "summary": res.summary, "out": str(res.out_dir)})
+        return
+    out.print(summary_table(res, f"{res.provenance['scenario_name']}: engageability"))
+    p = res.provenance
+    out.print(f"results: {res.out_dir}/results.parquet ({p['rows']:,} rows; query with DuckDB: "
+              f"select * from '{res.out_dir}/results.parquet'), summary.parquet, provenance.json")
+    out.print(f"scenario {p['scenario_hash'][:12]}…  catalogue {p['catalogue_version']}  results {p['results_hash'][:16]}…")
+
+
+@app.command()
+def compare(a: str = typer.Argument(..., help="Scenario A."), b: str = typer.Argument(..., help="Scenario B."),
+            out_dir: Optional[str] = typer.Option(None, "--out", help="Directory for both result sets."),
+            dask: Optional[str] = typer.Option(None, "--dask"), draws: Optional[int] = typer.Option(None, "--draws"),
+            chunk: int = typer.Option(16, "--chunk"), as_json: bool = typer.Option(False, "--json")):
+    """Put two architectures side by side (e.g. EPAA phase 4 with and without SM-3 IIB)."""
+    base = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="bmdcheck-compare-"))
+    ra = _run(a, str(base / "A"), dask, draws, chunk, quiet=as_json, label=f"A: {Path(a).stem}")
+    rb = _run(b, str(base / "B"), dask, draws, chunk, quiet=as_json, label=f"B: {Path(b).stem}")
+    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"])  # noqa: E731
+    sa = {key(r): r for r in ra.summary}
+    sb = {key(r): r for r in rb.summary}
+    rows = []
+    for k in sorted(set(sa) | set(sb)):
+        x, y = sa.get(k), sb.get(k)
+        fa = None if x is None else x["fraction_engageable"]
+        fb = None if y is None else y["fraction_engageable"]
+        rows.append({"launch_area": k[0], "aim_area": k[1], "missile": k[2], "a_fraction": fa, "b_fraction": fb,
+                     "change": None if fa is None or fb is None else fb - fa,
+                     "a_sites": x["sites"] if x else "—", "b_sites": y["sites"] if y else "—"})
+    doc = {"a": {"scenario": a, "provenance": ra.provenance}, "b": {"scenario": b, "provenance": rb.provenance},
+           "rows": rows, "out": str(base)}
+    if as_json:
+        _emit_json(doc)
+        return
+    t = Table(title=f"A = {ra.provenance['scenario_name']}   vs   B = {rb.provenance['scenario_name']}")
+    for c in ("launch area", "aim area", "missile", "A engageable", "B engageable", "change", "A sites", "B sites"):
+        t.add_column(c)
+    pct = lambda v: "—" if v is None else f"{100 * v:.0f} %"  # noqa: E731
+    for r in rows:
+        ch = r["change"]
+        t.add_row(r["launch_area"], r["aim_area"], r["missile"], pct(r["a_fraction"]), pct(r["b_fraction"]),
+                  "—" if ch is None else f"{100 * ch:+.0f} pts", r["a_sites"], r["b_sites"])
+    out.print(t)
+    out.print(f"results: {base}/A and {base}/B (Parquet + provenance)")

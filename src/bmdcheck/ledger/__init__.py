@@ -1,0 +1,39 @@
+"""A signed, append-only ledger of declarations (scenario documents) and acknowledgements.
+
+Entries live in an SQLite file; each is hash-chained to the one before and signed with its party's
+Ed25519 key. Format, verification and threat model: docs/LEDGER.md.
+
+    >>> from bmdcheck import ledger as L                                          # doctest: +SKIP
+    >>> L.generate_key("alice", "alice.key", "pass phrase")                        # doctest: +SKIP
+    >>> led = L.init_ledger("ledger.db")                                           # doctest: +SKIP
+    >>> key = L.load_signing_key("alice.key", "pass phrase")                       # doctest: +SKIP
+    >>> led.declare(key, L.document_from_toml("scenario.toml")).seq                # doctest: +SKIP
+    1
+    >>> led.verify().ok                                                            # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from .canonical import canonical_json, document_from_toml, document_from_toml_text, sha256_hex
+from .diff import diff_documents
+from .entry import FORMAT, GENESIS_HASH, Entry, Party
+from .exchange import EXPORT_FORMAT, ImportResult, export_ledger, import_ledger, read_export
+from .keys import SigningKey, generate_key, key_needs_passphrase, load_public_key_file, load_signing_key
+from .rerun import rerun_declarations
+from .store import Ledger, LedgerIntegrityError, document_of, init_ledger
+from .verify import VerifyReport, verify_chain
+
+#: Set by the guarantees (rules) package: ``(document, rules_path) -> (verdict, results_hash)``.
+#: ``bmdcheck ledger verify --rerun RULES.toml`` calls it for every declaration with a verdict.
+rerun_hook: Optional[Callable[[dict, str], "tuple[str, str]"]] = None
+
+__all__ = [
+    "EXPORT_FORMAT", "FORMAT", "GENESIS_HASH", "Entry", "ImportResult", "Ledger", "LedgerIntegrityError",
+    "Party", "SigningKey", "VerifyReport", "canonical_json", "diff_documents", "document_from_toml",
+    "document_from_toml_text", "document_of", "export_ledger", "generate_key", "import_ledger", "init_ledger",
+    "key_needs_passphrase", "load_public_key_file", "load_signing_key", "read_export", "rerun_declarations",
+    "rerun_hook", "sha256_hex", "verify_chain",
+]
