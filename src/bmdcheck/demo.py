@@ -1,38 +1,47 @@
 """`make demo`: the main job on embedded defaults.
 
-Until the assessment engine lands, this flies the catalogue's ICBMs from public ICBM-field
-locations to a few US aim points and prints a table.
+1. A few catalogue ICBM flights from public ICBM-field locations to US aim points (the flight core).
+2. The EPAA comparison: phase 4 as announced in 2010 (with SM-3 IIB) against the March 2013
+   restructured plan (without it), assessed end to end against Russian ICBMs flying to the US,
+   with progress bars, a summary table and the results on disk (Parquet + provenance).
+3. Guarantee checks on the shipped EPAA scenarios, when the guarantees layer is installed.
 """
 
 from __future__ import annotations
+
+import time
+from importlib import resources
+from pathlib import Path
 
 from rich.table import Table
 
 # Public locations (catalogue-sources.md §6.2: GeoNames town points of the 2024 ICBM divisions).
 LAUNCH_SITES = {
     "Kozelsk": (54.038, 35.772),
-    "Tatishchevo": (51.670, 45.595),
-    "Yoshkar-Ola": (56.639, 47.891),
     "Novosibirsk": (55.042, 82.935),
 }
 AIM_POINTS = {
     "Washington DC": (38.895, -77.036),
-    "New York": (40.713, -74.006),
     "Chicago": (41.878, -87.630),
 }
 
 
-def run_demo(console) -> None:
+def scenario_path(name: str) -> Path:
+    """Path of a shipped scenario file (data/scenarios/NAME.toml)."""
+    return Path(str(resources.files("bmdcheck.data").joinpath("scenarios", f"{name}.toml")))
+
+
+def _flights(console) -> None:
+    from .errors import BmdcheckError
     from .flight.missile import catalogue
     from .flight.trajectory import fly
-    from .errors import BmdcheckError
 
     cat = catalogue()
-    icbms = [m for m in cat.values() if m.cls == "icbm"]
-    t = Table(title="ICBM flights from public ICBM-field locations (min-energy, WGS84 + J2, rotating, USSA76)")
+    t = Table(title="1. ICBM flights from public ICBM-field locations (min-energy; WGS84 + J2, rotating, USSA76)")
     for c in ("missile", "from", "to", "range km", "flight min", "apogee km", "burnout m/s", "γ bo °"):
         t.add_column(c, justify="right" if c not in ("missile", "from", "to") else "left")
-    for m in icbms:
+    for name in ("topol-m", "minuteman-iii"):
+        m = cat[name]
         for src, p0 in LAUNCH_SITES.items():
             for dst, p1 in AIM_POINTS.items():
                 try:
@@ -43,3 +52,35 @@ def run_demo(console) -> None:
                 t.add_row(m.name, src, dst, f"{tr.range_km:,.0f}", f"{tr.flight_time_s / 60:.1f}",
                           f"{tr.apogee_km:,.0f}", f"{tr.burnout_speed_mps:,.0f}", f"{tr.burnout_fpa_deg:.1f}")
     console.print(t)
+
+
+def run_demo(console, out_dir: str = "results/demo") -> None:
+    from .cli.assess_cmd import _run, summary_table
+
+    t0 = time.perf_counter()
+    _flights(console)
+    a, b = scenario_path("epaa-phase4-2010"), scenario_path("epaa-phase4-2013")
+    console.print("\n[bold]2. EPAA phase 4: as announced in 2010 (SM-3 IIB) vs the March 2013 plan (no IIB)[/]")
+    ra = _run(str(a), str(Path(out_dir) / "epaa-phase4-2010"), None, None, 16, quiet=False, label="phase 4 (2010)")
+    rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), None, None, 16, quiet=False, label="phase 4 (2013)")
+    console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
+    console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
+    ka = {(r["launch_area"], r["aim_area"], r["missile"]): r for r in ra.summary}
+    changed = [(k, ka[k]["fraction_engageable"], r["fraction_engageable"]) for r in rb.summary
+               if (k := (r["launch_area"], r["aim_area"], r["missile"])) in ka
+               and ka[k]["fraction_engageable"] != r["fraction_engageable"]]
+    if changed:
+        console.print("What cancelling SM-3 IIB changed (fraction of trajectories engageable, 2010 → 2013):")
+        for k, x, y in changed:
+            console.print(f"  {k[0]} → {k[1]} ({k[2]}): {100 * (x or 0):.0f} % → {100 * (y or 0):.0f} %")
+    else:
+        console.print("Cancelling SM-3 IIB changed no engageability fraction in this threat set.")
+    console.print(f"results: {ra.out_dir} and {rb.out_dir} (results.parquet, summary.parquet, provenance.json)")
+    try:
+        from .guarantee.demo import run_guarantees
+    except ImportError:
+        run_guarantees = None
+    if run_guarantees is not None:
+        console.print("\n[bold]3. Guarantees checked against the shipped EPAA scenarios[/]")
+        run_guarantees(console)
+    console.print(f"\ndemo finished in {time.perf_counter() - t0:.0f} s")

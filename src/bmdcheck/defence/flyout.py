@@ -140,97 +140,140 @@ def _span(j, da, ta, va, ga, db, tb, vb, gb, dr, T, V, G):
             G[i, j] = ga + w * (gb - ga)
 
 
-N_CAP = 24  # sub-segments per branch of an apogee cap
+N_SUB = 16  # sub-segments of each kick-pair arc
+_MIN_EXCESS_M = 1.0  # below this apogee excess a crossing is treated as the apogee itself
 
 
 @njit(cache=True)
-def _cap(j, hj, cd, ct, cv, cg, ap, aq, dr, T, V, G):
-    """Fill row j (altitude hj) across the apogee cap between a trajectory p that crosses hj both
-    ways (crossings cd, ct, cv, cg: (2,) ascending, descending) and its neighbour q whose apogee
-    is below hj; ap, aq: their apogees (range, alt, t, speed).
+def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G):
+    """Fill row j (altitude hj) between the crossings of hj by two adjacent fan trajectories.
 
-    The kicks between p and q are parametrised by u in [0, 1] (u = 1: the trajectory whose apogee
-    is exactly hj), with apogee range, time, speed and excess height Δ above hj linear in u, as
-    between the two flown trajectories. Near its apogee each keeps p's shape: it crosses hj a time
-    τ before (after) its apogee with τ ∝ √Δ, so the crossing is at
-    d(u) = a(u) ∓ |a_p − d_p| √(1 − u), t(u) = t_a(u) ∓ |t_ap − t_p| √(1 − u).
-    Each branch is sampled at N_CAP values of u and filled linearly between them.
+    xa, xb: (range, t, speed, fpa) of the two crossings on one branch; pa, pb: the trajectories'
+    apogees (range, alt, t, speed). With cap=True, b is the boundary trajectory whose apogee is at
+    hj exactly (xb = its apogee, fpa 0). Method: each crossing is its trajectory's apogee plus an
+    offset that grows as √Δ, Δ = apogee − hj (a crossing a time τ before or after the apogee has
+    Δ = g τ²/2); apogee range, time and Δ are interpolated linearly between the two trajectories
+    and so is the offset over √Δ, which stays smooth up to the fan's apogee envelope where the
+    offsets themselves do not. The arc is sampled at N_SUB points evenly spaced in √Δ and filled
+    linearly between them. Falls back to linear interpolation between xa and xb when an apogee is
+    missing or within _MIN_EXCESS_M of hj.
     """
-    w = (ap[1] - hj) / (ap[1] - aq[1])  # u = 1 sits this far from p towards q
-    a1 = ap[0] + w * (aq[0] - ap[0])
-    t1 = ap[2] + w * (aq[2] - ap[2])
-    v1 = ap[3] + w * (aq[3] - ap[3])
-    for br in range(2):
-        dd = cd[br] - ap[0]
-        dt = ct[br] - ap[2]
-        dv = cv[br] - ap[3]
-        d0, t0, v0, g0 = cd[br], ct[br], cv[br], cg[br]
-        for k in range(1, N_CAP + 1):
-            u = k / N_CAP
-            sq = math.sqrt(1.0 - u)
-            d1 = ap[0] + u * (a1 - ap[0]) + dd * sq
-            tt = ap[2] + u * (t1 - ap[2]) + dt * sq
-            vv = ap[3] + u * (v1 - ap[3]) + dv * sq
-            gg = cg[br] * sq
-            _span(j, d0, t0, v0, g0, d1, tt, vv, gg, dr, T, V, G)
-            d0, t0, v0, g0 = d1, tt, vv, gg
+    da = pa[1] - hj
+    db = 0.0 if cap else pb[1] - hj
+    if np.isnan(pa[1]) or np.isnan(pb[1]) or da < _MIN_EXCESS_M or (not cap and db < _MIN_EXCESS_M):
+        _span(j, xa[0], xa[1], xa[2], xa[3], xb[0], xb[1], xb[2], xb[3], dr, T, V, G)
+        return
+    sa = math.sqrt(da)
+    sb = math.sqrt(db)
+    rda = (xa[0] - pa[0]) / sa
+    rta = (xa[1] - pa[2]) / sa
+    rga = xa[3] / sa
+    if cap:
+        rdb, rtb, rgb = rda, rta, rga
+    else:
+        rdb = (xb[0] - pb[0]) / sb
+        rtb = (xb[1] - pb[2]) / sb
+        rgb = xb[3] / sb
+    d0, t0, v0, g0 = xa[0], xa[1], xa[2], xa[3]
+    for k in range(1, N_SUB + 1):
+        if k == N_SUB:
+            d1, t1, v1, g1 = xb[0], xb[1], xb[2], xb[3]
+        else:
+            sig = sa + (sb - sa) * k / N_SUB
+            u = (sig * sig - da) / (db - da) if abs(db - da) > 1e-9 * da else k / N_SUB
+            u = min(max(u, 0.0), 1.0)
+            d1 = pa[0] + u * (pb[0] - pa[0]) + (rda + u * (rdb - rda)) * sig
+            t1 = pa[2] + u * (pb[2] - pa[2]) + (rta + u * (rtb - rta)) * sig
+            v1 = xa[2] + u * (xb[2] - xa[2])
+            g1 = (rga + u * (rgb - rga)) * sig
+        _span(j, d0, t0, v0, g0, d1, t1, v1, g1, dr, T, V, G)
+        d0, t0, v0, g0 = d1, t1, v1, g1
 
 
 @njit(parallel=True, cache=True)
-def _fill(d, h, t, v, g, n, apo, dr, dh, T, V, G):
-    """Fill the earliest-arrival grid from fan trajectories sampled as (range, alt, t, speed, fpa).
+def _crossings(d, h, t, v, g, n, dh, NH, C):
+    """Crossings of every grid altitude by every fan trajectory, in one pass over its samples.
 
-    d, h, t, v, g: (K, M) samples of K fan trajectories (n (K,) valid); apo (K, 4): each
-    trajectory's apogee (range, alt, t, speed), alt = NaN when it has none before the end of its
-    samples; grid T (NR, NH) in place. Parallel over grid altitudes; for each altitude, crossings of
-    every trajectory are found and adjacent-kick crossing pairs are interpolated along range.
-    Where a trajectory crosses the altitude and its neighbour's apogee is below it, the fan's
-    boundary trajectory (apogee exactly at that altitude, located by linear interpolation of the
-    apogee altitude between the two) closes the ascending and descending branches at its apogee:
-    without it the cells around the locus of apogees would be left unreachable.
+    d, h, t, v, g: (K, M) samples (range, alt, t, speed, fpa), n (K,) valid counts. Output C
+    (2, 4, K, NH) in place, NaN where none: [branch (0 ascending, 1 descending), quantity (range,
+    t, speed, fpa), k, j], the first crossing of altitude j·dh on each branch, linear between samples.
     """
     K = d.shape[0]
+    for k in prange(K):
+        for m in range(1, n[k]):
+            h0 = h[k, m - 1]
+            h1 = h[k, m]
+            if h1 > h0:
+                br = 0
+                j0 = max(int(math.floor(h0 / dh)) + 1, 0)  # h0 < j dh <= h1
+                j1 = min(int(math.floor(h1 / dh)), NH - 1)
+            elif h1 < h0:
+                br = 1
+                j0 = max(int(math.floor(h1 / dh)) + 1, 0)  # h1 < j dh <= h0
+                j1 = min(int(math.floor(h0 / dh)), NH - 1)
+            else:
+                continue
+            for j in range(j0, j1 + 1):
+                if not np.isnan(C[br, 0, k, j]):
+                    continue
+                w = (j * dh - h0) / (h1 - h0)
+                C[br, 0, k, j] = d[k, m - 1] + w * (d[k, m] - d[k, m - 1])
+                C[br, 1, k, j] = t[k, m - 1] + w * (t[k, m] - t[k, m - 1])
+                C[br, 2, k, j] = v[k, m - 1] + w * (v[k, m] - v[k, m - 1])
+                C[br, 3, k, j] = g[k, m - 1] + w * (g[k, m] - g[k, m - 1])
+
+
+@njit(parallel=True, cache=True)
+def _fill(C, apo, dr, dh, T, V, G):
+    """Fill the earliest-arrival grid T, V, G (NR, NH) in place from the crossings C (see
+    ``_crossings``) and each trajectory's apogee apo (K, 4) = (range, alt, t, speed), alt = NaN
+    when it has none before the end of its samples.
+
+    Parallel over grid altitudes; for each altitude, adjacent-kick crossing pairs of each branch are
+    interpolated along range. Where a trajectory crosses the altitude and its neighbour's apogee is
+    below it, the fan's boundary trajectory (apogee exactly at that altitude) closes the ascending
+    and descending branches at its apogee (``_arc`` with cap=True): without it the cells around the locus of
+    apogees would be left unreachable.
+    """
+    K = C.shape[2]
     NR, NH = T.shape
     for j in prange(NH):
         hj = j * dh
-        # crossings per trajectory: up to 2 (ascending, descending)
-        cd = np.full((2, K), np.nan)
-        ct = np.full((2, K), np.nan)
-        cv = np.full((2, K), np.nan)
-        cg = np.full((2, K), np.nan)
-        for k in range(K):
-            for m in range(1, n[k]):
-                h0 = h[k, m - 1]
-                h1 = h[k, m]
-                if h0 < hj <= h1 and np.isnan(cd[0, k]):
-                    w = (hj - h0) / (h1 - h0)
-                    cd[0, k] = d[k, m - 1] + w * (d[k, m] - d[k, m - 1])
-                    ct[0, k] = t[k, m - 1] + w * (t[k, m] - t[k, m - 1])
-                    cv[0, k] = v[k, m - 1] + w * (v[k, m] - v[k, m - 1])
-                    cg[0, k] = g[k, m - 1] + w * (g[k, m] - g[k, m - 1])
-                elif h0 >= hj > h1 and np.isnan(cd[1, k]):
-                    w = (h0 - hj) / (h0 - h1)
-                    cd[1, k] = d[k, m - 1] + w * (d[k, m] - d[k, m - 1])
-                    ct[1, k] = t[k, m - 1] + w * (t[k, m] - t[k, m - 1])
-                    cv[1, k] = v[k, m - 1] + w * (v[k, m] - v[k, m - 1])
-                    cg[1, k] = g[k, m - 1] + w * (g[k, m] - g[k, m - 1])
-        # the ground row (hj == 0) has no ascending crossing; the launch point itself is range 0
+        cd = C[:, 0, :, j]
+        ct = C[:, 1, :, j]
+        cv = C[:, 2, :, j]
+        cg = C[:, 3, :, j]
+        x0 = np.empty(4)
+        x1 = np.empty(4)
+        star = np.empty(4)
         for br in range(2):
             for k in range(K - 1):
-                if np.isnan(cd[br, k]) or np.isnan(cd[br, k + 1]):
+                if np.isnan(C[br, 0, k, j]) or np.isnan(C[br, 0, k + 1, j]):
                     continue
-                _span(j, cd[br, k], ct[br, k], cv[br, k], cg[br, k], cd[br, k + 1], ct[br, k + 1], cv[br, k + 1],
-                      cg[br, k + 1], dr, T, V, G)
-        # apogee caps: p crosses hj both ways, its neighbour q tops out below hj
+                for c in range(4):
+                    x0[c] = C[br, c, k, j]
+                    x1[c] = C[br, c, k + 1, j]
+                _arc(j, hj, x0, x1, apo[k], apo[k + 1], False, dr, T, V, G)
+        # apogee caps: p crosses hj both ways, its neighbour q tops out below hj; the boundary
+        # trajectory between them has its apogee at hj, where both branches meet
         for k in range(K - 1):
             for side in range(2):
                 p = k + side
                 q = k + 1 - side
-                if np.isnan(cd[0, p]) or np.isnan(cd[1, p]) or not np.isnan(cd[0, q]):
+                if np.isnan(C[0, 0, p, j]) or np.isnan(C[1, 0, p, j]) or not np.isnan(C[0, 0, q, j]):
                     continue
                 if np.isnan(apo[q, 1]) or np.isnan(apo[p, 1]) or not (apo[q, 1] < hj <= apo[p, 1]):
                     continue
-                _cap(j, hj, cd[:, p], ct[:, p], cv[:, p], cg[:, p], apo[p], apo[q], dr, T, V, G)
+                w = (apo[p, 1] - hj) / (apo[p, 1] - apo[q, 1])
+                star[0] = apo[p, 0] + w * (apo[q, 0] - apo[p, 0])
+                star[1] = hj
+                star[2] = apo[p, 2] + w * (apo[q, 2] - apo[p, 2])
+                star[3] = apo[p, 3] + w * (apo[q, 3] - apo[p, 3])
+                x1[0], x1[1], x1[2], x1[3] = star[0], star[2], star[3], 0.0
+                for br in range(2):
+                    for c in range(4):
+                        x0[c] = C[br, c, p, j]
+                    _arc(j, hj, x0, x1, apo[p], star, True, dr, T, V, G)
         # vertical fan edge: the most vertical trajectory reaches range ~0
         if NR > 0 and T[0, j] == math.inf and not np.isnan(ct[0, 0]) and cd[0, 0] < dr:
             T[0, j] = ct[0, 0]
@@ -355,10 +398,41 @@ def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: fl
     return np.ascontiguousarray(np.column_stack([rng, np.where(ok, alt, np.nan), t_apo, v]))
 
 
+ADAPTIVE = True
+_ADAPT_WEIGHT = 0.5
+
+
+def _kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int) -> np.ndarray:
+    """Kick angles (deg, increasing, 0 to 89.5): evenly spaced in a blend of kick angle and the arc
+    length of the fan's apogees (range, altitude, time, each over its span), from a pilot fan."""
+    pilot = np.concatenate([[0.0], np.linspace(0.25, 89.5, 120)])
+    b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, pilot, earth=TABLE_EARTH, duration_s=max_flight_time_s)
+    from ..earth.frames import ecef_to_geodetic
+
+    r = b.summary[:, SUM_RAPO:SUM_RAPO + 3]
+    _, _, alt = ecef_to_geodetic(r, TABLE_EARTH)
+    site = geodetic_to_ecef_(_SITE_LAT)
+    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    ang = np.arccos(np.clip(u @ site, -1, 1))
+    x = np.column_stack([ang, alt, b.apogee_time_s])
+    span = np.maximum(np.ptp(x, axis=0), 1e-12)
+    seg = np.sqrt((np.diff(x, axis=0) / span) ** 2).sum(axis=1) if False else np.linalg.norm(np.diff(x, axis=0) / span, axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    s = s / s[-1] if s[-1] > 0 else (pilot - pilot[0]) / (pilot[-1] - pilot[0])
+    c = _ADAPT_WEIGHT * s + (1 - _ADAPT_WEIGHT) * (pilot - pilot[0]) / (pilot[-1] - pilot[0])
+    return np.interp(np.linspace(0.0, 1.0, n_kicks), c, pilot)
+
+
+def geodetic_to_ecef_(lat):
+    from ..earth.frames import geodetic_to_ecef
+    v = geodetic_to_ecef(lat, 0.0, 0.0, TABLE_EARTH)
+    return v / np.linalg.norm(v)
+
+
 def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,
                 dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
     """Fly the fan and build the earliest-arrival table (see module docstring)."""
-    kicks = np.concatenate([[0.0], np.linspace(0.25, 89.5, n_kicks - 1)])
+    kicks = _kick_fan(booster, float(max_flight_time_s), n_kicks) if ADAPTIVE else np.concatenate([[0.0], np.linspace(0.25, 89.5, n_kicks - 1)])
     b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, kicks, earth=TABLE_EARTH, sample_interval_s=_SAMPLE_S,
                           duration_s=float(max_flight_time_s))
     from ..earth.frames import ecef_to_geodetic, eci_to_ecef, geodetic_to_ecef
@@ -389,8 +463,10 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     T = np.full((NR, NH), np.inf)
     V = np.zeros((NR, NH))
     G = np.zeros((NR, NH))
-    _fill(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(b.t_s), speed, fpa, n,
-          _apogees(b, n, speed, u_site, r_site), dr, dh, T, V, G)
+    C = np.full((2, 4, K, NH), np.nan)
+    _crossings(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(b.t_s), speed, fpa, n,
+               dh, NH, C)
+    _fill(C, _apogees(b, n, speed, u_site, r_site), dr, dh, T, V, G)
     vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
     return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, float(max_flight_time_s))
 

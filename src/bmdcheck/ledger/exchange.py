@@ -9,6 +9,7 @@ it with no other file.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,7 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        os.chmod(tmp, 0o644)
         publish(tmp, d, overwrite=False)
         return ImportResult(True, len(entries), len(entries), report.head_hash)
     led = Ledger(d)

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from ..errors import BmdcheckError
 from .canonical import sha256_hex
 from .entry import HEX64, PARTY_NAME
-from .files import publish, temp_path_beside
+from .files import write_atomic
 
 #: scrypt cost for new keys: N = 2**17, r = 8, p = 1 (OWASP password storage cheat sheet, scrypt).
 SCRYPT_LOG2N = 17
@@ -155,27 +155,13 @@ def generate_key(party: str, out: str | Path, passphrase: str, *, log2n: int = S
         + pem.decode("ascii")
     public_text = head + key.public_key().public_bytes(
         ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-    _write_new(key_path, private_text.encode("ascii"), 0o600)
+    write_atomic(key_path, private_text.encode("ascii"), mode=0o600, overwrite=False)
     try:
-        _write_new(pub_path, public_text.encode("ascii"), 0o644)
+        write_atomic(pub_path, public_text.encode("ascii"), mode=0o644, overwrite=False)
     except BaseException:
         key_path.unlink(missing_ok=True)
         raise
     return key_path, pub_path, fp
-
-
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    tmp = temp_path_beside(path)
-    try:
-        os.chmod(tmp, mode)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    publish(tmp, path, overwrite=False)
 
 
 def key_needs_passphrase(path: str | Path) -> bool:

@@ -143,6 +143,7 @@ class Ledger:
         except sqlite3.Error as e:
             raise _not_ledger(self.path, str(e)) from None
         try:
+            con.execute("PRAGMA synchronous = FULL")   # fsync the journal and the file at each commit
             app_id = con.execute("PRAGMA application_id").fetchone()[0]
             if app_id != APPLICATION_ID:
                 raise _not_ledger(self.path, "not a ledger database")

@@ -142,13 +142,13 @@ def check_entry(e: Entry, expected_seq: int, prev_hash: str, parties: Mapping[st
     if problem:
         return problem
     if e.key_fingerprint != party.fingerprint:
-        return (f"signed with key {e.key_fingerprint[:16]}…, not party {e.party!r}'s registered key "
-                f"{party.fingerprint[:16]}…")
+        return (f"signed with key {e.key_fingerprint[:16]}…, not the registered key {party.fingerprint[:16]}… "
+                f"of party {e.party!r}")
     if trusted and e.party in trusted and trusted[e.party] != party.fingerprint:
-        return (f"party {e.party!r}'s registered key {party.fingerprint[:16]}… is not the trusted key "
+        return (f"the registered key {party.fingerprint[:16]}… of party {e.party!r} is not the trusted key "
                 f"{trusted[e.party][:16]}…")
     if not verify_signature(party.public_key, e.signature, bytes.fromhex(e.entry_hash)):
-        return f"signature does not verify under party {e.party!r}'s key"
+        return f"signature does not verify under the registered key of party {e.party!r}"
     return _payload_problem(e, by_seq)
 
 
@@ -179,7 +179,7 @@ def verify_chain(entries: Sequence[Entry], parties: Mapping[str, Party],
         if not problem and not valid_timestamp(party.registered_at):
             problem = f"party {name!r}: registered_at is not a UTC ISO-8601 time"
         if not problem and trusted and name in trusted and trusted[name] != party.fingerprint:
-            problem = f"party {name!r}'s registered key is not the trusted key"
+            problem = f"the registered key of party {name!r} is not the trusted key"
         if problem:
             return VerifyReport(False, head_hash=prev, problem=problem, checked=len(entries), **counts)
     if trusted:
