@@ -294,7 +294,7 @@ def izzo2015_into(r1, r2, tof_s, mu, short_way, v1, v2):
     if cos_half < _COS_HALF_MIN:
         return STATUS_ANTIPODAL
     s = 0.5 * (r1n + r2n + c)
-    lam_abs = math.sqrt(1.0 - c / s)
+    lam_abs = math.sqrt(r1n * r2n) * cos_half / s
     if lam_abs > 1.0:
         lam_abs = 1.0
     om = c / s  # 1 - lam^2
