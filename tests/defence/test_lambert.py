@@ -542,6 +542,9 @@ def _measure():  # pragma: no cover - run by hand
                 err = _propagation_error(r1, r2, t, sw)
                 if err is not None:
                     errs.append(err)
+            if not errs:
+                print(f"propagation, short_way={sw}, {name}: every arc dives through the centre")
+                continue
             print(f"propagation, short_way={sw}, {name}, {len(errs)} cases: miss "
                   f"{max(e[0] for e in errs):.1e} m, v2 rel {max(e[1] for e in errs):.1e}, "
                   f"max v2 rel / tol {max(e[1] / e[2] for e in errs):.2f}")

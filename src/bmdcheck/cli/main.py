@@ -247,7 +247,7 @@ def _fail(e) -> None:
 def main(argv=None):
     """Console entry point: map BmdcheckError (and other bad input) to one line and exit 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except BmdcheckError as e:
         _fail(e)
     except typer.Exit as e:

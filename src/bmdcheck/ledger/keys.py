@@ -11,7 +11,7 @@ A private key file is a PKCS#8 ``ENCRYPTED PRIVATE KEY`` PEM block preceded by h
 The PEM's own encryption (PBES2, PBKDF2-SHA256 with only 2,048 iterations, AES-256-CBC, as the
 ``cryptography`` library writes it) is keyed not with the passphrase but with
 ``scrypt(passphrase, salt, N=2**log2n, r, p)`` in hex, so guessing passphrases from a stolen file
-costs ~128 MiB and ~0.3 s a guess (N=2**17, r=8: OWASP's scrypt setting). A plain PKCS#8 PEM
+costs ~128 MiB and about a second a guess (N=2**17, r=8: OWASP's scrypt setting). A plain PKCS#8 PEM
 (no kdf line; e.g. from ``openssl genpkey -algorithm ed25519 -aes256``) is read with the passphrase
 itself. The public file holds the party and fingerprint lines and a ``PUBLIC KEY`` block.
 """
