@@ -267,7 +267,7 @@ def main(argv=None):
         if isinstance(e, (ValueError, FileNotFoundError)):
             _fail(e)
         raise
-    sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":
