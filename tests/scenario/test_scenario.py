@@ -206,10 +206,11 @@ def test_later_includes_override_earlier_ones(tmp_path):
 
 
 def test_site_directives(tmp_path):
-    _write(tmp_path, "base.toml", BASE.replace('site = "aegis-ashore-deveselu"',
-                                               'site = "aegis-ashore-deveselu"\n[[defence.sites]]\nsite = "aegis-ship-rota"'))
+    _write(tmp_path, "base.toml", BASE.replace('site = "aegis-ashore-deveselu"', 'site = "aegis-ashore-deveselu"\n'
+                                               '[[defence.sites]]\nsite = "aegis-ship-rota"'))
     top = _write(tmp_path, "top.toml", 'include = ["base.toml"]\n[defence]\nsites_remove = ["aegis-ship-rota"]\n'
-                                        'sites_replace = [{ site = "aegis-ashore-deveselu", interceptors = { "sm-3-iia" = 3 } }]\n'
+                                        'sites_replace = [{ site = "aegis-ashore-deveselu", '
+                                        'interceptors = { "sm-3-iia" = 3 } }]\n'
                                         'sites_add = [{ site = "gbi-vandenberg" }]\n')
     s = load_scenario(top)
     assert _sites(s) == ["aegis-ashore-deveselu", "gbi-vandenberg"]

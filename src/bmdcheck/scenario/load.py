@@ -151,7 +151,8 @@ def _read(p: Path, display: str, parent: tuple | None) -> tuple[_File, dict]:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or str(e)
-        raise BmdcheckError(f"{display}: cannot read the scenario file ({reason}); expected a UTF-8 TOML file") from None
+        raise BmdcheckError(f"{display}: cannot read the scenario file ({reason}); "
+                            f"expected a UTF-8 TOML file") from None
     f = _File(display, p.resolve(), text)
     try:
         data = tomllib.loads(text)

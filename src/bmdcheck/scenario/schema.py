@@ -304,7 +304,8 @@ class Threat(_Model):
                                           description="trajectory shapes: " + ", ".join(SHAPES))
     launch_times_s: list[Annotated[float, Field(ge=0.0)]] = Field(
         default_factory=lambda: [0.0], min_length=1,
-        description="launch times of a salvo, s after the scenario's t = 0; one missile per time per (launch, aim) point")
+        description="launch times of a salvo, s after the scenario's t = 0; one missile per time per "
+                    "(launch, aim) point")
 
     @field_validator("missile")
     @classmethod
@@ -482,8 +483,9 @@ class Scenario(_Model):
                 raise LocError(("timeline", "mode"), f"mode {tl.mode!r} needs timeline.remote_radar "
                                                      f"(one of sensors.remote_radars)")
         if tl.remote_radar is not None and tl.remote_radar not in sn.remote_radars:
+            listed = ", ".join(sn.remote_radars) or "empty"
             raise LocError(("timeline", "remote_radar"), f"remote radar {tl.remote_radar!r} is not in "
-                                                         f"sensors.remote_radars ({', '.join(sn.remote_radars) or 'empty'})")
+                                                         f"sensors.remote_radars ({listed})")
         if sn.early_warning == "none":
             if tl.mode == "early-warning-only":
                 raise LocError(("sensors", "early_warning"), "timeline mode 'early-warning-only' needs an "
