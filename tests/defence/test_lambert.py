@@ -235,16 +235,15 @@ def test_near_180_degrees_lands_on_r2(gap):
 # Textbook examples
 
 
-VALLADO_ER_KM = 6378.137  # the example's canonical unit (Vallado 2013, Table D-1)
 VALLADO_7_5 = dict(
-    # Vallado (2013), Example 7-5: r0 = 2.5 ER x, r = (1.9151111, 1.6069690, 0) ER, 76 min, short
-    # way; answers printed in km/s to six decimals. mu = 398,600.4418 km^3/s^2.
-    r1=np.array([2.5, 0.0, 0.0]) * VALLADO_ER_KM * 1e3,
-    r2=np.array([1.9151111, 1.6069690, 0.0]) * VALLADO_ER_KM * 1e3,
+    # Vallado (2013), Example 7-5: r0 = 15,945.34 I km, r = 12,214.83899 I + 10,249.46731 J km,
+    # 76 min, short way, mu = 398,600.4418 km^3/s^2; answers printed in km/s to six decimals.
+    r1=np.array([15945.34, 0.0, 0.0]) * 1e3,
+    r2=np.array([12214.83899, 10249.46731, 0.0]) * 1e3,
     tof=76.0 * 60.0, mu=3.986004418e14,
     v1=np.array([2.058913, 2.915965, 0.0]) * 1e3, v2=np.array([-3.451565, 0.910315, 0.0]) * 1e3,
-    # One unit in the last printed digit (1 mm/s): the book works in canonical units and prints
-    # rounded intermediate values; we reproduce its answers to 0.6 mm/s.
+    # One unit in the last printed digit (1 mm/s): the book computes in canonical units (ER, TU)
+    # from inputs rounded to 1e-7 ER (0.6 m); we reproduce its answers to 0.75 mm/s.
     tol=1e-3,
     # The printed v1 (rounded to 0.5 mm/s) carried for 76 min: how far it may land from r2.
     miss_printed=20.0,

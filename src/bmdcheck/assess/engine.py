@@ -267,13 +267,10 @@ def catalogue_version() -> str:
 
 
 def plan_chunks(n_cases: int, n_draws: int, chunk_cases: int) -> list[Chunk]:
-    out = []
-    k = 0
-    for d0 in range(n_draws):
-        for c0 in range(0, n_cases, chunk_cases):
-            out.append(Chunk(k, tuple(range(c0, min(n_cases, c0 + chunk_cases))), (d0,)))
-            k += 1
-    return out
+    """Chunks of threat cases, each with every draw (a chunk's trajectories are flown once)."""
+    draws = tuple(range(n_draws))
+    return [Chunk(k, tuple(range(c0, min(n_cases, c0 + chunk_cases))), draws)
+            for k, c0 in enumerate(range(0, n_cases, chunk_cases))]
 
 
 @dataclass
@@ -418,13 +415,12 @@ def summarise(table, n_draws: int) -> list[dict]:
 
     con = duckdb.connect()
     con.register("r", table)
-    per_case = con.execute("""
-        select launch_area, aim_area, missile, case_id, draw, bool_or(feasible) as engageable,
-               min(case when feasible then first_s end) as earliest_s,
-               sum(case when feasible then shots else 0 end) as shots, bool_or(threat_ok) as flown
-        from r group by all""").arrow()
-    con.register("c", per_case)
     agg = con.execute("""
+        with c as (
+            select launch_area, aim_area, missile, case_id, draw, bool_or(feasible) as engageable,
+                   min(case when feasible then first_s end) as earliest_s,
+                   sum(case when feasible then shots else 0 end) as shots, bool_or(threat_ok) as flown
+            from r group by all)
         select launch_area, aim_area, missile, count(distinct case_id) as trajectories,
                sum(case when draw = 0 and flown then 1 else 0 end) as flown,
                avg(case when draw = 0 and flown then engageable::int end) as fraction_engageable,

@@ -19,7 +19,7 @@ from ..errors import BmdcheckError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Physics-based checks of what a missile defence can engage.")
-out = Console()
+out = Console(width=None if Console().is_terminal else 140)
 err = Console(stderr=True)
 
 

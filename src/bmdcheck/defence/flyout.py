@@ -5,15 +5,27 @@ angles is flown from a site (boost through the USSA76 atmosphere, then the kill 
 and for every cell of a (ground range, altitude) grid the table keeps the earliest arrival time,
 the speed and the flight-path angle there.
 
-Method: for each grid altitude h, each fan trajectory's ascending and descending crossings of h
-give (range, time, speed, angle) as functions of the kick angle; between adjacent kicks these are
-interpolated linearly at every grid range they span, and the earliest arrival wins. The result is
-accurate to second order in the kick spacing (docs/VALIDATION.md: ≤ 1 s against direct
-integration).
+Method: a fan of kicks (``kick_fan``: half uniform in angle, half where the fan's apogees move
+fastest) is flown with samples every 0.5 s. For each grid altitude h, each trajectory's first
+ascending and first descending crossing of h gives (range, time, speed, angle); between adjacent
+kicks the crossings are joined along an arc referenced to the trajectories' apogees (offsets from
+the apogee scale as √(apogee − h), which keeps the interpolation accurate up to the fan's apogee
+envelope), and where a trajectory crosses h but its neighbour tops out below h, both branches are
+closed at the apogee of the boundary trajectory in between (the apogee caps). Every grid range an
+arc spans gets a time; the earliest arrival wins. Lookup is bilinear, on cells whose four corners
+are reachable. Measured against direct integration (root-finding on the kick so that the
+trajectory passes through the point): max error 0.4 to 0.6 s over 1,800 points well inside the
+envelopes of three boosters (docs/validation/flyout.md; acceptance ≤ 1 s).
+
+Reach depends on the steering family: full burn, 2 s vertical, a pitch kick over 4 s, then a
+gravity turn. Points below the flattest (89.5° kick) trajectory are reached only on descending
+branches, later; a faster booster cannot fly a slower one's low, flat trajectories, so its table
+does not cover every cell the slower one does (docs/validation/flyout.md).
 
 Frame: the table is built on the non-rotating WGS84 Earth (J2, USSA76) from 45° N and applied in
-the Earth-fixed frame at any site. The Earth's rotation during the fly-out (Coriolis, the site's
-own rotation speed) is neglected; its effect is measured in docs/VALIDATION.md.
+the Earth-fixed frame at any site and in any direction. The Earth's rotation during the fly-out
+(Coriolis, the site's own rotation speed) and the direction-dependence of the ellipsoid are
+neglected; both are measured in docs/validation/flyout.md.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..earth.constants import G0_MPS2
+from ..earth.frames import ecef_to_geodetic, eci_to_ecef, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.batch import fly_missile_batch
@@ -34,8 +47,10 @@ from ..flight.missile import Missile, Stage
 
 TABLE_EARTH = EarthModel("wgs84", "j2", False, "ussa76")
 _SITE_LAT = 45.0
-_N_KICKS = 240
+_N_KICKS = 300
+_KICK_MAX = 89.5  # deg: the flattest kick of the fan
 _SAMPLE_S = 0.5
+_N_RANGE, _N_ALT = 600, 800  # default grid: cells across the fan's range and altitude spans
 
 
 @dataclass(frozen=True)
@@ -378,87 +393,82 @@ def booster_for(burnout_speed_mps: float, burn_time_s: float, kv_mass_kg: float 
                         f"(achieved speed jumps from {f_lo:,.0f} to {f_hi:,.0f} m/s at ideal Δv {hi:,.0f} m/s)")
 
 
-def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: float) -> np.ndarray:
-    """(K, 4) apogee (range_m, alt_m, t_s, speed_mps) of each fan trajectory, located by the flight
-    kernel inside its integration step; alt NaN where the samples end before the trajectory turns
-    down (flight-time limit) or the booster fell back during the burn."""
-    from ..earth.frames import ecef_to_geodetic, eci_to_ecef
+def _site() -> tuple[np.ndarray, float]:
+    """Unit vector to the table's site (45° N, 0° E, on the ellipsoid) and its geocentric radius, m."""
+    site = geodetic_to_ecef(_SITE_LAT, 0.0, 0.0, TABLE_EARTH)
+    r_site = float(np.linalg.norm(site))
+    return site / r_site, r_site
 
+
+def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: float) -> np.ndarray:
+    """(K, 4) apogee (range_m, alt_m, t_s, speed_mps) of each fan trajectory, as located by the
+    flight kernel inside its integration step; alt NaN where the samples end before the trajectory
+    turns down (flight-time limit) or the booster fell back during the burn."""
     t_apo = b.apogee_time_s
     r = eci_to_ecef(b.summary[:, SUM_RAPO:SUM_RAPO + 3], t_apo, TABLE_EARTH)
     _, _, alt = ecef_to_geodetic(r, TABLE_EARTH)
     u = r / np.linalg.norm(r, axis=-1, keepdims=True)
     rng = np.arccos(np.clip(u @ u_site, -1, 1)) * r_site
     rows = np.arange(len(t_apo))
-    t_end = b.t_s[rows, np.maximum(n - 1, 0)]
+    last = np.maximum(n - 1, 0)
     m = np.clip((t_apo / _SAMPLE_S).astype(np.int64), 0, np.maximum(n - 2, 0))
     w = np.clip(t_apo / _SAMPLE_S - m, 0.0, 1.0)
-    v = speed[rows, m] + w * (speed[rows, np.minimum(m + 1, np.maximum(n - 1, 0))] - speed[rows, m])
-    ok = (t_apo < t_end - _SAMPLE_S) & (b.status != STATUS_BOOST_CRASH) & (t_apo > 0.0)
+    v = speed[rows, m] + w * (speed[rows, np.minimum(m + 1, last)] - speed[rows, m])
+    ok = (t_apo > 0.0) & (t_apo < b.t_s[rows, last] - _SAMPLE_S) & (b.status != STATUS_BOOST_CRASH)
     return np.ascontiguousarray(np.column_stack([rng, np.where(ok, alt, np.nan), t_apo, v]))
 
 
-ADAPTIVE = True
-_ADAPT_WEIGHT = 0.5
+def kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int = _N_KICKS) -> np.ndarray:
+    """Pitch-kick angles of the fan, deg (n_kicks,), increasing from 0 (vertical) to 89.5.
 
-
-def _kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int) -> np.ndarray:
-    """Kick angles (deg, increasing, 0 to 89.5): evenly spaced in a blend of kick angle and the arc
-    length of the fan's apogees (range, altitude, time, each over its span), from a pilot fan."""
-    pilot = np.concatenate([[0.0], np.linspace(0.25, 89.5, 120)])
+    Evenly spaced in c = ½ (kick / 89.5) + ½ (s / s_total), s the arc length of the fan's apogee
+    points (ground range, altitude, time, each divided by its span over the fan) found with a
+    pilot fan of 121 kicks (no samples). Half the kicks are uniform in angle; the other half go
+    where the trajectories change fastest. For a long burn that is the few degrees where the fan
+    turns from lofted to flat: for the 7.5 km/s, 200 s booster 46 % of the apogee arc lies between
+    kicks of 40° and 50°, which get 87 of 300 kicks instead of 34 (docs/validation/flyout.md).
+    """
+    pilot = np.concatenate([[0.0], np.linspace(0.25, _KICK_MAX, 120)])
     b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, pilot, earth=TABLE_EARTH, duration_s=max_flight_time_s)
-    from ..earth.frames import ecef_to_geodetic
-
     r = b.summary[:, SUM_RAPO:SUM_RAPO + 3]
     _, _, alt = ecef_to_geodetic(r, TABLE_EARTH)
-    site = geodetic_to_ecef_(_SITE_LAT)
-    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
-    ang = np.arccos(np.clip(u @ site, -1, 1))
+    u_site, _ = _site()
+    ang = np.arccos(np.clip((r / np.linalg.norm(r, axis=-1, keepdims=True)) @ u_site, -1, 1))
     x = np.column_stack([ang, alt, b.apogee_time_s])
-    span = np.maximum(np.ptp(x, axis=0), 1e-12)
-    seg = np.sqrt((np.diff(x, axis=0) / span) ** 2).sum(axis=1) if False else np.linalg.norm(np.diff(x, axis=0) / span, axis=1)
+    seg = np.linalg.norm(np.diff(x, axis=0) / np.maximum(np.ptp(x, axis=0), 1e-12), axis=1)
+    u = pilot / _KICK_MAX
     s = np.concatenate([[0.0], np.cumsum(seg)])
-    s = s / s[-1] if s[-1] > 0 else (pilot - pilot[0]) / (pilot[-1] - pilot[0])
-    c = _ADAPT_WEIGHT * s + (1 - _ADAPT_WEIGHT) * (pilot - pilot[0]) / (pilot[-1] - pilot[0])
+    c = 0.5 * u + 0.5 * (s / s[-1] if s[-1] > 0 else u)
     return np.interp(np.linspace(0.0, 1.0, n_kicks), c, pilot)
-
-
-def geodetic_to_ecef_(lat):
-    from ..earth.frames import geodetic_to_ecef
-    v = geodetic_to_ecef(lat, 0.0, 0.0, TABLE_EARTH)
-    return v / np.linalg.norm(v)
 
 
 def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,
                 dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
-    """Fly the fan and build the earliest-arrival table (see module docstring)."""
-    kicks = _kick_fan(booster, float(max_flight_time_s), n_kicks) if ADAPTIVE else np.concatenate([[0.0], np.linspace(0.25, 89.5, n_kicks - 1)])
+    """Fly the fan and build the earliest-arrival table (see module docstring).
+
+    Grid: dr = max range / 600, dh = max altitude / 800 (at least 1 km each) unless given; the
+    fan: ``kick_fan`` (n_kicks), sampled every 0.5 s up to max_flight_time_s.
+    """
+    kicks = kick_fan(booster, float(max_flight_time_s), n_kicks)
     b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, kicks, earth=TABLE_EARTH, sample_interval_s=_SAMPLE_S,
                           duration_s=float(max_flight_time_s))
-    from ..earth.frames import ecef_to_geodetic, eci_to_ecef, geodetic_to_ecef
-
-    site = geodetic_to_ecef(_SITE_LAT, 0.0, 0.0, TABLE_EARTH)
-    r_site = float(np.linalg.norm(site))
-    u_site = site / r_site
+    u_site, r_site = _site()
     K, M = b.t_s.shape
     n = b.n_samples.astype(np.int64)
     valid = np.arange(M)[None, :] < n[:, None]
     ecef = eci_to_ecef(b.r_eci_m, b.t_s, TABLE_EARTH)  # non-rotating: identity
-    ecef[~valid] = site
+    ecef[~valid] = u_site * r_site
     _, _, alt = ecef_to_geodetic(ecef, TABLE_EARTH)
-    un = ecef / np.linalg.norm(ecef, axis=-1, keepdims=True)
-    ang = np.arccos(np.clip(un @ u_site, -1, 1))
-    d = ang * r_site
+    up = ecef / np.linalg.norm(ecef, axis=-1, keepdims=True)
+    d = np.arccos(np.clip(up @ u_site, -1, 1)) * r_site
     v = b.v_eci_mps
     speed = np.linalg.norm(v, axis=-1)
-    up = ecef / np.linalg.norm(ecef, axis=-1, keepdims=True)
     fpa = np.arcsin(np.clip(np.sum(v * up, -1) / np.maximum(speed, 1e-9), -1, 1))
     alt = np.where(valid, alt, np.nan)
-    # stop each trajectory where it comes back to the ground
     dmax = np.nanmax(np.where(valid, d, np.nan))
     hmax = np.nanmax(alt)
-    dr = dr_m or max(1000.0, dmax / 600.0)
-    dh = dh_m or max(1000.0, hmax / 400.0)
+    dr = dr_m or max(1000.0, dmax / _N_RANGE)
+    dh = dh_m or max(1000.0, hmax / _N_ALT)
     NR, NH = int(dmax / dr) + 2, int(hmax / dh) + 2
     T = np.full((NR, NH), np.inf)
     V = np.zeros((NR, NH))
@@ -471,7 +481,7 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, float(max_flight_time_s))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)  # a default table is up to 601 × 802 cells × 3 arrays: ~12 MB
 def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: float, kv_mass_kg: float = 50.0,
               isp_vac_s: float = 270.0, name: str = "") -> FlyoutTable:
     """Cached table for a burnout-speed description of an interceptor."""

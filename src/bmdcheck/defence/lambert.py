@@ -79,15 +79,14 @@ against numerical integration (docs/validation/lambert.md). For very long transf
 x -> -1) x is resolved only to ~1e-16 / (1 + x): T = 1e8 leaves 3e-11; engagement arcs have T < 5.
 
 Example: Vallado, *Fundamentals of Astrodynamics and Applications*, 4th ed. (2013), Example 7-5,
-r1 = 2.5 ER x, r2 = (1.9151111, 1.6069690, 0) ER with ER = 6378.137 km, 76 minutes, for which the
-book prints v1 = (2.058913, 2.915965, 0) and v2 = (-3.451565, 0.910315, 0) km/s:
+76 minutes, for which the book prints v1 = (2.058913, 2.915965, 0) and
+v2 = (-3.451565, 0.910315, 0) km/s (it computes in canonical units; we agree to 0.75 mm/s):
 
 >>> import numpy as np
->>> er = 6378.137e3
->>> v1, v2, ok = izzo2015(np.array([2.5, 0.0, 0.0]) * er, np.array([1.9151111, 1.6069690, 0.0]) * er,
-...                       76.0 * 60.0, 3.986004418e14)
+>>> v1, v2, ok = izzo2015(np.array([15945.34e3, 0.0, 0.0]),
+...                       np.array([12214.83899e3, 10249.46731e3, 0.0]), 76.0 * 60.0, 3.986004418e14)
 >>> print(ok, np.round(v1 / 1e3, 6), np.round(v2 / 1e3, 6))
-True [2.058913 2.915964 0.      ] [-3.451564  0.910315  0.      ]
+True [2.058913 2.915964 0.      ] [-3.451565  0.910314  0.      ]
 """
 
 from __future__ import annotations
