@@ -174,3 +174,60 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
             "ref_feasible": int(sum(1 for _ in edge) // 2), "cores": os.cpu_count(),
             "threads": numba.get_num_threads(), "versions": _versions()}
+
+
+def _bench_scenario(n_cases: int, n_sites: int, seed: int) -> str:
+    """A synthetic scenario (TOML text): n_cases ICBM threat cases × n_sites inline interceptor sites."""
+    rng = np.random.default_rng(seed)
+    lines = ['name = "bench-assess"', 'description = "Synthetic scale benchmark (bmdcheck bench assess)."', ""]
+    lat = rng.uniform(35, 70, n_sites)
+    lon = rng.uniform(-60, 60, n_sites)
+    for k in range(n_sites):
+        lines += ["[[defence.sites]]",
+                  f'site = {{ name = "s{k:05d}", kind = "land", lat_deg = {lat[k]:.4f}, lon_deg = {lon[k]:.4f}, alt_m = 0.0 }}',
+                  'interceptors = { "sm-3-iia" = 1 }', ""]
+    lines += ["[sensors]", 'early_warning = "sbirs-dsp"', "remote_radars = []", "", "[timeline]",
+              'mode = "early-warning-only"', ""]
+    n_launch = max(1, n_cases // 4)
+    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"', 'shapes = ["min-energy"]', ""]
+    lines += ["[areas.west]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
+                                                     zip(rng.uniform(50, 58, n_launch), rng.uniform(30, 50, n_launch))) + "]"]
+    n_aim = max(1, n_cases // n_launch)
+    lines += ["[areas.targets]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
+                                                        zip(rng.uniform(35, 45, n_aim), rng.uniform(-95, -72, n_aim))) + "]"]
+    return "\n".join(lines) + "\n"
+
+
+def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 2, seed: int = 7,
+                 chunk_cases: int = 5, progress: bool = False) -> dict:
+    """Assess n_cases × n_sites (trajectory, site) pairs locally, then on a LocalCluster of dask_workers.
+
+    Reports pairs, seconds, peak_rss_mb (this process), dask_seconds, dask_ratio and both results
+    hashes (they must be equal). Each run starts from an empty results directory.
+    """
+    import resource
+    import tempfile
+    from pathlib import Path
+
+    from .assess.engine import assess
+
+    with tempfile.TemporaryDirectory(prefix="bmdcheck-bench-") as d:
+        sc = Path(d) / "bench.toml"
+        sc.write_text(_bench_scenario(n_cases, n_sites, seed))
+        # warm-up: compile / load the kernels and build the fly-out table outside the timing
+        small = Path(d) / "small.toml"
+        small.write_text(_bench_scenario(4, 4, seed))
+        assess(small, Path(d) / "warm", chunk_cases=4)
+        t0 = time.perf_counter()
+        loc = assess(sc, Path(d) / "local", chunk_cases=chunk_cases)
+        t_local = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        t0 = time.perf_counter()
+        dsk = assess(sc, Path(d) / "dask", chunk_cases=chunk_cases, dask=f"local:{dask_workers}")
+        t_dask = time.perf_counter() - t0
+        pairs = loc.provenance["rows"]
+    return {"benchmark": "assess", "pairs": pairs, "threat_cases": loc.provenance["threat_cases"],
+            "sites": loc.provenance["sites"], "seconds": t_local, "pairs_per_s": pairs / t_local,
+            "peak_rss_mb": peak, "dask_workers": dask_workers, "dask_seconds": t_dask, "dask_ratio": t_dask / t_local,
+            "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash,
+            "hashes_equal": loc.results_hash == dsk.results_hash, "cores": os.cpu_count(), "versions": _versions()}

@@ -202,6 +202,11 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     return rows
 
 
+def run_chunk_table(scenario_json: str, chunk: Chunk):
+    """run_chunk as an Arrow table (what workers return: columnar buffers pickle cheaply)."""
+    return _rows_table(run_chunk(scenario_json, chunk))
+
+
 def _rows_table(rows: dict):
     import pyarrow as pa
 
@@ -347,17 +352,17 @@ def assess(scenario_path: str | Path, out_dir: str | Path, *, dask: str | None =
     try:
         if client is None:
             for c in todo:
-                _write_part(_rows_table(run_chunk(sj, c)), parts_dir / f"part-{c.index:05d}.parquet")
+                _write_part(run_chunk_table(sj, c), parts_dir / f"part-{c.index:05d}.parquet")
                 done += 1
                 if progress:
                     progress(done, len(chunks))
         else:
             from distributed import as_completed
 
-            futs = {client.submit(run_chunk, sj, c, pure=False, retries=2): c for c in todo}
+            futs = {client.submit(run_chunk_table, sj, c, pure=False, retries=2): c for c in todo}
             for fut in as_completed(futs):
                 c = futs[fut]
-                _write_part(_rows_table(fut.result()), parts_dir / f"part-{c.index:05d}.parquet")
+                _write_part(fut.result(), parts_dir / f"part-{c.index:05d}.parquet")
                 done += 1
                 if progress:
                     progress(done, len(chunks))

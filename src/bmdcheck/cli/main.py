@@ -208,6 +208,24 @@ def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int =
               f"{100 * res['feasible_fraction']:.1f} % of pairs feasible")
 
 
+@bench_app.command("assess")
+def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases"), n_sites: int = typer.Option(10_000, "--n-sites"),
+                     workers: int = typer.Option(2, "--dask-workers"), as_json: bool = typer.Option(False, "--json")):
+    """Assessment at scale: 1,000,000 (trajectory, site) pairs locally and on a Dask LocalCluster."""
+    from ..bench import bench_assess
+
+    if min(n_cases, n_sites, workers) < 1:
+        raise BmdcheckError("--n-cases, --n-sites and --dask-workers must be positive")
+    res = bench_assess(n_cases=n_cases, n_sites=n_sites, dask_workers=workers)
+    if as_json:
+        _emit_json(res)
+        return
+    out.print(f"{res['pairs']:,} pairs ({res['threat_cases']} trajectories × {res['sites']:,} sites): local "
+              f"{res['seconds']:.1f} s ({res['pairs_per_s']:,.0f} pairs/s, peak RSS {res['peak_rss_mb']:,.0f} MB); "
+              f"Dask LocalCluster ×{res['dask_workers']}: {res['dask_seconds']:.1f} s (ratio {res['dask_ratio']:.2f}); "
+              f"results hashes {'equal' if res['hashes_equal'] else 'DIFFER'} ({res['results_hash_local'][:16]}…)")
+
+
 @bench_app.command("stream")
 def bench_stream_cmd(n: int = typer.Option(1_000_000, "--n"), chunk: int = typer.Option(50_000, "--chunk"),
                      as_json: bool = typer.Option(False, "--json")):

@@ -230,7 +230,14 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
         return engage_lambert(threats, sites, interceptors, timeline)
     geo = prepare(threats)
     n = len(threats)
-    tables = [it.table() for it in interceptors]
+    tables, table_of = [], []
+    seen: dict = {}
+    for it in interceptors:  # one table per distinct interceptor (many sites share a type)
+        tb = it.table()
+        if id(tb) not in seen:
+            seen[id(tb)] = len(tables)
+            tables.append(tb)
+        table_of.append(seen[id(tb)])
     traj, site_i, tab_i, tL, vis_i, pairs, modes, td, tt = [], [], [], [], [], [], [], [], []
     vis_stack = []
     for k, (s, it) in enumerate(zip(sites, interceptors)):
@@ -241,7 +248,7 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
             vi = len(vis_stack) - 1
         traj.append(np.arange(n))
         site_i.append(np.full(n, k))
-        tab_i.append(np.full(n, k))
+        tab_i.append(np.full(n, table_of[k]))
         tL.append(L)
         vis_i.append(np.full(n, vi))
         td.append(d)

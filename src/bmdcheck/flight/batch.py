@@ -128,7 +128,7 @@ def _missile_args(missile: Missile):
     beta_inv = 0.0 if not np.isfinite(missile.rv_beta_kgm2) else 1.0 / missile.rv_beta_kgm2
     return (missile.stage_table(), float(missile.payload_kg), float(missile.ref_area_m2),
             np.ascontiguousarray(cdm[:, 0]), np.ascontiguousarray(cdm[:, 1]), beta_inv,
-            float(missile.t_vertical_s), float(missile.t_kick_s))
+            float(missile.t_vertical_s), float(missile.t_kick_s), bool(missile.pitch_hold))
 
 
 def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
@@ -144,11 +144,11 @@ def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interv
     sv = np.zeros((n, mm, 3))
     ns = np.zeros(n, dtype=np.int64)
     summary = np.zeros((n, K.SUM_LEN))
-    stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick = margs
+    stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick, hold = margs
     K.fly_kernel(np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
                  np.ascontiguousarray(az, dtype=float), np.ascontiguousarray(kick, dtype=float),
                  np.ascontiguousarray(tcut, dtype=float), stages, payload, sref, mach, cd, beta_inv,
-                 t_vert, t_kick, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
+                 t_vert, t_kick, hold, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
                  float(t_max), float(rtol), DT_MAX_S, samp, summary, st, sr, sv, ns)
     if samp > 0:
         return summary, st, sr, sv, ns
@@ -228,7 +228,7 @@ def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, e
     n = r0.shape[0]
     stages = np.zeros((1, 6))
     margs = (stages, 1.0, 1.0, np.array([0.0, 1.0]), np.array([0.0, 0.0]),
-             0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0)
+             0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
     z = np.zeros(n)
     out = _run(r0, v0, False, z, z, z, margs, earth, t_max, rtol, sample_interval_s)

@@ -133,7 +133,8 @@ def _deriv(t, s, out, E, S, mach, cd, dh, ln_rho, ln_p, snd):
                 uy /= un
                 uz /= un
                 if steer == 1.0:
-                    th = S[S_KICK] * (t - S[S_TVERT]) / S[S_TKICK]
+                    fr = (t - S[S_TVERT]) / S[S_TKICK]
+                    th = S[S_KICK] * (fr if fr < 1.0 else 1.0)
                     en = math.sqrt(ux * ux + uy * uy)
                     if en < 1e-12:
                         ex, ey = 0.0, 1.0
@@ -367,12 +368,13 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
 
 @njit(parallel=True, cache=True)
 def fly_kernel(r0, v0, boost, az_rad, kick_rad, t_cut, stages, payload_kg, ref_area_m2, mach, cd,
-               beta_inv, t_vert, t_kick, E, dh, ln_rho, ln_p, snd, t_max, rtol, dt_max, samp_dt,
+               beta_inv, t_vert, t_kick, hold, E, dh, ln_rho, ln_p, snd, t_max, rtol, dt_max, samp_dt,
                summary, st, sr, sv, ns):
     """Fly N trajectories of one missile (boost=True) or N free bodies (boost=False).
 
     Inputs: r0, v0 (N, 3) ECI state at t = 0 (m, m/s); az_rad, kick_rad, t_cut (N,) steering;
-    stages (n_stage, 6) from Missile.stage_table(); E the Earth parameter vector; the atmosphere
+    stages (n_stage, 6) from Missile.stage_table(); hold: keep the kicked thrust attitude to burnout
+    instead of the gravity turn (interceptor fly-outs); E the Earth parameter vector; the atmosphere
     table (dh, ln_rho, ln_p, snd); t_max the time limit (s); rtol the step-control tolerance;
     samp_dt > 0 to sample every samp_dt seconds into st (N, M), sr, sv (N, M, 3) and counts ns (N,).
     Output: summary (N, SUM_LEN) rows, columns SUM_*.
@@ -430,7 +432,7 @@ def fly_kernel(r0, v0, boost, az_rad, kick_rad, t_cut, stages, payload_kg, ref_a
                 if t_next <= t_seg + 1e-12:
                     continue
                 tm = 0.5 * (t_seg + t_next)
-                S[S_STEER] = 0.0 if tm < t_vert else (1.0 if tm < t_vert + t_kick else 2.0)
+                S[S_STEER] = 0.0 if tm < t_vert else (1.0 if (tm < t_vert + t_kick or hold) else 2.0)
                 # which stage burns (or the coasting stack)
                 m_burning = -1
                 m0 = payload_kg

@@ -60,6 +60,7 @@ class Missile:
     t_vertical_s: float = 10.0
     t_kick_s: float = 10.0
     cls: str = "icbm"
+    pitch_hold: bool = False  # hold the kicked thrust attitude to burnout (interceptor fly-outs)
     summary: str = ""
     sources: dict = field(default_factory=dict, compare=False, repr=False)
     published: dict = field(default_factory=dict, compare=False, repr=False)
