@@ -65,16 +65,26 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), None, None, 16, quiet=False, label="phase 4 (2013)")
     console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
     console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
-    ka = {(r["launch_area"], r["aim_area"], r["missile"]): r for r in ra.summary}
-    changed = [(k, ka[k]["fraction_engageable"], r["fraction_engageable"]) for r in rb.summary
-               if (k := (r["launch_area"], r["aim_area"], r["missile"])) in ka
-               and ka[k]["fraction_engageable"] != r["fraction_engageable"]]
-    if changed:
-        console.print("What cancelling SM-3 IIB changed (fraction of trajectories engageable, 2010 → 2013):")
-        for k, x, y in changed:
-            console.print(f"  {k[0]} → {k[1]} ({k[2]}): {100 * (x or 0):.0f} % → {100 * (y or 0):.0f} %")
+    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"])  # noqa: E731
+    ka = {key(r): r for r in ra.summary}
+    lines = []
+    for r in rb.summary:
+        x = ka.get(key(r))
+        if x is None:
+            continue
+        fa, fb = x["fraction_engageable"] or 0.0, r["fraction_engageable"] or 0.0
+        pa, pb = x.get("probability"), r.get("probability")
+        if fa != fb or (pa is not None and pb is not None and pa != pb):
+            txt = f"nominal {100 * fa:.0f} % → {100 * fb:.0f} %"
+            if pa is not None and pb is not None:
+                txt += f"; over the Monte-Carlo draws {100 * pa:.1f} % → {100 * pb:.1f} %"
+            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}): {txt}")
+    if lines:
+        console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan):")
+        for ln in lines:
+            console.print(ln)
     else:
-        console.print("Cancelling SM-3 IIB changed no engageability fraction in this threat set.")
+        console.print("Cancelling SM-3 IIB changed no engageability figure in this threat set.")
     console.print(f"results: {ra.out_dir} and {rb.out_dir} (results.parquet, summary.parquet, provenance.json)")
     try:
         from .guarantee.demo import run_guarantees

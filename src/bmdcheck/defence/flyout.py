@@ -446,12 +446,16 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
                 dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
     """Fly the fan and build the earliest-arrival table (see module docstring).
 
-    Grid: dr = max range / 600, dh = max altitude / 800 (at least 1 km each) unless given; the
-    fan: ``kick_fan`` (n_kicks), sampled every 0.5 s up to max_flight_time_s.
+    Grid: dr = max range / 600, dh = max altitude / 800 (at least 1 km each) reached within
+    max_flight_time_s, unless given. The fan (``kick_fan``, n_kicks, sampled every 0.5 s) is flown
+    10 % (at least 60 s) past max_flight_time_s, so that adjacent kicks whose crossings straddle the
+    limit are still joined; cells reached later than the limit are then dropped (without the margin
+    they were filled from other, later pairs: up to 1.8 s late 30 s before the limit).
     """
-    kicks = kick_fan(booster, float(max_flight_time_s), n_kicks)
+    t_max = float(max_flight_time_s)
+    kicks = kick_fan(booster, t_max, n_kicks)
     b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, kicks, earth=TABLE_EARTH, sample_interval_s=_SAMPLE_S,
-                          duration_s=float(max_flight_time_s))
+                          duration_s=t_max + max(60.0, 0.1 * t_max))
     u_site, r_site = _site()
     K, M = b.t_s.shape
     n = b.n_samples.astype(np.int64)
@@ -465,8 +469,9 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     speed = np.linalg.norm(v, axis=-1)
     fpa = np.arcsin(np.clip(np.sum(v * up, -1) / np.maximum(speed, 1e-9), -1, 1))
     alt = np.where(valid, alt, np.nan)
-    dmax = np.nanmax(np.where(valid, d, np.nan))
-    hmax = np.nanmax(alt)
+    in_time = valid & (b.t_s <= t_max)
+    dmax = np.nanmax(np.where(in_time, d, np.nan))
+    hmax = np.nanmax(np.where(in_time, alt, np.nan))
     dr = dr_m or max(1000.0, dmax / _N_RANGE)
     dh = dh_m or max(1000.0, hmax / _N_ALT)
     NR, NH = int(dmax / dr) + 2, int(hmax / dh) + 2
@@ -477,8 +482,10 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     _crossings(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(b.t_s), speed, fpa, n,
                dh, NH, C)
     _fill(C, _apogees(b, n, speed, u_site, r_site), dr, dh, T, V, G)
+    late = T > t_max
+    T[late], V[late], G[late] = np.inf, 0.0, 0.0
     vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
-    return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, float(max_flight_time_s))
+    return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, t_max)
 
 
 @lru_cache(maxsize=32)  # a default table is up to 601 × 802 cells × 3 arrays: ~12 MB

@@ -1,0 +1,1 @@
+"""Guarantees as checkable rules (placeholder)."""
