@@ -37,7 +37,8 @@ from bmdcheck.flight.kernel import SUM_RAPO
 INTERCEPT_TIME_S = 1.0  # the issue's acceptance point: table vs direct integration
 SPEED_MPS = 1.0  # booster_for: achieved burnout speed of the 45° calibration fly-out
 REF_CONVERGED_S = 0.05  # the reference against itself with finer settings
-ROTATION_FRACTION = 0.05  # |rotating − non-rotating| arrival <= this × arrival time + 1 s (loose)
+ROTATION_FRACTION = 0.08  # |rotating − non-rotating| arrival <= this × arrival time + 1 s: a loose sanity
+# bound, not a tolerance (measured up to 4.1 %, docs/validation/flyout.md)
 ALT_EXO_M = 100e3  # the catalogue's minimum intercept altitude (all interceptors)
 SITE_LAT = 45.0
 ROTATING = EarthModel("wgs84", "j2", True, "ussa76")
@@ -138,11 +139,15 @@ def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n
     every dt_fine; edges where the crossing stops existing (apogee below H, flight-time limit) are
     bisected toward the edge until a sign change appears or the edge is pinned (2^-edge_iter of the
     coarse step). Just below an apogee the crossing can fall between samples: the integrator's
-    apogee (``apogee_time_s``, ``apogee_alt_m``) decides whether it exists. Returns (t (n,), info) with info["lost"] = root brackets that lost their crossing.
+    apogee (``apogee_time_s``, ``apogee_alt_m``) decides whether it exists. Flights run 10 % (at
+    least 60 s) past duration_s; arrivals later than duration_s are returned as found. Returns (t (n,), info) with info["lost"] = root brackets that lost their crossing.
     """
     R, H = np.asarray(R, float), np.asarray(H, float)
     az = np.broadcast_to(np.asarray(az_deg, float), R.shape)
     kc = np.linspace(0.0, 90.0, n_coarse)
+    # fly past the time limit: a branch cut by the limit at both ends of a coarse step would hide
+    # its roots (descending crossings just after a late apogee)
+    duration_s = duration_s + max(60.0, 0.1 * duration_s)
     tgt, br, a, b, ga, gb, tmax = [], [], [], [], [], [], []
     for az_u in np.unique(az):
         fan = _Fan(booster, kc, az_u, duration_s, dt_coarse, earth)
@@ -382,7 +387,8 @@ def _measure():  # pragma: no cover - run by hand
     import numba
 
     import bmdcheck as bc
-    from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, burnout_speed_threshold
+    from bmdcheck.defence.engage import (InterceptorSpec, SiteSpec, TimelineSpec, burnout_speed_threshold,
+                                         engage_threats)
     from bmdcheck.defence.engagement import Threats
     from bmdcheck.defence.flyout import build_table
     from bmdcheck.defence.lambert import lambert_batch
@@ -480,8 +486,11 @@ def _measure():  # pragma: no cover - run by hand
         v_tab = burnout_speed_threshold(th, site, spec, launch)
         t1 = time.perf_counter()
         v_lam = burnout_speed_threshold(th, site, spec, launch, flyout="lambert")
+        above = {dv: bool(engage_threats(th, [site], [spec.with_burnout_speed(v_tab + dv)], launch).windows.feasible[0])
+                 for dv in (50, 200, 500, 1000, 2000, 4000)}
         print(f"{label}: burn {it[0]:.0f} s, max flight {it[1]:.0f} s, launch at {launch.launch_at_s:.0f} s: "
-              f"table {v_tab} m/s ({t1 - t0:.0f} s), Lambert {v_lam} m/s")
+              f"table {v_tab:.0f} m/s ({t1 - t0:.0f} s), Lambert {v_lam} m/s; table feasible at threshold + "
+              f"{above}")
 
 
 def _lambert_earliest(R, H, v_bo, t_burn, t_max, mu, lambert_batch):

@@ -22,6 +22,9 @@ def _run(path: str, out_dir: str, dask, draws, chunk, quiet: bool, label: str = 
         raise BmdcheckError(f"scenario file not found: {path}")
     if chunk < 1:
         raise BmdcheckError("--chunk must be >= 1")
+    from ..scenario.load import load_scenario
+
+    load_scenario(path)  # validate before any progress output: bad input is one line, exit 2
     if quiet:
         return assess(path, out_dir, dask=dask, draws=draws, chunk_cases=chunk)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -253,6 +253,7 @@ def demo():
 from . import engage_cmd  # noqa: E402,F401  (registers engage, interceptors, sites, sensors)
 from . import ledger_cmd  # noqa: E402,F401  (registers ledger)
 from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
+from . import verify_cmd  # noqa: E402,F401
 
 
 def _fail(e) -> None:

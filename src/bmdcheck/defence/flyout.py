@@ -446,7 +446,7 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
                 dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
     """Fly the fan and build the earliest-arrival table (see module docstring).
 
-    Grid: dr = max range / 600, dh = max altitude / 800 (at least 1 km each) reached within
+    Grid: dr = max range / 600, dh = max altitude / 800 (at least 250 m each) reached within
     max_flight_time_s, unless given. The fan (``kick_fan``, n_kicks, sampled every 0.5 s) is flown
     10 % (at least 60 s) past max_flight_time_s, so that adjacent kicks whose crossings straddle the
     limit are still joined; cells reached later than the limit are then dropped (without the margin
@@ -472,8 +472,8 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     in_time = valid & (b.t_s <= t_max)
     dmax = np.nanmax(np.where(in_time, d, np.nan))
     hmax = np.nanmax(np.where(in_time, alt, np.nan))
-    dr = dr_m or max(1000.0, dmax / _N_RANGE)
-    dh = dh_m or max(1000.0, hmax / _N_ALT)
+    dr = dr_m or max(250.0, dmax / _N_RANGE)
+    dh = dh_m or max(250.0, hmax / _N_ALT)
     NR, NH = int(dmax / dr) + 2, int(hmax / dh) + 2
     T = np.full((NR, NH), np.inf)
     V = np.zeros((NR, NH))

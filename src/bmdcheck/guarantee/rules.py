@@ -154,6 +154,8 @@ class _Rule(_Model):
     party: str = Field(ANY_PARTY, description="a party of [parties], or 'any'")
     interceptors: Optional[list[str]] = Field(None, min_length=1,
                                               description="only these catalogue interceptor types (default: all)")
+    site_kind: Optional[Literal["land", "ship"]] = Field(None, description="only land sites or only ships "
+                                                                          "(default: both)")
     margins: Optional[Margins] = Field(None, description="margins for this rule; keys given here replace the "
                                                          "file-wide [margins] keys")
 

@@ -48,11 +48,14 @@ class Context:
     # -- the declared defence --------------------------------------------------------------------
     @cached_property
     def entries(self) -> list[Entry]:
-        cat = site_catalogue()
-        kind = {e.name: (e.site.kind if isinstance(e.site, InlineSite) else cat[e.site].kind)
-                for e in self.scenario.defence.sites}
-        return [Entry(sp, it, n, self.site_party[sp.name], kind[sp.name])
+        return [Entry(sp, it, n, self.site_party[sp.name], self.site_kind[sp.name])
                 for sp, it, n in expand.defence_specs(self.scenario)]
+
+    @cached_property
+    def site_kind(self) -> dict[str, str]:
+        cat = site_catalogue()
+        return {e.name: (e.site.kind if isinstance(e.site, InlineSite) else cat[e.site].kind)
+                for e in self.scenario.defence.sites}
 
     @cached_property
     def site_names(self) -> list[str]:
@@ -84,8 +87,9 @@ class Context:
     def party_sites(self, rules: RulesFile, rule_index: int) -> set[str]:
         """Names of the scenario's sites that belong to the rule's party."""
         rule = rules.rule[rule_index]
+        names = [n for n in self.site_names if rule.site_kind is None or self.site_kind[n] == rule.site_kind]
         if rule.party == ANY_PARTY:
-            return set(self.site_names)
+            return set(names)
         p = rules.parties[rule.party]
         known = set(site_catalogue()) | set(self.site_names)
         for k, name in enumerate(p.sites):
@@ -94,7 +98,7 @@ class Context:
                                   f"unknown site {name!r} (party {rule.party!r}, used by rule {rule.id!r}); expected "
                                   f"a catalogue site or one of the scenario's sites: {', '.join(self.site_names)}")
         words = set(p.catalogue_party)
-        return {n for n in self.site_names if n in p.sites or (party_tokens(self.site_party[n]) & words)}
+        return {n for n in names if n in p.sites or (party_tokens(self.site_party[n]) & words)}
 
     def party_radars(self, rules: RulesFile, rule_index: int) -> list[tuple[str, Radar]]:
         """(label, Radar) of the party: its sites' own radars, then its remote radars."""

@@ -1,0 +1,35 @@
+"""`bmdcheck verify SCENARIO RULES`: check guarantees (docs/GUARANTEES.md).
+
+Exit codes: 0 every rule passes, 1 some rule fails, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .main import _emit_json, app, err, out
+
+
+@app.command()
+def verify(scenario: str = typer.Argument(..., help="Scenario TOML file, or a shipped scenario name."),
+           rules: str = typer.Argument(..., help="Rules TOML file, or a shipped rules name (docs/GUARANTEES.md)."),
+           as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the verdict document).")):
+    """Check guarantees (a rules file) against a declared architecture: PASS / FAIL with evidence."""
+    from ..guarantee import check_files, verdict_table
+    from ..guarantee.table import counterexample_text
+
+    if as_json:
+        rep = check_files(scenario, rules)
+        _emit_json(rep.to_dict())
+    else:
+        with err.status("checking guarantees…") as status:
+            rep = check_files(scenario, rules, progress=lambda msg: status.update(msg))
+        out.print(verdict_table(rep))
+        for v in rep.verdicts:
+            if v.verdict == "FAIL":
+                out.print(f"[red]FAIL[/] {v.id}: {counterexample_text(v)}", highlight=False)
+        n_fail = sum(v.verdict == "FAIL" for v in rep.verdicts)
+        out.print(f"{rep.verdict}: {len(rep.verdicts) - n_fail} of {len(rep.verdicts)} rules pass.  scenario "
+                  f"{rep.scenario_hash[:12]}…  rules {rep.rules_sha256[:12]}…  results hash {rep.results_hash}",
+                  highlight=False)
+    raise typer.Exit(0 if rep.verdict == "PASS" else 1)

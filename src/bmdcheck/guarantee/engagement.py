@@ -1,0 +1,167 @@
+"""Engagement rules: can the party's interceptors engage the selected trajectories?
+
+A trajectory *violates* the rule when some deployed (site, interceptor type) of the party has a
+feasible intercept window against it (``defence.engage.engage_threats``), and, with
+``no_intercept_before_s``, when that window's earliest intercept comes before the stated time
+(launch time + time after launch, s). The rule holds when the violating fraction of the flown
+selected trajectories is at most ``max_fraction`` (0: none may violate).
+
+Trajectories are flown once per scenario (:mod:`.flown`) and re-used for every corner and every
+step of the searches; only the interceptor specs, radar ranges and timeline change.
+
+Capability margin (for a rule that holds): the smallest burnout-speed scale factor that breaks it,
+found on the integer-percent grid by scanning 1.05, 1.10, 1.20, 1.35, 1.50, 1.75, 2.00 and then
+bisecting between the last holding and the first breaking point, so the answer f breaks the rule
+and f - 0.01 does not (both are evaluated); and separately the smallest decision-delay reduction, on
+a 5-s grid down to a zero delay. Feasibility is not strictly monotonic in burnout speed for the
+fly-out model (a faster booster cannot fly a slower one's flattest trajectories;
+defence/flyout.py), which is why the scan goes up from 1 rather than bisecting from 2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from ..defence.engage import engage_threats
+from ..flight.missile import get_missile
+from .margins import Corner, Outcome, scaled_interceptor, scaled_radar, timeline_at
+from .scope import Context
+
+BURNOUT_SCAN = (105, 110, 120, 135, 150, 175, 200)
+"""Burnout-speed scale factors scanned by the capability-margin search, per cent."""
+DELAY_STEP_S = 5.0
+"""Step of the decision-delay search, s."""
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def evaluate(ctx: Context, rules, i: int, corner: Corner) -> Outcome:
+    """Evaluate engagement rule ``rules.rule[i]`` in ``ctx`` at ``corner``."""
+    rule = rules.rule[i]
+    cases = ctx.select_cases(rules, i)
+    entries = ctx.entries_of(rules, i)
+    base = {"selected": len(cases), "entries": [f"{e.site.name}/{e.interceptor.name}" for e in entries],
+            "max_fraction": rule.max_fraction, "no_intercept_before_s": rule.no_intercept_before_s}
+    if not cases or not entries:
+        why = "no selected trajectories" if not cases else "no deployed interceptors of the party"
+        return Outcome(True, f"vacuous: {why}", {**base, "trajectories": 0, "engageable": 0, "fraction": 0.0,
+                                                 "vacuous": why})
+    fl = ctx.flown(cases)
+    flown = fl.flown(cases)
+    base.update(trajectories=len(flown), not_flown={str(c): fl.error[c] for c in cases if fl.error[c] is not None})
+    if not flown:
+        return Outcome(True, "vacuous: no selected trajectory could be flown",
+                       {**base, "engageable": 0, "fraction": 0.0, "vacuous": "no trajectory flown"})
+    th = fl.threats(flown)
+    sites = [replace(e.site, radar=scaled_radar(e.site.radar, corner.radar_range_scale)) for e in entries]
+    its = [scaled_interceptor(e.interceptor, corner.burnout_scale) for e in entries]
+    res = engage_threats(th, sites, its, timeline_at(ctx.timeline, corner))
+    w = res.windows
+    E, n = len(entries), len(flown)
+    feas = w.feasible.reshape(E, n)
+    launch = np.array([ctx.salvo_start_s[c] if corner.salvo_window else ctx.cases[c].launch_time_s for c in flown])
+    t_first = launch[None, :] + w.first_s.reshape(E, n)
+    viol = feas if rule.no_intercept_before_s is None else feas & (t_first < rule.no_intercept_before_s)
+    per_traj = viol.any(axis=0)
+    k = int(per_traj.sum())
+    frac = k / n
+    ok = frac <= rule.max_fraction + 1e-12
+    by_entry = {f"{e.site.name}/{e.interceptor.name}": int(viol[q].sum()) for q, e in enumerate(entries)
+                if viol[q].any()}
+    before = "" if rule.no_intercept_before_s is None else f" before {rule.no_intercept_before_s:g} s"
+    summary = f"{k}/{n} engageable{before}"
+    metrics = {**base, "engageable": k, "fraction": frac, "by_entry": by_entry,
+               "reasons": _reasons(w.reason, E, n)}
+    cx = None
+    if not ok:
+        q, j = np.unravel_index(np.argmin(np.where(viol, t_first, np.inf)), viol.shape)
+        cx = _counterexample(ctx, entries[q], its[q], flown[j], float(launch[j]), res, int(q * n + j), corner)
+    return Outcome(ok, summary, metrics, cx)
+
+
+def _reasons(reason: list, E: int, n: int) -> dict:
+    out: dict = {}
+    for r in reason:
+        out[r] = out.get(r, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _counterexample(ctx: Context, entry, it, case_id: int, launch_s: float, res, p: int, corner: Corner) -> dict:
+    c = ctx.cases[case_id]
+    w = res.windows
+    pt = w.point_first[p]
+    return {
+        "corner": corner.label(), "corner_values": corner.to_dict(),
+        "threat": {"case": case_id, "missile": c.missile, "missile_class": get_missile(c.missile).cls,
+                   "shape": c.shape, "launch_area": c.launch_area, "launch_lat": c.launch_lat,
+                   "launch_lon": c.launch_lon, "aim_area": c.aim_area, "aim_lat": c.aim_lat, "aim_lon": c.aim_lon,
+                   "launch_time_s": launch_s},
+        "site": entry.site.name, "site_lat": entry.site.lat_deg, "site_lon": entry.site.lon_deg,
+        "interceptor": entry.interceptor.name, "burnout_speed_mps": _num(it.burnout_speed_mps or math.nan),
+        "window_first_s": _num(w.first_s[p]), "window_last_s": _num(w.last_s[p]),
+        "intercept_time_s": _num(launch_s + w.first_s[p]), "interceptor_launch_s": _num(res.t_launch_s[p]),
+        "intercept_point": {"lat": _num(pt[0]), "lon": _num(pt[1]), "alt_km": _num(pt[2])},
+        "shots": int(w.shots[p]),
+    }
+
+
+def capability_margin(ctx: Context, rules, i: int) -> dict:
+    """For a rule that holds at the declared values: what it takes to break it.
+
+    Returns ``{"burnout_speed": {...}, "decision_delay": {...}}``: the smallest burnout-speed scale
+    factor that breaks the rule (``breaks_at_scale``, with ``holds_at_scale`` 0.01 below it, and the
+    interceptor speeds at the break), or ``None`` with ``holds_up_to_scale``; the smallest
+    decision-delay reduction (s) that breaks it, or ``None`` when it holds even at a zero delay.
+    """
+    entries = ctx.entries_of(rules, i)
+    if not entries or not ctx.select_cases(rules, i):
+        return {"burnout_speed": None, "decision_delay": None, "note": "vacuous rule: nothing to break"}
+
+    def holds(c: Corner) -> bool:
+        return evaluate(ctx, rules, i, c).ok
+
+    return {"burnout_speed": _burnout_search(holds, entries), "decision_delay": _delay_search(holds, ctx)}
+
+
+def _burnout_search(holds, entries) -> dict:
+    lo, hi = 100, None
+    for g in BURNOUT_SCAN:
+        if not holds(Corner(burnout_scale=g / 100)):
+            hi = g
+            break
+        lo = g
+    if hi is None:
+        return {"breaks_at_scale": None, "holds_up_to_scale": BURNOUT_SCAN[-1] / 100}
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if holds(Corner(burnout_scale=mid / 100)):
+            lo = mid
+        else:
+            hi = mid
+    speeds = {e.interceptor.name: round(e.interceptor.burnout_speed_mps * hi / 100, 3)
+              for e in entries if e.interceptor.burnout_speed_mps}
+    return {"breaks_at_scale": hi / 100, "holds_at_scale": lo / 100, "speeds_at_break_mps": dict(sorted(speeds.items()))}
+
+
+def _delay_search(holds, ctx: Context) -> dict:
+    d0 = float(ctx.timeline.decision_delay_s)
+    steps = sorted({min(DELAY_STEP_S * j, d0) for j in range(1, int(math.ceil(d0 / DELAY_STEP_S)) + 1)})
+    if not steps:
+        return {"breaks_at_reduction_s": None, "declared_delay_s": d0, "note": "the declared decision delay is 0 s"}
+    if holds(Corner(decision_delay_reduction_s=steps[-1])):
+        return {"breaks_at_reduction_s": None, "declared_delay_s": d0, "holds_at_zero_delay": True}
+    lo, hi = -1, len(steps) - 1          # index -1 = no reduction (holds)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if holds(Corner(decision_delay_reduction_s=steps[mid])):
+            lo = mid
+        else:
+            hi = mid
+    return {"breaks_at_reduction_s": steps[hi], "holds_at_reduction_s": 0.0 if lo < 0 else steps[lo],
+            "declared_delay_s": d0}

@@ -1,0 +1,100 @@
+"""The ledger's re-run hook: re-check a declared scenario document against a rules file.
+
+``bmdcheck ledger verify --rerun RULES.toml`` calls ``bmdcheck.ledger.rerun_hook(document,
+rules_path)`` for every declaration that records a verdict (docs/LEDGER.md). The document is the
+declared scenario TOML as canonical JSON. :func:`rerun_hook` writes it back as TOML to a temporary
+file, loads it with ``load_scenario`` and checks it, returning ("PASS" | "FAIL", results hash).
+
+A declared document keeps its ``include`` lines, not the included files. Relative includes are
+looked up in the shipped scenario directory (``bmdcheck/data/scenarios``); an include found nowhere
+is an error naming it. The results hash covers the resolved scenario's hash, so a declaration whose
+included file differed from the shipped one does not reproduce.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from ..errors import BmdcheckError
+from ..scenario.load import load_scenario
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(k: str) -> str:
+    return k if _BARE.match(k) else _string(k)
+
+
+def _string(s: str) -> str:
+    # JSON escapes (\" \\ \n \t \uXXXX ...) are TOML basic-string escapes too; DEL must be escaped in TOML
+    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return _string(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + " }" if v else "{}"
+    raise BmdcheckError(f"cannot write {type(v).__name__} as TOML")
+
+
+def document_to_toml(doc: dict) -> str:
+    """TOML text for a JSON-typed document: one ``key = value`` line per top-level key, inline values.
+
+    ``tomllib.loads(document_to_toml(d)) == d`` for any document the ledger stores (JSON types,
+    finite floats).
+    """
+    if not isinstance(doc, dict):
+        raise BmdcheckError("a scenario document must be a JSON object")
+    return "".join(f"{_key(k)} = {_value(v)}\n" for k, v in doc.items())
+
+
+def _with_includes(doc: dict) -> dict:
+    inc = doc.get("include")
+    if not inc:
+        return doc
+    if not isinstance(inc, list):
+        raise BmdcheckError("include: expected an array of paths")
+    base = Path(str(resources.files("bmdcheck.data").joinpath("scenarios")))
+    out = []
+    for k, p in enumerate(inc):
+        q = Path(str(p))
+        if not q.is_absolute():
+            if not (base / q).is_file():
+                raise BmdcheckError(f"include[{k}]: {p!r} is not a shipped scenario file; a declared document keeps "
+                                    f"its include lines but not the included files, so declare a self-contained "
+                                    f"scenario")
+            q = base / q
+        out.append(str(q))
+    return {**doc, "include": out}
+
+
+def scenario_from_document(doc: dict):
+    """Load a declared scenario document (canonical JSON of its TOML) as a Scenario."""
+    with tempfile.TemporaryDirectory(prefix="bmdcheck-rerun-") as d:
+        p = Path(d) / f"{doc.get('name', 'declared') if isinstance(doc.get('name'), str) else 'declared'}.toml"
+        p = Path(d) / re.sub(r"[^A-Za-z0-9._-]", "_", p.name)
+        p.write_text(document_to_toml(_with_includes(doc)), encoding="utf-8")
+        return load_scenario(p)
+
+
+def rerun_hook(document: dict, rules_path: str) -> tuple[str, str]:
+    """Check a declared scenario document against a rules file: (verdict, results hash)."""
+    from .check import check
+    from .rules import load_rules
+
+    rules = load_rules(rules_path)
+    rep = check(scenario_from_document(document), rules)
+    return rep.verdict, rep.results_hash

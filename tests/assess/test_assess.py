@@ -1,0 +1,143 @@
+"""The assessment engine: determinism (local = Dask), resume after interruption, outputs, bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from bmdcheck.assess.engine import assess, wilson
+
+SCENARIO = """
+name = "test-small"
+description = "two sites, four threat cases, three draws"
+
+[[defence.sites]]
+site = { name = "north", kind = "land", lat_deg = 62.0, lon_deg = -5.0, alt_m = 0.0 }
+interceptors = { "sm-3-iia" = 4 }
+
+[[defence.sites]]
+site = "aegis-ashore-deveselu"
+
+[sensors]
+early_warning = "sbirs-dsp"
+remote_radars = []
+
+[timeline]
+mode = "early-warning-only"
+
+[[threats]]
+missile = "topol-m"
+launch = "west"
+aim = "east-coast"
+shapes = ["min-energy", "lofted"]
+
+[areas]
+west = { points = [[54.038, 35.772], [56.858, 40.537]] }
+east-coast = { point = [38.895, -77.036] }
+
+[uncertainty]
+seed = 3
+draws = 3
+burnout_speed_scale = { dist = "uniform", low = 0.9, high = 1.3 }
+"""
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sc")
+    p = d / "small.toml"
+    p.write_text(SCENARIO)
+    return p
+
+
+@pytest.fixture(scope="module")
+def local_run(scenario, tmp_path_factory):
+    return assess(scenario, tmp_path_factory.mktemp("out") / "local", chunk_cases=2)
+
+
+def test_outputs_and_provenance(local_run):
+    out = local_run.out_dir
+    for f in ("results.parquet", "summary.parquet", "provenance.json", "manifest.json"):
+        assert (out / f).is_file()
+    t = pq.read_table(out / "results.parquet")
+    assert t.num_rows == 4 * 2 * 3  # cases × (site, interceptor) entries × draws
+    prov = json.loads((out / "provenance.json").read_text())
+    for k in ("scenario_hash", "catalogue_version", "code_version", "seed", "results_hash"):
+        assert prov[k] is not None
+    assert not list(out.rglob("*.tmp*"))
+    # DuckDB can query the result files
+    import duckdb
+
+    n = duckdb.connect().execute(f"select count(*) from '{out}/results.parquet' where draw = 0").fetchall()[0][0]
+    assert n == 8
+
+
+def test_summary_matches_rows(local_run):
+    rows = pq.read_table(local_run.out_dir / "results.parquet").to_pylist()
+    nominal = [r for r in rows if r["draw"] == 0 and r["threat_ok"]]
+    cases = {r["case_id"] for r in nominal}
+    engageable = {r["case_id"] for r in nominal if r["feasible"]}
+    s = local_run.summary[0]
+    assert s["trajectories"] == 4
+    assert s["fraction_engageable"] == pytest.approx(len(engageable) / len(cases))
+    assert "probability" in s and s["ci95_low"] <= s["probability"] <= s["ci95_high"]
+
+
+def test_local_and_dask_identical(scenario, local_run, tmp_path):
+    d = assess(scenario, tmp_path / "dask", chunk_cases=2, dask="local:2")
+    assert d.results_hash == local_run.results_hash
+
+
+def test_interrupted_run_resumes(scenario, local_run, tmp_path):
+    out = tmp_path / "resume"
+
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def interrupt(done, total):
+        calls.append(done)
+        if done == 1:
+            raise Stop()
+
+    with pytest.raises(Stop):
+        assess(scenario, out, chunk_cases=2, progress=interrupt)
+    parts = list((out / "parts").glob("part-*.parquet"))
+    assert len(parts) == 1  # one complete part, nothing half-written
+    assert not (out / "results.parquet").exists()
+    assert not list(out.rglob("*.tmp*"))
+    seen = []
+    r = assess(scenario, out, chunk_cases=2, progress=lambda d, t: seen.append(d))
+    assert seen[0] == 1  # resumed after the finished chunk
+    assert r.results_hash == local_run.results_hash
+
+
+def test_wilson_interval():
+    lo, hi = wilson(5, 10)
+    assert lo < 0.5 < hi
+    assert wilson(0, 20)[0] == 0.0
+    # published value: Wilson 95 % interval for 8/10 is (0.490, 0.943)
+    assert wilson(8, 10) == pytest.approx((0.4902, 0.9433), abs=2e-4)
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("name = \n", "small"),
+    (SCENARIO.replace('mode = "early-warning-only"', 'mode = "early-warning-only"\ndecision_delay_min = 3'),
+     "decision_delay_min"),
+    (SCENARIO.replace("lat_deg = 62.0", "lat_deg = 95.0"), "lat"),
+    (SCENARIO.replace('missile = "topol-m"', 'missile = "nosuch"'), "nosuch"),
+    ('include = ["missing.toml"]\n' + SCENARIO, "missing.toml"),
+])
+def test_assess_bad_input_exit_2(tmp_path, text, needle):
+    p = tmp_path / "small.toml"
+    p.write_text(text)
+    r = subprocess.run([sys.executable, "-m", "bmdcheck.cli", "assess", str(p), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and needle in lines[0], r.stderr
