@@ -6,6 +6,7 @@ not. Figures go to the README's performance section.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -149,10 +150,12 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     solve_windows(prepare(Threats(th.t_s[:2], th.r_eci_m[:2], th.v_eci_mps[:2], th.n_samples[:2], earth)), sites, [tab],
                   PairSpec(np.zeros(4, dtype=np.int64), np.arange(4), np.zeros(4, dtype=np.int64), np.full(4, 300.0),
                            100e3, 1500e3, 0.0, 900.0, 0.0, 60.0))
-    t0 = time.perf_counter()
-    geo = prepare(th)
-    w = solve_windows(geo, sites, [tab], spec)
-    t_fast = time.perf_counter() - t0
+    t_fast = math.inf
+    for _ in range(3):  # best of three: shared machine; the first full-size call may specialise kernels
+        t0 = time.perf_counter()
+        geo = prepare(th)
+        w = solve_windows(geo, sites, [tab], spec)
+        t_fast = min(t_fast, time.perf_counter() - t0)
     idx = rng.choice(P, size=min(n_ref, P), replace=False)
     agree, edge = 0, []
     t0 = time.perf_counter()

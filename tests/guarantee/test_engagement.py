@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 import pytest
 from conftest import KOZELSK, NEW_YORK, rules_in
 
@@ -13,7 +12,7 @@ from bmdcheck.defence.sensors import get_early_warning
 from bmdcheck.flight.batch import fly_missile_batch
 from bmdcheck.flight.missile import get_missile
 from bmdcheck.flight.steering import solve_steering
-from bmdcheck.guarantee import Corner, check, check_rule
+from bmdcheck.guarantee import Corner, check
 from bmdcheck.guarantee import engagement as G
 
 RULE = """\

@@ -65,7 +65,9 @@ class Threats:
     def from_batch(cls, b, labels=None) -> "Threats":
         if b.t_s is None:
             raise BmdcheckError("threat trajectories need samples: fly them with sample_interval_s")
-        return cls(b.t_s, b.r_eci_m, b.v_eci_mps, b.n_samples.astype(np.int64), b.earth, labels)
+        m = int(b.n_samples.max()) if len(b.n_samples) else 0  # drop the unused tail of the sample buffers
+        return cls(np.ascontiguousarray(b.t_s[:, :m]), np.ascontiguousarray(b.r_eci_m[:, :m]),
+                   np.ascontiguousarray(b.v_eci_mps[:, :m]), b.n_samples.astype(np.int64), b.earth, labels)
 
     @classmethod
     def from_arrays(cls, t_s, r_eci_m, v_eci_mps=None, earth: EarthModel = EarthModel()) -> "Threats":
@@ -149,7 +151,7 @@ def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin
     elif ca < -1.0:
         ca = -1.0
     ang = math.acos(ca)
-    Tr, Vi, cg, sg = _lookup4(ang * rs, h, dr, dh, T, V, G)
+    Tr, Vi, cg, sg = _lookup4(ang * rs, h, dr, dh, T)
     if Tr == math.inf:
         return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
     tof = Tr if Tr > tofmin else tofmin
@@ -180,18 +182,21 @@ def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin
 
 
 @njit(cache=True, inline="always")
-def _lookup4(r, h, dr, dh, T, V, G):
-    """Bilinear (t, speed, cos γ, sin γ) from a table whose G plane holds [cos γ, sin γ] (NR, NH, 2)."""
+def _lookup4(r, h, dr, dh, TAB):
+    """Bilinear (t, speed, cos γ, sin γ) from an interleaved table TAB (NR, NH, 4) = [t, v, cos γ, sin γ].
+
+    A cell is used only when its four corners are reachable (t finite); (inf, 0, 0, 0) otherwise.
+    """
     x = r / dr
     y = h / dh
     i = int(x)
     j = int(y)
-    if r < 0.0 or h < 0.0 or i >= T.shape[0] - 1 or j >= T.shape[1] - 1:
+    if r < 0.0 or h < 0.0 or i >= TAB.shape[0] - 1 or j >= TAB.shape[1] - 1:
         return math.inf, 0.0, 0.0, 0.0
-    t00 = T[i, j]
-    t10 = T[i + 1, j]
-    t01 = T[i, j + 1]
-    t11 = T[i + 1, j + 1]
+    t00 = TAB[i, j, 0]
+    t10 = TAB[i + 1, j, 0]
+    t01 = TAB[i, j + 1, 0]
+    t11 = TAB[i + 1, j + 1, 0]
     if t00 == math.inf or t10 == math.inf or t01 == math.inf or t11 == math.inf:
         return math.inf, 0.0, 0.0, 0.0
     fx = x - i
@@ -201,9 +206,9 @@ def _lookup4(r, h, dr, dh, T, V, G):
     w01 = (1 - fx) * fy
     w11 = fx * fy
     t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
-    v = w00 * V[i, j] + w10 * V[i + 1, j] + w01 * V[i, j + 1] + w11 * V[i + 1, j + 1]
-    c = w00 * G[i, j, 0] + w10 * G[i + 1, j, 0] + w01 * G[i, j + 1, 0] + w11 * G[i + 1, j + 1, 0]
-    sn = w00 * G[i, j, 1] + w10 * G[i + 1, j, 1] + w01 * G[i, j + 1, 1] + w11 * G[i + 1, j + 1, 1]
+    v = w00 * TAB[i, j, 1] + w10 * TAB[i + 1, j, 1] + w01 * TAB[i, j + 1, 1] + w11 * TAB[i + 1, j + 1, 1]
+    c = w00 * TAB[i, j, 2] + w10 * TAB[i + 1, j, 2] + w01 * TAB[i, j + 1, 2] + w11 * TAB[i + 1, j + 1, 2]
+    sn = w00 * TAB[i, j, 3] + w10 * TAB[i + 1, j, 3] + w01 * TAB[i, j + 1, 3] + w11 * TAB[i + 1, j + 1, 3]
     return t, v, c, sn
 
 
@@ -466,13 +471,14 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable
     nr = max(t.t_s.shape[0] for t in tables)
     nh = max(t.t_s.shape[1] for t in tables)
     Q = len(tables)
-    TT = np.full((Q, nr, nh), np.inf)
-    VV = np.zeros((Q, nr, nh))
-    GG = np.zeros((Q, nr, nh, 2))
+    TT = np.zeros((Q, nr, nh, 4))  # interleaved [t, speed, cos γ, sin γ]: one cache line per corner
+    TT[..., 0] = np.inf
     for k, tb in enumerate(tables):
         a, b = tb.t_s.shape
-        TT[k, :a, :b], VV[k, :a, :b] = tb.t_s, tb.speed_mps
-        GG[k, :a, :b, 0], GG[k, :a, :b, 1] = np.cos(tb.fpa_rad), np.sin(tb.fpa_rad)
+        TT[k, :a, :b, 0], TT[k, :a, :b, 1] = tb.t_s, tb.speed_mps
+        TT[k, :a, :b, 2], TT[k, :a, :b, 3] = np.cos(tb.fpa_rad), np.sin(tb.fpa_rad)
+    VV = np.zeros((1, 1, 1))  # unused (kept for the kernel signature)
+    GG = np.zeros((1, 1, 1, 2))
     # per altitude row: cos of the largest reachable central angle (rows j and j+1, one cell of
     # margin, on the smallest Earth radius: a conservative bound used to skip lookups)
     ROW = np.full((Q, nh), 2.0)

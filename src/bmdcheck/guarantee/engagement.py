@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..defence.engage import engage_threats
+from ..errors import BmdcheckError
 from ..flight.missile import get_missile
 from .margins import Corner, Outcome, scaled_interceptor, scaled_radar, timeline_at
 from .scope import Context
@@ -77,7 +78,7 @@ def evaluate(ctx: Context, rules, i: int, corner: Corner) -> Outcome:
     before = "" if rule.no_intercept_before_s is None else f" before {rule.no_intercept_before_s:g} s"
     summary = f"{k}/{n} engageable{before}"
     metrics = {**base, "engageable": k, "fraction": frac, "by_entry": by_entry,
-               "reasons": _reasons(w.reason, E, n)}
+               "reasons": _reasons(w.reason)}
     cx = None
     if not ok:
         q, j = np.unravel_index(np.argmin(np.where(viol, t_first, np.inf)), viol.shape)
@@ -85,7 +86,8 @@ def evaluate(ctx: Context, rules, i: int, corner: Corner) -> Outcome:
     return Outcome(ok, summary, metrics, cx)
 
 
-def _reasons(reason: list, E: int, n: int) -> dict:
+def _reasons(reason: list) -> dict:
+    """How many (trajectory, site, interceptor) pairs ended with each reason code."""
     out: dict = {}
     for r in reason:
         out[r] = out.get(r, 0) + 1
@@ -132,7 +134,12 @@ def capability_margin(ctx: Context, rules, i: int) -> dict:
 def _burnout_search(holds, entries) -> dict:
     lo, hi = 100, None
     for g in BURNOUT_SCAN:
-        if not holds(Corner(burnout_scale=g / 100)):
+        try:
+            ok = holds(Corner(burnout_scale=g / 100))
+        except BmdcheckError as e:       # the fly-out model cannot build a booster that fast
+            return {"breaks_at_scale": None, "holds_up_to_scale": lo / 100,
+                    "note": f"not evaluated beyond x{lo / 100:.2f}: {' '.join(str(e).split())}"}
+        if not ok:
             hi = g
             break
         lo = g

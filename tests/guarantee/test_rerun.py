@@ -1,0 +1,88 @@
+"""Results hash and the ledger's re-run hook: a recorded verdict reproduces from the declared document."""
+
+import tomllib
+
+import pytest
+from conftest import PARTIES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bmdcheck import ledger as L
+from bmdcheck.errors import BmdcheckError
+from bmdcheck.guarantee import check, check_files, document_to_toml, rerun_hook, scenario_from_document
+from bmdcheck.scenario import load_scenario, scenario_hash, shipped_scenarios
+
+RULES = PARTIES + """
+[[rule]]
+id = "r"
+kind = "engagement"
+party = "near"
+launch = "kozelsk"
+aim = "new-york"
+
+[[rule]]
+id = "cap"
+kind = "burnout-speed"
+max_mps = {cap}
+"""
+
+
+def rules_file(tmp_path, cap=8000.0):
+    p = tmp_path / f"rules-{cap:g}.toml"
+    p.write_text('name = "rerun"\n' + RULES.format(cap=cap))
+    return p
+
+
+def test_importing_the_package_installs_the_hook():
+    import bmdcheck.guarantee  # noqa: F401
+
+    assert L.rerun_hook is rerun_hook
+
+
+def test_results_hash_is_reproducible_and_covers_the_rules(engage_ctx, engage_dir, tmp_path):
+    from bmdcheck.guarantee import load_rules
+
+    a = check(engage_ctx, load_rules(rules_file(tmp_path)), search=False)
+    b = check_files(engage_dir / "engage.toml", rules_file(tmp_path), search=False)   # a fresh flight
+    assert a.results_hash == b.results_hash and a.verdict == "FAIL"
+    c = check(engage_ctx, load_rules(rules_file(tmp_path, cap=9000.0)), search=False)
+    assert c.verdict == a.verdict and c.results_hash != a.results_hash
+
+
+def test_hook_reproduces_a_declared_verdict(engage_dir, tmp_path):
+    scen = engage_dir / "engage.toml"
+    rules = rules_file(tmp_path)
+    rep = check_files(scen, rules)
+    doc = L.document_from_toml(scen)
+    assert rerun_hook(doc, str(rules)) == (rep.verdict, rep.results_hash)
+    # through the ledger: a declaration recording the verdict re-runs as a match; a wrong hash does not
+    L.generate_key("alice", tmp_path / "alice.key", "pw", log2n=10)
+    key = L.load_signing_key(tmp_path / "alice.key", "pw")
+    led = L.init_ledger(tmp_path / "l.db")
+    led.declare(key, doc, verdict=rep.verdict, results_hash=rep.results_hash)
+    led.declare(key, doc, verdict=rep.verdict, results_hash="0" * 64)
+    rr = L.rerun_declarations(led.entries(), str(rules), L.rerun_hook)
+    assert [r["status"] for r in rr["results"]] == ["match", "mismatch"]
+
+
+def test_declared_document_with_shipped_includes():
+    path = shipped_scenarios()["epaa-phase4-2010"]
+    s = scenario_from_document(L.document_from_toml(path))
+    assert scenario_hash(s) == scenario_hash(load_scenario(path))
+
+
+def test_declared_document_with_a_foreign_include_is_refused():
+    with pytest.raises(BmdcheckError, match="include\\[0\\]: 'mine.toml' is not a shipped scenario file"):
+        scenario_from_document({"name": "x", "include": ["mine.toml"]})
+
+
+keys = st.text(min_size=1, max_size=8)
+scalars = (st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False, allow_infinity=False)
+           | st.text(max_size=12))
+values = st.recursive(scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(keys, c, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, values, max_size=5))
+def test_document_to_toml_round_trips(doc):
+    assert tomllib.loads(document_to_toml(doc)) == doc
