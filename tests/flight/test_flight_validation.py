@@ -138,7 +138,7 @@ def test_step_control_convergence():
     n = 200
     az, kick = rng.uniform(0, 360, n), rng.uniform(20, 60, n)
     impacts = []
-    for rtol in (3.2e-9, 1e-10, 3.1e-12, 1e-13):
+    for rtol in (3.2e-8, 1e-9, 3.1e-11, 1e-12):
         b = bc.fly_missile_batch(m, 50.0, 40.0, az, kick, rtol=rtol)
         la, lo, _ = b.impact_geodetic()
         impacts.append((la, lo))

@@ -6,66 +6,15 @@ One Topol-M from Kozelsk to New York (one threat case, flown once per session) f
 - ``far-side`` (61.2 S, 176.9 E): the antipode of that midcourse point, ~20,000 km from every point
   of the track: cannot;
 - ``north-site`` (68 N, 0 E): SM-3 IIA (4.5 km/s) just out of reach: engages at 1.10 x its burnout
-  speed, not at 1.00 or 1.08 (measured with defence.engage directly, tests/guarantee/test_engagement.py).
+  speed, not at 1.00 or 1.08 (measured with defence.engage directly, tests/guarantee/test_guarantee_engagement.py).
 All in early-warning-only mode (launch on the satellite cue + decision delay), so no radar limits them.
 """
 
-import textwrap
-
 import pytest
+from guarantee_helpers import ENGAGE_SCENARIO, write
 
-from bmdcheck.guarantee import Context, load_rules
+from bmdcheck.guarantee import Context
 from bmdcheck.scenario import load_scenario
-
-KOZELSK = (54.038, 35.772)
-NEW_YORK = (40.714, -74.006)
-
-ENGAGE_SCENARIO = """\
-name = "guarantee-test-engage"
-
-[[defence.sites]]
-site = { name = "under-track", kind = "ship", lat_deg = 63.0, lon_deg = 0.0 }
-interceptors = { "gbi-3-stage" = 4 }
-
-[[defence.sites]]
-site = { name = "far-side", kind = "land", lat_deg = -61.2, lon_deg = 176.9 }
-interceptors = { "gbi-3-stage" = 4 }
-
-[[defence.sites]]
-site = { name = "north-site", kind = "ship", lat_deg = 68.0, lon_deg = 0.0 }
-interceptors = { "sm-3-iia" = 8 }
-
-[sensors]
-early_warning = "sbirs-dsp"
-
-[timeline]
-mode = "early-warning-only"
-
-[[threats]]
-missile = "topol-m"
-launch = "kozelsk"
-aim = "new-york"
-
-[areas]
-kozelsk = { point = [54.038, 35.772] }
-new-york = { point = [40.714, -74.006] }
-"""
-
-PARTIES = """\
-[parties.near]
-sites = ["under-track"]
-
-[parties.far]
-sites = ["far-side"]
-
-[parties.north]
-sites = ["north-site"]
-"""
-
-
-def write(path, text: str):
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -79,10 +28,3 @@ def engage_dir(tmp_path_factory):
 def engage_ctx(engage_dir):
     """The engagement scenario, expanded once: its one trajectory is flown once per session."""
     return Context(load_scenario(engage_dir / "engage.toml"))
-
-
-def rules_in(tmp_path, body: str, name: str = "rules.toml", parties: str = PARTIES):
-    """Write a rules file (name line, parties, then ``body``) and load it."""
-    p = tmp_path / name
-    p.write_text(f'name = "test"\n{parties}\n{textwrap.dedent(body)}')
-    return load_rules(p)

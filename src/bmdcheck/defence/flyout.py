@@ -155,7 +155,7 @@ def _span(j, da, ta, va, ga, db, tb, vb, gb, dr, T, V, G):
             G[i, j] = ga + w * (gb - ga)
 
 
-N_SUB = 16  # sub-segments of each kick-pair arc
+_N_SUB = 16  # sub-segments of each kick-pair arc
 _MIN_EXCESS_M = 1.0  # below this apogee excess a crossing is treated as the apogee itself
 
 
@@ -169,7 +169,7 @@ def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G):
     offset that grows as √Δ, Δ = apogee − hj (a crossing a time τ before or after the apogee has
     Δ = g τ²/2); apogee range, time and Δ are interpolated linearly between the two trajectories
     and so is the offset over √Δ, which stays smooth up to the fan's apogee envelope where the
-    offsets themselves do not. The arc is sampled at N_SUB points evenly spaced in √Δ and filled
+    offsets themselves do not. The arc is sampled at _N_SUB points evenly spaced in √Δ and filled
     linearly between them. Falls back to linear interpolation between xa and xb when an apogee is
     missing or within _MIN_EXCESS_M of hj.
     """
@@ -190,12 +190,12 @@ def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G):
         rtb = (xb[1] - pb[2]) / sb
         rgb = xb[3] / sb
     d0, t0, v0, g0 = xa[0], xa[1], xa[2], xa[3]
-    for k in range(1, N_SUB + 1):
-        if k == N_SUB:
+    for k in range(1, _N_SUB + 1):
+        if k == _N_SUB:
             d1, t1, v1, g1 = xb[0], xb[1], xb[2], xb[3]
         else:
-            sig = sa + (sb - sa) * k / N_SUB
-            u = (sig * sig - da) / (db - da) if abs(db - da) > 1e-9 * da else k / N_SUB
+            sig = sa + (sb - sa) * k / _N_SUB
+            u = (sig * sig - da) / (db - da) if abs(db - da) > 1e-9 * da else k / _N_SUB
             u = min(max(u, 0.0), 1.0)
             d1 = pa[0] + u * (pb[0] - pa[0]) + (rda + u * (rdb - rda)) * sig
             t1 = pa[2] + u * (pb[2] - pa[2]) + (rta + u * (rtb - rta)) * sig
@@ -245,10 +245,10 @@ def _fill(C, apo, dr, dh, T, V, G):
     when it has none before the end of its samples.
 
     Parallel over grid altitudes; for each altitude, adjacent-kick crossing pairs of each branch are
-    interpolated along range. Where a trajectory crosses the altitude and its neighbour's apogee is
-    below it, the fan's boundary trajectory (apogee exactly at that altitude) closes the ascending
-    and descending branches at its apogee (``_arc`` with cap=True): without it the cells around the locus of
-    apogees would be left unreachable.
+    joined by ``_arc``. Where a trajectory crosses the altitude and its neighbour's apogee is below
+    it, the fan's boundary trajectory (apogee exactly at that altitude) closes the ascending and
+    descending branches at its apogee (``_arc`` with cap=True); without these caps a band of cells
+    along the locus of the fan's apogees was left unreachable (docs/validation/flyout.md).
     """
     K = C.shape[2]
     NR, NH = T.shape

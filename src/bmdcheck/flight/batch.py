@@ -21,7 +21,7 @@ from ..errors import BmdcheckError
 from . import kernel as K
 from .missile import Missile
 
-DEFAULT_RTOL = 1e-10
+DEFAULT_RTOL = 1e-9
 """Default step-control tolerance: impact points within 100 m of the converged solution even for
 strongly depressed flights (docs/VALIDATION.md, step-control row)."""
 DEFAULT_T_MAX_S = 10_800.0

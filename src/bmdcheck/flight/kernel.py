@@ -39,6 +39,11 @@ STATUS_TEXT = {STATUS_IMPACT: "impact", STATUS_DURATION: "duration reached",
 
 MAX_STEPS = 400_000
 
+# Altitudes (geometric, m) where the USSA76 density changes slope (layer bases, 86-120 km segments):
+# steps are shortened to end on them, like Mach nodes of the drag table during boost, so the
+# Runge-Kutta step never straddles a kink (keeps the method's order; docs/VALIDATION.md).
+KINK_ALT_M = np.array([11019.1, 20063.1, 32161.9, 47350.1, 51412.5, 71802.0, 86000.0, 91000.0, 110000.0, 120000.0])
+
 # Dormand–Prince 5(4) tableau.
 _C2, _C3, _C4, _C5 = 1 / 5, 3 / 10, 4 / 5, 8 / 9
 _A21 = 1 / 5
@@ -250,6 +255,43 @@ def _err_norm(y, ynew, e, rtol):
 
 
 @njit(cache=True)
+def _kink_frac(y, ynew, E, S, mach, dh, ln_rho, ln_p, snd, kinks):
+    """Fraction of the step to the first drag-table Mach node or density kink crossed; 1.0 if none.
+
+    Linear interpolation of Mach number / altitude between the step's ends.
+    """
+    if E[E_ATMOS] == 0.0:
+        return 1.0
+    a = E[E_A]
+    b = E[E_B]
+    h0 = alt_approx(y[0], y[1], y[2], a, b)
+    h1 = alt_approx(ynew[0], ynew[1], ynew[2], a, b)
+    best = 1.0
+    if h0 < 125000.0 or h1 < 125000.0:
+        for k in range(kinks.shape[0]):
+            hk = kinks[k]
+            if (h0 - hk) * (h1 - hk) < 0.0:
+                f = (hk - h0) / (h1 - h0)
+                if f < best:
+                    best = f
+    if S[S_PHASE] == PHASE_BOOST and mach.shape[0] > 0 and h0 < 125000.0:
+        w = E[E_OMEGA]
+        vx = y[3] + w * y[1]
+        vy = y[4] - w * y[0]
+        m0 = math.sqrt(vx * vx + vy * vy + y[5] * y[5]) / atmos_lookup(h0, dh, ln_rho, ln_p, snd)[2]
+        vx = ynew[3] + w * ynew[1]
+        vy = ynew[4] - w * ynew[0]
+        m1 = math.sqrt(vx * vx + vy * vy + ynew[5] * ynew[5]) / atmos_lookup(h1, dh, ln_rho, ln_p, snd)[2]
+        for k in range(mach.shape[0]):
+            mk = mach[k]
+            if (m0 - mk) * (m1 - mk) < 0.0:
+                f = (mk - m0) / (m1 - m0)
+                if f < best:
+                    best = f
+    return best
+
+
+@njit(cache=True)
 def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh, ln_rho, ln_p, snd,
              rtol, dt_max, samp_dt, st, sr, sv, cnt, apo):
     """Integrate from t to t_end (or to impact when stop_impact) with step control.
@@ -261,6 +303,7 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
     a = E[E_A]
     b = E[E_B]
     nmax = st.shape[0]
+    resume = 0.0
     while t < t_end:
         if apo[5] > MAX_STEPS:
             return t, dt, 2
@@ -280,6 +323,13 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
                 fac = 0.2
             dt = h * fac
             continue
+        # a kink inside the step: shorten it to end just past the kink, and redo
+        fk = _kink_frac(y, ynew, E, S, mach, dh, ln_rho, ln_p, snd, KINK_ALT_M)
+        if fk < 1.0 and fk * h > 1e-3:
+            dt = fk * h + 5e-4
+            if dt < h:
+                resume = h - dt  # after the kink, carry on with the rest of the accepted step size
+                continue
         # accepted: step (t, y, f0) -> (t + h, ynew, K[6])
         t1 = t + h if not last else t_end
         h_new = alt_approx(ynew[0], ynew[1], ynew[2], a, b)
@@ -363,6 +413,10 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
             fac = 5.0
         if not last or fac < 1.0:
             dt = h * fac
+        if resume > 0.0:
+            if dt < resume:
+                dt = resume
+            resume = 0.0
     return t, dt, 0
 
 

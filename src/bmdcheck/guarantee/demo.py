@@ -54,3 +54,42 @@ def run_guarantees(console) -> dict:
     console.print(f"guarantees checked in {time.perf_counter() - t0:.0f} s "
                   f"(`bmdcheck verify SCENARIO RULES` for one pair; docs/GUARANTEES.md)")
     return reports
+
+
+def results_markdown(scenarios=("epaa-phase3", "epaa-phase4-2010", "epaa-phase4-2013"), names=RULES) -> str:
+    """The docs/GUARANTEES.md results table: every shipped rule on every scenario, measured now.
+
+    ``python -m bmdcheck.guarantee.demo`` prints it.
+    """
+    from ..scenario import load_scenario
+    from . import Context, check, load_rules
+    from .table import capability_text, counterexample_text
+
+    rules = [load_rules(n) for n in names]
+    reps = {}
+    for sc in scenarios:
+        ctx = Context(load_scenario(sc))
+        for r in rules:
+            reps[(sc, r.name)] = check(ctx, r, scenario_path=sc)
+    cell = lambda v: "PASS" if v.verdict == "PASS" else f"**FAIL** ({v.binding_text()})"  # noqa: E731
+    lines = ["| rules file | rule | " + " | ".join(scenarios) + " |", "|---|---|" + "---|" * len(scenarios)]
+    for r in rules:
+        for k, rule in enumerate(r.rule):
+            lines.append(f"| {r.name} | {rule.id} | " + " | ".join(cell(reps[(sc, r.name)].verdicts[k]) for sc in scenarios)
+                         + " |")
+    lines += ["", "| scenario | rule | declared / with margins | evidence |", "|---|---|---|---|"]
+    from .table import margins_text
+
+    for sc in scenarios:
+        for r in rules:
+            for v in reps[(sc, r.name)].verdicts:
+                ev = counterexample_text(v) if v.verdict == "FAIL" else capability_text(v)
+                lines.append(f"| {sc} | {v.id} | {margins_text(v)} | {ev} |")
+    lines += ["", "| scenario | rules file | verdict | results hash |", "|---|---|---|---|"]
+    for (sc, name), rep in reps.items():
+        lines.append(f"| {sc} | {name} | {rep.verdict} | `{rep.results_hash}` |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(results_markdown(), end="")

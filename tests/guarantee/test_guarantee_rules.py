@@ -1,7 +1,7 @@
 """The rules file: shipped files load; bad input is one line naming the file, the rule and the field."""
 
 import pytest
-from conftest import rules_in
+from guarantee_helpers import rules_in
 
 from bmdcheck.errors import BmdcheckError
 from bmdcheck.guarantee import Margins, check, load_rules, rules_from_text, shipped_rules

@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from conftest import rules_in, write
+from guarantee_helpers import rules_in, write
 
 from bmdcheck.defence.coverage import horizon_range_m
 from bmdcheck.guarantee import Context, check

@@ -2,7 +2,7 @@
 SM-3 IIA 4,500 m/s, GBI 7,500 m/s; the test scenario holds 4 + 4 GBIs and 8 SM-3 IIA)."""
 
 import pytest
-from conftest import rules_in
+from guarantee_helpers import rules_in
 
 from bmdcheck.guarantee import check
 

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import PARTIES
+from guarantee_helpers import PARTIES
 
 from bmdcheck.cli.main import main
 

@@ -3,7 +3,7 @@
 import tomllib
 
 import pytest
-from conftest import PARTIES
+from guarantee_helpers import PARTIES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

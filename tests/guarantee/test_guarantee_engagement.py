@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from conftest import KOZELSK, NEW_YORK, rules_in
+from guarantee_helpers import KOZELSK, NEW_YORK, rules_in
 
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_threats
 from bmdcheck.defence.engagement import Threats
