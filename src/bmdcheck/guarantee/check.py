@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from ..errors import BmdcheckError
@@ -30,6 +30,8 @@ from .rules import MARGIN_KEYS, RulesFile, load_rules
 from .scope import Context
 
 FORMAT = "bmdcheck-guarantees/1"
+BURNOUT_STEP_PCT = 5
+"""An engagement rule's burnout margin is checked at every step of this many per cent up to it."""
 SIGNIFICANT_DIGITS = 6
 """Floats in the hashed verdict document are rounded to this many significant digits."""
 
@@ -154,12 +156,14 @@ def check_rule(ctx: Context, rules: RulesFile, i: int, search: bool = True) -> R
     active = active_margins(m, APPLICABLE[rule.kind])
     ignored = [k for k in active_margins(m, MARGIN_KEYS) if k not in APPLICABLE[rule.kind]]
     declared = ev(ctx, rules, i, Corner())
-    by_margin = {k: ev(ctx, rules, i, Corner.of(m, [k])) for k in active}
-    worst_corner = Corner.of(m, active)
+    single = {k: _at(ev, ctx, rules, i, Corner.of(m, [k])) for k in active}
+    by_margin = {k: o for k, (o, _) in single.items()}
     if len(active) > 1:
-        worst = ev(ctx, rules, i, worst_corner)
+        worst, worst_corner = _at(ev, ctx, rules, i, Corner.of(m, active))
+    elif active:
+        worst, worst_corner = single[active[0]]
     else:
-        worst = by_margin[active[0]] if active else declared
+        worst, worst_corner = declared, Corner()
     ok = declared.ok and worst.ok
     if not declared.ok:
         binding = "declared"
@@ -172,6 +176,22 @@ def check_rule(ctx: Context, rules: RulesFile, i: int, search: bool = True) -> R
         cap = engagement.capability_margin(ctx, rules, i)
     return RuleVerdict(rule.id, rule.kind, rule.statement, "PASS" if ok else "FAIL", binding, declared, by_margin,
                        worst, worst_corner, {k: getattr(m, k) for k in active}, ignored, cap)
+
+
+def _at(ev, ctx: Context, rules: RulesFile, i: int, corner: Corner) -> tuple[Outcome, Corner]:
+    """Evaluate at ``corner``; for an engagement rule with a burnout margin, at every BURNOUT_STEP_PCT
+    step up to it (the fly-out model's reach is not monotonic in burnout speed). Returns the first
+    failing (outcome, corner), else the outcome at the full margin."""
+    if rules.rule[i].kind != "engagement" or corner.burnout_scale == 1.0:
+        return ev(ctx, rules, i, corner), corner
+    pct = round(100 * (corner.burnout_scale - 1), 9)
+    steps = [s for s in range(BURNOUT_STEP_PCT, int(math.ceil(pct)), BURNOUT_STEP_PCT)] + [pct]
+    for k, step in enumerate(steps):
+        c = replace(corner, burnout_scale=1 + step / 100)
+        o = ev(ctx, rules, i, c)
+        if not o.ok or k == len(steps) - 1:
+            return o, c
+    raise AssertionError("unreachable")
 
 
 def check(scenario: Scenario | Context, rules: RulesFile, *, scenario_path: str | None = None, search: bool = True,

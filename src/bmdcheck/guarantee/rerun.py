@@ -84,8 +84,8 @@ def _with_includes(doc: dict) -> dict:
 def scenario_from_document(doc: dict):
     """Load a declared scenario document (canonical JSON of its TOML) as a Scenario."""
     with tempfile.TemporaryDirectory(prefix="bmdcheck-rerun-") as d:
-        p = Path(d) / f"{doc.get('name', 'declared') if isinstance(doc.get('name'), str) else 'declared'}.toml"
-        p = Path(d) / re.sub(r"[^A-Za-z0-9._-]", "_", p.name)
+        name = doc.get("name") if isinstance(doc.get("name"), str) else "declared"
+        p = Path(d) / (re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100] + ".toml")
         p.write_text(document_to_toml(_with_includes(doc)), encoding="utf-8")
         return load_scenario(p)
 

@@ -11,6 +11,7 @@ a one-line error naming the rules file, the rule and the field.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -131,8 +132,10 @@ class Context:
         for k, name in enumerate(names):
             if name != ANY_AREA and name not in areas:
                 loc = ("rule", rule_index, field) if len(names) == 1 else ("rule", rule_index, field, k)
-                raise rules.error(loc, f"unknown area {name!r} in scenario {self.scenario.name!r}; expected one of "
-                                       f"its [areas]: {', '.join(sorted(areas))}, or \"{ANY_AREA}\"")
+                close = difflib.get_close_matches(name, list(areas), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise rules.error(loc, f"unknown area {name!r} in scenario {self.scenario.name!r}{hint}; expected one "
+                                       f"of its [areas]: {', '.join(sorted(areas))}, or \"{ANY_AREA}\"")
 
     def select_cases(self, rules: RulesFile, rule_index: int) -> list[int]:
         """Indices (into ``cases``) of the threat cases an engagement rule selects."""
