@@ -442,17 +442,8 @@ def kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int = _N_KICKS
     return np.interp(np.linspace(0.0, 1.0, n_kicks), c, pilot)
 
 
-def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,
-                dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
-    """Fly the fan and build the earliest-arrival table (see module docstring).
-
-    Grid: dr = max range / 600, dh = max altitude / 800 (at least 250 m each) reached within
-    max_flight_time_s, unless given. The fan (``kick_fan``, n_kicks, sampled every 0.5 s) is flown
-    10 % (at least 60 s) past max_flight_time_s, so that adjacent kicks whose crossings straddle the
-    limit are still joined; cells reached later than the limit are then dropped (without the margin
-    they were filled from other, later pairs: up to 1.8 s late 30 s before the limit).
-    """
-    t_max = float(max_flight_time_s)
+def _fan(booster: Missile, t_max: float, n_kicks: int):
+    """Fly one fan; (d, alt, t, speed, fpa, n, apogees, in_time mask, burnout speed)."""
     kicks = kick_fan(booster, t_max, n_kicks)
     b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, kicks, earth=TABLE_EARTH, sample_interval_s=_SAMPLE_S,
                           duration_s=t_max + max(60.0, 0.1 * t_max))
@@ -470,21 +461,47 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     fpa = np.arcsin(np.clip(np.sum(v * up, -1) / np.maximum(speed, 1e-9), -1, 1))
     alt = np.where(valid, alt, np.nan)
     in_time = valid & (b.t_s <= t_max)
-    dmax = np.nanmax(np.where(in_time, d, np.nan))
-    hmax = np.nanmax(np.where(in_time, alt, np.nan))
+    vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
+    return d, alt, b.t_s, speed, fpa, n, _apogees(b, n, speed, u_site, r_site), in_time, vb
+
+
+def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,
+                dh_m: float | None = None, n_kicks: int = _N_KICKS) -> FlyoutTable:
+    """Fly the fans and build the earliest-arrival table (see module docstring).
+
+    Two fans of the same booster: its own pitch programme (vertical rise, kick, gravity turn) and
+    the booster holding its kicked attitude to burnout (``pitch_hold``), which adds the low, flat
+    fly-outs a gravity turn cannot make with a high thrust-to-weight booster (without it a faster
+    booster could reach fewer cells than a slower one). Each cell keeps the earlier arrival.
+
+    Grid: dr = max range / 600, dh = max altitude / 800 (at least 250 m each) reached within
+    max_flight_time_s, unless given. Each fan (``kick_fan``, n_kicks, sampled every 0.5 s) is flown
+    10 % (at least 60 s) past max_flight_time_s, so that adjacent kicks whose crossings straddle the
+    limit are still joined; cells reached later than the limit are then dropped (without the margin
+    they were filled from other, later pairs: up to 1.8 s late 30 s before the limit).
+    """
+    from dataclasses import replace as _replace
+
+    t_max = float(max_flight_time_s)
+    hold = _replace(booster, pitch_hold=True, t_kick_s=max(1.0, min(booster.t_kick_s, 0.1 * booster.burn_end_s)))
+    fans = [_fan(booster, t_max, n_kicks), _fan(hold, t_max, n_kicks)]
+    _, r_site = _site()
+    dmax = max(np.nanmax(np.where(f[7], f[0], np.nan)) for f in fans)
+    hmax = max(np.nanmax(np.where(f[7], f[1], np.nan)) for f in fans)
     dr = dr_m or max(250.0, dmax / _N_RANGE)
     dh = dh_m or max(250.0, hmax / _N_ALT)
     NR, NH = int(dmax / dr) + 2, int(hmax / dh) + 2
     T = np.full((NR, NH), np.inf)
     V = np.zeros((NR, NH))
     G = np.zeros((NR, NH))
-    C = np.full((2, 4, K, NH), np.nan)
-    _crossings(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(b.t_s), speed, fpa, n,
-               dh, NH, C)
-    _fill(C, _apogees(b, n, speed, u_site, r_site), dr, dh, T, V, G)
+    for d, alt, t, speed, fpa, n, apo, _, _ in fans:
+        C = np.full((2, 4, d.shape[0], NH), np.nan)
+        _crossings(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(t), speed, fpa, n,
+                   dh, NH, C)
+        _fill(C, apo, dr, dh, T, V, G)
     late = T > t_max
     T[late], V[late], G[late] = np.inf, 0.0, 0.0
-    vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
+    vb = max(f[8] for f in fans)
     return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, t_max)
 
 
