@@ -176,9 +176,8 @@ def test_cigi_central_russia_disagreement_is_the_timeline():
 # --- defects found while reproducing (published.md, "Defects found") --------------------------------
 
 
-@pytest.mark.xfail(reason="fly-out fan lacks shallow trajectories for fast short-burn boosters "
-                          "(docs/validation/published.md, defect 2)", strict=False)
 def test_faster_interceptor_never_loses_reach():
+    """Regression (docs/validation/published.md, defect 2, fixed by the attitude-hold fan)."""
     rdz = ("--site", "aegis-ashore-redzikowo", "--interceptor", "sm-3-iib", *T2)
     # the pessimistic Lambert bound says 7.35 km/s suffices; the fly-out table finds nothing up to 11 km/s
     assert engage("Kozelsk", "DC", *rdz, *LAMBERT_THRESHOLD)["threshold_mps"] < 9000

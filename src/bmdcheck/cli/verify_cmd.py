@@ -15,6 +15,8 @@ def verify(scenario: str = typer.Argument(..., help="Scenario TOML file, or a sh
            rules: str = typer.Argument(..., help="Rules TOML file, or a shipped rules name (docs/GUARANTEES.md)."),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the verdict document).")):
     """Check guarantees (a rules file) against a declared architecture: PASS / FAIL with evidence."""
+    from rich.markup import escape
+
     from ..guarantee import check_files, verdict_table
     from ..guarantee.table import counterexample_text
 
@@ -27,9 +29,9 @@ def verify(scenario: str = typer.Argument(..., help="Scenario TOML file, or a sh
         out.print(verdict_table(rep))
         for v in rep.verdicts:
             if v.verdict == "FAIL":
-                out.print(f"[red]FAIL[/] {v.id}: {counterexample_text(v)}", highlight=False)
+                out.print(f"[red]FAIL[/] {escape(v.id)}: {escape(counterexample_text(v))}", highlight=False)
         n_fail = sum(v.verdict == "FAIL" for v in rep.verdicts)
         out.print(f"{rep.verdict}: {len(rep.verdicts) - n_fail} of {len(rep.verdicts)} rules pass.  scenario "
                   f"{rep.scenario_hash[:12]}…  rules {rep.rules_sha256[:12]}…  results hash {rep.results_hash}",
-                  highlight=False)
+                  highlight=False, markup=False)
     raise typer.Exit(0 if rep.verdict == "PASS" else 1)

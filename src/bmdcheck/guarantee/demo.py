@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from rich.markup import escape
 from rich.table import Table
 
 SCENARIOS = (("epaa-phase4-2010", "phase 4 (2010)"), ("epaa-phase4-2013", "phase 4 (2013)"))
@@ -14,7 +15,7 @@ RULES = ("epaa-no-russian-icbm", "speed-caps", "geography")
 def _cell(v) -> str:
     if v.verdict == "PASS":
         return "[green]PASS[/]"
-    return f"[red]FAIL[/] ({v.binding_text()})"
+    return f"[red]FAIL[/] ({escape(v.binding_text())})"
 
 
 def run_guarantees(console) -> dict:
@@ -40,7 +41,7 @@ def run_guarantees(console) -> dict:
         a, b = reports[(SCENARIOS[0][0], r.name)], reports[(SCENARIOS[1][0], r.name)]
         for va, vb in zip(a.verdicts, b.verdicts):
             ev = counterexample_text(vb) if vb.verdict == "FAIL" else capability_text(vb)
-            t.add_row(r.name, va.id, va.kind, _cell(va), _cell(vb), ev)
+            t.add_row(r.name, va.id, va.kind, _cell(va), _cell(vb), escape(ev))
     console.print(t)
     for r in rules:
         a, b = reports[(SCENARIOS[0][0], r.name)], reports[(SCENARIOS[1][0], r.name)]
@@ -48,11 +49,12 @@ def run_guarantees(console) -> dict:
             if va.verdict != vb.verdict:
                 bad = va if va.verdict == "FAIL" else vb
                 console.print(f"{va.id}: {SCENARIOS[0][1]} {va.verdict}, {SCENARIOS[1][1]} {vb.verdict}; "
-                              f"counterexample: {counterexample_text(bad)}", highlight=False)
+                              f"counterexample: {counterexample_text(bad)}", highlight=False, markup=False)
     for (sc, name), rep in reports.items():
-        console.print(f"  {sc} x {name}: {rep.verdict}, results hash {rep.results_hash[:16]}…", highlight=False)
+        console.print(f"  {sc} x {name}: {rep.verdict}, results hash {rep.results_hash[:16]}…", highlight=False,
+                      markup=False)
     console.print(f"guarantees checked in {time.perf_counter() - t0:.0f} s "
-                  f"(`bmdcheck verify SCENARIO RULES` for one pair; docs/GUARANTEES.md)")
+                  f"(`bmdcheck verify SCENARIO RULES` for one pair; docs/GUARANTEES.md)", markup=False)
     return reports
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from .check import Report, RuleVerdict
@@ -79,11 +80,12 @@ def margins_text(v: RuleVerdict) -> str:
 
 def verdict_table(rep: Report, title: str | None = None) -> Table:
     """A rich Table: rule, kind, verdict, results by corner, binding margin, capability margin / counterexample."""
-    t = Table(title=title or f"{rep.rules_name} on {rep.scenario_name}: {rep.verdict}")
+    t = Table(title=escape(title or f"{rep.rules_name} on {rep.scenario_name}: {rep.verdict}"))
     for c in ("rule", "kind", "verdict", "declared / with margins", "binding", "margin to break / counterexample"):
         t.add_column(c, overflow="fold")
     for v in rep.verdicts:
         colour = "green" if v.verdict == "PASS" else "red"
         evidence = counterexample_text(v) if v.verdict == "FAIL" else capability_text(v)
-        t.add_row(v.id, v.kind, f"[{colour}]{v.verdict}[/]", margins_text(v), v.binding_text(), evidence)
+        t.add_row(escape(v.id), v.kind, f"[{colour}]{v.verdict}[/]", escape(margins_text(v)), escape(v.binding_text()),
+                  escape(evidence))
     return t
