@@ -65,6 +65,27 @@ def test_hook_reproduces_a_declared_verdict(engage_dir, tmp_path):
     assert [r["status"] for r in rr["results"]] == ["match", "mismatch"]
 
 
+def test_ledger_verify_rerun_on_the_command_line(engage_dir, tmp_path, monkeypatch, capsys):
+    from bmdcheck.cli.main import main
+
+    scen, rules = engage_dir / "engage.toml", rules_file(tmp_path)
+    rep = check_files(scen, rules)
+    L.generate_key("bob", tmp_path / "bob.key", "pw", log2n=10)
+    monkeypatch.setenv("BMDCHECK_PASSPHRASE", "pw")
+    db = tmp_path / "cli.db"
+
+    def run(*args):
+        with pytest.raises(SystemExit) as ex:
+            main([str(a) for a in args])
+        return ex.value.code, capsys.readouterr().out
+
+    assert run("ledger", "init", db)[0] == 0
+    assert run("ledger", "declare", db, scen, "--key", tmp_path / "bob.key", "--verdict", rep.verdict,
+               "--results-hash", rep.results_hash)[0] == 0
+    code, out = run("ledger", "verify", db, "--rerun", rules)
+    assert code == 0 and "1 match" in out
+
+
 def test_declared_document_with_shipped_includes():
     path = shipped_scenarios()["epaa-phase4-2010"]
     s = scenario_from_document(L.document_from_toml(path))

@@ -13,9 +13,9 @@ Capability margin (for a rule that holds): the smallest burnout-speed scale fact
 found on the integer-percent grid by scanning 1.05, 1.10, 1.20, 1.35, 1.50, 1.75, 2.00 and then
 bisecting between the last holding and the first breaking point, so the answer f breaks the rule
 and f - 0.01 does not (both are evaluated); and separately the smallest decision-delay reduction, on
-a 5-s grid down to a zero delay. Feasibility is not strictly monotonic in burnout speed for the
-fly-out model (a faster booster cannot fly a slower one's flattest trajectories;
-defence/flyout.py), which is why the scan goes up from 1 rather than bisecting from 2.
+a 5-s grid down to a zero delay. Nothing makes feasibility monotonic in burnout speed for the
+fly-out model (its steering family limits the cells a faster booster covers; defence/flyout.py),
+which is why the scan goes up from 1 rather than bisecting from 2.
 """
 
 from __future__ import annotations
