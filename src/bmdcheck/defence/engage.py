@@ -275,8 +275,9 @@ def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: Inter
     """Lowest burnout speed (m/s) at which the engagement of threat 0 becomes feasible, bracketed to tol.
 
     Everything else (burn time, altitude band, flight-time and closing limits, timeline) is held as
-    given. None when infeasible even at ``hi_mps``. Bisection: feasibility is monotonic in burnout
-    speed for the fly-out model (a faster booster reaches every cell no later).
+    given. None when infeasible at every speed up to ``hi_mps``. Method: a 500 m/s upward scan
+    for the first feasible speed, then bisection inside that bracket (the fly-out model's reach is
+    not strictly monotonic in burnout speed, so no single bisection over the whole range).
     """
 
     if flyout == "lambert":
@@ -288,14 +289,23 @@ def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: Inter
         return math.ceil(dv / tol_mps) * tol_mps
 
     def feasible(v):
-        e = engage_threats(threats, [site], [interceptor.with_burnout_speed(v)], timeline, flyout)
+        try:
+            e = engage_threats(threats, [site], [interceptor.with_burnout_speed(v)], timeline, flyout)
+        except BmdcheckError:  # no booster of this model flies that speed over that burn
+            return False
         return bool(e.windows.feasible[0])
 
-    if not feasible(hi_mps):
+    # Reach is not strictly monotonic in burnout speed (a faster booster flies different
+    # trajectories), so scan upward on a coarse grid for the first feasible speed, then bisect
+    # inside the bracket below it.
+    step = 500.0
+    grid = np.arange(lo_mps, hi_mps + step / 2, step)
+    first = next((v for v in grid if feasible(float(v))), None)
+    if first is None:
         return None
-    if feasible(lo_mps):
+    if first <= lo_mps:
         return lo_mps
-    lo, hi = lo_mps, hi_mps
+    lo, hi = first - step, float(first)
     while hi - lo > tol_mps:
         mid = 0.5 * (lo + hi)
         if feasible(mid):
