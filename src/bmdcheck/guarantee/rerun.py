@@ -22,11 +22,11 @@ from pathlib import Path
 from ..errors import BmdcheckError
 from ..scenario.load import load_scenario
 
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _key(k: str) -> str:
-    return k if _BARE.match(k) else _string(k)
+    return k if _BARE.fullmatch(k) else _string(k)
 
 
 def _string(s: str) -> str:

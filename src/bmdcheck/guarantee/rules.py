@@ -47,7 +47,7 @@ KINDS = ("engagement", "burnout-speed", "inventory", "site-count", "site-exclusi
 MARGIN_KEYS = ("burnout_speed_increase_pct", "decision_delay_reduction_s", "detection_delay_reduction_s",
                "radar_range_scale", "salvo_window")
 """The robustness margins, in the order they are reported."""
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _UNITS = ("pct", "s", "km", "m", "mps", "m2", "deg")
 
 
@@ -162,7 +162,7 @@ class _Rule(_Model):
     @field_validator("id")
     @classmethod
     def _id(cls, v):
-        if not _ID.match(v):
+        if not _ID.fullmatch(v):
             raise ValueError(f"expected lower-case letters, digits, '.', '_' or '-', got {v!r}")
         return v
 
