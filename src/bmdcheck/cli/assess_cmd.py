@@ -19,7 +19,12 @@ def _run(path: str, out_dir: str, dask, draws, chunk, quiet: bool, label: str = 
     from ..assess.engine import assess
 
     if not Path(path).is_file():
-        raise BmdcheckError(f"scenario file not found: {path}")
+        from ..demo import scenario_path
+
+        shipped = scenario_path(Path(path).stem) if path.endswith(".toml") or "/" not in path else None
+        if shipped is None or not shipped.is_file():
+            raise BmdcheckError(f"scenario file not found: {path} (nor a shipped scenario of that name)")
+        path = str(shipped)
     if chunk < 1:
         raise BmdcheckError("--chunk must be >= 1")
     from ..scenario.load import load_scenario
