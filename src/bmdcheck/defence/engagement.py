@@ -121,7 +121,7 @@ def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel, vmax, wmax):
 
 
 @njit(cache=True, inline="always")
-def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin, dr, dh, T, V, G, vis, use_vis,
+def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin, dr, dh, T, vis, use_vis,
             cos_reach, h_reach, cos_row):
     """Checks at one sample. Returns (code, tof, closing, margins...) with code R_* (R_OK = feasible).
 
@@ -227,8 +227,9 @@ def _cross(ma, mb):
 
 @njit(parallel=True, cache=True)
 def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_table, site_u, site_r, tL, hmin, hmax,
-                  tofmin, tofmax, vcmin, t_ka, tab_dr, tab_dh, tab_T, tab_V, tab_G, tab_row, vis, pair_vis, out):
-    """Intercept windows for P pairs. Per-pair inputs are (P,) arrays; tables stacked (Q, NR, NH).
+                  tofmin, tofmax, vcmin, t_ka, tab_dr, tab_dh, tab_T, tab_row, vis, pair_vis, out):
+    """Intercept windows for P pairs. Per-pair inputs are (P,) arrays; tables stacked and interleaved
+    (Q, NR, NH, 4) = [t, speed, cos γ, sin γ], with tab_row (Q, NH) the per-altitude reach bound.
 
     pair_vis[p] >= 0 selects vis[pair_vis[p]] (N, M) as the engagement radar's visibility of the
     intercept point; -1 means no such constraint. out: (P, N_COLS).
@@ -241,8 +242,6 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
         us = site_u[s]
         rs = site_r[s]
         T = tab_T[q]
-        V = tab_V[q]
-        G = tab_G[q]
         cos_row = tab_row[q]
         dr = tab_dr[q]
         dh = tab_dh[q]
@@ -274,7 +273,7 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
             # never launched: classify how far the geometry alone gets (timeline fails)
             for m in range(n[i]):
                 code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, 0.0, hmin[p], hmax[p],
-                                                            tofmin[p], tofmax[p], vcmin[p], dr, dh, T, V, G, vv, use_vis,
+                                                            tofmin[p], tofmax[p], vcmin[p], dr, dh, T, vv, use_vis,
                                                             cos_reach, h_reach, cos_row)
                 c = code if code < R_TRACK else R_TRACK
                 if c > best:
@@ -288,7 +287,7 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
         m = 0
         while m < n[i]:
             code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, tL[p], hmin[p], hmax[p],
-                                                        tofmin[p], tofmax[p], vcmin[p], dr, dh, T, V, G, vv, use_vis,
+                                                        tofmin[p], tofmax[p], vcmin[p], dr, dh, T, vv, use_vis,
                                                             cos_reach, h_reach, cos_row)
             if code > best:
                 best = code
@@ -477,8 +476,6 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable
         a, b = tb.t_s.shape
         TT[k, :a, :b, 0], TT[k, :a, :b, 1] = tb.t_s, tb.speed_mps
         TT[k, :a, :b, 2], TT[k, :a, :b, 3] = np.cos(tb.fpa_rad), np.sin(tb.fpa_rad)
-    VV = np.zeros((1, 1, 1))  # unused (kept for the kernel signature)
-    GG = np.zeros((1, 1, 1, 2))
     # per altitude row: cos of the largest reachable central angle (rows j and j+1, one cell of
     # margin, on the smallest Earth radius: a conservative bound used to skip lookups)
     ROW = np.full((Q, nh), 2.0)
@@ -500,7 +497,7 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable
     engage_kernel(th.t_s, geo.u, geo.alt, geo.vrel, geo.vmax, geo.wmax, th.n_samples.astype(np.int64), spec.traj.astype(np.int64),
                   spec.site.astype(np.int64), spec.table.astype(np.int64), s_u, s_r, f(spec.t_launch_s),
                   f(spec.min_alt_m), f(spec.max_alt_m), f(spec.min_tof_s), f(spec.max_tof_s),
-                  f(spec.min_closing_mps), f(spec.kill_assessment_s), dr, dh, TT, VV, GG, ROW, vis_stack,
+                  f(spec.min_closing_mps), f(spec.kill_assessment_s), dr, dh, TT, ROW, vis_stack,
                   pv.astype(np.int64), out)
     return windows_from(out, geo, spec.traj)
 
