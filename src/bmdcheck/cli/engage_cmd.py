@@ -210,8 +210,11 @@ def engage(
         if burn_time is None and flyout == Flyout.table:
             raise BmdcheckError("an ad-hoc interceptor with the table fly-out needs --burn-time S")
         lo, hi = band if band else (0.0, 10_000.0)
-        ispec = E.InterceptorSpec("ad-hoc", burnout_speed, burn_time if burn_time is not None else 0.0 + 1e-9,
-                                  lo * 1e3, hi * 1e3, 0.0, max_flight_time or 3600.0, min_closing_speed or 0.0)
+        # no flight-time limit unless given: the Lambert model takes none; the table model flies
+        # its fan for 3,600 s (longer than any ICBM flight), which bounds what it can tabulate
+        unlimited = 1e9 if flyout == Flyout.lambert else 3600.0
+        ispec = E.InterceptorSpec("ad-hoc", burnout_speed, burn_time if burn_time is not None else 1e-9,
+                                  lo * 1e3, hi * 1e3, 0.0, max_flight_time or unlimited, min_closing_speed or 0.0)
     # --- timeline
     ew = None
     if early_warning.lower() != "none":

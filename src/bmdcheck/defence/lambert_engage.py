@@ -149,8 +149,12 @@ def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, 
                     first = te
                     idx_f = m - 1 if m > 0 else 0
                     out[p, C_FRAC_FIRST] = f if m > 0 else 0.0
-                    tof_f = tof
-                    vc_f = vc
+                    if m > 0 and math.isfinite(prev_tof) and math.isfinite(prev_vc):
+                        tof_f = prev_tof + f * (tof - prev_tof)
+                        vc_f = prev_vc + f * (vc - prev_vc)
+                    else:
+                        tof_f = tof
+                        vc_f = vc
                 seg = te
             if prev_ok and not ok:
                 f = 0.0
@@ -160,8 +164,12 @@ def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, 
                 last = te
                 idx_l = m - 1
                 out[p, C_FRAC_LAST] = f
-                tof_l = prev_tof
-                vc_l = prev_vc
+                if math.isfinite(tof) and math.isfinite(vc):
+                    tof_l = prev_tof + f * (tof - prev_tof)
+                    vc_l = prev_vc + f * (vc - prev_vc)
+                else:
+                    tof_l = prev_tof
+                    vc_l = prev_vc
                 dur += te - seg
             if ok and m == n[i] - 1:
                 last = tm
