@@ -150,14 +150,18 @@ def test_table_interpolation_within_0_01_percent():
     assert _rel(np.interp(z, grid, tab.sound_mps), exact.sound_speed_mps).max() < TABLE_REL_TOL
 
 
-def test_table_builds_in_under_half_a_second():
+def test_table_build_time_is_reported(capsys):
+    """The table is built lazily at first use; its build time is reported, not asserted (the
+    project's rule: CI never fails on speed; measured ~0.08 s, docs/validation/atmosphere.md)."""
     best = np.inf
     for _ in range(3):
         t0 = time.perf_counter()
         atm._build_upper_profile()
-        atm.atmosphere_table.__wrapped__()
+        tab = atm.atmosphere_table.__wrapped__()
         best = min(best, time.perf_counter() - t0)
-    assert best < 0.5
+    assert np.all(np.isfinite(tab.ln_rho[:-1]))
+    with capsys.disabled():
+        print(f"\natmosphere table built in {best:.3f} s")
 
 
 @numba.njit
