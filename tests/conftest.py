@@ -6,8 +6,22 @@ becomes an explicit @example in the test (see tests/scenario, tests/guarantee).
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the real entry point in-process: returns (exit code, stdout, stderr)."""
+    from bmdcheck.cli.main import main
+
+    def run(*args):
+        with pytest.raises(SystemExit) as ex:
+            main([str(a) for a in args])
+        cap = capsys.readouterr()
+        return ex.value.code, cap.out, cap.err
+    return run

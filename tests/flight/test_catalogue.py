@@ -1,6 +1,5 @@
 """The catalogue: every value sourced, every missile reproduces its published figures."""
 
-import numpy as np
 import pytest
 
 import bmdcheck as bc

@@ -5,7 +5,6 @@ import json
 import pytest
 from guarantee_helpers import PARTIES
 
-from bmdcheck.cli.main import main
 
 RULE = """\
 name = "cli"
@@ -17,16 +16,6 @@ party = "{party}"
 launch = "kozelsk"
 aim = "new-york"
 """
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args):
-        with pytest.raises(SystemExit) as ex:
-            main([str(a) for a in args])
-        cap = capsys.readouterr()
-        return ex.value.code, cap.out, cap.err
-    return run
 
 
 def rules_file(tmp_path, party="far", text=None):

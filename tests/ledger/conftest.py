@@ -4,7 +4,6 @@ import pytest
 from ledger_helpers import FAST_LOG2N, PASSPHRASE, doc
 
 from bmdcheck import ledger as L
-from bmdcheck.cli.main import main
 
 
 @pytest.fixture(scope="session")
@@ -37,12 +36,3 @@ def ledger5(tmp_path, keys):
     return led
 
 
-@pytest.fixture
-def cli(capsys):
-    """Run the real entry point in-process: returns (exit code, stdout, stderr)."""
-    def run(*args):
-        with pytest.raises(SystemExit) as ex:
-            main([str(a) for a in args])
-        cap = capsys.readouterr()
-        return ex.value.code, cap.out, cap.err
-    return run

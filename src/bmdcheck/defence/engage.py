@@ -18,11 +18,10 @@ from importlib import resources
 
 import numpy as np
 
-from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.missile import Missile
 from . import coverage
-from .engagement import PairSpec, Threats, Windows, prepare, solve_windows
+from .engagement import PairSpec, Threats, Windows, prepare, solve_windows  # noqa: F401
 from .flyout import FlyoutTable, build_table, table_for
 
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
@@ -215,6 +214,54 @@ def timeline_for(threats: Threats, site: SiteSpec, tl: TimelineSpec):
     return t_detect, t_track, t_launch, vis_eng, mode
 
 
+@dataclass
+class PairPlan:
+    """Every (threat i, site k) pair, site-major (p = k·n + i), with the timeline that launches it.
+
+    Per pair (P,): traj, site, t_launch_s, vis (index into vis_stack, -1 = no radar constraint),
+    t_detect_s, t_track_s, and the (threat, site, interceptor) labels and timeline modes.
+    """
+
+    n: int
+    traj: np.ndarray
+    site: np.ndarray
+    t_launch_s: np.ndarray
+    vis: np.ndarray
+    vis_stack: np.ndarray | None
+    t_detect_s: np.ndarray
+    t_track_s: np.ndarray
+    pairs: list
+    modes: list
+
+    def per_site(self, values) -> np.ndarray:
+        """Broadcast one value per site to every pair."""
+        return np.repeat(np.asarray(values), self.n)
+
+    def engagement(self, windows: Windows, flyout: str) -> Engagement:
+        return Engagement(windows, self.pairs, self.t_detect_s, self.t_track_s, self.t_launch_s, self.modes, flyout)
+
+
+def plan_pairs(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
+               timeline: TimelineSpec) -> PairPlan:
+    """Run the sensor timeline of every site over the threats and lay out the pairs."""
+    n = len(threats)
+    tL, vis_i, td, tt, pairs, modes, vis_stack = [], [], [], [], [], [], []
+    for s, it in zip(sites, interceptors):
+        d, trk, L, vis, mode = timeline_for(threats, s, timeline)
+        if vis is not None:
+            vis_stack.append(vis)
+        vis_i.append(np.full(n, len(vis_stack) - 1 if vis is not None else -1))
+        tL.append(L)
+        td.append(d)
+        tt.append(trk)
+        pairs += [(i, s.name, it.name) for i in range(n)]
+        modes += [mode] * n
+    k = len(sites)
+    return PairPlan(n, np.tile(np.arange(n), k), np.repeat(np.arange(k), n), np.concatenate(tL),
+                    np.concatenate(vis_i), np.stack(vis_stack) if vis_stack else None, np.concatenate(td),
+                    np.concatenate(tt), pairs, modes)
+
+
 def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
                    timeline: TimelineSpec = None, flyout: str = "table") -> Engagement:
     """Windows for every (threat, site) pair; sites[k] fires interceptors[k]."""
@@ -228,8 +275,6 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
         from .lambert_engage import engage_lambert
 
         return engage_lambert(threats, sites, interceptors, timeline)
-    geo = prepare(threats)
-    n = len(threats)
     tables, table_of = [], []
     seen: dict = {}
     for it in interceptors:  # one table per distinct interceptor (many sites share a type)
@@ -238,35 +283,16 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
             seen[id(tb)] = len(tables)
             tables.append(tb)
         table_of.append(seen[id(tb)])
-    traj, site_i, tab_i, tL, vis_i, pairs, modes, td, tt = [], [], [], [], [], [], [], [], []
-    vis_stack = []
-    for k, (s, it) in enumerate(zip(sites, interceptors)):
-        d, trk, L, vis, mode = timeline_for(threats, s, timeline)
-        vi = -1
-        if vis is not None:
-            vis_stack.append(vis)
-            vi = len(vis_stack) - 1
-        traj.append(np.arange(n))
-        site_i.append(np.full(n, k))
-        tab_i.append(np.full(n, table_of[k]))
-        tL.append(L)
-        vis_i.append(np.full(n, vi))
-        td.append(d)
-        tt.append(trk)
-        pairs += [(i, s.name, it.name) for i in range(n)]
-        modes += [mode] * n
-    cat = np.concatenate
-    P = n * len(sites)
-    spec = PairSpec(cat(traj), cat(site_i), cat(tab_i), cat(tL),
-                    np.repeat([it.min_alt_m for it in interceptors], n), np.repeat([it.max_alt_m for it in interceptors], n),
-                    np.repeat([it.min_flight_time_s for it in interceptors], n),
-                    np.repeat([it.max_flight_time_s for it in interceptors], n),
-                    np.repeat([it.min_closing_mps for it in interceptors], n), np.full(P, timeline.kill_assessment_s),
-                    cat(vis_i))
-    vs = np.stack(vis_stack) if vis_stack else None
+    plan = plan_pairs(threats, sites, interceptors, timeline)
+    ps = plan.per_site
+    spec = PairSpec(plan.traj, plan.site, ps(table_of), plan.t_launch_s,
+                    ps([it.min_alt_m for it in interceptors]), ps([it.max_alt_m for it in interceptors]),
+                    ps([it.min_flight_time_s for it in interceptors]), ps([it.max_flight_time_s for it in interceptors]),
+                    ps([it.min_closing_mps for it in interceptors]), np.full(plan.traj.size, timeline.kill_assessment_s),
+                    plan.vis)
     lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
-    w = solve_windows(geo, lla, tables, spec, vs)
-    return Engagement(w, pairs, cat(td), cat(tt), cat(tL), modes, flyout)
+    w = solve_windows(prepare(threats), lla, tables, spec, plan.vis_stack)
+    return plan.engagement(w, flyout)
 
 
 def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: InterceptorSpec,

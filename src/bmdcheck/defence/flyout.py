@@ -510,13 +510,8 @@ def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: f
               isp_vac_s: float = 270.0, name: str = "") -> FlyoutTable:
     """Cached table for a burnout-speed description of an interceptor.
 
-    Raises BmdcheckError when no booster of this model flies the requested speed over that burn
-    time (e.g. a long, slow burn whose thrust cannot lift the booster off the pad).
+    Raises BmdcheckError (from ``booster_for``) when no booster of this model flies the requested
+    speed over that burn time.
     """
     m = booster_for(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
-    b = fly_missile_batch(m, _SITE_LAT, 0.0, 90.0, 45.0, earth=TABLE_EARTH, duration_s=m.burn_end_s + 1.0)
-    achieved = float(np.linalg.norm(b.v_burnout_eci_mps[0])) if b.status[0] != 3 else 0.0
-    if abs(achieved - burnout_speed_mps) > 0.05 * burnout_speed_mps:
-        raise BmdcheckError(f"no booster model flies {burnout_speed_mps:,.0f} m/s over a {burn_time_s:g} s burn "
-                            f"(its 45° fly-out reaches {achieved:,.0f} m/s): the burn is too long for that speed")
     return build_table(m, max_flight_time_s, name or m.name)

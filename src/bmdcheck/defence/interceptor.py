@@ -257,6 +257,19 @@ def _check(where: str, key: str, v, positive: bool = False) -> None:
         raise BmdcheckError(f"{where}: {key} must be {'positive' if positive else 'zero or positive'}, got {v!r}")
 
 
+def check_position(where: str, obj, more: tuple = ()) -> None:
+    """lat_deg, lon_deg, alt_m (and the ``more`` attributes) finite numbers; latitude within ±90°,
+    longitude within ±180°. One-line BmdcheckError naming the object and the field."""
+    for key in ("lat_deg", "lon_deg", "alt_m") + tuple(more):
+        v = getattr(obj, key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise BmdcheckError(f"{where}: {key} must be a finite number, got {v!r}")
+    if not -90.0 <= obj.lat_deg <= 90.0:
+        raise BmdcheckError(f"{where}: lat_deg must be within ±90, got {obj.lat_deg:g}")
+    if not -180.0 <= obj.lon_deg <= 180.0:
+        raise BmdcheckError(f"{where}: lon_deg must be within ±180, got {obj.lon_deg:g}")
+
+
 def read_spread(d: dict, where: str) -> dict:
     """The ``[spread.KEY]`` tables of an entry as ``{key: {low, nominal, high, source}}`` (nominal may be absent)."""
     raw = d.get("spread", {})

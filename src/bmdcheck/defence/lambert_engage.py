@@ -23,7 +23,7 @@ from ..earth.constants import GM_M3_S2
 from ..earth.frames import geodetic_to_ecef
 from .engagement import (C_DURATION, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST, C_LAST,
                          C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST, N_COLS, R_ABOVE,
-                         R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF, R_TRACK, R_VIS, prepare, windows_from)
+                         R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, prepare, windows_from)
 from .lambert import STATUS_OK, izzo2015_into
 
 N_LAUNCH = 12
@@ -203,45 +203,27 @@ def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, 
 
 def engage_lambert(threats, sites, interceptors, timeline):
     """Engagement windows with the Lambert reach model (same inputs as ``engage.engage_threats``)."""
-    from .engage import Engagement, timeline_for
+    from ..errors import BmdcheckError
+    from .engage import plan_pairs
 
-    geo = prepare(threats)
-    n = len(threats)
-    e = threats.earth
-    cols = {k: [] for k in ("traj", "site", "tL", "vbo", "tb", "hmin", "hmax", "tofmin", "tofmax", "vc", "vis")}
-    pairs, modes, td, tt, vis_stack = [], [], [], [], []
-    for k, (s, it) in enumerate(zip(sites, interceptors)):
+    for it in interceptors:
         if it.burnout_speed_mps is None:
-            from ..errors import BmdcheckError
-
             raise BmdcheckError(f"interceptor {it.name}: the Lambert model needs a burnout speed")
-        d, trk, L, vis, mode = timeline_for(threats, s, timeline)
-        vi = -1
-        if vis is not None:
-            vis_stack.append(vis)
-            vi = len(vis_stack) - 1
-        for key, val in (("traj", np.arange(n)), ("site", np.full(n, k)), ("tL", L),
-                         ("vbo", np.full(n, it.burnout_speed_mps)), ("tb", np.full(n, it.burn_time_s)),
-                         ("hmin", np.full(n, it.min_alt_m)), ("hmax", np.full(n, it.max_alt_m)),
-                         ("tofmin", np.full(n, it.min_flight_time_s)), ("tofmax", np.full(n, it.max_flight_time_s)),
-                         ("vc", np.full(n, it.min_closing_mps)), ("vis", np.full(n, vi))):
-            cols[key].append(val)
-        td.append(d)
-        tt.append(trk)
-        pairs += [(i, s.name, it.name) for i in range(n)]
-        modes += [mode] * n
-    c = {k: np.ascontiguousarray(np.concatenate(v)) for k, v in cols.items()}
+    geo = prepare(threats)
+    e = threats.earth
+    plan = plan_pairs(threats, sites, interceptors, timeline)
+    f = lambda attr: np.ascontiguousarray(plan.per_site([getattr(it, attr) for it in interceptors]), dtype=float)  # noqa: E731
     lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
     site_ecef = geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2], e)
-    P = c["traj"].size
+    P = plan.traj.size
     out = np.full((P, N_COLS + 1), np.nan)
-    vs = np.stack(vis_stack) if vis_stack else np.zeros((1, 1, 1), dtype=np.bool_)
+    vs = plan.vis_stack if plan.vis_stack is not None else np.zeros((1, 1, 1), dtype=np.bool_)
     lambert_kernel(threats.t_s, np.ascontiguousarray(threats.r_eci_m), np.ascontiguousarray(threats.v_eci_mps),
-                   geo.alt, threats.n_samples.astype(np.int64), c["traj"].astype(np.int64), c["site"].astype(np.int64),
-                   site_ecef, e.omega_rad_s, c["tL"].astype(float), timeline.launch_at_s is not None, c["vbo"],
-                   c["tb"], c["hmin"], c["hmax"], c["tofmin"], c["tofmax"], c["vc"], np.full(P, timeline.kill_assessment_s),
-                   vs, c["vis"].astype(np.int64), GM_M3_S2, out)
-    w = windows_from(out[:, :N_COLS], geo, c["traj"])
-    eng = Engagement(w, pairs, np.concatenate(td), np.concatenate(tt), c["tL"], modes, "lambert")
+                   geo.alt, threats.n_samples.astype(np.int64), plan.traj.astype(np.int64), plan.site.astype(np.int64),
+                   site_ecef, e.omega_rad_s, plan.t_launch_s.astype(float), timeline.launch_at_s is not None,
+                   f("burnout_speed_mps"), f("burn_time_s"), f("min_alt_m"), f("max_alt_m"), f("min_flight_time_s"),
+                   f("max_flight_time_s"), f("min_closing_mps"), np.full(P, timeline.kill_assessment_s), vs,
+                   plan.vis.astype(np.int64), GM_M3_S2, out)
+    eng = plan.engagement(windows_from(out[:, :N_COLS], geo, plan.traj), "lambert")
     eng.min_dv_mps = out[:, C_MIN_DV]
     return eng

@@ -16,7 +16,6 @@ for a fire-control-quality track.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -27,7 +26,8 @@ from typing import Mapping, NamedTuple
 import numpy as np
 
 from ..errors import BmdcheckError
-from .interceptor import (_check, _parse, _text, add_unique, check_keys, check_spread, lookup, read_spread,
+from .interceptor import (_check, _parse, _text, add_unique, check_keys, check_position, check_spread, lookup,
+                          read_spread,
                           read_toml, sourced, spread_triple)
 
 _DATA = "bmdcheck.data.sensors"
@@ -64,14 +64,7 @@ class Radar:
         w = f"radar {self.name!r}"
         if not isinstance(self.name, str) or not self.name.strip():
             raise BmdcheckError("radar name must be a non-empty string")
-        for key in ("lat_deg", "lon_deg", "alt_m", "elevation_mask_deg", "max_elevation_deg"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise BmdcheckError(f"{w}: {key} must be a finite number, got {v!r}")
-        if not -90.0 <= self.lat_deg <= 90.0:
-            raise BmdcheckError(f"{w}: lat_deg must be within ±90, got {self.lat_deg:g}")
-        if not -180.0 <= self.lon_deg <= 180.0:
-            raise BmdcheckError(f"{w}: lon_deg must be within ±180, got {self.lon_deg:g}")
+        check_position(w, self, ("elevation_mask_deg", "max_elevation_deg"))
         if self.alt_m < MIN_ALT_M:
             raise BmdcheckError(f"{w}: alt_m {self.alt_m:g} is below {MIN_ALT_M:g} m (below any ground)")
         _check(w, "range_km", self.range_km, positive=True)

@@ -23,7 +23,6 @@ sea, 0-100 m. The shipped catalogue is checked against the interceptor and senso
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -32,7 +31,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from ..errors import BmdcheckError
-from .interceptor import _parse, _text, add_unique, check_keys, lookup, read_toml, sourced
+from .interceptor import _parse, _text, add_unique, check_keys, check_position, lookup, read_toml, sourced
 
 _DATA = "bmdcheck.data.sites"
 KINDS = ("land", "ship")
@@ -70,14 +69,7 @@ class Site:
             raise BmdcheckError(f"{w}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.status not in STATUSES:
             raise BmdcheckError(f"{w}: status must be one of {', '.join(STATUSES)}, got {self.status!r}")
-        for key in ("lat_deg", "lon_deg", "alt_m"):
-            v = getattr(self, key)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise BmdcheckError(f"{w}: {key} must be a finite number, got {v!r}")
-        if not -90.0 <= self.lat_deg <= 90.0:
-            raise BmdcheckError(f"{w}: lat_deg must be within ±90, got {self.lat_deg:g}")
-        if not -180.0 <= self.lon_deg <= 180.0:
-            raise BmdcheckError(f"{w}: lon_deg must be within ±180, got {self.lon_deg:g}")
+        check_position(w, self)
         if self.kind == "land" and self.alt_m < 0:
             raise BmdcheckError(f"{w}: alt_m {self.alt_m:g} m is below ground (land sites need alt_m >= 0)")
         if self.kind == "ship" and not 0.0 <= self.alt_m <= MAX_SHIP_ALT_M:

@@ -240,7 +240,6 @@ def _dp_step(t, h, y, f0, K, ytmp, ynew, E, S, mach, cd, dh, ln_rho, ln_p, snd):
 def _err_norm(y, ynew, e, rtol):
     """Max-norm of the local error, scaled: position by rtol·|r|, velocity by rtol·10 km/s."""
     rn = math.sqrt(ynew[0] * ynew[0] + ynew[1] * ynew[1] + ynew[2] * ynew[2])
-    vn = math.sqrt(ynew[3] * ynew[3] + ynew[4] * ynew[4] + ynew[5] * ynew[5])
     sp = rtol * rn
     sv = rtol * 1.0e4
     m = 0.0

@@ -27,7 +27,6 @@ import difflib
 import hashlib
 import json
 import re
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
@@ -36,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, T
 from pydantic import model_validator
 
 from ..errors import BmdcheckError
-from ..scenario.locate import key_lines, line_of
+from ..scenario.locate import key_lines, line_of, parse_toml
 from ..scenario.schema import Area, LatLon, LocError, catalogue_name
 
 ANY_PARTY = "any"
@@ -48,6 +47,17 @@ MARGIN_KEYS = ("burnout_speed_increase_pct", "decision_delay_reduction_s", "dete
                "radar_range_scale", "salvo_window")
 """The robustness margins, in the order they are reported."""
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+def _catalogue_names(names, kind: str) -> list:
+    """Catalogue names checked and normalised; an unknown one is located by its list index."""
+    out = []
+    for k, name in enumerate(names):
+        try:
+            out.append(catalogue_name(name, kind))
+        except ValueError as e:
+            raise LocError((k,), str(e)) from None
+    return out
 _UNITS = ("pct", "s", "km", "m", "mps", "m2", "deg")
 
 
@@ -110,13 +120,7 @@ class Party(_Model):
     @field_validator("radars")
     @classmethod
     def _radars(cls, v):
-        out = []
-        for k, name in enumerate(v):
-            try:
-                out.append(catalogue_name(name, "radar"))
-            except ValueError as e:
-                raise LocError((k,), str(e)) from None
-        return out
+        return _catalogue_names(v, "radar")
 
     @model_validator(mode="after")
     def _something(self):
@@ -220,15 +224,7 @@ class EngagementRule(_Rule):
     @field_validator("missiles")
     @classmethod
     def _missiles(cls, v):
-        if v is None:
-            return v
-        out = []
-        for k, name in enumerate(v):
-            try:
-                out.append(catalogue_name(name, "missile"))
-            except ValueError as e:
-                raise LocError((k,), str(e)) from None
-        return out
+        return None if v is None else _catalogue_names(v, "missile")
 
     @field_validator("launch", "aim")
     @classmethod
@@ -409,15 +405,7 @@ def load_rules(path) -> RulesFile:
 
 def rules_from_text(text: str, display: str = "<rules>") -> RulesFile:
     """Validate rules from TOML text; ``display`` names the file in error messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        msg = str(e)
-        m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", msg)
-        line = int(m.group(1)) if m else max(1, text.count("\n"))
-        msg = msg[:m.start()] if m else re.sub(r"\s*\(at end of document\)\s*$", "", msg)
-        raise BmdcheckError(f"{display}:{line}: invalid TOML: {msg}; expected TOML key = value lines and "
-                            f"[table] headers".replace("\n", " ")) from None
+    data = parse_toml(text, display)
     lines = key_lines(text)
     try:
         r = RulesFile.model_validate_json(json.dumps(data, default=str), strict=True)

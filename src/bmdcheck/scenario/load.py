@@ -22,7 +22,6 @@ import difflib
 import hashlib
 import json
 import re
-import tomllib
 import types
 import typing
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BmdcheckError
-from .locate import key_lines, line_of
+from .locate import key_lines, line_of, parse_toml
 from .schema import LocError, Scenario, plan_site_ops
 
 SCHEMA_FILE = "scenario.schema.json"
@@ -154,17 +153,8 @@ def _read(p: Path, display: str, parent: tuple | None) -> tuple[_File, dict]:
         raise BmdcheckError(f"{display}: cannot read the scenario file ({reason}); "
                             f"expected a UTF-8 TOML file") from None
     f = _File(display, p.resolve(), text)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        msg = str(e)
-        m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", msg)
-        line = int(m.group(1)) if m else max(1, text.count("\n"))
-        msg = msg[:m.start()] if m else re.sub(r"\s*\(at end of document\)\s*$", "", msg)
-        where = f" (included from {parent[0]}:{parent[1]})" if parent else ""
-        raise BmdcheckError(f"{display}:{line}: invalid TOML: {msg}; expected TOML key = value lines and "
-                            f"[table] headers{where}".replace("\n", " ")) from None
-    return f, data
+    where = f" (included from {parent[0]}:{parent[1]})" if parent else ""
+    return f, parse_toml(text, display, where)
 
 
 def _site_name(entry):

@@ -6,9 +6,16 @@ pydantic error location, e.g. ``("threats", 0, "launch")`` — to the 1-based li
 accepted the text, so it only has to follow structure (table headers ``[a.b]``, arrays of tables
 ``[[a]]``, dotted and quoted keys, inline tables, arrays, strings and comments), never to reject
 anything. ``line_of(lines, loc)`` returns the line of the longest known prefix of ``loc``.
+``parse_toml(text, display)`` parses with ``tomllib`` and turns a syntax error into one line that
+names the file and line.
 """
 
 from __future__ import annotations
+
+import re
+import tomllib
+
+from ..errors import BmdcheckError
 
 _BARE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -190,3 +197,19 @@ def line_of(lines: dict[tuple, int], loc: tuple) -> int:
         if loc[:n] in lines:
             return lines[loc[:n]]
     return 1
+
+
+def parse_toml(text: str, display: str, where: str = "") -> dict:
+    """Parse TOML text; a syntax error becomes one BmdcheckError line ``FILE:LINE: invalid TOML: ...``.
+
+    ``where`` is appended to the message (e.g. " (included from a.toml:3)").
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", msg)
+        line = int(m.group(1)) if m else max(1, text.count("\n"))
+        msg = msg[:m.start()] if m else re.sub(r"\s*\(at end of document\)\s*$", "", msg)
+        raise BmdcheckError(f"{display}:{line}: invalid TOML: {msg}; expected TOML key = value lines and "
+                            f"[table] headers{where}".replace("\n", " ")) from None
