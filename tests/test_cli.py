@@ -62,6 +62,11 @@ def test_missiles_json():
     (("fly", "--missile", "scud-b", "--from", "0,0"), "--to"),
     (("fly", "--missile", "scud-b", "--from", "abc", "--to", "1,1"), "LAT,LON"),
     (("fly", "--missile", "/tmp/does-not-exist.toml", "--from", "0,0", "--to", "1,1"), "missile"),
+    # regression: an invalid choice escaped as a traceback with exit 1 (typer vendors its own click)
+    (("fly", "--missile", "scud-b", "--from", "0,0", "--to", "1,1", "--shape", "zigzag"), "zigzag"),
+    (("engage", "--missile", "scud-b", "--from", "0,0", "--to", "1,1", "--site-at", "1,1", "--flyout", "warp"), "warp"),
+    (("fly", "--no-such-option"), "no-such-option"),
+    (("assess", "epaa-phase3", "--dask", "local:x"), "local:x"),
 ])
 def test_bad_input_one_line_exit_2(args, needle):
     p = run(*args)

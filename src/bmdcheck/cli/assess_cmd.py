@@ -26,6 +26,8 @@ def _run(path: str, out_dir: str, dask, draws, chunk, quiet: bool, label: str = 
         path = str(shipped)
     if chunk < 1:
         raise BmdcheckError("--chunk must be >= 1")
+    if dask and dask.startswith("local:") and not dask[6:].isdigit():
+        raise BmdcheckError(f"--dask local:N needs a worker count, got {dask!r}")
     from ..scenario.load import load_scenario
 
     load_scenario(path)  # validate before any progress output: bad input is one line, exit 2

@@ -277,12 +277,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
-    except Exception as e:  # click usage errors and friends
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(2 if isinstance(e, click.UsageError) or e.exit_code == 2 else e.exit_code)
+    except Exception as e:  # usage errors of the command-line parser (typer vendors its own click)
+        if hasattr(e, "format_message") and hasattr(e, "exit_code"):
+            _fail(e.format_message())  # bad option value, missing argument, unknown option: one line, exit 2
         if isinstance(e, (ValueError, FileNotFoundError)):
             _fail(e)
         raise
