@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Physics-based checks of what a missile defence can engage.")
@@ -60,6 +60,13 @@ def parse_latlon(text: str, what: str, allow_alt: bool = False):
     if abs(vals[1]) > 360:
         raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees, got {vals[1]:g}")
     return tuple(vals)
+
+
+def safe(text) -> str:
+    """Text from input files, safe to print with rich: no markup, no terminal control codes."""
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 def _emit_json(doc) -> None:
@@ -258,7 +265,7 @@ from . import verify_cmd  # noqa: E402,F401
 
 def _fail(e) -> None:
     """One line on stderr, exit code 2."""
-    msg = " ".join(str(e).split())
+    msg = printable(" ".join(str(e).split()))
     sys.stderr.write(f"error: {msg}\n")
     sys.exit(2)
 

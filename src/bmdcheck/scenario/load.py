@@ -180,6 +180,8 @@ def _resolve(p: Path, display: str, stack: tuple, files: dict, parent: tuple | N
     for k, rel in enumerate(inc):
         q = p.parent / rel
         line = line_of(f.lines, ("include", k))
+        if not q.is_file() and rel in shipped_scenarios() and rel == Path(rel).name:
+            q = shipped_scenarios()[rel]  # a shipped scenario name, as on the command line
         if not q.is_file():
             raise BmdcheckError(f"{display}:{line}: include[{k}]: included file {rel!r} not found (looked for {q}); "
                                 f"expected a path relative to {display}")
