@@ -37,10 +37,13 @@ class ImportResult:
 def export_ledger(ledger: Ledger | str | Path, out: str | Path) -> dict:
     """Write the whole (verified) ledger to ``out`` as JSON; returns the document written.
 
-    Refuses (LedgerIntegrityError) a ledger that does not verify. ``out`` is written to a temporary
-    file and renamed into place, so a crash leaves either the old file or the complete new one.
+    Refuses (LedgerIntegrityError) a ledger that does not verify, and (BmdcheckError) an ``out``
+    that exists (the ledger itself, a key file, a folder: nothing is ever overwritten). ``out`` is
+    written to a temporary file and hard-linked into place, so a crash leaves no file or the whole one.
     """
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    if os.path.lexists(out):
+        raise BmdcheckError(f"{out} already exists; refusing to overwrite it")
     entries, parties = led.snapshot()
     report = verify_chain(entries, parties)
     if not report.ok:
@@ -50,7 +53,7 @@ def export_ledger(ledger: Ledger | str | Path, out: str | Path) -> dict:
            "parties": [p.to_dict() for p in parties.values()],
            "entries": [e.to_dict() for e in entries]}
     text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
-    write_atomic(out, text.encode("utf-8"), overwrite=True)
+    write_atomic(out, text.encode("utf-8"), overwrite=False)
     return doc
 
 
