@@ -38,7 +38,7 @@ def reconstruct(
     ballistic_coefficient: float = typer.Option(12_000.0, "--ballistic-coefficient",
                                                 help="Re-entry body β = m/(Cd S), kg/m² (full model)."),
     fit_missile: bool = typer.Option(False, "--fit-missile", help="Also fit a catalogue-style missile and write it."),
-    template: str = typer.Option("aps-liquid-icbm", "--template", help="Catalogue missile whose stages are fitted."),
+    template: str = typer.Option("minuteman-iii", "--template", help="Catalogue missile whose stages are fitted."),
     out_path: Optional[str] = typer.Option(None, "--out", help="Where --fit-missile writes its TOML "
                                            "(default: NAME.toml in the current directory)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the fitted missile."),
