@@ -84,3 +84,71 @@ def reconstruct(
 
 
 _ = BmdcheckError
+
+
+@app.command("reconstruct-intercept")
+def reconstruct_intercept_cmd(
+    site: str = typer.Option(..., "--site", help="Interceptor launch site LAT,LON[,ALT_KM]."),
+    intercept: Optional[str] = typer.Option(None, "--intercept", help="Intercept point LAT,LON,ALT_KM."),
+    target_missile: Optional[str] = typer.Option(None, "--target-missile", help="Target: catalogue missile (or TOML)."),
+    target_from: Optional[str] = typer.Option(None, "--target-from", help="Target launch point LAT,LON."),
+    target_to: Optional[str] = typer.Option(None, "--target-to", help="Target aim point LAT,LON."),
+    target_shape: str = typer.Option("min-energy", "--target-shape", help="min-energy | lofted | depressed."),
+    target_apogee_km: Optional[float] = typer.Option(None, "--target-apogee-km", help="Target apogee (lofted/depressed)."),
+    target_launch_time_s: float = typer.Option(0.0, "--target-launch-time-s", help="Target launch time, s."),
+    intercept_alt_km: Optional[float] = typer.Option(None, "--intercept-alt-km", help="Intercept altitude on the target."),
+    branch: str = typer.Option("descending", "--branch", help="Target branch of the crossing: descending | ascending."),
+    launch_time_s: Optional[float] = typer.Option(None, "--launch-time-s", help="Interceptor launch time, s."),
+    intercept_time_s: Optional[float] = typer.Option(None, "--intercept-time-s", help="Intercept time, s."),
+    time_of_flight_s: Optional[float] = typer.Option(None, "--time-of-flight-s", help="Interceptor launch to intercept, s."),
+    burn_time_s: float = typer.Option(0.0, "--burn-time-s", help="Interceptor burn time, s (Lambert arc starts then)."),
+    flyout: bool = typer.Option(False, "--flyout", help="Also bound the speed with fly-out tables (slower)."),
+    declared_speed_mps: Optional[float] = typer.Option(None, "--declared-speed-mps",
+                                                       help="Compare with a declared burnout speed."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+):
+    """Lowest interceptor burnout speed consistent with an announced intercept test."""
+    from ..reconstruct.intercept import reconstruct_intercept
+
+    s = parse_latlon(site, "--site", allow_alt=True)
+    point = None
+    if intercept is not None:
+        point = parse_latlon(intercept, "--intercept", allow_alt=True)
+        if len(point) != 3:
+            raise BmdcheckError("--intercept must be LAT,LON,ALT_KM")
+    target = None
+    if target_missile is not None or intercept_alt_km is not None:
+        missing = [n for n, v in (("--target-missile", target_missile), ("--target-from", target_from),
+                                  ("--target-to", target_to), ("--intercept-alt-km", intercept_alt_km)) if v is None]
+        if missing:
+            raise BmdcheckError(f"a target trajectory needs {', '.join(missing)}")
+        if branch not in ("descending", "ascending"):
+            raise BmdcheckError(f"--branch must be descending or ascending, got {branch!r}")
+        if target_shape not in ("min-energy", "lofted", "depressed"):
+            raise BmdcheckError(f"--target-shape must be min-energy, lofted or depressed, got {target_shape!r}")
+        target = {"missile": target_missile, "launch": parse_latlon(target_from, "--target-from"),
+                  "aim": parse_latlon(target_to, "--target-to"), "alt_km": intercept_alt_km, "shape": target_shape,
+                  "branch": branch, "apogee_km": target_apogee_km, "launch_time_s": target_launch_time_s}
+    doc = reconstruct_intercept(s, point=point, target=target, intercept_time_s=intercept_time_s,
+                                launch_time_s=launch_time_s, time_of_flight_s=time_of_flight_s,
+                                burn_time_s=burn_time_s, flyout=flyout)
+    if declared_speed_mps is not None:
+        doc["declared_speed_mps"] = declared_speed_mps
+        doc["declared_speed_consistent"] = bool(declared_speed_mps >= doc["burnout_speed_min_mps"])
+    if as_json:
+        _emit_json(doc)
+        return
+    t = Table(title="interceptor test reconstruction", show_header=False)
+    i = doc["intercept"]
+    t.add_row("intercept", f"{i['lat']:.3f}, {i['lon']:.3f} at {i['alt_km']:,.1f} km, {doc['ground_range_km']:,.0f} km "
+                           f"from the site")
+    t.add_row("time of flight", f"{doc['time_of_flight_s']:,.1f} s" + ("" if doc["time_of_flight_given"]
+                                                                        else " (the least-speed time; not announced)"))
+    t.add_row("Lambert bound", f"{doc['lambert_bound_mps']:,.0f} m/s")
+    if doc["flyout_bound_mps"] is not None:
+        t.add_row("fly-out table bound", f"{doc['flyout_bound_mps']:,.0f} m/s")
+    t.add_row("lowest burnout speed", f"{doc['burnout_speed_min_mps']:,.0f} m/s ({doc['model']})")
+    if declared_speed_mps is not None:
+        t.add_row("declared", f"{declared_speed_mps:,.0f} m/s: "
+                              + ("consistent" if doc["declared_speed_consistent"] else "BELOW what the test showed"))
+    out.print(t)
