@@ -254,6 +254,7 @@ from . import engage_cmd  # noqa: E402,F401  (registers engage, interceptors, si
 from . import ledger_cmd  # noqa: E402,F401  (registers ledger)
 from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
 from . import verify_cmd  # noqa: E402,F401
+from . import reconstruct_cmd  # noqa: E402,F401  (registers reconstruct, reconstruct-intercept)
 
 
 def _fail(e) -> None:
