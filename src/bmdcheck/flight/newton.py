@@ -59,8 +59,9 @@ STATUS_TEXT = {
 TOL_MISS_KM = 0.002
 TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
 MAX_KERNEL_ITER = 8
+_RTOL_SCHEDULE = (1e-6, 1e-7, 1e-9)  # kernel tolerance of the first calls, then the final one
 _N_KICK = 48
-_CUT_STEP_S = 12.0
+_CUT_STEP_S = 8.0
 _FAN_KICKS = 26
 _FAN_CUTS = 10
 _KICK_LO, _KICK_HI = 0.2, 89.5
@@ -112,6 +113,7 @@ class BoostTable:
                     row += cu[b][sel] * V[:, iw + a, ius + b]
                 acc += cw[a] * row
             out[:, sel] = acc
+        out[0] = np.where(np.isfinite(out[0]), tc, np.nan)  # the burnout time is the cut-off time
         return out
 
 
@@ -371,20 +373,21 @@ def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, r0=None):
     return R[:, 0, :], J
 
 
+def _to_full_burn(x, r, free_cut, t_full):
+    """Rows whose cut-off has reached the full burn while the min-energy condition is unmet."""
+    return free_cut & (x[:, 2] >= t_full - 1e-6) & ~(np.abs(r[:, 2]) < 10 * TOL_SHAPE)
+
+
 def _model_solve(tab, P, x, defect, earth, shape, apogee_km, free_cut, t_full, iters=8):
     """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start)."""
     x = x.copy()
     for _ in range(iters):
         r, J = _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut)
         r = r + defect
-        if not free_cut.any() and shape != "min-energy":
-            pass
         dx = _newton_step(J, r, free_cut)
         ok = np.all(np.isfinite(dx), axis=1)
         x[ok] = _clip_x(x[ok] + dx[ok], t_full, free_cut[ok])
-        if np.all(np.abs(dx[ok]) < 1e-7):
-            break
-    return x
+    return x  # a fixed number of steps: each row's answer does not depend on the rest of the batch
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,36 +425,52 @@ def _at(F, fidx):
 
 
 def _first_guess(tab, P, missile, earth, shape, apogee_km):
-    """Returns x0 (N, 3), free_cut (N,), branch (N,: +1 lofted, -1 depressed, 0 none), status (N,)."""
+    """Returns x0 (N, 3), free_cut (N,), branch (N,: +1 lofted, -1 depressed, 0 none), status (N,)
+    and the predicted maximum-range kick (N,) at full burn."""
     n = len(P.theta_aim)
     t_full = missile.burn_end_s
     free = shape == "min-energy" or apogee_km is not None
     kicks = np.geomspace(0.25, 89.0, _FAN_KICKS)
     cuts = np.linspace(0.25, 1.0, _FAN_CUTS) * t_full if free else np.array([t_full])
     nk, nt = len(kicks), len(cuts)
-    X = np.empty((n, nt, nk, 3))
-    X[..., 0] = P.az_aim[:, None, None]
-    X[..., 1] = kicks[None, None, :]
-    X[..., 2] = cuts[None, :, None]
-    Pn = P.take(np.repeat(np.arange(n), nt * nk))
-    res, rng = _predict(tab, Pn, X.reshape(-1, 3), earth, shape, apogee_km, want_range=True)
-    D = rng.reshape(n, nt, nk)
-    bad = ~np.isfinite(res[:, 0]).reshape(n, nt, nk)
-    D[bad] = np.nan
-    G = res[:, 2].reshape(n, nt, nk)
+    # full burn, per trajectory, with the Earth's rotation: maximum range and the two branches
+    X = np.empty((n, nk, 3))
+    X[..., 0] = P.az_aim[:, None]
+    X[..., 1] = kicks[None, :]
+    X[..., 2] = t_full
+    res, rng = _predict(tab, P.take(np.repeat(np.arange(n), nk)), X.reshape(-1, 3), earth, shape, apogee_km,
+                        want_range=True)
+    full = rng.reshape(n, nk)
+    full[~np.isfinite(res[:, 0]).reshape(n, nk)] = np.nan
     x0 = np.full((n, 3), np.nan)
     x0[:, 0] = P.az_aim
     x0[:, 2] = t_full
     status = np.full(n, STATUS_OK)
     branch = np.zeros(n, dtype=np.int64)
     free_cut = np.zeros(n, dtype=bool)
-    full = D[:, -1, :]
     allnan = ~np.any(np.isfinite(full), axis=1)
     kstar = np.argmax(np.where(np.isfinite(full), full, -np.inf), axis=1)
     dmax = np.where(allnan, np.nan, full[np.arange(n), kstar])
     ta = P.theta_aim
     out = ~(ta <= dmax * 1.003)
     status[out] = STATUS_OUT_OF_RANGE
+    if free:
+        # (kick, cut) fan on the non-rotating Earth, shared by all trajectories; the aim's range
+        # is scaled by the ratio of the maximum ranges without and with rotation
+        flat = EarthModel(earth.shape, earth.gravity, False, earth.atmosphere)
+        P0 = _problem(np.array([45.0]), np.array([0.0]), np.array([45.0]), np.array([60.0]), flat)
+        X = np.empty((nt, nk, 3))
+        X[..., 0] = 90.0
+        X[..., 1] = kicks[None, :]
+        X[..., 2] = cuts[:, None]
+        res0, rng0 = _predict(tab, P0.take(np.zeros(nt * nk, dtype=np.int64)), X.reshape(-1, 3), flat, shape,
+                              apogee_km, want_range=True)
+        D0 = rng0.reshape(nt, nk)
+        D0[~np.isfinite(res0[:, 0]).reshape(nt, nk)] = np.nan
+        G0 = res0[:, 2].reshape(nt, nk)
+        D = np.broadcast_to(D0, (n, nt, nk))
+        G = np.broadcast_to(G0, (n, nt, nk))
+        ta_free = ta * np.nanmax(D0[-1]) / dmax
     kfi = lambda fi: np.exp(np.interp(fi, np.arange(nk), np.log(kicks)))  # noqa: E731
     if shape == "min-energy":
         rows_k = np.full((n, nt), np.nan)
@@ -460,7 +479,7 @@ def _first_guess(tab, P, missile, earth, shape, apogee_km):
             fi = _first_cross(G[:, j, :], np.zeros(n), rising=False)
             rows_k[:, j] = fi
             rows_d[:, j] = _at(D[:, j, :], fi)
-        fj = _first_cross(rows_d, ta, rising=True)
+        fj = _first_cross(rows_d, ta_free, rising=True)
         inside = np.isfinite(fj) & ~out
         kf = _at(rows_k, fj)
         x0[inside, 1] = kfi(kf[inside])
@@ -469,7 +488,7 @@ def _first_guess(tab, P, missile, earth, shape, apogee_km):
         beyond = ~inside & ~out
         with np.errstate(invalid="ignore"):
             dmin_me = np.nanmin(np.where(np.isfinite(rows_d), rows_d, np.nan), axis=1) if nt else np.nan
-        short = beyond & (~np.any(np.isfinite(rows_d), axis=1) | (ta < dmin_me))
+        short = beyond & (~np.any(np.isfinite(rows_d), axis=1) | (ta_free < dmin_me))
         status[short] = STATUS_TOO_SHORT
         beyond &= ~short
         # full burn, on the branch nearest the full-burn minimum-energy kick
@@ -483,9 +502,9 @@ def _first_guess(tab, P, missile, earth, shape, apogee_km):
             rowj = D[:, j, :]
             ksj = np.argmax(np.where(np.isfinite(rowj), rowj, -np.inf), axis=1)
             if shape == "lofted":
-                fi = _first_cross(rowj, ta, rising=True, hi=ksj + 1)
+                fi = _first_cross(rowj, ta_free, rising=True, hi=ksj + 1)
             else:
-                fi = _first_cross(rowj, ta, rising=False, lo=ksj)
+                fi = _first_cross(rowj, ta_free, rising=False, lo=ksj)
             ks[:, j] = fi
             ap[:, j] = _at(G[:, j, :], fi) + apogee_km
         fj = _first_cross(ap, np.full(n, apogee_km), rising=shape == "lofted")
@@ -494,7 +513,7 @@ def _first_guess(tab, P, missile, earth, shape, apogee_km):
         x0[inside, 2] = np.interp(fj[inside], np.arange(nt), cuts)
         free_cut[inside] = True
         status[~inside & ~out] = STATUS_NO_BRACKET
-        return x0, free_cut, branch, status
+        return x0, free_cut, branch, status, kicks[kstar]
     else:
         branch[:] = 1 if shape == "lofted" else -1
         beyond = ~out
@@ -507,7 +526,7 @@ def _first_guess(tab, P, missile, earth, shape, apogee_km):
                       _first_cross(fl, ta[idx], rising=False, lo=kstar[idx]))
         x0[idx, 1] = kfi(fi)
         status[idx[~np.isfinite(fi)]] = STATUS_NO_BRACKET
-    return x0, free_cut, branch, status
+    return x0, free_cut, branch, status, kicks[kstar]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -552,11 +571,20 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     t_full = missile.burn_end_s
     tab = boost_table(missile, earth)
     P = _problem(la, lo, ta, to, earth)
-    x, free_cut, branch, status = _first_guess(tab, P, missile, earth, shape, apogee_km)
+    x, free_cut, branch, status, kick_star = _first_guess(tab, P, missile, earth, shape, apogee_km)
     act = np.nonzero(status == STATUS_OK)[0]
     if act.size:
         x[act] = _model_solve(tab, P.take(act), x[act], np.zeros((act.size, 3)), earth, shape, apogee_km,
                               free_cut[act], t_full)
+        if shape == "min-energy":
+            r = _predict(tab, P.take(act), x[act], earth, shape, apogee_km)
+            sw = _to_full_burn(x[act], r, free_cut[act], t_full)
+            if np.any(sw):
+                j = act[sw]
+                free_cut[j] = False
+                branch[j] = np.where(x[j, 1] < kick_star[j], 1, -1)
+                x[j] = _model_solve(tab, P.take(j), x[j], np.zeros((j.size, 3)), earth, shape, apogee_km,
+                                    free_cut[j], t_full)
     bad = ~np.all(np.isfinite(x), axis=1) & (status == STATUS_OK)
     status[bad] = STATUS_NO_BRACKET
     rtol_final = min(rtol, 1e-10)
@@ -568,6 +596,9 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     active = status == STATUS_OK
     flights = 0
     use3 = (shape == "min-energy") | (apogee_km is not None)
+    B = np.zeros((n, 3, 3))  # Broyden estimate of the defect's Jacobian
+    x_prev = np.full((n, 3), np.nan)
+    d_prev = np.full((n, 3), np.nan)
     for it in range(MAX_KERNEL_ITER):
         idx = np.nonzero(active)[0]
         if idx.size == 0:
@@ -581,8 +612,8 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
             sel = starts[fd] + q + 1
             X[sel, q] += (0.01, 0.01, -0.05)[q]
         X = _clip_x(X, t_full, np.repeat(free_cut[idx], nrep))
-        # the first flights only measure the predictor's error: a looser tolerance is enough
-        r_call = max(rtol, 1e-9) if it == 0 else rtol_final
+        # the first flights only measure the predictor's error (tens of km): looser tolerances
+        r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
         b = fly_missile_batch(missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=earth, rtol=r_call)
         flights += len(rows)
         Pr = P.take(rows)
@@ -615,15 +646,42 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
             dx = _newton_step(J, Rk[:, 0, :], free_cut[gi][fdg] & use3)
             ok = np.all(np.isfinite(dx), axis=1)
             xn[np.nonzero(fdg)[0][ok]] = _clip_x(xn[fdg][ok] + dx[ok], t_full, free_cut[gi][fdg][ok])
-        # the others: defect correction on the predictor
+        # the others: Newton on the predictor plus its measured defect d = R - M, whose Jacobian
+        # B is learnt by Broyden's rank-one updates from the steps already flown
         if np.any(~fdg):
             j = np.nonzero(~fdg)[0]
-            Pj = P.take(gi[j])
-            defect = r0[go][j] - _predict(tab, Pj, x[gi[j]], earth, shape, apogee_km)
-            defect[~(free_cut[gi[j]] & use3), 2] = 0.0
-            xn[j] = _model_solve(tab, Pj, x[gi[j]], defect, earth, shape, apogee_km, free_cut[gi[j]] & use3,
-                                 t_full, iters=4)
+            rows_j = gi[j]
+            Pj = P.take(rows_j)
+            fc = free_cut[rows_j] & use3
+            m0, JM = _model_jacobian(tab, Pj, x[rows_j], earth, shape, apogee_km, fc)
+            defect = r0[go][j] - m0
+            defect[~fc, 2] = 0.0
+            has = np.isfinite(d_prev[rows_j, 0])
+            if np.any(has):
+                h = rows_j[has]
+                dx = x[h] - x_prev[h]
+                dx[:, 0] = (dx[:, 0] + 180.0) % 360.0 - 180.0
+                dd = defect[has] - d_prev[h]
+                den = np.sum(dx * dx, axis=1)
+                upd = (dd - np.einsum("nij,nj->ni", B[h], dx)) / np.where(den > 0, den, np.inf)[:, None]
+                B[h] += upd[:, :, None] * dx[:, None, :]
+            x_prev[rows_j] = x[rows_j]
+            d_prev[rows_j] = defect
+            if it == 0:
+                xn[j] = _model_solve(tab, Pj, x[rows_j], defect, earth, shape, apogee_km, fc, t_full, iters=2)
+            else:
+                step = _newton_step(JM + B[rows_j], r0[go][j], fc)
+                okj = np.all(np.isfinite(step), axis=1)
+                xn[j[okj]] = _clip_x(x[rows_j[okj]] + step[okj], t_full, fc[okj])
         x[gi] = xn
+        if shape == "min-energy":
+            # the minimum-energy angle would need more than a full burn: full burn, nearest branch
+            sw = _to_full_burn(xn, r0[go], free_cut[gi], t_full)
+            if np.any(sw):
+                j = gi[sw]
+                free_cut[j] = False
+                branch[j] = np.where(x[j, 1] < kick_star[j], 1, -1)
+                x[j, 2] = t_full
         use_fd[gi] = norm > 0.25 * prev_norm[gi]
         prev_norm[gi] = norm
     status[active] = STATUS_NOT_CONVERGED
