@@ -89,7 +89,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     from ..defence.engagement import Threats
     from ..flight.batch import fly_missile_batch
     from ..flight.missile import get_missile
-    from ..flight.steering import solve_steering
+    from ..flight.newton import aim as aim_steering
     from ..scenario import expand
 
     s = _scenario_from_json(scenario_json)
@@ -109,7 +109,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
         lo = np.array([c.launch_lon for _, c in items])
         ta = np.array([c.aim_lat for _, c in items])
         to = np.array([c.aim_lon for _, c in items])
-        st = solve_steering(m, la, lo, ta, to, shape)
+        st = aim_steering(m, la, lo, ta, to, shape)  # Newton fast path, reference solver as fallback
         ok = np.nonzero(st.ok)[0]
         for k, (ci, _) in enumerate(items):
             if not st.ok[k]:
