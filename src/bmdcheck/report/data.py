@@ -1,7 +1,7 @@
 """What reports and exports draw, rebuilt from a results directory.
 
 A results directory holds one row per (threat case, site, interceptor, draw) but no trajectory
-samples. The scenario (found through ``provenance.json`` and checked against its hash) is
+samples. The scenario (found through ``_provenance.json`` and checked against its hash) is
 expanded again and the nominal threat flights are flown again with the assessment's own settings
 (the same steering solve, 1 s samples, rtol 1e-10), so every picture shows the trajectories the
 verdicts were computed on. A selected pair's engagement is recomputed with the nominal timeline
@@ -14,7 +14,6 @@ CASE the threat case number of the results' ``case_id`` column.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -128,13 +127,6 @@ class ResultSet:
         return replace(tl, decision_delay_s=float(d0["decision_delay_s"]))
 
 
-def _read_json(p: Path, what: str) -> dict:
-    try:
-        return json.loads(p.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BmdcheckError(f"{p}: corrupt {what} ({type(e).__name__}: {e})") from None
-
-
 def _scenario_for(prov: dict, where: Path):
     from ..scenario.load import load_scenario, scenario_hash, shipped_scenarios
 
@@ -157,29 +149,25 @@ def _scenario_for(prov: dict, where: Path):
             return s
         tried.append(f"{c} (changed since the assessment: hash differs)")
     raise BmdcheckError(f"{where}: cannot find the assessed scenario to redraw its trajectories; tried "
-                        f"{', '.join(tried) or 'nothing (provenance.json names no scenario)'}")
+                        f"{', '.join(tried) or 'nothing (_provenance.json names no scenario)'}")
 
 
 def load_results(path) -> ResultSet:
-    """Read a results directory written by ``bmdcheck assess``; one-line BmdcheckError when it is
-    missing, incomplete or corrupt, or when its scenario cannot be found unchanged."""
+    """Read a results directory written by ``bmdcheck assess`` (through the one reader,
+    ``bmdcheck.assess.read_results``); one-line BmdcheckError when it is missing, unfinished or
+    corrupt, or when its scenario cannot be found unchanged."""
+    from ..assess.results import read_results
+
     p = Path(path)
     if not p.is_dir():
         raise BmdcheckError(f"results directory not found: {p}")
-    res, prov_p = p / "results.parquet", p / "provenance.json"
-    for f in (res, prov_p):
-        if not f.is_file():
-            raise BmdcheckError(f"{p}: not a results directory (no {f.name}; write one with `bmdcheck assess`)")
-    prov = _read_json(prov_p, "provenance.json")
-    if not isinstance(prov, dict):
-        raise BmdcheckError(f"{prov_p}: corrupt provenance.json (not a JSON object)")
-    table = _read_table(res)
+    r = read_results(p)
+    table = _read_table(p / "results.parquet")
     need = {"case_id", "site", "interceptor", "feasible", "reason", "missile"}
     missing = need - set(table.column_names)
     if missing:
-        raise BmdcheckError(f"{res}: corrupt results (missing columns {', '.join(sorted(missing))})")
-    summary = _read_table(p / "summary.parquet").to_pylist() if (p / "summary.parquet").is_file() else []
-    return ResultSet(p, prov, table, summary, _scenario_for(prov, p))
+        raise BmdcheckError(f"{p / 'results.parquet'}: corrupt results (missing columns {', '.join(sorted(missing))})")
+    return ResultSet(p, r.provenance, table, r.summary, _scenario_for(r.provenance, p))
 
 
 def _read_table(f: Path):
