@@ -84,6 +84,19 @@ def test_out_is_a_file_or_unwritable(cli, tiny, tmp_path):
     assert f.read_text() == "keep me"
 
 
+def test_out_holding_other_files_is_refused(cli, tiny, tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "results.parquet").write_text("my own file")
+    before = snapshot(d)
+    code, _, err = cli("assess", tiny, "--out", d)  # was: overwritten
+    assert code == 2 and snapshot(d) == before
+    one_line(err, "not empty")
+    (tmp_path / "empty").mkdir()
+    code, _, err = cli("assess", tiny, "--out", tmp_path / "empty")
+    assert code == 0, err
+
+
 def test_unwritable_out_permission(cli, tiny, tmp_path, monkeypatch):
     """PermissionError from the file system (root ignores modes, so the error is injected)."""
     import bmdcheck.assess.engine as E

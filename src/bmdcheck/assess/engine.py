@@ -325,6 +325,9 @@ def _check_out(out: Path) -> None:
         raise BmdcheckError(f"--out {out}: {p} is not a directory")
     if not os.access(p, os.W_OK | os.X_OK):
         raise BmdcheckError(f"--out {out}: {p} is not writable")
+    if out.is_dir() and not R.is_results_folder(out) and any(out.iterdir()):
+        raise BmdcheckError(f"--out {out}: the folder is not empty and holds no bmdcheck results; choose a new or "
+                            f"empty folder (nothing in it is overwritten)")
 
 
 def _oserror(out: Path, e: OSError) -> BmdcheckError:

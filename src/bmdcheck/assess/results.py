@@ -193,6 +193,16 @@ def publish(out: Path, table, summary, provenance: dict) -> None:
     remove_legacy(out)
 
 
+def is_results_folder(out: Path) -> bool:
+    """True when ``out`` holds (or held, or is writing) bmdcheck results of this or the earlier layout."""
+    if any((out / n).exists() for n in (SUCCESS, MANIFEST, PARTS, STAGING)):
+        return True
+    try:
+        return "scenario_hash" in json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def remove_stale(out: Path) -> None:
     """Remove what a killed run can leave: ``_staging/`` and temporary files (``NAME.tmpPID``) of ours."""
     shutil.rmtree(out / STAGING, ignore_errors=True)
