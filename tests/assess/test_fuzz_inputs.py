@@ -24,6 +24,7 @@ from bmdcheck.cli.main import main
 from bmdcheck.errors import BmdcheckError
 from bmdcheck.guarantee.rerun import document_to_toml
 from bmdcheck.guarantee.rules import shipped_rules
+from bmdcheck.scenario.load import shipped_scenarios
 
 from assess_helpers import TINY
 
@@ -213,3 +214,24 @@ def test_fuzz_compare(work, b):
     check_exit(code, err)
     if code == 2:
         assert not out.exists(), "exit 2 left --out behind"
+
+
+SHIPPED = "epaa-phase4-2013"
+
+
+@pytest.fixture(scope="module")
+def shipped_dir(tmp_path_factory):
+    """A copy of the shipped scenarios, so a mutant's relative includes resolve as the original's do."""
+    d = tmp_path_factory.mktemp("shipped") / "scenarios"
+    shutil.copytree(shipped_scenarios()[SHIPPED].parent, d)
+    return d
+
+
+@settings(FUZZ, max_examples=max(1, N // 2))
+@given(text=mutated(shipped_scenarios()[SHIPPED].read_text()))
+def test_fuzz_shipped_scenario_verify(shipped_dir, text):
+    """A mutated shipped scenario (its includes intact) checked against the shipped speed-caps rules."""
+    sc = shipped_dir / "mutant.toml"
+    sc.write_bytes(text.encode("utf-8"))
+    code, _, err = run_cli("verify", sc, "speed-caps")
+    check_exit(code, err)
