@@ -235,3 +235,28 @@ def test_fuzz_shipped_scenario_verify(shipped_dir, text):
     sc.write_bytes(text.encode("utf-8"))
     code, _, err = run_cli("verify", sc, "speed-caps")
     check_exit(code, err)
+
+
+ARG = st.one_of(st.sampled_from(["0", "-1", "1", "2", "100001", "1e3", "nan", "inf", "", "x", "local:0", "local:x",
+                                 "local:", "tcp://", "\x1b[31m", "--json", "--out", "--draws", "--chunk", "--dask",
+                                 "/dev/null", "/proc/nope", "99999999999999999999"]),
+                st.text(max_size=8))
+
+
+@settings(FUZZ, max_examples=max(1, N))
+@given(cmd=st.sampled_from(["assess", "verify", "compare"]), extra=st.lists(ARG, max_size=4))
+def test_fuzz_cli_arguments(work, cmd, extra):
+    """Argument lists around valid inputs: exit 0/1/2, one line on exit 2 (runs only when cheap)."""
+    base = {"assess": [work / "tiny.toml"], "verify": [work / "verify.toml", "speed-caps"],
+            "compare": [work / "tiny.toml", work / "tiny.toml"]}[cmd]
+    out = work / "args-out"
+    shutil.rmtree(out, ignore_errors=True)
+    args = [cmd, *base, *extra]
+    if cmd != "verify" and "--out" not in extra:
+        args += ["--out", out]
+    if any(a.startswith("tcp://") or a == "--dask" for a in extra):
+        return  # a scheduler address is tried for 10 s: covered once in test_hostile_inputs
+    code, _, err = run_cli(*args)
+    check_exit(code, err)
+    if code == 2:
+        assert not out.exists()

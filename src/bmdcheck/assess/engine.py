@@ -374,6 +374,8 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     all_draws = expand.draws(s)
     defence = expand.defence_specs(s)
     _check_boosters(defence, all_draws)
+    if out_dir is None:
+        raise BmdcheckError("an output folder is required (--out DIR)")
     out = Path(out_dir)
     _check_out(out)
     return Plan(s, str(scenario_path), canonical_json(s), scenario_hash(s), cases, len(all_draws), defence, out,
