@@ -239,3 +239,17 @@ def test_include_a_shipped_name(tmp_path):
     p = tmp_path / "inc.toml"
     p.write_text('include = ["epaa-phase4-2013"]\nname = "epaa-phase4-2013"\n')  # was: "not found"
     assert scenario_hash(load_scenario(p)) == scenario_hash(load_scenario("epaa-phase4-2013"))
+
+
+def test_rules_file_not_regular_or_huge(cli, tiny, tmp_path):
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * (16 * 2**20 + 1))
+    for rules in ("/dev/zero", fifo, tmp_path, big):  # was: /dev/zero and a FIFO read forever
+        code, _, err = cli("verify", tiny, rules)
+        assert code == 2
+        one_line(err, "cannot read the rules file")
+    code, _, err = cli("assess", big, "--out", tmp_path / "o")
+    assert code == 2 and not (tmp_path / "o").exists()
+    one_line(err, "larger than 16 MiB")

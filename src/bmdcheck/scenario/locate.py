@@ -224,6 +224,8 @@ def parse_toml(text: str, display: str, where: str = "") -> dict:
     return data
 
 
+MAX_INPUT_BYTES = 16 * 2**20
+"""Scenario and rules files larger than this are refused unread (the shipped ones are < 20 kB)."""
 MAX_DEPTH = 64
 """Arrays and tables nested deeper than this are refused (no scenario or rules file needs more than 5)."""
 
