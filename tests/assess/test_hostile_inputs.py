@@ -253,3 +253,22 @@ def test_rules_file_not_regular_or_huge(cli, tiny, tmp_path):
     code, _, err = cli("assess", big, "--out", tmp_path / "o")
     assert code == 2 and not (tmp_path / "o").exists()
     one_line(err, "larger than 16 MiB")
+
+
+def test_second_writer_is_refused(cli, tiny, finished, tmp_path):
+    import fcntl
+    import shutil
+
+    d = tmp_path / "busy"
+    shutil.copytree(finished.out_dir, d)
+    fd = os.open(d / "_lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a run in progress holds it
+    try:
+        before = snapshot(d)
+        code, _, err = cli("assess", tiny, "--out", d, "--draws", "2")  # was: two runs interleaved their parts
+        assert code == 2 and snapshot(d) == before
+        one_line(err, "another bmdcheck assess is writing")
+    finally:
+        os.close(fd)
+    code, _, err = cli("assess", tiny, "--out", d, "--draws", "2")
+    assert code == 0, err

@@ -400,18 +400,24 @@ def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, 
     out = p.out
     client, cluster = _client(dask)
     parts_dir = out / R.PARTS
-    created = [q for q in (out, parts_dir, out / R.MANIFEST) if not q.exists()]
+    created = [q for q in (out, parts_dir, out / R.MANIFEST, out / R.LOCK) if not q.exists()]
+    lock = None
     try:
         try:
-            parts_dir.mkdir(parents=True, exist_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
+            lock = R.lock(out)  # one writer per folder: a second run is refused, not interleaved
+            parts_dir.mkdir(exist_ok=True)
             res = _run(p.scenario, p.scenario_json, p.scenario_hash, p.cases, p.draws, p.defence, out, parts_dir,
                        dask, client, p.chunk_cases, progress, resume, p.scenario_path, __version__)
         except OSError as e:
             raise _oserror(out, e) from None
     except (BmdcheckError, MemoryError):
-        _rollback(out, created)
+        if lock is not None or out in created:  # never touch a folder another run holds
+            _rollback(out, created)
         raise
     finally:
+        if lock is not None:
+            os.close(lock)
         if client is not None:
             client.close()
         if cluster is not None:
