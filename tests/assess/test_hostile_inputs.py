@@ -236,9 +236,14 @@ def test_compare_validates_both_before_running(cli, tiny, tmp_path, monkeypatch)
 
 
 def test_include_a_shipped_name(tmp_path):
+    from bmdcheck.guarantee.rerun import scenario_from_document
+
     p = tmp_path / "inc.toml"
     p.write_text('include = ["epaa-phase4-2013"]\nname = "epaa-phase4-2013"\n')  # was: "not found"
-    assert scenario_hash(load_scenario(p)) == scenario_hash(load_scenario("epaa-phase4-2013"))
+    want = scenario_hash(load_scenario("epaa-phase4-2013"))
+    assert scenario_hash(load_scenario(p)) == want
+    # the same declared document re-runs (ledger verify --rerun) to the same scenario
+    assert scenario_hash(scenario_from_document({"include": ["epaa-phase4-2013"], "name": "epaa-phase4-2013"})) == want
 
 
 def test_rules_file_not_regular_or_huge(cli, tiny, tmp_path):
