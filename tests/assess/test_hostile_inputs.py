@@ -277,3 +277,17 @@ def test_second_writer_is_refused(cli, tiny, finished, tmp_path):
         os.close(fd)
     code, _, err = cli("assess", tiny, "--out", d, "--draws", "2")
     assert code == 0, err
+
+
+def test_threat_set_too_large(cli, tmp_path):
+    p = tmp_path / "huge.toml"
+    p.write_text(TINY.replace('west = { points = [[54.038, 35.772], [56.858, 40.537]] }',
+                              'west = { polygon = [[40.0, 20.0], [70.0, 20.0], [70.0, 60.0], [40.0, 60.0]], '
+                              'spacing_km = 8.0 }')
+                     .replace('east-coast = { point = [38.895, -77.036] }',
+                              'east-coast = { polygon = [[25.0, -120.0], [48.0, -120.0], [48.0, -70.0], '
+                              '[25.0, -70.0]], spacing_km = 10.0 }'))
+    out = tmp_path / "o"
+    code, _, err = cli("assess", p, "--out", out)  # was: expanded billions of cases in memory
+    assert code == 2 and not out.exists()
+    one_line(err, "at most 1,000,000")
