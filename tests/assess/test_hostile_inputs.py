@@ -291,3 +291,13 @@ def test_threat_set_too_large(cli, tmp_path):
     code, _, err = cli("assess", p, "--out", out)  # was: expanded billions of cases in memory
     assert code == 2 and not out.exists()
     one_line(err, "at most 1,000,000")
+
+
+@pytest.mark.parametrize("args", [("assess", "TINY", "--out", "a" * 5000), ("assess", "TINY", "--out", "a/" * 3000),
+                                  ("verify", "a" * 5000, "speed-caps"), ("verify", "TINY", "a" * 5000),
+                                  ("assess", "a" * 5000), ("compare", "TINY", "a" * 5000)])
+def test_path_too_long(cli, tiny, tmp_path, args, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(*[str(tiny) if a == "TINY" else a for a in args])  # was: OSError ENAMETOOLONG traceback
+    assert code == 2
+    assert len(one_line(err)) < 400

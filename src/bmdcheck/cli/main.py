@@ -328,6 +328,9 @@ def main(argv=None):
             _fail(e.format_message())  # bad option value, missing argument, unknown option: one line, exit 2
         if isinstance(e, (ValueError, FileNotFoundError)):
             _fail(e)
+        if isinstance(e, OSError) and e.strerror:  # a path the system refuses (name too long, I/O error, ...)
+            name = str(e.filename or "")
+            _fail(f"{e.strerror}: {name[:120] + '…' if len(name) > 120 else name}".rstrip(": "))
         raise
     sys.exit(rc if isinstance(rc, int) else 0)
 
