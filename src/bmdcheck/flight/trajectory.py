@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..earth.frames import geodesic_inverse
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from . import kernel as K
 from .batch import DEFAULT_RTOL, FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch
 from .missile import Missile, get_missile
-from .steering import solve_steering
+from .steering import MISS_TOL_KM, solve_steering
 
 
 @dataclass
@@ -175,8 +176,14 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
         raise BmdcheckError(st.error[0])
     b = fly_missile_batch(m, lat0, lon0, st.azimuth_deg, st.kick_deg, st.t_cut_s, earth=earth,
                           sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))  # as the solver's polish
+    # the solved flight must land at the aim point: a miss is a failure, never a reported impact
+    ilat, ilon, _ = b.impact_geodetic()
+    miss_km = float(geodesic_inverse(lat1, lon1, ilat[0], ilon[0], earth)[0]) / 1e3
+    if not (b.ok[0] and miss_km <= MISS_TOL_KM):
+        raise BmdcheckError(f"{m.name}: the solved trajectory does not reach the aim point "
+                            f"({K.STATUS_TEXT[int(b.status[0])]}, miss {miss_km:,.3f} km)")
     steer = {"azimuth_deg": float(st.azimuth_deg[0]), "kick_deg": float(st.kick_deg[0]),
-             "t_cut_s": float(st.t_cut_s[0]), "miss_km": float(st.miss_km[0])}
+             "t_cut_s": float(st.t_cut_s[0]), "miss_km": miss_km}
     return trajectory_from_batch(b, 0, missile=m.name, shape=shape, steering=steer)
 
 
