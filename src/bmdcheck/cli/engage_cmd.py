@@ -48,7 +48,7 @@ def read_threat_file(path: str, earth):
     head = [h.strip().lower() for h in rows[0]]
     need = ["t_s", "x_eci_m", "y_eci_m", "z_eci_m"]
     if any(h not in head for h in need):
-        raise BmdcheckError(f"{p}: CSV header must name columns {', '.join(need)}; got {', '.join(head)}")
+        raise BmdcheckError(f"{p}: CSV header must name columns {', '.join(need)}; got {', '.join(map(repr, head))}")
     idx = [head.index(h) for h in need]
     vidx = [head.index(h) for h in ("vx_eci_mps", "vy_eci_mps", "vz_eci_mps") if h in head]
     try:
@@ -63,7 +63,7 @@ def read_threat_file(path: str, earth):
 
 def _read_oem(text, p, earth):
     """Minimal CCSDS OEM (502.0) reader: data lines 'EPOCH X Y Z [VX VY VZ]' in km, km/s."""
-    from datetime import datetime
+    from datetime import datetime, timezone
 
     from ..defence.engagement import Threats
 
@@ -86,10 +86,12 @@ def _read_oem(text, p, earth):
         if len(parts) not in (4, 7, 10):
             continue
         try:
-            ep = datetime.fromisoformat(parts[0].replace("Z", ""))
+            ep = datetime.fromisoformat(parts[0].replace("Z", "+00:00"))
             vals = [float(x) for x in parts[1:7]]
         except ValueError:
-            raise BmdcheckError(f"{p}: bad OEM data line: {s[:60]}") from None
+            raise BmdcheckError(f"{p}: bad OEM data line: {s[:60]!r}") from None
+        # epochs without an offset are UTC (CCSDS 502.0 TIME_SYSTEM); mixed forms compare correctly
+        ep = ep.replace(tzinfo=timezone.utc) if ep.tzinfo is None else ep.astimezone(timezone.utc)
         t0 = t0 or ep
         t.append((ep - t0).total_seconds())
         r.append([x * 1e3 for x in vals[:3]])

@@ -256,9 +256,15 @@ from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
 from . import verify_cmd  # noqa: E402,F401
 
 
+def printable(text) -> str:
+    """Text safe for a terminal: control and format characters (ESC, bidi overrides, ...) escaped
+    as in repr (``\\x1b``), everything printable (°, γ, ...) kept."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def _fail(e) -> None:
-    """One line on stderr, exit code 2."""
-    msg = " ".join(str(e).split())
+    """One line on stderr, exit code 2; characters from the input that could drive the terminal are escaped."""
+    msg = printable(" ".join(str(e).split()))
     sys.stderr.write(f"error: {msg}\n")
     sys.exit(2)
 
