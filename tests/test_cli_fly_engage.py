@@ -86,3 +86,66 @@ def test_control_codes_in_fly_arguments_are_escaped(cli):
     assert all(c.isprintable() for c in line) and "\\x1b" in line
     line = _one_line_error(*cli("fly", "--missile", "topol-m", "--from", "54\x1b[2J,35", "--to", WASHINGTON))
     assert all(c.isprintable() for c in line) and "\\x1b" in line
+
+
+# ---- small answers that must read right --------------------------------------------------------------
+
+def test_burnout_on_the_ground_heading_down_impacts_at_start(cli):
+    """Was: flight_time_s = -1.5e-14. Chosen contract (docs/CONVENTIONS.md): a burnout state at 0 km
+    with a downward flight-path angle is an impact at t = 0 at the burnout point, status "impact"."""
+    rc, out, err = cli("fly", "--burnout-speed", "7000", "--flight-path-angle", "-45", "--azimuth", "0",
+                       "--from", "0,0", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["status"] == "impact" and d["flight_time_s"] == 0.0 and d["range_km"] == 0.0
+    assert d["impact"] == pytest.approx({"lat": 0.0, "lon": 0.0}, abs=1e-9)
+
+
+@pytest.mark.parametrize("fpa", [-90.0, -45.0, -1e-3, -30.0])
+@pytest.mark.parametrize("speed", [0.0, 300.0, 7000.0])
+def test_flight_time_is_never_negative(fpa, speed):
+    import bmdcheck as bc
+
+    t = bc.fly_burnout(speed, fpa, 33.0, (51.0, 7.0), 0.0)
+    assert t.flight_time_s >= 0.0 and t.status == "impact"
+
+
+MU = 3.986004418e14
+
+
+@pytest.mark.parametrize("factor,status", [(1.01, "escape"), (1.2, "escape"), (0.97, "duration reached")])
+def test_escape_speed_reports_no_impact(cli, factor, status):
+    """Was: an "impact" at the 3-hour cut-off. Reference: v_esc = sqrt(2 mu / r) on the
+    non-rotating sphere with point gravity and no air (closed form)."""
+    r = 6_371_000.0 + 1_200_000.0
+    v = factor * (2 * MU / r) ** 0.5
+    rc, out, err = cli("fly", "--burnout-speed", v, "--flight-path-angle", "30", "--azimuth", "90", "--from", "10,20",
+                       "--burnout-altitude", "1200", "--earth", "spherical", "--gravity", "point", "--no-rotation",
+                       "--atmosphere", "none", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["status"] == status
+    assert d["end"]["t_s"] == pytest.approx(10_800.0)
+    if status == "escape":
+        assert d["impact"] is None and d["flight_time_s"] is None and d["range_km"] is None
+    rc, out, err = cli("fly", "--burnout-speed", v, "--flight-path-angle", "30", "--azimuth", "90", "--from", "10,20",
+                       "--burnout-altitude", "1200", "--earth", "spherical", "--gravity", "point", "--no-rotation",
+                       "--atmosphere", "none")
+    assert rc == 0
+    assert "no impact" in out and "(impact)" not in out
+
+
+def test_full_model_escape(cli):
+    rc, out, err = cli("fly", "--burnout-speed", "12000", "--flight-path-angle", "45", "--azimuth", "0",
+                       "--from", "0,0", "--burnout-altitude", "200", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["status"] == "escape"
+
+
+def test_aim_100_m_away_reads_in_metres(cli):
+    """Was: "the aim point 0 km away"."""
+    line = _one_line_error(*cli("fly", "--missile", "topol-m", "--from", "54,35", "--to", "54.0009,35"))
+    assert "100 m away" in line and " 0 km" not in line
+    line = _one_line_error(*cli("fly", "--missile", "topol-m", "--from", "54,35", "--to", "54.0009,35",
+                                "--shape", "lofted"))
+    assert "100 m away" in line and "did not converge" not in line

@@ -34,9 +34,12 @@ PHASE_BOOST, PHASE_BALLISTIC = 0.0, 1.0
  SUM_RAPO, _ra1, _ra2, SUM_TIMP, SUM_RIMP, _ri1, _ri2, SUM_VIMP, _vi1, _vi2, SUM_NSTEPS) = range(21)
 SUM_LEN = 21
 
-STATUS_IMPACT, STATUS_DURATION, STATUS_STEPS, STATUS_BOOST_CRASH = 0, 1, 2, 3
+STATUS_IMPACT, STATUS_DURATION, STATUS_STEPS, STATUS_BOOST_CRASH, STATUS_ESCAPE = 0, 1, 2, 3, 4
 STATUS_TEXT = {STATUS_IMPACT: "impact", STATUS_DURATION: "duration reached",
-               STATUS_STEPS: "too many integration steps", STATUS_BOOST_CRASH: "hit the ground during boost"}
+               STATUS_STEPS: "too many integration steps", STATUS_BOOST_CRASH: "hit the ground during boost",
+               STATUS_ESCAPE: "escape"}
+ESCAPE_MIN_ALT_M = 1.0e6
+"""Escape is declared only above the atmosphere's top (1,000 km), where no drag can take energy away."""
 
 MAX_STEPS = 400_000
 
@@ -404,6 +407,8 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
                 if abs(hz) < 1e-4 or vrad >= 0.0:
                     break
                 ha = ha - hz / vrad
+                if ha < 0.0:  # a start on the ground heading down: the impact is the start, never before it
+                    ha = 0.0
             for i in range(6):
                 y[i] = ynew[i]
                 f0[i] = K[6, i]
@@ -542,6 +547,18 @@ def fly_kernel(r0, v0, boost, dir_ecef, kick_rad, t_cut, stages, payload_kg, ref
                                    dh, ln_rho, ln_p, snd, rtol, dt_max, samp_dt, st[i], sr[i], sv[i], cnt, apo)
             if code == 0:
                 status = STATUS_DURATION
+                # unbound and receding above the atmosphere: it never comes back (the J2 potential is
+                # axially symmetric, so v²/2 + U is conserved in the inertial frame)
+                r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
+                rn = math.sqrt(r2)
+                u_pot = -E[E_MU] / rn
+                if E[E_J2] != 0.0:
+                    re_r = E[E_RE_J2] / rn
+                    u_pot += E[E_MU] / rn * E[E_J2] * re_r * re_r * 0.5 * (3.0 * y[2] * y[2] / r2 - 1.0)
+                energy = 0.5 * (y[3] * y[3] + y[4] * y[4] + y[5] * y[5]) + u_pot
+                receding = y[0] * y[3] + y[1] * y[4] + y[2] * y[5] > 0.0
+                if energy >= 0.0 and receding and alt_approx(y[0], y[1], y[2], E[E_A], E[E_B]) >= ESCAPE_MIN_ALT_M:
+                    status = STATUS_ESCAPE
             elif code == 2:
                 status = STATUS_STEPS
             else:

@@ -83,8 +83,8 @@ def _diagnostics(batch, launch_lat, launch_lon, d_aim_km, az_aim, shape, apogee_
 
 
 def _km(d_km: float) -> str:
-    """A distance for a message: whole km from 10 km up, else to the metre."""
-    return f"{d_km:,.0f} km" if d_km >= 10 else f"{d_km:.3f} km"
+    """A distance for a message: whole km from 10 km up, 0.1 km from 1 km, else metres."""
+    return f"{d_km:,.0f} km" if d_km >= 10 else (f"{d_km:.1f} km" if d_km >= 1 else f"{d_km * 1e3:.0f} m")
 
 
 def _cross(x, f, target, lo, hi, rising):
@@ -213,7 +213,7 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
                 rng = (f"between about {fin.min():,.0f} and {fin.max():,.0f} km" if fin.size > 1 and fin.max() - fin.min() > 1
                        else (f"about {fin[0]:,.0f} km, with a full burn" if fin.size else "none"))
                 errors[i] = (f"{missile.name}: a {shape} apogee of {apogee_km:,.0f} km is not reachable at "
-                             f"{d_aim[i]:,.0f} km range (achievable {shape} apogees: {rng})")
+                             f"{_km(d_aim[i])} range (achievable {shape} apogees: {rng})")
                 continue
             kick0[i] = ks[j] + w * (ks[j + 1] - ks[j])
             cut0[i] = tc
@@ -221,6 +221,12 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
         kx, _, _ = (_cross(_KICKS_DEG, row, d_aim[i], 0, kstar + 1, rising=True) if lofted
                     else _cross(_KICKS_DEG, row, d_aim[i], kstar, nk, rising=False))
         if not np.isfinite(kx):
+            part = row[:kstar + 1] if lofted else row[kstar:]
+            if np.any(np.isfinite(part)) and d_aim[i] < np.nanmin(part):
+                errors[i] = (f"{missile.name}: the aim point {_km(d_aim[i])} away is closer than its shortest "
+                             f"{'lofted' if lofted else 'depressed'} range here with a full burn "
+                             f"(about {np.nanmin(part):,.0f} km)")
+                continue
             kx = _KICKS_DEG[kstar]
         kick0[i] = kx
         cut0[i] = t_full
