@@ -19,7 +19,7 @@ from ..errors import BmdcheckError
 from . import kernel as K
 from .batch import DEFAULT_RTOL, FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch
 from .missile import Missile, get_missile
-from .steering import MISS_TOL_KM, solve_steering
+from .steering import MISS_TOL_KM
 
 
 @dataclass
@@ -190,7 +190,9 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
     lat0, lon0 = _pair(launch, "launch point")
     lat1, lon1 = _pair(aim, "aim point")
     sample_interval_s = _positive(sample_interval_s, "sample interval")
-    st = solve_steering(m, lat0, lon0, lat1, lon1, shape, apogee_km, earth=earth, rtol=rtol)
+    from .newton import aim as aim_steering  # Newton fast path, the reference solver as fallback
+
+    st = aim_steering(m, lat0, lon0, lat1, lon1, shape, apogee_km, earth=earth, rtol=rtol)
     if not st.ok[0]:
         raise BmdcheckError(st.error[0])
     b = fly_missile_batch(m, lat0, lon0, st.azimuth_deg, st.kick_deg, st.t_cut_s, earth=earth,
@@ -202,7 +204,7 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
         raise BmdcheckError(f"{m.name}: the solved trajectory does not reach the aim point "
                             f"({K.STATUS_TEXT[int(b.status[0])]}, miss {miss_km:,.3f} km)")
     steer = {"azimuth_deg": float(st.azimuth_deg[0]), "kick_deg": float(st.kick_deg[0]),
-             "t_cut_s": float(st.t_cut_s[0]), "miss_km": miss_km}
+             "t_cut_s": float(st.t_cut_s[0]), "miss_km": miss_km, "method": str(st.method[0])}
     return trajectory_from_batch(b, 0, missile=m.name, shape=shape, steering=steer)
 
 
