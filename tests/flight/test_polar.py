@@ -100,3 +100,31 @@ def test_unreachable_polar_aim_says_so_without_warnings():
         with pytest.raises(bc.BmdcheckError, match="maximum range") as ex:
             bc.fly(TOPOL, (90, 0), (-60, 30))
     assert "nan" not in str(ex.value)
+
+
+def test_fly_refuses_a_solution_that_misses(monkeypatch):
+    """The last line of defence: whatever a solver claims, fly() checks the landing point itself.
+    A steering answer with the azimuth turned by 180° (the pole bug's symptom) must be an error."""
+    import bmdcheck.flight.newton as newton
+
+    real = newton.aim
+
+    def flipped(*a, **k):
+        st = real(*a, **k)
+        st.azimuth_deg = (st.azimuth_deg + 180.0) % 360.0
+        return st
+
+    monkeypatch.setattr(newton, "aim", flipped)
+    with pytest.raises(bc.BmdcheckError, match="does not reach the aim point"):
+        bc.fly(TOPOL, (54.04, 35.77), (60.0, 30.0))
+
+
+def test_landing_miss_is_the_geodesic_distance_and_nan_without_impact():
+    from bmdcheck.flight.steering import landing_miss_km
+
+    b = fly_missile_batch(TOPOL, [54.0, 54.0], [35.0, 35.0], [300.0, 290.0], [50.0, 40.0])
+    lat, lon, _ = b.impact_geodetic()
+    m = landing_miss_km(b, np.array([50.0, 50.0]), np.array([0.0, 0.0]))
+    assert m == pytest.approx(np.asarray(GEOD.inv(lon, lat, np.zeros(2), np.full(2, 50.0))[2]) / 1e3, rel=1e-9)
+    short = fly_missile_batch(TOPOL, 54.0, 35.0, 300.0, 50.0, duration_s=100.0)
+    assert np.isnan(landing_miss_km(short, 50.0, 0.0)).all()

@@ -39,6 +39,15 @@ _TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
 _MAX_ITER = 15
 
 
+def landing_miss_km(batch, aim_lat, aim_lon) -> np.ndarray:
+    """Geodesic distance (km, shape (N,)) from each flight's impact point to its aim point; NaN for a
+    flight that did not impact. A solved flight must have it ≤ ``MISS_TOL_KM``: callers that fly
+    solved steering check it, so a miss is a failure with a reason, never a reported impact."""
+    lat, lon, _ = batch.impact_geodetic()
+    d = geodesic_inverse(np.asarray(aim_lat, float), np.asarray(aim_lon, float), lat, lon, batch.earth)[0] / 1e3
+    return np.where(batch.ok, d, np.nan)
+
+
 @dataclass
 class Steering:
     """Solved steering per trajectory, arrays of shape (N,)."""
@@ -259,9 +268,7 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
         q1, q2, q3, _ = _diagnostics(b, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), np.repeat(d_aim[idx], 4),
                                      np.repeat(az_aim[idx], 4), shape, apogee_km)
         R = np.stack([q1, q2, q3], axis=-1).reshape(m, 4, 3)
-        ilat, ilon, _ = b.impact_geodetic()
-        true_miss = geodesic_inverse(ta[idx], to[idx], ilat[0::4], ilon[0::4], earth)[0] / 1e3
-        true_miss[~b.ok[0::4]] = np.nan
+        true_miss = landing_miss_km(b, np.repeat(ta[idx], 4), np.repeat(to[idx], 4))[0::4]
         r0 = R[:, 0, :]
         J = (R[:, 1:, :] - r0[:, None, :]).transpose(0, 2, 1) / np.array([steps[0], steps[1], -steps[2]])[None, None, :]
         for jj, i in enumerate(idx):

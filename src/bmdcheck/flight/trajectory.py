@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..earth.frames import geodesic_inverse
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from . import kernel as K
 from .batch import DEFAULT_RTOL, FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch
 from .missile import Missile, get_missile
-from .steering import MISS_TOL_KM
+from .steering import MISS_TOL_KM, landing_miss_km
 
 
 @dataclass
@@ -198,11 +197,10 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
     b = fly_missile_batch(m, lat0, lon0, st.azimuth_deg, st.kick_deg, st.t_cut_s, earth=earth,
                           sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))  # as the solver's polish
     # the solved flight must land at the aim point: a miss is a failure, never a reported impact
-    ilat, ilon, _ = b.impact_geodetic()
-    miss_km = float(geodesic_inverse(lat1, lon1, ilat[0], ilon[0], earth)[0]) / 1e3
-    if not (b.ok[0] and miss_km <= MISS_TOL_KM):
+    miss_km = float(landing_miss_km(b, lat1, lon1)[0])
+    if not miss_km <= MISS_TOL_KM:  # NaN (no impact) fails too
         raise BmdcheckError(f"{m.name}: the solved trajectory does not reach the aim point "
-                            f"({K.STATUS_TEXT[int(b.status[0])]}, miss {miss_km:,.3f} km)")
+                            + (f"(miss {miss_km:,.3f} km)" if np.isfinite(miss_km) else f"({K.STATUS_TEXT[int(b.status[0])]})"))
     steer = {"azimuth_deg": float(st.azimuth_deg[0]), "kick_deg": float(st.kick_deg[0]),
              "t_cut_s": float(st.t_cut_s[0]), "miss_km": miss_km, "method": str(st.method[0])}
     return trajectory_from_batch(b, 0, missile=m.name, shape=shape, steering=steer)
