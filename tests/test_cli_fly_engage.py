@@ -149,3 +149,13 @@ def test_aim_100_m_away_reads_in_metres(cli):
     line = _one_line_error(*cli("fly", "--missile", "topol-m", "--from", "54,35", "--to", "54.0009,35",
                                 "--shape", "lofted"))
     assert "100 m away" in line and "did not converge" not in line
+
+
+def test_tiny_sample_interval_is_refused_before_allocating(cli):
+    """Was: 0.001 s allocated 670 MB (and 0.0003 s with a long duration ~2 GB) before flying."""
+    line = _one_line_error(*cli("fly", "--burnout-speed", "7000", "--flight-path-angle", "45", "--azimuth", "0",
+                                "--from", "0,0", "--sample-interval", "0.001"))
+    assert "samples per trajectory" in line
+    rc, out, err = cli("fly", "--burnout-speed", "7000", "--flight-path-angle", "45", "--azimuth", "0",
+                       "--from", "0,0", "--sample-interval", "0.01", "--duration", "100", "--json")
+    assert rc == 0 and len(json.loads(out)["samples"]["t_s"]) == 10_001

@@ -26,6 +26,8 @@ DEFAULT_RTOL = 1e-9
 strongly depressed flights (docs/VALIDATION.md, step-control row)."""
 DEFAULT_T_MAX_S = 10_800.0
 DT_MAX_S = 120.0
+MAX_SAMPLES_PER_TRAJECTORY = 2_000_000
+"""Sample buffers are allocated for the whole time limit: this bounds them (~110 MB per trajectory)."""
 
 
 @dataclass
@@ -136,6 +138,9 @@ def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_
     tab = atmosphere_table()
     samp = float(sample_interval_s) if sample_interval_s else 0.0
     m = int(np.floor(t_max / samp)) + 2 if samp > 0 else 1
+    if samp > 0 and m > MAX_SAMPLES_PER_TRAJECTORY:
+        raise BmdcheckError(f"a sample interval of {samp:g} s over up to {t_max:,.0f} s is {m:,} samples per trajectory; "
+                            f"at most {MAX_SAMPLES_PER_TRAJECTORY:,} (use a coarser interval or a shorter duration)")
     if samp > 0 and n * m > 50_000_000:
         raise BmdcheckError(f"{n} trajectories × {m} samples is too many to hold; use a coarser interval or chunks")
     mm = m if samp > 0 else 0  # without sampling: per-row buffers of length 0
