@@ -159,3 +159,17 @@ def test_tiny_sample_interval_is_refused_before_allocating(cli):
     rc, out, err = cli("fly", "--burnout-speed", "7000", "--flight-path-angle", "45", "--azimuth", "0",
                        "--from", "0,0", "--sample-interval", "0.01", "--duration", "100", "--json")
     assert rc == 0 and len(json.loads(out)["samples"]["t_s"]) == 10_001
+
+
+@pytest.mark.parametrize("rows,needle", [
+    ("0,0,0,0\n1,0,0,1\n2,0,0,2\n", "below the ground"),           # positions in the Earth's core
+    ("0,6371,0,0\n20,6372,0,0\n40,6373,0,0\n", "below the ground"),  # km where metres are due
+    ("0,7e6,0,0\n0,7e6,1,0\n1,7e6,2,0\n", "increase"),
+])
+def test_threat_file_that_cannot_be_a_trajectory(cli, tmp_path, rows, needle):
+    """Was: read and engaged as if real (a trajectory through the Earth's core gave a verdict)."""
+    f = tmp_path / "t.csv"
+    f.write_text("t_s,x_eci_m,y_eci_m,z_eci_m\n" + rows)
+    line = _one_line_error(*cli("engage", "--threat-file", f, "--site-at", "0,0", "--burnout-speed", "3000",
+                                "--flyout", "lambert"))
+    assert needle in line and "t.csv" in line

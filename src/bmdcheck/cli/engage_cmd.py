@@ -34,8 +34,6 @@ class Threshold(str, Enum):
 
 def read_threat_file(path: str, earth):
     """A threat trajectory from CSV (t_s, x_eci_m, y_eci_m, z_eci_m[, vx_eci_mps, ...]) or CCSDS OEM."""
-    from ..defence.engagement import Threats
-
     p = Path(path)
     if not p.is_file():
         raise BmdcheckError(f"threat file not found: {p}")
@@ -58,14 +56,34 @@ def read_threat_file(path: str, earth):
     if data.ndim != 2 or data.shape[0] < 3:
         raise BmdcheckError(f"{p}: need at least 3 samples")
     v = data[:, 4:7] if len(vidx) == 3 else None
-    return Threats.from_arrays(data[:, 0], data[:, 1:4], v, earth)
+    return _threats(p, data[:, 0], data[:, 1:4], v, earth)
+
+
+_MIN_RADIUS_M = 6_200_000.0  # below every point of the surface (polar radius 6,356.8 km) by > 150 km
+
+
+def _threats(p, t, r, v, earth):
+    """Threats from file samples, refusing what cannot be a trajectory (with the file's name)."""
+    from ..defence.engagement import Threats
+
+    r = np.asarray(r, dtype=float)
+    if v is not None and not np.all(np.isfinite(v)):
+        raise BmdcheckError(f"{p}: threat velocities must be finite numbers")
+    with np.errstate(all="ignore"):
+        rad = np.linalg.norm(r, axis=-1) if r.ndim == 2 and r.shape[-1] == 3 else np.array([np.inf])
+    if np.any(np.isfinite(rad) & (rad < _MIN_RADIUS_M)):
+        k = int(np.argmax(np.isfinite(rad) & (rad < _MIN_RADIUS_M)))
+        raise BmdcheckError(f"{p}: threat sample {k + 1} is {rad[k] / 1e3:,.0f} km from the Earth's centre, deep below "
+                            f"the ground: positions must be ECI metres (OEM: km)")
+    try:
+        return Threats.from_arrays(t, r, v, earth)
+    except BmdcheckError as e:
+        raise BmdcheckError(f"{p}: {e}") from None
 
 
 def _read_oem(text, p, earth):
     """Minimal CCSDS OEM (502.0) reader: data lines 'EPOCH X Y Z [VX VY VZ]' in km, km/s."""
     from datetime import datetime, timezone
-
-    from ..defence.engagement import Threats
 
     t, r, v = [], [], []
     in_meta = False
@@ -99,7 +117,7 @@ def _read_oem(text, p, earth):
             v.append([x * 1e3 for x in vals[3:6]])
     if len(t) < 3:
         raise BmdcheckError(f"{p}: need at least 3 OEM data lines")
-    return Threats.from_arrays(np.array(t), np.array(r), np.array(v) if len(v) == len(t) else None, earth)
+    return _threats(p, np.array(t), np.array(r), np.array(v) if len(v) == len(t) else None, earth)
 
 
 def _band(text: str):
