@@ -15,7 +15,7 @@ from pyproj import Geod
 
 import bmdcheck as bc
 from bmdcheck.flight.batch import fly_missile_batch
-from bmdcheck.flight.steering import MISS_TOL_KM, solve_steering
+from bmdcheck.flight.steering import MISS_TOL_KM
 
 GEOD = Geod(ellps="WGS84")
 TOPOL = bc.get_missile("topol-m")
