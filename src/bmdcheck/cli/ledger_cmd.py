@@ -254,6 +254,10 @@ def log_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), as_json: boo
         for e in entries:
             if e.kind == "declaration":
                 rel = ", ".join(acks.get(e.seq, []))
+            elif e.kind in ("commitment", "reveal"):
+                d = json.loads(e.payload) if _is_json(e.payload) else {}
+                rel = (f"reveals seq {d.get('commitment_seq')}" if e.kind == "reveal" and isinstance(d, dict)
+                       else "sealed until revealed")
             else:
                 d = json.loads(e.payload) if _is_json(e.payload) else {}
                 rel = f"seq {d.get('declaration_seq')}" if isinstance(d, dict) else "?"

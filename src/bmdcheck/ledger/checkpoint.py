@@ -175,8 +175,9 @@ def compare(cp: Checkpoint, entries: Sequence[Entry]) -> tuple[str, str]:
         return "another-ledger", (f"the checkpoint is for another ledger (first entry {cp.ledger_id[:16]}…, "
                                   f"this ledger's is {entries[0].entry_hash[:16]}…)")
     if n < cp.size:
+        gone = f"entry {cp.size}" if n + 1 == cp.size else f"entries {n + 1}-{cp.size}"
         return "truncated", (f"truncated: the checkpoint commits to {cp.size} entries, the ledger holds {n} "
-                             f"(entries {n + 1}-{cp.size} were removed)")
+                             f"({gone} removed)")
     root = tree_root(entries, cp.size)
     if root != cp.root_hash:
         return "forked", (f"forked or rewritten: the first {cp.size} entries have root {root[:16]}…, the "
