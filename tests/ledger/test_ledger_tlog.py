@@ -116,13 +116,17 @@ def test_forked_ledger_is_rejected(witnessed, tmp_path, keys, cli):
     assert json.loads(out)["checkpoints"][0]["status"] == "forked"
 
 
-def test_rewritten_ledger_is_rejected(witnessed, tmp_path, cli):
+@pytest.mark.parametrize("sql, seq", [
+    ("UPDATE entries SET timestamp = '2020-01-01T00:00:00.000000Z' WHERE seq = 2", 2),
+    ("UPDATE entries SET entry_hash = '" + "ab" * 32 + "' WHERE seq = 1", 1),   # even the first entry (ledger_id)
+])
+def test_rewritten_ledger_is_rejected(witnessed, tmp_path, sql, seq, cli):
     led, cp = witnessed
     bad = tmp_path / "bad.db"
     shutil.copy(led.path, bad)
-    raw_sql(bad, "UPDATE entries SET timestamp = '2020-01-01T00:00:00.000000Z' WHERE seq = 2")
+    raw_sql(bad, sql)
     code, out, _ = cli("ledger", "verify", bad, "--checkpoint", cp)
-    assert code == 1 and "REWRITTEN" in out and "TAMPERED at seq 2" in out, out
+    assert code == 1 and "REWRITTEN" in out and f"TAMPERED at seq {seq}" in out, out
 
 
 def test_bad_checkpoints(witnessed, tmp_path, keys, keydir, cli):
@@ -133,7 +137,9 @@ def test_bad_checkpoints(witnessed, tmp_path, keys, keydir, cli):
     code, _, err = cli("ledger", "checkpoint", other.path, "--key", keydir / "alice.key", "--out", tmp_path / "o.json")
     assert code == 0
     code, out, err = cli("ledger", "verify", led.path, "--checkpoint", tmp_path / "o.json")
-    assert code == 2 and "another ledger" in out, (out, err)
+    assert code == 2 and "another ledger" in err and _one_error_line(err) and out == "", (out, err)
+    code, out, err = cli("ledger", "verify", led.path, "--checkpoint", cp, "--checkpoint", tmp_path / "o.json")
+    assert code == 2 and "o.json: the checkpoint is for another ledger" in err
     d = json.loads(cp.read_text())
     d["root_hash"] = "0" * 64                           # a forged root: the signature fails
     (tmp_path / "forged.json").write_text(json.dumps(d))

@@ -360,6 +360,9 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
         raise BmdcheckError(f"rules file not found: {rerun}")
     rep = led.verify(trusted or None)
     cp_results = [_check_checkpoint(f, cp, led, rep, trusted or None) for f, cp in cps]
+    for r in cp_results:   # bad input, before anything is printed: one line, exit 2
+        if r["status"] == "another-ledger":
+            raise BmdcheckError(f"{r['file']}: {r['message']}")
     rr = None
     if rerun is not None and rep.ok:
         hook = L.rerun_hook
@@ -397,8 +400,6 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                     _say(f"  seq {r['seq']}: {r['status']}: {what}")
     if not rep.ok or (rr is not None and rr["mismatches"]) or any(r["status"] in _CP_FAIL for r in cp_results):
         sys.exit(1)
-    if any(r["status"] == "another-ledger" for r in cp_results):
-        sys.exit(2)
     if rr is not None and rr["errors"]:
         sys.exit(2)
 
@@ -410,18 +411,19 @@ def _check_checkpoint(path, cp, led, rep, trusted) -> dict:
     """Compare one checkpoint file with the ledger: {file, status, message, size, root_hash, signers}.
 
     status: extends | truncated | forked | rewritten (the chain does not verify) | bad-signature |
-    another-ledger (its ledger_id is not this ledger's first entry: exit 2, bad input).
+    another-ledger (the chain verifies but its first entry is not the checkpoint's ledger_id: exit 2).
     """
     from ..ledger.checkpoint import checkpoint_problem, compare
 
     entries = led.entries()
     status, message = compare(cp, entries)
-    if status != "another-ledger":
+    if not rep.ok:   # a chain that does not verify was edited: even a changed first entry is "rewritten"
+        if status != "truncated":
+            status, message = "rewritten", f"rewritten: the ledger does not verify ({rep.summary()})"
+    elif status != "another-ledger":
         problem = checkpoint_problem(cp, trusted)
         if problem:
             status, message = "bad-signature", f"the checkpoint does not verify: {problem}"
-        elif not rep.ok and status != "truncated":
-            status, message = "rewritten", f"rewritten: the ledger does not verify ({rep.summary()})"
     return {"file": str(path), "status": status, "message": message, "size": cp.size, "root_hash": cp.root_hash,
             "signers": cp.signers()}
 
