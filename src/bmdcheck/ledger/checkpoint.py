@@ -106,6 +106,13 @@ def tree_root(entries: Sequence[Entry], size: Optional[int] = None) -> str:
     return merkle.root([bytes.fromhex(e.entry_hash) for e in entries[:n]]).hex()
 
 
+def prefix_roots_hex(entries: Sequence[Entry], sizes) -> dict[int, str]:
+    """Merkle roots (hex) of the first ``size`` entries for each size (those <= len(entries)), in one pass."""
+    n = len(entries)
+    got = merkle.prefix_roots([bytes.fromhex(e.entry_hash) for e in entries], [s for s in sizes if 1 <= s <= n])
+    return {k: v.hex() for k, v in got.items()}
+
+
 def make_checkpoint(key: SigningKey, party: str, entries: Sequence[Entry]) -> Checkpoint:
     """Sign a checkpoint of the whole chain ``entries`` by ``key`` as ``party``."""
     cp = Checkpoint(ledger_id_of(entries), len(entries), tree_root(entries), utc_now(), party,
@@ -163,12 +170,13 @@ def checkpoint_problem(cp: Checkpoint, trusted: Optional[Mapping[str, str]] = No
     return None
 
 
-def compare(cp: Checkpoint, entries: Sequence[Entry]) -> tuple[str, str]:
+def compare(cp: Checkpoint, entries: Sequence[Entry], roots: Optional[Mapping[int, str]] = None) -> tuple[str, str]:
     """Does the chain ``entries`` extend the checkpoint? (status, one-line explanation).
 
     status: ``"extends"``; ``"another-ledger"`` (its first entry is not the checkpoint's ledger_id);
     ``"truncated"`` (fewer entries than the checkpoint commits to); ``"forked"`` (a different root
     at the checkpoint's size: a different history of those entries, forked or rewritten).
+    ``roots``: precomputed prefix roots by size (see :func:`prefix_roots_hex`), optional.
     """
     n = len(entries)
     if n and entries[0].entry_hash != cp.ledger_id:
@@ -178,7 +186,7 @@ def compare(cp: Checkpoint, entries: Sequence[Entry]) -> tuple[str, str]:
         gone = f"entry {cp.size}" if n + 1 == cp.size else f"entries {n + 1}-{cp.size}"
         return "truncated", (f"truncated: the checkpoint commits to {cp.size} entries, the ledger holds {n} "
                              f"({gone} removed)")
-    root = tree_root(entries, cp.size)
+    root = roots[cp.size] if roots is not None and cp.size in roots else tree_root(entries, cp.size)
     if root != cp.root_hash:
         return "forked", (f"forked or rewritten: the first {cp.size} entries have root {root[:16]}…, the "
                           f"checkpoint's is {cp.root_hash[:16]}… (a different history of those entries)")

@@ -221,12 +221,15 @@ def verify_chain(entries: Sequence[Entry], parties: Mapping[str, Party],
             problem = f"the registered key of party {name!r} is not the trusted key"
         if problem:
             return VerifyReport(False, head_hash=prev, problem=problem, checked=len(entries), **counts)
+    roots = None
     for i, cp in enumerate(checkpoints, start=1):
-        from .checkpoint import checkpoint_problem, compare
+        from .checkpoint import checkpoint_problem, compare, prefix_roots_hex
 
+        if roots is None:   # every entry passed its checks, so every entry_hash is 64 hex digits
+            roots = prefix_roots_hex(entries, {c.size for c in checkpoints})
         problem = checkpoint_problem(cp, trusted)
         if problem is None:
-            status, why = compare(cp, entries)
+            status, why = compare(cp, entries, roots)
             problem = None if status == "extends" else why
         if problem:
             return VerifyReport(False, head_hash=prev, problem=problem, checked=len(entries),
