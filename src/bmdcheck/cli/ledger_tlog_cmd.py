@@ -95,6 +95,9 @@ def cosign_cmd(cp_path: str = typer.Argument(..., metavar="CP.json"),
 
     cp = read_checkpoint(cp_path)
     _refuse_existing(out_path)
+    folder = Path(out_path or cp_path).parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise BmdcheckError(f"cannot write in {folder}: the cosigned checkpoint could not be saved")
     led = _open(ledger) if ledger is not None else None
     with _integrity_exit():
         problem = checkpoint_problem(cp)
