@@ -52,3 +52,32 @@ def test_minimum_dv_is_the_threshold(threat):
     assert np.isfinite(dv)
     assert engage_threats(th, [site], [it.with_burnout_speed(dv + 1.0)], tl, "lambert").windows.feasible[0]
     assert not engage_threats(th, [site], [it.with_burnout_speed(dv - 10.0)], tl, "lambert").windows.feasible[0]
+
+
+def test_lambert_reason_codes_known_by_geometry(threat):
+    """Reason codes of the Lambert reach model on cases whose answer is known by hand (as the table
+    model's test_known_answers): a site under the apogee with a fast interceptor is feasible; a site
+    on the far side of the Earth (-40, 150: ~16,000 km from the track) is out of reach at 5 km/s; a
+    launch at the threat's impact time is too late although the points are reachable; an altitude
+    floor above the apogee; a closing-speed floor of 30 km/s (above any ICBM + interceptor sum).
+    Inverting the Lambert reach comparison (reachable <-> out of reach) fails here (docs/VALIDATION.md)."""
+    s, th = threat
+    k = int(np.argmax(s.alt_km))
+    under = SiteSpec("under-apogee", float(s.lat_deg[k]), float(s.lon_deg[k]))
+    far = SiteSpec("far", -40.0, 150.0)
+    fast = InterceptorSpec("fast", 5000.0, 50.0, 100e3, 2000e3, 0.0, 1200.0)
+    tl = TimelineSpec(mode="early-warning-only", launch_at_s=200.0)
+
+    def one(site, it, timeline):
+        return engage_threats(th, [site], [it], timeline, "lambert").record(0)
+
+    assert (one(under, fast, tl)["feasible"], one(under, fast, tl)["reason"]) == (True, "feasible")
+    assert one(far, fast, tl)["reason"] == "out_of_reach"
+    late = TimelineSpec(mode="early-warning-only", launch_at_s=float(s.t_s[-1]))
+    assert one(under, fast, late)["reason"] == "launch_too_late"
+    high_floor = InterceptorSpec("floor", 5000.0, 50.0, 3000e3, 4000e3, 0.0, 1200.0)
+    assert one(under, high_floor, tl)["reason"] == "below_min_altitude"
+    picky = InterceptorSpec("picky", 5000.0, 50.0, 100e3, 2000e3, 0.0, 1200.0, min_closing_mps=30_000.0)
+    assert one(under, picky, tl)["reason"] == "target_outruns_interceptor"
+    slow = InterceptorSpec("slow", 300.0, 50.0, 100e3, 2000e3, 0.0, 1200.0)  # 300 m/s reaches nothing at 100 km+
+    assert one(under, slow, tl)["reason"] == "out_of_reach"
