@@ -81,3 +81,28 @@ def test_lambert_reason_codes_known_by_geometry(threat):
     assert one(under, picky, tl)["reason"] == "target_outruns_interceptor"
     slow = InterceptorSpec("slow", 300.0, 50.0, 100e3, 2000e3, 0.0, 1200.0)  # 300 m/s reaches nothing at 100 km+
     assert one(under, slow, tl)["reason"] == "out_of_reach"
+
+
+def test_cli_burn_time_zero_is_the_impulsive_lambert_model():
+    """`--burn-time 0` with `--flyout lambert`: full speed at launch. Its threshold is no higher than
+    with a 1-s burn (the site is left 1 s earlier) and within 20 m/s of it; with the table fly-out
+    (which flies a booster) it is one line on stderr and exit 2."""
+    import json
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "bmdcheck.cli", "engage", "--missile", "topol-m", "--from", "54.038,35.772",
+            "--to", "38.90,-77.04", "--site", "aegis-ashore-redzikowo", "--interceptor", "sm-3-iib",
+            "--mode", "early-warning-only"]
+    thr = {}
+    for b in ("0", "1"):
+        p = subprocess.run(base + ["--flyout", "lambert", "--burn-time", b, "--threshold", "burnout-speed", "--json"],
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr
+        d = json.loads(p.stdout)
+        thr[b] = d["threshold_mps"]
+        assert d["interceptor_params"]["burn_time_s"] == float(b)
+    assert thr["0"] <= thr["1"] <= thr["0"] + 20.0
+    p = subprocess.run(base + ["--burn-time", "0"], capture_output=True, text=True, timeout=600)
+    lines = [x for x in p.stderr.splitlines() if x.strip()]
+    assert p.returncode == 2 and len(lines) == 1 and "--flyout lambert" in lines[0], p.stderr
