@@ -160,8 +160,8 @@ def test_a_declaration_including_a_local_file_does_not_rerun_as_a_match(tmp_path
     """Before the fix an absolute include of a local file was opened and parsed; now it is an error (exit 2)."""
     from bmdcheck.cli.main import main
 
-    local = tmp_path / "russia-icbm-2013.toml"
-    local.write_text((shipped_scenarios()["epaa-phase1"].parent / "common" / "russia-icbm-2013.toml").read_text())
+    local = tmp_path / "russia-icbm-2024.toml"
+    local.write_text((shipped_scenarios()["epaa-phase1"].parent / "common" / "russia-icbm-2024.toml").read_text())
     doc = _doc_including(str(local))
     L.generate_key("alice", tmp_path / "alice.key", "pw", log2n=10)
     led = L.init_ledger(tmp_path / "l.db")
