@@ -15,6 +15,8 @@ from rich.table import Table
 from ..errors import BmdcheckError
 from .main import Shape, _emit_json, app, out, parse_latlon
 
+_IMPULSIVE_BURN_S = 1e-9  # --burn-time 0 with --flyout lambert: the site turns 0.5 µm in this time
+
 
 class Flyout(str, Enum):
     table = "table"
@@ -142,7 +144,7 @@ def engage(
     site_at: Optional[str] = typer.Option(None, "--site-at", help="Ad-hoc site LAT,LON[,ALT_KM]."),
     interceptor: Optional[str] = typer.Option(None, "--interceptor", help="Catalogue interceptor (default: the site's)."),
     burnout_speed: Optional[float] = typer.Option(None, "--burnout-speed", help="Ad-hoc interceptor burnout speed, m/s."),
-    burn_time: Optional[float] = typer.Option(None, "--burn-time", help="Ad-hoc interceptor burn time, s."),
+    burn_time: Optional[float] = typer.Option(None, "--burn-time", help="Interceptor burn time, s (0 with --flyout lambert: impulsive)."),
     altitude_band: Optional[str] = typer.Option(None, "--altitude-band", help="Intercept altitudes MIN_KM,MAX_KM."),
     min_closing_speed: Optional[float] = typer.Option(None, "--min-closing-speed", help="m/s."),
     max_flight_time: Optional[float] = typer.Option(None, "--max-flight-time", help="Interceptor, s."),
@@ -210,6 +212,13 @@ def engage(
         sspec = E.SiteSpec("ad-hoc", lla[0], lla[1], alt_km * 1e3, None)
     # --- interceptor
     band = _band(altitude_band) if altitude_band else None
+    if burn_time is not None and burn_time == 0.0:
+        # --burn-time 0: the impulsive (Lambert) reach model, full speed at launch; the table model
+        # flies a booster and needs a burn
+        if flyout != Flyout.lambert:
+            raise BmdcheckError("--burn-time 0 is the impulsive Lambert model: add --flyout lambert "
+                                "(the table fly-out needs a positive burn time)")
+        burn_time = _IMPULSIVE_BURN_S
     for v, name in ((burnout_speed, "--burnout-speed"), (burn_time, "--burn-time"), (max_flight_time, "--max-flight-time")):
         if v is not None and not (math.isfinite(v) and v > 0):
             raise BmdcheckError(f"{name} must be a positive number, got {v:g}")
@@ -266,7 +275,8 @@ def engage(
     res = E.engage_threats(threats, [sspec], [ispec], tl, flyout.value)
     rec = res.record(0)
     rec["threat"] = threat_desc
-    rec["interceptor_params"] = {"burnout_speed_mps": ispec.burnout_speed_mps, "burn_time_s": ispec.burn_time_s,
+    rec["interceptor_params"] = {"burnout_speed_mps": ispec.burnout_speed_mps,
+                                 "burn_time_s": 0.0 if ispec.burn_time_s == _IMPULSIVE_BURN_S else ispec.burn_time_s,
                                  "altitude_band_km": [ispec.min_alt_m / 1e3, ispec.max_alt_m / 1e3],
                                  "max_flight_time_s": ispec.max_flight_time_s, "min_closing_speed_mps": ispec.min_closing_mps}
     rec["assumptions"] = {"decision_delay_s": tl.decision_delay_s, "rcs_m2": tl.rcs_m2,
