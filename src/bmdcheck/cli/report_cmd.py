@@ -44,15 +44,25 @@ def report(results: str = typer.Argument(..., help="Results directory (bmdcheck 
                                                      "to check and show (repeatable)."),
            quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")):
     """Write a self-contained offline report: scenario, provenance, map, engagement diagrams, verdicts."""
-    from ..report import write_report
+    from ..guarantee import load_rules
+    from ..report import load_results, write_report
+    from ..report.html import check_out_dir
 
+    # every input checked before the progress bar starts: bad input is one line, nothing written
+    a = load_results(results)
+    b = load_results(results_b) if results_b is not None else None
+    for p in pair or ():
+        a.row_for(p)
+    check_out_dir(out_dir if out_dir is not None else a.path / "report")
+    for r in rules or ():
+        load_rules(r)
     prog = _progress(quiet)
     if prog is None:
-        path = write_report(results, results_b, out_dir, pairs=pair or None, rules=tuple(rules or ()))
+        path = write_report(a, b, out_dir, pairs=pair or None, rules=tuple(rules or ()))
     else:
         with prog:
             task = prog.add_task("report", total=None)
-            path = write_report(results, results_b, out_dir, pairs=pair or None, rules=tuple(rules or ()),
+            path = write_report(a, b, out_dir, pairs=pair or None, rules=tuple(rules or ()),
                                 progress=lambda d, t, w: prog.update(task, completed=d, total=t, description=w))
     out.print(f"report: {path}", highlight=False)
 

@@ -273,13 +273,7 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
 
     a = results if isinstance(results, ResultSet) else load_results(results)
     b = None if results_b is None else (results_b if isinstance(results_b, ResultSet) else load_results(results_b))
-    out = Path(out_dir) if out_dir is not None else a.path / "report"
-    if out.exists() and not out.is_dir():
-        raise BmdcheckError(f"cannot write the report to {out}: it is a file")
-    if not out.parent.is_dir():
-        raise BmdcheckError(f"cannot write the report to {out}: directory {out.parent} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise BmdcheckError(f"cannot write the report to {out}: {out.parent} is not writable")
+    out = check_out_dir(out_dir if out_dir is not None else a.path / "report")
     sel = list(pairs) if pairs else default_pairs(a, max_pairs)
     for p in sel:  # unknown ids fail before anything is drawn or written
         a.row_for(p)
@@ -380,6 +374,18 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out / "index.html"
+
+
+def check_out_dir(out_dir) -> Path:
+    """The report directory, if it can be written (one-line BmdcheckError otherwise)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BmdcheckError(f"cannot write the report to {out}: it is a file")
+    if not out.parent.is_dir():
+        raise BmdcheckError(f"cannot write the report to {out}: directory {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise BmdcheckError(f"cannot write the report to {out}: {out.parent} is not writable")
+    return out
 
 
 def _replace_dir(new: Path, out: Path) -> None:
