@@ -50,8 +50,8 @@ def test_every_section_present_and_offline(report_dir, page):
     assert not list(report_dir.parent.glob(".rep.tmp*"))  # no temporary directory left behind
 
 
-def test_report_content(results_dir, page):
-    prov = json.loads((results_dir / "provenance.json").read_text())
+def test_report_content(results_dir, results, page):
+    prov = json.loads((results_dir / "_provenance.json").read_text())
     t = page.alltext
     for k in ("scenario_hash", "results_hash", "catalogue_version", "code_version"):
         assert str(prov[k]) in t
@@ -61,7 +61,11 @@ def test_report_content(results_dir, page):
     assert " ".join(src.split()) in t  # catalogue sources listed
     assert "test-gbi" in t and "aegis-ashore-redzikowo" in t
     # the infeasible Redzikowo pair is explained in words, the feasible one has its window
-    assert "No intercept (no_track_in_time)" in t and "Intercept possible from" in t
+    from bmdcheck.report.data import reason_words
+
+    why = next(r["reason"] for r in results.nominal_rows() if r["site"] == "aegis-ashore-redzikowo")
+    assert f"No intercept ({why}): {reason_words(why)}" in t and "Intercept possible from" in t
+    assert reason_words(why) != why.replace("_", " ")  # a sentence, not the code
     from bmdcheck.guarantee import load_rules
 
     for rule in load_rules("speed-caps").rule:
@@ -180,11 +184,14 @@ def test_missing_and_corrupt_results(cli, tmp_path, results_dir):
     assert not (tmp_path / "rep").exists()
     (bad / "results.parquet").unlink()
     rc, _, err = cli("export", bad, "--geojson", tmp_path / "x.geojson", "--quiet")
-    assert rc == 2 and "not a results directory" in err and not (tmp_path / "x.geojson").exists()
+    assert rc == 2 and err.count("\n") == 1 and "corrupt" in err and not (tmp_path / "x.geojson").exists()
     shutil.copy(results_dir / "results.parquet", bad / "results.parquet")
-    (bad / "provenance.json").write_text("{broken")
+    (bad / "_provenance.json").write_text("{broken")
     rc, _, err = cli("report", bad, "--quiet")
-    assert rc == 2 and err.count("\n") == 1 and "corrupt provenance.json" in err
+    assert rc == 2 and err.count("\n") == 1 and "corrupt" in err
+    (bad / "_SUCCESS").unlink()
+    rc, _, err = cli("report", bad, "--quiet")
+    assert rc == 2 and err.count("\n") == 1 and "unfinished" in err
 
 
 def test_unknown_pair_and_unwritable_output(cli, tmp_path, results_dir):
@@ -225,3 +232,11 @@ if __name__ == "__main__":  # regenerate the reference rendering
     img = _small(plot_map(load_results(sys.argv[1])))
     mpimg.imsave(REF, np.dstack([img] * 3))
     print(REF, img.shape)
+
+
+def test_every_reason_code_has_words():
+    from bmdcheck.defence.engagement import REASONS, TIMELINE_REASONS
+    from bmdcheck.report.data import REASON_TEXT
+
+    codes = set(REASONS.values()) | set(TIMELINE_REASONS.values()) | {"threat_not_flown"}
+    assert codes <= set(REASON_TEXT)

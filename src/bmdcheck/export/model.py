@@ -107,16 +107,14 @@ def scene_from_results(rs, *, interceptor_paths: int = 10, progress=None) -> Sce
     """Every nominal threat trajectory of a result set, its sites, radar coverage, the first
     intercept point of every feasible pair, and the fly-out paths of up to ``interceptor_paths``
     feasible pairs (earliest first). ``progress(done, total)`` is called as paths are flown."""
-    from ..report.data import pair_detail, radars, threat_tracks
+    from ..report.data import pair_detail, radars, reason_rank, threat_tracks
 
     rows = rs.nominal_rows()
     tracks = threat_tracks(rs)
     best: dict = {}
     for r in rows:  # per case: feasible, or the reason that got furthest
-        from ..defence.engagement import REASON_CODE
-
         k = r["case_id"]
-        rank = 99 if r["feasible"] else REASON_CODE.get(r["reason"], -1)
+        rank = 99 if r["feasible"] else reason_rank(r["reason"])
         if k not in best or rank > best[k][0]:
             best[k] = (rank, r)
     for k, tr in tracks.items():
