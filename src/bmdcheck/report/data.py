@@ -295,7 +295,11 @@ def pair_detail(rs: ResultSet, pair_id: str, tracks: dict | None = None) -> Pair
             rec["first_s"] is not None and row.get("first_s") is not None and not math.isnan(row["first_s"])
             and abs(rec["first_s"] - row["first_s"]) > 1.0):
         note = "recomputed engagement differs from the results row (results from another code version?)"
-    itr = interceptor_track(it, sp, rec, pair_id, tr.t0_s)
+    try:
+        itr = interceptor_track(it, sp, rec, pair_id, tr.t0_s)
+    except BmdcheckError as e:  # the picture lacks the path; the verdict stands (the table's reach)
+        itr = None
+        note = (note + "; " if note else "") + f"fly-out path not drawn ({e})"
     return PairDetail(pair_id, row, rec, tr, itr, sp, it, note)
 
 

@@ -59,8 +59,8 @@ def plot_engagement(pair, pair_id: str | None = None):
         pair = pair_detail(rs, pair_id)
     d = pair
     rec, row, th, itr = d.record, d.row, d.threat, d.interceptor
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100, gridspec_kw={"width_ratios": [1.15, 1]})
-    fig.subplots_adjust(left=0.065, right=0.985, top=0.80, bottom=0.13, wspace=0.2)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 5.3), dpi=100, gridspec_kw={"width_ratios": [1.15, 1]})
+    fig.subplots_adjust(left=0.065, right=0.985, top=0.83, bottom=0.27, wspace=0.2)
     verdict = "INTERCEPT POSSIBLE" if rec.get("feasible") else "NO INTERCEPT"
     fig.suptitle(f"{row['missile']} ({row.get('shape', '')}) {row.get('launch_area', '')} → {row.get('aim_area', '')}"
                  f"   vs   {row['interceptor']} at {row['site']}:  {verdict}", fontsize=11.5, y=0.975,
@@ -72,7 +72,7 @@ def plot_engagement(pair, pair_id: str | None = None):
                 f"{rec.get('shots', 0)} shoot-look-shoot shot(s)")
     else:
         sub += f"; reason: {rec.get('reason')}"
-    fig.text(0.5, 0.895, sub, ha="center", fontsize=8.5, color="#444444")
+    fig.text(0.5, 0.905, sub, ha="center", fontsize=8.5, color="#444444")
     if th is None:
         for a in (a1, a2):
             a.text(0.5, 0.5, reason_words(rec.get("reason", "")), ha="center", va="center", transform=a.transAxes)
@@ -130,7 +130,7 @@ def plot_engagement(pair, pair_id: str | None = None):
         a.set_ylabel("altitude, km")
         a.set_ylim(0, top)
         a.grid(alpha=0.3)
-        a.legend(fontsize=7, loc="upper right", framealpha=0.85)
+        a.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     a2.set_xlim(0, float(th.t_s[-1]) * 1.02)
     if d.note:
         fig.text(0.5, 0.01, d.note, ha="center", fontsize=8, color="#b71c1c")
