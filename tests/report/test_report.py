@@ -209,9 +209,13 @@ def test_unknown_pair_and_unwritable_output(cli, tmp_path, results_dir):
 
 
 def test_cli_report_and_export(cli, tmp_path, results_dir):
-    rc, out, err = cli("report", results_dir, "--out", tmp_path / "r", "--pair", "1:test-gbi", "--quiet")
+    rc, out, err = cli("report", results_dir, "--out", tmp_path / "r", "--pair", "1:test-gbi", "--footprint-alt", "200",
+                       "--quiet")
     assert rc == 0 and (tmp_path / "r" / "index.html").is_file(), err
-    assert "pair-1:test-gbi" in (tmp_path / "r" / "index.html").read_text()
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "pair-1:test-gbi" in page and "target at 200 km altitude" in page
+    rc, _, err = cli("report", results_dir, "--footprint-alt", "-5", "--quiet")
+    assert rc == 2 and "--footprint-alt" in err
     rc, out, err = cli("export", results_dir, "--geojson", tmp_path / "a.geojson", "--epoch", "2026-01-01T00:00:00Z",
                        "--interceptor-paths", "0", "--quiet")
     assert rc == 0, err

@@ -42,6 +42,9 @@ def report(results: str = typer.Argument(..., help="Results directory (bmdcheck 
                                                     "(repeatable; default: a few chosen)."),
            rules: Optional[List[str]] = typer.Option(None, "--rules", help="Guarantee rules file or shipped name "
                                                      "to check and show (repeatable)."),
+           footprint_alt: Optional[List[float]] = typer.Option(None, "--footprint-alt", help="Target altitude, km, "
+                                                               "of the map's reach footprints (repeatable; default "
+                                                               "100 and 300)."),
            quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")):
     """Write a self-contained offline report: scenario, provenance, map, engagement diagrams, verdicts."""
     from ..guarantee import load_rules
@@ -56,13 +59,17 @@ def report(results: str = typer.Argument(..., help="Results directory (bmdcheck 
     check_out_dir(out_dir if out_dir is not None else a.path / "report")
     for r in rules or ():
         load_rules(r)
+    for h in footprint_alt or ():
+        if not (0 < h < 10_000):
+            raise BmdcheckError(f"--footprint-alt must be between 0 and 10,000 km, got {h:g}")
     prog = _progress(quiet)
     if prog is None:
-        path = write_report(a, b, out_dir, pairs=pair or None, rules=tuple(rules or ()))
+        path = write_report(a, b, out_dir, pairs=pair or None, rules=tuple(rules or ()), footprint_alt_km=footprint_alt)
     else:
         with prog:
             task = prog.add_task("report", total=None)
             path = write_report(a, b, out_dir, pairs=pair or None, rules=tuple(rules or ()),
+                                footprint_alt_km=footprint_alt,
                                 progress=lambda d, t, w: prog.update(task, completed=d, total=t, description=w))
     out.print(f"report: {path}", highlight=False)
 

@@ -254,13 +254,14 @@ def _comparison_section(a, b) -> str:
 # ---- the whole report ---------------------------------------------------------------------------
 
 def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(), guarantees=None,
-                 max_pairs: int = 4, progress=None, dpi: int = 100) -> Path:
+                 max_pairs: int = 4, progress=None, dpi: int = 100, footprint_alt_km=None) -> Path:
     """Write the report; returns the path of index.html.
 
     ``results``, ``results_b``: results directories (or ``ResultSet``s). ``pairs``: pair ids for
     engagement diagrams (default: ``data.default_pairs``). ``rules``: rules files or shipped names
     to check against each scenario; ``guarantees``: already checked [(label, Report)].
-    ``progress(done, total, what)`` is called as figures are drawn.
+    ``progress(done, total, what)`` is called as figures are drawn. ``footprint_alt_km``: target
+    altitudes of the map's reach footprints (default ``maps.FOOTPRINT_ALT_KM``).
     """
     import matplotlib
 
@@ -269,7 +270,7 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
 
     from .data import ResultSet, default_pairs, load_results, pair_detail, reason_words, threat_tracks
     from .diagram import plot_engagement
-    from .maps import plot_map
+    from .maps import FOOTPRINT_ALT_KM, plot_map
 
     a = results if isinstance(results, ResultSet) else load_results(results)
     b = None if results_b is None else (results_b if isinstance(results_b, ResultSet) else load_results(results_b))
@@ -306,7 +307,11 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
         for p in sel:
             details.append(pair_detail(a, p, tracks_a))
         figs = []
-        fig = plot_map(a, tracks=tracks_a, details=details)
+        alts = tuple(footprint_alt_km or FOOTPRINT_ALT_KM)
+        for h in alts:
+            if not (0 < h < 10_000):
+                raise BmdcheckError(f"footprint altitude must be between 0 and 10,000 km, got {h:g}")
+        fig = plot_map(a, tracks=tracks_a, details=details, footprint_alt_km=alts)
         fig.savefig(tmp / "map.png", dpi=dpi)
         plt.close(fig)
         figs.append("map.png")
@@ -332,7 +337,7 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
             tick(f"diagram {d.pair_id}")
         comp = ""
         if b is not None:
-            fig = plot_map(b)
+            fig = plot_map(b, footprint_alt_km=alts)
             fig.savefig(tmp / "map-b.png", dpi=dpi)
             plt.close(fig)
             tick("map B")
@@ -344,7 +349,8 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
             "provenance": _provenance_section(a) + (("<h3>B</h3>" + _provenance_section(b)) if b is not None else ""),
             "map": ("<img src='map.png' alt='map of trajectories, sites, reach and radar coverage'><p class='muted'>"
                     "Blue solid tracks can be engaged by at least one site (nominal draw), orange dashed ones by none. "
-                    "Coloured rings: how far each interceptor type reaches a target at the stated altitudes within "
+                    "Coloured rings: how far each interceptor type reaches a target at "
+                    f"{' and '.join(f'{h:g}' for h in alts)} km altitude within "
                     "its flight-time limit (fly-out table). Shaded: radar coverage of targets at 300 km altitude."
                     "</p>"),
             "engagements": "".join(diag_html) + f"<p class='muted'>Other pairs (<code>--pair ID</code>): {_e(pair_list)}</p>",
