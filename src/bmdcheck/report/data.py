@@ -251,6 +251,7 @@ class PairDetail:
     site: object
     spec: object
     note: str = ""
+    radar_visible: dict = field(default_factory=dict)  # radar name -> (M,) bool over the threat's samples
 
 
 def interceptor_track(spec, site, record: dict, pair_id: str, t0_s: float = 0.0) -> Track | None:
@@ -289,7 +290,9 @@ def pair_detail(rs: ResultSet, pair_id: str, tracks: dict | None = None) -> Pair
     k = int(b.n_samples[j])
     th = Threats(b.t_s[j:j + 1, :k].copy(), b.r_eci_m[j:j + 1, :k].copy(), b.v_eci_mps[j:j + 1, :k].copy(),
                  np.array([k]), b.earth)
-    rec = engage_threats(th, [sp], [it], rs.timeline()).record(0)
+    tl = rs.timeline()
+    rec = engage_threats(th, [sp], [it], tl).record(0)
+    vis = radar_coverage_of(tr, [r for r in (sp.radar, tl.remote_radar) if r is not None], tl.rcs_m2)
     note = ""
     if bool(rec["feasible"]) != bool(row["feasible"]) or (
             rec["first_s"] is not None and row.get("first_s") is not None and not math.isnan(row["first_s"])
@@ -300,7 +303,25 @@ def pair_detail(rs: ResultSet, pair_id: str, tracks: dict | None = None) -> Pair
     except BmdcheckError as e:  # the picture lacks the path; the verdict stands (the table's reach)
         itr = None
         note = (note + "; " if note else "") + f"fly-out path not drawn ({e})"
-    return PairDetail(pair_id, row, rec, tr, itr, sp, it, note)
+    return PairDetail(pair_id, row, rec, tr, itr, sp, it, note, vis)
+
+
+def radar_coverage_of(track: Track, radar_list, rcs_m2: float) -> dict:
+    """{radar name: which samples of a track the radar sees} (detection range for ``rcs_m2``,
+    elevation mask, azimuth sector; ``defence.coverage.radar_visibility``)."""
+    from ..defence.coverage import radar_visibility
+    from ..earth.frames import ecef_to_eci
+    from ..earth.model import EarthModel
+
+    out = {}
+    r_eci = ecef_to_eci(track.r_ecef_m, track.t_s, EarthModel())
+    for r in radar_list:
+        if r.name in out:
+            continue
+        out[r.name] = radar_visibility(track.t_s, r_eci, None, r.lat_deg, r.lon_deg, r.alt_m,
+                                       r.detection_range_m(rcs_m2), r.elevation_mask_deg, r.max_elevation_deg,
+                                       r.azimuth_min_deg, r.azimuth_max_deg)
+    return out
 
 
 def default_pairs(rs: ResultSet, limit: int = 4) -> list[str]:

@@ -4,7 +4,7 @@ Left: altitude against ground range along the threat's track (the great circle f
 point to its aim point; the interceptor's path is projected onto it, the site's cross-track
 offset is in the label). Right: altitude against time after the threat's launch, for the threat
 and the interceptor, with the timeline marked: detection, track, the decision delay (shaded grey)
-and launch; the feasible intercept window shaded green; the interceptor's altitude band dotted.
+and launch; where the site's radar (and the remote radar) sees the threat, shaded on the curve; the feasible intercept window shaded green; the interceptor's altitude band dotted.
 When there is no intercept, the reason is stated in words on both panels.
 """
 
@@ -19,6 +19,7 @@ from .data import reason_words
 THREAT = "#1565c0"
 INTERCEPTOR = "#2e7d32"
 WINDOW = "#66bb6a"
+RADAR_COLOURS = ["#ffb300", "#8e24aa", "#00acc1"]
 
 
 def _unit(lat, lon):
@@ -83,6 +84,14 @@ def plot_engagement(pair, pair_id: str | None = None):
     x_th, _ = along_track_km(th.lat_deg, th.lon_deg, lat0, lon0, lat1, lon1)
     a1.plot(x_th, th.alt_m / 1e3, color=THREAT, lw=2, label="threat")
     a2.plot(th.t_s, th.alt_m / 1e3, color=THREAT, lw=2, label="threat")
+    for k, (name, vis) in enumerate(d.radar_visible.items()):  # where each radar sees the threat
+        if vis.any():
+            col = RADAR_COLOURS[k % len(RADAR_COLOURS)]
+            y = np.where(vis, th.alt_m / 1e3, np.nan)
+            a1.plot(x_th, y, color=col, lw=9, alpha=0.6, solid_capstyle="butt", zorder=1, label=f"seen by {name}")
+            a2.plot(th.t_s, y, color=col, lw=9, alpha=0.6, solid_capstyle="butt", zorder=1, label=f"seen by {name}")
+        else:
+            a2.plot([], [], color="none", label=f"{name} never sees it")
     xs, cs = along_track_km(np.array([d.site.lat_deg]), np.array([d.site.lon_deg]), lat0, lon0, lat1, lon1)
     a1.plot(xs, [0], marker="s", color="black", ms=7, ls="none", clip_on=False, zorder=5,
             label=f"site ({abs(cs[0]):,.0f} km {'left' if cs[0] > 0 else 'right'} of the track)")
