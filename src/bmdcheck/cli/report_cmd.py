@@ -87,10 +87,11 @@ def export(results: str = typer.Argument(..., help="Results directory (bmdcheck 
     from ..report.data import load_results
 
     check_export_paths(czml, kml, geojson)
-    ep = parse_epoch(epoch)
+    parse_epoch(epoch)  # a bad --epoch fails before any work
     if paths < 0:
         raise BmdcheckError("--interceptor-paths must be >= 0")
     rs = load_results(results)
+    ep = parse_epoch(epoch if epoch is not None else getattr(rs.scenario, "epoch", None))  # the scenario's, or now
     prog = _progress(quiet)
     if prog is None:
         scene = scene_from_results(rs, interceptor_paths=paths)

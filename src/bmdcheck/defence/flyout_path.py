@@ -5,9 +5,9 @@ altitude); reports and exports also draw the path. This module flies it with the
 the same steering family the table was built from (``flyout.build_table``: the booster's own pitch
 programme and the attitude-hold variant), from the real site towards the intercept point:
 
-1. a fan of pitch kicks (``n_kicks`` per steering variant, spaced like the table's ``kick_fan``) is flown on the table's non-rotating
-   WGS84 Earth (J2, USSA76) from the site along the geodesic azimuth to the intercept point,
-   sampled every 0.5 s up to the interceptor's flight-time limit;
+1. a fan of pitch kicks (``n_kicks`` per steering variant, spaced like the table's ``kick_fan``) is
+   flown on the table's non-rotating WGS84 Earth (J2, USSA76) from the site along the geodesic
+   azimuth to the intercept point, sampled every 0.5 s up to the interceptor's flight-time limit;
 2. each trajectory's first ascending and first descending crossings of the intercept altitude give
    (ground range, time); between adjacent kicks whose crossings bracket the intercept's ground
    range, the crossing time is interpolated; the earliest such arrival wins (as in the table);

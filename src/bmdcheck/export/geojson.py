@@ -4,9 +4,10 @@ Features (``properties.kind``): ``threat`` and ``interceptor`` tracks (LineStrin
 MultiLineString when a track crosses ±180°; ``properties.t_s`` gives each vertex's time on the
 scenario clock in vertex order, ``utc`` the first and last as UTC), ``site`` and ``intercept``
 Points (``intercept_t_s``, ``intercept_utc``: the intercept time; a property name keeps one type
-across features, for GIS readers that infer column types), ``radar`` Points and ``radar-coverage`` Polygons (counter-clockwise exterior rings, RFC
-7946 §3.1.6). Threat properties: missile, shape, feasible, reason, window ([first_s, last_s] after
-the threat's launch, or null). Coordinates are rounded to 1e-7° and 1 mm.
+across features, for GIS readers that infer column types), ``radar`` Points and ``radar-coverage``
+Polygons (counter-clockwise exterior rings, RFC 7946 §3.1.6). Threat properties: missile, shape,
+feasible, reason, window ([first_s, last_s] after the threat's launch, or null). Coordinates are
+rounded to 1e-7° and 1 mm.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """What reports and exports draw, rebuilt from a results directory.
 
 A results directory holds one row per (threat case, site, interceptor, draw) but no trajectory
-samples. The scenario (found through the provenance's scenario path or shipped name, and checked against its hash) is
-expanded again and the nominal threat flights are flown again with the assessment's own settings
-(the same steering solve, 1 s samples, rtol 1e-10), so every picture shows the trajectories the
-verdicts were computed on (the same ``flight.newton.aim`` steering as ``assess``). A selected pair's engagement is recomputed with the nominal timeline
-(draw 0) to give the detection, track and launch times the results do not store, and the
-interceptor's fly-out path (``defence.flyout_path``) is flown to the first intercept point.
+samples. The scenario (found through the provenance's scenario path or shipped name, and checked
+against its hash) is expanded again and the nominal threat flights are flown again with the
+assessment's own settings (``flight.newton.aim`` steering, 1 s samples, rtol 1e-10), so every
+picture shows the trajectories the verdicts were computed on. A selected pair's engagement is
+recomputed with the nominal timeline (draw 0) to give the detection, track and launch times the
+results do not store, and the interceptor's fly-out path (``defence.flyout_path``) is flown to the
+first intercept point.
 
 Pair ids: ``CASE:SITE`` (``CASE:SITE:INTERCEPTOR`` when a site has several interceptor types),
 CASE the threat case number of the results' ``case_id`` column.
@@ -25,15 +26,19 @@ from ..errors import BmdcheckError
 REASON_TEXT = {
     "feasible": "an intercept is possible",
     "below_min_altitude": "the threat never flies high enough for this interceptor's lowest intercept altitude",
-    "above_max_altitude": "the threat flies above this interceptor's highest intercept altitude wherever it is in reach",
+    "above_max_altitude": ("the threat flies above this interceptor's highest intercept altitude wherever it is in "
+                           "reach"),
     "out_of_reach": "the interceptor cannot reach any point of the threat's path within its altitude band",
     "beyond_max_flight_time": "the interceptor could reach the threat's path only after its maximum flight time",
     "no_track_in_time": "the sensors do not detect and track the threat early enough to launch in time",
     "tracked_too_late": "the radar track comes too late: launched then, the interceptor can no longer meet the threat",
-    "launch_too_late": "launched on the timeline's cue, the interceptor can no longer meet the threat anywhere in reach",
+    "launch_too_late": ("launched on the timeline's cue, the interceptor can no longer meet the threat anywhere in "
+                        "reach"),
     "never_tracked": "no sensor of the timeline ever holds a track on the threat, so nothing is launched",
-    "target_outruns_interceptor": "the closing speed is below the interceptor's minimum wherever it could meet the threat",
-    "not_visible_to_engagement_radar": "the engagement radar does not see the threat where the interceptor could meet it",
+    "target_outruns_interceptor": ("the closing speed is below the interceptor's minimum wherever it could meet the "
+                                   "threat"),
+    "not_visible_to_engagement_radar": ("the engagement radar does not see the threat where the interceptor could meet "
+                                        "it"),
     "threat_not_flown": "the threat trajectory could not be flown (steering found no solution)",
 }
 """Every reason code in words (docs/CONVENTIONS.md lists the codes)."""

@@ -1,11 +1,12 @@
 """The engagement diagram of one (threat, site, interceptor) pair.
 
-Left: altitude against ground range along the threat's track (the great circle from its launch
-point to its aim point; the interceptor's path is projected onto it, the site's cross-track
-offset is in the label). Right: altitude against time after the threat's launch, for the threat
-and the interceptor, with the timeline marked: detection, track, the decision delay (shaded grey)
-and launch; where the site's radar (and the remote radar) sees the threat, shaded on the curve; the feasible intercept window shaded green; the interceptor's altitude band dotted.
-When there is no intercept, the reason is stated in words on both panels.
+Left: altitude against ground range along the threat's track (the great circle from its launch point
+to its aim point; the interceptor's path is projected onto it, the site's cross-track offset is in
+the label). Right: altitude against time after the threat's launch, for the threat and the
+interceptor, with the timeline marked: detection, track, the decision delay (shaded grey) and
+launch; where the site's radar (and the remote radar) sees the threat, shaded on the curve; the
+feasible intercept window shaded green; the interceptor's altitude band dotted. When there is no
+intercept, the reason is stated in words on both panels.
 """
 
 from __future__ import annotations
