@@ -208,16 +208,20 @@ def compare_rows(a, b) -> list[dict]:
         x, y = sa.get(k), sb.get(k)
         fa = None if x is None else x.get("fraction_engageable")
         fb = None if y is None else y.get("fraction_engageable")
+        pa = None if x is None else x.get("probability")
+        pb = None if y is None else y.get("probability")
         out.append({"launch_area": k[0], "aim_area": k[1], "missile": k[2], "a": fa, "b": fb,
-                    "change": None if fa is None or fb is None else fb - fa,
+                    "change": None if fa is None or fb is None else fb - fa, "a_p": pa, "b_p": pb,
                     "a_sites": x.get("sites") if x else "—", "b_sites": y.get("sites") if y else "—"})
     return out
 
 
 def _comparison_section(a, b) -> str:
     pct = lambda v: "—" if v is None else f"{100 * v:.0f} %"  # noqa: E731
+    pct1 = lambda v: "—" if v is None else f"{100 * v:.1f} %"  # noqa: E731
     rows = [[r["launch_area"], r["aim_area"], r["missile"], pct(r["a"]), pct(r["b"]),
-             "—" if r["change"] is None else f"{100 * r['change']:+.0f} pts", r["a_sites"], r["b_sites"]]
+             "—" if r["change"] is None else f"{100 * r['change']:+.0f} pts", pct1(r["a_p"]), pct1(r["b_p"]),
+             r["a_sites"], r["b_sites"]]
             for r in compare_rows(a, b)]
     da = {(sp.name, it.name): n for sp, it, n in a.defence()}
     db = {(sp.name, it.name): n for sp, it, n in b.defence()}
@@ -243,8 +247,8 @@ def _comparison_section(a, b) -> str:
         fb[(r["site"], r["interceptor"])] += bool(r["feasible"])
     site_rows = [[s, i, fa.get((s, i), "—"), fb.get((s, i), "—")] for s, i in sorted(set(fa) | set(fb))]
     return (f"<p>A = <b>{_e(a.name)}</b>, B = <b>{_e(b.name)}</b>.</p>"
-            + _table(["launch area", "aim area", "missile", "A engageable", "B engageable", "change", "A sites",
-                      "B sites"], rows)
+            + _table(["launch area", "aim area", "missile", "A engageable (nominal)", "B engageable (nominal)",
+                      "change", "A over the draws", "B over the draws", "A sites", "B sites"], rows)
             + "<h3>Why: what differs between the declarations</h3><ul>"
             + "".join(f"<li>{_e(w)}</li>" for w in why or ["nothing in the declared sites, rounds or timeline"])
             + "</ul><h3>Feasible pairs by site (nominal draw)</h3>"
