@@ -143,6 +143,10 @@ def test_geojson_validates_round_trips_and_samples(files, reference):
         assert np.linalg.norm(np.array(TO_ECEF.transform(lon, lat, alt)) - reference[float(t)]) < 1.0
     kinds = {f["properties"]["kind"] for f in doc["features"]}
     assert kinds == {"threat", "interceptor", "site", "radar", "radar-coverage", "intercept"}
+    for f in doc["features"]:  # the five threat properties on every feature
+        assert {"missile", "shape", "feasible", "reason", "window"} <= set(f["properties"])
+        if f["properties"]["kind"] in ("interceptor", "intercept"):
+            assert f["properties"]["missile"] == "topol-m" and f["properties"]["feasible"] is True
 
 
 def test_antimeridian_split():

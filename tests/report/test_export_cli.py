@@ -61,3 +61,22 @@ def test_export_option_errors_before_any_work(cli, tmp_path):
     assert rc == 2 and "is a directory" in err
     rc, out, err = cli(*FLY, "--czml", tmp_path / "x.czml", "--epoch", "soon")
     assert rc == 2 and "--epoch" in err and not (tmp_path / "x.czml").exists()
+
+
+def test_geojson_track_across_the_antimeridian(cli, tmp_path):
+    """Vladivostok -> Honolulu crosses 180°: a MultiLineString whose parts meet on the meridian."""
+    from shapely.geometry import shape
+
+    rc, _, err = cli("fly", "--missile", "topol-m", "--from", "43.1,131.9", "--to", "21.3,-157.9", "--geojson",
+                     tmp_path / "a.geojson", "--epoch", "2026-01-01T00:00:00Z")
+    assert rc == 0, err
+    (f,) = json.loads((tmp_path / "a.geojson").read_text())["features"]
+    g = f["geometry"]
+    assert g["type"] == "MultiLineString" and len(g["coordinates"]) == 2
+    a, b = g["coordinates"]
+    assert abs(a[-1][0]) == 180.0 and b[0][0] == -a[-1][0] and a[-1][1:] == b[0][1:]
+    for part in g["coordinates"]:
+        assert np.all(np.abs(np.diff([p[0] for p in part])) < 180)
+    assert shape(g).is_valid
+    assert len(f["properties"]["t_s"]) == len(a) + len(b)
+    assert all(k in f["properties"] for k in ("missile", "shape", "feasible", "reason", "window"))

@@ -114,7 +114,8 @@ def export_flight(traj, czml, kml, geojson, epoch) -> None:
         err.print(f"wrote {p}", highlight=False)
 
 
-def export_engagement(threats, label, site, spec, record, timeline, czml, kml, geojson, epoch) -> None:
+def export_engagement(threats, label, site, spec, record, timeline, czml, kml, geojson, epoch,
+                      threat_props=None) -> None:
     """`bmdcheck engage --czml/--kml/--geojson`: threat, site, radar coverage, intercept, fly-out."""
     from ..earth.frames import ecef_to_geodetic, eci_to_ecef
     from ..export import scene_from_engagement, write_scene
@@ -126,7 +127,7 @@ def export_engagement(threats, label, site, spec, record, timeline, czml, kml, g
     t = threats.t_s[0, :k]
     r = eci_to_ecef(threats.r_eci_m[0, :k], t, threats.earth)
     lat, lon, alt = ecef_to_geodetic(r, threats.earth)
-    tr = Track("threat-0", label, "threat", t, lat, lon, alt, r, 0.0, {})
+    tr = Track("threat-0", label, "threat", t, lat, lon, alt, r, 0.0, dict(threat_props or {}))
     scene = scene_from_engagement(tr, site, spec, record, timeline)
     for p in write_scene(scene, czml=czml, kml=kml, geojson=geojson, epoch=epoch):
         err.print(f"wrote {p}", highlight=False)

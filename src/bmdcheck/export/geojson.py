@@ -20,6 +20,11 @@ import numpy as np
 from .model import Scene, atomic_write, wrap_lon
 
 
+FEATURE_KEYS = ("missile", "shape", "feasible", "reason", "window")
+"""Properties present on every feature: the threat's for tracks, fly-outs and intercepts; null on
+sites, radars and coverage."""
+
+
 def split_antimeridian(lon, lat, alt, t):
     """Split a track where it crosses ±180°: a list of parts (lon, lat, alt, t), each part ending
     or starting on the meridian at a vertex interpolated linearly in unwrapped longitude."""
@@ -104,6 +109,9 @@ def to_geojson(scene: Scene, epoch) -> dict:
                                      "intercept_utc": (epoch + timedelta(seconds=float(i.t_s))).isoformat()
                                      .replace("+00:00", "Z"),
                                      **_clean(i.properties)}})
+    for f in feats:  # every feature carries the five threat properties (null where they do not apply)
+        for k in FEATURE_KEYS:
+            f["properties"].setdefault(k, None)
     return {"type": "FeatureCollection", "name": scene.name, "features": feats}
 
 
