@@ -244,3 +244,30 @@ def test_every_reason_code_has_words():
 
     codes = set(REASONS.values()) | set(TIMELINE_REASONS.values()) | {"threat_not_flown"}
     assert codes <= set(REASON_TEXT)
+
+
+def test_facade_figures_show_the_engagement(results_dir):
+    """bc.plot_engagement draws the recomputed engagement: the window span, the interceptor ending at
+    the intercept point, the launch at the intercept time minus the fly-out time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    import bmdcheck as bc
+    from bmdcheck.report.data import load_results, pair_detail
+
+    rs = load_results(results_dir)
+    d = pair_detail(rs, "0:test-gbi")
+    fig = bc.plot_engagement(results_dir, "0:test-gbi")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    a_time = fig.axes[1]
+    lines = {ln.get_label(): ln for ln in a_time.get_lines()}
+    t, h = lines["interceptor"].get_data()
+    rec = d.record
+    assert abs(t[-1] - rec["first_s"]) < 1e-6 and abs(h[-1] - rec["intercept_first"]["alt_km"]) < 0.1
+    assert abs(t[0] - (rec["first_s"] - d.interceptor.properties["flight_time_s"])) < 1e-6
+    spans = [p for p in a_time.patches if p.get_label() == "intercept window"]
+    x0, w = spans[0].get_x(), spans[0].get_width()  # a Rectangle in data x (axvspan)
+    assert abs(x0 - rec["first_s"]) < 1e-6 and abs(x0 + w - rec["last_s"]) < 1e-6
+    assert isinstance(bc.plot_map(rs), Figure)
