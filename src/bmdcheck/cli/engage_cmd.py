@@ -289,7 +289,8 @@ def engage(
         from .report_cmd import export_engagement
 
         export_engagement(threats, str(threat_desc.get("missile") or threat_desc.get("file")), sspec, ispec, rec, tl,
-                          czml, kml, geojson, epoch_utc)
+                          czml, kml, geojson, epoch_utc,
+                          {"missile": threat_desc.get("missile"), "shape": None if threat_file else shape.value})
     if as_json:
         _emit_json(rec)
         return
