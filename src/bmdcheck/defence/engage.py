@@ -435,9 +435,20 @@ def plan_pairs(threats: Threats, sites: list[SiteSpec], interceptors: list[Inter
         pairs += [(i, s.name, it.name) for i in range(n)]
         modes += [mode] * n
     k = len(sites)
+    warnings = timeline.warnings()
+    if timeline.launch_at_s is not None:
+        td = np.concatenate(td)
+        early = ~(td <= timeline.launch_at_s)
+        if early.any():
+            first = float(np.nanmin(np.where(np.isfinite(td), td, np.nan))) if np.isfinite(td).any() else math.inf
+            when = "no sensor of the timeline ever detects it" if not math.isfinite(first) else \
+                f"the earliest detection is at {first:,.0f} s"
+            warnings.append(f"fixed launch at {timeline.launch_at_s:g} s comes before detection for "
+                            f"{int(early.sum())} of {early.size} pairs ({when})")
+        td = [td]
     return PairPlan(n, np.tile(np.arange(n), k), np.repeat(np.arange(k), n), np.concatenate(tL),
                     np.concatenate(vis_i), np.stack(vis_stack) if vis_stack else None, np.concatenate(td),
-                    np.concatenate(tt), pairs, modes, bases, sensors, timeline.tier, timeline.warnings())
+                    np.concatenate(tt), pairs, modes, bases, sensors, timeline.tier, warnings)
 
 
 _RANK = {r: k for k, r in enumerate(REASON_NAMES)}
