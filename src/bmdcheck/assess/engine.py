@@ -472,6 +472,9 @@ def _run(s, sj, shash, cases, nd, defence, out, parts_dir, dask, client, chunk_c
     chunks = plan_chunks(len(cases), nd, chunk_cases)
     sch = _schema()
     n_sites = len(defence)
+    from ..scenario import expand as _expand
+
+    n_tiers = len(_expand.tiers(s))
 
     def part(c):
         return parts_dir / f"part-{c.index:05d}.parquet"
@@ -479,7 +482,7 @@ def _run(s, sj, shash, cases, nd, defence, out, parts_dir, dask, client, chunk_c
     todo = []
     for c in chunks:
         p = part(c)
-        if p.exists() and not R.part_ok(p, len(c.cases) * n_sites * len(c.draws), sch):
+        if p.exists() and not R.part_ok(p, len(c.cases) * n_sites * len(c.draws) * n_tiers, sch):
             p.unlink()  # zero-length, truncated or stale: recompute it
         if not p.exists():
             todo.append(c)
