@@ -278,3 +278,15 @@ def test_cli_bad_tier_or_cross_section_one_line_exit_2(args, needle):
     lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in p.stderr
     assert needle in lines[0].lower()
+
+
+def test_lambert_latest_launch_is_the_edge_of_feasibility(icbm):
+    """The Lambert reach model's latest launch (grid + bisection on the launch time): launching 1 s
+    before it is feasible, 5 s after it is launch_too_late."""
+    tl = TimelineSpec(tier="cue", early_warning=EW)
+    d = engage_threats(icbm, [UNDER], [GBI], tl, "lambert").record(0)
+    L = d["diagnostics"]["latest_launch_s"]
+    assert d["feasible"] and L > 120.0
+    assert engage_threats(icbm, [UNDER], [GBI], replace(tl, launch_at_s=L - 1.0), "lambert").windows.feasible[0]
+    late = engage_threats(icbm, [UNDER], [GBI], replace(tl, launch_at_s=L + 5.0), "lambert").record(0)
+    assert not late["feasible"] and late["reason"] == "launch_too_late"
