@@ -290,3 +290,24 @@ def test_lambert_latest_launch_is_the_edge_of_feasibility(icbm):
     assert engage_threats(icbm, [UNDER], [GBI], replace(tl, launch_at_s=L - 1.0), "lambert").windows.feasible[0]
     late = engage_threats(icbm, [UNDER], [GBI], replace(tl, launch_at_s=L + 5.0), "lambert").record(0)
     assert not late["feasible"] and late["reason"] == "launch_too_late"
+
+
+def test_bound_reach_model_is_at_least_as_capable_as_each_model(icbm):
+    """``bound`` = the table or the impulsive Lambert model, whichever engages (earlier): its window
+    opens no later than either's, and the impulsive Lambert threshold is never above the Lambert one
+    (its departure times include the burn-time-delayed ones)."""
+    from bmdcheck.defence.engage import burnout_speed_threshold, impulsive
+
+    tl = TimelineSpec(tier="cue", early_warning=EW)
+    firsts = {}
+    for f in ("table", "lambert", "bound"):
+        e = engage_threats(icbm, [UNDER], [GBI], tl, f)
+        assert e.windows.feasible[0]
+        firsts[f] = e.windows.first_s[0]
+    assert firsts["bound"] <= min(firsts["table"], firsts["lambert"]) + 1e-9
+    sm3 = InterceptorSpec("iib-like", 5500.0, 60.0, 100e3, 1500e3, 0.0, 1000.0)
+    site = SiteSpec("redzikowo", 54.473, 17.123, 66.0)
+    v_l = burnout_speed_threshold(icbm, site, sm3, tl, "lambert")
+    v_0 = burnout_speed_threshold(icbm, site, impulsive(sm3), tl, "lambert")
+    assert v_l is not None and v_0 is not None and v_0 <= v_l
+    assert impulsive(sm3).burn_time_s < 1e-6 and impulsive(sm3).burnout_speed_mps == 5500.0

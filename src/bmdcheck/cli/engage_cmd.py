@@ -19,6 +19,7 @@ from .main import Shape, _emit_json, app, err, out, parse_latlon
 class Flyout(str, Enum):
     table = "table"
     lambert = "lambert"
+    bound = "bound"
 
 
 class Mode(str, Enum):
@@ -234,7 +235,7 @@ def engage(
     else:
         if burnout_speed is None:
             raise BmdcheckError("give --interceptor NAME or an ad-hoc --burnout-speed M/S")
-        if burn_time is None and flyout == Flyout.table:
+        if burn_time is None and flyout in (Flyout.table, Flyout.bound):
             raise BmdcheckError("an ad-hoc interceptor with the table fly-out needs --burn-time S")
         lo, hi = band if band else (0.0, 10_000.0)
         # no flight-time limit unless given: the Lambert model takes none; the table model flies
