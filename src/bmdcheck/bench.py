@@ -78,6 +78,89 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB (Linux ru_maxrss is in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def steer_cases(n: int, seed: int = 1013):
+    """The bench's aimed threat set: Topol-M from 50–58° N, 30–60° E and 53–56° N, 80–90° E to
+    aim points in 30–48° N, 125–70° W; a half min-energy, a quarter each lofted and depressed.
+    Returns (lat0, lon0, lat1, lon1, shape) arrays."""
+    rng = np.random.default_rng(seed)
+    east = rng.random(n) < 0.25
+    lat0 = np.where(east, rng.uniform(53, 56, n), rng.uniform(50, 58, n))
+    lon0 = np.where(east, rng.uniform(80, 90, n), rng.uniform(30, 60, n))
+    lat1, lon1 = rng.uniform(30, 48, n), rng.uniform(-125, -70, n)
+    shape = np.where(np.arange(n) % 4 < 2, "min-energy", np.where(np.arange(n) % 4 == 2, "lofted", "depressed"))
+    return lat0, lon0, lat1, lon1, shape
+
+
+def bench_steer(n: int = 2_000, n_ref: int = 12, seed: int = 1013) -> dict:
+    """Aim n trajectories (``flight.newton.aim``: Newton fast path, reference fallback) and n_ref of
+    them with the reference solver (``flight.steering.solve_steering``), in the same process.
+
+    Reports aimed_per_s, reference_per_s, ratio, max_miss_km (largest aim-point miss of the fast
+    path's solutions, from its own final flights), n, failed (cases left unsolved), fallback_used,
+    the largest steering difference against the reference on the n_ref cases, and peak_rss_mb.
+    """
+    import numba
+
+    from .flight import newton as NW
+    from .flight.missile import get_missile
+    from .flight.steering import solve_steering
+
+    m = get_missile("topol-m")
+    lat0, lon0, lat1, lon1, shape = steer_cases(n, seed)
+    t0 = time.perf_counter()
+    NW.boost_table(m)
+    t_table = time.perf_counter() - t0
+    NW.aim(m, lat0[:4], lon0[:4], lat1[:4], lon1[:4])  # compile / load the kernels' cache
+    res = {}
+    t0 = time.perf_counter()
+    for sh in ("min-energy", "lofted", "depressed"):
+        k = np.nonzero(shape == sh)[0]
+        res[sh] = (k, NW.aim(m, lat0[k], lon0[k], lat1[k], lon1[k], sh))
+    t_fast = time.perf_counter() - t0
+    ok = np.zeros(n, dtype=bool)
+    miss = np.full(n, np.nan)
+    method = np.empty(n, dtype=object)
+    steer = np.full((n, 3), np.nan)
+    for k, st in res.values():
+        ok[k], miss[k], method[k] = st.ok, st.miss_km, st.method
+        steer[k] = np.stack([st.azimuth_deg, st.kick_deg, st.t_cut_s], -1)
+    rng = np.random.default_rng(seed + 1)
+    idx = np.sort(rng.choice(n, size=min(n_ref, n), replace=False))
+    t0 = time.perf_counter()
+    ref_ok, diff = 0, [0.0, 0.0, 0.0]
+    unsolved_vs_ref = 0
+    for i in idx:
+        r = solve_steering(m, lat0[i], lon0[i], lat1[i], lon1[i], str(shape[i]))
+        if r.ok[0]:
+            ref_ok += 1
+            unsolved_vs_ref += int(not ok[i])
+            if ok[i]:
+                d = np.abs([(steer[i, 0] - r.azimuth_deg[0] + 180) % 360 - 180, steer[i, 1] - r.kick_deg[0],
+                            steer[i, 2] - r.t_cut_s[0]])
+                diff = list(np.maximum(diff, d))
+    t_ref = time.perf_counter() - t0
+    aimed_per_s = n / t_fast
+    ref_per_s = len(idx) / t_ref
+    return {"benchmark": "steer", "missile": m.name, "n": n, "aimed_per_s": aimed_per_s,
+            "reference_per_s": ref_per_s, "ratio": aimed_per_s / ref_per_s,
+            "max_miss_km": float(np.nanmax(miss[ok])) if ok.any() else float("nan"),
+            "failed": int((~ok).sum()), "fallback_used": int(np.sum(method == "reference")),
+            "n_ref": int(len(idx)), "reference_solved": ref_ok, "unsolved_where_reference_solved": unsolved_vs_ref,
+            "max_diff_vs_reference": {"azimuth_deg": float(diff[0]), "kick_deg": float(diff[1]),
+                                      "t_cut_s": float(diff[2])},
+            "fast_seconds": t_fast, "reference_seconds": t_ref, "table_seconds": t_table,
+            "shapes": {sh: int(np.sum(shape == sh)) for sh in ("min-energy", "lofted", "depressed")},
+            "peak_rss_mb": _peak_rss_mb(), "cores": os.cpu_count(), "threads": numba.get_num_threads(),
+            "versions": _versions()}
+
+
 def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict:
     """Summary-only flights of n ICBM trajectories streamed in chunks; reports rate and peak RSS.
 

@@ -91,12 +91,24 @@ def fly(
     rotation: bool = typer.Option(True, "--rotation/--no-rotation"),
     atmosphere: Atmos = typer.Option(Atmos.ussa76, "--atmosphere"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    czml: Optional[str] = typer.Option(None, "--czml", help="Also write the flight as CZML (1 s samples if none)."),
+    kml: Optional[str] = typer.Option(None, "--kml", help="Also write the flight as KML."),
+    geojson: Optional[str] = typer.Option(None, "--geojson", help="Also write the flight as GeoJSON."),
+    epoch: Optional[str] = typer.Option(None, "--epoch", help="UTC time of launch for exports, ISO 8601 (default now)."),
 ):
     """Fly a missile to an aim point, or a body from a burnout state, and report the trajectory."""
     from ..flight.trajectory import fly as fly_missile
     from ..flight.trajectory import fly_burnout
 
     em = _earth(earth, gravity, rotation, atmosphere)
+    from .report_cmd import check_export_paths
+
+    exports = check_export_paths(czml, kml, geojson, need_one=False)  # checked before flying
+    if exports:
+        from ..export import parse_epoch
+
+        epoch_utc = parse_epoch(epoch)
+        sample_interval = sample_interval or 1.0
     if from_ is None:
         raise BmdcheckError("--from LAT,LON is required")
     start = parse_latlon(from_, "--from")
@@ -118,6 +130,10 @@ def fly(
             raise BmdcheckError("--ballistic-coefficient and --duration apply to burnout-state mode only")
         traj = fly_missile(missile, start, parse_latlon(to, "--to"), shape.value, apogee_km=apogee_km, earth=em,
                            sample_interval_s=sample_interval)
+    if exports:
+        from .report_cmd import export_flight
+
+        export_flight(traj, czml, kml, geojson, epoch_utc)
     if as_json:
         _emit_json(traj.to_dict())
         return
@@ -189,6 +205,27 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
               f"scipy {res['versions']['scipy']}")
 
 
+@bench_app.command("steer")
+def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to aim with the Newton fast path."),
+                    n_ref: int = typer.Option(12, "--n-ref", help="Of them, aimed again with the reference solver."),
+                    as_json: bool = typer.Option(False, "--json")):
+    """Aimed trajectories: Newton steering (with fallback) vs the reference solver, in one run."""
+    from ..bench import bench_steer
+
+    if n < 1 or n_ref < 1:
+        raise BmdcheckError("--n and --n-ref must be positive")
+    res = bench_steer(n=n, n_ref=n_ref)
+    if as_json:
+        _emit_json(res)
+        return
+    d = res["max_diff_vs_reference"]
+    out.print(f"{res['n']:,} aimed {res['missile']} trajectories: {res['aimed_per_s']:,.0f}/s Newton (with fallback: "
+              f"{res['fallback_used']} used) vs {res['reference_per_s']:,.1f}/s reference (ratio {res['ratio']:,.0f}×); "
+              f"max miss {res['max_miss_km'] * 1e3:.1f} m; failed {res['failed']}; vs reference on {res['n_ref']}: "
+              f"Δaz {d['azimuth_deg']:.1e}°, Δkick {d['kick_deg']:.1e}°, Δcut {d['t_cut_s']:.1e} s; "
+              f"peak RSS {res['peak_rss_mb']:,.0f} MB")
+
+
 @bench_app.command("engage")
 def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int = typer.Option(200, "--n-sites"),
                      n_ref: int = typer.Option(200, "--n-ref"), as_json: bool = typer.Option(False, "--json")):
@@ -255,6 +292,7 @@ from . import ledger_cmd  # noqa: E402,F401  (registers ledger)
 from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
 from . import verify_cmd  # noqa: E402,F401
 from . import reconstruct_cmd  # noqa: E402,F401  (registers reconstruct, reconstruct-intercept)
+from . import report_cmd  # noqa: E402,F401  (registers report, export)
 
 
 def _fail(e) -> None:

@@ -18,7 +18,6 @@ from ..errors import BmdcheckError
 from . import kernel as K
 from .batch import DEFAULT_RTOL, FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch
 from .missile import Missile, get_missile
-from .steering import solve_steering
 
 
 @dataclass
@@ -170,13 +169,15 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
     lat0, lon0 = _pair(launch, "launch point")
     lat1, lon1 = _pair(aim, "aim point")
     sample_interval_s = _positive(sample_interval_s, "sample interval")
-    st = solve_steering(m, lat0, lon0, lat1, lon1, shape, apogee_km, earth=earth, rtol=rtol)
+    from .newton import aim as aim_steering  # Newton fast path, the reference solver as fallback
+
+    st = aim_steering(m, lat0, lon0, lat1, lon1, shape, apogee_km, earth=earth, rtol=rtol)
     if not st.ok[0]:
         raise BmdcheckError(st.error[0])
     b = fly_missile_batch(m, lat0, lon0, st.azimuth_deg, st.kick_deg, st.t_cut_s, earth=earth,
                           sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))  # as the solver's polish
     steer = {"azimuth_deg": float(st.azimuth_deg[0]), "kick_deg": float(st.kick_deg[0]),
-             "t_cut_s": float(st.t_cut_s[0]), "miss_km": float(st.miss_km[0])}
+             "t_cut_s": float(st.t_cut_s[0]), "miss_km": float(st.miss_km[0]), "method": str(st.method[0])}
     return trajectory_from_batch(b, 0, missile=m.name, shape=shape, steering=steer)
 
 

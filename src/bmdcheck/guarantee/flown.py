@@ -4,7 +4,8 @@ for any subset of them.
 The flights are those of the assessment engine (``assess.engine.run_chunk``): one steering solve
 and one sampled batch flight per (missile, shape) group, samples every 1 s, ``rtol = 1e-10``, so a
 guarantee is checked on the same trajectories an assessment of the scenario uses. No physics here:
-``flight.steering.solve_steering`` and ``flight.batch.fly_missile_batch`` do the work. Each
+``flight.newton.aim`` (Newton steering, the reference solver as fallback) and
+``flight.batch.fly_missile_batch`` do the work. Each
 trajectory starts at its own t = 0 (launch), as in the engine; windows are therefore in seconds
 after launch.
 """
@@ -41,7 +42,7 @@ class FlownCases:
         """Fly the given cases that are not flown yet (grouped by missile and shape)."""
         from ..flight.batch import fly_missile_batch
         from ..flight.missile import get_missile
-        from ..flight.steering import solve_steering
+        from ..flight.newton import aim as aim_steering
 
         todo = [i for i in dict.fromkeys(case_ids) if i not in self.error]
         groups: dict = {}
@@ -55,7 +56,7 @@ class FlownCases:
             lo = np.array([c.launch_lon for c in cs])
             ta = np.array([c.aim_lat for c in cs])
             to = np.array([c.aim_lon for c in cs])
-            st = solve_steering(m, la, lo, ta, to, shape)
+            st = aim_steering(m, la, lo, ta, to, shape)  # Newton fast path, reference solver as fallback
             ok = np.nonzero(st.ok)[0]
             for k, i in enumerate(ids):
                 self.error[i] = None if st.ok[k] else str(st.error[k])

@@ -1,0 +1,737 @@
+"""Batched steering: a Kepler predictor, then Newton steps on the impact point with the batch kernel.
+
+The same problem as :mod:`bmdcheck.flight.steering` (same unknowns, shapes and residuals), solved
+with a handful of kernel flights per trajectory instead of hundreds:
+
+1. **Boost table** (once per missile and Earth model, cached): the burnout state (time, altitude,
+   downrange angle, speed, flight-path angle) of full boosts on the non-rotating Earth over a grid
+   of pitch kicks δ (uniform in √δ) and cut-off times; bicubic (Catmull-Rom) interpolation.
+2. **Predictor** M(az, δ, t_cut): the tabulated burnout state placed along the launch azimuth,
+   turned into the inertial frame at burnout (Earth rotation added, v_eci = v_rel + ω ẑ × r), then
+   the closed-form Kepler arc (:func:`kepler.ballistic_range`) down to the aim point's radius and
+   the Earth turned under it. It neglects Coriolis during boost, J2 and re-entry drag (tens of
+   km at ICBM ranges); its residuals are the kernel's: the impact point's east/north offset from
+   the aim point in the aim's local frame (km) and the shape condition (γ_bo − γ_me in degrees,
+   or apogee − requested apogee in km), with γ_me = ½ ∠(−r̂_bo, r_imp − r_bo) (Bate, Mueller &
+   White 1971, §6.2).
+3. A coarse fan of the *predictor* (no flights) brackets the solution on the requested branch with
+   the fallback solver's rules; Newton on the predictor gives the first guess x₀.
+4. **Kernel iterations**, all active trajectories of a batch in one kernel call: fly x_k, measure
+   the true residual R(x_k); the defect d_k = R(x_k) − M(x_k) varies slowly, so x_{k+1} solves
+   M(x) + d_k = 0 (Newton on the predictor: a Newton step on R with the predictor's Jacobian,
+   re-linearised). A trajectory whose residual does not shrink by 4× gets kernel sensitivities in
+   the next call: finite differences flown as 3 extra trajectories in the same batch, and a plain
+   Newton step. Converged: miss ≤ 2 m and the shape condition within 0.002° (or 2 m of apogee),
+   checked on a flight at the caller's final tolerance.
+
+Failures are status codes with reasons (``STATUS_TEXT``); :func:`aim` runs this fast path and
+hands every trajectory it does not solve to :func:`steering.solve_steering` (the reference path),
+whose answer (or error message) is then used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..earth.frames import eci_to_ecef, geodetic_to_ecef
+from ..earth.model import EarthModel
+from ..errors import BmdcheckError
+from . import kepler
+from .batch import DEFAULT_RTOL, fly_missile_batch
+from .missile import Missile
+from .steering import SHAPES, Steering, solve_steering
+
+STATUS_OK, STATUS_NO_BRACKET, STATUS_OUT_OF_RANGE, STATUS_TOO_SHORT, STATUS_NOT_CONVERGED, \
+    STATUS_FLIGHT_FAILED, STATUS_WRONG_BRANCH = range(7)
+STATUS_TEXT = {
+    STATUS_OK: "solved",
+    STATUS_NO_BRACKET: "the predictor found no solution on the requested branch",
+    STATUS_OUT_OF_RANGE: "the aim point is beyond the predicted maximum range",
+    STATUS_TOO_SHORT: "the aim point is closer than the predicted shortest minimum-energy range",
+    STATUS_NOT_CONVERGED: "Newton iterations did not converge",
+    STATUS_FLIGHT_FAILED: "a trial trajectory did not reach the ground",
+    STATUS_WRONG_BRANCH: "the solution lies on the other pitch branch",
+}
+
+TOL_MISS_KM = 0.002
+TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
+MAX_KERNEL_ITER = 8
+_RTOL_SCHEDULE = (1e-6, 1e-7, 1e-9)  # kernel tolerance of the first calls, then the final one
+_N_KICK = 48
+_CUT_STEP_S = 8.0
+_FAN_KICKS = 26
+_FAN_CUTS = 10
+_KICK_LO, _KICK_HI = 0.2, 89.5
+_DEBUG = False
+
+
+# ---------------------------------------------------------------------------------------------
+# boost table
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BoostTable:
+    """Burnout states of boosts on the non-rotating Earth, per cut-off segment.
+
+    The cut-off axis is split at the boost events (end of the pitch programme, stage ignitions
+    and burnouts), where the burnout state's time derivative jumps; each segment has its own
+    grid, uniform in the rocket-equation variable ln(m0/m) (time in a coast), so the cubic
+    interpolation never straddles a kink. Kick grid: kick_deg = s²
+    with s uniform in [√0.2, √89.5]. Columns: t_bo_s, alt_m (geocentric radius − a),
+    theta_rad (downrange central angle), speed_mps, gamma_rad (above the geocentric horizontal).
+    """
+
+    s_grid: np.ndarray
+    segments: tuple  # of (t0_s, t1_s, m0_kg, mdot_kgps, values (5, n_cut + 2, n_kick + 2) with ghosts; NaN: crashed)
+
+    def interp(self, kick_deg, t_cut_s):
+        """Bicubic Catmull-Rom interpolation; returns (5, N); NaN where a node boost crashed."""
+        s = np.sqrt(np.clip(kick_deg, _KICK_LO, _KICK_HI))
+        ds = self.s_grid[1] - self.s_grid[0]
+        u = (s - self.s_grid[0]) / ds
+        nk = len(self.s_grid)
+        iu = np.clip(np.floor(u).astype(np.int64), 0, nk - 2)
+        cu = _catmull(u - iu)
+        tc = np.clip(t_cut_s, self.segments[0][0], self.segments[-1][1])
+        out = np.full((5,) + np.shape(u), np.nan)
+        for q, (t0, t1, m0, mdot, V) in enumerate(self.segments):
+            last = q == len(self.segments) - 1
+            sel = (tc >= t0) & ((tc < t1) | last)
+            if not np.any(sel):
+                continue
+            nc = V.shape[1] - 2
+            w = _seg_coord(tc[sel], t0, t1, m0, mdot) * (nc - 1)
+            iw = np.clip(np.floor(w).astype(np.int64), 0, nc - 2)
+            cw = _catmull(w - iw)
+            ius = iu[sel]
+            acc = np.zeros((5, ius.size))
+            for a in range(4):
+                row = np.zeros((5, ius.size))
+                for b in range(4):
+                    row += cu[b][sel] * V[:, iw + a, ius + b]
+                acc += cw[a] * row
+            out[:, sel] = acc
+        out[0] = np.where(np.isfinite(out[0]), tc, np.nan)  # the burnout time is the cut-off time
+        return out
+
+
+def _catmull(f):
+    """Catmull-Rom weights of the 4 nodes around a cell at fraction f in [0, 1]."""
+    f2, f3 = f * f, f * f * f
+    return [-0.5 * f3 + f2 - 0.5 * f, 1.5 * f3 - 2.5 * f2 + 1.0, -1.5 * f3 + 2.0 * f2 + 0.5 * f, 0.5 * f3 - 0.5 * f2]
+
+
+def _ghosts(vals):
+    """Pad (5, nc, nk) by one linearly extrapolated node on every side."""
+    q, nc, nk = vals.shape
+    pad = np.empty((q, nc + 2, nk + 2))
+    pad[:, 1:-1, 1:-1] = vals
+    pad[:, 0, 1:-1] = 2 * vals[:, 0] - vals[:, 1]
+    pad[:, -1, 1:-1] = 2 * vals[:, -1] - vals[:, -2]
+    pad[:, :, 0] = 2 * pad[:, :, 1] - pad[:, :, 2]
+    pad[:, :, -1] = 2 * pad[:, :, -2] - pad[:, :, -3]
+    return pad
+
+
+def _cut_segments(missile: Missile):
+    """Cut-off segments between boost events, from 0.05 × burn time: (t0, t1, n_nodes, m0_kg, mdot).
+
+    m0 is the stack mass just after t0 and mdot the burning stage's mass flow (0 in a coast).
+    """
+    t_full = missile.burn_end_s
+    st = missile.stage_table()
+    ev = {missile.t_vertical_s + missile.t_kick_s, t_full}
+    for row in st:
+        ev.update((float(row[0]), float(row[1])))
+    t_lo = 0.05 * t_full
+    ev = sorted(e for e in ev if t_lo < e <= t_full)
+    segs, t0 = [], t_lo
+    for e in ev:
+        if e - t0 > 1e-6:
+            tm = 0.5 * (t0 + e)
+            m0 = float(missile.payload_kg) + sum(r[5] + r[2] * (r[1] - max(t0, r[0])) for r in st if r[1] > t0)
+            mdot = sum(r[2] for r in st if r[0] <= tm < r[1])
+            segs.append((t0, e, max(4, int(np.ceil((e - t0) / _CUT_STEP_S)) + 1), m0, mdot))
+        t0 = e
+    return segs
+
+
+def _seg_coord(t, t0, t1, m0, mdot):
+    """Interpolation coordinate in [0, 1] along a segment: the rocket-equation variable
+    ln(m0 / m(t)) (burnout speed is nearly linear in it), or time in a coast."""
+    if mdot <= 0:
+        return (t - t0) / (t1 - t0)
+    c1 = -np.log1p(-mdot * (t1 - t0) / m0)
+    return -np.log1p(-mdot * (t - t0) / m0) / c1
+
+
+def _seg_nodes(t0, t1, m, m0, mdot):
+    """Cut-off times of m nodes uniform in the segment coordinate."""
+    c = np.linspace(0.0, 1.0, m)
+    if mdot <= 0:
+        return t0 + c * (t1 - t0)
+    c1 = -np.log1p(-mdot * (t1 - t0) / m0)
+    return t0 + m0 / mdot * (-np.expm1(-c * c1))
+
+
+@lru_cache(maxsize=32)
+def boost_table(missile: Missile, earth: EarthModel = EarthModel()) -> BoostTable:
+    """Fly the boost grid once (equatorial launch to the east, non-rotating Earth) and tabulate."""
+    flat = EarthModel(earth.shape, earth.gravity, False, earth.atmosphere)
+    t_full = missile.burn_end_s
+    s_grid = np.linspace(np.sqrt(_KICK_LO), np.sqrt(_KICK_HI), _N_KICK)
+    segs = _cut_segments(missile)
+    cuts = np.concatenate([_seg_nodes(*sg) for sg in segs])
+    kk = np.tile(s_grid ** 2, len(cuts))
+    tc = np.repeat(cuts, _N_KICK)
+    b = fly_missile_batch(missile, 0.0, 0.0, 90.0, kk, tc, earth=flat, duration_s=t_full + 1e-6)
+    r, v = b.r_burnout_eci_m, b.v_burnout_eci_mps
+    rn = np.linalg.norm(r, axis=-1)
+    vn = np.linalg.norm(v, axis=-1)
+    theta = np.arctan2(np.hypot(r[:, 1], r[:, 2]), r[:, 0])
+    gam = np.arcsin(np.clip(np.sum(r * v, -1) / (rn * np.maximum(vn, 1e-9)), -1, 1))
+    vals = np.stack([b.burnout_time_s, rn - flat.a_m, theta, vn, gam]).reshape(5, len(cuts), _N_KICK)
+    vals[:, (b.status == 3).reshape(len(cuts), _N_KICK)] = np.nan  # STATUS_BOOST_CRASH
+    out, j = [], 0
+    for t0, t1, m, m0, mdot in segs:
+        out.append((t0, t1, m0, mdot, _ghosts(vals[:, j:j + m])))
+        j += m
+    return BoostTable(s_grid, tuple(out))
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry shared by predictor and kernel residuals
+# ---------------------------------------------------------------------------------------------
+def _unit(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def kernel_basis(r_ecef_m, earth: EarthModel):
+    """(up, east, north) at a position as the kernel forms them (geodetic up; fixed axes at a pole)."""
+    a, b = earth.a_m, earth.b_m
+    u = _unit(r_ecef_m * np.array([1 / (a * a), 1 / (a * a), 1 / (b * b)]))
+    en = np.hypot(u[..., 0], u[..., 1])
+    polar = en < 1e-12
+    safe = np.where(polar, 1.0, en)
+    e = np.stack([np.where(polar, 0.0, -u[..., 1] / safe), np.where(polar, 1.0, u[..., 0] / safe),
+                  np.zeros_like(en)], axis=-1)
+    n = np.cross(u, e)
+    return u, e, n
+
+
+def _rotz(v, th):
+    c, s = np.cos(th), np.sin(th)
+    return np.stack([c * v[..., 0] - s * v[..., 1], s * v[..., 0] + c * v[..., 1], v[..., 2]], axis=-1)
+
+
+@dataclass
+class _Problem:
+    """Per-trajectory geometry (arrays over N) of one steering problem."""
+
+    r0: np.ndarray  # launch ECEF (N, 3)
+    up0: np.ndarray
+    east0: np.ndarray
+    north0: np.ndarray
+    r_aim: np.ndarray  # aim ECEF (N, 3)
+    e_aim: np.ndarray  # aim local east / north (N, 3)
+    n_aim: np.ndarray
+    theta_aim: np.ndarray  # central angle launch -> aim, rad
+    az_aim: np.ndarray  # initial great-circle azimuth of the aim in the kernel's launch basis, deg
+
+    def take(self, idx):
+        return _Problem(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
+
+
+def _problem(la, lo, ta, to, earth):
+    r0 = geodetic_to_ecef(la, lo, 0.0, earth)
+    up0, e0, n0 = kernel_basis(r0, earth)
+    ra = geodetic_to_ecef(ta, to, 0.0, earth)
+    _, ea, na = kernel_basis(ra, earth)
+    u0, ua = _unit(r0), _unit(ra)
+    theta = np.arctan2(np.linalg.norm(np.cross(u0, ua), axis=-1), np.sum(u0 * ua, -1))
+    dirv = ua - np.sum(ua * up0, -1)[:, None] * up0  # aim direction in the launch horizontal plane
+    az = np.degrees(np.arctan2(np.sum(dirv * e0, -1), np.sum(dirv * n0, -1))) % 360.0
+    return _Problem(r0, up0, e0, n0, ra, ea, na, theta, az)
+
+
+def _residuals(r_bo, v_bo, r_imp_eci, t_imp, P: _Problem, earth, shape, apogee_km, apo_km=None):
+    """(N, 3) residuals: impact east, north offsets from the aim (km); shape condition."""
+    r_imp = eci_to_ecef(r_imp_eci, t_imp, earth)
+    dv = (r_imp - P.r_aim) / 1e3
+    res = np.empty((len(t_imp), 3))
+    res[:, 0] = np.sum(dv * P.e_aim, -1)
+    res[:, 1] = np.sum(dv * P.n_aim, -1)
+    if shape == "min-energy":
+        rn, vn = np.linalg.norm(r_bo, axis=-1), np.linalg.norm(v_bo, axis=-1)
+        gam = np.degrees(np.arcsin(np.clip(np.sum(r_bo * v_bo, -1) / (rn * vn), -1, 1)))
+        res[:, 2] = gam - np.degrees(kepler.min_energy_gamma(r_bo, r_imp_eci))
+    elif apogee_km is not None:
+        res[:, 2] = apo_km - apogee_km
+    else:
+        res[:, 2] = 0.0
+    return res
+
+
+def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False):
+    """Predictor residuals (N, 3) at x = (az_deg, kick_deg, t_cut_s) (N, 3); NaN where invalid.
+
+    With want_range, also returns the predicted central angle launch -> impact (rad).
+    """
+    t_bo, h_bo, th, V, g = tab.interp(x[:, 1], x[:, 2])
+    az = np.radians(x[:, 0])[:, None]
+    d = np.cos(az) * P.north0 + np.sin(az) * P.east0
+    d = _unit(d - np.sum(d * _unit(P.r0), -1)[:, None] * _unit(P.r0))  # horizontal on the sphere
+    u0 = _unit(P.r0)
+    c, s = np.cos(th)[:, None], np.sin(th)[:, None]
+    ub = c * u0 + s * d
+    db = -s * u0 + c * d
+    rb = (np.linalg.norm(P.r0, axis=-1) + h_bo)[:, None] * ub
+    vrel = V[:, None] * (np.cos(g)[:, None] * db + np.sin(g)[:, None] * ub)
+    w = earth.omega_rad_s
+    th_e = w * t_bo
+    r_eci = _rotz(rb, th_e)
+    v_eci = _rotz(vrel, th_e) + w * np.stack([-r_eci[:, 1], r_eci[:, 0], np.zeros(len(th_e))], axis=-1)
+    rn, vn = np.linalg.norm(r_eci, axis=-1), np.linalg.norm(v_eci, axis=-1)
+    gi = np.arcsin(np.clip(np.sum(r_eci * v_eci, -1) / (rn * vn), -1, 1))
+    r_aim_n = np.linalg.norm(P.r_aim, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        arc = kepler.ballistic_range(rn, vn, gi, r_aim_n, earth.mu)
+        psi = np.asarray(arc.range_angle_rad)
+        hv = np.cross(r_eci, v_eci)
+        p_hat = _unit(np.cross(hv, r_eci))
+        r_imp = r_aim_n[:, None] * (np.cos(psi)[:, None] * (r_eci / rn[:, None]) + np.sin(psi)[:, None] * p_hat)
+        t_imp = t_bo + np.asarray(arc.flight_time_s)
+        apo = None
+        if apogee_km is not None:
+            apo = (np.asarray(arc.apogee_radius_m) - 0.5 * (np.linalg.norm(P.r0, axis=-1) + r_aim_n)) / 1e3
+        res = _residuals(r_eci, v_eci, r_imp, t_imp, P, earth, shape, apogee_km, apo)
+    if want_range:
+        r_imp_ecef = eci_to_ecef(r_imp, t_imp, earth)
+        ui = _unit(r_imp_ecef)
+        rng = np.arctan2(np.linalg.norm(np.cross(u0, ui), axis=-1), np.sum(u0 * ui, -1))
+        return res, rng
+    return res
+
+
+def _kernel_residuals(b, P, earth, shape, apogee_km):
+    apo = b.apogee_alt_m() / 1e3 if (apogee_km is not None and shape != "min-energy") else None
+    res = _residuals(b.r_burnout_eci_m, b.v_burnout_eci_mps, b.r_impact_eci_m, b.impact_time_s, P, earth,
+                     shape, apogee_km, apo)
+    res[~b.ok] = np.nan
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Newton on the predictor
+# ---------------------------------------------------------------------------------------------
+_FD = np.array([1e-3, 1e-3, 1e-2])  # az deg, kick deg, cut s
+_STEP_LIM = np.array([3.0, 4.0, 15.0])
+
+
+def _clip_x(x, t_full, free_cut):
+    x[:, 0] %= 360.0
+    x[:, 1] = np.clip(x[:, 1], 0.05, 89.0)
+    x[:, 2] = np.clip(x[:, 2], 0.05 * t_full, t_full) if free_cut is None else np.where(
+        free_cut, np.clip(x[:, 2], 0.05 * t_full, t_full), t_full)
+    return x
+
+
+def _newton_step(J, r, free_cut):
+    """Solve J dx = −r for (N, 3, 3) J: 3 unknowns where free_cut, else (az, kick) on (east, north)."""
+    n = r.shape[0]
+    dx = np.zeros((n, 3))
+    J3 = J.copy()
+    r3 = r.copy()
+    fixed = ~free_cut
+    # fixed cut: the third equation is dx_cut = 0
+    J3[fixed, 2, :] = 0.0
+    J3[fixed, :, 2] = 0.0
+    J3[fixed, 2, 2] = 1.0
+    r3[fixed, 2] = 0.0
+    good = np.all(np.isfinite(J3), axis=(1, 2)) & np.all(np.isfinite(r3), axis=1)
+    det = np.zeros(n)
+    det[good] = np.linalg.det(J3[good])
+    good &= np.abs(det) > 1e-300
+    if np.any(good):
+        dx[good] = np.linalg.solve(J3[good], -r3[good][..., None])[..., 0]
+    dx[~good] = np.nan
+    sc = np.max(np.abs(dx) / _STEP_LIM, axis=1)
+    dx[sc > 1] /= sc[sc > 1, None]
+    return dx
+
+
+def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, r0=None):
+    n = x.shape[0]
+    X = np.repeat(x[:, None, :], 4, axis=1)
+    for q in range(3):
+        X[:, q + 1, q] += _FD[q] if q < 2 else -_FD[q]
+    Pn = P.take(np.repeat(np.arange(n), 4))
+    R = _predict(tab, Pn, X.reshape(-1, 3), earth, shape, apogee_km).reshape(n, 4, 3)
+    J = (R[:, 1:, :] - R[:, :1, :]).transpose(0, 2, 1) / np.array([_FD[0], _FD[1], -_FD[2]])
+    return R[:, 0, :], J
+
+
+def _to_full_burn(x, r, free_cut, t_full):
+    """Rows whose cut-off has reached the full burn while the min-energy condition is unmet."""
+    return free_cut & (x[:, 2] >= t_full - 1e-6) & ~(np.abs(r[:, 2]) < 10 * TOL_SHAPE)
+
+
+def _model_solve(tab, P, x, defect, earth, shape, apogee_km, free_cut, t_full, iters=8):
+    """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start)."""
+    x = x.copy()
+    for _ in range(iters):
+        r, J = _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut)
+        r = r + defect
+        dx = _newton_step(J, r, free_cut)
+        ok = np.all(np.isfinite(dx), axis=1)
+        x[ok] = _clip_x(x[ok] + dx[ok], t_full, free_cut[ok])
+    return x  # a fixed number of steps: each row's answer does not depend on the rest of the batch
+
+
+# ---------------------------------------------------------------------------------------------
+# first guess: a fan of the predictor, bracketed with the reference solver's rules
+# ---------------------------------------------------------------------------------------------
+def _first_cross(F, target, rising, lo=None, hi=None):
+    """Per row of F (N, K): fractional index of the first crossing of target (rising or falling)
+    within columns [lo, hi); NaN if none."""
+    N, K = F.shape
+    a, b = F[:, :-1] - target[:, None], F[:, 1:] - target[:, None]
+    hit = ((a <= 0) & (b >= 0)) if rising else ((a >= 0) & (b <= 0))
+    hit &= np.isfinite(a) & np.isfinite(b)
+    cols = np.arange(K - 1)[None, :]
+    if lo is not None:
+        hit &= cols >= lo[:, None]
+    if hi is not None:
+        hit &= cols < (hi[:, None] - 1)
+    anyh = hit.any(axis=1)
+    k = np.argmax(hit, axis=1)
+    ak = a[np.arange(N), k]
+    bk = b[np.arange(N), k]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wgt = np.where(ak == bk, 0.0, ak / (ak - bk))
+    return np.where(anyh, k + wgt, np.nan)
+
+
+def _at(F, fidx):
+    """Linear interpolation of rows of F (N, K) at fractional column indices (N,)."""
+    N, K = F.shape
+    ok = np.isfinite(fidx)
+    k = np.clip(np.floor(np.where(ok, fidx, 0)).astype(np.int64), 0, K - 2)
+    w = np.where(ok, fidx, 0) - k
+    r = np.arange(N)
+    return np.where(ok, F[r, k] + w * (F[r, k + 1] - F[r, k]), np.nan)
+
+
+def _first_guess(tab, P, missile, earth, shape, apogee_km):
+    """Returns x0 (N, 3), free_cut (N,), branch (N,: +1 lofted, -1 depressed, 0 none), status (N,)
+    and the predicted maximum-range kick (N,) at full burn."""
+    n = len(P.theta_aim)
+    t_full = missile.burn_end_s
+    free = shape == "min-energy" or apogee_km is not None
+    kicks = np.geomspace(0.25, 89.0, _FAN_KICKS)
+    cuts = np.linspace(0.25, 1.0, _FAN_CUTS) * t_full if free else np.array([t_full])
+    nk, nt = len(kicks), len(cuts)
+    # full burn, per trajectory, with the Earth's rotation: maximum range and the two branches
+    X = np.empty((n, nk, 3))
+    X[..., 0] = P.az_aim[:, None]
+    X[..., 1] = kicks[None, :]
+    X[..., 2] = t_full
+    res, rng = _predict(tab, P.take(np.repeat(np.arange(n), nk)), X.reshape(-1, 3), earth, shape, apogee_km,
+                        want_range=True)
+    full = rng.reshape(n, nk)
+    full[~np.isfinite(res[:, 0]).reshape(n, nk)] = np.nan
+    x0 = np.full((n, 3), np.nan)
+    x0[:, 0] = P.az_aim
+    x0[:, 2] = t_full
+    status = np.full(n, STATUS_OK)
+    branch = np.zeros(n, dtype=np.int64)
+    free_cut = np.zeros(n, dtype=bool)
+    allnan = ~np.any(np.isfinite(full), axis=1)
+    kstar = np.argmax(np.where(np.isfinite(full), full, -np.inf), axis=1)
+    dmax = np.where(allnan, np.nan, full[np.arange(n), kstar])
+    ta = P.theta_aim
+    out = ~(ta <= dmax * 1.003)
+    status[out] = STATUS_OUT_OF_RANGE
+    if free:
+        # (kick, cut) fan on the non-rotating Earth, shared by all trajectories; the aim's range
+        # is scaled by the ratio of the maximum ranges without and with rotation
+        flat = EarthModel(earth.shape, earth.gravity, False, earth.atmosphere)
+        P0 = _problem(np.array([45.0]), np.array([0.0]), np.array([45.0]), np.array([60.0]), flat)
+        X = np.empty((nt, nk, 3))
+        X[..., 0] = 90.0
+        X[..., 1] = kicks[None, :]
+        X[..., 2] = cuts[:, None]
+        res0, rng0 = _predict(tab, P0.take(np.zeros(nt * nk, dtype=np.int64)), X.reshape(-1, 3), flat, shape,
+                              apogee_km, want_range=True)
+        D0 = rng0.reshape(nt, nk)
+        D0[~np.isfinite(res0[:, 0]).reshape(nt, nk)] = np.nan
+        G0 = res0[:, 2].reshape(nt, nk)
+        D = np.broadcast_to(D0, (n, nt, nk))
+        G = np.broadcast_to(G0, (n, nt, nk))
+        ta_free = ta * np.nanmax(D0[-1]) / dmax
+    kfi = lambda fi: np.exp(np.interp(fi, np.arange(nk), np.log(kicks)))  # noqa: E731
+    if shape == "min-energy":
+        rows_k = np.full((n, nt), np.nan)
+        rows_d = np.full((n, nt), np.nan)
+        for j in range(nt):
+            fi = _first_cross(G[:, j, :], np.zeros(n), rising=False)
+            rows_k[:, j] = fi
+            rows_d[:, j] = _at(D[:, j, :], fi)
+        fj = _first_cross(rows_d, ta_free, rising=True)
+        inside = np.isfinite(fj) & ~out
+        kf = _at(rows_k, fj)
+        x0[inside, 1] = kfi(kf[inside])
+        x0[inside, 2] = np.interp(fj[inside], np.arange(nt), cuts)
+        free_cut[inside] = True
+        beyond = ~inside & ~out
+        with np.errstate(invalid="ignore"):
+            dmin_me = np.nanmin(np.where(np.isfinite(rows_d), rows_d, np.nan), axis=1) if nt else np.nan
+        short = beyond & (~np.any(np.isfinite(rows_d), axis=1) | (ta_free < dmin_me))
+        status[short] = STATUS_TOO_SHORT
+        beyond &= ~short
+        # full burn, on the branch nearest the full-burn minimum-energy kick
+        lofted = np.isfinite(rows_k[:, -1]) & (rows_k[:, -1] < kstar)
+        branch[beyond] = np.where(lofted[beyond], 1, -1)
+    elif apogee_km is not None:
+        branch[:] = 1 if shape == "lofted" else -1
+        ap = np.full((n, nt), np.nan)
+        ks = np.full((n, nt), np.nan)
+        for j in range(nt):
+            rowj = D[:, j, :]
+            ksj = np.argmax(np.where(np.isfinite(rowj), rowj, -np.inf), axis=1)
+            if shape == "lofted":
+                fi = _first_cross(rowj, ta_free, rising=True, hi=ksj + 1)
+            else:
+                fi = _first_cross(rowj, ta_free, rising=False, lo=ksj)
+            ks[:, j] = fi
+            ap[:, j] = _at(G[:, j, :], fi) + apogee_km
+        fj = _first_cross(ap, np.full(n, apogee_km), rising=shape == "lofted")
+        inside = np.isfinite(fj) & ~out
+        x0[inside, 1] = kfi(_at(ks, fj)[inside])
+        x0[inside, 2] = np.interp(fj[inside], np.arange(nt), cuts)
+        free_cut[inside] = True
+        status[~inside & ~out] = STATUS_NO_BRACKET
+        return x0, free_cut, branch, status, kicks[kstar]
+    else:
+        branch[:] = 1 if shape == "lofted" else -1
+        beyond = ~out
+    # full-burn rows: (az, kick) on the branch
+    if np.any(beyond):
+        idx = np.nonzero(beyond)[0]
+        fl = full[idx]
+        lof = branch[idx] == 1
+        fi = np.where(lof, _first_cross(fl, ta[idx], rising=True, hi=kstar[idx] + 1),
+                      _first_cross(fl, ta[idx], rising=False, lo=kstar[idx]))
+        x0[idx, 1] = kfi(fi)
+        status[idx[~np.isfinite(fi)]] = STATUS_NO_BRACKET
+    return x0, free_cut, branch, status, kicks[kstar]
+
+
+# ---------------------------------------------------------------------------------------------
+# the solver
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class NewtonResult:
+    """Fast-path steering per trajectory (arrays (N,)); status codes STATUS_* (0 = solved)."""
+
+    azimuth_deg: np.ndarray
+    kick_deg: np.ndarray
+    t_cut_s: np.ndarray
+    status: np.ndarray
+    miss_km: np.ndarray
+    shape_residual: np.ndarray
+    kernel_flights: int
+    iterations: np.ndarray
+
+    @property
+    def ok(self):
+        return self.status == STATUS_OK
+
+    def reason(self, i: int) -> str | None:
+        return None if self.status[i] == STATUS_OK else STATUS_TEXT[int(self.status[i])]
+
+
+def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
+                          apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
+                          rtol: float = DEFAULT_RTOL) -> NewtonResult:
+    """Fast path: (azimuth, kick, cut-off) for each (launch, aim) pair; inputs broadcast to (N,).
+
+    Same shapes and residual definitions as :func:`steering.solve_steering`; rows that it cannot
+    solve carry a status code (``STATUS_TEXT``) instead of a solution.
+    """
+    if shape not in SHAPES:
+        raise BmdcheckError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+    if apogee_km is not None and shape == "min-energy":
+        raise BmdcheckError("an apogee can only be requested for lofted or depressed trajectories")
+    la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                           for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
+    n = la.shape[0]
+    t_full = missile.burn_end_s
+    tab = boost_table(missile, earth)
+    P = _problem(la, lo, ta, to, earth)
+    x, free_cut, branch, status, kick_star = _first_guess(tab, P, missile, earth, shape, apogee_km)
+    act = np.nonzero(status == STATUS_OK)[0]
+    if act.size:
+        x[act] = _model_solve(tab, P.take(act), x[act], np.zeros((act.size, 3)), earth, shape, apogee_km,
+                              free_cut[act], t_full)
+        if shape == "min-energy":
+            r = _predict(tab, P.take(act), x[act], earth, shape, apogee_km)
+            sw = _to_full_burn(x[act], r, free_cut[act], t_full)
+            if np.any(sw):
+                j = act[sw]
+                free_cut[j] = False
+                branch[j] = np.where(x[j, 1] < kick_star[j], 1, -1)
+                x[j] = _model_solve(tab, P.take(j), x[j], np.zeros((j.size, 3)), earth, shape, apogee_km,
+                                    free_cut[j], t_full)
+    bad = ~np.all(np.isfinite(x), axis=1) & (status == STATUS_OK)
+    status[bad] = STATUS_NO_BRACKET
+    rtol_final = min(rtol, 1e-10)
+    miss = np.full(n, np.nan)
+    shape_res = np.full(n, np.nan)
+    iters = np.zeros(n, dtype=np.int64)
+    prev_norm = np.full(n, np.inf)
+    use_fd = np.zeros(n, dtype=bool)
+    active = status == STATUS_OK
+    flights = 0
+    use3 = (shape == "min-energy") | (apogee_km is not None)
+    B = np.zeros((n, 3, 3))  # Broyden estimate of the defect's Jacobian
+    x_prev = np.full((n, 3), np.nan)
+    d_prev = np.full((n, 3), np.nan)
+    for it in range(MAX_KERNEL_ITER):
+        idx = np.nonzero(active)[0]
+        if idx.size == 0:
+            break
+        fd = use_fd[idx]
+        nrep = np.where(fd, 4, 1)
+        rows = np.repeat(idx, nrep)
+        X = np.repeat(x[idx], nrep, axis=0)
+        starts = np.concatenate([[0], np.cumsum(nrep)[:-1]])
+        for q in range(3):
+            sel = starts[fd] + q + 1
+            X[sel, q] += (0.01, 0.01, -0.05)[q]
+        X = _clip_x(X, t_full, np.repeat(free_cut[idx], nrep))
+        # the first flights only measure the predictor's error (tens of km): looser tolerances
+        r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
+        b = fly_missile_batch(missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=earth, rtol=r_call)
+        flights += len(rows)
+        Pr = P.take(rows)
+        R = _kernel_residuals(b, Pr, earth, shape, apogee_km)
+        r0 = R[starts]
+        iters[idx] += 1
+        m = np.hypot(r0[:, 0], r0[:, 1])
+        if _DEBUG:
+            print(f"it {it}: {idx.size} rows, {fd.sum()} fd, miss median {np.nanmedian(m):.4g} max {np.nanmax(m):.4g} km, "
+                  f"shape median {np.nanmedian(np.abs(r0[:, 2])):.3g} max {np.nanmax(np.abs(r0[:, 2])):.3g}")
+        miss[idx] = m
+        shape_res[idx] = r0[:, 2]
+        failed = ~np.all(np.isfinite(r0), axis=1)
+        status[idx[failed]] = STATUS_FLIGHT_FAILED
+        shape_ok = np.where(free_cut[idx] & use3, np.abs(r0[:, 2]) < TOL_SHAPE, True)
+        done = ~failed & (m < TOL_MISS_KM) & shape_ok & (r_call == rtol_final)
+        active[idx[done | failed]] = False
+        go = ~done & ~failed
+        if not np.any(go):
+            break
+        gi = idx[go]
+        norm = m[go] + np.abs(np.where(free_cut[gi] & use3, r0[go, 2], 0.0)) * 10.0
+        # rows that flew finite differences: a Newton step with kernel sensitivities
+        fdg = fd[go]
+        xn = x[gi].copy()
+        if np.any(fdg):
+            s = starts[go][fdg]
+            Rk = np.stack([R[s + q] for q in range(4)], axis=1)
+            J = (Rk[:, 1:, :] - Rk[:, :1, :]).transpose(0, 2, 1) / np.array([0.01, 0.01, -0.05])
+            dx = _newton_step(J, Rk[:, 0, :], free_cut[gi][fdg] & use3)
+            ok = np.all(np.isfinite(dx), axis=1)
+            xn[np.nonzero(fdg)[0][ok]] = _clip_x(xn[fdg][ok] + dx[ok], t_full, free_cut[gi][fdg][ok])
+        # the others: Newton on the predictor plus its measured defect d = R - M, whose Jacobian
+        # B is learnt by Broyden's rank-one updates from the steps already flown
+        if np.any(~fdg):
+            j = np.nonzero(~fdg)[0]
+            rows_j = gi[j]
+            Pj = P.take(rows_j)
+            fc = free_cut[rows_j] & use3
+            m0, JM = _model_jacobian(tab, Pj, x[rows_j], earth, shape, apogee_km, fc)
+            defect = r0[go][j] - m0
+            defect[~fc, 2] = 0.0
+            has = np.isfinite(d_prev[rows_j, 0])
+            if np.any(has):
+                h = rows_j[has]
+                dx = x[h] - x_prev[h]
+                dx[:, 0] = (dx[:, 0] + 180.0) % 360.0 - 180.0
+                dd = defect[has] - d_prev[h]
+                den = np.sum(dx * dx, axis=1)
+                upd = (dd - np.einsum("nij,nj->ni", B[h], dx)) / np.where(den > 0, den, np.inf)[:, None]
+                B[h] += upd[:, :, None] * dx[:, None, :]
+            x_prev[rows_j] = x[rows_j]
+            d_prev[rows_j] = defect
+            if it == 0:
+                xn[j] = _model_solve(tab, Pj, x[rows_j], defect, earth, shape, apogee_km, fc, t_full, iters=2)
+            else:
+                step = _newton_step(JM + B[rows_j], r0[go][j], fc)
+                okj = np.all(np.isfinite(step), axis=1)
+                xn[j[okj]] = _clip_x(x[rows_j[okj]] + step[okj], t_full, fc[okj])
+        x[gi] = xn
+        if shape == "min-energy":
+            # the minimum-energy angle would need more than a full burn: full burn, nearest branch
+            sw = _to_full_burn(xn, r0[go], free_cut[gi], t_full)
+            if np.any(sw):
+                j = gi[sw]
+                free_cut[j] = False
+                branch[j] = np.where(x[j, 1] < kick_star[j], 1, -1)
+                x[j, 2] = t_full
+        use_fd[gi] = norm > 0.25 * prev_norm[gi]
+        prev_norm[gi] = norm
+    status[active] = STATUS_NOT_CONVERGED
+    # branch check for full-burn rows: lofted has range rising with kick, depressed falling
+    chk = np.nonzero((status == STATUS_OK) & (branch != 0) & ~free_cut)[0]
+    if chk.size:
+        Pc = P.take(np.repeat(chk, 2))
+        X = np.repeat(x[chk], 2, axis=0)
+        X[0::2, 1] -= 0.2
+        X[1::2, 1] += 0.2
+        _, rr = _predict(tab, Pc, X, earth, shape, apogee_km, want_range=True)
+        slope = (rr[1::2] - rr[0::2]) * 6371.0 / 0.4  # km per degree of kick
+        wrong = np.sign(slope) * branch[chk] < 0
+        wrong &= np.abs(slope) > 2.0  # near the maximum-range kick the branches meet
+        status[chk[wrong]] = STATUS_WRONG_BRANCH
+    x[:, 0] %= 360.0
+    return NewtonResult(x[:, 0], x[:, 1], x[:, 2], status, miss, shape_res, flights, iters)
+
+
+def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
+        apogee_km: float | None = None, *, earth: EarthModel = EarthModel(), rtol: float = DEFAULT_RTOL,
+        method: str = "auto") -> Steering:
+    """Steering for N (launch, aim) pairs: the Newton fast path, with the reference solver as fallback.
+
+    method: "auto" (fast path, then :func:`steering.solve_steering` for every row it leaves
+    unsolved), "newton" (fast path only; unsolved rows carry the status text) or "reference".
+    Returns a :class:`steering.Steering`; ``method`` per row says which path solved it.
+    """
+    if method not in ("auto", "newton", "reference"):
+        raise BmdcheckError(f"method must be auto, newton or reference, got {method!r}")
+    if method == "reference":
+        st = solve_steering(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
+                            rtol=rtol)
+        st.method = np.full(len(st.ok), "reference", dtype=object)
+        return st
+    if apogee_km is not None and not (np.isfinite(apogee_km) and apogee_km > 0):
+        raise BmdcheckError(f"apogee must be a positive number of km, got {apogee_km}")
+    r = solve_steering_newton(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
+                              rtol=rtol)
+    n = len(r.status)
+    errors = [r.reason(i) for i in range(n)]
+    st = Steering(r.azimuth_deg.copy(), r.kick_deg.copy(), r.t_cut_s.copy(), r.ok.copy(), r.miss_km.copy(), errors)
+    st.method = np.full(n, "newton", dtype=object)
+    bad = np.nonzero(~r.ok)[0]
+    if method == "auto" and bad.size:
+        la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                               for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
+        ref = solve_steering(missile, la[bad], lo[bad], ta[bad], to[bad], shape, apogee_km, earth=earth, rtol=rtol)
+        for j, i in enumerate(bad):
+            st.azimuth_deg[i], st.kick_deg[i], st.t_cut_s[i] = ref.azimuth_deg[j], ref.kick_deg[j], ref.t_cut_s[j]
+            st.ok[i], st.miss_km[i], st.error[i] = ref.ok[j], ref.miss_km[j], ref.error[j]
+            st.method[i] = "reference"
+    return st

@@ -1,0 +1,140 @@
+"""The Newton steering fast path against the reference solver (flight.steering) on a varied set.
+
+Independent checks: the fast path's steering is flown again with the batch kernel and the miss
+is measured with the WGS84 geodesic (Karney, pyproj), the minimum-energy condition with the
+closed form ``kepler.min_energy_gamma``; the reference solver answers the same problems.
+"""
+
+import numpy as np
+import pytest
+
+import bmdcheck as bc
+from bmdcheck.earth.frames import geodesic_inverse
+from bmdcheck.flight import kepler
+from bmdcheck.flight import newton as NW
+
+KOZELSK = (54.038, 35.772)
+
+# (missile, launch lat, lon, aim lat, lon): mid latitudes, east- and westward, across the equator,
+# and near the poles (launch 89.9° N, aims at 89.5° N and 88° S, a launch at the pole itself)
+CASES = [
+    ("topol-m", 54.04, 35.77, 38.90, -77.04),
+    ("topol-m", 55.04, 82.94, 41.88, -87.63),
+    ("topol-m", 51.0, 45.0, 89.5, 10.0),
+    ("minuteman-iii", 47.5, -111.2, 55.75, 37.62),
+    ("minuteman-iii", 41.1, -104.8, 10.0, 100.0),
+    ("minuteman-iii", 89.9, 0.0, 50.0, 30.0),
+    ("minuteman-iii", 90.0, 0.0, 45.0, -100.0),
+    ("trident-ii-d5", 30.0, -40.0, -20.0, 20.0),
+    ("trident-ii-d5", -70.0, 10.0, -88.0, 150.0),
+    ("aps-solid-icbm", 0.0, 0.0, 20.0, -70.0),
+    ("scud-b", 33.0, 44.0, 35.0, 46.0),
+]
+
+
+def _groups():
+    out = {}
+    for m, *p in CASES:
+        out.setdefault(m, []).append(p)
+    return {m: np.array(v) for m, v in out.items()}
+
+
+def _check_flown(m, p, st, shape, apogee_km=None):
+    ok = st.ok
+    b = bc.fly_missile_batch(m, p[ok, 0], p[ok, 1], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok], rtol=1e-10)
+    la, lo, _ = b.impact_geodetic()
+    d, _ = geodesic_inverse(la, lo, p[ok, 2], p[ok, 3])
+    assert np.all(d < 20.0), d  # metres
+    if shape == "min-energy":
+        rb, vb, ri = b.r_burnout_eci_m, b.v_burnout_eci_mps, b.r_impact_eci_m
+        gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
+        gme = np.degrees(kepler.min_energy_gamma(rb, ri))
+        full = st.t_cut_s[ok] >= m.burn_end_s - 1e-6
+        assert np.all(np.abs(gam - gme)[~full] < 0.01)
+    if apogee_km is not None:
+        assert np.all(np.abs(b.apogee_alt_m() / 1e3 - apogee_km) < 0.05)
+
+
+@pytest.mark.parametrize("shape", ["min-energy", "lofted", "depressed"])
+def test_fast_path_agrees_with_reference(shape):
+    solved_fast = total = 0
+    for name, p in _groups().items():
+        m = bc.get_missile(name)
+        ref = bc.solve_steering(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], shape)
+        fast = NW.solve_steering_newton(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], shape)
+        auto = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], shape)
+        # no case that the reference solves is left unsolved
+        assert np.all(auto.ok[ref.ok]), (name, shape, auto.error)
+        # where the fast path alone solved it, it is the reference's solution
+        both = fast.ok & ref.ok
+        daz = (fast.azimuth_deg - ref.azimuth_deg + 180) % 360 - 180
+        assert np.all(np.abs(daz[both]) < 0.01), (name, daz)
+        assert np.all(np.abs(fast.kick_deg - ref.kick_deg)[both] < 0.02), name
+        assert np.all(np.abs(fast.t_cut_s - ref.t_cut_s)[both] < 0.1), name
+        assert np.all(fast.miss_km[fast.ok] <= NW.TOL_MISS_KM)
+        _check_flown(m, p, auto, shape)
+        solved_fast += int(np.sum(fast.ok & ref.ok))
+        total += int(ref.ok.sum())
+    assert total >= 5
+    assert solved_fast >= 0.8 * total, (solved_fast, total)
+
+
+@pytest.mark.parametrize("shape", ["lofted", "depressed"])
+def test_fast_path_apogee(shape):
+    m = bc.get_missile("minuteman-iii")
+    lat0 = np.array([47.5, 41.1, 60.0])
+    lon0 = np.array([-111.2, -104.8, -100.0])
+    lat1 = np.array([55.75, 52.0, 40.0])
+    lon1 = np.array([37.62, 5.0, 60.0])
+    base = NW.aim(m, lat0, lon0, lat1, lon1, shape)
+    b = bc.fly_missile_batch(m, lat0, lon0, base.azimuth_deg, base.kick_deg, base.t_cut_s)
+    want = float(np.median(b.apogee_alt_m()) / 1e3) * (0.85 if shape == "lofted" else 1.2)
+    fast = NW.solve_steering_newton(m, lat0, lon0, lat1, lon1, shape, want)
+    ref = bc.solve_steering(m, lat0, lon0, lat1, lon1, shape, want)
+    auto = NW.aim(m, lat0, lon0, lat1, lon1, shape, want)
+    assert np.all(auto.ok[ref.ok])
+    both = fast.ok & ref.ok
+    assert np.all(np.abs(fast.kick_deg - ref.kick_deg)[both] < 0.02)
+    assert np.all(np.abs(fast.t_cut_s - ref.t_cut_s)[both] < 0.1)
+    _check_flown(m, np.stack([lat0, lon0, lat1, lon1], -1), auto, shape, want)
+
+
+def test_unreachable_is_a_status_and_the_fallback_states_the_maximum_range():
+    m = bc.get_missile("scud-b")
+    fast = NW.solve_steering_newton(m, 0.0, 0.0, 10.0, 10.0)
+    assert fast.status[0] == NW.STATUS_OUT_OF_RANGE and "maximum range" in fast.reason(0)
+    st = NW.aim(m, 0.0, 0.0, 10.0, 10.0)
+    assert not st.ok[0] and st.method[0] == "reference"
+    assert "maximum range" in st.error[0]
+
+
+def test_fly_reports_which_path_solved():
+    t = bc.fly("topol-m", KOZELSK, (38.90, -77.04))
+    assert t.steering["method"] in ("newton", "reference")
+    assert geodesic_inverse(t.impact_lat, t.impact_lon, 38.90, -77.04)[0] < 50.0
+
+
+def test_rows_do_not_depend_on_the_rest_of_the_batch():
+    m = bc.get_missile("topol-m")
+    p = _groups()["topol-m"]
+    all_ = NW.solve_steering_newton(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3])
+    one = NW.solve_steering_newton(m, p[:1, 0], p[:1, 1], p[:1, 2], p[:1, 3])
+    assert one.azimuth_deg[0] == all_.azimuth_deg[0] and one.kick_deg[0] == all_.kick_deg[0]
+    assert one.t_cut_s[0] == all_.t_cut_s[0]
+
+
+def test_boost_table_interpolates_kernel_burnouts():
+    """Between nodes the table matches boosts flown by the kernel: speed within 1.5 m/s (median
+    0.1 m/s) at kicks up to 60°, i.e. a few km of ICBM range, which the Newton steps remove."""
+    m = bc.get_missile("topol-m")
+    tab = NW.boost_table(m, bc.EarthModel())
+    rng = np.random.default_rng(1)
+    kick = rng.uniform(1.0, 60.0, 40)
+    cut = rng.uniform(0.3, 1.0, 40) * m.burn_end_s
+    flat = bc.EarthModel("wgs84", "j2", False, "ussa76")
+    b = bc.fly_missile_batch(m, 0.0, 0.0, 90.0, kick, cut, earth=flat, duration_s=m.burn_end_s)
+    t_bo, alt, theta, v, g = tab.interp(kick, cut)
+    assert np.allclose(t_bo, cut)
+    dv = np.abs(v - np.linalg.norm(b.v_burnout_eci_mps, axis=-1))
+    assert np.max(dv) < 1.5 and np.median(dv) < 0.1
+    assert np.max(np.abs(alt - (np.linalg.norm(b.r_burnout_eci_m, axis=-1) - flat.a_m))) < 100.0
