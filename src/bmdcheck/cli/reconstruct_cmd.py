@@ -42,6 +42,9 @@ def reconstruct(
     out_path: Optional[str] = typer.Option(None, "--out", help="Where --fit-missile writes its TOML "
                                            "(default: NAME.toml in the current directory)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the fitted missile."),
+    fit_vary: str = typer.Option("payload", "--fit-vary", help="Fitted mass: payload (100-5,000 kg) or stages "
+                                 "(every stage's masses x 0.5-2)."),
+    payload_kg: Optional[float] = typer.Option(None, "--payload-kg", help="Payload with --fit-vary stages, kg."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ):
     """Infer the burnout state of an observed test and its range on a standard trajectory."""
@@ -56,7 +59,10 @@ def reconstruct(
     if fit_missile:
         from ..reconstruct.fit import fit_and_write
 
-        doc["fitted_missile"] = fit_and_write(doc, template=template, name=name, out_path=out_path)
+        doc["fitted_missile"] = fit_and_write(doc, template=template, name=name, out_path=out_path, vary=fit_vary,
+                                              payload_kg=payload_kg)
+    elif payload_kg is not None or fit_vary != "payload":
+        raise BmdcheckError("--fit-vary and --payload-kg apply to --fit-missile")
     if as_json:
         _emit_json(doc)
         return
@@ -78,8 +84,9 @@ def reconstruct(
                                        f"{chk['implied_min_s']:,.0f}–{chk['implied_max_s']:,.0f} s")
     fm = doc.get("fitted_missile")
     if fm:
-        t.add_row("fitted missile", f"{fm['name']} → {fm['path']} (payload {fm['payload_kg']:,.0f} kg, "
-                                    f"max range {fm['max_range_km']:,.0f} km)")
+        mr = "none" if fm["max_range_km"] is None else f"{fm['max_range_km']:,.0f} km"
+        t.add_row("fitted missile", f"{fm['name']} → {fm['path']} (payload {fm['payload_kg']:,.0f} kg, stage scale "
+                                    f"{fm['stage_scale']:.3f}, max range {mr})")
     out.print(t)
 
 
