@@ -192,3 +192,11 @@ def test_round_trip_of_a_lofted_missile_flight():
                     ballistic_coefficient_kgm2=m.rv_beta_kgm2)
     assert d["burnout_speed_mps"] == pytest.approx(spd[0], rel=5e-3)
     assert d["vacuum"]["burnout_speed_mps"] == pytest.approx(spd[0], rel=1e-2)
+
+
+def test_doctest_examples_run():
+    import doctest
+
+    import bmdcheck.reconstruct as pkg
+
+    assert doctest.testmod(pkg, raise_on_error=False).failed == 0
