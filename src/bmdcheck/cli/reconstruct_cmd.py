@@ -98,6 +98,8 @@ def reconstruct_intercept_cmd(
     site: str = typer.Option(..., "--site", help="Interceptor launch site LAT,LON[,ALT_KM]."),
     intercept: Optional[str] = typer.Option(None, "--intercept", help="Intercept point LAT,LON,ALT_KM."),
     target_missile: Optional[str] = typer.Option(None, "--target-missile", help="Target: catalogue missile (or TOML)."),
+    target_file: Optional[str] = typer.Option(None, "--target-file", help="Target samples: CSV t_s,x_eci_m,y_eci_m,"
+                                              "z_eci_m or CCSDS OEM (as engage --threat-file)."),
     target_from: Optional[str] = typer.Option(None, "--target-from", help="Target launch point LAT,LON."),
     target_to: Optional[str] = typer.Option(None, "--target-to", help="Target aim point LAT,LON."),
     target_shape: str = typer.Option("min-energy", "--target-shape", help="min-energy | lofted | depressed."),
@@ -124,13 +126,25 @@ def reconstruct_intercept_cmd(
         if len(point) != 3:
             raise BmdcheckError("--intercept must be LAT,LON,ALT_KM")
     target = None
-    if target_missile is not None or intercept_alt_km is not None:
+    if branch not in ("descending", "ascending"):
+        raise BmdcheckError(f"--branch must be descending or ascending, got {branch!r}")
+    if target_file is not None:
+        from .engage_cmd import read_threat_file
+        from ..earth.model import EarthModel
+
+        if target_missile is not None or target_from is not None or target_to is not None:
+            raise BmdcheckError("give --target-file or --target-missile/--target-from/--target-to, not both")
+        if intercept_alt_km is None:
+            raise BmdcheckError("a target file needs --intercept-alt-km")
+        th = read_threat_file(target_file, EarthModel())
+        n = int(th.n_samples[0])
+        target = {"t_s": th.t_s[0, :n], "r_eci_m": th.r_eci_m[0, :n], "alt_km": intercept_alt_km, "branch": branch,
+                  "launch_time_s": target_launch_time_s, "file": target_file}
+    elif target_missile is not None or intercept_alt_km is not None:
         missing = [n for n, v in (("--target-missile", target_missile), ("--target-from", target_from),
                                   ("--target-to", target_to), ("--intercept-alt-km", intercept_alt_km)) if v is None]
         if missing:
             raise BmdcheckError(f"a target trajectory needs {', '.join(missing)}")
-        if branch not in ("descending", "ascending"):
-            raise BmdcheckError(f"--branch must be descending or ascending, got {branch!r}")
         if target_shape not in ("min-energy", "lofted", "depressed"):
             raise BmdcheckError(f"--target-shape must be min-energy, lofted or depressed, got {target_shape!r}")
         target = {"missile": target_missile, "launch": parse_latlon(target_from, "--target-from"),
