@@ -22,7 +22,7 @@ def main():
         except Exception as e:  # noqa: BLE001
             al_txt = f"no fit ({e})"
         pub = "; ".join(f"{who}: {how} {km:,.0f} km" for who, how, km, _ in t["published"])
-        r = f["standard_range_rotating_km"]
+        r = f["standard_range_rotating_by_direction_km"]
         mr = f"{mm['max_range_km']:,.0f} km" + (" (global)" if mm["max_range_km"] > 19_900 else "")
         print(f"| {t['id']} | {t['apogee_km']:,.1f} km / {t['range_km']:,.0f} km / {t['flight_time_s']:,.0f} s | {pub} | "
               f"{v['burnout_speed_mps']:,.0f} m/s at {v['burnout_angle_deg']:.1f}°, {v['standard_range_km']:,.0f} km "

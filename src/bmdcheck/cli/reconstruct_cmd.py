@@ -76,8 +76,9 @@ def reconstruct(
     t.add_row("standard range (vacuum)", _km(doc["standard_range_km"]) + _span(u["standard_range_km"], " km"))
     if doc.get("full_model"):
         t.add_row("standard range (model, non-rotating)", _km(doc["full_model"]["standard_range_nonrotating_km"]))
-        for k, v in doc["standard_range_rotating_km"].items():
-            t.add_row(f"standard range (rotating, {k})", _km(v) + _span(u["standard_range_rotating_km"][k], " km"))
+        for k, v in doc["standard_range_rotating_by_direction_km"].items():
+            t.add_row(f"standard range (rotating, {k})",
+                      _km(v) + _span(u["standard_range_rotating_by_direction_km"][k], " km"))
     chk = doc.get("flight_time_check")
     if chk:
         t.add_row("flight-time check", f"consistent: observed {chk['observed_s']:,.0f} s, implied "

@@ -176,13 +176,15 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
                              "earth": {"shape": earth.shape, "gravity": earth.gravity, "rotation": earth.rotation,
                                        "atmosphere": earth.atmosphere},
                              "standard_range_nonrotating_km": _finite(c0["model_standard_range_km"])}
-        doc["standard_range_rotating_km"] = {k: _finite(v) for k, v in c0["rotating"].items()}
+        doc["standard_range_rotating_km"] = _finite(c0["rotating"]["test_azimuth"])
+        doc["standard_range_rotating_by_direction_km"] = {k: _finite(v) for k, v in c0["rotating"].items()}
         for row in aim_rows:
             rr = c0["rotating"][row["name"]]
             row["standard_range_km"] = _finite(rr)
             row["reaches"] = bool(math.isfinite(rr) and rr >= row["distance_km"])
         doc["aims"] = aim_rows
-        unc["standard_range_rotating_km"] = {k: span("rotating", k) for k in directions}
+        unc["standard_range_rotating_km"] = span("rotating", "test_azimuth")
+        unc["standard_range_rotating_by_direction_km"] = {k: span("rotating", k) for k in directions}
     doc["uncertainty"] = unc
     doc["flight_time_check"] = None
     if t_obs is not None:
