@@ -51,7 +51,7 @@ def evaluate_declared_speed(ctx: Context, rules, i: int, corner: Corner) -> Outc
     for e in ctx.entries_of(rules, i, deployed=False):
         v = declared_burnout_speed_mps(e.interceptor)
         if e.interceptor.name not in declared or v < declared[e.interceptor.name][0]:
-            declared[e.interceptor.name] = (v, f"scenario (site {e.site.name})")
+            declared[e.interceptor.name] = (v, f"scenario site {e.site.name}")
     for name in rule.interceptors:
         if name not in declared:
             it = get_interceptor(name)
