@@ -34,9 +34,10 @@ BOOST_TIME_MAX_S = 400.0
 liquid ICBM ([V] IEEE Spectrum, Mar 2005, with the APS 2003 boost-phase study); every catalogue
 missile burns out within 240 s."""
 FULL_BURNOUT_ALT_KM = 200.0
-"""Burnout altitude of the full model when none is given, km: [C] the catalogue ICBMs burn out at
-167-208 km on their maximum-range trajectories (docs/VALIDATION.md). Without a launch point (vacuum
-model only) the default is 0 km, the textbook impulsive burnout at the surface."""
+"""Burnout altitude of the full model when none is given, km (or half the apogee, if lower): [C] the
+catalogue ICBMs burn out at 167-208 km on their maximum-range trajectories (docs/VALIDATION.md).
+Without a launch point (vacuum model only) the default is 0 km, the textbook impulsive burnout at
+the surface."""
 TIME_MODEL_ALLOWANCE = 0.03
 """Relative allowance on the reconstructed free-flight time in the flight-time check: the vacuum and
 full models differ from each other by up to ~2 % of the free-flight time for the lofted tests of
@@ -107,7 +108,10 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
     input, including a flight time inconsistent with the apogee and range beyond the stated precision.
     """
     if burnout_altitude_km is None:
-        burnout_altitude_km = "0" if launch is None else repr(FULL_BURNOUT_ALT_KM)
+        burnout_altitude_km = "0"
+        if launch is not None:  # 200 km, or half the (lowest) apogee if that is lower
+            a = parse_measured(apogee_km, "--apogee-km")
+            burnout_altitude_km = repr(min(FULL_BURNOUT_ALT_KM, 0.5 * a.lo))
     obs = {"apogee_km": parse_measured(apogee_km, "--apogee-km"), "range_km": parse_measured(range_km, "--range-km"),
            "burnout_altitude_km": parse_measured(burnout_altitude_km, "--burnout-altitude-km")}
     t_obs = None if flight_time_s is None else parse_measured(flight_time_s, "--flight-time-s")
