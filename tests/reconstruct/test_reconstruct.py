@@ -205,3 +205,16 @@ def test_doctest_examples_run():
     import bmdcheck.reconstruct as pkg
 
     assert doctest.testmod(pkg, raise_on_error=False).failed == 0
+
+
+@settings(max_examples=8, deadline=None)
+@given(v=st.floats(2500, 7400), g=st.floats(20, 86), h=st.floats(80, 400), lat=st.floats(-70, 70),
+       az=st.floats(0, 359), beta=st.sampled_from([5_000.0, 12_000.0]))
+def test_full_model_round_trip_random(v, g, h, lat, az, beta):
+    """Random burnout states flown with drag and rotation are recovered (Newton from the vacuum guess)."""
+    tr = fly_burnout(v, g, az, (lat, 30.0), h, ballistic_coefficient_kgm2=beta)
+    if tr.status != "impact" or tr.range_km > 19_000:
+        return
+    d = reconstruct(tr.apogee_km, tr.range_km, launch=(lat, 30.0), azimuth_deg=az, burnout_altitude_km=h,
+                    ballistic_coefficient_kgm2=beta)
+    assert d["burnout_speed_mps"] == pytest.approx(v, rel=1e-4)
