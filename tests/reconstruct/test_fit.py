@@ -39,6 +39,12 @@ def test_fit_cli_writes_a_catalogue_entry_that_flies(cli, tmp_path):
     m = load_missile_file(path)
     assert m.payload_kg == pytest.approx(fm["payload_kg"])
     assert not list(tmp_path.glob(".*tmp"))  # no temporary file left behind
+    before = path.read_bytes()
+    rc, out, err = cli("reconstruct", "--apogee-km", "2900", "--range-km", "933", "--fit-missile", "--out", str(path))
+    assert rc == 2 and "already exists" in err and path.read_bytes() == before
+    rc, out, err = cli("reconstruct", "--apogee-km", "2802", "--range-km", "933", "--fit-missile", "--name", "topol-m",
+                       "--out", str(tmp_path / "other.toml"))
+    assert rc == 2 and "catalogue missile" in err
     rc, out, err = cli("fly", "--missile", str(path), "--from", "40,127", "--to", "40,160", "--json")
     assert rc == 0, err
     assert json.loads(out)["range_km"] > 2000

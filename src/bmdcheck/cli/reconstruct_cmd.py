@@ -42,6 +42,7 @@ def reconstruct(
     out_path: Optional[str] = typer.Option(None, "--out", help="Where --fit-missile writes its TOML "
                                            "(default: NAME.toml in the current directory)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the fitted missile."),
+    force: bool = typer.Option(False, "--force", help="Let --fit-missile replace an existing --out file."),
     fit_vary: str = typer.Option("payload", "--fit-vary", help="Fitted mass: payload (100-5,000 kg) or stages "
                                  "(every stage's masses x 0.5-2)."),
     payload_kg: Optional[float] = typer.Option(None, "--payload-kg", help="Payload with --fit-vary stages, kg."),
@@ -60,7 +61,7 @@ def reconstruct(
         from ..reconstruct.fit import fit_and_write
 
         doc["fitted_missile"] = fit_and_write(doc, template=template, name=name, out_path=out_path, vary=fit_vary,
-                                              payload_kg=payload_kg)
+                                              payload_kg=payload_kg, overwrite=force)
     elif payload_kg is not None or fit_vary != "payload":
         raise BmdcheckError("--fit-vary and --payload-kg apply to --fit-missile")
     if as_json:

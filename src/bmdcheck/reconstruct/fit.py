@@ -240,10 +240,19 @@ def missile_toml(m: Missile, info: dict, observation: dict) -> str:
 
 
 def fit_and_write(doc: dict, *, template: str = DEFAULT_TEMPLATE, name: str | None = None,
-                  out_path: str | None = None, vary: str = "payload", payload_kg: float | None = None) -> dict:
-    """Fit to the observation of a ``reconstruct`` document, write the TOML atomically, return the summary."""
-    from ..flight.missile import load_missile_file
+                  out_path: str | None = None, vary: str = "payload", payload_kg: float | None = None,
+                  overwrite: bool = False) -> dict:
+    """Fit to the observation of a ``reconstruct`` document, write the TOML atomically (refusing to
+    replace an existing file unless ``overwrite``), return the summary."""
+    from ..flight.missile import catalogue, load_missile_file
     from ..ledger.files import write_atomic
+
+    if out_path is not None and Path(out_path).suffix != ".toml":
+        raise BmdcheckError(f"--out must name a .toml file, got {out_path!r}")
+    if out_path is not None and Path(out_path).exists() and not overwrite:
+        raise BmdcheckError(f"{out_path} already exists; refusing to overwrite it (--force replaces it)")
+    if name is not None and name.strip().lower() in catalogue():
+        raise BmdcheckError(f"--name {name!r} is a catalogue missile; choose another name")
 
     o = doc["observation"]
     launch = None if o.get("from") is None else (o["from"]["lat"], o["from"]["lon"])
@@ -254,7 +263,7 @@ def fit_and_write(doc: dict, *, template: str = DEFAULT_TEMPLATE, name: str | No
     if path.suffix != ".toml":
         raise BmdcheckError(f"--out must name a .toml file, got {str(path)!r}")
     text = missile_toml(m, info, o)
-    write_atomic(path, text.encode("utf-8"))
+    write_atomic(path, text.encode("utf-8"), overwrite=overwrite)
     back = load_missile_file(path)  # the written file must load as the fitted missile
     if replace(back, sources={}) != replace(m, sources={}, summary=back.summary):
         raise BmdcheckError(f"{path}: the written missile does not read back as fitted")
