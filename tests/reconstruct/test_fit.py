@@ -4,7 +4,6 @@ import json
 import tomllib
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from bmdcheck.flight.batch import fly_missile_batch

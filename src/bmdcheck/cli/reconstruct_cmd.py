@@ -92,8 +92,6 @@ def reconstruct(
     out.print(t)
 
 
-_ = BmdcheckError
-
 
 @app.command("reconstruct-intercept")
 def reconstruct_intercept_cmd(

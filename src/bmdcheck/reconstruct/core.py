@@ -17,13 +17,11 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
-
 from ..earth.frames import geodesic_inverse
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from . import full, vacuum
-from .observation import Measured, parse_measured
+from .observation import parse_measured
 
 DEFAULT_BETA_KGM2 = 12_000.0
 """Ballistic coefficient of the re-entry body in the full model, kg/m2: [U] mid-range of the
