@@ -218,3 +218,9 @@ def test_full_model_round_trip_random(v, g, h, lat, az, beta):
     d = reconstruct(tr.apogee_km, tr.range_km, launch=(lat, 30.0), azimuth_deg=az, burnout_altitude_km=h,
                     ballistic_coefficient_kgm2=beta)
     assert d["burnout_speed_mps"] == pytest.approx(v, rel=1e-4)
+
+
+@pytest.mark.parametrize("launch", [(95.0, 0.0), (float("nan"), 0.0), ("a", "b")])
+def test_library_rejects_bad_launch_points(launch):
+    with pytest.raises(BmdcheckError, match="--from"):
+        reconstruct(2800, 930, launch=launch, azimuth_deg=90.0)

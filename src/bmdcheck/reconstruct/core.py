@@ -120,6 +120,15 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
         boost = float(boost_time_s)
         if not (math.isfinite(boost) and boost >= 0):
             raise BmdcheckError(f"--boost-time-s must be a non-negative number of seconds, got {boost_time_s}")
+    if launch is not None:
+        try:
+            launch = (float(launch[0]), float(launch[1]))
+        except (TypeError, ValueError, IndexError):
+            raise BmdcheckError("--from must be LAT,LON in degrees") from None
+        if not (math.isfinite(launch[0]) and math.isfinite(launch[1]) and abs(launch[0]) <= 90
+                and abs(launch[1]) <= 360):
+            raise BmdcheckError(f"--from: latitude within [-90, 90] and longitude within [-180, 360] degrees, got "
+                                f"{launch[0]:g},{launch[1]:g}")
     if (launch is None) != (azimuth_deg is None):
         raise BmdcheckError("the full model needs both --from LAT,LON and --azimuth DEG (or neither)")
     if aims and launch is None:
