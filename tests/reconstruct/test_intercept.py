@@ -174,3 +174,12 @@ def test_target_file_gives_the_same_crossing(cli, tmp_path):
     rc, out, err = cli("reconstruct-intercept", "--target-file", str(path), "--site", "60,10", "--intercept-alt-km",
                        "5000")
     assert rc == 2 and "apogee" in err
+
+
+@pytest.mark.parametrize("site,point", [((95.0, 0.0), (1.0, 2.0, 100.0)), ((0.0, 0.0), (1.0, float("nan"), 100.0)),
+                                        ((0.0, 0.0), (1.0, 2.0))])
+def test_library_rejects_bad_positions(site, point):
+    from bmdcheck.errors import BmdcheckError
+
+    with pytest.raises(BmdcheckError):
+        reconstruct_intercept(site, point=point, time_of_flight_s=300.0)
