@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.table import Table
 
+from ..errors import printable
 from .check import Report, RuleVerdict
+
+
+def escape(text) -> str:
+    """Text from input files, safe to print: no rich markup, no terminal control codes."""
+    return _markup_escape(printable(text))
 
 
 def _f(x, fmt=".0f", unit="") -> str:
