@@ -73,6 +73,7 @@ def test_report_content(results_dir, results, page):
     assert "PASS" in t
     # comparison: B dropped the GBI site; engageable share fell
     assert "removed in B: gbi-3-stage at test-gbi" in t and "-100 pts" in t
+    assert "topol-m lofted kozelsk → new-york test-gbi (gbi-3-stage) none" in t  # a changed trajectory
     assert "no sensor tiers" in t
 
 
