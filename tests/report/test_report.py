@@ -77,22 +77,25 @@ def test_report_content(results_dir, results, page):
     assert "no sensor tiers" in t
 
 
-def test_tiers_section_when_results_carry_tiers(results_dir, tmp_path):
-    import shutil
+def test_tiers_section_when_results_carry_tiers(results):
+    import dataclasses
 
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from bmdcheck.report.data import load_results
     from bmdcheck.report.html import _tiers_section
 
-    d = tmp_path / "tiered"
-    shutil.copytree(results_dir, d)
-    t = pq.read_table(d / "results.parquet")
-    t = t.append_column("tier", pa.array(["declared"] * t.num_rows))
-    pq.write_table(t, d / "results.parquet")
-    html = _tiers_section(load_results(d))
-    assert "<th>tier</th>" in html and "declared" in html and "test-gbi" in html
+    t = results.table
+    # two tiers: the rows as assessed ("declared") and a copy marked infeasible ("degraded")
+    t1 = t.append_column("tier", pa.array(["declared"] * t.num_rows))
+    t2 = t.set_column(t.schema.get_field_index("feasible"), "feasible", pa.array([False] * t.num_rows))
+    t2 = t2.append_column("tier", pa.array(["degraded"] * t.num_rows))
+    rs = dataclasses.replace(results, table=pa.concat_tables([t1, t2]))
+    html = _tiers_section(rs)
+    assert "<th>tier</th>" in html and "declared" in html and "degraded" in html and "test-gbi" in html
+    assert rs.tiers() == ["declared", "degraded"]
+    assert len(rs.nominal_rows()) == t.num_rows  # one tier's rows: pair ids stay unique
+    assert rs.row_for("0:test-gbi")["feasible"] is True
+    assert not results.has_tiers() and results.tiers() == []
 
 
 # ---- the map shows coastlines -------------------------------------------------------------------

@@ -169,12 +169,13 @@ def _tiers_section(rs) -> str:
     if not rs.has_tiers():
         return "<p class='muted'>These results carry no sensor tiers (no <code>tier</code> column).</p>"
     agg: dict = {}
-    for r in rs.nominal_rows():
+    for r in rs.nominal_rows(all_tiers=True):
         d = agg.setdefault((str(r.get("tier")), r["site"]), [0, 0])
         d[0] += 1
         d[1] += bool(r["feasible"])
-    rows = [[t, s, n, k, f"{100 * k / n:.0f} %" if n else "—"] for (t, s), (n, k) in sorted(agg.items())]
-    return _table(["tier", "site", "pairs", "feasible", "share"], rows, num_cols=(2, 3, 4))
+    rows = [[t, s, n, k, f"{100 * k / n:.0f} %" if n else "—"] for (t, s), (n, k) in agg.items()]
+    return (_table(["tier", "site", "pairs", "feasible", "share"], rows, num_cols=(2, 3, 4))
+            + f"<p class='muted'>The map, diagrams and summary show tier {_e(rs.tiers()[0])}.</p>")
 
 
 def _guarantees_section(reports) -> str:
