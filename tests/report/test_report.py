@@ -212,6 +212,20 @@ def test_unknown_pair_and_unwritable_output(cli, tmp_path, results_dir):
     assert rc == 2 and "--czml" in err
 
 
+def test_default_report_folder_keeps_the_results_readable(cli, results_dir, tmp_path):
+    """Without --out the report goes to RESULTS/_report, which Arrow (and pandas) dataset reads skip."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "res"
+    shutil.copytree(results_dir, d)
+    rc, out, err = cli("report", d, "--quiet")
+    assert rc == 0, err
+    assert (d / "_report" / "index.html").is_file()
+    assert pq.read_table(d).num_rows == pq.read_table(d / "results.parquet").num_rows
+
+
 def test_cli_report_and_export(cli, tmp_path, results_dir):
     rc, out, err = cli("report", results_dir, "--out", tmp_path / "r", "--pair", "1:test-gbi", "--footprint-alt", "200",
                        "--quiet")

@@ -306,7 +306,7 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
 
     a = results if isinstance(results, ResultSet) else load_results(results)
     b = None if results_b is None else (results_b if isinstance(results_b, ResultSet) else load_results(results_b))
-    out = check_out_dir(out_dir if out_dir is not None else a.path / "report")
+    out = check_out_dir(out_dir if out_dir is not None else a.path / "_report")
     sel = list(pairs) if pairs else default_pairs(a, max_pairs)
     for p in sel:  # unknown ids fail before anything is drawn or written
         a.row_for(p)
