@@ -16,11 +16,14 @@ from .flight.batch import FlightBatch, burnout_state_eci, fly_free_batch, fly_mi
 from .flight.missile import Missile, Stage, catalogue, get_missile, load_missile_file
 from .flight.steering import solve_steering
 from .flight.trajectory import Samples, Trajectory, fly, fly_burnout
+from .export import export_results
+from .report import load_results, plot_engagement, plot_map, write_report
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BmdcheckError", "EarthModel", "FlightBatch", "Missile", "Samples", "Stage", "Trajectory",
     "burnout_state_eci", "catalogue", "fly", "fly_burnout", "fly_free_batch", "fly_missile_batch",
-    "get_missile", "iter_missile_summaries", "load_missile_file", "solve_steering",
+    "export_results", "get_missile", "iter_missile_summaries", "load_missile_file", "load_results", "plot_engagement",
+    "plot_map", "solve_steering", "write_report",
 ]

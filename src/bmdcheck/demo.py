@@ -5,6 +5,7 @@
    restructured plan (without it), assessed end to end against Russian ICBMs flying to the US,
    with progress bars, a summary table and the results on disk (Parquet + provenance).
 3. Guarantee checks on the shipped EPAA scenarios, when the guarantees layer is installed.
+4. The offline comparison report of both plans (map, engagement diagrams, verdicts; docs/REPORTS.md).
 """
 
 from __future__ import annotations
@@ -91,7 +92,26 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
         from .guarantee.demo import run_guarantees
     except ImportError:
         run_guarantees = None
+    reports = None
     if run_guarantees is not None:
         console.print("\n[bold]3. Guarantees checked against the shipped EPAA scenarios[/]")
-        run_guarantees(console)
+        reports = run_guarantees(console)
+    console.print("\n[bold]4. Report: EPAA phase 4, 2010 plan (A) vs 2013 plan (B)[/]")
+    path = _report(ra.out_dir, rb.out_dir, Path(out_dir) / "report-epaa-phase4", reports)
+    console.print(f"report: {path}  (open it in a browser; works offline)", markup=False, highlight=False)
     console.print(f"\ndemo finished in {time.perf_counter() - t0:.0f} s")
+
+
+def _report(a, b, out, reports):
+    """Write the comparison report with a progress bar; the guarantee verdicts already computed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .cli.main import err
+    from .report import write_report
+
+    guar = [(sc, rep) for (sc, _), rep in reports.items()] if reports else None
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as prog:
+        task = prog.add_task("report", total=None)
+        return write_report(a, b, out, guarantees=guar, max_pairs=3,
+                            progress=lambda d, t, w: prog.update(task, completed=d, total=t, description=w))

@@ -44,7 +44,7 @@ UNITS = {"case_id": None, "draw": None, "scenario": None, "missile": None, "shap
          "aim_area": None, "launch_lat": "deg", "launch_lon": "deg", "aim_lat": "deg", "aim_lon": "deg",
          "intercept_lat": "deg", "intercept_lon": "deg", "threat_ok": None, "threat_error": None, "site": None,
          "interceptor": None, "inventory": "rounds", "feasible": None, "reason": None, "shots": "count",
-         "burnout_speed_scale": "1", "detection_range_scale": "1"}
+         "burnout_speed_scale": "1", "detection_range_scale": "1", "tier": None, "sensor": None}
 _SUFFIX_UNITS = (("_mps", "m/s"), ("_km", "km"), ("_s", "s"), ("_deg", "deg"), ("_m", "m"))
 
 
@@ -63,7 +63,7 @@ def unit_of(column: str) -> str | None:
 
 
 SUMMARY_COLUMNS = [
-    ("launch_area", "string"), ("aim_area", "string"), ("missile", "string"), ("trajectories", "int32"),
+    ("launch_area", "string"), ("aim_area", "string"), ("missile", "string"), ("tier", "string"), ("trajectories", "int32"),
     ("flown", "int32"), ("fraction_engageable", "float64"), ("sites", "string"), ("earliest_intercept_s", "float64"),
     ("max_shots", "int32"), ("probability", "float64"), ("ci95_low", "float64"), ("ci95_high", "float64"),
 ]

@@ -138,12 +138,19 @@ def fly(
         _emit_json(traj.to_dict())
         return
     t = Table(title=f"{traj.missile or 'free body'} — {em}", show_header=False)
-    t.add_row("range", f"{traj.range_km:,.1f} km")
-    t.add_row("flight time", f"{traj.flight_time_s:,.1f} s ({traj.flight_time_s / 60:.1f} min)")
-    t.add_row("apogee", f"{traj.apogee_km:,.1f} km")
+    if traj.escaped:
+        t.add_row("escape", "no impact: unbound (at or above escape speed) and receding above the atmosphere")
+    else:
+        t.add_row("range", f"{traj.range_km:,.1f} km" + ("" if traj.status == "impact" else " (to the last point)"))
+        t.add_row("flight time", f"{traj.flight_time_s:,.1f} s ({traj.flight_time_s / 60:.1f} min)")
+    t.add_row("apogee", f"{traj.apogee_km:,.1f} km" + (" (so far)" if traj.status != "impact" else ""))
     t.add_row("burnout", f"t = {traj.burnout_time_s:.1f} s, {traj.burnout_speed_mps:,.0f} m/s, "
                          f"{traj.burnout_altitude_km:,.1f} km, γ = {traj.burnout_fpa_deg:.2f}°")
-    t.add_row("impact", f"{traj.impact_lat:.4f}, {traj.impact_lon:.4f} ({traj.status})")
+    if traj.status == "impact":
+        t.add_row("impact", f"{traj.impact_lat:.4f}, {traj.impact_lon:.4f}")
+    else:
+        t.add_row("no impact", f"{traj.status}; last point {traj.impact_lat:.4f}, {traj.impact_lon:.4f}, "
+                               f"{traj.end_alt_km:,.1f} km up at t = {traj.end_time_s:,.1f} s")
     if traj.steering:
         s = traj.steering
         t.add_row("steering", f"azimuth {s['azimuth_deg']:.3f}°, kick {s['kick_deg']:.3f}°, cut-off {s['t_cut_s']:.1f} s")
@@ -295,9 +302,15 @@ from . import reconstruct_cmd  # noqa: E402,F401  (registers reconstruct, recons
 from . import report_cmd  # noqa: E402,F401  (registers report, export)
 
 
+def printable(text) -> str:
+    """Text safe for a terminal: control and format characters (ESC, bidi overrides, ...) escaped
+    as in repr (``\\x1b``), everything printable (°, γ, ...) kept."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def _fail(e) -> None:
-    """One line on stderr, exit code 2."""
-    msg = " ".join(str(e).split())
+    """One line on stderr, exit code 2; characters from the input that could drive the terminal are escaped."""
+    msg = printable(" ".join(str(e).split()))
     sys.stderr.write(f"error: {msg}\n")
     sys.exit(2)
 

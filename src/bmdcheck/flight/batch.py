@@ -26,6 +26,8 @@ DEFAULT_RTOL = 1e-9
 strongly depressed flights (docs/VALIDATION.md, step-control row)."""
 DEFAULT_T_MAX_S = 10_800.0
 DT_MAX_S = 120.0
+MAX_SAMPLES_PER_TRAJECTORY = 2_000_000
+"""Sample buffers are allocated for the whole time limit: this bounds them (~110 MB per trajectory)."""
 
 
 @dataclass
@@ -131,11 +133,14 @@ def _missile_args(missile: Missile):
             float(missile.t_vertical_s), float(missile.t_kick_s), bool(missile.pitch_hold))
 
 
-def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
+def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
     n = r0.shape[0]
     tab = atmosphere_table()
     samp = float(sample_interval_s) if sample_interval_s else 0.0
     m = int(np.floor(t_max / samp)) + 2 if samp > 0 else 1
+    if samp > 0 and m > MAX_SAMPLES_PER_TRAJECTORY:
+        raise BmdcheckError(f"a sample interval of {samp:g} s over up to {t_max:,.0f} s is {m:,} samples per trajectory; "
+                            f"at most {MAX_SAMPLES_PER_TRAJECTORY:,} (use a coarser interval or a shorter duration)")
     if samp > 0 and n * m > 50_000_000:
         raise BmdcheckError(f"{n} trajectories × {m} samples is too many to hold; use a coarser interval or chunks")
     mm = m if samp > 0 else 0  # without sampling: per-row buffers of length 0
@@ -146,7 +151,7 @@ def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interv
     summary = np.zeros((n, K.SUM_LEN))
     stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick, hold = margs
     K.fly_kernel(np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
-                 np.ascontiguousarray(az, dtype=float), np.ascontiguousarray(kick, dtype=float),
+                 np.ascontiguousarray(dir_ecef, dtype=float), np.ascontiguousarray(kick, dtype=float),
                  np.ascontiguousarray(tcut, dtype=float), stages, payload, sref, mach, cd, beta_inv,
                  t_vert, t_kick, hold, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
                  float(t_max), float(rtol), DT_MAX_S, samp, summary, st, sr, sv, ns)
@@ -165,6 +170,20 @@ def _check_latlon(lat, lon, what):
     if np.any(np.abs(lon) > 360):
         raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees")
     return lat, lon
+
+
+def launch_direction_ecef(lat_deg, lon_deg, azimuth_deg) -> np.ndarray:
+    """Unit horizontal vector (N, 3), Earth-fixed axes, of azimuth A at geodetic (lat, lon): cos A n̂ + sin A ê.
+
+    At a pole, n̂ and ê are the limits along the meridian ``lon_deg`` (the convention of the
+    geodesic azimuths, Karney 2013), so a pole launch toward azimuth A reaches the same meridian
+    as the geodesic with that initial azimuth.
+    """
+    from ..earth.frames import enu_basis
+
+    e, n, _ = enu_basis(lat_deg, lon_deg)
+    a = np.radians(np.asarray(azimuth_deg, dtype=float))[..., None]
+    return np.cos(a) * n + np.sin(a) * e
 
 
 def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s=None, *,
@@ -187,7 +206,7 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
     w = earth.omega_rad_s
     v0 = np.stack([-w * r0[:, 1], w * r0[:, 0], np.zeros(len(lat))], axis=-1)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
-    out = _run(r0, v0, True, np.radians(az), np.radians(kick), tcut, _missile_args(missile), earth,
+    out = _run(r0, v0, True, launch_direction_ecef(lat, lon, az), np.radians(kick), tcut, _missile_args(missile), earth,
                t_max, rtol, sample_interval_s)
     return FlightBatch(out[0], earth, lat.copy(), lon.copy(), *out[1:])
 
@@ -231,7 +250,7 @@ def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, e
              0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
     z = np.zeros(n)
-    out = _run(r0, v0, False, z, z, z, margs, earth, t_max, rtol, sample_interval_s)
+    out = _run(r0, v0, False, np.zeros((n, 3)), z, z, margs, earth, t_max, rtol, sample_interval_s)
     return FlightBatch(out[0], earth, np.broadcast_to(np.asarray(start_lat_deg, float), (n,)).copy(),
                        np.broadcast_to(np.asarray(start_lon_deg, float), (n,)).copy(), *out[1:])
 

@@ -46,6 +46,8 @@ KINDS = ("engagement", "burnout-speed", "inventory", "site-count", "site-exclusi
 MARGIN_KEYS = ("burnout_speed_increase_pct", "decision_delay_reduction_s", "detection_delay_reduction_s",
                "radar_range_scale", "salvo_window")
 """The robustness margins, in the order they are reported."""
+RULE_TIERS = ("local", "remote", "cue", "worst")
+"""An engagement rule's ``tier``: one sensor tier, or the worst case over the scenario's tiers."""
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
@@ -209,6 +211,8 @@ class EngagementRule(_Rule):
     no_intercept_before_s: Optional[float] = Field(
         None, ge=0.0, description="count only windows whose earliest intercept is before this time, s after the "
                                   "scenario's t = 0 (launch time + time of flight)")
+    tier: Literal[RULE_TIERS] = Field("worst", description="sensor tier the rule is checked at: local, remote, cue, "
+                                                         "or 'worst' (every tier of the scenario; the worst case)")
 
     @field_validator("missile_class")
     @classmethod

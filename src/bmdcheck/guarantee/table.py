@@ -47,7 +47,8 @@ def counterexample_text(v: RuleVerdict) -> str:
         return (f"{t['missile']} {t['shape']} {t['launch_area']} ({t['launch_lat']:.2f}, {t['launch_lon']:.2f}) -> "
                 f"{t['aim_area']} ({t['aim_lat']:.2f}, {t['aim_lon']:.2f}), launch {t['launch_time_s']:g} s: "
                 f"{cx['site']} {cx['interceptor']} window {_f(cx['window_first_s'])}-{_f(cx['window_last_s'])} s, "
-                f"intercept ({_f(p['lat'], '.2f')}, {_f(p['lon'], '.2f')}, {_f(p['alt_km'], '.0f')} km){at}")
+                f"intercept ({_f(p['lat'], '.2f')}, {_f(p['lon'], '.2f')}, {_f(p['alt_km'], '.0f')} km)"
+                + (f", tier {cx['tier']}" if cx.get("tier") else "") + at)
     if v.kind == "burnout-speed":
         return (f"{cx['site']} {cx['interceptor']}: {cx['burnout_speed_mps']:,.0f} m/s > {cx['max_mps']:,.0f}"
                 f" (declared {cx['declared_burnout_speed_mps']:,.0f}){at}")
@@ -78,6 +79,9 @@ def margins_text(v: RuleVerdict) -> str:
     return "; ".join(parts)
 
 
+_TIER_ORDER = {"local": 0, "remote": 1, "cue": 2}
+
+
 def verdict_table(rep: Report, title: str | None = None) -> Table:
     """A rich Table: rule, kind, verdict, results by corner, binding margin, capability margin / counterexample."""
     t = Table(title=escape(title or f"{rep.rules_name} on {rep.scenario_name}: {rep.verdict}"))
@@ -86,6 +90,10 @@ def verdict_table(rep: Report, title: str | None = None) -> Table:
     for v in rep.verdicts:
         colour = "green" if v.verdict == "PASS" else "red"
         evidence = counterexample_text(v) if v.verdict == "FAIL" else capability_text(v)
-        t.add_row(escape(v.id), v.kind, f"[{colour}]{v.verdict}[/]", escape(margins_text(v)), escape(v.binding_text()),
-                  escape(evidence))
+        verdict = f"[{colour}]{v.verdict}[/]"
+        tiers = v.tier_verdicts()
+        if tiers and len(tiers) > 1:   # per sensor tier: local / remote / cue
+            verdict += " (" + ", ".join(f"{k} {x}" for k, x in sorted(tiers.items(), key=lambda kv: _TIER_ORDER[kv[0]])) + ")"
+        binding = v.binding_text() + (f"; tier {v.binding_tier}" if v.binding_tier and v.verdict == "FAIL" else "")
+        t.add_row(escape(v.id), v.kind, verdict, escape(margins_text(v)), escape(binding), escape(evidence))
     return t

@@ -195,14 +195,27 @@ def defence_specs(s: Scenario) -> list[tuple[SiteSpec, InterceptorSpec, int]]:
     return out
 
 
-def timeline_spec(s: Scenario) -> TimelineSpec:
-    """The engagement TimelineSpec: mode, early warning, remote radar, delays, RCS."""
+def timeline_spec(s: Scenario, tier: str | None = None) -> TimelineSpec:
+    """The engagement TimelineSpec: mode, early warning, remote radar(s), delays, RCS, and the sensor
+    tier (None: the legacy ``timeline.mode``). The remote tier's candidates are ``sensors.remote_radars``."""
+    from ..defence.rcs import catalogue_rcs
+
     tl, sn = s.timeline, s.sensors
     return TimelineSpec(mode=tl.mode,
                         early_warning=None if sn.early_warning == "none" else get_early_warning(sn.early_warning),
                         remote_radar=None if tl.remote_radar is None else get_radar(tl.remote_radar),
                         decision_delay_s=tl.decision_delay_s, rcs_m2=tl.rcs_m2,
-                        kill_assessment_s=tl.kill_assessment_s)
+                        kill_assessment_s=tl.kill_assessment_s, tier=tier,
+                        remote_radars=tuple(get_radar(r) for r in sn.remote_radars) if tier == "remote" else (),
+                        network_latency_s=tl.network_latency_s,
+                        rcs_model=catalogue_rcs() if tl.rcs_model == "phase-band" else None)
+
+
+def tiers(s: Scenario) -> list[str]:
+    """The sensor tiers the scenario declares (``timeline.tiers``; default all three), in TIERS order."""
+    from ..defence.engage import TIERS
+
+    return [t for t in TIERS if t in s.timeline.tiers]
 
 
 # ---- Monte-Carlo draws ----------------------------------------------------------------------------
