@@ -54,11 +54,18 @@ def world(tmp_path_factory):
 
 @contextlib.contextmanager
 def copy_of(world):
+    """A fresh copy of the template folder, which is also the working directory meanwhile: a random
+    argument taken as a relative path (``ledger init 586``) lands there, never in the repository."""
     with tempfile.TemporaryDirectory(prefix="ledger-fuzz-") as t:
         t = Path(t)
         for p in world.iterdir():
             shutil.copy2(p, t / p.name)
-        yield t
+        cwd = os.getcwd()
+        os.chdir(t)
+        try:
+            yield t
+        finally:
+            os.chdir(cwd)
 
 
 def snapshot(folder: Path) -> dict:
