@@ -73,7 +73,10 @@ def test_report_content(results_dir, results, page):
     assert "PASS" in t
     # comparison: B dropped the GBI site; engageable share fell
     assert "removed in B: gbi-3-stage at test-gbi" in t and "-100 pts" in t
-    assert "no sensor tiers" in t
+    from bmdcheck.report.html import _tiers_section
+
+    tiers = _tiers_section(results)  # every result set now carries the tier column: one row per tier and site
+    assert "<th>tier</th>" in tiers and all(f"<td>{k}</td>" in tiers for k in ("local", "remote", "cue"))
 
 
 def test_tiers_section_when_results_carry_tiers(results_dir, tmp_path):
@@ -88,7 +91,8 @@ def test_tiers_section_when_results_carry_tiers(results_dir, tmp_path):
     d = tmp_path / "tiered"
     shutil.copytree(results_dir, d)
     t = pq.read_table(d / "results.parquet")
-    t = t.append_column("tier", pa.array(["declared"] * t.num_rows))
+    col = pa.array(["declared"] * t.num_rows)
+    t = t.set_column(t.column_names.index("tier"), "tier", col) if "tier" in t.column_names else t.append_column("tier", col)
     pq.write_table(t, d / "results.parquet")
     html = _tiers_section(load_results(d))
     assert "<th>tier</th>" in html and "declared" in html and "test-gbi" in html

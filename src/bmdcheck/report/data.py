@@ -91,8 +91,24 @@ class ResultSet:
         return self.provenance.get("scenario_name") or self.path.name
 
     def nominal_rows(self) -> list[dict]:
-        """Rows of the nominal draw (draw 0)."""
-        return [r for r in self.table.to_pylist() if r.get("draw", 0) == 0]
+        """Rows of the nominal draw (draw 0), of the headline sensor tier when the results carry tiers
+        (:meth:`headline_tier`): one row per (case, site, interceptor)."""
+        tier = self.headline_tier()
+        return [r for r in self.table.to_pylist() if r.get("draw", 0) == 0 and (tier is None or r.get("tier") == tier)]
+
+    def headline_tier(self) -> str | None:
+        """The tier whose rows the pair views show: the one matching the scenario's ``timeline.mode``
+        (local -> local, launch/engage-on-remote -> remote, early-warning-only -> cue) when present,
+        else the first present in the order local, remote, cue; None without a tier column."""
+        if not self.has_tiers():
+            return None
+        present = set(self.table.column("tier").to_pylist())
+        mode = getattr(getattr(self.scenario, "timeline", None), "mode", "local")
+        want = {"local": "local", "launch-on-remote": "remote", "engage-on-remote": "remote",
+                "early-warning-only": "cue"}.get(mode, "local")
+        if want in present:
+            return want
+        return next((t for t in ("local", "remote", "cue") if t in present), None)
 
     def has_tiers(self) -> bool:
         return "tier" in self.table.column_names

@@ -169,7 +169,7 @@ def _tiers_section(rs) -> str:
     if not rs.has_tiers():
         return "<p class='muted'>These results carry no sensor tiers (no <code>tier</code> column).</p>"
     agg: dict = {}
-    for r in rs.nominal_rows():
+    for r in (x for x in rs.table.to_pylist() if x.get("draw", 0) == 0):  # every tier (nominal_rows: one)
         d = agg.setdefault((str(r.get("tier")), r["site"]), [0, 0])
         d[0] += 1
         d[1] += bool(r["feasible"])
