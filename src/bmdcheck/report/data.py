@@ -90,28 +90,24 @@ class ResultSet:
     def name(self) -> str:
         return self.provenance.get("scenario_name") or self.path.name
 
-    def nominal_rows(self) -> list[dict]:
-        """Rows of the nominal draw (draw 0), of the headline sensor tier when the results carry tiers
-        (:meth:`headline_tier`): one row per (case, site, interceptor)."""
-        tier = self.headline_tier()
-        return [r for r in self.table.to_pylist() if r.get("draw", 0) == 0 and (tier is None or r.get("tier") == tier)]
-
-    def headline_tier(self) -> str | None:
-        """The tier whose rows the pair views show: the one matching the scenario's ``timeline.mode``
-        (local -> local, launch/engage-on-remote -> remote, early-warning-only -> cue) when present,
-        else the first present in the order local, remote, cue; None without a tier column."""
-        if not self.has_tiers():
-            return None
-        present = set(self.table.column("tier").to_pylist())
-        mode = getattr(getattr(self.scenario, "timeline", None), "mode", "local")
-        want = {"local": "local", "launch-on-remote": "remote", "engage-on-remote": "remote",
-                "early-warning-only": "cue"}.get(mode, "local")
-        if want in present:
-            return want
-        return next((t for t in ("local", "remote", "cue") if t in present), None)
+    def nominal_rows(self, all_tiers: bool = False) -> list[dict]:
+        """Rows of the nominal draw (draw 0); with sensor tiers, those of the first tier in the table
+        (``tiers()[0]``) unless ``all_tiers``."""
+        rows = [r for r in self.table.to_pylist() if r.get("draw", 0) == 0]
+        if self.has_tiers() and not all_tiers:
+            t0 = self.tiers()[0]
+            rows = [r for r in rows if r.get("tier") == t0]
+        return rows
 
     def has_tiers(self) -> bool:
-        return "tier" in self.table.column_names
+        """True when the rows carry more than one sensor tier (a single tier reads like untiered results)."""
+        return "tier" in self.table.column_names and len(set(self.table.column("tier").to_pylist())) > 1
+
+    def tiers(self) -> list:
+        """Sensor tier values in order of first appearance (empty without a ``tier`` column)."""
+        if not self.has_tiers():
+            return []
+        return list(dict.fromkeys(self.table.column("tier").to_pylist()))
 
     def pair_id(self, row: dict) -> str:
         multi = self._multi_interceptor_sites()
