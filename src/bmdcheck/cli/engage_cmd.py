@@ -297,8 +297,8 @@ def engage(
     tl = E.TimelineSpec(mode=mode.value, early_warning=ew, remote_radar=rr, launch_at_s=launch_at,
                         tier=None if tier is None else tier.value, remote_radars=(rr,) if rr and tier else (), **kw)
     res = E.engage_threats(threats, [sspec], [ispec], tl, flyout.value)
-    for wmsg in res.warnings:
-        err.print(f"warning: {wmsg}", highlight=False, soft_wrap=True)
+    for wmsg in ([] if as_json else res.warnings):  # with --json they are the document's "warnings"
+        err.print(f"warning: {wmsg}", highlight=False, soft_wrap=True, markup=False)
     rec = res.record(0)
     rec["threat"] = threat_desc
     rec["interceptor_params"] = {"burnout_speed_mps": ispec.burnout_speed_mps,

@@ -100,7 +100,8 @@ class ResultSet:
         return rows
 
     def has_tiers(self) -> bool:
-        return "tier" in self.table.column_names
+        """True when the rows carry more than one sensor tier (a single tier reads like untiered results)."""
+        return "tier" in self.table.column_names and len(set(self.table.column("tier").to_pylist())) > 1
 
     def tiers(self) -> list:
         """Sensor tier values in order of first appearance (empty without a ``tier`` column)."""
