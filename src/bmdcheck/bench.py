@@ -20,6 +20,13 @@ def _versions() -> dict:
     return {"numpy": np.__version__, "numba": numba.__version__, "scipy": scipy.__version__}
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB (Linux ru_maxrss is in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def bench_missile():
     from .flight.missile import catalogue
 
@@ -74,15 +81,8 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     return {"benchmark": "flight", "missile": m.name, "n": n, "n_ref": int(len(idx)),
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "max_impact_diff_km": float(np.max(d) / 1e3), "impacted": int(b.ok.sum()),
-            "fast_seconds": t_fast, "reference_seconds": t_ref, "cores": os.cpu_count(),
+            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "cores": os.cpu_count(),
             "threads": numba.get_num_threads(), "versions": _versions()}
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MB (Linux ru_maxrss is in KiB)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def steer_cases(n: int, seed: int = 1013):
@@ -258,12 +258,13 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)), "fast_seconds": t_fast,
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
-            "ref_feasible": int(sum(1 for _ in edge) // 2), "cores": os.cpu_count(),
+            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "cores": os.cpu_count(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
-def _bench_scenario(n_cases: int, n_sites: int, seed: int) -> str:
-    """A synthetic scenario (TOML text): n_cases ICBM threat cases × n_sites inline interceptor sites."""
+def _bench_scenario(n_cases: int, n_sites: int, seed: int, shapes=("min-energy",)) -> str:
+    """A synthetic scenario (TOML text): about n_cases aimed ICBM threat cases (launch points × aim
+    points × shapes) × n_sites inline interceptor sites."""
     rng = np.random.default_rng(seed)
     lines = ['name = "bench-assess"', 'description = "Synthetic scale benchmark (bmdcheck bench assess)."', ""]
     lat = rng.uniform(35, 70, n_sites)
@@ -274,19 +275,22 @@ def _bench_scenario(n_cases: int, n_sites: int, seed: int) -> str:
                   'interceptors = { "sm-3-iia" = 1 }', ""]
     lines += ["[sensors]", 'early_warning = "sbirs-dsp"', "remote_radars = []", "", "[timeline]",
               'mode = "early-warning-only"', ""]
-    n_launch = max(1, n_cases // 4)
-    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"', 'shapes = ["min-energy"]', ""]
+    per_shape = max(1, n_cases // len(shapes))
+    n_launch = max(1, per_shape // 4) if per_shape < 400 else int(round(np.sqrt(per_shape)))
+    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"',
+              "shapes = [" + ", ".join(f'"{x}"' for x in shapes) + "]", ""]
     lines += ["[areas.west]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
                                                      zip(rng.uniform(50, 58, n_launch), rng.uniform(30, 50, n_launch))) + "]"]
-    n_aim = max(1, n_cases // n_launch)
+    n_aim = max(1, per_shape // n_launch)
     lines += ["[areas.targets]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
                                                         zip(rng.uniform(35, 45, n_aim), rng.uniform(-95, -72, n_aim))) + "]"]
     return "\n".join(lines) + "\n"
 
 
 def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 2, seed: int = 7,
-                 chunk_cases: int = 5, progress: bool = False) -> dict:
-    """Assess n_cases × n_sites (trajectory, site) pairs locally, then on a LocalCluster of dask_workers.
+                 chunk_cases: int = 5, progress: bool = False, shapes=("min-energy",)) -> dict:
+    """Assess n_cases × n_sites (trajectory, site) pairs locally, then on a LocalCluster of dask_workers
+    (0: no Dask run). Threat cases are aimed: launch points × aim points × shapes, each steered.
 
     Reports pairs, seconds, peak_rss_mb (this process), dask_seconds, dask_ratio and both results
     hashes (they must be equal). Each run starts from an empty results directory.
@@ -299,7 +303,7 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
 
     with tempfile.TemporaryDirectory(prefix="bmdcheck-bench-") as d:
         sc = Path(d) / "bench.toml"
-        sc.write_text(_bench_scenario(n_cases, n_sites, seed))
+        sc.write_text(_bench_scenario(n_cases, n_sites, seed, shapes))
         # warm-up: compile / load the kernels and build the fly-out table outside the timing
         small = Path(d) / "small.toml"
         small.write_text(_bench_scenario(4, 4, seed))
@@ -308,12 +312,16 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
         loc = assess(sc, Path(d) / "local", chunk_cases=chunk_cases)
         t_local = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-        t0 = time.perf_counter()
-        dsk = assess(sc, Path(d) / "dask", chunk_cases=chunk_cases, dask=f"local:{dask_workers}")
-        t_dask = time.perf_counter() - t0
+        dsk, t_dask = None, None
+        if dask_workers > 0:
+            t0 = time.perf_counter()
+            dsk = assess(sc, Path(d) / "dask", chunk_cases=chunk_cases, dask=f"local:{dask_workers}")
+            t_dask = time.perf_counter() - t0
         pairs = loc.provenance["rows"]
     return {"benchmark": "assess", "pairs": pairs, "threat_cases": loc.provenance["threat_cases"],
             "sites": loc.provenance["sites"], "seconds": t_local, "pairs_per_s": pairs / t_local,
-            "peak_rss_mb": peak, "dask_workers": dask_workers, "dask_seconds": t_dask, "dask_ratio": t_dask / t_local,
-            "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash,
-            "hashes_equal": loc.results_hash == dsk.results_hash, "cores": os.cpu_count(), "versions": _versions()}
+            "peak_rss_mb": peak, "dask_workers": dask_workers, "dask_seconds": t_dask,
+            "dask_ratio": t_dask / t_local if dsk else None,
+            "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
+            "hashes_equal": (loc.results_hash == dsk.results_hash) if dsk else None, "shapes": list(shapes),
+            "cores": os.cpu_count(), "versions": _versions()}

@@ -231,20 +231,26 @@ def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int =
 
 @bench_app.command("assess")
 def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases"), n_sites: int = typer.Option(10_000, "--n-sites"),
-                     workers: int = typer.Option(2, "--dask-workers"), as_json: bool = typer.Option(False, "--json")):
-    """Assessment at scale: 1,000,000 (trajectory, site) pairs locally and on a Dask LocalCluster."""
+                     workers: int = typer.Option(2, "--dask-workers", help="0: no Dask run."),
+                     shapes: str = typer.Option("min-energy", "--shapes", help="Comma-separated trajectory shapes."),
+                     as_json: bool = typer.Option(False, "--json")):
+    """Assessment at scale: aimed threat cases × sites, locally and on a Dask LocalCluster."""
     from ..bench import bench_assess
 
-    if min(n_cases, n_sites, workers) < 1:
-        raise BmdcheckError("--n-cases, --n-sites and --dask-workers must be positive")
-    res = bench_assess(n_cases=n_cases, n_sites=n_sites, dask_workers=workers)
+    shape_list = tuple(x.strip() for x in shapes.split(",") if x.strip())
+    if min(n_cases, n_sites) < 1 or workers < 0:
+        raise BmdcheckError("--n-cases and --n-sites must be positive, --dask-workers >= 0")
+    if not shape_list or any(x not in [s.value for s in Shape] for x in shape_list):
+        raise BmdcheckError(f"--shapes must list min-energy, lofted or depressed, got {shapes!r}")
+    res = bench_assess(n_cases=n_cases, n_sites=n_sites, dask_workers=workers, shapes=shape_list)
     if as_json:
         _emit_json(res)
         return
-    out.print(f"{res['pairs']:,} pairs ({res['threat_cases']} trajectories × {res['sites']:,} sites): local "
-              f"{res['seconds']:.1f} s ({res['pairs_per_s']:,.0f} pairs/s, peak RSS {res['peak_rss_mb']:,.0f} MB); "
-              f"Dask LocalCluster ×{res['dask_workers']}: {res['dask_seconds']:.1f} s (ratio {res['dask_ratio']:.2f}); "
-              f"results hashes {'equal' if res['hashes_equal'] else 'DIFFER'} ({res['results_hash_local'][:16]}…)")
+    dsk = (f"Dask LocalCluster ×{res['dask_workers']}: {res['dask_seconds']:.1f} s (ratio {res['dask_ratio']:.2f}); "
+           f"results hashes {'equal' if res['hashes_equal'] else 'DIFFER'} ({res['results_hash_local'][:16]}…)"
+           if res["dask_seconds"] is not None else "no Dask run")
+    out.print(f"{res['pairs']:,} pairs ({res['threat_cases']:,} aimed trajectories × {res['sites']:,} sites): local "
+              f"{res['seconds']:.1f} s ({res['pairs_per_s']:,.0f} pairs/s, peak RSS {res['peak_rss_mb']:,.0f} MB); {dsk}")
 
 
 @bench_app.command("stream")
