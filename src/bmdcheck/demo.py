@@ -96,7 +96,8 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
             console.print(ln)
     else:
         console.print("Cancelling SM-3 IIB changed no engageability figure in this threat set.")
-    console.print(f"results: {ra.out_dir} and {rb.out_dir} (results.parquet, summary.parquet, provenance.json)")
+    console.print(f"results: {ra.out_dir} and {rb.out_dir} (results folders: pandas.read_parquet(DIR); docs/CONVENTIONS.md)",
+                  markup=False, highlight=False)
     try:
         from .guarantee.demo import run_guarantees
     except ImportError:

@@ -59,11 +59,11 @@ def local_run(scenario, tmp_path_factory):
 
 def test_outputs_and_provenance(local_run):
     out = local_run.out_dir
-    for f in ("results.parquet", "summary.parquet", "provenance.json", "manifest.json"):
+    for f in ("results.parquet", "_summary.parquet", "_provenance.json", "_manifest.json", "_SUCCESS"):
         assert (out / f).is_file()
     t = pq.read_table(out / "results.parquet")
     assert t.num_rows == 4 * 2 * 3  # cases × (site, interceptor) entries × draws
-    prov = json.loads((out / "provenance.json").read_text())
+    prov = json.loads((out / "_provenance.json").read_text())
     for k in ("scenario_hash", "catalogue_version", "code_version", "seed", "results_hash"):
         assert prov[k] is not None
     assert not list(out.rglob("*.tmp*"))
@@ -105,7 +105,7 @@ def test_interrupted_run_resumes(scenario, local_run, tmp_path):
 
     with pytest.raises(Stop):
         assess(scenario, out, chunk_cases=2, progress=interrupt)
-    parts = list((out / "parts").glob("part-*.parquet"))
+    parts = list((out / "_parts").glob("part-*.parquet"))
     assert len(parts) == 1  # one complete part, nothing half-written
     assert not (out / "results.parquet").exists()
     assert not list(out.rglob("*.tmp*"))

@@ -77,7 +77,7 @@ def test_known_answers(icbm):
     high_floor = InterceptorSpec("floor", 5000.0, 50.0, 3000e3, 4000e3, 0.0, 1200.0)
     assert _one(th, under, high_floor, tl)["reason"] == "below_min_altitude"
     late = TimelineSpec(mode="early-warning-only", launch_at_s=float(t.flight_time_s))
-    assert _one(th, under, fast, late)["reason"] == "no_track_in_time"
+    assert _one(th, under, fast, late)["reason"] == "launch_too_late"  # fixed launch after impact
     picky = InterceptorSpec("picky", 5000.0, 50.0, 100e3, 2000e3, 0.0, 1200.0, min_closing_mps=30_000.0)
     assert _one(th, under, picky, tl)["reason"] == "target_outruns_interceptor"
 

@@ -108,3 +108,66 @@ values = st.recursive(scalars, lambda c: st.lists(c, max_size=4) | st.dictionari
 @example({"0\n": []})  # regression: '$' matched before a trailing newline, writing the key bare
 def test_document_to_toml_round_trips(doc):
     assert tomllib.loads(document_to_toml(doc)) == doc
+
+
+# ---- issue 8: includes resolve only against the shipped scenarios ---------------------------------
+
+def _doc_including(inc):
+    doc = L.document_from_toml(shipped_scenarios()["epaa-phase1"])
+    return {**doc, "include": [inc]}
+
+
+@pytest.mark.parametrize("inc, why", [
+    ("/etc/passwd", "absolute path"),
+    (str(shipped_scenarios()["epaa-phase1"]), "absolute path"),            # even the shipped file, by absolute path
+    ("../../../../../../../../etc/passwd", "leads outside"),
+    ("../scenarios/../../../../../../../../etc/passwd", "leads outside"),
+    ("common/../../__init__.py", "leads outside"),
+    ("epaa-phase1.py", "not a shipped scenario file"),
+    ("common", "not a shipped scenario file"),
+    ("a\x00b.toml", "not a shipped scenario file"),
+])
+def test_rerun_refuses_includes_outside_the_shipped_set(inc, why, monkeypatch):
+    opened = []
+    import bmdcheck.scenario.load as SL
+
+    real_read = SL._read
+    monkeypatch.setattr(SL, "_read", lambda p, *a: (opened.append(str(p)), real_read(p, *a))[1])
+    with pytest.raises(BmdcheckError, match=f"include\\[0\\]: .*{why}"):
+        scenario_from_document(_doc_including(inc))
+    assert opened == []   # refused before anything was opened or parsed
+
+
+def test_rerun_refuses_a_symlink_that_leads_out_of_the_shipped_set(tmp_path, monkeypatch):
+    import shutil
+
+    from bmdcheck.guarantee import rerun as R
+
+    shipped = tmp_path / "scenarios"
+    shutil.copytree(R.shipped_scenarios_dir(), shipped)
+    outside = tmp_path / "outside.toml"
+    outside.write_text((shipped / "common" / "russia-icbm-to-us.toml").read_text())
+    (shipped / "evil.toml").symlink_to(outside)
+    (shipped / "alias.toml").symlink_to(shipped / "common" / "russia-icbm-to-us.toml")   # stays inside: fine
+    monkeypatch.setattr(R, "shipped_scenarios_dir", lambda: shipped.resolve())
+    with pytest.raises(BmdcheckError, match="include\\[0\\]: 'evil.toml' leads outside"):
+        scenario_from_document(_doc_including("evil.toml"))
+    s = scenario_from_document(_doc_including("alias.toml"))
+    assert scenario_hash(s) == scenario_hash(load_scenario(shipped_scenarios()["epaa-phase1"]))
+
+
+def test_a_declaration_including_a_local_file_does_not_rerun_as_a_match(tmp_path, capsys, monkeypatch):
+    """Before the fix an absolute include of a local file was opened and parsed; now it is an error (exit 2)."""
+    from bmdcheck.cli.main import main
+
+    local = tmp_path / "russia-icbm-to-us.toml"
+    local.write_text((shipped_scenarios()["epaa-phase1"].parent / "common" / "russia-icbm-to-us.toml").read_text())
+    doc = _doc_including(str(local))
+    L.generate_key("alice", tmp_path / "alice.key", "pw", log2n=10)
+    led = L.init_ledger(tmp_path / "l.db")
+    led.declare(L.load_signing_key(tmp_path / "alice.key", "pw"), doc, verdict="PASS", results_hash="ab" * 32)
+    rr = L.rerun_declarations(led.entries(), str(rules_file(tmp_path)), rerun_hook)
+    assert [r["status"] for r in rr["results"]] == ["error"] and "absolute path" in rr["results"][0]["error"]
+    with pytest.raises(SystemExit) as ex:
+        main(["ledger", "verify", str(led.path), "--rerun", str(rules_file(tmp_path))])
+    assert ex.value.code == 2 and "absolute path" in capsys.readouterr().out

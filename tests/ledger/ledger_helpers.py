@@ -9,6 +9,23 @@ FAST_LOG2N = 10   # test keys only; real keys use 2**17
 TRIGGERS = ("entries_no_update", "entries_no_delete", "parties_no_update", "parties_no_delete")
 
 
+#: A minimal valid scenario file (the CLI validates declarations with the scenario schema).
+SCENARIO = """name = "north"
+description = "tests"
+[[defence.sites]]
+site = "aegis-ashore-redzikowo"
+[sensors]
+early_warning = "sbirs-dsp"
+[[threats]]
+missile = "topol-m"
+launch = "kozelsk"
+aim = "washington"
+[areas]
+kozelsk = { point = [54.038, 35.772] }
+washington = { point = [38.895, -77.036] }
+"""
+
+
 def doc(n, **extra):
     """A small scenario document, different for each n, with a marker findable in the file bytes."""
     d = {"name": f"scenario-{n}", "marker": f"marker-{n:04d}", "source": "tests",

@@ -5,15 +5,16 @@ import subprocess
 import sys
 
 import pytest
-from ledger_helpers import PASSPHRASE, file_sha, rows
+from ledger_helpers import PASSPHRASE, SCENARIO, file_sha, rows
 from typer.testing import CliRunner
 
 from bmdcheck import ledger as L
 from bmdcheck.cli.main import app
 
-S1 = 'name = "north"\nsource = "tests"\n[[threats]]\nmissile = "scud-b"\nlaunch = { lat = 33.3, lon = 44.4 }\n'
-S2 = 'name = "north"\nsource = "tests, revised"\n[[threats]]\nmissile = "scud-b"\nlaunch = { lat = 34.0, lon = 44.4 }\n' \
-     'salvo = 2\n'
+S1 = SCENARIO
+S2 = SCENARIO.replace('description = "tests"', 'description = "tests, revised"').replace(
+    "kozelsk = { point = [54.038, 35.772] }", "kozelsk = { point = [54.5, 35.772] }").replace(
+    'aim = "washington"\n', 'aim = "washington"\nlaunch_times_s = [0.0, 30.0]\n')
 
 
 @pytest.fixture
@@ -75,11 +76,12 @@ def test_declare_acknowledge_log_show_diff(tmp_path, scenarios, keydir, cli, pas
     code, out, _ = cli("ledger", "diff", db, 1, 2, "--json")
     d = json.loads(out)
     assert code == 0
-    assert d["changed"] == [{"path": "$.source", "old": "tests", "new": "tests, revised"},
-                            {"path": "$.threats[0].launch.lat", "old": 33.3, "new": 34.0}]
-    assert d["added"] == [{"path": "$.threats[0].salvo", "new": 2}] and d["removed"] == []
+    assert d["changed"] == [{"path": "$.areas.kozelsk.point[0]", "old": 54.038, "new": 54.5},
+                            {"path": "$.description", "old": "tests", "new": "tests, revised"}]
+    assert d["added"] == [{"path": "$.threats[0].launch_times_s", "new": [0.0, 30.0]}] and d["removed"] == []
     code, out, _ = cli("ledger", "diff", db, 1, 2)
-    assert code == 0 and "~ $.threats[0].launch.lat: 33.3 -> 34.0" in out and "+ $.threats[0].salvo: 2" in out
+    assert code == 0 and "~ $.areas.kozelsk.point[0]: 54.038 -> 54.5" in out
+    assert "+ $.threats[0].launch_times_s: [0.0, 30.0]" in out
     code, _, err = cli("ledger", "diff", db, 1, 3)
     assert code == 2 and "not a declaration" in err
 

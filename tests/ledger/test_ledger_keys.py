@@ -35,6 +35,7 @@ def test_passphrase_is_asked_only_when_needed(tmp_path):
     plain = tmp_path / "plain.pem"
     plain.write_bytes(Ed25519PrivateKey.generate().private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8,
                                                                  ser.NoEncryption()))
+    plain.chmod(0o600)
     assert L.load_signing_key(plain, lambda: asked.append(2) or "pw").party is None
     assert asked == [1]
 
@@ -44,6 +45,7 @@ def test_plain_pkcs8_encrypted_with_the_passphrase_itself(tmp_path):
     p = tmp_path / "other.pem"
     p.write_bytes(Ed25519PrivateKey.generate().private_bytes(ser.Encoding.PEM, ser.PrivateFormat.PKCS8,
                                                              ser.BestAvailableEncryption(b"pw")))
+    p.chmod(0o600)
     assert L.load_signing_key(p, "pw").party is None
     with pytest.raises(BmdcheckError, match="wrong passphrase"):
         L.load_signing_key(p, "nope")
@@ -61,16 +63,19 @@ def test_wrong_passphrase_missing_file_and_bad_files(tmp_path, keydir):
         L.load_signing_key(tmp_path / "junk.key", "pw")
     lowered = tmp_path / "lowered.key"   # an attacker lowering the scrypt cost only breaks the key
     lowered.write_text((keydir / "alice.key").read_text().replace(f"log2n={FAST_LOG2N}", "log2n=11"))
+    lowered.chmod(0o600)
     with pytest.raises(BmdcheckError, match="wrong passphrase"):
         L.load_signing_key(lowered, PASSPHRASE)
     bomb = tmp_path / "bomb.key"
     bomb.write_text((keydir / "alice.key").read_text().replace(f"log2n={FAST_LOG2N}", "log2n=30"))
+    bomb.chmod(0o600)
     with pytest.raises(BmdcheckError, match="out of range"):
         L.load_signing_key(bomb, PASSPHRASE)
     relabelled = tmp_path / "relabelled.key"
     alice_fp = L.load_public_key_file(keydir / "alice.key.pub").fingerprint
     bob_fp = L.load_public_key_file(keydir / "bob.key.pub").fingerprint
     relabelled.write_text((keydir / "alice.key").read_text().replace(alice_fp, bob_fp))
+    relabelled.chmod(0o600)
     with pytest.raises(BmdcheckError, match="does not match its key"):
         L.load_signing_key(relabelled, PASSPHRASE)
 

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from ledger_helpers import doc, raw_sql, rows
+from ledger_helpers import SCENARIO, doc, raw_sql, rows
 
 from bmdcheck import ledger as L
 from bmdcheck.ledger.canonical import canonical_json, sha256_hex
@@ -177,7 +177,7 @@ def test_tampered_ledger_refuses_appends_and_warns(ledger5, keys, keydir, cli, p
     with pytest.raises(L.LedgerIntegrityError, match="refusing to append"):
         ledger5.declare(keys["alice"], doc(9))
     s = tmp_path / "s.toml"
-    s.write_text('name = "x"\n')
+    s.write_text(SCENARIO)
     code, _, err = cli("ledger", "declare", ledger5.path, s, "--key", keydir / "alice.key")
     assert code == 1 and "TAMPERED at seq 3" in err
     for args in (("log",), ("show", 1), ("diff", 1, 2), ("export", tmp_path / "e.json")):

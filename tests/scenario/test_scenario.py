@@ -147,7 +147,7 @@ def test_epaa_includes_and_overrides():
         assert s.timeline == p1.timeline and s.uncertainty == p1.uncertainty
         assert threat_cases(s) == threat_cases(p1)
     assert len({scenario_hash(s) for s in (p1, p2, p3, p4a, p4b)}) == 5
-    assert [Path(f).name for f in p3.source_files] == ["russia-icbm-to-us.toml", "epaa-phase1.toml",
+    assert [Path(f).name for f in p3.source_files] == ["russia-icbm-2013.toml", "epaa-phase1.toml",
                                                        "epaa-phase2.toml", "epaa-phase3.toml"]
 
 
@@ -317,7 +317,7 @@ BAD = [
      "expected a finite number"),
     ("negative launch time", ('aim = "b"', 'aim = "b"\nlaunch_times_s = [0.0, -1.0]'),
      "17: threats[0].launch_times_s[1]", ">= 0"),
-    ("unknown missile", ('"topol-m"', '"yars"'), "14: threats[0].missile", "unknown missile 'yars'"),
+    ("unknown missile", ('"topol-m"', '"sarmat"'), "14: threats[0].missile", "unknown missile 'sarmat'"),
     ("unknown site", ('"aegis-ashore-deveselu"', '"deveselu"'), "4: defence.sites[0].site", "unknown site"),
     ("unknown interceptor", ('site = "aegis-ashore-deveselu"', 'site = "aegis-ashore-deveselu"\n'
                              'interceptors = { "sm-3-ic" = 1 }'), "5: defence.sites[0].interceptors.sm-3-ic",
@@ -372,7 +372,7 @@ def test_self_include_is_a_cycle(tmp_path):
 
 
 def test_an_error_in_an_included_file_names_that_file(tmp_path):
-    base = _write(tmp_path, "base.toml", BASE.replace('"topol-m"', '"yars"'))
+    base = _write(tmp_path, "base.toml", BASE.replace('"topol-m"', '"sarmat"'))
     top = _write(tmp_path, "top.toml", 'include = ["base.toml"]\nname = "top"\n')
     assert _error(top).startswith(f"{base}:14: threats[0].missile: unknown missile")
     _write(tmp_path, "base.toml", BASE.replace("[sensors]", "[sensors"))
@@ -580,3 +580,25 @@ def test_docs_table_of_shipped_scenarios_matches():
         assert cells[2] == f"{len(s.defence.sites)} ({len(defence_specs(s))})", name
         assert cells[3] == str(len(threat_cases(s))), name
         assert cells[4] == str(s.uncertainty.draws), name
+
+
+def test_threat_sets_by_date():
+    """EPAA 2011-2013 and GMD 2013 fly the 2013 force (liquids at Kozelsk and Tatishchevo, SS-18 at
+    Dombarovsky and Uzhur, SS-25 on the mobile fields); the present-day scenario flies the 2024 force."""
+    from pyproj import Geod
+
+    by_point = lambda s: {(c.launch_lat, c.launch_lon): c.missile for c in threat_cases(s)}  # noqa: E731
+    for name in EPAA + ["us-gmd-2013"]:
+        m = by_point(load_scenario(name))
+        assert m[(54.038, 35.772)] == "ur-100nutth" and m[(50.759, 59.539)] == "r-36m2"  # Kozelsk, Dombarovsky
+        assert m[(52.298, 104.296)] == "topol"  # Irkutsk, SS-25 in 2013
+        assert len(threat_cases(load_scenario(name))) <= 40
+    now = load_scenario("epaa-2024")
+    assert {c.missile for c in threat_cases(now)} == {"yars", "topol-m", "r-36m2"}
+    assert by_point(now)[(54.038, 35.772)] == "yars"
+    assert _sites(now) == _sites(load_scenario("epaa-phase3"))
+    # a dispersal area: the garrison and four points 150 km from it, north, east, south and west
+    pts = area_points(load_scenario("epaa-phase3").areas["dispersal-teykovo"])
+    az, _, d = Geod(ellps="WGS84").inv(np.full(len(pts), 40.537), np.full(len(pts), 56.858), pts[:, 1], pts[:, 0])
+    d_km = np.sort(d) / 1e3
+    assert len(pts) == 5 and d_km[0] < 1.0 and np.all(np.abs(d_km[1:] - 150.0) < 1.5), d_km

@@ -24,8 +24,11 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..errors import BmdcheckError
+from . import results as R
+from .results import AssessmentResult, read_results  # noqa: F401  (re-exported)
 
 COLUMNS = [
+    ("scenario", "string"),
     ("case_id", "int32"), ("draw", "int32"), ("missile", "string"), ("shape", "string"),
     ("launch_area", "string"), ("aim_area", "string"), ("launch_lat", "float64"), ("launch_lon", "float64"),
     ("aim_lat", "float64"), ("aim_lon", "float64"), ("launch_time_s", "float64"), ("threat_ok", "bool"),
@@ -138,7 +141,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     case_ids = np.array(chunk.cases, dtype=np.int32)
     flown_ok = np.array([flown[ci][0] is not None for ci in chunk.cases])
     per_case = {
-        "case_id": case_ids, "missile": [cases[ci].missile for ci in chunk.cases],
+        "scenario": [s.name] * nc, "case_id": case_ids, "missile": [cases[ci].missile for ci in chunk.cases],
         "shape": [cases[ci].shape for ci in chunk.cases], "launch_area": [cases[ci].launch_area for ci in chunk.cases],
         "aim_area": [cases[ci].aim_area for ci in chunk.cases],
         "launch_lat": np.array([cases[ci].launch_lat for ci in chunk.cases]),
@@ -218,18 +221,6 @@ def _rows_table(rows: dict):
     return pa.Table.from_arrays(arrays, schema=sch)
 
 
-def _write_part(table, path: Path) -> None:
-    import pyarrow.parquet as pq
-
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def results_hash(table) -> str:
     """SHA-256 of the rows in a canonical order and encoding, identical on any machine.
 
@@ -278,17 +269,6 @@ def plan_chunks(n_cases: int, n_draws: int, chunk_cases: int) -> list[Chunk]:
             for k, c0 in enumerate(range(0, n_cases, chunk_cases))]
 
 
-@dataclass
-class AssessmentResult:
-    out_dir: Path
-    provenance: dict
-    summary: list  # rows of the aggregated summary
-
-    @property
-    def results_hash(self) -> str:
-        return self.provenance["results_hash"]
-
-
 def _client(dask: str | None):
     if not dask:
         return None, None
@@ -307,87 +287,211 @@ def _client(dask: str | None):
     try:
         return Client(dask, timeout=10), None
     except Exception as e:  # noqa: BLE001
-        raise BmdcheckError(f"cannot connect to the Dask scheduler at {dask}: {e}") from None
+        raise BmdcheckError(f"cannot connect to the Dask scheduler at {dask}: {' '.join(str(e).split())}") from None
 
 
-def assess(scenario_path: str | Path, out_dir: str | Path, *, dask: str | None = None, draws: int | None = None,
-           chunk_cases: int = 16, progress: Callable[[int, int], None] | None = None,
-           resume: bool = True) -> AssessmentResult:
-    """Assess a scenario file; write parts, results.parquet, summary.parquet and provenance.json to out_dir."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def _max_draws(s) -> int:
+    f = type(s.uncertainty).model_fields["draws"]
+    return next(int(m.le) for m in f.metadata if getattr(m, "le", None) is not None)
 
-    from .. import __version__
+
+def _check_boosters(defence, all_draws) -> None:
+    """Refuse (before any output) a draw that scales an interceptor beyond what a booster can fly."""
+    from ..defence.flyout import booster_for
+
+    k_max = max(float(d["burnout_speed_scale"]) for d in all_draws)
+    seen = set()
+    for _, it, _ in defence:
+        if k_max == 1.0 or not it.burnout_speed_mps:
+            continue
+        v = round(it.burnout_speed_mps * k_max, 3)
+        if (v, it.burn_time_s) not in seen:
+            seen.add((v, it.burn_time_s))
+            try:
+                booster_for(v, float(it.burn_time_s))
+            except BmdcheckError as e:
+                raise BmdcheckError(f"uncertainty.burnout_speed_scale up to {k_max:g} makes {it.name} fly "
+                                    f"{v:,.0f} m/s: {e}") from None
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot be a results folder, before anything is written."""
+    if out.exists() and not out.is_dir():
+        raise BmdcheckError(f"--out {out}: exists and is not a directory; expected a results folder")
+    p = out
+    while not p.exists():
+        p = p.parent
+    if not p.is_dir():
+        raise BmdcheckError(f"--out {out}: {p} is not a directory")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise BmdcheckError(f"--out {out}: {p} is not writable")
+
+
+def _oserror(out: Path, e: OSError) -> BmdcheckError:
+    reason = e.strerror or type(e).__name__
+    where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+    return BmdcheckError(f"--out {out}: cannot write the results: {reason}{where}")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated assessment, ready to run: nothing has been written yet."""
+
+    scenario: object
+    scenario_path: str
+    scenario_json: str
+    scenario_hash: str
+    cases: list
+    draws: int
+    defence: list
+    out: Path
+    chunk_cases: int
+
+
+def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = None,
+         chunk_cases: int = 16) -> Plan:
+    """Validate a scenario, the draw count, the boosters its draws need and the results folder.
+
+    Raises a one-line BmdcheckError on any problem; writes nothing.
+    """
     from ..scenario import expand
     from ..scenario.load import canonical_json, load_scenario, scenario_hash
 
     s = load_scenario(scenario_path)
     if draws is not None:
-        if draws < 1:
-            raise BmdcheckError("--draws must be >= 1")
+        hi = _max_draws(s)
+        if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= hi:
+            raise BmdcheckError(f"--draws must be a whole number from 1 to {hi:,}, got {draws!r}")
         s = s.model_copy(update={"uncertainty": s.uncertainty.model_copy(update={"draws": draws})})
-    sj = canonical_json(s)
-    shash = scenario_hash(s)
+    if isinstance(chunk_cases, bool) or not isinstance(chunk_cases, int) or chunk_cases < 1:
+        raise BmdcheckError(f"--chunk must be a whole number >= 1, got {chunk_cases!r}")
     cases = expand.threat_cases(s)
-    nd = len(expand.draws(s))
     if not cases:
         raise BmdcheckError(f"{scenario_path}: the scenario has no threat cases")
+    all_draws = expand.draws(s)
+    defence = expand.defence_specs(s)
+    _check_boosters(defence, all_draws)
     out = Path(out_dir)
-    parts_dir = out / "parts"
-    parts_dir.mkdir(parents=True, exist_ok=True)
-    manifest = out / "manifest.json"
-    key = {"scenario_hash": shash, "chunk_cases": chunk_cases, "draws": nd, "catalogue": catalogue_version()}
-    if manifest.exists():
-        old = json.loads(manifest.read_text())
-        if old != key or not resume:
-            for p in parts_dir.glob("part-*.parquet"):
-                p.unlink()
-    _atomic_write(manifest, json.dumps(key, indent=2))
-    chunks = plan_chunks(len(cases), nd, chunk_cases)
-    todo = [c for c in chunks if not (parts_dir / f"part-{c.index:05d}.parquet").exists()]
-    done = len(chunks) - len(todo)
-    if progress:
-        progress(done, len(chunks))
-    client, cluster = _client(dask)
-    try:
-        if client is None:
-            for c in todo:
-                _write_part(run_chunk_table(sj, c), parts_dir / f"part-{c.index:05d}.parquet")
-                done += 1
-                if progress:
-                    progress(done, len(chunks))
-        else:
-            from distributed import as_completed
+    _check_out(out)
+    return Plan(s, str(scenario_path), canonical_json(s), scenario_hash(s), cases, len(all_draws), defence, out,
+                chunk_cases)
 
-            futs = {client.submit(run_chunk_table, sj, c, pure=False, retries=2): c for c in todo}
-            for fut in as_completed(futs):
-                c = futs[fut]
-                _write_part(fut.result(), parts_dir / f"part-{c.index:05d}.parquet")
-                done += 1
-                if progress:
-                    progress(done, len(chunks))
+
+def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, *, dask: str | None = None,
+           draws: int | None = None, chunk_cases: int = 16, progress: Callable[[int, int], None] | None = None,
+           resume: bool = True) -> AssessmentResult:
+    """Assess a scenario file (or a :class:`Plan`) into the results folder ``out_dir`` (layout: :mod:`.results`).
+
+    Everything is validated (scenario, draws, boosters, the folder, the Dask scheduler) before
+    anything is written. Chunks already in ``_parts/`` from an interrupted run of the same plan are
+    reused when they verify; the finished set appears atomically (:func:`.results.publish`). On an
+    error (exit 2 in the CLI) what this run created is removed and the previous finished set, if
+    any, is left as it was.
+    """
+    from .. import __version__
+
+    p = scenario_path if isinstance(scenario_path, Plan) else plan(scenario_path, out_dir, draws=draws,
+                                                                    chunk_cases=chunk_cases)
+    out = p.out
+    client, cluster = _client(dask)
+    parts_dir = out / R.PARTS
+    created = [q for q in (out, parts_dir, out / R.MANIFEST) if not q.exists()]
+    try:
+        try:
+            parts_dir.mkdir(parents=True, exist_ok=True)
+            res = _run(p.scenario, p.scenario_json, p.scenario_hash, p.cases, p.draws, p.defence, out, parts_dir,
+                       dask, client, p.chunk_cases, progress, resume, p.scenario_path, __version__)
+        except OSError as e:
+            raise _oserror(out, e) from None
+    except (BmdcheckError, MemoryError):
+        _rollback(out, created)
+        raise
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    table = pa.concat_tables([pq.read_table(parts_dir / f"part-{c.index:05d}.parquet", schema=_schema())
-                              for c in chunks])
-    _write_part(table, out / "results.parquet")
+    return res
+
+
+def _rollback(out: Path, created: list) -> None:
+    """Remove what a failed run created (tmp files, staging, and folders/files that were not there)."""
+    import shutil
+
+    if out in created:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    for p in created:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.exists():
+            p.unlink()
+    R.remove_stale(out)
+
+
+def _run(s, sj, shash, cases, nd, defence, out, parts_dir, dask, client, chunk_cases, progress, resume, scenario_path,
+         version) -> AssessmentResult:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    R.remove_stale(out)
+    manifest = out / R.MANIFEST
+    key = {"scenario_hash": shash, "chunk_cases": chunk_cases, "draws": nd, "catalogue": catalogue_version(),
+           "format": R.FORMAT}
+    try:
+        old = json.loads(manifest.read_text()) if manifest.exists() else None
+    except (OSError, ValueError):
+        old = None
+    if old != key or not resume:
+        for p in parts_dir.glob("part-*.parquet"):
+            p.unlink()
+        R.fsync_dir(parts_dir)
+    R.write_text(manifest, json.dumps(key, indent=2))
+    chunks = plan_chunks(len(cases), nd, chunk_cases)
+    sch = _schema()
+    n_sites = len(defence)
+
+    def part(c):
+        return parts_dir / f"part-{c.index:05d}.parquet"
+
+    todo = []
+    for c in chunks:
+        p = part(c)
+        if p.exists() and not R.part_ok(p, len(c.cases) * n_sites * len(c.draws), sch):
+            p.unlink()  # zero-length, truncated or stale: recompute it
+        if not p.exists():
+            todo.append(c)
+    done = len(chunks) - len(todo)
+    if progress:
+        progress(done, len(chunks))
+    if client is None:
+        for c in todo:
+            R.write_parquet(run_chunk_table(sj, c), part(c))
+            done += 1
+            if progress:
+                progress(done, len(chunks))
+    else:
+        from distributed import as_completed
+
+        futs = {client.submit(run_chunk_table, sj, c, pure=False, retries=2): c for c in todo}
+        for fut in as_completed(futs):
+            c = futs[fut]
+            R.write_parquet(fut.result(), part(c))
+            done += 1
+            if progress:
+                progress(done, len(chunks))
+    table = pa.concat_tables([pq.read_table(part(c), schema=sch) for c in chunks])
+    rhash = results_hash(table)
     summary = summarise(table, nd)
-    _write_part(pa.Table.from_pylist(summary) if summary else pa.table({}), out / "summary.parquet")
-    prov = {"scenario": str(scenario_path), "scenario_name": s.name, "scenario_hash": shash,
-            "catalogue_version": catalogue_version(), "code_version": __version__, "git_commit": _git_commit(),
-            "seed": s.uncertainty.seed, "draws": nd, "threat_cases": len(cases), "sites": len(expand.defence_specs(s)),
-            "rows": table.num_rows, "results_hash": results_hash(table), "dask": bool(dask)}
-    _atomic_write(out / "provenance.json", json.dumps(prov, indent=2))
-    return AssessmentResult(out, prov, summary)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    prov = {"format": R.FORMAT, "scenario": scenario_path, "scenario_name": s.name, "scenario_hash": shash,
+            "catalogue_version": catalogue_version(), "code_version": version, "git_commit": _git_commit(),
+            "seed": s.uncertainty.seed, "draws": nd, "threat_cases": len(cases), "sites": n_sites,
+            "rows": table.num_rows, "results_hash": rhash, "dask": bool(dask)}
+    table = R.with_metadata(table, {"scenario": s.name, "scenario_hash": shash, "results_hash": rhash,
+                                    "catalogue_version": prov["catalogue_version"], "code_version": version})
+    stable = R.summary_table(summary)
+    R.publish(out, table, stable, prov)
+    return AssessmentResult(out, prov, stable.to_pylist(), table)
 
 
 def _git_commit() -> str | None:
@@ -444,17 +548,17 @@ def summarise(table, n_draws: int) -> list[dict]:
         lo, hi = wilson(int(k or 0), int(n or 0))
         row = {"launch_area": la, "aim_area": aa, "missile": mi, "trajectories": int(ntraj), "flown": int(flown or 0),
                "fraction_engageable": None if frac is None else float(frac),
-               "sites": ", ".join(by.get((la, aa, mi), [])) or "—",
+               "sites": ", ".join(by.get((la, aa, mi), [])) or None,
                "earliest_intercept_s": None if earliest is None else float(earliest),
                "max_shots": None if shots is None else int(shots)}
         if n_draws > 1:
             row.update(probability=(k / n) if n else None, ci95_low=lo, ci95_high=hi)
+        else:
+            row.update(probability=None, ci95_low=None, ci95_high=None)
         out.append(row)
     return out
 
 
 def iter_rows(out_dir: str | Path) -> Iterable[dict]:
-    """Read results.parquet back as dict rows (small helper for reports and tests)."""
-    import pyarrow.parquet as pq
-
-    return pq.read_table(Path(out_dir) / "results.parquet").to_pylist()
+    """The result rows of a finished results folder as dicts (small helper for reports and tests)."""
+    return read_results(out_dir).table.to_pylist()

@@ -139,6 +139,10 @@ def engage(
     rcs: Optional[float] = typer.Option(None, "--rcs", help="Target radar cross-section, m²."),
     kill_assessment: Optional[float] = typer.Option(None, "--kill-assessment", help="Shoot-look-shoot delay, s."),
     as_json: bool = typer.Option(False, "--json"),
+    czml: Optional[str] = typer.Option(None, "--czml", help="Also write threat, site, radar, intercept as CZML."),
+    kml: Optional[str] = typer.Option(None, "--kml", help="Also write them as KML."),
+    geojson: Optional[str] = typer.Option(None, "--geojson", help="Also write them as GeoJSON."),
+    epoch: Optional[str] = typer.Option(None, "--epoch", help="UTC time of threat launch for exports (default now)."),
 ):
     """When (if ever) can an interceptor from a site meet a threat trajectory?"""
     from ..defence import engage as E
@@ -149,6 +153,13 @@ def engage(
     from ..flight.trajectory import fly as fly_missile
 
     earth = EarthModel()
+    from .report_cmd import check_export_paths
+
+    exports = check_export_paths(czml, kml, geojson, need_one=False)  # checked before any work
+    if exports:
+        from ..export import parse_epoch
+
+        epoch_utc = parse_epoch(epoch)
     # --- threat
     if threat_file is not None:
         if missile is not None:
@@ -247,6 +258,11 @@ def engage(
     if threshold is not None:
         base = ispec if ispec.burnout_speed_mps else ispec.with_burnout_speed(5000.0)
         rec["threshold_mps"] = E.burnout_speed_threshold(threats, sspec, base, tl, flyout.value)
+    if exports:
+        from .report_cmd import export_engagement
+
+        export_engagement(threats, str(threat_desc.get("missile") or threat_desc.get("file")), sspec, ispec, rec, tl,
+                          czml, kml, geojson, epoch_utc)
     if as_json:
         _emit_json(rec)
         return

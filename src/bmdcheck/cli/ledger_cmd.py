@@ -7,8 +7,10 @@ threat model: docs/LEDGER.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sqlite3
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,13 +53,62 @@ def _integrity_exit():
         _fail_integrity(str(e))
 
 
+def _guarded(fn):
+    """Map what no ledger command may end in (a traceback, exit 1) onto one line and exit 2.
+
+    Exit 1 means "does not verify" for ledger commands, so an OSError (full disk, no permission),
+    an SQLite error, or input too large or too deep for Python (OverflowError, RecursionError,
+    MemoryError) must never surface as the interpreter's exit 1.
+    """
+    from ..ledger.files import os_reason
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except BmdcheckError:
+            raise
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            raise BmdcheckError(f"{where}{os_reason(e)}") from None
+        except sqlite3.Error as e:
+            raise BmdcheckError(f"SQLite error: {e}") from None
+        except (RecursionError, OverflowError, MemoryError) as e:
+            raise BmdcheckError(f"input too large or nested too deeply ({type(e).__name__})") from None
+    return run
+
+
+def _command(name: str):
+    """``@ledger_app.command(name)`` with :func:`_guarded` around the function."""
+    return lambda fn: ledger_app.command(name)(_guarded(fn))
+
+
 def _passphrase(confirm: bool) -> str:
+    """$BMDCHECK_PASSPHRASE; else a hidden prompt at a terminal; else one line of standard input.
+
+    With no terminal and nothing on standard input (``</dev/null``) this is one error line (exit 2),
+    not a prompt that cannot be answered. ``confirm`` (keygen): asked twice at a terminal; on standard
+    input a second line, if given, must repeat the first.
+    """
     pw = os.environ.get(PASSPHRASE_ENV)
     if pw is not None:
         if not pw:
             raise BmdcheckError(f"{PASSPHRASE_ENV} is set but empty")
         return pw
-    return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    stdin = sys.stdin
+    if stdin is not None and stdin.isatty():
+        return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    first = stdin.readline() if stdin is not None else ""
+    if not first:
+        raise BmdcheckError(f"no passphrase: set {PASSPHRASE_ENV}, give it on standard input, or run at a terminal")
+    pw = first.rstrip("\r\n")
+    if not pw:
+        raise BmdcheckError("the passphrase on standard input is empty")
+    if confirm:
+        second = stdin.readline()
+        if second and second.rstrip("\r\n") != pw:
+            raise BmdcheckError("the two passphrases on standard input differ")
+    return pw
 
 
 def _open(path: str):
@@ -99,7 +150,7 @@ def _receipt(e) -> None:
     _say(f"  entry_hash     {e.entry_hash}   (keep this: it commits to the whole chain up to seq {e.seq})")
 
 
-@ledger_app.command("init")
+@_command("init")
 def init_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db")):
     """Create a new, empty ledger file (refuses an existing file)."""
     from ..ledger import init_ledger
@@ -108,7 +159,7 @@ def init_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db")):
     _say(f"created empty ledger {ledger}")
 
 
-@ledger_app.command("keygen")
+@_command("keygen")
 def keygen_cmd(party: str = typer.Option(..., "--party", help="Party name (letters, digits, ._@+-)."),
                out_path: str = typer.Option(..., "--out", metavar="KEYFILE", help="Private key file; KEYFILE.pub is written too.")):
     """Make an Ed25519 key pair; the private key is encrypted under a passphrase.
@@ -128,7 +179,7 @@ def keygen_cmd(party: str = typer.Option(..., "--party", help="Party name (lette
     _say(f"fingerprint {fp}")
 
 
-@ledger_app.command("declare")
+@_command("declare")
 def declare_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                 scenario: str = typer.Argument(..., metavar="SCENARIO.toml"),
                 key: str = typer.Option(..., "--key", metavar="KEYFILE"),
@@ -139,8 +190,11 @@ def declare_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
     """Sign and append a scenario document (its TOML as canonical JSON)."""
     from ..ledger import document_from_toml
 
+    from ..scenario.load import load_scenario
+
     led = _open(ledger)
     doc = document_from_toml(scenario)
+    load_scenario(scenario)   # a declaration is a valid scenario (FILE:LINE: FIELD: what is wrong)
     sk = _key(key)
     with _integrity_exit():
         e = led.declare(sk, doc, party=party, verdict=verdict, results_hash=results_hash)
@@ -150,7 +204,7 @@ def declare_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
         _receipt(e)
 
 
-@ledger_app.command("acknowledge")
+@_command("acknowledge")
 def acknowledge_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                     seq: int = typer.Argument(..., metavar="SEQ", help="The declaration to countersign."),
                     key: str = typer.Option(..., "--key", metavar="KEYFILE"),
@@ -169,7 +223,7 @@ def acknowledge_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
         _receipt(e)
 
 
-@ledger_app.command("log")
+@_command("log")
 def log_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), as_json: bool = typer.Option(False, "--json")):
     """List the entries, oldest first, with the verification result (exit 1 if it fails)."""
     from ..ledger import verify_chain
@@ -228,7 +282,7 @@ def _is_json(text) -> bool:
         return False
 
 
-@ledger_app.command("show")
+@_command("show")
 def show_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), seq: int = typer.Argument(..., metavar="SEQ"),
              as_json: bool = typer.Option(False, "--json", help="The whole entry, with the document parsed.")):
     """Print the document an entry holds (indented JSON, keys sorted)."""
@@ -245,7 +299,7 @@ def show_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), seq: int = 
         sys.exit(1)
 
 
-@ledger_app.command("diff")
+@_command("diff")
 def diff_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
              seq_a: int = typer.Argument(..., metavar="SEQ_A"), seq_b: int = typer.Argument(..., metavar="SEQ_B"),
              as_json: bool = typer.Option(False, "--json")):
@@ -273,7 +327,7 @@ def diff_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
         sys.exit(1)
 
 
-@ledger_app.command("verify")
+@_command("verify")
 def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                rerun: Optional[str] = typer.Option(None, "--rerun", metavar="RULES.toml",
                                                    help="Also re-run the rules for every recorded verdict."),
@@ -332,7 +386,7 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
         sys.exit(2)
 
 
-@ledger_app.command("export")
+@_command("export")
 def export_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), out_path: str = typer.Argument(..., metavar="OUT.json")):
     """Write the verified ledger (entries and parties' public keys) to one self-contained JSON file."""
     from ..ledger import export_ledger
@@ -344,7 +398,7 @@ def export_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), out_path:
          f"head {doc['head_hash']}")
 
 
-@ledger_app.command("import")
+@_command("import")
 def import_cmd(src: str = typer.Argument(..., metavar="IN.json"), ledger: str = typer.Argument(..., metavar="LEDGER.db")):
     """Verify an export file and write it into LEDGER.db (new, empty, or holding a prefix of its chain)."""
     from ..ledger import import_ledger

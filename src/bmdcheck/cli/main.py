@@ -91,12 +91,24 @@ def fly(
     rotation: bool = typer.Option(True, "--rotation/--no-rotation"),
     atmosphere: Atmos = typer.Option(Atmos.ussa76, "--atmosphere"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    czml: Optional[str] = typer.Option(None, "--czml", help="Also write the flight as CZML (1 s samples if none)."),
+    kml: Optional[str] = typer.Option(None, "--kml", help="Also write the flight as KML."),
+    geojson: Optional[str] = typer.Option(None, "--geojson", help="Also write the flight as GeoJSON."),
+    epoch: Optional[str] = typer.Option(None, "--epoch", help="UTC time of launch for exports, ISO 8601 (default now)."),
 ):
     """Fly a missile to an aim point, or a body from a burnout state, and report the trajectory."""
     from ..flight.trajectory import fly as fly_missile
     from ..flight.trajectory import fly_burnout
 
     em = _earth(earth, gravity, rotation, atmosphere)
+    from .report_cmd import check_export_paths
+
+    exports = check_export_paths(czml, kml, geojson, need_one=False)  # checked before flying
+    if exports:
+        from ..export import parse_epoch
+
+        epoch_utc = parse_epoch(epoch)
+        sample_interval = sample_interval or 1.0
     if from_ is None:
         raise BmdcheckError("--from LAT,LON is required")
     start = parse_latlon(from_, "--from")
@@ -118,6 +130,10 @@ def fly(
             raise BmdcheckError("--ballistic-coefficient and --duration apply to burnout-state mode only")
         traj = fly_missile(missile, start, parse_latlon(to, "--to"), shape.value, apogee_km=apogee_km, earth=em,
                            sample_interval_s=sample_interval)
+    if exports:
+        from .report_cmd import export_flight
+
+        export_flight(traj, czml, kml, geojson, epoch_utc)
     if as_json:
         _emit_json(traj.to_dict())
         return
@@ -281,6 +297,8 @@ from . import engage_cmd  # noqa: E402,F401  (registers engage, interceptors, si
 from . import ledger_cmd  # noqa: E402,F401  (registers ledger)
 from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
 from . import verify_cmd  # noqa: E402,F401
+from . import reconstruct_cmd  # noqa: E402,F401  (registers reconstruct, reconstruct-intercept)
+from . import report_cmd  # noqa: E402,F401  (registers report, export)
 
 
 def _fail(e) -> None:

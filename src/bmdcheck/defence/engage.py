@@ -21,10 +21,24 @@ import numpy as np
 from ..errors import BmdcheckError
 from ..flight.missile import Missile
 from . import coverage
-from .engagement import PairSpec, Threats, Windows, prepare, solve_windows  # noqa: F401
+from .engagement import (R_TRACK, REASON_NAMES, TIMELINE_REASONS, PairSpec, Threats, Windows, prepare,  # noqa: F401
+                         solve_windows)
 from .flyout import FlyoutTable, build_table, table_for
+from .rcs import RcsModel
 
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
+TIERS = ("local", "remote", "cue")
+"""Sensor architecture tiers (docs/design/engagement.md, "Sensor tiers"): ``local`` the site's own
+radar tracks and sees the intercept; ``remote`` engage on remote from the best allied radar declared
+(the site's own radar, or a remote radar with ``network_latency_s`` added to its track time);
+``cue`` launch on the early-warning cue + decision delay, no radar constraint (the kinematic bound)."""
+
+
+def check_tier(tier: str) -> str:
+    """The tier name, or a one-line BmdcheckError naming the valid ones."""
+    if tier not in TIERS:
+        raise BmdcheckError(f"unknown sensor tier {tier!r}; expected one of: {', '.join(TIERS)}")
+    return tier
 
 
 @lru_cache(maxsize=1)
@@ -124,11 +138,21 @@ class TimelineSpec:
     rcs_m2: float = field(default_factory=lambda: _default("rcs_m2"))
     kill_assessment_s: float = field(default_factory=lambda: _default("kill_assessment_s"))
     launch_at_s: float | None = None
+    tier: str | None = None
+    remote_radars: tuple = ()  # sensors.Radar candidates of the remote tier (besides the site's own)
+    network_latency_s: float = field(default_factory=lambda: _default("network_latency_s"))
+    rcs_model: RcsModel | None = None
+    rcs_scale: float = 1.0
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise BmdcheckError(f"timeline mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        for k in ("decision_delay_s", "kill_assessment_s"):
+        if self.tier is not None:
+            check_tier(self.tier)
+        object.__setattr__(self, "remote_radars", tuple(self.remote_radars))
+        if not (math.isfinite(self.rcs_scale) and self.rcs_scale > 0):
+            raise BmdcheckError(f"radar cross-section scale must be positive, got {self.rcs_scale}")
+        for k in ("decision_delay_s", "kill_assessment_s", "network_latency_s"):
             v = getattr(self, k)
             if not (math.isfinite(v) and v >= 0):
                 raise BmdcheckError(f"{k.replace('_', ' ')} must be >= 0 seconds, got {v}")
@@ -136,8 +160,28 @@ class TimelineSpec:
             raise BmdcheckError(f"radar cross-section must be positive, got {self.rcs_m2}")
         if self.launch_at_s is not None and not (math.isfinite(self.launch_at_s) and self.launch_at_s >= 0):
             raise BmdcheckError(f"launch time must be a non-negative number of seconds, got {self.launch_at_s}")
-        if self.mode in ("launch-on-remote", "engage-on-remote") and self.remote_radar is None:
+        if self.mode in ("launch-on-remote", "engage-on-remote") and self.remote_radar is None and self.tier is None:
             raise BmdcheckError(f"timeline mode {self.mode} needs a remote radar")
+
+    @property
+    def remote_candidates(self) -> tuple:
+        """The remote radars of the ``remote`` tier: ``remote_radars``, else ``remote_radar``."""
+        if self.remote_radars:
+            return self.remote_radars
+        return (self.remote_radar,) if self.remote_radar is not None else ()
+
+    def warnings(self) -> list[str]:
+        """Inconsistent inputs that are not errors (docs/CONVENTIONS.md, ``warnings``)."""
+        out = []
+        if self.tier is None and self.remote_radar is not None and self.mode not in ("launch-on-remote",
+                                                                                    "engage-on-remote"):
+            out.append(f"remote radar {self.remote_radar.name} is given but the timeline mode is {self.mode}: "
+                       f"it is not used (use mode launch-on-remote / engage-on-remote, or tier remote)")
+        if self.tier is not None and self.tier != "remote" and (self.remote_radars or self.remote_radar is not None):
+            out.append(f"remote radars are given but the tier is {self.tier}: they are not used")
+        if self.tier == "cue" and self.early_warning is None:
+            out.append("tier cue without an early-warning system: no cue, so no launch")
+        return out
 
 
 @dataclass
@@ -151,6 +195,47 @@ class Engagement:
     t_launch_s: np.ndarray
     mode: list
     flyout: str
+    basis: list = None  # per pair: "track" | "cue" | "fixed" | "none" (TIMELINE_REASONS)
+    sensor: list = None  # per pair: the radar (or early-warning system) that launches, "" if none
+    tier: str | None = None
+    warnings: list = field(default_factory=list)
+
+    def diagnosis(self, p: int) -> dict:
+        """Launch slack and binding constraint of pair p (docs/CONVENTIONS.md, ``diagnostics``).
+
+        ``latest_launch_s``: the latest interceptor launch at which some intercept passes every
+        check but the timeline (sample resolution); ``launch_s``: the launch the timeline allows;
+        ``launch_slack_s`` = latest − launch (>= 0 for a feasible pair: how much later it could have
+        launched; < 0: how much too late the launch came); ``binding``: the constraint that decides.
+        """
+        w = self.windows
+        num = lambda x: None if x is None or not np.isfinite(x) else float(x)  # noqa: E731
+        latest, tl = num(w.latest_launch_s[p]), num(self.t_launch_s[p])
+        slack = None if latest is None or tl is None else latest - tl
+        r = w.reason[p]
+        basis = self.basis[p] if self.basis else "track"
+        if r == "feasible":
+            binding = "timeline" if slack is not None else "none"
+            text = (f"feasible; the interceptor could launch {slack:,.0f} s later and still intercept"
+                    if slack is not None else "feasible")
+        elif r == "never_tracked":
+            binding = "track"
+            text = ("no sensor of the timeline ever holds a track, so no launch; the latest launch that would "
+                    f"still have worked is {latest:,.0f} s after threat launch" if latest is not None else
+                    "no sensor of the timeline ever holds a track")
+        elif r in ("tracked_too_late", "launch_too_late"):
+            binding = "track" if r == "tracked_too_late" else ("cue" if basis == "cue" else "fixed launch")
+            what = {"track": "the track", "cue": "the cue", "fixed launch": "the fixed launch"}[binding]
+            text = (f"{what} comes {-slack:,.0f} s too late: launch at {tl:,.0f} s, the latest that would "
+                    f"still have worked is {latest:,.0f} s" if slack is not None else f"{what} comes too late")
+        else:
+            binding = {"below_min_altitude": "altitude", "above_max_altitude": "altitude",
+                       "out_of_reach": "reach", "beyond_max_flight_time": "flight time",
+                       "target_outruns_interceptor": "closing speed",
+                       "not_visible_to_engagement_radar": "engagement radar"}.get(r, r)
+            text = f"no intercept passes the {binding} check"
+        return {"latest_launch_s": latest, "launch_s": tl, "launch_slack_s": slack, "binding": binding,
+                "text": text}
 
     def record(self, p: int) -> dict:
         """Pair p as the JSON document of ``bmdcheck engage --json``."""
@@ -168,50 +253,115 @@ class Engagement:
             "timeline": {"mode": self.mode[p], "detect_s": num(self.t_detect_s[p]), "track_s": num(self.t_track_s[p]),
                          "launch_s": num(self.t_launch_s[p])},
             "site": site, "interceptor": itc, "threat": int(ti), "flyout": self.flyout,
+            "tier": self.tier, "sensor": (self.sensor[p] or None) if self.sensor else None,
+            "diagnostics": self.diagnosis(p), "warnings": list(self.warnings),
         }
 
+    @staticmethod
+    def pick(engs: list["Engagement"], choice: np.ndarray, tier: str | None) -> "Engagement":
+        """Per pair p the result of ``engs[choice[p]]`` (all over the same pairs)."""
+        P = len(choice)
+        ar = np.arange(P)
+        W = [e.windows for e in engs]
 
-def _radar_vis(threats: Threats, radar, rcs_m2: float) -> np.ndarray:
-    return coverage.radar_visibility(threats.t_s, threats.r_eci_m, threats.n_samples, radar.lat_deg, radar.lon_deg,
-                                     radar.alt_m, radar.detection_range_m(rcs_m2), radar.elevation_mask_deg,
-                                     radar.max_elevation_deg, radar.azimuth_min_deg, radar.azimuth_max_deg,
-                                     threats.earth)
+        def stack(attr):
+            return np.stack([getattr(w, attr) for w in W])[choice, ar]
+
+        w = Windows(stack("feasible"), [W[c].reason[p] for p, c in enumerate(choice)], stack("first_s"),
+                    stack("last_s"), stack("tof_first_s"), stack("tof_last_s"), stack("closing_first_mps"),
+                    stack("closing_last_mps"), stack("shots"), stack("duration_s"), stack("point_first"),
+                    stack("point_last"), stack("raw"))
+        sel = lambda attr: np.stack([getattr(e, attr) for e in engs])[choice, ar]  # noqa: E731
+        lst = lambda attr: [getattr(engs[c], attr)[p] for p, c in enumerate(choice)]  # noqa: E731
+        out = Engagement(w, engs[0].pairs, sel("t_detect_s"), sel("t_track_s"), sel("t_launch_s"), lst("mode"),
+                         engs[0].flyout, lst("basis"), lst("sensor"), tier,
+                         list(dict.fromkeys(x for e in engs for x in e.warnings)))
+        if all(hasattr(e, "min_dv_mps") for e in engs):
+            out.min_dv_mps = sel("min_dv_mps")
+        return out
 
 
-def timeline_for(threats: Threats, site: SiteSpec, tl: TimelineSpec):
-    """Per trajectory: (t_detect, t_track, t_launch, engagement-radar visibility or None, mode)."""
+def _radar_vis(threats: Threats, radar, tl: TimelineSpec) -> np.ndarray:
+    """(N, M) visibility of the threat samples to ``radar``; detection range from the radar
+    equation with the timeline's cross-section (``rcs_model`` by flight phase and the radar's band,
+    else the constant ``rcs_m2``), times ``rcs_scale``."""
+    def vis(max_range_m):
+        return coverage.radar_visibility(threats.t_s, threats.r_eci_m, threats.n_samples, radar.lat_deg,
+                                         radar.lon_deg, radar.alt_m, max_range_m, radar.elevation_mask_deg,
+                                         radar.max_elevation_deg, radar.azimuth_min_deg, radar.azimuth_max_deg,
+                                         threats.earth)
+
+    if tl.rcs_model is None:
+        return vis(radar.detection_range_m(tl.rcs_m2 * tl.rcs_scale))
+    phase = tl.rcs_model.phase_of(threats.t_s, threats.burnout_s)
+    out = np.zeros(threats.t_s.shape, dtype=np.bool_)
+    done: dict = {}
+    for k, ph in enumerate(tl.rcs_model.PHASES):
+        m = phase == k
+        if not m.any():
+            continue
+        rng = radar.detection_range_m(tl.rcs_model.rcs_m2(ph, radar.band) * tl.rcs_scale)
+        if rng not in done:
+            done[rng] = vis(rng)
+        out |= done[rng] & m
+    return out
+
+
+def timeline_for(threats: Threats, site: SiteSpec, tl: TimelineSpec, fc_radar=None, latency_s: float = 0.0):
+    """Per trajectory: (t_detect, t_track, t_launch, engagement-radar visibility or None, mode, basis).
+
+    ``basis`` says what the launch rests on: "track" (a radar track), "cue" (the early-warning cue),
+    "fixed" (``launch_at_s``) or "none" (no sensor of the timeline ever tracks: no launch). With a
+    tier, ``fc_radar`` / ``latency_s`` give the remote tier's radar and its network latency.
+    """
     n = len(threats)
     mode = tl.mode
-    if mode == "local" and site.radar is None:
+    if tl.tier == "local":
+        mode = "local"
+    elif tl.tier == "cue":
+        mode = "early-warning-only"
+    elif tl.tier == "remote":
+        mode = "engage-on-remote"
+    elif mode == "local" and site.radar is None:
         mode = "early-warning-only"
     ew = np.inf
     if tl.early_warning is not None:
         ew = tl.early_warning.detect_after_s + tl.early_warning.report_delay_s
     t_detect = np.full(n, ew)
     vis_fc = vis_eng = None
-    if mode == "local":
-        vis_fc = vis_eng = _radar_vis(threats, site.radar, tl.rcs_m2)
-        fc_radar = site.radar
-    elif mode in ("launch-on-remote", "engage-on-remote"):
-        vis_fc = _radar_vis(threats, tl.remote_radar, tl.rcs_m2)
+    if tl.tier is None and mode in ("launch-on-remote", "engage-on-remote"):
         fc_radar = tl.remote_radar
+    elif mode == "local":
+        fc_radar = site.radar
+    if mode == "local" and fc_radar is not None:
+        vis_fc = vis_eng = _radar_vis(threats, fc_radar, tl)
+    elif mode in ("launch-on-remote", "engage-on-remote") and fc_radar is not None:
+        vis_fc = _radar_vis(threats, fc_radar, tl)
         if mode == "engage-on-remote":
             vis_eng = vis_fc
         elif site.radar is not None:
-            vis_eng = _radar_vis(threats, site.radar, tl.rcs_m2)
+            vis_eng = _radar_vis(threats, site.radar, tl)
     if vis_fc is not None:
         first = coverage.first_visible_s(vis_fc, threats.t_s, threats.n_samples)
         t_detect = np.fmin(t_detect, first)
         t_track = coverage.track_time_s(vis_fc, threats.t_s, threats.n_samples, fc_radar.min_track_s)
-        t_launch = np.maximum(t_detect, t_track) + tl.decision_delay_s
-    else:
+        t_launch = np.maximum(t_detect, t_track) + latency_s + tl.decision_delay_s
+        basis = "track"
+    elif mode == "early-warning-only":
         t_track = np.full(n, np.nan)
         t_launch = t_detect + tl.decision_delay_s
+        basis = "cue"
+    else:  # a radar mode with no radar to track: never launched
+        t_track = np.full(n, np.nan)
+        t_launch = np.full(n, np.nan)
+        basis = "track"
     t_launch = np.where(np.isfinite(t_launch), t_launch, np.nan)
+    bases = np.where(np.isfinite(t_launch), basis, "none").astype(object)
     if tl.launch_at_s is not None:
         t_launch = np.full(n, float(tl.launch_at_s))
+        bases = np.full(n, "fixed", dtype=object)
         mode = "fixed-launch" if vis_eng is None else mode
-    return t_detect, t_track, t_launch, vis_eng, mode
+    return t_detect, t_track, t_launch, vis_eng, mode, list(bases)
 
 
 @dataclass
@@ -232,22 +382,50 @@ class PairPlan:
     t_track_s: np.ndarray
     pairs: list
     modes: list
+    bases: list = None
+    sensors: list = None
+    tier: str | None = None
+    warnings: list = field(default_factory=list)
 
     def per_site(self, values) -> np.ndarray:
         """Broadcast one value per site to every pair."""
         return np.repeat(np.asarray(values), self.n)
 
     def engagement(self, windows: Windows, flyout: str) -> Engagement:
-        return Engagement(windows, self.pairs, self.t_detect_s, self.t_track_s, self.t_launch_s, self.modes, flyout)
+        """The Engagement of these pairs: kernel code R_TRACK named after each pair's launch basis."""
+        if self.bases is not None:
+            for p, r in enumerate(windows.reason):
+                if r == "tracked_too_late":
+                    windows.reason[p] = TIMELINE_REASONS[self.bases[p]]
+        return Engagement(windows, self.pairs, self.t_detect_s, self.t_track_s, self.t_launch_s, self.modes, flyout,
+                          self.bases, self.sensors, self.tier, list(self.warnings))
 
 
 def plan_pairs(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
-               timeline: TimelineSpec) -> PairPlan:
-    """Run the sensor timeline of every site over the threats and lay out the pairs."""
+               timeline: TimelineSpec, candidate: int = 0) -> PairPlan:
+    """Run the sensor timeline of every site over the threats and lay out the pairs.
+
+    Tier ``remote``: ``candidate`` 0 is each site's own radar (no latency), k >= 1 the remote radar
+    ``timeline.remote_candidates[k - 1]`` (with ``network_latency_s``).
+    """
     n = len(threats)
-    tL, vis_i, td, tt, pairs, modes, vis_stack = [], [], [], [], [], [], []
+    tL, vis_i, td, tt, pairs, modes, vis_stack, bases, sensors = [], [], [], [], [], [], [], [], []
     for s, it in zip(sites, interceptors):
-        d, trk, L, vis, mode = timeline_for(threats, s, timeline)
+        fc, lat = None, 0.0
+        if timeline.tier == "remote":
+            fc, lat = ((s.radar, 0.0) if candidate == 0 else
+                       (timeline.remote_candidates[candidate - 1], timeline.network_latency_s))
+        d, trk, L, vis, mode, basis = timeline_for(threats, s, timeline, fc, lat)
+        bases += basis
+        if mode == "early-warning-only":
+            name = timeline.early_warning.name if timeline.early_warning is not None else ""
+        elif timeline.tier == "remote":
+            name = fc.name if fc is not None else ""
+        elif mode in ("launch-on-remote", "engage-on-remote"):
+            name = timeline.remote_radar.name
+        else:
+            name = s.radar.name if s.radar is not None else ""
+        sensors += [name] * n
         if vis is not None:
             vis_stack.append(vis)
         vis_i.append(np.full(n, len(vis_stack) - 1 if vis is not None else -1))
@@ -259,22 +437,53 @@ def plan_pairs(threats: Threats, sites: list[SiteSpec], interceptors: list[Inter
     k = len(sites)
     return PairPlan(n, np.tile(np.arange(n), k), np.repeat(np.arange(k), n), np.concatenate(tL),
                     np.concatenate(vis_i), np.stack(vis_stack) if vis_stack else None, np.concatenate(td),
-                    np.concatenate(tt), pairs, modes)
+                    np.concatenate(tt), pairs, modes, bases, sensors, timeline.tier, timeline.warnings())
+
+
+_RANK = {r: k for k, r in enumerate(REASON_NAMES)}
+
+
+def best_of(engs: list[Engagement], tier: str | None) -> Engagement:
+    """Per pair the best of several engagements of the same pairs: feasible first, then the earliest
+    window, else the reason that got furthest (REASON_NAMES order), then the smallest lateness."""
+    if len(engs) == 1:
+        return engs[0]
+    P = len(engs[0].windows.reason)
+    key = np.empty((len(engs), P))
+    for k, e in enumerate(engs):
+        w = e.windows
+        rank = np.array([_RANK[r] for r in w.reason], dtype=float)
+        late = np.nan_to_num(e.t_launch_s - w.latest_launch_s, nan=1e12)
+        first = np.nan_to_num(w.first_s, nan=1e12)
+        # lexicographic: rank (higher better), then earlier first_s / smaller lateness (lower better)
+        key[k] = rank * 1e14 - np.where(w.feasible, first, late).clip(-1e12, 1e12)
+    return Engagement.pick(engs, np.argmax(key, axis=0), tier)
 
 
 def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
                    timeline: TimelineSpec = None, flyout: str = "table") -> Engagement:
-    """Windows for every (threat, site) pair; sites[k] fires interceptors[k]."""
+    """Windows for every (threat, site) pair; sites[k] fires interceptors[k].
+
+    With ``timeline.tier == "remote"`` every candidate fire-control radar (each site's own, then
+    each remote radar) is solved and each pair keeps its best (:func:`best_of`).
+    """
     if timeline is None:
         timeline = TimelineSpec()
     if len(sites) != len(interceptors):
         raise BmdcheckError("give one interceptor per site")
     if flyout not in ("table", "lambert"):
         raise BmdcheckError(f"flyout must be 'table' or 'lambert', got {flyout!r}")
+    if timeline.tier == "remote":
+        cands = range(1 + len(timeline.remote_candidates))
+        return best_of([_engage_one(threats, sites, interceptors, timeline, flyout, c) for c in cands], "remote")
+    return _engage_one(threats, sites, interceptors, timeline, flyout, 0)
+
+
+def _engage_one(threats, sites, interceptors, timeline, flyout, candidate) -> Engagement:
     if flyout == "lambert":
         from .lambert_engage import engage_lambert
 
-        return engage_lambert(threats, sites, interceptors, timeline)
+        return engage_lambert(threats, sites, interceptors, timeline, candidate)
     tables, table_of = [], []
     seen: dict = {}
     for it in interceptors:  # one table per distinct interceptor (many sites share a type)
@@ -283,7 +492,7 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
             seen[id(tb)] = len(tables)
             tables.append(tb)
         table_of.append(seen[id(tb)])
-    plan = plan_pairs(threats, sites, interceptors, timeline)
+    plan = plan_pairs(threats, sites, interceptors, timeline, candidate)
     ps = plan.per_site
     spec = PairSpec(plan.traj, plan.site, ps(table_of), plan.t_launch_s,
                     ps([it.min_alt_m for it in interceptors]), ps([it.max_alt_m for it in interceptors]),

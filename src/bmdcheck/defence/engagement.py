@@ -26,24 +26,37 @@ from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
 from .flyout import FlyoutTable
 
-# Reason codes: stable, machine-readable; higher = got further through the checks.
+# Kernel codes: higher = got further through the checks. Code 4 (R_TRACK) is "every check but the
+# timeline passes somewhere": the engagement layer names it after the pair's launch basis
+# (``timeline_reason``): never_tracked, tracked_too_late or launch_too_late.
 REASONS = {
     0: "below_min_altitude",
     1: "above_max_altitude",
     2: "out_of_reach",
     3: "beyond_max_flight_time",
-    4: "no_track_in_time",
+    4: "tracked_too_late",
     5: "target_outruns_interceptor",
     6: "not_visible_to_engagement_radar",
     7: "feasible",
 }
 REASON_CODE = {v: k for k, v in REASONS.items()}
 R_BELOW, R_ABOVE, R_REACH, R_TOF, R_TRACK, R_OUTRUN, R_VIS, R_OK = range(8)
+TIMELINE_REASONS = {"none": "never_tracked", "track": "tracked_too_late", "cue": "launch_too_late",
+                    "fixed": "launch_too_late"}
+"""Launch basis of a pair -> the name of kernel code R_TRACK (docs/design/engagement.md, reason codes):
+``none`` no sensor of the timeline ever holds a track (no launch); ``track`` launch from a radar
+track; ``cue`` launch on the early-warning cue; ``fixed`` a fixed launch time."""
+REASON_NAMES = ("below_min_altitude", "above_max_altitude", "out_of_reach", "beyond_max_flight_time",
+                "never_tracked", "tracked_too_late", "launch_too_late", "target_outruns_interceptor",
+                "not_visible_to_engagement_radar", "feasible")
+"""Every public reason code, in the order of the checks (later = got further)."""
 
 # Result columns of the kernel.
 (C_FEAS, C_REASON, C_FIRST, C_LAST, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST, C_SHOTS,
- C_IDX_FIRST, C_FRAC_FIRST, C_IDX_LAST, C_FRAC_LAST, C_DURATION) = range(14)
-N_COLS = 14
+ C_IDX_FIRST, C_FRAC_FIRST, C_IDX_LAST, C_FRAC_LAST, C_DURATION, C_LATEST) = range(15)
+N_COLS = 15
+"""C_LATEST: the latest interceptor launch time (s, threat time scale) at which some sample passes
+every check but the timeline: launch = t - flight time, maximised over those samples; NaN if none."""
 
 
 @dataclass
@@ -57,6 +70,7 @@ class Threats:
     n_samples: np.ndarray
     earth: EarthModel = field(default_factory=EarthModel)
     labels: list | None = None
+    burnout_s: np.ndarray | None = None  # (N,) end of powered flight, s (flight phases; None: unknown)
 
     def __len__(self):
         return self.t_s.shape[0]
@@ -67,7 +81,8 @@ class Threats:
             raise BmdcheckError("threat trajectories need samples: fly them with sample_interval_s")
         m = int(b.n_samples.max()) if len(b.n_samples) else 0  # drop the unused tail of the sample buffers
         return cls(np.ascontiguousarray(b.t_s[:, :m]), np.ascontiguousarray(b.r_eci_m[:, :m]),
-                   np.ascontiguousarray(b.v_eci_mps[:, :m]), b.n_samples.astype(np.int64), b.earth, labels)
+                   np.ascontiguousarray(b.v_eci_mps[:, :m]), b.n_samples.astype(np.int64), b.earth, labels,
+                   np.asarray(b.burnout_time_s, dtype=float).copy())
 
     @classmethod
     def from_arrays(cls, t_s, r_eci_m, v_eci_mps=None, earth: EarthModel = EarthModel()) -> "Threats":
@@ -269,6 +284,7 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
         p_code = 0
         p_vc = 0.0
         p_m = (0.0, 0.0, 0.0, 0.0, 0.0)
+        latest = -math.inf
         if not math.isfinite(tL[p]):
             # never launched: classify how far the geometry alone gets (timeline fails)
             for m in range(n[i]):
@@ -278,11 +294,15 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
                 c = code if code < R_TRACK else R_TRACK
                 if c > best:
                     best = c
+                if (code == R_OK or code == R_TRACK) and a5 >= 0.0 and (not use_vis or vv[i, m]):
+                    if t[i, m] - tof > latest:
+                        latest = t[i, m] - tof
             out[p, C_FEAS] = 0.0
             out[p, C_REASON] = best
             for c in range(C_FIRST, N_COLS):
                 out[p, c] = math.nan
             out[p, C_SHOTS] = 0.0
+            out[p, C_LATEST] = latest if latest > -math.inf else math.nan
             continue
         m = 0
         while m < n[i]:
@@ -293,6 +313,8 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
                 best = code
             ok = code == R_OK
             tm = t[i, m]
+            if (ok or code == R_TRACK) and a5 >= 0.0 and (not use_vis or vv[i, m]) and tm - tof > latest:
+                latest = tm - tof
             if ok and not prev_ok:
                 # entering a feasible stretch: the last margin to turn positive binds
                 if m == 0:
@@ -392,6 +414,7 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
         out[p, C_IDX_LAST] = idx_l
         out[p, C_FRAC_LAST] = fr_l
         out[p, C_DURATION] = dur if feas else 0.0
+        out[p, C_LATEST] = latest if latest > -math.inf else math.nan
 
 
 @dataclass
@@ -456,6 +479,12 @@ class Windows:
     point_first: np.ndarray  # (P, 3) lat_deg, lon_deg, alt_km
     point_last: np.ndarray
     raw: np.ndarray
+
+    @property
+    def latest_launch_s(self) -> np.ndarray:
+        """(P,) the latest interceptor launch that would still have worked (every check but the
+        timeline passes at some sample), s; NaN when no sample passes them (column C_LATEST)."""
+        return self.raw[:, C_LATEST]
 
 
 def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable], spec: PairSpec,

@@ -201,7 +201,7 @@ def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, 
         out[p, C_MIN_DV] = min_dv
 
 
-def engage_lambert(threats, sites, interceptors, timeline):
+def engage_lambert(threats, sites, interceptors, timeline, candidate: int = 0):
     """Engagement windows with the Lambert reach model (same inputs as ``engage.engage_threats``)."""
     from ..errors import BmdcheckError
     from .engage import plan_pairs
@@ -211,7 +211,7 @@ def engage_lambert(threats, sites, interceptors, timeline):
             raise BmdcheckError(f"interceptor {it.name}: the Lambert model needs a burnout speed")
     geo = prepare(threats)
     e = threats.earth
-    plan = plan_pairs(threats, sites, interceptors, timeline)
+    plan = plan_pairs(threats, sites, interceptors, timeline, candidate)
     f = lambda attr: np.ascontiguousarray(plan.per_site([getattr(it, attr) for it in interceptors]), dtype=float)  # noqa: E731
     lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
     site_ecef = geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2], e)

@@ -26,6 +26,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 
 from ..errors import BmdcheckError
+from .rcs import BANDS
 from .interceptor import (_check, _parse, _text, add_unique, check_keys, check_position, check_spread, lookup,
                           read_spread,
                           read_toml, sourced, spread_triple)
@@ -59,9 +60,12 @@ class Radar:
     sources: dict = field(default_factory=dict, compare=False, repr=False)
     summary: str = field(default="", compare=False, repr=False)
     spread: dict = field(default_factory=dict, compare=False, repr=False)
+    band: str | None = None
 
     def __post_init__(self):
         w = f"radar {self.name!r}"
+        if self.band is not None and self.band not in BANDS:
+            raise BmdcheckError(f"{w}: band must be one of {', '.join(BANDS)}, got {self.band!r}")
         if not isinstance(self.name, str) or not self.name.strip():
             raise BmdcheckError("radar name must be a non-empty string")
         check_position(w, self, ("elevation_mask_deg", "max_elevation_deg"))
@@ -162,15 +166,22 @@ def radar_from_dict(d: dict, origin: str = "<dict>") -> Radar:
     """Build a Radar from one ``[[radar]]`` entry."""
     name = _text(d, "name", f"{origin}: radar")
     w = f"radar {name!r}"
-    check_keys(d, ("name", "party", "summary", "spread") + _RADAR_NUMBERS, w)
+    check_keys(d, ("name", "party", "summary", "spread", "band") + _RADAR_NUMBERS, w)
     src: dict = {}
+    band = None
+    if "band" in d:
+        b = d["band"]
+        if not isinstance(b, dict) or not isinstance(b.get("value"), str) or not str(b.get("source", "")).strip():
+            raise BmdcheckError(f"{w}: 'band' must be {{ value = \"X\", source = \"...\" }}")
+        band = b["value"]
+        src["band"] = b["source"]
     vals = {k: sourced(d, k, w, src) for k in ("lat_deg", "lon_deg", "alt_m", "range_km", "rcs_ref_m2",
                                                 "elevation_mask_deg", "min_track_s")}
     vals["max_elevation_deg"] = sourced(d, "max_elevation_deg", w, src, default=90.0)
     vals["azimuth_min_deg"] = sourced(d, "azimuth_min_deg", w, src, default=None)
     vals["azimuth_max_deg"] = sourced(d, "azimuth_max_deg", w, src, default=None)
     numbers = {k: v for k, v in vals.items() if v is not None}
-    return Radar(name=name, party=str(d.get("party", "")), sources=src, summary=str(d.get("summary", "")),
+    return Radar(name=name, party=str(d.get("party", "")), sources=src, summary=str(d.get("summary", "")), band=band,
                  spread=check_spread(w, read_spread(d, w), numbers, match_nominal=True), **vals)
 
 

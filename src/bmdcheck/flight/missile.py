@@ -213,6 +213,8 @@ def get_missile(name_or_missile: "str | Missile") -> Missile:
     key = str(name_or_missile).strip().lower()
     if key in cat:
         return cat[key]
-    if key.endswith(".toml") and Path(key).exists():
-        return load_missile_file(key)
+    if key.endswith(".toml"):
+        for cand in (str(name_or_missile).strip(), key):  # a file path keeps its case
+            if Path(cand).exists():
+                return load_missile_file(cand)
     raise BmdcheckError(f"unknown missile {name_or_missile!r}; known: {', '.join(sorted(cat))}")

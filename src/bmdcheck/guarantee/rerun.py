@@ -5,9 +5,10 @@ rules_path)`` for every declaration that records a verdict (docs/LEDGER.md). The
 declared scenario TOML as canonical JSON. :func:`rerun_hook` writes it back as TOML to a temporary
 file, loads it with ``load_scenario`` and checks it, returning ("PASS" | "FAIL", results hash).
 
-A declared document keeps its ``include`` lines, not the included files. Relative includes are
-looked up in the shipped scenario directory (``bmdcheck/data/scenarios``); an include found nowhere
-is an error naming it. The results hash covers the resolved scenario's hash, so a declaration whose
+A declared document keeps its ``include`` lines, not the included files. Includes are resolved
+only against the shipped scenario directory (``bmdcheck/data/scenarios``), after resolving ``..``
+and symlinks; an absolute path, a path leading out of it, or a file not there is an error naming
+the include (so a declaration that included a local file cannot re-run as a match). The results hash covers the resolved scenario's hash, so a declaration whose
 included file differed from the shipped one does not reproduce.
 """
 
@@ -61,24 +62,47 @@ def document_to_toml(doc: dict) -> str:
     return "".join(f"{_key(k)} = {_value(v)}\n" for k, v in doc.items())
 
 
+def shipped_scenarios_dir() -> Path:
+    """The shipped scenario directory (``bmdcheck/data/scenarios``), symlinks resolved."""
+    return Path(str(resources.files("bmdcheck.data").joinpath("scenarios"))).resolve()
+
+
+def _shipped_include(k: int, p) -> str:
+    """The real path of include ``p`` if it names a shipped scenario file; BmdcheckError otherwise.
+
+    Only a relative path that, after resolving ``..`` and symlinks, is a ``.toml`` file inside the
+    shipped directory is accepted: absolute paths, paths that leave the directory and symlinks that
+    lead out of it are refused (docs/GUARANTEES.md).
+    """
+    tail = ("a declared document keeps its include lines but not the included files, so only shipped "
+            "scenario files can be re-run; declare a self-contained scenario")
+    if not isinstance(p, str) or not p.strip():
+        raise BmdcheckError(f"include[{k}]: expected a file path; {tail}")
+    base = shipped_scenarios_dir()
+    try:
+        q = Path(p)
+        if q.is_absolute():
+            raise BmdcheckError(f"include[{k}]: {p!r} is an absolute path, not a shipped scenario file; {tail}")
+        real = (base / q).resolve()
+    except (OSError, ValueError, RuntimeError) as e:   # NUL bytes, symlink loops, unreadable parts
+        if isinstance(e, BmdcheckError):
+            raise
+        raise BmdcheckError(f"include[{k}]: {p!r} is not a shipped scenario file ({e}); {tail}") from None
+    if not real.is_relative_to(base):
+        raise BmdcheckError(f"include[{k}]: {p!r} leads outside the shipped scenarios, not a shipped scenario "
+                            f"file; {tail}")
+    if real.suffix != ".toml" or not real.is_file():
+        raise BmdcheckError(f"include[{k}]: {p!r} is not a shipped scenario file; {tail}")
+    return str(real)
+
+
 def _with_includes(doc: dict) -> dict:
     inc = doc.get("include")
     if not inc:
         return doc
     if not isinstance(inc, list):
         raise BmdcheckError("include: expected an array of paths")
-    base = Path(str(resources.files("bmdcheck.data").joinpath("scenarios")))
-    out = []
-    for k, p in enumerate(inc):
-        q = Path(str(p))
-        if not q.is_absolute():
-            if not (base / q).is_file():
-                raise BmdcheckError(f"include[{k}]: {p!r} is not a shipped scenario file; a declared document keeps "
-                                    f"its include lines but not the included files, so declare a self-contained "
-                                    f"scenario")
-            q = base / q
-        out.append(str(q))
-    return {**doc, "include": out}
+    return {**doc, "include": [_shipped_include(k, p) for k, p in enumerate(inc)]}
 
 
 def scenario_from_document(doc: dict):

@@ -19,6 +19,20 @@ from ..errors import BmdcheckError
 
 #: Largest scenario file accepted by :func:`document_from_toml`, bytes.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+#: Deepest nesting of tables and arrays in a document (a scenario needs about 5).
+MAX_DEPTH = 64
+
+
+def check_depth(obj, where: str = "document", max_depth: int = MAX_DEPTH) -> None:
+    """Refuse (BmdcheckError) tables and arrays nested more than ``max_depth`` deep; iterative, so never
+    a RecursionError whatever the depth."""
+    stack = [(obj, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, (dict, list)):
+            if depth > max_depth:
+                raise BmdcheckError(f"{where}: tables and arrays nested more than {max_depth} levels deep")
+            stack.extend((x, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -37,6 +51,8 @@ def canonical_json(obj) -> str:
         return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise BmdcheckError(f"document cannot be written as canonical JSON: {e}") from None
+    except RecursionError:
+        raise BmdcheckError("document cannot be written as canonical JSON: nested too deeply") from None
 
 
 def _jsonable(value, where: str):
@@ -58,6 +74,9 @@ def document_from_toml_text(text: str, where: str = "document") -> dict:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise BmdcheckError(f"{where}: not valid TOML ({e})") from None
+    except RecursionError:
+        raise BmdcheckError(f"{where}: tables and arrays nested more than {MAX_DEPTH} levels deep") from None
+    check_depth(doc, where)
     return _jsonable(doc, "$")
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ..errors import BmdcheckError
 from .entry import ENTRY_FIELDS, FORMAT, PARTY_FIELDS, Entry, Party, utc_now
-from .files import publish, temp_path_beside, write_atomic
-from .store import Ledger, LedgerIntegrityError, _insert_entry, _insert_party, create_schema
+from .files import os_reason, publish, temp_path_beside, write_atomic
+from .store import (Ledger, LedgerIntegrityError, _cannot_write, _insert_entry, _insert_party, check_no_case_twin,
+                    create_schema)
 from .verify import verify_chain
 
 EXPORT_FORMAT = "bmdcheck-ledger-export/1"
@@ -37,10 +38,13 @@ class ImportResult:
 def export_ledger(ledger: Ledger | str | Path, out: str | Path) -> dict:
     """Write the whole (verified) ledger to ``out`` as JSON; returns the document written.
 
-    Refuses (LedgerIntegrityError) a ledger that does not verify. ``out`` is written to a temporary
-    file and renamed into place, so a crash leaves either the old file or the complete new one.
+    Refuses (LedgerIntegrityError) a ledger that does not verify, and (BmdcheckError) an ``out``
+    that exists (the ledger itself, a key file, a folder: nothing is ever overwritten). ``out`` is
+    written to a temporary file and hard-linked into place, so a crash leaves no file or the whole one.
     """
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    if os.path.lexists(out):
+        raise BmdcheckError(f"{out} already exists; refusing to overwrite it")
     entries, parties = led.snapshot()
     report = verify_chain(entries, parties)
     if not report.ok:
@@ -50,7 +54,7 @@ def export_ledger(ledger: Ledger | str | Path, out: str | Path) -> dict:
            "parties": [p.to_dict() for p in parties.values()],
            "entries": [e.to_dict() for e in entries]}
     text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
-    write_atomic(out, text.encode("utf-8"), overwrite=True)
+    write_atomic(out, text.encode("utf-8"), overwrite=False)
     return doc
 
 
@@ -65,6 +69,8 @@ def read_export(path: str | Path) -> tuple[list[Entry], dict[str, Party], dict]:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise BmdcheckError(f"{p}: not a JSON file ({e})") from None
+    except RecursionError:
+        raise BmdcheckError(f"{p}: not a ledger export (JSON nested too deeply)") from None
     if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
         raise BmdcheckError(f"{p}: not a bmdcheck ledger export (format must be {EXPORT_FORMAT!r})")
     if doc.get("ledger_format") != FORMAT:
@@ -82,6 +88,7 @@ def read_export(path: str | Path) -> tuple[list[Entry], dict[str, Party], dict]:
             raise BmdcheckError(f"{p}: parties[{i}] must have exactly the fields {', '.join(PARTY_FIELDS)}")
         if not isinstance(q["name"], str) or q["name"] in parties:
             raise BmdcheckError(f"{p}: parties[{i}]: missing or repeated party name")
+        check_no_case_twin(q["name"], parties)
         parties[q["name"]] = Party(**q)
     return entries, parties, doc
 
@@ -116,6 +123,8 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
                 for e in entries:
                     _insert_entry(con, e)
                 con.execute("COMMIT")
+            except sqlite3.Error as e:
+                raise _cannot_write(d, e) from None
             finally:
                 con.close()
             check = Ledger(tmp).verify()
@@ -124,8 +133,12 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        os.chmod(tmp, 0o644)
-        publish(tmp, d, overwrite=False)
+        try:
+            os.chmod(tmp, 0o644)
+            publish(tmp, d, overwrite=False)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise BmdcheckError(f"cannot write {d}: {os_reason(e)}") from None
         return ImportResult(True, len(entries), len(entries), report.head_hash)
     led = Ledger(d)
     with led._write() as con:
@@ -145,6 +158,7 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
                 raise BmdcheckError(f"party {name!r} has a different key in {d}; refusing to import")
         for name, q in parties.items():
             if name not in have_parties:
+                check_no_case_twin(name, have_parties)
                 _insert_party(con, q)
         for e in entries[len(have):]:
             _insert_entry(con, e)

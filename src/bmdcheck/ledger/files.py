@@ -1,7 +1,12 @@
-"""Crash-safe file writes: write a temporary file beside the target, fsync it, then rename."""
+"""Crash-safe file writes: write a temporary file beside the target, fsync it, then rename.
+
+Any OSError (a full disk, ENOSPC; a file size limit, EFBIG under ``ulimit -f``; no permission) is
+raised as one-line BmdcheckError naming the target, after removing the temporary file.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -22,9 +27,19 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def os_reason(e: OSError) -> str:
+    """A short reason for an OSError: 'the disk is full' for ENOSPC/EDQUOT/EFBIG, else its strerror."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return f"the disk is full or a file size limit was reached ({e.strerror})"
+    return e.strerror or str(e)
+
+
 def temp_path_beside(path: Path, suffix: str = ".tmp") -> Path:
     """Create an empty private (0600) temporary file in ``path``'s folder and return its name."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as e:
+        raise BmdcheckError(f"cannot write in {path.parent}: {os_reason(e)}") from None
     os.close(fd)
     return Path(name)
 
@@ -45,7 +60,7 @@ def publish(tmp: Path, dest: Path, *, overwrite: bool) -> None:
             except FileExistsError:
                 raise BmdcheckError(f"{dest} already exists; refusing to overwrite it") from None
             except OSError:
-                if dest.exists():
+                if os.path.lexists(dest):
                     raise BmdcheckError(f"{dest} already exists; refusing to overwrite it") from None
                 os.replace(tmp, dest)
             else:
@@ -61,7 +76,7 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, overwrite:
     dest = Path(path)
     if not dest.parent.is_dir():
         raise BmdcheckError(f"folder not found: {dest.parent}")
-    if not overwrite and dest.exists():
+    if not overwrite and os.path.lexists(dest):
         raise BmdcheckError(f"{dest} already exists; refusing to overwrite it")
     tmp = temp_path_beside(dest)
     try:
@@ -70,8 +85,9 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, overwrite:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-    except BaseException:
+        publish(tmp, dest, overwrite=overwrite)
+    except OSError as e:
+        raise BmdcheckError(f"cannot write {dest}: {os_reason(e)}; nothing was written") from None
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
-    publish(tmp, dest, overwrite=overwrite)
     return dest

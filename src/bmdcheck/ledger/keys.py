@@ -170,14 +170,28 @@ def key_needs_passphrase(path: str | Path) -> bool:
     return "ENCRYPTED PRIVATE KEY" in _read_text(p, "key file")
 
 
+def check_private_mode(path: Path) -> None:
+    """Refuse a private key file that other users may read or write (any of the mode bits 0o077), as
+    OpenSSH does: the key is encrypted, but a readable file invites offline passphrase guessing."""
+    if os.name != "posix":
+        return
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        how = "readable" if mode & 0o044 else "writable"
+        raise BmdcheckError(f"{path} is {how} by other users (mode {mode:04o}); a private key file must be "
+                            f"private: chmod 600 {path}")
+
+
 def load_signing_key(path: str | Path, passphrase: Passphrase = None) -> SigningKey:
     """Unlock a private key file. ``passphrase`` may be a callable, called only if one is needed.
 
-    Raises BmdcheckError for a missing or unreadable file, a wrong passphrase, a key that is not
-    Ed25519, or a fingerprint header that does not match the key.
+    Raises BmdcheckError for a missing or unreadable file, a file other users may read or write
+    (mode bits 0o077 set), a wrong passphrase, a key that is not Ed25519, or a fingerprint header
+    that does not match the key.
     """
     p = Path(path)
     headers, pem = _split(_read_text(p, "key file"), p)
+    check_private_mode(p)
     encrypted = "ENCRYPTED PRIVATE KEY" in pem
     password = None
     if encrypted:

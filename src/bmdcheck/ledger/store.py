@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from ..errors import BmdcheckError
-from .canonical import canonical_json, sha256_hex
+from .canonical import canonical_json, check_depth, sha256_hex
 from .entry import ENTRY_FIELDS, FORMAT, GENESIS_HASH, HEX64, PARTY_FIELDS, VERDICT, Entry, Party, hashed_fields, utc_now
+from .files import os_reason
 from .keys import SigningKey, check_party_name
 from .verify import VerifyReport, verify_chain
 
@@ -60,8 +61,41 @@ def _fault(stage: str) -> None:
         fault_hook(stage)
 
 
+#: SQLite's primary result codes for a failed write: SQLITE_IOERR (10), SQLITE_FULL (13).
+_WRITE_FAILURES = (10, 13)
+#: The largest seq SQLite can store (a signed 64-bit integer).
+MAX_SEQ = 2**63 - 1
+
+
 def _not_ledger(path: Path, why: str) -> BmdcheckError:
     return BmdcheckError(f"{path} is not a readable bmdcheck ledger ({why})")
+
+
+def write_failed(e: sqlite3.Error) -> bool:
+    """True if ``e`` is SQLite failing to write (disk full, file size limit, I/O error), not a bad file."""
+    code = getattr(e, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in _WRITE_FAILURES
+
+
+def _cannot_write(path: Path, e: sqlite3.Error) -> BmdcheckError:
+    return BmdcheckError(f"cannot write {path}: the disk is full, a file size limit was reached or the disk "
+                         f"failed ({e}); nothing was changed")
+
+
+def check_no_case_twin(name: str, registered) -> None:
+    """Refuse a new party ``name`` that differs only by case from a registered one ("Alice" beside "alice")."""
+    twin = next((n for n in registered if n != name and n.casefold() == name.casefold()), None)
+    if twin is not None:
+        raise BmdcheckError(f"party name {name!r} differs only by case from the registered party {twin!r}; "
+                            f"names must differ in more than case")
+
+
+def check_seq(path, seq) -> int:
+    """``seq`` if it can name an entry (1 to 2**63 - 1); else the BmdcheckError 'no entry with seq'."""
+    if type(seq) is not int or not (1 <= seq <= MAX_SEQ):
+        shown = seq if type(seq) is int and abs(seq) < 10**30 else "(a number out of range)"
+        raise BmdcheckError(f"{path}: no entry with seq {shown}; seqs start at 1")
+    return seq
 
 
 class LedgerIntegrityError(BmdcheckError):
@@ -74,7 +108,10 @@ class LedgerIntegrityError(BmdcheckError):
 
 def create_schema(path: Path) -> None:
     """Write the empty ledger schema into the (new, empty) SQLite file at ``path``, in one transaction."""
-    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error as e:
+        raise _cannot_write(path, e) from None
     try:
         con.execute("PRAGMA journal_mode = DELETE")
         con.execute("BEGIN IMMEDIATE")
@@ -83,7 +120,14 @@ def create_schema(path: Path) -> None:
                 con.execute(stmt)
         con.execute("INSERT INTO meta VALUES ('format', ?), ('created', ?)", (FORMAT, utc_now()))
         con.execute("COMMIT")
+    except sqlite3.Error as e:
+        raise _cannot_write(path, e) from None
     finally:
+        if con.in_transaction:
+            try:
+                con.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
         con.close()
 
 
@@ -96,6 +140,8 @@ def init_ledger(path: str | Path) -> "Ledger":
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         raise BmdcheckError(f"{p} already exists; refusing to overwrite it") from None
+    except OSError as e:
+        raise BmdcheckError(f"cannot create {p}: {os_reason(e)}") from None
     os.close(fd)
     try:
         create_schema(p)
@@ -187,10 +233,15 @@ class Ledger:
         except sqlite3.IntegrityError as e:
             raise BmdcheckError(f"{self.path}: write refused ({e})") from None
         except sqlite3.Error as e:
+            if write_failed(e):
+                raise _cannot_write(self.path, e) from None
             raise _not_ledger(self.path, str(e)) from None
         finally:
             if con.in_transaction:
-                con.execute("ROLLBACK")
+                try:
+                    con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
             con.close()
 
     @staticmethod
@@ -216,6 +267,7 @@ class Ledger:
 
     def entry(self, seq: int) -> Entry:
         """The entry with this seq; BmdcheckError if there is none."""
+        check_seq(self.path, seq)
         with self._read() as con:
             row = con.execute(f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries WHERE seq = ?", (seq,)).fetchone()
         if row is None:
@@ -242,6 +294,7 @@ class Ledger:
                                            report)
             registered = parties.get(party)
             if registered is None:
+                check_no_case_twin(party, parties)
                 owner = next((p.name for p in parties.values() if p.fingerprint == key.fingerprint), None)
                 if owner is not None:
                     raise BmdcheckError(f"this key is already registered to party {owner!r}")
@@ -281,6 +334,7 @@ class Ledger:
         """
         if not isinstance(document, dict):
             raise BmdcheckError("a declared document must be a table (a JSON object)")
+        check_depth(document)
         if (verdict is None) != (results_hash is None):
             raise BmdcheckError("give --verdict and --results-hash together (both come from one rules check)")
         if verdict is not None and not VERDICT.fullmatch(verdict):
@@ -326,5 +380,5 @@ def document_of(entry: Entry) -> dict:
     """The JSON document an entry's payload holds."""
     try:
         return json.loads(entry.payload)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise BmdcheckError(f"seq {entry.seq}: payload is not JSON") from None
