@@ -85,15 +85,24 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
-def steer_cases(n: int, seed: int = 1013):
-    """The bench's aimed threat set: Topol-M from 50–58° N, 30–60° E and 53–56° N, 80–90° E to
-    aim points in 30–48° N, 125–70° W; a half min-energy, a quarter each lofted and depressed.
-    Returns (lat0, lon0, lat1, lon1, shape) arrays."""
+def steer_cases(n: int, seed: int = 1013, max_range_km: float = 9_500.0):
+    """The bench's aimed threat set: Topol-M from 50–58° N, 30–60° E (three quarters) and
+    53–56° N, 80–90° E to aim points in 30–50° N, 125–70° W, kept where the range is at most
+    max_range_km (within reach on every shape); a half min-energy, a quarter each lofted and
+    depressed. Returns (lat0, lon0, lat1, lon1, shape) arrays."""
+    from .earth.frames import geodesic_inverse
+
     rng = np.random.default_rng(seed)
-    east = rng.random(n) < 0.25
-    lat0 = np.where(east, rng.uniform(53, 56, n), rng.uniform(50, 58, n))
-    lon0 = np.where(east, rng.uniform(80, 90, n), rng.uniform(30, 60, n))
-    lat1, lon1 = rng.uniform(30, 48, n), rng.uniform(-125, -70, n)
+    keep = [np.empty(0)] * 4
+    while len(keep[0]) < n:
+        m = 2 * n
+        east = rng.random(m) < 0.25
+        lat0 = np.where(east, rng.uniform(53, 56, m), rng.uniform(50, 58, m))
+        lon0 = np.where(east, rng.uniform(80, 90, m), rng.uniform(30, 60, m))
+        lat1, lon1 = rng.uniform(30, 50, m), rng.uniform(-125, -70, m)
+        ok = geodesic_inverse(lat0, lon0, lat1, lon1)[0] <= max_range_km * 1e3
+        keep = [np.concatenate([k, v[ok]]) for k, v in zip(keep, (lat0, lon0, lat1, lon1))]
+    lat0, lon0, lat1, lon1 = (k[:n] for k in keep)
     shape = np.where(np.arange(n) % 4 < 2, "min-energy", np.where(np.arange(n) % 4 == 2, "lofted", "depressed"))
     return lat0, lon0, lat1, lon1, shape
 

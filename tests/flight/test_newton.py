@@ -65,8 +65,10 @@ def test_fast_path_agrees_with_reference(shape):
         auto = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], shape)
         # no case that the reference solves is left unsolved
         assert np.all(auto.ok[ref.ok]), (name, shape, auto.error)
-        # where the fast path alone solved it, it is the reference's solution
-        both = fast.ok & ref.ok
+        # where the fast path alone solved it, it is the reference's solution (a launch at the pole
+        # itself has no azimuth reference: the kernel's heading there is degenerate, so several
+        # steerings reach the aim; those are checked by flying them, below)
+        both = fast.ok & ref.ok & (np.abs(p[:, 0]) < 90.0)
         daz = (fast.azimuth_deg - ref.azimuth_deg + 180) % 360 - 180
         assert np.all(np.abs(daz[both]) < 0.01), (name, daz)
         assert np.all(np.abs(fast.kick_deg - ref.kick_deg)[both] < 0.02), name

@@ -14,15 +14,19 @@ with a handful of kernel flights per trajectory instead of hundreds:
    the aim point in the aim's local frame (km) and the shape condition (γ_bo − γ_me in degrees,
    or apogee − requested apogee in km), with γ_me = ½ ∠(−r̂_bo, r_imp − r_bo) (Bate, Mueller &
    White 1971, §6.2).
-3. A coarse fan of the *predictor* (no flights) brackets the solution on the requested branch with
-   the fallback solver's rules; Newton on the predictor gives the first guess x₀.
+3. First guess: the predictor's full-burn kick fan per trajectory (maximum range, branches) and
+   a shared (kick, cut-off) fan on the non-rotating Earth, bracketed with the reference solver's
+   rules; Newton on the predictor then gives x₀ (no flights so far).
 4. **Kernel iterations**, all active trajectories of a batch in one kernel call: fly x_k, measure
-   the true residual R(x_k); the defect d_k = R(x_k) − M(x_k) varies slowly, so x_{k+1} solves
-   M(x) + d_k = 0 (Newton on the predictor: a Newton step on R with the predictor's Jacobian,
-   re-linearised). A trajectory whose residual does not shrink by 4× gets kernel sensitivities in
-   the next call: finite differences flown as 3 extra trajectories in the same batch, and a plain
-   Newton step. Converged: miss ≤ 2 m and the shape condition within 0.002° (or 2 m of apogee),
-   checked on a flight at the caller's final tolerance.
+   the true residual R(x_k). The defect d = R − M varies slowly: the step solves
+   (J_M + B) Δx = −R(x_k), J_M the predictor's Jacobian at x_k and B the defect's Jacobian learnt
+   by Broyden rank-one updates from the steps flown (the first step: Newton on M(x) + d₀ = 0).
+   A trajectory whose residual does not shrink by 4× gets kernel sensitivities in the next call:
+   finite differences flown as 3 extra trajectories in the same batch, and a plain Newton step.
+   The first two calls fly at rtol 1e-6 and 1e-9 (they measure errors of tens of km and a few
+   km), the rest at the caller's tolerance (at most 1e-10). Converged: miss ≤ 10 m and the shape
+   condition within 0.002° (or 2 m of apogee) on a flight at that final tolerance; typically 3
+   flights per trajectory (4 for depressed ones).
 
 Failures are status codes with reasons (``STATUS_TEXT``); :func:`aim` runs this fast path and
 hands every trajectory it does not solve to :func:`steering.solve_steering` (the reference path),
@@ -56,10 +60,12 @@ STATUS_TEXT = {
     STATUS_WRONG_BRANCH: "the solution lies on the other pitch branch",
 }
 
-TOL_MISS_KM = 0.002
+TOL_MISS_KM = 0.01
 TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
 MAX_KERNEL_ITER = 8
-_RTOL_SCHEDULE = (1e-6, 1e-8)  # kernel tolerance of the first calls, then the final one
+# kernel tolerance of the first calls, then the caller's (at most 1e-10): the first flights only
+# measure the predictor's error (tens of km), the second a few km
+_RTOL_SCHEDULE = (1e-6, 1e-9)
 _N_KICK = 48
 _CUT_STEP_S = 8.0
 _FAN_KICKS = 26
@@ -627,7 +633,6 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
             sel = starts[fd] + q + 1
             X[sel, q] += (0.01, 0.01, -0.05)[q]
         X = _clip_x(X, t_full, np.repeat(free_cut[idx], nrep))
-        # the first flights only measure the predictor's error (tens of km): looser tolerances
         r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
         b = fly_missile_batch(missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=earth, rtol=r_call)
         flights += len(rows)

@@ -198,7 +198,7 @@ def _fly_cases(cases: list, ids: list[int]):
     """{case id: (FlightBatch, index)} for the given threat cases, flown as the assessment does."""
     from ..flight.batch import fly_missile_batch
     from ..flight.missile import get_missile
-    from ..flight.steering import solve_steering
+    from ..flight.newton import aim as aim_steering
 
     out = {}
     groups: dict = {}
@@ -208,7 +208,7 @@ def _fly_cases(cases: list, ids: list[int]):
     for (mname, shape), items in groups.items():
         m = get_missile(mname)
         arr = lambda k: np.array([getattr(cases[ci], k) for ci in items])  # noqa: E731
-        st = solve_steering(m, arr("launch_lat"), arr("launch_lon"), arr("aim_lat"), arr("aim_lon"), shape)
+        st = aim_steering(m, arr("launch_lat"), arr("launch_lon"), arr("aim_lat"), arr("aim_lon"), shape)
         ok = np.nonzero(st.ok)[0]
         if ok.size:
             b = fly_missile_batch(m, arr("launch_lat")[ok], arr("launch_lon")[ok], st.azimuth_deg[ok], st.kick_deg[ok],
