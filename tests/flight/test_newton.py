@@ -140,3 +140,19 @@ def test_boost_table_interpolates_kernel_burnouts():
     dv = np.abs(v - np.linalg.norm(b.v_burnout_eci_mps, axis=-1))
     assert np.max(dv) < 1.5 and np.median(dv) < 0.1
     assert np.max(np.abs(alt - (np.linalg.norm(b.r_burnout_eci_m, axis=-1) - flat.a_m))) < 100.0
+
+
+def test_boost_table_disk_cache_round_trip(tmp_path, monkeypatch):
+    """The cached table is the flown one, bit for bit; a cache miss flies and writes it."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    m = bc.get_missile("scud-b")
+    earth = bc.EarthModel()
+    path = NW._cache_file(m, earth)
+    assert str(path).startswith(str(tmp_path)) and not path.exists()
+    flown = NW._fly_boost_table(m, earth)
+    NW._save(path, flown)
+    back = NW._load(path, m)
+    assert np.array_equal(back.s_grid, flown.s_grid) and len(back.segments) == len(flown.segments)
+    for a, b in zip(back.segments, flown.segments):
+        assert a[:4] == b[:4] and np.array_equal(a[4], b[4], equal_nan=True)
+    assert not list(path.parent.glob("*.tmp"))

@@ -207,7 +207,7 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
 
 @bench_app.command("steer")
 def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to aim with the Newton fast path."),
-                    n_ref: int = typer.Option(12, "--n-ref", help="Of them, aimed again with the reference solver."),
+                    n_ref: int = typer.Option(24, "--n-ref", help="Of them, aimed again with the reference solver."),
                     as_json: bool = typer.Option(False, "--json")):
     """Aimed trajectories: Newton steering (with fallback) vs the reference solver, in one run."""
     from ..bench import bench_steer

@@ -67,6 +67,7 @@ MAX_KERNEL_ITER = 8
 # measure the predictor's error (tens of km), the second a few km
 _RTOL_SCHEDULE = (1e-6, 1e-9)
 _N_KICK = 48
+_TABLE_VERSION = 1  # bump when the table's contents change meaning
 _CUT_STEP_S = 8.0
 _FAN_KICKS = 26
 _FAN_CUTS = 10
@@ -186,9 +187,65 @@ def _seg_nodes(t0, t1, m, m0, mdot):
     return t0 + m0 / mdot * (-np.expm1(-c * c1))
 
 
+def _cache_file(missile: Missile, earth: EarthModel):
+    """Where a table is kept between runs: $NUMBA_CACHE_DIR (set by the Makefile) or
+    ~/.cache/bmdcheck, named by a hash of everything the table depends on (missile, Earth, grid,
+    and the kernel's source)."""
+    import dataclasses
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from . import kernel
+
+    key = repr((tuple(getattr(missile, f.name) for f in dataclasses.fields(missile) if f.compare),
+                earth.shape, earth.gravity, earth.atmosphere, _N_KICK, _CUT_STEP_S, _KICK_LO, _KICK_HI,
+                _TABLE_VERSION)).encode() + Path(kernel.__file__).read_bytes()
+    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "bmdcheck")
+    return Path(root) / "bmdcheck-boost" / f"{missile.name}-{hashlib.sha256(key).hexdigest()[:20]}.npz"
+
+
+def _load(path, missile):
+    with np.load(path) as z:
+        segs = tuple((float(z[f"t0_{q}"]), float(z[f"t1_{q}"]), float(z[f"m0_{q}"]), float(z[f"mdot_{q}"]), z[f"v_{q}"])
+                     for q in range(int(z["n_seg"])))
+        return BoostTable(z["s_grid"], segs)
+
+
+def _save(path, tab: BoostTable):
+    """Temp file + rename: a reader never sees a half-written table; failures are ignored (cache)."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"s_grid": tab.s_grid, "n_seg": np.array(len(tab.segments))}
+        for q, (t0, t1, m0, mdot, v) in enumerate(tab.segments):
+            arrays.update({f"t0_{q}": np.array(t0), f"t1_{q}": np.array(t1), f"m0_{q}": np.array(m0),
+                           f"mdot_{q}": np.array(mdot), f"v_{q}": v})
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 @lru_cache(maxsize=32)
 def boost_table(missile: Missile, earth: EarthModel = EarthModel()) -> BoostTable:
-    """Fly the boost grid once (equatorial launch to the east, non-rotating Earth) and tabulate."""
+    """The boost table of a missile: from the on-disk cache, or flown once (equatorial launch to
+    the east, non-rotating Earth) and cached."""
+    path = _cache_file(missile, earth)
+    try:
+        return _load(path, missile)
+    except (OSError, KeyError, ValueError):
+        pass
+    tab = _fly_boost_table(missile, earth)
+    _save(path, tab)
+    return tab
+
+
+def _fly_boost_table(missile: Missile, earth: EarthModel) -> BoostTable:
     flat = EarthModel(earth.shape, earth.gravity, False, earth.atmosphere)
     t_full = missile.burn_end_s
     s_grid = np.linspace(np.sqrt(_KICK_LO), np.sqrt(_KICK_HI), _N_KICK)
@@ -745,6 +802,7 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
     errors = [r.reason(i) for i in range(n)]
     st = Steering(r.azimuth_deg.copy(), r.kick_deg.copy(), r.t_cut_s.copy(), r.ok.copy(), r.miss_km.copy(), errors)
     st.method = np.full(n, "newton", dtype=object)
+    st.kernel_flights = r.kernel_flights  # trajectories the fast path flew (all rows)
     bad = np.nonzero(~r.ok)[0]
     if method == "auto" and bad.size:
         la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
