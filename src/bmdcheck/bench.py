@@ -27,6 +27,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
 def bench_missile():
     from .flight.missile import catalogue
 
@@ -81,7 +88,7 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     return {"benchmark": "flight", "missile": m.name, "n": n, "n_ref": int(len(idx)),
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "max_impact_diff_km": float(np.max(d) / 1e3), "impacted": int(b.ok.sum()),
-            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "cores": os.cpu_count(),
+            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
@@ -180,7 +187,7 @@ def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013) -> dict:
             "kernel_flights_per_trajectory": flights / n, "flights_per_s_rtol_1e-10": flight_per_s,
             "fast_seconds": t_fast, "reference_seconds": t_ref, "table_seconds": t_table,
             "shapes": {sh: int(np.sum(shape == sh)) for sh in ("min-energy", "lofted", "depressed")},
-            "peak_rss_mb": _peak_rss_mb(), "cores": os.cpu_count(), "threads": numba.get_num_threads(),
+            "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "threads": numba.get_num_threads(),
             "versions": _versions()}
 
 
@@ -208,7 +215,7 @@ def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict
     dt = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"benchmark": "stream", "n": n, "chunk": chunk, "seconds": dt, "per_s": n / dt,
-            "peak_rss_mb": peak_mb, "median_range_km": float(np.median(ranges)), "cores": os.cpu_count()}
+            "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count()}
 
 
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
@@ -281,7 +288,7 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)), "fast_seconds": t_fast,
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
-            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "cores": os.cpu_count(),
+            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
@@ -343,8 +350,67 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
         pairs = loc.provenance["rows"]
     return {"benchmark": "assess", "pairs": pairs, "threat_cases": loc.provenance["threat_cases"],
             "sites": loc.provenance["sites"], "seconds": t_local, "pairs_per_s": pairs / t_local,
-            "peak_rss_mb": peak, "dask_workers": dask_workers, "dask_seconds": t_dask,
+            "peak_rss_mb": peak, "load_average": _load_average(), "dask_workers": dask_workers, "dask_seconds": t_dask,
             "dask_ratio": t_dask / t_local if dsk else None,
             "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
             "hashes_equal": (loc.results_hash == dsk.results_hash) if dsk else None, "shapes": list(shapes),
             "cores": os.cpu_count(), "versions": _versions()}
+
+
+def markdown_table(results: list[dict]) -> str:
+    """The README's performance table from `bmdcheck bench ... --json` outputs (any subset, any order).
+
+    States the machine (cores, load average when measured) and the library versions of the runs.
+    """
+    import platform
+
+    rows = []
+    for r in results:
+        b = r.get("benchmark")
+        mem = f", peak RSS {r['peak_rss_mb']:,.0f} MB" if r.get("peak_rss_mb") else ""
+        if b == "steer":
+            d = r["max_diff_vs_reference"]
+            rows.append((f"`bench steer`: {r['n']:,} aimed {r['missile']} trajectories (half min-energy, a quarter "
+                         f"each lofted, depressed), Newton steering with reference fallback ({r['fallback_used']} used), "
+                         f"{r['kernel_flights_per_trajectory']:.2f} kernel flights per trajectory",
+                         f"{r['aimed_per_s']:,.0f} aimed/s{mem}",
+                         f"fan-and-polish solver on {r['n_ref']}: {r['reference_per_s']:,.1f} /s",
+                         f"{r['ratio']:,.0f}×",
+                         f"max miss {r['max_miss_km'] * 1e3:.1f} m, {r['failed']} failed; vs reference Δaz "
+                         f"{d['azimuth_deg']:.0e}°, Δkick {d['kick_deg']:.0e}°, Δcut {d['t_cut_s']:.0e} s"))
+        elif b == "flight":
+            rows.append((f"`bench flight`: {r['n']:,} full ICBM trajectories (boost + drag, WGS84, J2, rotation, "
+                          "USSA76, to impact)", f"{r['fast_per_s']:,.0f} trajectories/s{mem}",
+                          f"SciPy `solve_ivp` DOP853 rtol 1e-10: {r['reference_per_s']:,.2f} /s",
+                          f"{r['ratio']:,.0f}×", f"impact points within {r['max_impact_diff_km'] * 1e3:.0f} m"))
+        elif b == "engage":
+            rows.append((f"`bench engage`: {r['pairs']:,} (trajectory, site) pairs, 1 s samples "
+                         f"(~{r['samples_per_trajectory']:,.0f} per trajectory), {100 * r['feasible_fraction']:.0f} % "
+                         "feasible", f"{r['fast_per_s']:,.0f} pairs/s{mem}",
+                         f"per-sample Python/SciPy loop: {r['reference_per_s']:,.1f} pairs/s", f"{r['ratio']:,.0f}×",
+                         f"verdicts {100 * r['verdict_agreement']:.1f} %, edges within {r['max_edge_diff_s']:.2f} s"))
+        elif b == "assess":
+            shapes = ", ".join(r.get("shapes") or ["min-energy"])
+            dsk = (f"Dask LocalCluster, {r['dask_workers']} workers: {r['dask_seconds']:.1f} s"
+                   if r.get("dask_seconds") is not None else "—")
+            rows.append((f"`bench assess`: {r['pairs']:,} pairs ({r['threat_cases']:,} aimed trajectories ({shapes}) × "
+                         f"{r['sites']:,} sites), steering + flight + windows + Parquet",
+                         f"{r['seconds']:.1f} s local ({r['pairs_per_s']:,.0f} pairs/s){mem}", dsk,
+                         f"{r['dask_ratio']:.2f}" if r.get("dask_ratio") is not None else "—",
+                         "results hashes equal" if r.get("hashes_equal") else
+                         ("—" if r.get("hashes_equal") is None else "results hashes DIFFER")))
+        elif b == "stream":
+            rows.append((f"`bench stream`: {r['n']:,} summary-only flights in chunks of {r['chunk']:,}",
+                         f"{r['per_s']:,.0f} trajectories/s ({r['seconds']:.0f} s)", "—", "—",
+                         f"peak RSS {r['peak_rss_mb']:,.0f} MB"))
+    v = next((r["versions"] for r in results if r.get("versions")), {})
+    cores = next((r["cores"] for r in results if r.get("cores")), os.cpu_count())
+    loads = [r["load_average"] for r in results if r.get("load_average") is not None]
+    load = f", load average {min(loads):.1f}–{max(loads):.1f} while measuring" if loads else ""
+    head = (f"Measured with `bmdcheck bench ... --json`, rendered by `bmdcheck bench table`: {cores}-core "
+            f"{platform.machine()}{load}; Python {platform.python_version()}, NumPy {v.get('numpy', '?')}, "
+            f"Numba {v.get('numba', '?')}, SciPy {v.get('scipy', '?')}. Ratios between two paths measured in the "
+            "same run are what to compare; absolute rates on a shared machine are noise.")
+    lines = [head, "", "| benchmark | fast path | reference (same run) | ratio | agreement |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

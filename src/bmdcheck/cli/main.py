@@ -226,6 +226,26 @@ def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to ai
               f"peak RSS {res['peak_rss_mb']:,.0f} MB")
 
 
+@bench_app.command("table")
+def bench_table_cmd(files: list[str] = typer.Argument(..., help="JSON outputs of `bmdcheck bench ... --json`.")):
+    """The README's performance table (Markdown) from saved bench results."""
+    from pathlib import Path
+
+    from ..bench import markdown_table
+
+    docs = []
+    for f in files:
+        try:
+            docs.append(json.loads(Path(f).read_text()))
+        except (OSError, ValueError) as e:
+            raise BmdcheckError(f"{f}: not a bench JSON file ({e.__class__.__name__})") from None
+    try:
+        text = markdown_table(docs)
+    except (KeyError, TypeError) as e:
+        raise BmdcheckError(f"a bench JSON file lacks a field ({e}); rerun that benchmark with --json") from None
+    sys.stdout.write(text)
+
+
 @bench_app.command("engage")
 def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int = typer.Option(200, "--n-sites"),
                      n_ref: int = typer.Option(200, "--n-ref"), as_json: bool = typer.Option(False, "--json")):
