@@ -311,9 +311,22 @@ class _Problem:
         return _Problem(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
 
+def _launch_basis(la, lo, r0, earth):
+    """(up, east, north) in which the kernel reads the launch azimuth: the geodetic frame of
+    (lat, lon) where batch.launch_direction_ecef exists (poles: the limit along meridian lon),
+    else the kernel's own basis at the launch position (fixed axes at a pole)."""
+    from . import batch
+    from ..earth.frames import enu_basis
+
+    if hasattr(batch, "launch_direction_ecef"):
+        e, n, u = enu_basis(la, lo)
+        return u, e, n
+    return kernel_basis(r0, earth)
+
+
 def _problem(la, lo, ta, to, earth):
     r0 = geodetic_to_ecef(la, lo, 0.0, earth)
-    up0, e0, n0 = kernel_basis(r0, earth)
+    up0, e0, n0 = _launch_basis(la, lo, r0, earth)
     ra = geodetic_to_ecef(ta, to, 0.0, earth)
     _, ea, na = kernel_basis(ra, earth)
     u0, ua = _unit(r0), _unit(ra)
