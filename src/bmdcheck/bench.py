@@ -114,13 +114,16 @@ def steer_cases(n: int, seed: int = 1013, max_range_km: float = 9_500.0):
     return lat0, lon0, lat1, lon1, shape
 
 
-def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013) -> dict:
+def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013, sampled: bool = False) -> dict:
     """Aim n trajectories (``flight.newton.aim``: Newton fast path, reference fallback) and n_ref of
     them with the reference solver (``flight.steering.solve_steering``), in the same process.
 
     Reports aimed_per_s, reference_per_s, ratio, max_miss_km (largest aim-point miss of the fast
     path's solutions, from its own final flights), n, failed (cases left unsolved), fallback_used,
     the largest steering difference against the reference on the n_ref cases, and peak_rss_mb.
+    With sampled, the n trajectories are then aimed and flown again with 1 s samples in chunks
+    of 1,000 (``flight.newton.iter_aimed_flights``): sampled_per_s, samples_per_trajectory and
+    peak_rss_mb_sampled show that memory follows the chunk, not n.
     """
     import numba
 
@@ -175,6 +178,18 @@ def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013) -> dict:
                                 steer[i, 2] - r.t_cut_s[j]])
                     diff = list(np.maximum(diff, d))
     t_ref = time.perf_counter() - t0
+    extra = {}
+    if sampled:
+        t0 = time.perf_counter()
+        n_s, tot = 0, 0
+        for sh in ("min-energy", "lofted", "depressed"):
+            k = np.nonzero(shape == sh)[0]
+            for _, _, b in NW.iter_aimed_flights(m, lat0[k], lon0[k], lat1[k], lon1[k], sh, chunk=1_000):
+                n_s += len(b)
+                tot += int(b.n_samples.sum())
+        dt = time.perf_counter() - t0
+        extra = {"sampled_per_s": n / dt, "sampled_flown": n_s, "samples_per_trajectory": tot / max(n_s, 1),
+                 "peak_rss_mb_sampled": _peak_rss_mb()}
     aimed_per_s = n / t_fast
     ref_per_s = len(idx) / t_ref
     return {"benchmark": "steer", "missile": m.name, "n": n, "aimed_per_s": aimed_per_s,
@@ -187,7 +202,8 @@ def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013) -> dict:
             "kernel_flights_per_trajectory": flights / n, "flights_per_s_rtol_1e-10": flight_per_s,
             "fast_seconds": t_fast, "reference_seconds": t_ref, "table_seconds": t_table,
             "shapes": {sh: int(np.sum(shape == sh)) for sh in ("min-energy", "lofted", "depressed")},
-            "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "threads": numba.get_num_threads(),
+            **extra, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
+            "threads": numba.get_num_threads(),
             "versions": _versions()}
 
 

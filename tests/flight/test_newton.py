@@ -156,3 +156,17 @@ def test_boost_table_disk_cache_round_trip(tmp_path, monkeypatch):
     for a, b in zip(back.segments, flown.segments):
         assert a[:4] == b[:4] and np.array_equal(a[4], b[4], equal_nan=True)
     assert not list(path.parent.glob("*.tmp"))
+
+
+def test_iter_aimed_flights_chunks_cover_all_and_hit_the_aims():
+    m = bc.get_missile("topol-m")
+    p = _groups()["topol-m"]
+    seen = []
+    for sl, st, b in NW.iter_aimed_flights(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], chunk=2, sample_interval_s=5.0):
+        seen += list(range(sl.start, sl.stop))
+        ok = np.nonzero(st.ok)[0]
+        assert len(b) == ok.size and b.t_s.shape[1] == b.n_samples.max()
+        la, lo, _ = b.impact_geodetic()
+        d, _ = geodesic_inverse(la, lo, p[sl][ok, 2], p[sl][ok, 3])
+        assert np.all(d < 20.0)
+    assert seen == list(range(len(p)))

@@ -208,13 +208,15 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
 @bench_app.command("steer")
 def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to aim with the Newton fast path."),
                     n_ref: int = typer.Option(24, "--n-ref", help="Of them, aimed again with the reference solver."),
+                    sampled: bool = typer.Option(False, "--sampled",
+                                                 help="Then aim and fly all n with 1 s samples, in chunks."),
                     as_json: bool = typer.Option(False, "--json")):
     """Aimed trajectories: Newton steering (with fallback) vs the reference solver, in one run."""
     from ..bench import bench_steer
 
     if n < 1 or n_ref < 1:
         raise BmdcheckError("--n and --n-ref must be positive")
-    res = bench_steer(n=n, n_ref=n_ref)
+    res = bench_steer(n=n, n_ref=n_ref, sampled=sampled)
     if as_json:
         _emit_json(res)
         return

@@ -826,3 +826,23 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
             st.ok[i], st.miss_km[i], st.error[i] = ref.ok[j], ref.miss_km[j], ref.error[j]
             st.method[i] = "reference"
     return st
+
+
+def iter_aimed_flights(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
+                       apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
+                       sample_interval_s: float | None = 1.0, chunk: int = 1_000, rtol: float = DEFAULT_RTOL):
+    """Aim and fly N trajectories in chunks, yielding (slice, Steering, FlightBatch of the solved rows).
+
+    Memory is bounded by the chunk (samples every sample_interval_s, buffers sized to the flights),
+    not by N; each chunk is aimed with :func:`aim` and flown at the tolerance of its final check.
+    """
+    la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                           for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
+    n = la.shape[0]
+    for s0 in range(0, n, max(1, int(chunk))):
+        sl = slice(s0, min(n, s0 + int(chunk)))
+        st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol)
+        ok = np.nonzero(st.ok)[0]
+        b = fly_missile_batch(missile, la[sl][ok], lo[sl][ok], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
+                              earth=earth, sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))
+        yield sl, st, b
