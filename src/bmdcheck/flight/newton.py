@@ -72,11 +72,8 @@ _CUT_STEP_S = 8.0
 _FAN_KICKS = 26
 _FAN_CUTS = 10
 _KICK_LO, _KICK_HI = 0.2, 89.5
-_DEBUG = False
-_CORIOLIS = True
-_CORIOLIS_K = 1.0 / 3.0
-_CORIOLIS_A = 1.0
-_CORIOLIS_B = 0.25
+_CORIOLIS_K = 1.0 / 3.0  # position effect of the boost's Coriolis velocity change, × t_bo
+_CORIOLIS_B = 0.25  # gravity-turn carry-over of the Coriolis turn of v_rel, × t_bo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,14 +367,14 @@ def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_rang
     rb = (np.linalg.norm(P.r0, axis=-1) + h_bo)[:, None] * ub
     vrel = V[:, None] * (np.cos(g)[:, None] * db + np.sin(g)[:, None] * ub)
     w = earth.omega_rad_s
-    if w != 0.0 and _CORIOLIS:
+    if w != 0.0:
         # the boost relative to the turning Earth: Coriolis −2ω×v_rel integrates to −2ω×(r_bo − r0)
         # in velocity, and the gravity turn (thrust along v_rel) carries the turn of v_rel forward,
         # which adds about −2ω×v_bo·t_bo/4 (the 1/4 measured on the catalogue ICBMs: it halves the
         # predictor's miss); position effect ≈ Δv × t_bo/3; centrifugal −ω×(ω×r0) over the boost
         wv = np.array([0.0, 0.0, w])
         dr = rb - P.r0
-        dv_c = -2.0 * np.cross(wv, dr) * _CORIOLIS_A - 2.0 * np.cross(wv, vrel) * (_CORIOLIS_B * t_bo)[:, None]
+        dv_c = -2.0 * np.cross(wv, dr) - 2.0 * np.cross(wv, vrel) * (_CORIOLIS_B * t_bo)[:, None]
         cf = w * w * np.stack([P.r0[:, 0], P.r0[:, 1], np.zeros(len(t_bo))], axis=-1)
         vrel = vrel + dv_c + cf * t_bo[:, None]
         rb = rb + dv_c * (_CORIOLIS_K * t_bo)[:, None] + 0.5 * cf * (t_bo * t_bo)[:, None]
@@ -711,9 +708,6 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
         r0 = R[starts]
         iters[idx] += 1
         m = np.hypot(r0[:, 0], r0[:, 1])
-        if _DEBUG:
-            print(f"it {it}: {idx.size} rows, {fd.sum()} fd, miss median {np.nanmedian(m):.4g} max {np.nanmax(m):.4g} km, "
-                  f"shape median {np.nanmedian(np.abs(r0[:, 2])):.3g} max {np.nanmax(np.abs(r0[:, 2])):.3g}")
         miss[idx] = m
         shape_res[idx] = r0[:, 2]
         failed = ~np.all(np.isfinite(r0), axis=1)
