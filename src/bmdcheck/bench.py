@@ -392,7 +392,9 @@ def markdown_table(results: list[dict]) -> str:
             rows.append((f"`bench steer`: {r['n']:,} aimed {r['missile']} trajectories (half min-energy, a quarter "
                          f"each lofted, depressed), Newton steering with reference fallback ({r['fallback_used']} used), "
                          f"{r['kernel_flights_per_trajectory']:.2f} kernel flights per trajectory",
-                         f"{r['aimed_per_s']:,.0f} aimed/s{mem}",
+                         f"{r['aimed_per_s']:,.0f} aimed/s{mem}" + (
+                             f"; aimed and flown with 1 s samples (~{r['samples_per_trajectory']:,.0f} each) in chunks of "
+                             f"1,000: {r['sampled_per_s']:,.0f}/s" if r.get("sampled_per_s") else ""),
                          f"fan-and-polish solver on {r['n_ref']}: {r['reference_per_s']:,.1f} /s",
                          f"{r['ratio']:,.0f}×",
                          f"max miss {r['max_miss_km'] * 1e3:.1f} m, {r['failed']} failed; vs reference Δaz "
