@@ -26,6 +26,8 @@ _API = {
     "aim_steering": ".flight.newton",
     "Samples": ".flight.trajectory", "Trajectory": ".flight.trajectory", "fly": ".flight.trajectory",
     "fly_burnout": ".flight.trajectory",
+    "export_results": ".export",
+    "load_results": ".report", "plot_engagement": ".report", "plot_map": ".report", "write_report": ".report",
 }
 _ALIASES = {"aim_steering": "aim"}
 

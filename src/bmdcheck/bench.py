@@ -248,8 +248,8 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     import numba
 
     from .defence.engagement import PairSpec, Threats, prepare, solve_windows
-    from .defence.flyout import table_for
-    from .defence.reference import reference_window
+    from .defence.flyout import booster_for, table_for
+    from .defence.reference import DirectReach, reference_window
     from .earth.model import EarthModel
     from .flight.batch import fly_missile_batch
     from .flight.performance import max_range_performance
@@ -287,11 +287,12 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
         t_fast = min(t_fast, time.perf_counter() - t0)
     idx = rng.choice(P, size=min(n_ref, P), replace=False)
     agree, edge = 0, []
+    reach = DirectReach(booster_for(4500.0, 50.0), 900.0)  # the reference's own fan (no table)
     t0 = time.perf_counter()
     for p in idx:
         i, s = traj[p], site[p]
         nn = th.n_samples[i]
-        feas, first, last, _ = reference_window(th.t_s[i, :nn], th.r_eci_m[i, :nn], th.v_eci_mps[i, :nn], sites[s], tab,
+        feas, first, last, _ = reference_window(th.t_s[i, :nn], th.r_eci_m[i, :nn], th.v_eci_mps[i, :nn], sites[s], reach,
                                                 tL[p], min_alt_m=100e3, max_alt_m=1500e3, max_tof_s=900.0, earth=earth)
         if feas == bool(w.feasible[p]):
             agree += 1
@@ -320,7 +321,7 @@ def _bench_scenario(n_cases: int, n_sites: int, seed: int, shapes=("min-energy",
                   f'site = {{ name = "s{k:05d}", kind = "land", lat_deg = {lat[k]:.4f}, lon_deg = {lon[k]:.4f}, alt_m = 0.0 }}',
                   'interceptors = { "sm-3-iia" = 1 }', ""]
     lines += ["[sensors]", 'early_warning = "sbirs-dsp"', "remote_radars = []", "", "[timeline]",
-              'mode = "early-warning-only"', ""]
+              'mode = "early-warning-only"', 'tiers = ["cue"]  # one sensor tier: one row per (case, site)', ""]
     per_shape = max(1, n_cases // len(shapes))
     n_launch = max(1, per_shape // 4) if per_shape < 400 else int(round(np.sqrt(per_shape)))
     lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"',

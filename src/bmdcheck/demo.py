@@ -5,6 +5,7 @@
    restructured plan (without it), assessed end to end against Russian ICBMs flying to the US,
    with progress bars, a summary table and the results on disk (Parquet + provenance).
 3. Guarantee checks on the shipped EPAA scenarios, when the guarantees layer is installed.
+4. The offline comparison report of both plans (map, engagement diagrams, verdicts; docs/REPORTS.md).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     done("2b. assess EPAA phase 4 (2013)")
     console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
     console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
-    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"])  # noqa: E731
+    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier"))  # noqa: E731
     ka = {key(r): r for r in ra.summary}
     lines = []
     for r in rb.summary:
@@ -89,9 +90,11 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
             txt = f"nominal {100 * fa:.0f} % → {100 * fb:.0f} %"
             if pa is not None and pb is not None:
                 txt += f"; over the Monte-Carlo draws {100 * pa:.1f} % → {100 * pb:.1f} %"
-            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}): {txt}")
+            tier = f", tier {key(r)[3]}" if key(r)[3] else ""
+            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}{tier}): {txt}")
     if lines:
-        console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan):")
+        console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan, per "
+                      "sensor tier: local = own radar, remote = best declared radar, cue = launch on early warning):")
         for ln in lines:
             console.print(ln)
     else:
@@ -103,10 +106,15 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     except ImportError:
         run_guarantees = None
     done("2c. summary and comparison")
+    reports = None
     if run_guarantees is not None:
         console.print("\n[bold]3. Guarantees checked against the shipped EPAA scenarios[/]")
-        run_guarantees(console)
+        reports = run_guarantees(console)
         done("3. guarantees")
+    console.print("\n[bold]4. Report: EPAA phase 4, 2010 plan (A) vs 2013 plan (B)[/]")
+    path = _report(ra.out_dir, rb.out_dir, Path(out_dir) / "report-epaa-phase4", reports)
+    console.print(f"report: {path}  (open it in a browser; works offline)", markup=False, highlight=False)
+    done("4. report")
     t = Table(title="demo stages")
     t.add_column("stage")
     t.add_column("seconds", justify="right")
@@ -115,3 +123,18 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     t.add_row("total", f"{time.perf_counter() - t0:.1f}")
     console.print(t)
     console.print(f"demo finished in {time.perf_counter() - t0:.0f} s")
+
+
+def _report(a, b, out, reports):
+    """Write the comparison report with a progress bar; the guarantee verdicts already computed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .cli.main import err
+    from .report import write_report
+
+    guar = [(sc, rep) for (sc, _), rep in reports.items()] if reports else None
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as prog:
+        task = prog.add_task("report", total=None)
+        return write_report(a, b, out, guarantees=guar, max_pairs=3,
+                            progress=lambda d, t, w: prog.update(task, completed=d, total=t, description=w))

@@ -62,7 +62,8 @@ def test_outputs_and_provenance(local_run):
     for f in ("results.parquet", "_summary.parquet", "_provenance.json", "_manifest.json", "_SUCCESS"):
         assert (out / f).is_file()
     t = pq.read_table(out / "results.parquet")
-    assert t.num_rows == 4 * 2 * 3  # cases × (site, interceptor) entries × draws
+    assert t.num_rows == 4 * 2 * 3 * 3  # cases × (site, interceptor) entries × draws × sensor tiers (default all)
+    assert sorted(set(t.column("tier").to_pylist())) == ["cue", "local", "remote"]
     prov = json.loads((out / "_provenance.json").read_text())
     for k in ("scenario_hash", "catalogue_version", "code_version", "seed", "results_hash"):
         assert prov[k] is not None
@@ -71,18 +72,40 @@ def test_outputs_and_provenance(local_run):
     import duckdb
 
     n = duckdb.connect().execute(f"select count(*) from '{out}/results.parquet' where draw = 0").fetchall()[0][0]
-    assert n == 8
+    assert n == 8 * 3
 
 
 def test_summary_matches_rows(local_run):
     rows = pq.read_table(local_run.out_dir / "results.parquet").to_pylist()
-    nominal = [r for r in rows if r["draw"] == 0 and r["threat_ok"]]
-    cases = {r["case_id"] for r in nominal}
-    engageable = {r["case_id"] for r in nominal if r["feasible"]}
-    s = local_run.summary[0]
-    assert s["trajectories"] == 4
-    assert s["fraction_engageable"] == pytest.approx(len(engageable) / len(cases))
-    assert "probability" in s and s["ci95_low"] <= s["probability"] <= s["ci95_high"]
+    assert [s["tier"] for s in local_run.summary] == ["local", "remote", "cue"]  # one summary row per tier
+    for s in local_run.summary:
+        nominal = [r for r in rows if r["draw"] == 0 and r["threat_ok"] and r["tier"] == s["tier"]]
+        cases = {r["case_id"] for r in nominal}
+        engageable = {r["case_id"] for r in nominal if r["feasible"]}
+        assert s["trajectories"] == 4
+        assert s["fraction_engageable"] == pytest.approx(len(engageable) / len(cases))
+        assert "probability" in s and s["ci95_low"] <= s["probability"] <= s["ci95_high"]
+    cue = local_run.summary[2]
+    assert cue["fraction_engageable"] > 0  # the kinematic bound engages what the radar tiers cannot
+
+
+def test_tiers_are_nested_and_reasons_say_why(local_run):
+    """No radar sees these threats from the inline site (no radar) or Deveselu at 0.05 m² in time, so
+    local and remote engage nothing the cue tier does not; every infeasible radar-tier row says why
+    with one of the public reason codes, and a feasible row has a non-negative launch slack."""
+    from bmdcheck.defence.engagement import REASON_NAMES
+
+    rows = [r for r in pq.read_table(local_run.out_dir / "results.parquet").to_pylist() if r["threat_ok"]]
+    by = {(r["case_id"], r["draw"], r["site"], r["interceptor"], r["tier"]): r for r in rows}
+    for (c, d, s, i, tier), r in by.items():
+        assert r["reason"] in REASON_NAMES
+        if r["feasible"]:
+            assert r["launch_slack_s"] >= -1.0  # sample resolution (1 s)
+        if tier == "local" and r["feasible"]:
+            assert by[(c, d, s, i, "remote")]["feasible"]
+        if s == "north" and tier in ("local", "remote"):
+            assert r["reason"] in ("never_tracked", "out_of_reach", "below_min_altitude", "above_max_altitude",
+                                   "beyond_max_flight_time")
 
 
 def test_local_and_dask_identical(scenario, local_run, tmp_path):

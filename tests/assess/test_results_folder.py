@@ -33,6 +33,7 @@ remote_radars = []
 
 [timeline]
 mode = "early-warning-only"
+tiers = ["cue"]  # one sensor tier: one row per (case, site, draw)
 
 [[threats]]
 missile = "topol-m"

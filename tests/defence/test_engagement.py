@@ -10,8 +10,8 @@ import pytest
 import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, burnout_speed_threshold, engage_threats
 from bmdcheck.defence.engagement import PairSpec, Threats, prepare, solve_windows
-from bmdcheck.defence.flyout import table_for
-from bmdcheck.defence.reference import reference_window
+from bmdcheck.defence.flyout import booster_for, table_for
+from bmdcheck.defence.reference import DirectReach, reference_window
 
 
 @pytest.fixture(scope="module")
@@ -31,32 +31,70 @@ def fan():
     return Threats.from_batch(b)
 
 
-def test_compiled_matches_reference(fan):
-    tab = table_for(4500.0, 50.0, 900.0)
-    rng = np.random.default_rng(5)
-    apo = fan.r_eci_m[np.arange(len(fan)), fan.n_samples // 2]
+@pytest.fixture(scope="module")
+def reach45():
+    """The 4.5 km/s, 50 s interceptor as the solver's table and as the reference's own flown fan."""
+    return table_for(4500.0, 50.0, 900.0), DirectReach(booster_for(4500.0, 50.0), 900.0)
+
+
+EDGE_S = 1.5  # one 1-s sample (the reference does not refine edges) + the reach error (<= 0.5 s, flyout.md)
+
+
+def _compare(fan, reach45, vcmin, tofmin, seed, n=60):
+    """Compiled solver vs the independent reference on n random pairs; returns per-pair records."""
+    tab, direct = reach45
+    rng = np.random.default_rng(seed)
+    N = len(fan)
+    apo = fan.r_eci_m[np.arange(N), fan.n_samples // 2]
     from bmdcheck.earth.frames import ecef_to_geodetic, eci_to_ecef
 
-    la, lo, _ = ecef_to_geodetic(eci_to_ecef(apo, fan.t_s[np.arange(len(fan)), fan.n_samples // 2]))
-    sites = np.stack([np.clip(la + rng.uniform(-12, 12, 20), -80, 80), lo + rng.uniform(-20, 20, 20), np.zeros(20)], -1)
-    P = 400
-    traj, site = np.repeat(np.arange(20), 20), np.tile(np.arange(20), 20)
+    la, lo, _ = ecef_to_geodetic(eci_to_ecef(apo, fan.t_s[np.arange(N), fan.n_samples // 2]))
+    sites = np.stack([np.clip(la + rng.uniform(-12, 12, N), -80, 80), lo + rng.uniform(-20, 20, N), np.zeros(N)], -1)
+    P = N * N
+    traj, site = np.repeat(np.arange(N), N), np.tile(np.arange(N), N)
     tL = rng.uniform(150, 450, P)
-    spec = PairSpec(traj, site, np.zeros(P, int), tL, 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
+    vc = np.broadcast_to(np.asarray(vcmin, float), (P,)).copy() if np.ndim(vcmin) == 0 else np.asarray(vcmin, float)
+    tm = np.broadcast_to(np.asarray(tofmin, float), (P,)).copy() if np.ndim(tofmin) == 0 else np.asarray(tofmin, float)
+    spec = PairSpec(traj, site, np.zeros(P, int), tL, 100e3, 1500e3, tm, 900.0, vc, 60.0)
     w = solve_windows(prepare(fan), sites, [tab], spec)
-    idx = rng.choice(P, 60, replace=False)
-    n_feas = 0
-    for p in idx:
+    out = []
+    for p in rng.choice(P, n, replace=False):
         i, s = traj[p], site[p]
-        n = fan.n_samples[i]
-        feas, first, last, _ = reference_window(fan.t_s[i, :n], fan.r_eci_m[i, :n], fan.v_eci_mps[i, :n], sites[s], tab,
-                                                tL[p], min_alt_m=100e3, max_alt_m=1500e3, max_tof_s=900.0)
-        assert feas == bool(w.feasible[p]), p
+        k = fan.n_samples[i]
+        args = (fan.t_s[i, :k], fan.r_eci_m[i, :k], fan.v_eci_mps[i, :k], sites[s], direct, tL[p])
+        kw = dict(min_alt_m=100e3, max_alt_m=1500e3, max_tof_s=900.0)
+        ref = reference_window(*args, **kw, min_tof_s=tm[p], min_closing_mps=vc[p])
+        free = reference_window(*args, **kw)  # without the floors: do they bind on this pair?
+        out.append(dict(p=p, ref=ref, free=free, feas=bool(w.feasible[p]), first=w.first_s[p], last=w.last_s[p]))
+    return out
+
+
+def _agree(recs):
+    for r in recs:
+        feas, first, last, _ = r["ref"]
+        assert feas == r["feas"], r
         if feas:
-            n_feas += 1
-            assert abs(first - w.first_s[p]) <= 1.0
-            assert abs(last - w.last_s[p]) <= 1.0
-    assert n_feas >= 5  # the sample covers both verdicts
+            assert abs(first - r["first"]) <= EDGE_S and abs(last - r["last"]) <= EDGE_S, r
+
+
+def test_compiled_matches_reference(fan, reach45):
+    recs = _compare(fan, reach45, 0.0, 0.0, seed=5)
+    _agree(recs)
+    assert sum(r["ref"][0] for r in recs) >= 5  # the sample covers both verdicts
+
+
+def test_compiled_matches_reference_with_closing_speed_and_flight_time_floors(fan, reach45):
+    """Pairs with a minimum closing speed (2-7 km/s) and a minimum flight time (0-250 s): the floors
+    must change the verdict or an edge on some pairs (else the comparison could not see an error in
+    them: halving the closing-speed floor in the kernel fails here, docs/VALIDATION.md)."""
+    rng = np.random.default_rng(8)
+    P = len(fan) ** 2
+    recs = _compare(fan, reach45, rng.uniform(2000.0, 7000.0, P), rng.uniform(0.0, 250.0, P), seed=6, n=80)
+    _agree(recs)
+    binding = [r for r in recs if r["free"][0] and (not r["ref"][0] or r["ref"][1] - r["free"][1] > 2 * EDGE_S
+                                                    or r["free"][2] - r["ref"][2] > 2 * EDGE_S)]
+    assert len(binding) >= 5, len(binding)
+    assert sum(r["ref"][0] for r in recs) >= 5
 
 
 def _one(threats, site, it, tl):

@@ -374,6 +374,21 @@ def test_rotation_effect_measured(name, capsys):
     assert d[1].mean() < d[3].mean()  # eastward launches gain on westward ones
 
 
+@pytest.mark.xfail(strict=True, reason="issue 9 item 5 open: the fly-out tables neglect the Earth's rotation "
+                   "(measured up to 33 s for gbi-2-stage, 7.5 s for SM-3 IA/IB; docs/validation/flyout.md)")
+def test_table_matches_rotating_direct_integration_within_1s():
+    """The acceptance point of issue 9 item 5, for the SM-3 IB (3.0 km/s, 40 s): table arrival times
+    within 1 s of direct integration on the rotating Earth, launching east and west from 45° N."""
+    tab, booster = table_for(3000.0, 40.0, 450.0), booster_for(3000.0, 40.0)
+    R, H = well_inside(tab, 4, np.random.default_rng(7), min_alt_m=ALT_EXO_M)
+    az = np.repeat([90.0, 270.0], 4)
+    hold = dataclasses.replace(booster, pitch_hold=True,
+                               t_kick_s=max(1.0, min(booster.t_kick_s, 0.1 * booster.burn_end_s)))
+    a, _ = earliest_direct(booster, np.tile(R, 2), np.tile(H, 2), 450.0, az, earth=ROTATING)
+    b, _ = earliest_direct(hold, np.tile(R, 2), np.tile(H, 2), 450.0, az, earth=ROTATING)
+    assert np.max(np.abs(tab.lookup(np.tile(R, 2), np.tile(H, 2))[0] - np.fmin(a, b))) <= INTERCEPT_TIME_S
+
+
 # --------------------------------------------------------------------------------------------
 # booster_for
 
@@ -386,10 +401,49 @@ def _achieved(m):
 @pytest.mark.parametrize("v, tb", [(3000.0, 40.0), (7500.0, 200.0), (7500.0, 206.0), (6300.0, 138.0),
                                    (2000.0, 138.0), (1000.0, 206.0), (12900.0, 40.0)])
 def test_booster_for_flies_the_requested_speed(v, tb):
-    """Regression: the secant iteration's first guess v²/f could jump past the 3-stage limit
-    (7.5 km/s over 206 s, the catalogue's gbi-3-stage, raised) or stop on a wrong booster
-    (2 km/s over 138 s gave 4.3 km/s); a booster too weak to lift off counted its crash speed."""
-    assert abs(_achieved(booster_for(v, tb)) - v) < SPEED_MPS
+    """The booster flies the requested burnout speed, checked without booster_for's own stopping rule:
+
+    - an independent integration (``flight.reference.fly_reference``, SciPy DOP853, same 45° kick on
+      the non-rotating WGS84/J2/USSA76 Earth) gives the burnout speed within SPEED_MPS + 1 m/s;
+    - the rocket equation written out here, Δv = Σ g0 Isp ln(m0/mf) over the stages, bounds the same
+      flight in vacuum: 0 < Δv − v_vac ≤ g_max t_burn (gravity loss, sin γ ≤ 1, g_max = 9.85 m/s² ≥
+      surface gravity anywhere on WGS84) + (1 − cos 45°) Δv_kick (steering loss: during the pitch kick
+      the thrust is at most 45° off the velocity; Δv_kick is the rocket-equation Δv of the
+      propellant burned in the kick window; after it the gravity turn has zero angle of attack),
+      and drag only lowers it: v ≤ v_vac.
+    Regressions: the secant iteration's first guess v²/f could jump past the 3-stage limit (7.5 km/s
+    over 206 s) or stop on a wrong booster (2 km/s over 138 s gave 4.3 km/s); a booster too weak to
+    lift off counted its crash speed."""
+    from bmdcheck.flight.reference import fly_reference
+
+    m = booster_for(v, tb)
+    ref = fly_reference(m, launch_lat_deg=SITE_LAT, azimuth_deg=90.0, kick_deg=45.0, rotation=False,
+                        duration_s=m.burn_end_s + 1.0, rtol=1e-9)
+    v_ref = float(np.linalg.norm(ref.v_burnout_eci_mps))
+    assert abs(v_ref - v) < SPEED_MPS + 1.0, v_ref
+    g0 = 9.80665
+    dv, above = 0.0, m.payload_kg
+    for st in reversed(m.stages):
+        m0 = above + st.propellant_kg + st.dry_kg
+        dv += g0 * st.isp_vac_s * math.log(m0 / (m0 - st.propellant_kg))
+        above = m0
+    vac = fly_reference(m, launch_lat_deg=SITE_LAT, azimuth_deg=90.0, kick_deg=45.0, rotation=False,
+                        atmosphere="none", duration_s=m.burn_end_s + 1.0, rtol=1e-9)
+    v_vac = float(np.linalg.norm(vac.v_burnout_eci_mps))
+    # Δv of the propellant burned during the kick, [t_vertical, t_vertical + t_kick]
+    t0, t1 = m.t_vertical_s, m.t_vertical_s + m.t_kick_s
+    mass = m.payload_kg + sum(st.propellant_kg + st.dry_kg for st in m.stages)
+    dv_kick, t_ign = 0.0, 0.0
+    for st in m.stages:
+        mdot = st.propellant_kg / st.burn_time_s
+        a, b = max(t0, t_ign), min(t1, t_ign + st.burn_time_s)
+        if b > a:
+            ma = mass - mdot * (a - t_ign)
+            dv_kick += g0 * st.isp_vac_s * math.log(ma / (ma - mdot * (b - a)))
+        mass -= st.propellant_kg + st.dry_kg
+        t_ign += st.burn_time_s
+    assert 0.0 < dv - v_vac <= 9.85 * m.burn_end_s + (1 - math.cos(math.radians(45.0))) * dv_kick, (dv, v_vac)
+    assert v_ref <= v_vac, (v_ref, v_vac)
 
 
 def test_booster_for_beyond_three_stages_raises():

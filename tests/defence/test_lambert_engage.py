@@ -52,3 +52,57 @@ def test_minimum_dv_is_the_threshold(threat):
     assert np.isfinite(dv)
     assert engage_threats(th, [site], [it.with_burnout_speed(dv + 1.0)], tl, "lambert").windows.feasible[0]
     assert not engage_threats(th, [site], [it.with_burnout_speed(dv - 10.0)], tl, "lambert").windows.feasible[0]
+
+
+def test_lambert_reason_codes_known_by_geometry(threat):
+    """Reason codes of the Lambert reach model on cases whose answer is known by hand (as the table
+    model's test_known_answers): a site under the apogee with a fast interceptor is feasible; a site
+    on the far side of the Earth (-40, 150: ~16,000 km from the track) is out of reach at 5 km/s; a
+    launch at the threat's impact time is too late although the points are reachable; an altitude
+    floor above the apogee; a closing-speed floor of 30 km/s (above any ICBM + interceptor sum).
+    Inverting the Lambert reach comparison (reachable <-> out of reach) fails here (docs/VALIDATION.md)."""
+    s, th = threat
+    k = int(np.argmax(s.alt_km))
+    under = SiteSpec("under-apogee", float(s.lat_deg[k]), float(s.lon_deg[k]))
+    far = SiteSpec("far", -40.0, 150.0)
+    fast = InterceptorSpec("fast", 5000.0, 50.0, 100e3, 2000e3, 0.0, 1200.0)
+    tl = TimelineSpec(mode="early-warning-only", launch_at_s=200.0)
+
+    def one(site, it, timeline):
+        return engage_threats(th, [site], [it], timeline, "lambert").record(0)
+
+    assert (one(under, fast, tl)["feasible"], one(under, fast, tl)["reason"]) == (True, "feasible")
+    assert one(far, fast, tl)["reason"] == "out_of_reach"
+    late = TimelineSpec(mode="early-warning-only", launch_at_s=float(s.t_s[-1]))
+    assert one(under, fast, late)["reason"] == "launch_too_late"
+    high_floor = InterceptorSpec("floor", 5000.0, 50.0, 3000e3, 4000e3, 0.0, 1200.0)
+    assert one(under, high_floor, tl)["reason"] == "below_min_altitude"
+    picky = InterceptorSpec("picky", 5000.0, 50.0, 100e3, 2000e3, 0.0, 1200.0, min_closing_mps=30_000.0)
+    assert one(under, picky, tl)["reason"] == "target_outruns_interceptor"
+    slow = InterceptorSpec("slow", 300.0, 50.0, 100e3, 2000e3, 0.0, 1200.0)  # 300 m/s reaches nothing at 100 km+
+    assert one(under, slow, tl)["reason"] == "out_of_reach"
+
+
+def test_cli_burn_time_zero_is_the_impulsive_lambert_model():
+    """`--burn-time 0` with `--flyout lambert`: full speed at launch. Its threshold is no higher than
+    with a 1-s burn (the site is left 1 s earlier) and within 20 m/s of it; with the table fly-out
+    (which flies a booster) it is one line on stderr and exit 2."""
+    import json
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "bmdcheck.cli", "engage", "--missile", "topol-m", "--from", "54.038,35.772",
+            "--to", "38.90,-77.04", "--site", "aegis-ashore-redzikowo", "--interceptor", "sm-3-iib",
+            "--mode", "early-warning-only"]
+    thr = {}
+    for b in ("0", "1"):
+        p = subprocess.run(base + ["--flyout", "lambert", "--burn-time", b, "--threshold", "burnout-speed", "--json"],
+                           capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr
+        d = json.loads(p.stdout)
+        thr[b] = d["threshold_mps"]
+        assert d["interceptor_params"]["burn_time_s"] == float(b)
+    assert thr["0"] <= thr["1"] <= thr["0"] + 20.0
+    p = subprocess.run(base + ["--burn-time", "0"], capture_output=True, text=True, timeout=600)
+    lines = [x for x in p.stderr.splitlines() if x.strip()]
+    assert p.returncode == 2 and len(lines) == 1 and "--flyout lambert" in lines[0], p.stderr

@@ -117,6 +117,11 @@ def _doc_including(inc):
     return {**doc, "include": [inc]}
 
 
+def _phase1_include() -> str:
+    """The shipped file epaa-phase1 includes (relative to the scenarios folder)."""
+    return L.document_from_toml(shipped_scenarios()["epaa-phase1"])["include"][0]
+
+
 @pytest.mark.parametrize("inc, why", [
     ("/etc/passwd", "absolute path"),
     (str(shipped_scenarios()["epaa-phase1"]), "absolute path"),            # even the shipped file, by absolute path
@@ -146,9 +151,9 @@ def test_rerun_refuses_a_symlink_that_leads_out_of_the_shipped_set(tmp_path, mon
     shipped = tmp_path / "scenarios"
     shutil.copytree(R.shipped_scenarios_dir(), shipped)
     outside = tmp_path / "outside.toml"
-    outside.write_text((shipped / "common" / "russia-icbm-2013.toml").read_text())
+    outside.write_text((shipped / _phase1_include()).read_text())
     (shipped / "evil.toml").symlink_to(outside)
-    (shipped / "alias.toml").symlink_to(shipped / "common" / "russia-icbm-2013.toml")   # stays inside: fine
+    (shipped / "alias.toml").symlink_to(shipped / _phase1_include())   # stays inside: fine
     monkeypatch.setattr(R, "shipped_scenarios_dir", lambda: shipped.resolve())
     with pytest.raises(BmdcheckError, match="include\\[0\\]: 'evil.toml' leads outside"):
         scenario_from_document(_doc_including("evil.toml"))
@@ -160,8 +165,8 @@ def test_a_declaration_including_a_local_file_does_not_rerun_as_a_match(tmp_path
     """Before the fix an absolute include of a local file was opened and parsed; now it is an error (exit 2)."""
     from bmdcheck.cli.main import main
 
-    local = tmp_path / "russia-icbm-2024.toml"
-    local.write_text((shipped_scenarios()["epaa-phase1"].parent / "common" / "russia-icbm-2024.toml").read_text())
+    local = tmp_path / "common.toml"
+    local.write_text((shipped_scenarios()["epaa-phase1"].parent / _phase1_include()).read_text())
     doc = _doc_including(str(local))
     L.generate_key("alice", tmp_path / "alice.key", "pw", log2n=10)
     led = L.init_ledger(tmp_path / "l.db")

@@ -23,6 +23,15 @@ from bmdcheck.cli.main import main
 FUZZ = settings(max_examples=int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _in_scratch_dir(tmp_path_factory):
+    """Fuzzed arguments name relative paths: run in a scratch folder, never the checkout."""
+    old = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(old)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A template folder: keys, a 3-entry ledger, its export, an empty ledger, a scenario file."""
@@ -35,18 +44,28 @@ def world(tmp_path_factory):
     led.declare(k["bob"], doc(2))
     led.acknowledge(k["bob"], 1, note="ok")
     L.export_ledger(led, d / "e.json")
+    led.add_checkpoint(k["alice"])
+    (d / "cp.json").write_text(L.checkpoint_json(led.checkpoints()[0]))
     L.init_ledger(d / "empty.db")
     (d / "s.toml").write_text(SCENARIO)
+    (d / "salt").write_text("ab" * 32 + "\n")
     return d
 
 
 @contextlib.contextmanager
 def copy_of(world):
+    """A fresh copy of the template folder, which is also the working directory meanwhile: a random
+    argument taken as a relative path (``ledger init 586``) lands there, never in the repository."""
     with tempfile.TemporaryDirectory(prefix="ledger-fuzz-") as t:
         t = Path(t)
         for p in world.iterdir():
             shutil.copy2(p, t / p.name)
-        yield t
+        cwd = os.getcwd()
+        os.chdir(t)
+        try:
+            yield t
+        finally:
+            os.chdir(cwd)
 
 
 def snapshot(folder: Path) -> dict:
@@ -168,7 +187,8 @@ def test_fuzz_declare_mutated_scenarios(world, data):
 
 # ---- argument lists -------------------------------------------------------------------------------
 
-COMMANDS = ["init", "declare", "acknowledge", "log", "show", "diff", "verify", "export", "import", "bogus"]
+COMMANDS = ["init", "declare", "acknowledge", "log", "show", "diff", "verify", "export", "import", "checkpoint",
+            "cosign", "prove", "consistency", "commit", "reveal", "bogus"]
 
 
 @FUZZ
@@ -176,11 +196,29 @@ COMMANDS = ["init", "declare", "acknowledge", "log", "show", "diff", "verify", "
 def test_fuzz_arguments(world, data):
     with copy_of(world) as t:
         files = [t / n for n in ("l.db", "empty.db", "e.json", "s.toml", "alice.key", "bob.key", "alice.key.pub",
-                                 "missing.db", "new.json")] + [t, Path("/dev/null")]
+                                 "missing.db", "new.json", "cp.json", "salt")] + [t, Path("/dev/null")]
         atom = st.one_of(st.sampled_from(files), st.integers(-2**70, 2**70), st.text(max_size=12),
                          st.sampled_from(["--json", "--key", "--trust", "--rerun", "--note", "--party", "--verdict",
-                                          "--results-hash", "--out", "--", "-x", "PASS", "1", "0", "2"]))
+                                          "--results-hash", "--out", "--", "-x", "PASS", "1", "0", "2", "--checkpoint",
+                                          "--size", "--salt-file", "--salt-out", "--ledger"]))
         args = ("ledger", data.draw(st.sampled_from(COMMANDS)), *data.draw(st.lists(atom, max_size=6)))
         args = tuple(str(a).replace("\x00", "") for a in args)
         before = snapshot(t)
+        check(t, before, args, *run(*args))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_verify_and_cosign_mutated_checkpoints(world, data):
+    with copy_of(world) as t:
+        raw = (t / "cp.json").read_bytes()
+        mutated = (_mutate_json(raw.decode(), data).encode() if data.draw(st.booleans())
+                   else _mutate_bytes(raw, data))
+        (t / "m.json").write_bytes(mutated)
+        before = snapshot(t)
+        if data.draw(st.booleans()):
+            args = ("ledger", "verify", t / "l.db", "--checkpoint", t / "m.json")
+        else:
+            args = ("ledger", "cosign", t / "m.json", "--key", t / "bob.key", "--ledger", t / "l.db",
+                    "--out", t / "out.json")
         check(t, before, args, *run(*args))

@@ -199,3 +199,9 @@ def test_bad_sizes_are_errors():
         M.consistency_proof(4, LEAVES[:3])
     assert not M.verify_consistency(0, 3, b"", b"", [])
     assert not M.verify_inclusion(0, 0, b"", [], M.EMPTY_ROOT)
+
+
+def test_prefix_roots_in_one_pass_equal_each_root():
+    got = M.prefix_roots(LEAVES64, range(1, 65))
+    assert [got[n] for n in range(1, 65)] == [mini_root(LEAVES64[:n]) for n in range(1, 65)]
+    assert [M.prefix_roots(LEAVES, [n])[n].hex() for n in range(1, 9)] == ROOTS

@@ -143,6 +143,10 @@ def test_geojson_validates_round_trips_and_samples(files, reference):
         assert np.linalg.norm(np.array(TO_ECEF.transform(lon, lat, alt)) - reference[float(t)]) < 1.0
     kinds = {f["properties"]["kind"] for f in doc["features"]}
     assert kinds == {"threat", "interceptor", "site", "radar", "radar-coverage", "intercept"}
+    for f in doc["features"]:  # the five threat properties on every feature
+        assert {"missile", "shape", "feasible", "reason", "window"} <= set(f["properties"])
+        if f["properties"]["kind"] in ("interceptor", "intercept"):
+            assert f["properties"]["missile"] == "topol-m" and f["properties"]["feasible"] is True
 
 
 def test_antimeridian_split():
@@ -158,3 +162,37 @@ def test_antimeridian_split():
     assert math.isclose(la1[-1], 11.0 + f, rel_tol=1e-12) and math.isclose(t2[0], 10.0 + 10 * f, rel_tol=1e-12)
     assert la1[-1] == la2[0] and al1[-1] == al2[0]
     assert list(lo1[:-1]) == [170.0, 175.0] and list(lo2[1:]) == [-178.0, -170.0]
+
+
+def test_kml_validates_against_the_kml_22_schema(files):
+    """fastkml (an independent KML library) parses strictly and validates against the OGC XSD."""
+    import warnings
+
+    kml = pytest.importorskip("fastkml.kml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = kml.KML.parse(files["kml"], strict=True, validate=True)
+    folders = {f.name: f for f in k.features[0].features}
+    th = folders["threats"].features[0]
+    assert type(th.geometry).__name__ == "LineString" and len(th.geometry.coords[0]) == 3
+    assert th.times is not None and folders["intercepts"].features[0].times is not None
+
+
+def test_geojson_reads_in_gdal(files, reference):
+    """GDAL's GeoJSON driver (through pyogrio) reads every feature, in 3-D, with its properties."""
+    raw = pytest.importorskip("pyogrio.raw")
+    from shapely import from_wkb
+
+    meta, _, geom, fields = raw.read(files["geojson"])
+    doc = json.loads(files["geojson"].read_text())
+    assert len(geom) == len(doc["features"])
+    names = list(meta["fields"])
+    kinds = list(fields[names.index("kind")])
+    gs = from_wkb(geom)
+    th = gs[kinds.index("threat")]
+    assert th.has_z and th.geom_type in ("LineString", "MultiLineString")
+    p = doc["features"][kinds.index("threat")]["properties"]
+    k = p["t_s"].index(300.0)
+    lon, lat, alt = np.asarray(th.coords)[k] if th.geom_type == "LineString" else np.concatenate(
+        [np.asarray(g.coords) for g in th.geoms])[k]
+    assert np.linalg.norm(np.array(TO_ECEF.transform(lon, lat, alt)) - reference[300.0]) < 1.0

@@ -274,7 +274,8 @@ def test_hash_is_pinned_for_a_fully_explicit_scenario(tmp_path):
     """A golden value guards the canonical form across machines and Python versions. Update it
     (and say so in the changelog) only when the schema itself changes."""
     text = BASE.replace("decision_delay_s = 30.0",
-                        "decision_delay_s = 30.0\nrcs_m2 = 0.05\nkill_assessment_s = 60.0\nmode = \"local\"")
+                        "decision_delay_s = 30.0\nrcs_m2 = 0.05\nkill_assessment_s = 60.0\nmode = \"local\"\n"
+                        "tiers = [\"local\", \"remote\", \"cue\"]\nnetwork_latency_s = 5.0\nrcs_model = \"constant\"")
     s = load_scenario(_write(tmp_path, "g.toml", text))
     c = canonical_json(s)
     assert c.startswith('{"areas":{"a":{"point":[54.0,35.0]},"b":') and "null" not in c
@@ -283,7 +284,7 @@ def test_hash_is_pinned_for_a_fully_explicit_scenario(tmp_path):
     assert scenario_hash(s) == GOLDEN_HASH
 
 
-GOLDEN_HASH = "486720f0566e68f53275b38d387385c636f0ee93847bf1dbaec5561b87dc045f"
+GOLDEN_HASH = "ff57863f1079359fdfe6fcc91b50aa5004db4ceeabc1eea07ca781008de8258c"  # schema: timeline tiers, network_latency_s, rcs_model
 
 
 # ---- one-line errors ---------------------------------------------------------------------------

@@ -38,11 +38,13 @@ COLUMNS = [
     ("closing_first_mps", "float64"), ("shots", "int32"), ("intercept_lat", "float64"),
     ("intercept_lon", "float64"), ("intercept_alt_km", "float64"), ("t_launch_s", "float64"),
     ("burnout_speed_scale", "float64"), ("decision_delay_s", "float64"), ("detection_range_scale", "float64"),
+    ("tier", "string"), ("sensor", "string"), ("latest_launch_s", "float64"), ("launch_slack_s", "float64"),
 ]
 _ROUND = {"launch_lat": 6, "launch_lon": 6, "aim_lat": 6, "aim_lon": 6, "launch_time_s": 3, "range_km": 3,
           "flight_time_s": 3, "apogee_km": 3, "first_s": 3, "last_s": 3, "flight_time_first_s": 3,
           "closing_first_mps": 2, "intercept_lat": 5, "intercept_lon": 5, "intercept_alt_km": 3, "t_launch_s": 3,
-          "burnout_speed_scale": 9, "decision_delay_s": 6, "detection_range_scale": 9}
+          "burnout_speed_scale": 9, "decision_delay_s": 6, "detection_range_scale": 9,
+          "latest_launch_s": 3, "launch_slack_s": 3}
 
 
 def _schema():
@@ -95,7 +97,8 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     s = _scenario_from_json(scenario_json)
     cases = expand.threat_cases(s)
     defence = expand.defence_specs(s)
-    tl0 = expand.timeline_spec(s)
+    tiers = expand.tiers(s)
+    tl0s = {t: expand.timeline_spec(s, t) for t in tiers}
     all_draws = expand.draws(s)
     sel = [cases[i] for i in chunk.cases]
     # fly the chunk's threats: one steering solve + one sampled batch flight per (missile, shape)
@@ -132,10 +135,12 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
         r = np.zeros((n, M, 3))
         v = np.zeros((n, M, 3))
         ns = np.zeros(n, dtype=np.int64)
+        tbo = np.zeros(n)
         for q, (b, j, *_rest) in enumerate(parts):
             k = int(b.n_samples[j])
             t[q, :k], r[q, :k], v[q, :k], ns[q] = b.t_s[j, :k], b.r_eci_m[j, :k], b.v_eci_mps[j, :k], k
-        threats = Threats(t, r, v, ns, parts[0][0].earth)
+            tbo[q] = b.burnout_time_s[j]
+        threats = Threats(t, r, v, ns, parts[0][0].earth, burnout_s=tbo)
     nc = len(chunk.cases)
     ns_ = len(defence)
     case_ids = np.array(chunk.cases, dtype=np.int32)
@@ -161,48 +166,64 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     out_cols = {n: [] for n, _ in COLUMNS}
     for d in chunk.draws:
         dr = all_draws[d]
-        tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
-                     remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]))
         sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
         its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
-        res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
-        n_rows = nc * ns_
-        col = {}
-        for k, v in per_case.items():
-            col[k] = np.tile(np.asarray(v, dtype=object if isinstance(v, list) else None), ns_)
-        col["draw"] = np.full(n_rows, d, dtype=np.int32)
-        col["site"] = np.repeat(np.array([sp.name for sp, _, _ in defence], dtype=object), nc)
-        col["interceptor"] = np.repeat(np.array([it.name for _, it, _ in defence], dtype=object), nc)
-        col["inventory"] = np.repeat(np.array([inv for _, _, inv in defence], dtype=np.int32), nc)
-        for k in ("burnout_speed_scale", "decision_delay_s", "detection_range_scale"):
-            col[k] = np.full(n_rows, float(dr[k]))
-        feas = np.zeros(n_rows, dtype=bool)
-        reason = np.full(n_rows, "threat_not_flown", dtype=object)
-        fnum = {k: np.full(n_rows, math.nan) for k in ("first_s", "last_s", "flight_time_first_s", "closing_first_mps",
-                                                       "intercept_lat", "intercept_lon", "intercept_alt_km", "t_launch_s")}
-        shots = np.zeros(n_rows, dtype=np.int32)
-        if res is not None:
-            ng = len(good)
-            rows_idx = np.array([k * nc + j for k in range(ns_) for j in range(nc) if good_pos[j] >= 0], dtype=np.int64)
-            pidx = np.array([k * ng + good_pos[j] for k in range(ns_) for j in range(nc) if good_pos[j] >= 0],
-                            dtype=np.int64)
-            w = res.windows
-            feas[rows_idx] = w.feasible[pidx]
-            reason[rows_idx] = np.array(w.reason, dtype=object)[pidx]
-            for k, arr in (("first_s", w.first_s), ("last_s", w.last_s), ("flight_time_first_s", w.tof_first_s),
-                           ("closing_first_mps", w.closing_first_mps), ("intercept_lat", w.point_first[:, 0]),
-                           ("intercept_lon", w.point_first[:, 1]), ("intercept_alt_km", w.point_first[:, 2]),
-                           ("t_launch_s", res.t_launch_s)):
-                fnum[k][rows_idx] = np.asarray(arr, dtype=float)[pidx]
-            shots[rows_idx] = w.shots[pidx]
-        col.update(fnum)
-        col["feasible"] = feas
-        col["reason"] = reason
-        col["shots"] = shots
-        for k in out_cols:
-            out_cols[k].append(col[k])
+        for tier in tiers:
+            tl0 = tl0s[tier]
+            tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
+                         remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]),
+                         remote_radars=tuple(_radar_scaled(x, dr["detection_range_scale"]) for x in tl0.remote_radars))
+            res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
+            col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
+            for k in out_cols:
+                out_cols[k].append(col[k])
     rows = {k: np.concatenate(v) for k, v in out_cols.items()}
     return rows
+
+
+def _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_) -> dict:
+    """The rows of one (draw, tier): site-major, then case (matches engage_threats' pair order)."""
+    n_rows = nc * ns_
+    col = {}
+    for k, v in per_case.items():
+        col[k] = np.tile(np.asarray(v, dtype=object if isinstance(v, list) else None), ns_)
+    col["draw"] = np.full(n_rows, d, dtype=np.int32)
+    col["tier"] = np.full(n_rows, tier, dtype=object)
+    col["site"] = np.repeat(np.array([sp.name for sp, _, _ in defence], dtype=object), nc)
+    col["interceptor"] = np.repeat(np.array([it.name for _, it, _ in defence], dtype=object), nc)
+    col["inventory"] = np.repeat(np.array([inv for _, _, inv in defence], dtype=np.int32), nc)
+    for k in ("burnout_speed_scale", "decision_delay_s", "detection_range_scale"):
+        col[k] = np.full(n_rows, float(dr[k]))
+    feas = np.zeros(n_rows, dtype=bool)
+    reason = np.full(n_rows, "threat_not_flown", dtype=object)
+    sensor = np.full(n_rows, "", dtype=object)
+    fnum = {k: np.full(n_rows, math.nan) for k in ("first_s", "last_s", "flight_time_first_s", "closing_first_mps",
+                                                   "intercept_lat", "intercept_lon", "intercept_alt_km", "t_launch_s",
+                                                   "latest_launch_s", "launch_slack_s")}
+    shots = np.zeros(n_rows, dtype=np.int32)
+    if res is not None:
+        ng = len(good)
+        rows_idx = np.array([k * nc + j for k in range(ns_) for j in range(nc) if good_pos[j] >= 0], dtype=np.int64)
+        pidx = np.array([k * ng + good_pos[j] for k in range(ns_) for j in range(nc) if good_pos[j] >= 0],
+                        dtype=np.int64)
+        w = res.windows
+        feas[rows_idx] = w.feasible[pidx]
+        reason[rows_idx] = np.array(w.reason, dtype=object)[pidx]
+        if res.sensor is not None:
+            sensor[rows_idx] = np.array(res.sensor, dtype=object)[pidx]
+        for k, arr in (("first_s", w.first_s), ("last_s", w.last_s), ("flight_time_first_s", w.tof_first_s),
+                       ("closing_first_mps", w.closing_first_mps), ("intercept_lat", w.point_first[:, 0]),
+                       ("intercept_lon", w.point_first[:, 1]), ("intercept_alt_km", w.point_first[:, 2]),
+                       ("t_launch_s", res.t_launch_s), ("latest_launch_s", w.latest_launch_s),
+                       ("launch_slack_s", w.latest_launch_s - res.t_launch_s)):
+            fnum[k][rows_idx] = np.asarray(arr, dtype=float)[pidx]
+        shots[rows_idx] = w.shots[pidx]
+    col.update(fnum)
+    col["feasible"] = feas
+    col["reason"] = reason
+    col["sensor"] = sensor
+    col["shots"] = shots
+    return col
 
 
 def run_chunk_table(scenario_json: str, chunk: Chunk):
@@ -224,13 +245,13 @@ def _rows_table(rows: dict):
 def results_hash(table) -> str:
     """SHA-256 of the rows in a canonical order and encoding, identical on any machine.
 
-    Rows sorted by (case_id, draw, site, interceptor); each column in schema order: floats rounded
+    Rows sorted by (case_id, draw, tier, site, interceptor); each column in schema order: floats rounded
     (decimals in _ROUND) and written as little-endian float64 (NaN canonicalised), integers and
     booleans as little-endian int64, strings joined by U+001F and UTF-8 encoded.
     """
     import pyarrow.compute as pc
 
-    idx = pc.sort_indices(table, sort_keys=[("case_id", "ascending"), ("draw", "ascending"),
+    idx = pc.sort_indices(table, sort_keys=[("case_id", "ascending"), ("draw", "ascending"), ("tier", "ascending"),
                                             ("site", "ascending"), ("interceptor", "ascending")])
     t = table.take(idx)
     h = hashlib.sha256()
@@ -259,6 +280,7 @@ def catalogue_version() -> str:
             if e.name.endswith(".toml"):
                 h.update(e.name.encode() + b"\0" + e.read_bytes())
     h.update(root.joinpath("timeline.toml").read_bytes())
+    h.update(b"rcs.toml\0" + root.joinpath("rcs.toml").read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -325,6 +347,9 @@ def _check_out(out: Path) -> None:
         raise BmdcheckError(f"--out {out}: {p} is not a directory")
     if not os.access(p, os.W_OK | os.X_OK):
         raise BmdcheckError(f"--out {out}: {p} is not writable")
+    if out.is_dir() and not R.is_results_folder(out) and any(out.iterdir()):
+        raise BmdcheckError(f"--out {out}: the folder is not empty and holds no bmdcheck results; choose a new or "
+                            f"empty folder (nothing in it is overwritten)")
 
 
 def _oserror(out: Path, e: OSError) -> BmdcheckError:
@@ -371,6 +396,8 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     all_draws = expand.draws(s)
     defence = expand.defence_specs(s)
     _check_boosters(defence, all_draws)
+    if out_dir is None:
+        raise BmdcheckError("an output folder is required (--out DIR)")
     out = Path(out_dir)
     _check_out(out)
     return Plan(s, str(scenario_path), canonical_json(s), scenario_hash(s), cases, len(all_draws), defence, out,
@@ -395,18 +422,24 @@ def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, 
     out = p.out
     client, cluster = _client(dask)
     parts_dir = out / R.PARTS
-    created = [q for q in (out, parts_dir, out / R.MANIFEST) if not q.exists()]
+    created = [q for q in (out, parts_dir, out / R.MANIFEST, out / R.LOCK) if not q.exists()]
+    lock = None
     try:
         try:
-            parts_dir.mkdir(parents=True, exist_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
+            lock = R.lock(out)  # one writer per folder: a second run is refused, not interleaved
+            parts_dir.mkdir(exist_ok=True)
             res = _run(p.scenario, p.scenario_json, p.scenario_hash, p.cases, p.draws, p.defence, out, parts_dir,
                        dask, client, p.chunk_cases, progress, resume, p.scenario_path, __version__)
         except OSError as e:
             raise _oserror(out, e) from None
     except (BmdcheckError, MemoryError):
-        _rollback(out, created)
+        if lock is not None or out in created:  # never touch a folder another run holds
+            _rollback(out, created)
         raise
     finally:
+        if lock is not None:
+            os.close(lock)
         if client is not None:
             client.close()
         if cluster is not None:
@@ -450,6 +483,9 @@ def _run(s, sj, shash, cases, nd, defence, out, parts_dir, dask, client, chunk_c
     chunks = plan_chunks(len(cases), nd, chunk_cases)
     sch = _schema()
     n_sites = len(defence)
+    from ..scenario import expand as _expand
+
+    n_tiers = len(_expand.tiers(s))
 
     def part(c):
         return parts_dir / f"part-{c.index:05d}.parquet"
@@ -457,7 +493,7 @@ def _run(s, sj, shash, cases, nd, defence, out, parts_dir, dask, client, chunk_c
     todo = []
     for c in chunks:
         p = part(c)
-        if p.exists() and not R.part_ok(p, len(c.cases) * n_sites * len(c.draws), sch):
+        if p.exists() and not R.part_ok(p, len(c.cases) * n_sites * len(c.draws) * n_tiers, sch):
             p.unlink()  # zero-length, truncated or stale: recompute it
         if not p.exists():
             todo.append(c)
@@ -518,37 +554,40 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def summarise(table, n_draws: int) -> list[dict]:
-    """Per (launch area → aim area, missile): engageable fraction, by which sites, earliest intercept,
-    shoot-look-shoot opportunities; with draws > 1, the probability over draws and its 95 % CI."""
+    """Per (launch area → aim area, missile, sensor tier): engageable fraction, by which sites, earliest
+    intercept, shoot-look-shoot opportunities; with draws > 1, the probability over draws and its 95 % CI.
+    Tiers in the order local, remote, cue."""
     import duckdb
 
     con = duckdb.connect()
     con.register("r", table)
     agg = con.execute("""
         with c as (
-            select launch_area, aim_area, missile, case_id, draw, bool_or(feasible) as engageable,
+            select launch_area, aim_area, missile, tier, case_id, draw, bool_or(feasible) as engageable,
                    min(case when feasible then first_s end) as earliest_s,
                    sum(case when feasible then shots else 0 end) as shots, bool_or(threat_ok) as flown
             from r group by all)
-        select launch_area, aim_area, missile, count(distinct case_id) as trajectories,
+        select launch_area, aim_area, missile, tier, count(distinct case_id) as trajectories,
                sum(case when draw = 0 and flown then 1 else 0 end) as flown,
                avg(case when draw = 0 and flown then engageable::int end) as fraction_engageable,
                sum(case when flown then engageable::int else 0 end) as k, sum(case when flown then 1 else 0 end) as n,
                min(case when draw = 0 then earliest_s end) as earliest_intercept_s,
                max(case when draw = 0 then shots end) as max_shots
-        from c group by all order by launch_area, aim_area, missile""").fetchall()
+        from c group by launch_area, aim_area, missile, tier
+        order by launch_area, aim_area, missile, case tier when 'local' then 0 when 'remote' then 1 else 2 end
+        """).fetchall()
     sites = con.execute("""
-        select launch_area, aim_area, missile, site, count(distinct case_id) as n
+        select launch_area, aim_area, missile, tier, site, count(distinct case_id) as n
         from r where feasible and draw = 0 group by all order by n desc, site""").fetchall()
     by = {}
-    for la, aa, mi, site, n in sites:
-        by.setdefault((la, aa, mi), []).append(f"{site} ({n})")
+    for la, aa, mi, tier, site, n in sites:
+        by.setdefault((la, aa, mi, tier), []).append(f"{site} ({n})")
     out = []
-    for la, aa, mi, ntraj, flown, frac, k, n, earliest, shots in agg:
+    for la, aa, mi, tier, ntraj, flown, frac, k, n, earliest, shots in agg:
         lo, hi = wilson(int(k or 0), int(n or 0))
-        row = {"launch_area": la, "aim_area": aa, "missile": mi, "trajectories": int(ntraj), "flown": int(flown or 0),
-               "fraction_engageable": None if frac is None else float(frac),
-               "sites": ", ".join(by.get((la, aa, mi), [])) or None,
+        row = {"launch_area": la, "aim_area": aa, "missile": mi, "tier": tier, "trajectories": int(ntraj),
+               "flown": int(flown or 0), "fraction_engageable": None if frac is None else float(frac),
+               "sites": ", ".join(by.get((la, aa, mi, tier), [])) or None,
                "earliest_intercept_s": None if earliest is None else float(earliest),
                "max_shots": None if shots is None else int(shots)}
         if n_draws > 1:

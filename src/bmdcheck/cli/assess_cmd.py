@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import BmdcheckError
 from .main import _emit_json, app, err, out
+from .main import safe as escape
 
 
 def _scenario_path(path: str) -> str:
@@ -48,18 +48,32 @@ def _plan(path: str, out_dir: str, dask, draws, chunk):
 
 
 def _execute(p, dask, quiet: bool, label: str = ""):
+    """Run a validated plan; the progress bar starts with the first chunk report, so an error while
+    connecting to Dask or creating the folder is still the only line on stderr."""
     from ..assess.engine import assess
 
     if quiet:
         return assess(p, dask=dask)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=False) as prog:
-        task = prog.add_task(escape(label or Path(p.scenario_path).stem), total=None)
+    prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False)
+    task = []
 
-        def cb(done, total):
-            prog.update(task, completed=done, total=total)
+    def cb(done, total):
+        if not task:
+            prog.start()
+            task.append(prog.add_task(escape(label or Path(p.scenario_path).stem), total=total))
+        prog.update(task[0], completed=done, total=total)
 
-        return assess(p, dask=dask, progress=cb)
+    try:
+        res = assess(p, dask=dask, progress=cb)
+    except BaseException:
+        if task:  # on failure the error line is all that stays on stderr
+            prog.live.transient = True
+            prog.stop()
+        raise
+    if task:
+        prog.stop()
+    return res
 
 
 def _run(path: str, out_dir: str, dask, draws, chunk, quiet: bool, label: str = ""):
@@ -69,14 +83,15 @@ def _run(path: str, out_dir: str, dask, draws, chunk, quiet: bool, label: str = 
 
 def summary_table(res, title: str) -> Table:
     t = Table(title=escape(title))
-    for c in ("launch area", "aim area", "missile", "traj.", "engageable", "by sites", "earliest s", "shots"):
+    for c in ("launch area", "aim area", "missile", "tier", "traj.", "engageable", "by sites", "earliest s", "shots"):
         t.add_column(c)
     for r in res.summary:
         frac = r["fraction_engageable"]
         cell = "—" if frac is None else f"{100 * frac:.0f} %"
         if "probability" in r and r["probability"] is not None:
             cell += f" (P {100 * r['probability']:.0f} %, CI {100 * r['ci95_low']:.0f}–{100 * r['ci95_high']:.0f})"
-        t.add_row(escape(r["launch_area"]), escape(r["aim_area"]), r["missile"], str(r["trajectories"]), cell,
+        t.add_row(escape(r["launch_area"]), escape(r["aim_area"]), r["missile"], r.get("tier") or "—",
+                  str(r["trajectories"]), cell,
                   escape(r["sites"] or "—"),
                   "—" if r["earliest_intercept_s"] is None else f"{r['earliest_intercept_s']:.0f}",
                   "—" if r["max_shots"] is None else str(r["max_shots"]))
@@ -123,7 +138,9 @@ def compare(a: str = typer.Argument(..., help="Scenario A."), b: str = typer.Arg
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"])  # noqa: E731
+    from ..defence.engage import TIERS
+
+    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], TIERS.index(r["tier"]))  # noqa: E731
     sa = {key(r): r for r in ra.summary}
     sb = {key(r): r for r in rb.summary}
     rows = []
@@ -131,7 +148,8 @@ def compare(a: str = typer.Argument(..., help="Scenario A."), b: str = typer.Arg
         x, y = sa.get(k), sb.get(k)
         fa = None if x is None else x["fraction_engageable"]
         fb = None if y is None else y["fraction_engageable"]
-        rows.append({"launch_area": k[0], "aim_area": k[1], "missile": k[2], "a_fraction": fa, "b_fraction": fb,
+        rows.append({"launch_area": k[0], "aim_area": k[1], "missile": k[2], "tier": TIERS[k[3]],
+                     "a_fraction": fa, "b_fraction": fb,
                      "change": None if fa is None or fb is None else fb - fa,
                      "a_sites": x["sites"] if x else None, "b_sites": y["sites"] if y else None})
     doc = {"a": {"scenario": a, "provenance": ra.provenance}, "b": {"scenario": b, "provenance": rb.provenance},
@@ -140,12 +158,13 @@ def compare(a: str = typer.Argument(..., help="Scenario A."), b: str = typer.Arg
         _emit_json(doc)
         return
     t = Table(title=escape(f"A = {ra.provenance['scenario_name']}   vs   B = {rb.provenance['scenario_name']}"))
-    for c in ("launch area", "aim area", "missile", "A engageable", "B engageable", "change", "A sites", "B sites"):
+    for c in ("launch area", "aim area", "missile", "tier", "A engageable", "B engageable", "change", "A sites",
+              "B sites"):
         t.add_column(c)
     pct = lambda v: "—" if v is None else f"{100 * v:.0f} %"  # noqa: E731
     for r in rows:
         ch = r["change"]
-        t.add_row(escape(r["launch_area"]), escape(r["aim_area"]), r["missile"], pct(r["a_fraction"]),
+        t.add_row(escape(r["launch_area"]), escape(r["aim_area"]), r["missile"], r["tier"], pct(r["a_fraction"]),
                   pct(r["b_fraction"]), "—" if ch is None else f"{100 * ch:+.0f} pts", escape(r["a_sites"] or "—"),
                   escape(r["b_sites"] or "—"))
     out.print(t)

@@ -12,12 +12,15 @@ import typer
 from rich.table import Table
 
 from ..errors import BmdcheckError
-from .main import Shape, _emit_json, app, out, parse_latlon
+from .main import Shape, _emit_json, app, err, out, parse_latlon
+
+_IMPULSIVE_BURN_S = 1e-9  # --burn-time 0 with --flyout lambert: the site turns 0.5 µm in this time
 
 
 class Flyout(str, Enum):
     table = "table"
     lambert = "lambert"
+    bound = "bound"
 
 
 class Mode(str, Enum):
@@ -27,14 +30,23 @@ class Mode(str, Enum):
     early_warning_only = "early-warning-only"
 
 
+class Tier(str, Enum):
+    local = "local"
+    remote = "remote"
+    cue = "cue"
+
+
+class RcsModelName(str, Enum):
+    constant = "constant"
+    phase_band = "phase-band"
+
+
 class Threshold(str, Enum):
     burnout_speed = "burnout-speed"
 
 
 def read_threat_file(path: str, earth):
     """A threat trajectory from CSV (t_s, x_eci_m, y_eci_m, z_eci_m[, vx_eci_mps, ...]) or CCSDS OEM."""
-    from ..defence.engagement import Threats
-
     p = Path(path)
     if not p.is_file():
         raise BmdcheckError(f"threat file not found: {p}")
@@ -47,7 +59,7 @@ def read_threat_file(path: str, earth):
     head = [h.strip().lower() for h in rows[0]]
     need = ["t_s", "x_eci_m", "y_eci_m", "z_eci_m"]
     if any(h not in head for h in need):
-        raise BmdcheckError(f"{p}: CSV header must name columns {', '.join(need)}; got {', '.join(head)}")
+        raise BmdcheckError(f"{p}: CSV header must name columns {', '.join(need)}; got {', '.join(map(repr, head))}")
     idx = [head.index(h) for h in need]
     vidx = [head.index(h) for h in ("vx_eci_mps", "vy_eci_mps", "vz_eci_mps") if h in head]
     import numpy as np
@@ -59,14 +71,36 @@ def read_threat_file(path: str, earth):
     if data.ndim != 2 or data.shape[0] < 3:
         raise BmdcheckError(f"{p}: need at least 3 samples")
     v = data[:, 4:7] if len(vidx) == 3 else None
-    return Threats.from_arrays(data[:, 0], data[:, 1:4], v, earth)
+    return _threats(p, data[:, 0], data[:, 1:4], v, earth)
+
+
+_MIN_RADIUS_M = 6_200_000.0  # below every point of the surface (polar radius 6,356.8 km) by > 150 km
+
+
+def _threats(p, t, r, v, earth):
+    """Threats from file samples, refusing what cannot be a trajectory (with the file's name)."""
+    import numpy as np
+
+    from ..defence.engagement import Threats
+
+    r = np.asarray(r, dtype=float)
+    if v is not None and not np.all(np.isfinite(v)):
+        raise BmdcheckError(f"{p}: threat velocities must be finite numbers")
+    with np.errstate(all="ignore"):
+        rad = np.linalg.norm(r, axis=-1) if r.ndim == 2 and r.shape[-1] == 3 else np.array([np.inf])
+    if np.any(np.isfinite(rad) & (rad < _MIN_RADIUS_M)):
+        k = int(np.argmax(np.isfinite(rad) & (rad < _MIN_RADIUS_M)))
+        raise BmdcheckError(f"{p}: threat sample {k + 1} is {rad[k] / 1e3:,.0f} km from the Earth's centre, deep below "
+                            f"the ground: positions must be ECI metres (OEM: km)")
+    try:
+        return Threats.from_arrays(t, r, v, earth)
+    except BmdcheckError as e:
+        raise BmdcheckError(f"{p}: {e}") from None
 
 
 def _read_oem(text, p, earth):
     """Minimal CCSDS OEM (502.0) reader: data lines 'EPOCH X Y Z [VX VY VZ]' in km, km/s."""
-    from datetime import datetime
-
-    from ..defence.engagement import Threats
+    from datetime import datetime, timezone
 
     t, r, v = [], [], []
     in_meta = False
@@ -87,10 +121,12 @@ def _read_oem(text, p, earth):
         if len(parts) not in (4, 7, 10):
             continue
         try:
-            ep = datetime.fromisoformat(parts[0].replace("Z", ""))
+            ep = datetime.fromisoformat(parts[0].replace("Z", "+00:00"))
             vals = [float(x) for x in parts[1:7]]
         except ValueError:
-            raise BmdcheckError(f"{p}: bad OEM data line: {s[:60]}") from None
+            raise BmdcheckError(f"{p}: bad OEM data line: {s[:60]!r}") from None
+        # epochs without an offset are UTC (CCSDS 502.0 TIME_SYSTEM); mixed forms compare correctly
+        ep = ep.replace(tzinfo=timezone.utc) if ep.tzinfo is None else ep.astimezone(timezone.utc)
         t0 = t0 or ep
         t.append((ep - t0).total_seconds())
         r.append([x * 1e3 for x in vals[:3]])
@@ -100,7 +136,7 @@ def _read_oem(text, p, earth):
         raise BmdcheckError(f"{p}: need at least 3 OEM data lines")
     import numpy as np
 
-    return Threats.from_arrays(np.array(t), np.array(r), np.array(v) if len(v) == len(t) else None, earth)
+    return _threats(p, np.array(t), np.array(r), np.array(v) if len(v) == len(t) else None, earth)
 
 
 def _band(text: str):
@@ -125,14 +161,19 @@ def engage(
     site_at: Optional[str] = typer.Option(None, "--site-at", help="Ad-hoc site LAT,LON[,ALT_KM]."),
     interceptor: Optional[str] = typer.Option(None, "--interceptor", help="Catalogue interceptor (default: the site's)."),
     burnout_speed: Optional[float] = typer.Option(None, "--burnout-speed", help="Ad-hoc interceptor burnout speed, m/s."),
-    burn_time: Optional[float] = typer.Option(None, "--burn-time", help="Ad-hoc interceptor burn time, s."),
+    burn_time: Optional[float] = typer.Option(None, "--burn-time", help="Interceptor burn time, s (0 with --flyout lambert: impulsive)."),
     altitude_band: Optional[str] = typer.Option(None, "--altitude-band", help="Intercept altitudes MIN_KM,MAX_KM."),
     min_closing_speed: Optional[float] = typer.Option(None, "--min-closing-speed", help="m/s."),
     max_flight_time: Optional[float] = typer.Option(None, "--max-flight-time", help="Interceptor, s."),
     launch_at: Optional[float] = typer.Option(None, "--launch-at", help="Fixed interceptor launch time, s."),
     flyout: Flyout = typer.Option(Flyout.table, "--flyout", help="Reach model."),
     threshold: Optional[Threshold] = typer.Option(None, "--threshold", help="Also find the lowest feasible burnout speed."),
-    mode: Mode = typer.Option(Mode.local, "--mode", help="Sensor timeline."),
+    mode: Mode = typer.Option(Mode.local, "--mode", help="Sensor timeline (legacy; --tier replaces it)."),
+    tier: Optional[Tier] = typer.Option(None, "--tier", help="Sensor tier: local, remote (best of the site's radar "
+                                                              "and --remote-radar) or cue (launch on the early-warning cue)."),
+    network_latency: Optional[float] = typer.Option(None, "--network-latency", help="Remote tier: track relay, s."),
+    rcs_model: RcsModelName = typer.Option(RcsModelName.constant, "--rcs-model",
+                                           help="Target cross-section: constant (--rcs) or phase-band (data/rcs.toml)."),
     remote_radar: Optional[str] = typer.Option(None, "--remote-radar", help="Radar for launch/engage on remote."),
     early_warning: str = typer.Option("default", "--early-warning", help="Early-warning system name, or 'none'."),
     decision_delay: Optional[float] = typer.Option(None, "--decision-delay", help="Track to launch, s."),
@@ -193,6 +234,13 @@ def engage(
         sspec = E.SiteSpec("ad-hoc", lla[0], lla[1], alt_km * 1e3, None)
     # --- interceptor
     band = _band(altitude_band) if altitude_band else None
+    if burn_time is not None and burn_time == 0.0:
+        # --burn-time 0: the impulsive (Lambert) reach model, full speed at launch; the table model
+        # flies a booster and needs a burn
+        if flyout != Flyout.lambert:
+            raise BmdcheckError("--burn-time 0 is the impulsive Lambert model: add --flyout lambert "
+                                "(the table fly-out needs a positive burn time)")
+        burn_time = _IMPULSIVE_BURN_S
     for v, name in ((burnout_speed, "--burnout-speed"), (burn_time, "--burn-time"), (max_flight_time, "--max-flight-time")):
         if v is not None and not (math.isfinite(v) and v > 0):
             raise BmdcheckError(f"{name} must be a positive number, got {v:g}")
@@ -221,7 +269,7 @@ def engage(
     else:
         if burnout_speed is None:
             raise BmdcheckError("give --interceptor NAME or an ad-hoc --burnout-speed M/S")
-        if burn_time is None and flyout == Flyout.table:
+        if burn_time is None and flyout in (Flyout.table, Flyout.bound):
             raise BmdcheckError("an ad-hoc interceptor with the table fly-out needs --burn-time S")
         lo, hi = band if band else (0.0, 10_000.0)
         # no flight-time limit unless given: the Lambert model takes none; the table model flies
@@ -244,15 +292,26 @@ def engage(
         kw["rcs_m2"] = rcs
     if kill_assessment is not None:
         kw["kill_assessment_s"] = kill_assessment
-    tl = E.TimelineSpec(mode=mode.value, early_warning=ew, remote_radar=get_radar(remote_radar) if remote_radar else None,
-                        launch_at_s=launch_at, **kw)
+    if network_latency is not None:
+        kw["network_latency_s"] = network_latency
+    if rcs_model == RcsModelName.phase_band:
+        from ..defence.rcs import catalogue_rcs
+
+        kw["rcs_model"] = catalogue_rcs()
+    rr = get_radar(remote_radar) if remote_radar else None
+    tl = E.TimelineSpec(mode=mode.value, early_warning=ew, remote_radar=rr, launch_at_s=launch_at,
+                        tier=None if tier is None else tier.value, remote_radars=(rr,) if rr and tier else (), **kw)
     res = E.engage_threats(threats, [sspec], [ispec], tl, flyout.value)
+    for wmsg in res.warnings:
+        err.print(f"warning: {wmsg}", highlight=False, soft_wrap=True)
     rec = res.record(0)
     rec["threat"] = threat_desc
-    rec["interceptor_params"] = {"burnout_speed_mps": ispec.burnout_speed_mps, "burn_time_s": ispec.burn_time_s,
+    rec["interceptor_params"] = {"burnout_speed_mps": ispec.burnout_speed_mps,
+                                 "burn_time_s": 0.0 if ispec.burn_time_s == _IMPULSIVE_BURN_S else ispec.burn_time_s,
                                  "altitude_band_km": [ispec.min_alt_m / 1e3, ispec.max_alt_m / 1e3],
                                  "max_flight_time_s": ispec.max_flight_time_s, "min_closing_speed_mps": ispec.min_closing_mps}
     rec["assumptions"] = {"decision_delay_s": tl.decision_delay_s, "rcs_m2": tl.rcs_m2,
+                          "rcs_model": rcs_model.value, "network_latency_s": tl.network_latency_s,
                           "kill_assessment_s": tl.kill_assessment_s,
                           "early_warning": None if ew is None else ew.name}
     if threshold is not None:
@@ -262,12 +321,16 @@ def engage(
         from .report_cmd import export_engagement
 
         export_engagement(threats, str(threat_desc.get("missile") or threat_desc.get("file")), sspec, ispec, rec, tl,
-                          czml, kml, geojson, epoch_utc)
+                          czml, kml, geojson, epoch_utc,
+                          {"missile": threat_desc.get("missile"), "shape": None if threat_file else shape.value})
     if as_json:
         _emit_json(rec)
         return
     t = Table(title=f"engage: {rec['interceptor']} from {rec['site']} ({flyout.value} fly-out)", show_header=False)
     t.add_row("verdict", ("[green]feasible[/]" if rec["feasible"] else f"[red]not feasible[/]: {rec['reason']}"))
+    if rec["tier"]:
+        t.add_row("tier", f"{rec['tier']}" + (f" (sensor {rec['sensor']})" if rec["sensor"] else ""))
+    t.add_row("diagnosis", rec["diagnostics"]["text"])
     tlr = rec["timeline"]
     fmt = lambda x: "—" if x is None else f"{x:,.1f}"  # noqa: E731
     t.add_row("timeline", f"{tlr['mode']}: detect {fmt(tlr['detect_s'])} s, track {fmt(tlr['track_s'])} s, "

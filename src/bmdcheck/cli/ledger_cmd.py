@@ -254,6 +254,10 @@ def log_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), as_json: boo
         for e in entries:
             if e.kind == "declaration":
                 rel = ", ".join(acks.get(e.seq, []))
+            elif e.kind in ("commitment", "reveal"):
+                d = json.loads(e.payload) if _is_json(e.payload) else {}
+                rel = (f"reveals seq {d.get('commitment_seq')}" if e.kind == "reveal" and isinstance(d, dict)
+                       else "sealed until revealed")
             else:
                 d = json.loads(e.payload) if _is_json(e.payload) else {}
                 rel = f"seq {d.get('declaration_seq')}" if isinstance(d, dict) else "?"
@@ -333,11 +337,17 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                                                    help="Also re-run the rules for every recorded verdict."),
                trust: Optional[List[str]] = typer.Option(None, "--trust", metavar="PARTY.pub",
                                                          help="Pin a party's key (repeatable): its entries must use it."),
+               checkpoint: Optional[List[str]] = typer.Option(
+                   None, "--checkpoint", metavar="CP.json",
+                   help="Also check the ledger extends this signed checkpoint (repeatable): exit 1 if it was "
+                        "truncated, forked or rewritten."),
                as_json: bool = typer.Option(False, "--json")):
     """Check every hash, link, key fingerprint and signature. Exit 0 intact, 1 tampered, 2 bad input."""
     from .. import ledger as L
+    from ..ledger.checkpoint import read_checkpoint
 
     led = _open(ledger)
+    cps = [(f, read_checkpoint(f)) for f in checkpoint or []]
     trusted = {}
     for f in trust or []:
         pk = L.load_public_key_file(f)
@@ -349,6 +359,10 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
     if rerun is not None and not Path(rerun).is_file():
         raise BmdcheckError(f"rules file not found: {rerun}")
     rep = led.verify(trusted or None)
+    cp_results = [_check_checkpoint(f, cp, led, rep, trusted or None) for f, cp in cps]
+    for r in cp_results:   # bad input, before anything is printed: one line, exit 2
+        if r["status"] == "another-ledger":
+            raise BmdcheckError(f"{r['file']}: {r['message']}")
     rr = None
     if rerun is not None and rep.ok:
         hook = L.rerun_hook
@@ -368,11 +382,15 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
         doc["ledger"] = str(led.path)
         if rerun is not None:
             doc["rerun"] = rr if rr is not None else {"available": None, "message": "not run: the chain does not verify"}
+        if cps:
+            doc["checkpoints"] = cp_results
         _emit_json(doc)
     else:
         _say(rep.summary())
         if trusted:
             _say(f"trusted keys pinned for: {', '.join(sorted(trusted))}")
+        for r in cp_results:
+            _say(f"checkpoint {r['file']}: {r['status'].upper()}: {r['message']} (signed by {', '.join(r['signers'])})")
         if rr is not None:
             _say(f"rerun: {rr['message']}")
             for r in rr["results"]:
@@ -380,10 +398,34 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                     what = r["error"] or (f"recorded {r['recorded_verdict']} {r['recorded_results_hash']}, "
                                           f"re-run gives {r['rerun_verdict']} {r['rerun_results_hash']}")
                     _say(f"  seq {r['seq']}: {r['status']}: {what}")
-    if not rep.ok or (rr is not None and rr["mismatches"]):
+    if not rep.ok or (rr is not None and rr["mismatches"]) or any(r["status"] in _CP_FAIL for r in cp_results):
         sys.exit(1)
     if rr is not None and rr["errors"]:
         sys.exit(2)
+
+
+_CP_FAIL = ("truncated", "forked", "rewritten", "bad-signature")
+
+
+def _check_checkpoint(path, cp, led, rep, trusted) -> dict:
+    """Compare one checkpoint file with the ledger: {file, status, message, size, root_hash, signers}.
+
+    status: extends | truncated | forked | rewritten (the chain does not verify) | bad-signature |
+    another-ledger (the chain verifies but its first entry is not the checkpoint's ledger_id: exit 2).
+    """
+    from ..ledger.checkpoint import checkpoint_problem, compare
+
+    entries = led.entries()
+    status, message = compare(cp, entries)
+    if not rep.ok:   # a chain that does not verify was edited: even a changed first entry is "rewritten"
+        if status != "truncated":
+            status, message = "rewritten", f"rewritten: the ledger does not verify ({rep.summary()})"
+    elif status != "another-ledger":
+        problem = checkpoint_problem(cp, trusted)
+        if problem:
+            status, message = "bad-signature", f"the checkpoint does not verify: {problem}"
+    return {"file": str(path), "status": status, "message": message, "size": cp.size, "root_hash": cp.root_hash,
+            "signers": cp.signers()}
 
 
 @_command("export")
@@ -407,3 +449,4 @@ def import_cmd(src: str = typer.Argument(..., metavar="IN.json"), ledger: str = 
         res = import_ledger(src, ledger)
     what = "created" if res.created else "updated"
     _say(f"{what} {ledger}: {res.added} entries added, {res.total} in the chain; head {res.head_hash}")
+from . import ledger_tlog_cmd  # noqa: E402,F401  (registers checkpoint, cosign, prove, consistency, commit, reveal)

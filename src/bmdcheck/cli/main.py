@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Physics-based checks of what a missile defence can engage.")
@@ -60,6 +60,13 @@ def parse_latlon(text: str, what: str, allow_alt: bool = False):
     if abs(vals[1]) > 360:
         raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees, got {vals[1]:g}")
     return tuple(vals)
+
+
+def safe(text) -> str:
+    """Text from input files, safe to print with rich: no markup, no terminal control codes."""
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 def _emit_json(doc) -> None:
@@ -138,12 +145,19 @@ def fly(
         _emit_json(traj.to_dict())
         return
     t = Table(title=f"{traj.missile or 'free body'} — {em}", show_header=False)
-    t.add_row("range", f"{traj.range_km:,.1f} km")
-    t.add_row("flight time", f"{traj.flight_time_s:,.1f} s ({traj.flight_time_s / 60:.1f} min)")
-    t.add_row("apogee", f"{traj.apogee_km:,.1f} km")
+    if traj.escaped:
+        t.add_row("escape", "no impact: unbound (at or above escape speed) and receding above the atmosphere")
+    else:
+        t.add_row("range", f"{traj.range_km:,.1f} km" + ("" if traj.status == "impact" else " (to the last point)"))
+        t.add_row("flight time", f"{traj.flight_time_s:,.1f} s ({traj.flight_time_s / 60:.1f} min)")
+    t.add_row("apogee", f"{traj.apogee_km:,.1f} km" + (" (so far)" if traj.status != "impact" else ""))
     t.add_row("burnout", f"t = {traj.burnout_time_s:.1f} s, {traj.burnout_speed_mps:,.0f} m/s, "
                          f"{traj.burnout_altitude_km:,.1f} km, γ = {traj.burnout_fpa_deg:.2f}°")
-    t.add_row("impact", f"{traj.impact_lat:.4f}, {traj.impact_lon:.4f} ({traj.status})")
+    if traj.status == "impact":
+        t.add_row("impact", f"{traj.impact_lat:.4f}, {traj.impact_lon:.4f}")
+    else:
+        t.add_row("no impact", f"{traj.status}; last point {traj.impact_lat:.4f}, {traj.impact_lon:.4f}, "
+                               f"{traj.end_alt_km:,.1f} km up at t = {traj.end_time_s:,.1f} s")
     if traj.steering:
         s = traj.steering
         t.add_row("steering", f"azimuth {s['azimuth_deg']:.3f}°, kick {s['kick_deg']:.3f}°, cut-off {s['t_cut_s']:.1f} s")
@@ -324,8 +338,8 @@ from . import report_cmd  # noqa: E402,F401  (registers report, export)
 
 
 def _fail(e) -> None:
-    """One line on stderr, exit code 2."""
-    msg = " ".join(str(e).split())
+    """One line on stderr, exit code 2; characters from the input that could drive the terminal are escaped."""
+    msg = printable(" ".join(str(e).split()))
     sys.stderr.write(f"error: {msg}\n")
     sys.exit(2)
 
@@ -349,6 +363,9 @@ def main(argv=None):
             _fail(e.format_message())  # bad option value, missing argument, unknown option: one line, exit 2
         if isinstance(e, (ValueError, FileNotFoundError)):
             _fail(e)
+        if isinstance(e, OSError) and e.strerror:  # a path the system refuses (name too long, I/O error, ...)
+            name = str(e.filename or "")
+            _fail(f"{e.strerror}: {name[:120] + '…' if len(name) > 120 else name}".rstrip(": "))
         raise
     sys.exit(rc if isinstance(rc, int) else 0)
 

@@ -255,6 +255,7 @@ class Engagement:
             "site": site, "interceptor": itc, "threat": int(ti), "flyout": self.flyout,
             "tier": self.tier, "sensor": (self.sensor[p] or None) if self.sensor else None,
             "diagnostics": self.diagnosis(p), "warnings": list(self.warnings),
+            **({"model": self.model[p]} if hasattr(self, "model") else {}),
         }
 
     @staticmethod
@@ -278,6 +279,8 @@ class Engagement:
                          list(dict.fromkeys(x for e in engs for x in e.warnings)))
         if all(hasattr(e, "min_dv_mps") for e in engs):
             out.min_dv_mps = sel("min_dv_mps")
+        if all(hasattr(e, "model") for e in engs):
+            out.model = lst("model")
         return out
 
 
@@ -435,9 +438,20 @@ def plan_pairs(threats: Threats, sites: list[SiteSpec], interceptors: list[Inter
         pairs += [(i, s.name, it.name) for i in range(n)]
         modes += [mode] * n
     k = len(sites)
+    warnings = timeline.warnings()
+    if timeline.launch_at_s is not None:
+        td = np.concatenate(td)
+        early = ~(td <= timeline.launch_at_s)
+        if early.any():
+            first = float(np.nanmin(np.where(np.isfinite(td), td, np.nan))) if np.isfinite(td).any() else math.inf
+            when = "no sensor of the timeline ever detects it" if not math.isfinite(first) else \
+                f"the earliest detection is at {first:,.0f} s"
+            warnings.append(f"fixed launch at {timeline.launch_at_s:g} s comes before detection for "
+                            f"{int(early.sum())} of {early.size} pairs ({when})")
+        td = [td]
     return PairPlan(n, np.tile(np.arange(n), k), np.repeat(np.arange(k), n), np.concatenate(tL),
                     np.concatenate(vis_i), np.stack(vis_stack) if vis_stack else None, np.concatenate(td),
-                    np.concatenate(tt), pairs, modes, bases, sensors, timeline.tier, timeline.warnings())
+                    np.concatenate(tt), pairs, modes, bases, sensors, timeline.tier, warnings)
 
 
 _RANK = {r: k for k, r in enumerate(REASON_NAMES)}
@@ -460,9 +474,29 @@ def best_of(engs: list[Engagement], tier: str | None) -> Engagement:
     return Engagement.pick(engs, np.argmax(key, axis=0), tier)
 
 
+FLYOUTS = ("table", "lambert", "bound")
+"""Reach models: the fly-out table, the Lambert (vacuum, impulsive) model, and ``bound``: per pair the
+more capable of the table and the Lambert model with zero burn time (feasible if either is;
+docs/design/engagement.md, "Which reach model to quote"): the model to quote for a verdict that a
+defence cannot engage."""
+
+IMPULSIVE_BURN_S = 1e-9
+"""Burn time of the impulsive Lambert variant used by ``bound``, s (departure at the launch time)."""
+
+
+def impulsive(it: InterceptorSpec) -> InterceptorSpec:
+    """The interceptor with its burnout speed given at launch (zero burn time; a burnout speed is
+    required: a staged booster without one uses its fly-out table's burnout speed)."""
+    v = it.burnout_speed_mps or it.table().burnout_speed_mps
+    return replace(it, burnout_speed_mps=float(v), burn_time_s=IMPULSIVE_BURN_S, booster=None)
+
+
 def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
                    timeline: TimelineSpec = None, flyout: str = "table") -> Engagement:
     """Windows for every (threat, site) pair; sites[k] fires interceptors[k].
+
+    ``flyout``: "table", "lambert", or "bound" (both; per pair the more capable result, with
+    ``Engagement.model`` naming the model that gave it).
 
     With ``timeline.tier == "remote"`` every candidate fire-control radar (each site's own, then
     each remote radar) is solved and each pair keeps its best (:func:`best_of`).
@@ -471,8 +505,16 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
         timeline = TimelineSpec()
     if len(sites) != len(interceptors):
         raise BmdcheckError("give one interceptor per site")
-    if flyout not in ("table", "lambert"):
-        raise BmdcheckError(f"flyout must be 'table' or 'lambert', got {flyout!r}")
+    if flyout not in FLYOUTS:
+        raise BmdcheckError(f"flyout must be one of {', '.join(FLYOUTS)}, got {flyout!r}")
+    if flyout == "bound":
+        engs = [engage_threats(threats, sites, interceptors, timeline, "table"),
+                engage_threats(threats, sites, [impulsive(it) for it in interceptors], timeline, "lambert")]
+        for e, name in zip(engs, ("table", "lambert-impulsive")):
+            e.model = [name] * len(e.windows.reason)
+        out = best_of(engs, timeline.tier)
+        out.flyout = "bound"
+        return out
     if timeline.tier == "remote":
         cands = range(1 + len(timeline.remote_candidates))
         return best_of([_engage_one(threats, sites, interceptors, timeline, flyout, c) for c in cands], "remote")
@@ -515,6 +557,12 @@ def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: Inter
     not strictly monotonic in burnout speed, so no single bisection over the whole range).
     """
 
+    if flyout == "bound":
+        vs = [burnout_speed_threshold(threats, site, interceptor, timeline, "table", lo_mps, hi_mps, tol_mps),
+              burnout_speed_threshold(threats, site, impulsive(interceptor), timeline, "lambert", lo_mps, hi_mps,
+                                      tol_mps)]
+        vs = [v for v in vs if v is not None]
+        return min(vs) if vs else None
     if flyout == "lambert":
         # the Lambert model gives the threshold directly: the smallest speed change needed
         e = engage_threats(threats, [site], [interceptor.with_burnout_speed(hi_mps)], timeline, flyout)

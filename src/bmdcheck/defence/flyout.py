@@ -300,7 +300,7 @@ def _stack(dv_mps: float, burn_time_s: float, kv_mass_kg: float, isp_vac_s: floa
            launch_beta_kgm2: float) -> Missile:
     """Equal-Δv stages (1 to 3) with ideal vacuum Δv = dv_mps, burn time split equally."""
     n = 1 if dv_mps < 4200 else (2 if dv_mps < 7600 else 3)
-    ratio = math.exp(dv_mps / n / (G0_MPS2 * isp_vac_s))
+    ratio = math.exp(min(dv_mps / n / (G0_MPS2 * isp_vac_s), 50.0))  # capped: e^50 is far past any stack
     denom = 1.0 - dry_fraction * (ratio - 1.0)
     if denom <= 0.05:
         raise BmdcheckError(f"burnout speed {dv_mps:,.0f} m/s is beyond a {n}-stage booster at Isp {isp_vac_s:.0f} s")

@@ -5,9 +5,9 @@ altitude); reports and exports also draw the path. This module flies it with the
 the same steering family the table was built from (``flyout.build_table``: the booster's own pitch
 programme and the attitude-hold variant), from the real site towards the intercept point:
 
-1. a fan of pitch kicks (``n_kicks`` per steering variant) is flown on the table's non-rotating
-   WGS84 Earth (J2, USSA76) from the site along the geodesic azimuth to the intercept point,
-   sampled every 0.5 s up to the interceptor's flight-time limit;
+1. a fan of pitch kicks (``n_kicks`` per steering variant, spaced like the table's ``kick_fan``) is
+   flown on the table's non-rotating WGS84 Earth (J2, USSA76) from the site along the geodesic
+   azimuth to the intercept point, sampled every 0.5 s up to the interceptor's flight-time limit;
 2. each trajectory's first ascending and first descending crossings of the intercept altitude give
    (ground range, time); between adjacent kicks whose crossings bracket the intercept's ground
    range, the crossing time is interpolated; the earliest such arrival wins (as in the table);
@@ -34,7 +34,7 @@ from ..earth.frames import ecef_to_geodetic, geodesic_inverse, geodetic_to_ecef
 from ..errors import BmdcheckError
 from ..flight.batch import fly_missile_batch
 from ..flight.kernel import STATUS_BOOST_CRASH
-from .flyout import TABLE_EARTH, booster_for
+from .flyout import TABLE_EARTH, booster_for, kick_fan
 
 FAN_SAMPLE_S = 0.5
 RANGE_TOL_M = 10.0
@@ -102,7 +102,7 @@ class _Flyer:
 
 
 def flyout_path(interceptor, site_lat_deg: float, site_lon_deg: float, target_lat_deg: float,
-                target_lon_deg: float, target_alt_m: float, t_intercept_s: float, *, n_kicks: int = 90,
+                target_lon_deg: float, target_alt_m: float, t_intercept_s: float, *, n_kicks: int = 120,
                 sample_interval_s: float = 1.0) -> InterceptorPath:
     """Fly the interceptor (an ``engage.InterceptorSpec``) from its site to an intercept point.
 
@@ -118,9 +118,9 @@ def flyout_path(interceptor, site_lat_deg: float, site_lon_deg: float, target_la
     tgt = geodetic_to_ecef(target_lat_deg, target_lon_deg, target_alt_m, TABLE_EARTH)
     R = float(np.arccos(np.clip(tgt / np.linalg.norm(tgt) @ fl.u_site, -1.0, 1.0)) * fl.r_site)
     h = float(target_alt_m)
-    kicks = np.linspace(0.0, 89.5, n_kicks)
     best = None  # (time, missile, steering, kick_lo, kick_hi, branch)
     for missile, name in ((booster, "gravity-turn"), (hold, "attitude-hold")):
+        kicks = kick_fan(missile, t_max, n_kicks)  # spaced as the table's fan (dense where apogees move fast)
         b, rng, alt, n = fl.fly(missile, kicks, FAN_SAMPLE_S)
         for branch in (0, 1):
             c = [_crossing(b.t_s[k], rng[k], alt[k], n[k], h, branch) for k in range(len(kicks))]

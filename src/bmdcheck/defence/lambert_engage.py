@@ -21,12 +21,14 @@ from numba import njit, prange
 
 from ..earth.constants import GM_M3_S2
 from ..earth.frames import geodetic_to_ecef
-from .engagement import (C_DURATION, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST, C_LAST,
+from .engagement import (C_DURATION, C_FEAS, C_LATEST, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST, C_LAST,
                          C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST, N_COLS, R_ABOVE,
                          R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, prepare, windows_from)
 from .lambert import STATUS_OK, izzo2015_into
 
 N_LAUNCH = 12
+LATEST_MAX_TOF_S = 7200.0
+"""The latest-launch diagnostic searches flight times up to min(max flight time, this), s."""
 C_MIN_DV = N_COLS  # extra column: smallest speed change needed where all other constraints hold
 
 
@@ -71,6 +73,62 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
     return best, bv2x, bv2y, bv2z, bL
 
 
+@njit(cache=True)
+def _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2):
+    """Δv (relative to the site's inertial velocity) and arrival velocity v2 for a launch at L; inf if none."""
+    t1 = L + t_b
+    tof = t - t1
+    if tof <= 0.0:
+        return math.inf
+    th = omega * t1
+    c, s = math.cos(th), math.sin(th)
+    r1[0] = c * site_ecef[0] - s * site_ecef[1]
+    r1[1] = s * site_ecef[0] + c * site_ecef[1]
+    r1[2] = site_ecef[2]
+    if izzo2015_into(r1, rt, tof, mu, True, v1, v2) != STATUS_OK:
+        return math.inf
+    dx = v1[0] + omega * r1[1]
+    dy = v1[1] - omega * r1[0]
+    return math.sqrt(dx * dx + dy * dy + v1[2] * v1[2])
+
+
+@njit(cache=True)
+def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2):
+    """Latest launch L (no timeline bound) with Δv(L) <= vbo and closing speed >= vcmin at time t; -inf if
+    none on the N_LAUNCH grid over [t - t_b - tofmax, t - t_b - tofmin], refined by 20 bisections."""
+    hi = t - t_b - tofmin
+    lo = t - t_b - min(tofmax, LATEST_MAX_TOF_S)
+    if hi <= lo:
+        return -math.inf
+    n = N_LAUNCH
+    prev_bad = math.nan
+    for k in range(n - 1, -1, -1):
+        L = lo + (hi - lo) * k / (n - 1)
+        dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+        ok = dv <= vbo
+        if ok:
+            dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+            ok = math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin
+        if ok:
+            if k == n - 1 or math.isnan(prev_bad):
+                return L
+            a, b = L, prev_bad   # a ok, b not: bisect
+            for _ in range(20):
+                m = 0.5 * (a + b)
+                dvm = _dv_at(t, rt, site_ecef, omega, m, t_b, mu, r1, v1, v2)
+                okm = dvm <= vbo
+                if okm:
+                    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+                    okm = math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin
+                if okm:
+                    a = m
+                else:
+                    b = m
+            return a
+        prev_bad = L
+    return -math.inf
+
+
 @njit(parallel=True, cache=True)
 def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, fixed, vbo, t_b, hmin, hmax,
                    tofmin, tofmax, vcmin, t_ka, vis, pair_vis, mu, out):
@@ -97,10 +155,19 @@ def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, 
         shots = 0
         Lnext = tL[p]
         min_dv = math.inf
+        latest = -math.inf
         launched = math.isfinite(tL[p])
+        vt = np.empty(3)
         for m in range(n[i]):
             tm = t[i, m]
             h = alt[i, m]
+            if hmin[p] <= h <= hmax[p] and (not use_vis or vv[i, m]):
+                for j in range(3):
+                    rt[j] = r[i, m, j]
+                    vt[j] = v[i, m, j]
+                Lx = _latest_launch(tm, rt, vt, se, omega, t_b[p], tofmin[p], tofmax[p], vbo[p], vcmin[p], mu, r1, v1, v2)
+                if Lx > latest:
+                    latest = Lx
             code = R_OK
             margin = math.nan
             tof = math.nan
@@ -199,6 +266,7 @@ def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, 
         out[p, C_IDX_LAST] = idx_l
         out[p, C_DURATION] = dur if feas else 0.0
         out[p, C_MIN_DV] = min_dv
+        out[p, C_LATEST] = latest if latest > -math.inf else math.nan
 
 
 def engage_lambert(threats, sites, interceptors, timeline, candidate: int = 0):

@@ -35,6 +35,8 @@ def export_results(results_dir, *, czml=None, kml=None, geojson=None, epoch=None
     from ..report.data import load_results
 
     rs = load_results(results_dir)
+    if epoch is None:
+        epoch = getattr(rs.scenario, "epoch", None)  # a scenario epoch when the format has one; else now
     return write_scene(scene_from_results(rs, interceptor_paths=interceptor_paths, progress=progress), czml=czml,
                        kml=kml, geojson=geojson, epoch=epoch)
 

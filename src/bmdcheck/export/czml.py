@@ -78,7 +78,8 @@ def to_czml(scene: Scene, epoch):
                               availability=TimeInterval(start=when, end=end if end > when else when),
                               position=Position(cartographicDegrees=[float(wrap_lon(i.lon_deg)), i.lat_deg, i.alt_m]),
                               point=Point(pixelSize=9, color=Color(rgba=COLORS["intercept"])),
-                              properties={"kind": "intercept", "t_s": float(i.t_s), **_jsonable(i.properties)}))
+                              properties={"kind": "intercept", "intercept_t_s": float(i.t_s),
+                                          **_jsonable(i.properties)}))
     return Document(packets=packets)
 
 

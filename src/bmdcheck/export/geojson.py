@@ -3,9 +3,11 @@
 Features (``properties.kind``): ``threat`` and ``interceptor`` tracks (LineString, or
 MultiLineString when a track crosses ±180°; ``properties.t_s`` gives each vertex's time on the
 scenario clock in vertex order, ``utc`` the first and last as UTC), ``site`` and ``intercept``
-Points, ``radar`` Points and ``radar-coverage`` Polygons (counter-clockwise exterior rings, RFC
-7946 §3.1.6). Threat properties: missile, shape, feasible, reason, window ([first_s, last_s] after
-the threat's launch, or null). Coordinates are rounded to 1e-7° and 1 mm.
+Points (``intercept_t_s``, ``intercept_utc``: the intercept time; a property name keeps one type
+across features, for GIS readers that infer column types), ``radar`` Points and ``radar-coverage``
+Polygons (counter-clockwise exterior rings, RFC 7946 §3.1.6). Threat properties: missile, shape,
+feasible, reason, window ([first_s, last_s] after the threat's launch, or null). Coordinates are
+rounded to 1e-7° and 1 mm.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from datetime import timedelta
 import numpy as np
 
 from .model import Scene, atomic_write, wrap_lon
+
+
+FEATURE_KEYS = ("missile", "shape", "feasible", "reason", "window")
+"""Properties present on every feature: the threat's for tracks, fly-outs and intercepts; null on
+sites, radars and coverage."""
 
 
 def split_antimeridian(lon, lat, alt, t):
@@ -97,9 +104,14 @@ def to_geojson(scene: Scene, epoch) -> dict:
     for i in scene.intercepts:
         feats.append({"type": "Feature", "id": f"intercept-{i.pair}",
                       "geometry": {"type": "Point", "coordinates": _pos(wrap_lon(i.lon_deg), i.lat_deg, i.alt_m)},
-                      "properties": {"kind": "intercept", "pair": i.pair, "t_s": round(float(i.t_s), 3),
-                                     "utc": (epoch + timedelta(seconds=float(i.t_s))).isoformat().replace("+00:00", "Z"),
+                      "properties": {"kind": "intercept", "pair": i.pair,
+                                     "intercept_t_s": round(float(i.t_s), 3),
+                                     "intercept_utc": (epoch + timedelta(seconds=float(i.t_s))).isoformat()
+                                     .replace("+00:00", "Z"),
                                      **_clean(i.properties)}})
+    for f in feats:  # every feature carries the five threat properties (null where they do not apply)
+        for k in FEATURE_KEYS:
+            f["properties"].setdefault(k, None)
     return {"type": "FeatureCollection", "name": scene.name, "features": feats}
 
 

@@ -107,16 +107,14 @@ def scene_from_results(rs, *, interceptor_paths: int = 10, progress=None) -> Sce
     """Every nominal threat trajectory of a result set, its sites, radar coverage, the first
     intercept point of every feasible pair, and the fly-out paths of up to ``interceptor_paths``
     feasible pairs (earliest first). ``progress(done, total)`` is called as paths are flown."""
-    from ..report.data import pair_detail, radars, threat_tracks
+    from ..report.data import pair_detail, radars, reason_rank, threat_tracks
 
     rows = rs.nominal_rows()
     tracks = threat_tracks(rs)
     best: dict = {}
     for r in rows:  # per case: feasible, or the reason that got furthest
-        from ..defence.engagement import REASON_CODE
-
         k = r["case_id"]
-        rank = 99 if r["feasible"] else REASON_CODE.get(r["reason"], -1)
+        rank = 99 if r["feasible"] else reason_rank(r["reason"])
         if k not in best or rank > best[k][0]:
             best[k] = (rank, r)
     for k, tr in tracks.items():
@@ -136,11 +134,14 @@ def scene_from_results(rs, *, interceptor_paths: int = 10, progress=None) -> Sce
         sc.intercepts.append(Intercept(rs.pair_id(r), r["intercept_lat"], r["intercept_lon"],
                                        r["intercept_alt_km"] * 1e3, t0 + r["first_s"],
                                        {"site": r["site"], "interceptor": r["interceptor"], "case_id": r["case_id"],
-                                        "window": _window(r)}))
+                                        "missile": r["missile"], "shape": r.get("shape"), "feasible": True,
+                                        "reason": "feasible", "window": _window(r)}))
     sel = feas[:max(0, interceptor_paths)]
     for i, r in enumerate(sel):
         d = pair_detail(rs, rs.pair_id(r), tracks)
         if d.interceptor is not None:
+            d.interceptor.properties.update(missile=r["missile"], shape=r.get("shape"), feasible=True,
+                                            reason="feasible", window=_window(r), case_id=r["case_id"])
             sc.tracks.append(d.interceptor)
         if progress:
             progress(i + 1, len(sel))
@@ -182,10 +183,13 @@ def scene_from_engagement(traj_track, site_spec, interceptor_spec, record: dict,
         sc.coverage = [coverage_ring(site_spec.radar, rcs_m2=getattr(timeline, "rcs_m2", 1.0))]
     p = record.get("intercept_first")
     if record.get("feasible") and p:
+        threat = {k: traj_track.properties.get(k) for k in ("missile", "shape")}
         sc.intercepts.append(Intercept("0", p["lat"], p["lon"], p["alt_km"] * 1e3, record["first_s"],
-                                       {"site": site_spec.name, "interceptor": interceptor_spec.name, "window": w}))
+                                       {"site": site_spec.name, "interceptor": interceptor_spec.name, **threat,
+                                        "feasible": True, "reason": "feasible", "window": w}))
         itr = interceptor_track(interceptor_spec, site_spec, record, "0")
         if itr is not None:
+            itr.properties.update(threat, feasible=True, reason="feasible", window=w)
             sc.tracks.append(itr)
     return sc
 

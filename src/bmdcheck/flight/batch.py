@@ -29,6 +29,8 @@ DT_MAX_S = 120.0
 SAMPLE_GUESS_S = 2_400.0
 """Sample buffers first hold this much flight time per row (an ICBM's minimum-energy flight is
 about 1,800–2,000 s); longer rows are flown again with buffers sized to them."""
+MAX_SAMPLES_PER_TRAJECTORY = 2_000_000
+"""At most this many samples per trajectory (~110 MB each), whatever the time limit."""
 
 
 @dataclass
@@ -134,7 +136,7 @@ def _missile_args(missile: Missile):
             float(missile.t_vertical_s), float(missile.t_kick_s), bool(missile.pitch_hold))
 
 
-def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
+def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
     """Fly the batch; with sampling, buffers are sized to the flights, not to t_max.
 
     The first call holds SAMPLE_GUESS_S of samples per row; rows that fly longer (their buffer
@@ -145,13 +147,17 @@ def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interv
     n = r0.shape[0]
     samp = float(sample_interval_s) if sample_interval_s else 0.0
     if samp <= 0:
-        summary, *_ = _call(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, 0.0, 0)
+        summary, *_ = _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, 0.0, 0)
         return summary, None, None, None, None
     m_full = int(np.floor(t_max / samp)) + 2
+    if m_full > MAX_SAMPLES_PER_TRAJECTORY:
+        raise BmdcheckError(f"a sample interval of {samp:g} s over up to {t_max:,.0f} s is {m_full:,} samples per "
+                            f"trajectory; at most {MAX_SAMPLES_PER_TRAJECTORY:,} (use a coarser interval or a shorter "
+                            "duration)")
     m0 = min(m_full, int(np.ceil(SAMPLE_GUESS_S / samp)) + 2)
     if n * m0 > 50_000_000:
         raise BmdcheckError(f"{n} trajectories × {m0} samples is too many to hold; use a coarser interval or chunks")
-    summary, st, sr, sv, ns = _call(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, samp, m0)
+    summary, st, sr, sv, ns = _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, m0)
     t_end = summary[:, K.SUM_TIMP]
     over = np.nonzero((ns >= m0) & (t_end > (m0 - 1) * samp + 1e-9))[0]
     if over.size == 0:
@@ -161,7 +167,7 @@ def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interv
         return (summary, np.ascontiguousarray(st[:, :m_used]), np.ascontiguousarray(sr[:, :m_used]),
                 np.ascontiguousarray(sv[:, :m_used]), ns)
     m1 = min(m_full, int(np.floor(t_end[over].max() / samp)) + 2)
-    s2, st2, sr2, sv2, ns2 = _call(r0[over], v0[over], boost, az[over], kick[over], tcut[over], margs, earth,
+    s2, st2, sr2, sv2, ns2 = _call(r0[over], v0[over], boost, dir_ecef[over], kick[over], tcut[over], margs, earth,
                                    t_max, rtol, samp, m1)
     m_used = int(max(ns.max(), ns2.max()))
     t_s = np.zeros((n, m_used))
@@ -175,7 +181,7 @@ def _run(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, sample_interv
     return summary, t_s, r, v, ns
 
 
-def _call(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, samp, m):
+def _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, m):
     """One kernel call with sample buffers of m columns (0: no sampling)."""
     n = r0.shape[0]
     tab = atmosphere_table()
@@ -186,7 +192,7 @@ def _call(r0, v0, boost, az, kick, tcut, margs, earth, t_max, rtol, samp, m):
     summary = np.zeros((n, K.SUM_LEN))
     stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick, hold = margs
     K.fly_kernel(np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
-                 np.ascontiguousarray(az, dtype=float), np.ascontiguousarray(kick, dtype=float),
+                 np.ascontiguousarray(dir_ecef, dtype=float), np.ascontiguousarray(kick, dtype=float),
                  np.ascontiguousarray(tcut, dtype=float), stages, payload, sref, mach, cd, beta_inv,
                  t_vert, t_kick, hold, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
                  float(t_max), float(rtol), DT_MAX_S, float(samp), summary, st, sr, sv, ns)
@@ -203,6 +209,20 @@ def _check_latlon(lat, lon, what):
     if np.any(np.abs(lon) > 360):
         raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees")
     return lat, lon
+
+
+def launch_direction_ecef(lat_deg, lon_deg, azimuth_deg) -> np.ndarray:
+    """Unit horizontal vector (N, 3), Earth-fixed axes, of azimuth A at geodetic (lat, lon): cos A n̂ + sin A ê.
+
+    At a pole, n̂ and ê are the limits along the meridian ``lon_deg`` (the convention of the
+    geodesic azimuths, Karney 2013), so a pole launch toward azimuth A reaches the same meridian
+    as the geodesic with that initial azimuth.
+    """
+    from ..earth.frames import enu_basis
+
+    e, n, _ = enu_basis(lat_deg, lon_deg)
+    a = np.radians(np.asarray(azimuth_deg, dtype=float))[..., None]
+    return np.cos(a) * n + np.sin(a) * e
 
 
 def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s=None, *,
@@ -225,7 +245,7 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
     w = earth.omega_rad_s
     v0 = np.stack([-w * r0[:, 1], w * r0[:, 0], np.zeros(len(lat))], axis=-1)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
-    out = _run(r0, v0, True, np.radians(az), np.radians(kick), tcut, _missile_args(missile), earth,
+    out = _run(r0, v0, True, launch_direction_ecef(lat, lon, az), np.radians(kick), tcut, _missile_args(missile), earth,
                t_max, rtol, sample_interval_s)
     return FlightBatch(out[0], earth, lat.copy(), lon.copy(), *out[1:])
 
@@ -269,7 +289,7 @@ def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, e
              0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
     z = np.zeros(n)
-    out = _run(r0, v0, False, z, z, z, margs, earth, t_max, rtol, sample_interval_s)
+    out = _run(r0, v0, False, np.zeros((n, 3)), z, z, margs, earth, t_max, rtol, sample_interval_s)
     return FlightBatch(out[0], earth, np.broadcast_to(np.asarray(start_lat_deg, float), (n,)).copy(),
                        np.broadcast_to(np.asarray(start_lon_deg, float), (n,)).copy(), *out[1:])
 

@@ -23,9 +23,10 @@ from ..earth.atmosphere import atmos_lookup
 from ..earth.model import E_A, E_ATMOS, E_B, E_J2, E_MU, E_OMEGA, E_RE_J2
 
 # Segment parameter vector layout (set per boost segment / ballistic phase).
-S_PHASE, S_STEER, S_TVAC, S_AEXIT, S_MDOT, S_M0, S_TIGN, S_SREF, S_COSAZ, S_SINAZ, S_KICK, \
-    S_TVERT, S_TKICK, S_BETA_INV = range(14)
-S_LEN = 14
+# S_HX..S_HZ: the launch direction, a horizontal unit vector at the launch point, Earth-fixed axes.
+S_PHASE, S_STEER, S_TVAC, S_AEXIT, S_MDOT, S_M0, S_TIGN, S_SREF, S_HX, S_HY, S_HZ, S_KICK, \
+    S_TVERT, S_TKICK, S_BETA_INV = range(15)
+S_LEN = 15
 PHASE_BOOST, PHASE_BALLISTIC = 0.0, 1.0
 
 # Summary columns.
@@ -33,9 +34,12 @@ PHASE_BOOST, PHASE_BALLISTIC = 0.0, 1.0
  SUM_RAPO, _ra1, _ra2, SUM_TIMP, SUM_RIMP, _ri1, _ri2, SUM_VIMP, _vi1, _vi2, SUM_NSTEPS) = range(21)
 SUM_LEN = 21
 
-STATUS_IMPACT, STATUS_DURATION, STATUS_STEPS, STATUS_BOOST_CRASH = 0, 1, 2, 3
+STATUS_IMPACT, STATUS_DURATION, STATUS_STEPS, STATUS_BOOST_CRASH, STATUS_ESCAPE = 0, 1, 2, 3, 4
 STATUS_TEXT = {STATUS_IMPACT: "impact", STATUS_DURATION: "duration reached",
-               STATUS_STEPS: "too many integration steps", STATUS_BOOST_CRASH: "hit the ground during boost"}
+               STATUS_STEPS: "too many integration steps", STATUS_BOOST_CRASH: "hit the ground during boost",
+               STATUS_ESCAPE: "escape"}
+ESCAPE_MIN_ALT_M = 1.0e6
+"""Escape is declared only above the atmosphere's top (1,000 km), where no drag can take energy away."""
 
 MAX_STEPS = 400_000
 
@@ -140,20 +144,24 @@ def _deriv(t, s, out, E, S, mach, cd, dh, ln_rho, ln_p, snd):
                 if steer == 1.0:
                     fr = (t - S[S_TVERT]) / S[S_TKICK]
                     th = S[S_KICK] * (fr if fr < 1.0 else 1.0)
-                    en = math.sqrt(ux * ux + uy * uy)
-                    if en < 1e-12:
-                        ex, ey = 0.0, 1.0
-                    else:
-                        ex, ey = -uy / en, ux / en
-                    # north = up × east (east has no z component)
-                    nx = -uz * ey
-                    ny = uz * ex
-                    nz = ux * ey - uy * ex
+                    # the launch direction (Earth-fixed, carried into ECI by the Earth's turn),
+                    # projected on the current horizontal plane: defined at the poles too
+                    w = E[E_OMEGA]
+                    cw, sw = math.cos(w * t), math.sin(w * t)
+                    hx = cw * S[S_HX] - sw * S[S_HY]
+                    hy = sw * S[S_HX] + cw * S[S_HY]
+                    hz = S[S_HZ]
+                    hu = hx * ux + hy * uy + hz * uz
+                    px, py, pz = hx - hu * ux, hy - hu * uy, hz - hu * uz
+                    pn = math.sqrt(px * px + py * py + pz * pz)
+                    if pn > 1e-12:
+                        px /= pn
+                        py /= pn
+                        pz /= pn
                     ct, st = math.cos(th), math.sin(th)
-                    ca, sa = S[S_COSAZ], S[S_SINAZ]
-                    dx = ct * ux + st * (ca * nx + sa * ex)
-                    dy = ct * uy + st * (ca * ny + sa * ey)
-                    dz = ct * uz + st * (ca * nz)
+                    dx = ct * ux + st * px
+                    dy = ct * uy + st * py
+                    dz = ct * uz + st * pz
                 else:
                     dx, dy, dz = ux, uy, uz
             am = thrust / m
@@ -399,6 +407,8 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
                 if abs(hz) < 1e-4 or vrad >= 0.0:
                     break
                 ha = ha - hz / vrad
+                if ha < 0.0:  # a start on the ground heading down: the impact is the start, never before it
+                    ha = 0.0
             for i in range(6):
                 y[i] = ynew[i]
                 f0[i] = K[6, i]
@@ -420,12 +430,14 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
 
 
 @njit(parallel=True, cache=True)
-def fly_kernel(r0, v0, boost, az_rad, kick_rad, t_cut, stages, payload_kg, ref_area_m2, mach, cd,
+def fly_kernel(r0, v0, boost, dir_ecef, kick_rad, t_cut, stages, payload_kg, ref_area_m2, mach, cd,
                beta_inv, t_vert, t_kick, hold, E, dh, ln_rho, ln_p, snd, t_max, rtol, dt_max, samp_dt,
                summary, st, sr, sv, ns):
     """Fly N trajectories of one missile (boost=True) or N free bodies (boost=False).
 
-    Inputs: r0, v0 (N, 3) ECI state at t = 0 (m, m/s); az_rad, kick_rad, t_cut (N,) steering;
+    Inputs: r0, v0 (N, 3) ECI state at t = 0 (m, m/s); dir_ecef (N, 3) the launch direction (unit,
+    horizontal at the launch point, Earth-fixed axes: cos A n̂ + sin A ê of the launch azimuth A);
+    kick_rad, t_cut (N,) steering;
     stages (n_stage, 6) from Missile.stage_table(); hold: keep the kicked thrust attitude to burnout
     instead of the gravity turn (interceptor fly-outs); E the Earth parameter vector; the atmosphere
     table (dh, ln_rho, ln_p, snd); t_max the time limit (s); rtol the step-control tolerance;
@@ -440,7 +452,7 @@ def fly_kernel(r0, v0, boost, az_rad, kick_rad, t_cut, stages, payload_kg, ref_a
         K = np.empty((7, 6))
         ytmp = np.empty(6)
         ynew = np.empty(6)
-        S = np.zeros(14)
+        S = np.zeros(S_LEN)
         apo = np.zeros(6)
         cnt = np.zeros(1, dtype=np.int64)
         for j in range(3):
@@ -455,8 +467,9 @@ def fly_kernel(r0, v0, boost, az_rad, kick_rad, t_cut, stages, payload_kg, ref_a
         if boost:
             S[S_PHASE] = PHASE_BOOST
             S[S_SREF] = ref_area_m2
-            S[S_COSAZ] = math.cos(az_rad[i])
-            S[S_SINAZ] = math.sin(az_rad[i])
+            S[S_HX] = dir_ecef[i, 0]
+            S[S_HY] = dir_ecef[i, 1]
+            S[S_HZ] = dir_ecef[i, 2]
             S[S_KICK] = kick_rad[i]
             S[S_TVERT] = t_vert
             S[S_TKICK] = t_kick
@@ -534,6 +547,18 @@ def fly_kernel(r0, v0, boost, az_rad, kick_rad, t_cut, stages, payload_kg, ref_a
                                    dh, ln_rho, ln_p, snd, rtol, dt_max, samp_dt, st[i], sr[i], sv[i], cnt, apo)
             if code == 0:
                 status = STATUS_DURATION
+                # unbound and receding above the atmosphere: it never comes back (the J2 potential is
+                # axially symmetric, so v²/2 + U is conserved in the inertial frame)
+                r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
+                rn = math.sqrt(r2)
+                u_pot = -E[E_MU] / rn
+                if E[E_J2] != 0.0:
+                    re_r = E[E_RE_J2] / rn
+                    u_pot += E[E_MU] / rn * E[E_J2] * re_r * re_r * 0.5 * (3.0 * y[2] * y[2] / r2 - 1.0)
+                energy = 0.5 * (y[3] * y[3] + y[4] * y[4] + y[5] * y[5]) + u_pot
+                receding = y[0] * y[3] + y[1] * y[4] + y[2] * y[5] > 0.0
+                if energy >= 0.0 and receding and alt_approx(y[0], y[1], y[2], E[E_A], E[E_B]) >= ESCAPE_MIN_ALT_M:
+                    status = STATUS_ESCAPE
             elif code == 2:
                 status = STATUS_STEPS
             else:

@@ -272,10 +272,14 @@ class _Model:
     """Right-hand side and events of the 3-DOF equations for one Earth and one missile."""
 
     def __init__(self, E: _Earth, missile: "Missile | None", azimuth_rad: float, kick_rad: float,
-                 ussa76: Callable | None):
+                 ussa76: Callable | None, launch_lat_rad: float = 0.0, launch_lon_rad: float = 0.0):
         self.E = E
         self.missile = missile
         self.azimuth = azimuth_rad
+        # the launch direction: horizontal at the launch point, Earth-fixed axes (n̂, ê there; at a
+        # pole the limits along the launch meridian)
+        _, n0, e0 = _enu_axes(launch_lat_rad, launch_lon_rad)
+        self.h0_ecef = math.cos(azimuth_rad) * n0 + math.sin(azimuth_rad) * e0
         self.kick = kick_rad
         self.ussa76 = ussa76
         if missile is not None:
@@ -308,8 +312,10 @@ class _Model:
 
         û ∝ (x/a², y/a², z/b²) (the ellipsoid normal through the point; rotation about z leaves
         this form unchanged, so ECI coordinates can be used), with n̂, ê the north and east
-        orthogonal to it. Vertical: û. Kick: cos θ û + sin θ (cos A n̂ + sin A ê),
-        θ = δ (t - t_vertical) / t_kick. Turn: v_rel / |v_rel| (û while v_rel = 0).
+        orthogonal to it. Vertical: û. Kick: cos θ û + sin θ ĥ, θ = δ (t - t_vertical) / t_kick,
+        ĥ the launch direction h₀ (cos A n̂ + sin A ê at the launch point, Earth-fixed), turned into
+        ECI by Rz(ωt) and projected on the current horizontal plane. Turn: v_rel / |v_rel| (û while
+        v_rel = 0).
         """
         E = self.E
         if ph.steer == "turn":
@@ -318,12 +324,16 @@ class _Model:
                 return v_rel / speed
         x, yy, z = y[0], y[1], y[2]
         lat_n = math.atan2(z / (E.b * E.b), math.hypot(x, yy) / (E.a * E.a))
-        up, north, east = _enu_axes(lat_n, math.atan2(yy, x))
+        up, _, _ = _enu_axes(lat_n, math.atan2(yy, x))
         if ph.steer != "kick":
             return up
         theta = self.kick * (t - self.missile.t_vertical_s) / self.missile.t_kick_s
-        return math.cos(theta) * up + math.sin(theta) * (math.cos(self.azimuth) * north
-                                                         + math.sin(self.azimuth) * east)
+        c, s = math.cos(E.omega * t), math.sin(E.omega * t)
+        h0 = self.h0_ecef
+        h = np.array([c * h0[0] - s * h0[1], s * h0[0] + c * h0[1], h0[2]])
+        p = h - (h @ up) * up
+        p = p / math.sqrt(p @ p)
+        return math.cos(theta) * up + math.sin(theta) * p
 
     # -- equations of motion --
     def derivatives(self, t: float, y: np.ndarray, ph: _Phase) -> np.ndarray:
@@ -520,7 +530,8 @@ def fly_reference(missile: "Missile | None" = None, *, launch_lat_deg: float = 0
     t_stop = t_cut + MAX_FLIGHT_S if duration_s is None else float(duration_s)
     phases.append(_Phase(t_cut, max(t_stop, t_cut), "ballistic", beta_kgm2=beta))
 
-    model = _Model(E, missile, math.radians(azimuth_deg), math.radians(kick_deg), ussa76)
+    model = _Model(E, missile, math.radians(azimuth_deg), math.radians(kick_deg), ussa76,
+                   math.radians(launch_lat_deg), math.radians(launch_lon_deg))
     y = np.concatenate((r0, v0))
     ts, ys = [np.array([0.0])], [y[None, :]]
     apogee_alt = model.altitude(y)

@@ -33,8 +33,19 @@ SHAPES = ("min-energy", "lofted", "depressed")
 _KICKS_DEG = np.unique(np.concatenate([np.geomspace(0.25, 20.0, 8), np.linspace(23.0, 89.0, 23)]))
 _CUT_FRACTIONS = np.linspace(0.25, 1.0, 9)
 _TOL_KM = 0.002  # aim-point residual, km
+MISS_TOL_KM = 0.05
+"""A solved flight lands within this geodesic distance (km) of its aim point, or it is not solved."""
 _TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
 _MAX_ITER = 15
+
+
+def landing_miss_km(batch, aim_lat, aim_lon) -> np.ndarray:
+    """Geodesic distance (km, shape (N,)) from each flight's impact point to its aim point; NaN for a
+    flight that did not impact. A solved flight must have it ≤ ``MISS_TOL_KM``: callers that fly
+    solved steering check it, so a miss is a failure with a reason, never a reported impact."""
+    lat, lon, _ = batch.impact_geodetic()
+    d = geodesic_inverse(np.asarray(aim_lat, float), np.asarray(aim_lon, float), lat, lon, batch.earth)[0] / 1e3
+    return np.where(batch.ok, d, np.nan)
 
 
 @dataclass
@@ -45,17 +56,23 @@ class Steering:
     kick_deg: np.ndarray
     t_cut_s: np.ndarray
     ok: np.ndarray
-    miss_km: np.ndarray
+    miss_km: np.ndarray  # geodesic distance from the impact to the aim point, km
     error: list  # per trajectory: None or a one-line message
 
 
 def _diagnostics(batch, launch_lat, launch_lon, d_aim_km, az_aim, shape, apogee_km):
+    """Residuals (down-range, cross-range, shape) and the distance flown, km.
+
+    Down- and cross-range are the impact's coordinates along and across the aim azimuth at the
+    launch point (d cos Δψ - d_aim, d sin Δψ): unlike the range difference alone they tell a flight
+    to the opposite side of the launch point from a hit.
+    """
     lat, lon, _ = batch.impact_geodetic()
     d, az = geodesic_inverse(launch_lat, launch_lon, lat, lon, batch.earth)
     d_km = d / 1e3
-    daz = (az - az_aim + 180.0) % 360.0 - 180.0
-    r1 = d_km - d_aim_km
-    r2 = d_aim_km * np.sin(np.radians(daz))
+    daz = np.radians((az - az_aim + 180.0) % 360.0 - 180.0)
+    r1 = d_km * np.cos(daz) - d_aim_km
+    r2 = d_km * np.sin(daz)
     if shape == "min-energy":
         rb, vb, ri = batch.r_burnout_eci_m, batch.v_burnout_eci_mps, batch.r_impact_eci_m
         gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
@@ -72,6 +89,11 @@ def _diagnostics(batch, launch_lat, launch_lon, d_aim_km, az_aim, shape, apogee_
     r2[bad] = np.nan
     r3[bad] = np.nan
     return r1, r2, r3, d_km
+
+
+def _km(d_km: float) -> str:
+    """A distance for a message: whole km from 10 km up, 0.1 km from 1 km, else metres."""
+    return f"{d_km:,.0f} km" if d_km >= 10 else (f"{d_km:.1f} km" if d_km >= 1 else f"{d_km * 1e3:.0f} m")
 
 
 def _cross(x, f, target, lo, hi, rising):
@@ -145,7 +167,7 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
                 xv = -B / (2 * A)
                 dmax = max(dmax, A * xv * xv + B * xv + Cc)
         if d_aim[i] > dmax * 1.003:
-            errors[i] = (f"{missile.name} cannot reach the aim point {d_aim[i]:,.0f} km away: its maximum range "
+            errors[i] = (f"{missile.name} cannot reach the aim point {_km(d_aim[i])} away: its maximum range "
                          f"from this launch point in this direction is about {dmax:,.0f} km")
             continue
         if shape == "min-energy":
@@ -167,8 +189,12 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
                 continue
             # beyond a full-burn minimum-energy flight: full burn, branch nearest that angle
             branch_lofted = np.isfinite(rows_k[-1]) and rows_k[-1] < _KICKS_DEG[kstar]
-            if np.all(~np.isfinite(rows_d)) or d_aim[i] < np.nanmin(rows_d):
-                errors[i] = (f"{missile.name}: the aim point {d_aim[i]:,.0f} km away is closer than its shortest "
+            if not np.any(np.isfinite(rows_d)):
+                errors[i] = (f"{missile.name}: no minimum-energy trajectory found to the aim point "
+                             f"{_km(d_aim[i])} away; try a lofted or depressed shape")
+                continue
+            if d_aim[i] < np.nanmin(rows_d):
+                errors[i] = (f"{missile.name}: the aim point {_km(d_aim[i])} away is closer than its shortest "
                              f"minimum-energy range here (about {np.nanmin(rows_d):,.0f} km); try a lofted or depressed shape")
                 continue
             lofted = branch_lofted
@@ -196,7 +222,7 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
                 rng = (f"between about {fin.min():,.0f} and {fin.max():,.0f} km" if fin.size > 1 and fin.max() - fin.min() > 1
                        else (f"about {fin[0]:,.0f} km, with a full burn" if fin.size else "none"))
                 errors[i] = (f"{missile.name}: a {shape} apogee of {apogee_km:,.0f} km is not reachable at "
-                             f"{d_aim[i]:,.0f} km range (achievable {shape} apogees: {rng})")
+                             f"{_km(d_aim[i])} range (achievable {shape} apogees: {rng})")
                 continue
             kick0[i] = ks[j] + w * (ks[j + 1] - ks[j])
             cut0[i] = tc
@@ -204,6 +230,12 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
         kx, _, _ = (_cross(_KICKS_DEG, row, d_aim[i], 0, kstar + 1, rising=True) if lofted
                     else _cross(_KICKS_DEG, row, d_aim[i], kstar, nk, rising=False))
         if not np.isfinite(kx):
+            part = row[:kstar + 1] if lofted else row[kstar:]
+            if np.any(np.isfinite(part)) and d_aim[i] < np.nanmin(part):
+                errors[i] = (f"{missile.name}: the aim point {_km(d_aim[i])} away is closer than its shortest "
+                             f"{'lofted' if lofted else 'depressed'} range here with a full burn "
+                             f"(about {np.nanmin(part):,.0f} km)")
+                continue
             kx = _KICKS_DEG[kstar]
         kick0[i] = kx
         cut0[i] = t_full
@@ -236,21 +268,23 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
         q1, q2, q3, _ = _diagnostics(b, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), np.repeat(d_aim[idx], 4),
                                      np.repeat(az_aim[idx], 4), shape, apogee_km)
         R = np.stack([q1, q2, q3], axis=-1).reshape(m, 4, 3)
+        true_miss = landing_miss_km(b, np.repeat(ta[idx], 4), np.repeat(to[idx], 4))[0::4]
         r0 = R[:, 0, :]
         J = (R[:, 1:, :] - r0[:, None, :]).transpose(0, 2, 1) / np.array([steps[0], steps[1], -steps[2]])[None, None, :]
         for jj, i in enumerate(idx):
             res = r0[jj]
-            if not np.all(np.isfinite(res[:2])):
+            mi = float(true_miss[jj])
+            if not (np.all(np.isfinite(res[:2])) and np.isfinite(mi)):
                 errors[i] = f"{missile.name}: steering solution failed (trajectory did not reach the ground)"
                 active[i] = False
                 continue
-            mi = float(np.hypot(res[0], res[1]))
             if mi < best[i]:
                 best[i] = mi
                 best_p[i] = base[jj]
             miss[i] = mi
             use3 = shape == "min-energy" and solve_cut[i] or (apogee_km is not None)
-            done = abs(res[0]) < _TOL_KM and abs(res[1]) < _TOL_KM and (not use3 or abs(res[2]) < _TOL_SHAPE)
+            done = (abs(res[0]) < _TOL_KM and abs(res[1]) < _TOL_KM and mi < MISS_TOL_KM
+                    and (not use3 or abs(res[2]) < _TOL_SHAPE))
             if done:
                 ok[i] = True
                 active[i] = False
@@ -279,7 +313,7 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
         # not converged to the polish target: fall back to the best flown parameters
         az[i], kick[i], cut[i] = best_p[i]
         miss[i] = best[i]
-        if best[i] < 0.05:  # within 50 m of the aim point: accept
+        if best[i] < MISS_TOL_KM:  # close enough to the aim point: accept
             ok[i] = True
         else:
             errors[i] = f"{missile.name}: steering did not converge (best miss {best[i]:.2f} km)"

@@ -18,6 +18,7 @@ from ..errors import BmdcheckError
 from . import kernel as K
 from .batch import DEFAULT_RTOL, FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch
 from .missile import Missile, get_missile
+from .steering import MISS_TOL_KM, landing_miss_km
 
 
 @dataclass
@@ -63,22 +64,37 @@ class Trajectory:
     r_impact_eci_m: np.ndarray | None = None
     v_impact_eci_mps: np.ndarray | None = None
     samples: Samples | None = None
+    end_time_s: float = 0.0
+    end_alt_km: float = 0.0
+
+    @property
+    def escaped(self) -> bool:
+        """True when the body left on an unbound path: there is no impact, range or flight time."""
+        return self.status == K.STATUS_TEXT[K.STATUS_ESCAPE]
 
     def to_dict(self) -> dict:
-        """The JSON document of ``bmdcheck fly --json`` (field names are a stable interface)."""
+        """The JSON document of ``bmdcheck fly --json`` (field names are a stable interface).
+
+        With ``status`` "escape", ``range_km``, ``flight_time_s`` and ``impact`` are null; whenever
+        the status is not "impact", ``end`` gives the last point (t_s, lat, lon, alt_km).
+        """
+        esc = self.escaped
         d = {
-            "range_km": self.range_km,
-            "flight_time_s": self.flight_time_s,
+            "range_km": None if esc else self.range_km,
+            "flight_time_s": None if esc else self.flight_time_s,
             "apogee_km": self.apogee_km,
             "burnout": {"time_s": self.burnout_time_s, "speed_mps": self.burnout_speed_mps,
                         "altitude_km": self.burnout_altitude_km, "flight_path_angle_deg": self.burnout_fpa_deg,
                         "azimuth_deg": self.burnout_azimuth_deg},
-            "impact": {"lat": self.impact_lat, "lon": self.impact_lon},
+            "impact": None if esc else {"lat": self.impact_lat, "lon": self.impact_lon},
             "status": self.status,
             "start": {"lat": self.start_lat, "lon": self.start_lon},
             "earth": {"shape": self.earth.shape, "gravity": self.earth.gravity, "rotation": self.earth.rotation,
                       "atmosphere": self.earth.atmosphere},
         }
+        if self.status != K.STATUS_TEXT[K.STATUS_IMPACT]:
+            d["end"] = {"t_s": self.end_time_s, "lat": self.impact_lat, "lon": self.impact_lon,
+                        "alt_km": self.end_alt_km}
         if self.missile:
             d["missile"] = self.missile
             d["shape"] = self.shape
@@ -89,6 +105,9 @@ class Trajectory:
 
     def __repr__(self) -> str:
         who = f"{self.missile} " if self.missile else ""
+        if self.escaped:
+            return (f"Trajectory({who}escape: no impact, {self.end_alt_km:,.0f} km up and receding at "
+                    f"t = {self.end_time_s:,.0f} s, burnout {self.burnout_speed_mps:,.0f} m/s)")
         return (f"Trajectory({who}range {self.range_km:,.1f} km, flight {self.flight_time_s:,.1f} s, "
                 f"apogee {self.apogee_km:,.1f} km, burnout {self.burnout_speed_mps:,.0f} m/s at "
                 f"{self.burnout_altitude_km:,.1f} km, γ {self.burnout_fpa_deg:.2f}°, impact "
@@ -98,7 +117,7 @@ class Trajectory:
 def trajectory_from_batch(b: FlightBatch, i: int = 0, *, missile: str | None = None, shape: str | None = None,
                           steering: dict | None = None) -> Trajectory:
     """Extract trajectory i of a batch as a :class:`Trajectory`."""
-    ilat, ilon, _ = b.impact_geodetic()
+    ilat, ilon, ialt = b.impact_geodetic()
     spd, fpa, az = b.burnout_local()
     _, _, balt = b.burnout_geodetic()
     rng = b.range_m()
@@ -128,7 +147,8 @@ def trajectory_from_batch(b: FlightBatch, i: int = 0, *, missile: str | None = N
         start_lat=float(b.launch_lat_deg[i]), start_lon=float(b.launch_lon_deg[i]), earth=b.earth,
         missile=missile, shape=shape, steering=steering or {},
         r_burnout_eci_m=b.r_burnout_eci_m[i].copy(), v_burnout_eci_mps=b.v_burnout_eci_mps[i].copy(),
-        r_impact_eci_m=b.r_impact_eci_m[i].copy(), v_impact_eci_mps=b.v_impact_eci_mps[i].copy(), samples=samples)
+        r_impact_eci_m=b.r_impact_eci_m[i].copy(), v_impact_eci_mps=b.v_impact_eci_mps[i].copy(), samples=samples,
+        end_time_s=float(b.impact_time_s[i]), end_alt_km=float(ialt[i] / 1e3))
 
 
 def _pair(p, what):
@@ -176,8 +196,13 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
         raise BmdcheckError(st.error[0])
     b = fly_missile_batch(m, lat0, lon0, st.azimuth_deg, st.kick_deg, st.t_cut_s, earth=earth,
                           sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))  # as the solver's polish
+    # the solved flight must land at the aim point: a miss is a failure, never a reported impact
+    miss_km = float(landing_miss_km(b, lat1, lon1)[0])
+    if not miss_km <= MISS_TOL_KM:  # NaN (no impact) fails too
+        raise BmdcheckError(f"{m.name}: the solved trajectory does not reach the aim point "
+                            + (f"(miss {miss_km:,.3f} km)" if np.isfinite(miss_km) else f"({K.STATUS_TEXT[int(b.status[0])]})"))
     steer = {"azimuth_deg": float(st.azimuth_deg[0]), "kick_deg": float(st.kick_deg[0]),
-             "t_cut_s": float(st.t_cut_s[0]), "miss_km": float(st.miss_km[0]), "method": str(st.method[0])}
+             "t_cut_s": float(st.t_cut_s[0]), "miss_km": miss_km, "method": str(st.method[0])}
     return trajectory_from_batch(b, 0, missile=m.name, shape=shape, steering=steer)
 
 

@@ -24,7 +24,7 @@ from typing import Callable
 from ..errors import BmdcheckError
 from ..scenario.load import load_scenario, scenario_hash
 from ..scenario.schema import Scenario
-from . import capability, engagement, geography
+from . import capability, consistency, engagement, geography
 from .margins import Corner, Outcome, active_margins
 from .rules import MARGIN_KEYS, RulesFile, load_rules
 from .scope import Context
@@ -42,6 +42,7 @@ APPLICABLE = {
     "inventory": (),
     "site-count": (),
     "site-exclusion": (),
+    "declared-speed-consistent": (),
 }
 """Which margins change each kind of rule (the others are reported as not applicable)."""
 
@@ -52,6 +53,7 @@ EVALUATE = {
     "site-count": capability.evaluate_sites,
     "site-exclusion": geography.evaluate_exclusion,
     "radar-coverage": geography.evaluate_coverage,
+    "declared-speed-consistent": consistency.evaluate_declared_speed,
 }
 
 
@@ -71,6 +73,20 @@ class RuleVerdict:
     margins: dict                         # the effective margins of the rule (active ones)
     not_applicable: list = field(default_factory=list)
     capability_margin: dict | None = None
+
+    @property
+    def binding_tier(self) -> str | None:
+        """The sensor tier that decides an engagement rule: the failing one (declared values first),
+        else the tier nearest to failing; None for other kinds."""
+        o = self.declared if not self.declared.ok else self.worst
+        return o.metrics.get("binding_tier")
+
+    def tier_verdicts(self) -> dict | None:
+        """PASS / FAIL per sensor tier (declared values and worst corner), engagement rules only."""
+        d, w = self.declared.metrics.get("tiers"), self.worst.metrics.get("tiers")
+        if not d:
+            return None
+        return {t: "PASS" if d[t]["ok"] and (w or d).get(t, d[t])["ok"] else "FAIL" for t in d}
 
     @property
     def counterexample(self) -> dict | None:
@@ -95,7 +111,8 @@ class RuleVerdict:
                 "by_margin": {k: oc(o) for k, o in self.by_margin.items()},
                 "worst_case": {**oc(self.worst), "corner": self.worst_corner.label(),
                                "corner_values": self.worst_corner.to_dict()},
-                "counterexample": self.counterexample, "capability_margin": self.capability_margin}
+                "counterexample": self.counterexample, "capability_margin": self.capability_margin,
+                "binding_tier": self.binding_tier, "tiers": self.tier_verdicts()}
 
 
 _MARGIN_TEXT = {

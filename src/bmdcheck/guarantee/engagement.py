@@ -42,13 +42,22 @@ def _num(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def evaluate(ctx: Context, rules, i: int, corner: Corner) -> Outcome:
-    """Evaluate engagement rule ``rules.rule[i]`` in ``ctx`` at ``corner``."""
+def evaluate(ctx: Context, rules, i: int, corner: Corner, stop_early: bool = False) -> Outcome:
+    """Evaluate engagement rule ``rules.rule[i]`` in ``ctx`` at ``corner``, at each of its sensor tiers.
+
+    The rule holds when it holds at every tier (``ctx.rule_tiers``). The outcome's top-level
+    metrics and counterexample are those of the binding tier (the first failing tier in the order
+    cue, remote, local; when all hold, the tier with the largest engageable fraction), named in
+    ``metrics["binding_tier"]``; ``metrics["tiers"]`` has each tier's own. ``stop_early``: stop at
+    the first failing tier (for the capability-margin searches, which need only holds / fails).
+    """
     rule = rules.rule[i]
     cases = ctx.select_cases(rules, i)
     entries = ctx.entries_of(rules, i)
+    tiers = ctx.rule_tiers(rules, i)
     base = {"selected": len(cases), "entries": [f"{e.site.name}/{e.interceptor.name}" for e in entries],
-            "max_fraction": rule.max_fraction, "no_intercept_before_s": rule.no_intercept_before_s}
+            "max_fraction": rule.max_fraction, "no_intercept_before_s": rule.no_intercept_before_s,
+            "tier": rule.tier}
     if not cases or not entries:
         why = "no selected trajectories" if not cases else "no deployed interceptors of the party"
         return Outcome(True, f"vacuous: {why}", {**base, "trajectories": 0, "engageable": 0, "fraction": 0.0,
@@ -60,9 +69,27 @@ def evaluate(ctx: Context, rules, i: int, corner: Corner) -> Outcome:
         return Outcome(True, "vacuous: no selected trajectory could be flown",
                        {**base, "engageable": 0, "fraction": 0.0, "vacuous": "no trajectory flown"})
     th = fl.threats(flown)
+    per: dict = {}
+    order = [t for t in ("cue", "remote", "local") if t in tiers]
+    for tier in order:
+        per[tier] = _evaluate_tier(ctx, rule, entries, flown, th, corner, tier)
+        if stop_early and not per[tier].ok:
+            break
+    failing = [t for t in order if t in per and not per[t].ok]
+    binding = failing[0] if failing else max(per, key=lambda t: (per[t].metrics["fraction"], -order.index(t)))
+    b = per[binding]
+    ok = not failing
+    summary = b.summary + (f" (tier {binding})" if len(tiers) > 1 or rule.tier != "worst" else "")
+    metrics = {**base, **b.metrics, "binding_tier": binding,
+               "tiers": {t: {"ok": o.ok, **{k: o.metrics[k] for k in ("engageable", "fraction", "by_entry", "reasons")}}
+                         for t, o in per.items()}}
+    return Outcome(ok, summary, metrics, b.counterexample)
+
+
+def _evaluate_tier(ctx: Context, rule, entries, flown, th, corner: Corner, tier: str) -> Outcome:
     sites = [replace(e.site, radar=scaled_radar(e.site.radar, corner.radar_range_scale)) for e in entries]
     its = [scaled_interceptor(e.interceptor, corner.burnout_scale) for e in entries]
-    res = engage_threats(th, sites, its, timeline_at(ctx.timeline, corner))
+    res = engage_threats(th, sites, its, timeline_at(ctx.tier_timeline(tier), corner))
     w = res.windows
     E, n = len(entries), len(flown)
     feas = w.feasible.reshape(E, n)
@@ -77,12 +104,13 @@ def evaluate(ctx: Context, rules, i: int, corner: Corner) -> Outcome:
                 if viol[q].any()}
     before = "" if rule.no_intercept_before_s is None else f" before {rule.no_intercept_before_s:g} s"
     summary = f"{k}/{n} engageable{before}"
-    metrics = {**base, "engageable": k, "fraction": frac, "by_entry": by_entry,
-               "reasons": _reasons(w.reason)}
+    metrics = {"engageable": k, "fraction": frac, "by_entry": by_entry, "reasons": _reasons(w.reason)}
     cx = None
     if not ok:
         q, j = np.unravel_index(np.argmin(np.where(viol, t_first, np.inf)), viol.shape)
         cx = _counterexample(ctx, entries[q], its[q], flown[j], float(launch[j]), res, int(q * n + j), corner)
+        cx["tier"] = tier
+        cx["sensor"] = (res.sensor[int(q * n + j)] or None) if res.sensor else None
     return Outcome(ok, summary, metrics, cx)
 
 
@@ -126,7 +154,7 @@ def capability_margin(ctx: Context, rules, i: int) -> dict:
         return {"burnout_speed": None, "decision_delay": None, "note": "vacuous rule: nothing to break"}
 
     def holds(c: Corner) -> bool:
-        return evaluate(ctx, rules, i, c).ok
+        return evaluate(ctx, rules, i, c, stop_early=True).ok
 
     return {"burnout_speed": _burnout_search(holds, entries), "decision_delay": _delay_search(holds, ctx)}
 

@@ -69,7 +69,8 @@ class FlownCases:
             for j, k in enumerate(ok):
                 i = ids[k]
                 n = int(b.n_samples[j])
-                self._rows[i] = (b.t_s[j, :n].copy(), b.r_eci_m[j, :n].copy(), b.v_eci_mps[j, :n].copy(), b.earth)
+                self._rows[i] = (b.t_s[j, :n].copy(), b.r_eci_m[j, :n].copy(), b.v_eci_mps[j, :n].copy(), b.earth,
+                                 float(b.burnout_time_s[j]))
                 self.range_km[i] = float(rng[j])
                 self.flight_time_s[i] = float(b.impact_time_s[j])
                 self.apogee_km[i] = float(apo[j])
@@ -89,7 +90,7 @@ class FlownCases:
         r = np.zeros((n, M, 3))
         v = np.zeros((n, M, 3))
         ns = np.zeros(n, dtype=np.int64)
-        for q, (tq, rq, vq, _) in enumerate(rows):
+        for q, (tq, rq, vq, *_rest) in enumerate(rows):
             k = tq.shape[0]
             t[q, :k], r[q, :k], v[q, :k], ns[q] = tq, rq, vq, k
-        return Threats(t, r, v, ns, rows[0][3])
+        return Threats(t, r, v, ns, rows[0][3], burnout_s=np.array([row[4] for row in rows]))

@@ -84,6 +84,24 @@ class Context:
     def timeline(self):
         return expand.timeline_spec(self.scenario)
 
+    @cached_property
+    def tiers(self) -> list[str]:
+        """The sensor tiers the scenario declares, in the order local, remote, cue."""
+        return expand.tiers(self.scenario)
+
+    def tier_timeline(self, tier: str):
+        """The TimelineSpec of one sensor tier (cached)."""
+        cache = self.__dict__.setdefault("_tier_tl", {})
+        if tier not in cache:
+            cache[tier] = expand.timeline_spec(self.scenario, tier)
+        return cache[tier]
+
+    def rule_tiers(self, rules: RulesFile, rule_index: int) -> list[str]:
+        """The tiers an engagement rule is checked at: its ``tier``, or every tier of the scenario
+        (``tier = "worst"`` or absent: the worst case over them)."""
+        t = getattr(rules.rule[rule_index], "tier", None)
+        return self.tiers if t in (None, "worst") else [t]
+
     # -- parties ---------------------------------------------------------------------------------
     def party_sites(self, rules: RulesFile, rule_index: int) -> set[str]:
         """Names of the scenario's sites that belong to the rule's party."""

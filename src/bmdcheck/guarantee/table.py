@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.table import Table
 
+from ..errors import printable
 from .check import Report, RuleVerdict
+
+
+def escape(text) -> str:
+    """Text from input files, safe to print: no rich markup, no terminal control codes."""
+    return _markup_escape(printable(text))
 
 
 def _f(x, fmt=".0f", unit="") -> str:
@@ -30,6 +36,8 @@ def capability_text(v: RuleVerdict) -> str:
     m = v.declared.metrics
     if v.verdict == "PASS" and v.kind == "burnout-speed" and "headroom_scale" in m:
         return f"speed headroom x{m['headroom_scale']:.3f}"
+    if v.verdict == "PASS" and v.kind == "declared-speed-consistent" and "headroom_scale" in m:
+        return f"declared over shown x{m['headroom_scale']:.3f}"
     if v.verdict == "PASS" and v.kind == "radar-coverage" and "range_scale_to_reach" in m:
         k = m["range_scale_to_reach"]
         return "no range reaches it" if k is None else f"reached at range x{k:.2f}"
@@ -47,10 +55,14 @@ def counterexample_text(v: RuleVerdict) -> str:
         return (f"{t['missile']} {t['shape']} {t['launch_area']} ({t['launch_lat']:.2f}, {t['launch_lon']:.2f}) -> "
                 f"{t['aim_area']} ({t['aim_lat']:.2f}, {t['aim_lon']:.2f}), launch {t['launch_time_s']:g} s: "
                 f"{cx['site']} {cx['interceptor']} window {_f(cx['window_first_s'])}-{_f(cx['window_last_s'])} s, "
-                f"intercept ({_f(p['lat'], '.2f')}, {_f(p['lon'], '.2f')}, {_f(p['alt_km'], '.0f')} km){at}")
+                f"intercept ({_f(p['lat'], '.2f')}, {_f(p['lon'], '.2f')}, {_f(p['alt_km'], '.0f')} km)"
+                + (f", tier {cx['tier']}" if cx.get("tier") else "") + at)
     if v.kind == "burnout-speed":
         return (f"{cx['site']} {cx['interceptor']}: {cx['burnout_speed_mps']:,.0f} m/s > {cx['max_mps']:,.0f}"
                 f" (declared {cx['declared_burnout_speed_mps']:,.0f}){at}")
+    if v.kind == "declared-speed-consistent":
+        return (f"{cx['interceptor']} declared {cx['declared_burnout_speed_mps']:,.0f} m/s ({cx['declared_in']}) < "
+                f"{cx['floor_mps']:,.0f} m/s shown by a test")
     if v.kind == "inventory":
         return f"{cx['site']}: {cx['rounds']} rounds > {cx['max_rounds_per_site']}"
     if v.kind == "site-count":
@@ -78,6 +90,9 @@ def margins_text(v: RuleVerdict) -> str:
     return "; ".join(parts)
 
 
+_TIER_ORDER = {"local": 0, "remote": 1, "cue": 2}
+
+
 def verdict_table(rep: Report, title: str | None = None) -> Table:
     """A rich Table: rule, kind, verdict, results by corner, binding margin, capability margin / counterexample."""
     t = Table(title=escape(title or f"{rep.rules_name} on {rep.scenario_name}: {rep.verdict}"))
@@ -86,6 +101,10 @@ def verdict_table(rep: Report, title: str | None = None) -> Table:
     for v in rep.verdicts:
         colour = "green" if v.verdict == "PASS" else "red"
         evidence = counterexample_text(v) if v.verdict == "FAIL" else capability_text(v)
-        t.add_row(escape(v.id), v.kind, f"[{colour}]{v.verdict}[/]", escape(margins_text(v)), escape(v.binding_text()),
-                  escape(evidence))
+        verdict = f"[{colour}]{v.verdict}[/]"
+        tiers = v.tier_verdicts()
+        if tiers and len(tiers) > 1:   # per sensor tier: local / remote / cue
+            verdict += " (" + ", ".join(f"{k} {x}" for k, x in sorted(tiers.items(), key=lambda kv: _TIER_ORDER[kv[0]])) + ")"
+        binding = v.binding_text() + (f"; tier {v.binding_tier}" if v.binding_tier and v.verdict == "FAIL" else "")
+        t.add_row(escape(v.id), v.kind, verdict, escape(margins_text(v)), escape(binding), escape(evidence))
     return t

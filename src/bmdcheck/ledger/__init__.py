@@ -1,7 +1,8 @@
 """A signed, append-only ledger of declarations (scenario documents) and acknowledgements.
 
 Entries live in an SQLite file; each is hash-chained to the one before and signed with its party's
-Ed25519 key. Format, verification and threat model: docs/LEDGER.md.
+Ed25519 key; an RFC 9162 Merkle tree over them gives signed checkpoints, inclusion and consistency
+proofs (:mod:`.merkle`, :mod:`.checkpoint`). Format, verification and threat model: docs/LEDGER.md.
 
     >>> from bmdcheck import ledger as L                                          # doctest: +SKIP
     >>> L.generate_key("alice", "alice.key", "pass phrase")                        # doctest: +SKIP
@@ -17,13 +18,15 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+from . import merkle
 from .canonical import canonical_json, document_from_toml, document_from_toml_text, sha256_hex
+from .checkpoint import Checkpoint, Cosignature, checkpoint_json, checkpoint_problem, read_checkpoint
 from .diff import diff_documents
 from .entry import FORMAT, GENESIS_HASH, Entry, Party
 from .exchange import EXPORT_FORMAT, ImportResult, export_ledger, import_ledger, read_export
 from .keys import SigningKey, generate_key, key_needs_passphrase, load_public_key_file, load_signing_key
 from .rerun import rerun_declarations
-from .store import Ledger, LedgerIntegrityError, document_of, init_ledger
+from .store import Ledger, LedgerIntegrityError, commitment_of, document_of, init_ledger
 from .verify import VerifyReport, verify_chain
 
 #: Set by the guarantees (rules) package: ``(document, rules_path) -> (verdict, results_hash)``.
@@ -31,6 +34,7 @@ from .verify import VerifyReport, verify_chain
 rerun_hook: Optional[Callable[[dict, str], "tuple[str, str]"]] = None
 
 __all__ = [
+    "Checkpoint", "Cosignature", "checkpoint_json", "checkpoint_problem", "commitment_of", "merkle", "read_checkpoint",
     "EXPORT_FORMAT", "FORMAT", "GENESIS_HASH", "Entry", "ImportResult", "Ledger", "LedgerIntegrityError",
     "Party", "SigningKey", "VerifyReport", "canonical_json", "diff_documents", "document_from_toml",
     "document_from_toml_text", "document_of", "export_ledger", "generate_key", "import_ledger", "init_ledger",

@@ -22,7 +22,7 @@ from .canonical import canonical_json, sha256_hex
 
 FORMAT = "bmdcheck-ledger/1"
 GENESIS_HASH = "0" * 64
-KINDS = ("declaration", "acknowledgement")
+KINDS = ("declaration", "acknowledgement", "commitment", "reveal")
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 HEX128 = re.compile(r"[0-9a-f]{128}")

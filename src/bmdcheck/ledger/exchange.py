@@ -1,7 +1,8 @@
 """Export a ledger to one self-contained JSON file, and import (verified) from one.
 
 The file: ``{"format": "bmdcheck-ledger-export/1", "ledger_format": "bmdcheck-ledger/1",
-"exported_at", "n_entries", "head_hash", "parties": [...], "entries": [...]}`` with every stored
+"exported_at", "n_entries", "head_hash", "parties": [...], "entries": [...], "checkpoints": [...]}``
+(checkpoints with their cosignatures; optional on import, so older exports still import) with every stored
 field of every entry and party (payloads as their exact canonical-JSON text), so anyone can verify
 it with no other file.
 """
@@ -17,8 +18,9 @@ from pathlib import Path
 from ..errors import BmdcheckError
 from .entry import ENTRY_FIELDS, FORMAT, PARTY_FIELDS, Entry, Party, utc_now
 from .files import os_reason, publish, temp_path_beside, write_atomic
-from .store import (Ledger, LedgerIntegrityError, _cannot_write, _insert_entry, _insert_party, check_no_case_twin,
-                    create_schema)
+from .checkpoint import checkpoint_from_dict
+from .store import (Ledger, LedgerIntegrityError, _cannot_write, _insert_entry, _insert_party, _read_checkpoints,
+                    check_no_case_twin, create_schema, store_checkpoint)
 from .verify import verify_chain
 
 EXPORT_FORMAT = "bmdcheck-ledger-export/1"
@@ -45,14 +47,15 @@ def export_ledger(ledger: Ledger | str | Path, out: str | Path) -> dict:
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     if os.path.lexists(out):
         raise BmdcheckError(f"{out} already exists; refusing to overwrite it")
-    entries, parties = led.snapshot()
-    report = verify_chain(entries, parties)
+    entries, parties, cps = led.snapshot_all()
+    report = verify_chain(entries, parties, None, cps)
     if not report.ok:
         raise LedgerIntegrityError(f"{led.path} does not verify, refusing to export: {report.summary()}", report)
     doc = {"format": EXPORT_FORMAT, "ledger_format": FORMAT, "exported_at": utc_now(),
            "n_entries": len(entries), "head_hash": report.head_hash,
            "parties": [p.to_dict() for p in parties.values()],
-           "entries": [e.to_dict() for e in entries]}
+           "entries": [e.to_dict() for e in entries],
+           "checkpoints": [cp.to_dict() for cp in cps]}
     text = json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
     write_atomic(out, text.encode("utf-8"), overwrite=False)
     return doc
@@ -102,7 +105,11 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
     one transaction); anything else is refused with BmdcheckError.
     """
     entries, parties, doc = read_export(src)
-    report = verify_chain(entries, parties)
+    cps = doc.get("checkpoints", [])
+    if not isinstance(cps, list):
+        raise BmdcheckError(f"{src}: 'checkpoints' must be a list")
+    cps = [checkpoint_from_dict(c, f"{src}: checkpoints[{i}]") for i, c in enumerate(cps)]
+    report = verify_chain(entries, parties, None, cps)
     if not report.ok:
         raise LedgerIntegrityError(f"{src} does not verify, nothing imported: {report.summary()}", report)
     if doc.get("n_entries") != len(entries) or doc.get("head_hash") != report.head_hash:
@@ -122,6 +129,8 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
                     _insert_party(con, q)
                 for e in entries:
                     _insert_entry(con, e)
+                for cp in cps:
+                    store_checkpoint(con, cp)
                 con.execute("COMMIT")
             except sqlite3.Error as e:
                 raise _cannot_write(d, e) from None
@@ -162,7 +171,9 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
                 _insert_party(con, q)
         for e in entries[len(have):]:
             _insert_entry(con, e)
-        after = verify_chain(led._entries(con), led._parties(con))
+        for cp in cps:
+            store_checkpoint(con, cp)
+        after = verify_chain(led._entries(con), led._parties(con), None, _read_checkpoints(con))
         if not after.ok or after.head_hash != report.head_hash:
             raise LedgerIntegrityError(f"imported ledger failed its re-check: {after.summary()}", after)
     return ImportResult(False, len(entries) - len(have), len(entries), report.head_hash)

@@ -51,6 +51,31 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return _mth([leaf_hash(d) for d in leaves], 0, len(leaves))
 
 
+def prefix_roots(leaves: Sequence[bytes], sizes) -> dict[int, bytes]:
+    """MTH of the first ``size`` leaves for every size in ``sizes`` (1 <= size <= n), in one pass.
+
+    Appends leaves to a stack of perfect subtrees (merging equal heights, as a binary counter); the
+    root of a prefix is the stack folded from the right, H(0x01 || s0 || H(0x01 || s1 || ...)), which
+    is the RFC's split: the largest perfect subtree on the left, the rest on the right. O(n + k log n)
+    for k sizes, where calling :func:`root` per size is O(n k).
+    """
+    want = set(sizes)
+    out: dict[int, bytes] = {}
+    stack: list[tuple[int, bytes]] = []   # (height, hash)
+    for i, d in enumerate(leaves, start=1):
+        h, node = 0, leaf_hash(d)
+        while stack and stack[-1][0] == h:
+            node = node_hash(stack.pop()[1], node)
+            h += 1
+        stack.append((h, node))
+        if i in want:
+            r = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                r = node_hash(left, r)
+            out[i] = r
+    return out
+
+
 def _check_size(n: int, size: int) -> None:
     if not (1 <= size <= n):
         raise ValueError(f"tree size must be 1 to {n}, got {size}")

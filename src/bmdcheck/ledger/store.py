@@ -21,8 +21,9 @@ from ..errors import BmdcheckError
 from .canonical import canonical_json, check_depth, sha256_hex
 from .entry import ENTRY_FIELDS, FORMAT, GENESIS_HASH, HEX64, PARTY_FIELDS, VERDICT, Entry, Party, hashed_fields, utc_now
 from .files import os_reason
+from .checkpoint import Checkpoint, Cosignature, checkpoint_problem, compare, make_checkpoint
 from .keys import SigningKey, check_party_name
-from .verify import VerifyReport, verify_chain
+from .verify import VerifyReport, reveal_matches, verify_chain
 
 #: ``PRAGMA application_id`` of a ledger file: ASCII "BMDL".
 APPLICATION_ID = 0x424D444C
@@ -33,9 +34,34 @@ MAX_NOTE_CHARS = 4000
 #: transaction, before COMMIT. Tests set it in a child process to crash there; None in normal use.
 fault_hook: Optional[Callable[[str], None]] = None
 
+#: Schema 2 adds signed checkpoints and their cosignatures (docs/LEDGER.md, "Transparency log").
+#: A schema-1 file gains these tables in the first write transaction that opens it (migration).
+SCHEMA_VERSION = 2
+_V2 = (
+    """CREATE TABLE IF NOT EXISTS checkpoints (
+    checkpoint_hash TEXT PRIMARY KEY, format TEXT NOT NULL, ledger_id TEXT NOT NULL, size INTEGER NOT NULL,
+    root_hash TEXT NOT NULL, timestamp TEXT NOT NULL, party TEXT NOT NULL, key_fingerprint TEXT NOT NULL,
+    public_key TEXT NOT NULL, signature TEXT NOT NULL) STRICT""",
+    """CREATE TABLE IF NOT EXISTS cosignatures (
+    checkpoint_hash TEXT NOT NULL REFERENCES checkpoints (checkpoint_hash), party TEXT NOT NULL,
+    key_fingerprint TEXT NOT NULL, public_key TEXT NOT NULL, timestamp TEXT NOT NULL, signature TEXT NOT NULL,
+    PRIMARY KEY (checkpoint_hash, key_fingerprint)) STRICT""",
+    """CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, 'bmdcheck ledger checkpoints are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
+    BEGIN SELECT RAISE(ABORT, 'bmdcheck ledger checkpoints are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS cosignatures_no_update BEFORE UPDATE ON cosignatures
+    BEGIN SELECT RAISE(ABORT, 'bmdcheck ledger cosignatures are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS cosignatures_no_delete BEFORE DELETE ON cosignatures
+    BEGIN SELECT RAISE(ABORT, 'bmdcheck ledger cosignatures are append-only'); END""",
+)
+_CP_COLUMNS = ("checkpoint_hash", "format", "ledger_id", "size", "root_hash", "timestamp", "party",
+               "key_fingerprint", "public_key", "signature")
+_COSIG_COLUMNS = ("party", "key_fingerprint", "public_key", "timestamp", "signature")
+
 _SCHEMA = f"""
 PRAGMA application_id = {APPLICATION_ID};
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE parties (
     name TEXT PRIMARY KEY, public_key TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE,
@@ -53,7 +79,8 @@ CREATE TRIGGER parties_no_update BEFORE UPDATE ON parties
     BEGIN SELECT RAISE(ABORT, 'bmdcheck ledger parties are append-only'); END;
 CREATE TRIGGER parties_no_delete BEFORE DELETE ON parties
     BEGIN SELECT RAISE(ABORT, 'bmdcheck ledger parties are append-only'); END;
-"""
+""" + "".join(s.strip() + ";\n" for s in _V2) + ""
+
 
 
 def _fault(stage: str) -> None:
@@ -117,7 +144,7 @@ def create_schema(path: Path) -> None:
         con.execute("BEGIN IMMEDIATE")
         for stmt in _SCHEMA.strip().split(";\n"):
             if stmt.strip():
-                con.execute(stmt)
+                con.execute(stmt.rstrip(";"))
         con.execute("INSERT INTO meta VALUES ('format', ?), ('created', ?)", (FORMAT, utc_now()))
         con.execute("COMMIT")
     except sqlite3.Error as e:
@@ -129,6 +156,52 @@ def create_schema(path: Path) -> None:
             except sqlite3.Error:
                 pass
         con.close()
+
+
+def migrate(con) -> None:
+    """Bring a schema-1 ledger to schema 2 inside the caller's write transaction (idempotent)."""
+    if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        for stmt in _V2:
+            con.execute(stmt)
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _has_table(con, name: str) -> bool:
+    return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _read_checkpoints(con) -> list[Checkpoint]:
+    """Stored checkpoints, oldest first, each with its cosignatures (none in a schema-1 file)."""
+    if not _has_table(con, "checkpoints"):
+        return []
+    cos: dict = {}
+    for r in con.execute(f"SELECT checkpoint_hash, {', '.join(_COSIG_COLUMNS)} FROM cosignatures ORDER BY rowid"):
+        cos.setdefault(r[0], []).append(Cosignature(*r[1:]))
+    out = []
+    for r in con.execute(f"SELECT {', '.join(_CP_COLUMNS)} FROM checkpoints ORDER BY rowid"):
+        d = dict(zip(_CP_COLUMNS, r))
+        out.append(Checkpoint(d["ledger_id"], d["size"], d["root_hash"], d["timestamp"], d["party"],
+                              d["key_fingerprint"], d["public_key"], d["signature"],
+                              tuple(cos.get(d["checkpoint_hash"], ())), d["format"]))
+    return out
+
+
+def store_checkpoint(con, cp: Checkpoint) -> int:
+    """Insert ``cp`` (if new) and any cosignature not yet stored; returns the number of rows added."""
+    h = cp.checkpoint_hash
+    added = 0
+    if con.execute("SELECT 1 FROM checkpoints WHERE checkpoint_hash = ?", (h,)).fetchone() is None:
+        con.execute(f"INSERT INTO checkpoints ({', '.join(_CP_COLUMNS)}) VALUES ({', '.join('?' * len(_CP_COLUMNS))})",
+                    (h, cp.format, cp.ledger_id, cp.size, cp.root_hash, cp.timestamp, cp.party,
+                     cp.key_fingerprint, cp.public_key, cp.signature))
+        added += 1
+    have = {r[0] for r in con.execute("SELECT key_fingerprint FROM cosignatures WHERE checkpoint_hash = ?", (h,))}
+    for c in cp.cosignatures:
+        if c.key_fingerprint not in have:
+            con.execute(f"INSERT INTO cosignatures (checkpoint_hash, {', '.join(_COSIG_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                        (h, c.party, c.key_fingerprint, c.public_key, c.timestamp, c.signature))
+            added += 1
+    return added
 
 
 def init_ledger(path: str | Path) -> "Ledger":
@@ -227,7 +300,10 @@ class Ledger:
             try:
                 con.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as e:
+                if write_failed(e):
+                    raise
                 raise BmdcheckError(f"{self.path}: cannot lock the ledger for writing ({e})") from None
+            migrate(con)
             yield con
             con.execute("COMMIT")
         except sqlite3.IntegrityError as e:
@@ -259,6 +335,15 @@ class Ledger:
         with self._read() as con:
             return self._entries(con), self._parties(con)
 
+    def snapshot_all(self) -> tuple[list[Entry], dict[str, Party], list[Checkpoint]]:
+        """Entries, parties and stored checkpoints, read in one transaction."""
+        with self._read() as con:
+            return self._entries(con), self._parties(con), _read_checkpoints(con)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """The checkpoints stored in the ledger, oldest first, with their cosignatures."""
+        return self.snapshot_all()[2]
+
     def entries(self) -> list[Entry]:
         return self.snapshot()[0]
 
@@ -280,18 +365,63 @@ class Ledger:
             check = con.execute("PRAGMA quick_check").fetchall()
             if check != [("ok",)]:
                 raise _not_ledger(self.path, f"SQLite integrity check: {check[0][0]}")
-            entries, parties = self._entries(con), self._parties(con)
-        return verify_chain(entries, parties, trusted)
+            entries, parties, cps = self._entries(con), self._parties(con), _read_checkpoints(con)
+        return verify_chain(entries, parties, trusted, cps)
 
     # ---- appending
+    def _verified(self, con, what: str) -> tuple[list[Entry], dict[str, Party]]:
+        """Entries and parties, inside a write transaction, after checking the whole ledger verifies."""
+        entries, parties = self._entries(con), self._parties(con)
+        report = verify_chain(entries, parties, None, _read_checkpoints(con))
+        if not report.ok:
+            raise LedgerIntegrityError(f"{self.path} does not verify, refusing to {what}: {report.summary()}", report)
+        return entries, parties
+
+    def add_checkpoint(self, key: SigningKey, *, party: Optional[str] = None,
+                       before_commit: Optional[Callable[[Checkpoint], None]] = None) -> Checkpoint:
+        """Sign a checkpoint of the whole chain with ``key`` and store it; returns it.
+
+        The signer need not be a party of the ledger; if its name is registered, the key must be
+        that party's. Refuses an empty or tampered ledger. ``before_commit(cp)`` runs inside the
+        transaction (e.g. to write the checkpoint file); if it raises, nothing is stored.
+        """
+        who = self._party_for(key, party)
+        with self._write() as con:
+            entries, parties = self._verified(con, "checkpoint")
+            reg = parties.get(who)
+            if reg is None:
+                check_no_case_twin(who, parties)
+            elif reg.fingerprint != key.fingerprint:
+                raise BmdcheckError(f"party {who!r} is registered with key {reg.fingerprint[:16]}…; "
+                                    f"this key is {key.fingerprint[:16]}…")
+            cp = make_checkpoint(key, who, entries)
+            store_checkpoint(con, cp)
+            _fault("checkpoint-inserted")
+            if before_commit is not None:
+                before_commit(cp)
+        return cp
+
+    def record_checkpoint(self, cp: Checkpoint) -> int:
+        """Store a checkpoint made elsewhere (e.g. cosigned by witnesses), after checking every signature
+        and that this ledger extends it; returns the number of rows added (0: nothing new)."""
+        problem = checkpoint_problem(cp)
+        if problem:
+            raise LedgerIntegrityError(f"the checkpoint does not verify: {problem}")
+        with self._write() as con:
+            entries, _ = self._verified(con, "record a checkpoint")
+            status, why = compare(cp, entries)
+            if status == "another-ledger":
+                raise BmdcheckError(why)
+            if status != "extends":
+                raise LedgerIntegrityError(f"{self.path} does not extend the checkpoint: {why}")
+            added = store_checkpoint(con, cp)
+            _fault("checkpoint-inserted")
+        return added
+
     def _append(self, key: SigningKey, kind: str, party: str, make_payload: Callable[[list[Entry]], str],
                 verdict: Optional[str] = None, results_hash: Optional[str] = None) -> Entry:
         with self._write() as con:
-            entries, parties = self._entries(con), self._parties(con)
-            report = verify_chain(entries, parties)
-            if not report.ok:
-                raise LedgerIntegrityError(f"{self.path} does not verify, refusing to append: {report.summary()}",
-                                           report)
+            entries, parties = self._verified(con, "append")
             registered = parties.get(party)
             if registered is None:
                 check_no_case_twin(party, parties)
@@ -374,6 +504,53 @@ class Ledger:
             return canonical_json(doc)
 
         return self._append(key, "acknowledgement", who, payload)
+
+    def commit(self, key: SigningKey, commitment: str, *, party: Optional[str] = None) -> Entry:
+        """Append a commitment entry ``{"commitment": hex}`` (see :func:`commitment_of`), signed by ``key``."""
+        if not isinstance(commitment, str) or not HEX64.fullmatch(commitment):
+            raise BmdcheckError("a commitment must be a SHA-256: 64 lowercase hex digits")
+        payload = canonical_json({"commitment": commitment})
+        return self._append(key, "commitment", self._party_for(key, party), lambda _: payload)
+
+    def reveal(self, key: SigningKey, seq: int, document: dict, salt: bytes, *, party: Optional[str] = None) -> Entry:
+        """Append a reveal of commitment ``seq``: its document and salt, which anyone can check against it.
+
+        Refuses (BmdcheckError) a seq that is not a commitment, another party's commitment, one already
+        revealed, or a document and salt whose SHA-256 is not the commitment (a wrong salt or document).
+        """
+        who = self._party_for(key, party)
+        if not isinstance(document, dict):
+            raise BmdcheckError("a revealed document must be a table (a JSON object)")
+        check_depth(document)
+        if not isinstance(salt, bytes) or len(salt) != 32:
+            raise BmdcheckError("the salt must be 32 bytes (64 hex digits)")
+        check_seq(self.path, seq)
+
+        def payload(entries: list[Entry]) -> str:
+            if seq > len(entries):
+                raise BmdcheckError(f"{self.path}: no entry with seq {seq}")
+            target = entries[seq - 1]
+            if target.kind != "commitment":
+                raise BmdcheckError(f"seq {seq} is a{'n' if target.kind[0] in 'aeiou' else ''} {target.kind}, "
+                                    f"not a commitment")
+            if target.party != who:
+                raise BmdcheckError(f"seq {seq} is {target.party!r}'s commitment; only its party can reveal it")
+            for e in entries[seq:]:
+                if e.kind == "reveal" and json.loads(e.payload).get("commitment_seq") == seq:
+                    raise BmdcheckError(f"seq {seq} was already revealed by seq {e.seq}")
+            if not reveal_matches(json.loads(target.payload)["commitment"], salt.hex(), document):
+                raise BmdcheckError(f"the document and salt do not match the commitment of seq {seq} "
+                                    f"(a wrong salt file or a different document)")
+            return canonical_json({"commitment_seq": seq, "commitment_hash": target.entry_hash,
+                                   "salt": salt.hex(), "document": document})
+
+        return self._append(key, "reveal", who, payload)
+
+
+def commitment_of(salt: bytes, document: dict) -> str:
+    """SHA-256(salt || canonical JSON of ``document``), hex: what a commitment entry records."""
+    check_depth(document)
+    return sha256_hex(salt + canonical_json(document).encode("utf-8"))
 
 
 def document_of(entry: Entry) -> dict:

@@ -11,9 +11,13 @@ The algorithm (docs/LEDGER.md, "Verification"), for entry number i = 1, 2, ... i
 7. key_fingerprint = that registered fingerprint (and = the trusted key's, if one is pinned);
 8. the signature verifies under the registered key over the 32 bytes of entry_hash;
 9. the payload is canonical JSON; a declaration's is an object; an acknowledgement's names an
-   earlier declaration by seq and entry_hash.
+   earlier declaration by seq and entry_hash; a commitment's is ``{"commitment": hex}``; a
+   reveal's names an earlier commitment of the same party by seq and entry_hash, and
+   SHA-256(salt bytes || canonical JSON of its document) = that commitment.
 
-The first failure stops the walk and is reported with its seq and what is wrong.
+The first failure stops the walk and is reported with its seq and what is wrong. Then every party
+row, then every checkpoint stored in the ledger: its signatures verify and the chain extends it
+(:func:`bmdcheck.ledger.checkpoint.compare`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ class VerifyReport:
     problem: Optional[str] = None
     checked: int = 0
     extra: dict = field(default_factory=dict)
+    where: Optional[str] = None
+    n_commitments: int = 0
+    n_reveals: int = 0
+    n_checkpoints: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -52,10 +60,13 @@ class VerifyReport:
     def summary(self) -> str:
         """One line: 'intact: ...' or 'TAMPERED at seq N: what is wrong'."""
         if self.ok:
+            more = "".join(f", {n} {what}" for n, what in ((self.n_commitments, "commitments"),
+                                                          (self.n_reveals, "reveals")) if n)
+            cps = f", {self.n_checkpoints} checkpoints" if self.n_checkpoints else ""
             return (f"intact: {self.n_entries} entries ({self.n_declarations} declarations, "
-                    f"{self.n_acknowledgements} acknowledgements) from {self.n_parties} parties; "
+                    f"{self.n_acknowledgements} acknowledgements{more}) from {self.n_parties} parties{cps}; "
                     f"head {self.head_hash}")
-        where = f"seq {self.first_bad_seq}" if self.first_bad_seq is not None else "parties table"
+        where = self.where or (f"seq {self.first_bad_seq}" if self.first_bad_seq is not None else "parties table")
         return f"TAMPERED at {where}: {self.problem}"
 
 
@@ -90,8 +101,8 @@ def _form_problem(e: Entry) -> Optional[str]:
         return f"verdict {e.verdict!r} is not a valid verdict"
     if e.results_hash is not None and (not isinstance(e.results_hash, str) or not HEX64.fullmatch(e.results_hash)):
         return "results_hash is not 64 lowercase hex digits"
-    if e.kind == "acknowledgement" and (e.verdict is not None or e.results_hash is not None):
-        return "an acknowledgement carries a verdict or results_hash"
+    if e.kind != "declaration" and (e.verdict is not None or e.results_hash is not None):
+        return f"an {e.kind} carries a verdict or results_hash"
     return None
 
 
@@ -103,6 +114,12 @@ def _payload_problem(e: Entry, by_seq: Mapping[int, Entry]) -> Optional[str]:
         return "payload is not a JSON object"
     if e.kind == "declaration":
         return None
+    if e.kind == "commitment":
+        if set(doc) != {"commitment"} or not isinstance(doc["commitment"], str) or not HEX64.fullmatch(doc["commitment"]):
+            return "commitment payload must be {\"commitment\": <64 hex digits>}"
+        return None
+    if e.kind == "reveal":
+        return _reveal_problem(e, doc, by_seq)
     if set(doc) - {"declaration_seq", "declaration_hash", "note"} or not {"declaration_seq", "declaration_hash"} <= set(doc):
         return "acknowledgement payload must hold declaration_seq, declaration_hash and optionally note"
     ref = doc["declaration_seq"]
@@ -113,6 +130,34 @@ def _payload_problem(e: Entry, by_seq: Mapping[int, Entry]) -> Optional[str]:
         return f"acknowledges a declaration hash that is not seq {ref}'s entry_hash"
     if "note" in doc and not isinstance(doc["note"], str):
         return "acknowledgement note is not text"
+    return None
+
+
+def reveal_matches(commitment_hex: str, salt_hex: str, document) -> bool:
+    """True if SHA-256(salt bytes || canonical JSON of ``document``) = ``commitment_hex``."""
+    from .canonical import canonical_json
+
+    try:
+        return sha256_hex(bytes.fromhex(salt_hex) + canonical_json(document).encode("utf-8")) == commitment_hex
+    except (ValueError, TypeError):
+        return False
+
+
+def _reveal_problem(e: Entry, doc: dict, by_seq: Mapping[int, Entry]) -> Optional[str]:
+    if set(doc) != {"commitment_seq", "commitment_hash", "salt", "document"}:
+        return "reveal payload must hold exactly commitment_seq, commitment_hash, salt and document"
+    ref = doc["commitment_seq"]
+    target = by_seq.get(ref) if type(ref) is int and ref < e.seq else None
+    if target is None or target.kind != "commitment":
+        return f"reveals seq {ref!r}, which is not an earlier commitment"
+    if doc["commitment_hash"] != target.entry_hash:
+        return f"reveals a commitment hash that is not seq {ref}'s entry_hash"
+    if target.party != e.party:
+        return f"reveals seq {ref}, a commitment of party {target.party!r}, not its own"
+    if not isinstance(doc["salt"], str) or not HEX64.fullmatch(doc["salt"]) or not isinstance(doc["document"], dict):
+        return "reveal salt must be 64 hex digits and its document an object"
+    if not reveal_matches(json.loads(target.payload)["commitment"], doc["salt"], doc["document"]):
+        return f"the revealed document and salt do not match the commitment of seq {ref}"
     return None
 
 
@@ -153,7 +198,7 @@ def check_entry(e: Entry, expected_seq: int, prev_hash: str, parties: Mapping[st
 
 
 def verify_chain(entries: Sequence[Entry], parties: Mapping[str, Party],
-                 trusted: Optional[Mapping[str, str]] = None) -> VerifyReport:
+                 trusted: Optional[Mapping[str, str]] = None, checkpoints: Sequence = ()) -> VerifyReport:
     """Walk the chain in seq order and report the first bad entry (see the module docstring).
 
     ``parties``: name -> Party as registered; ``trusted``: optional name -> fingerprint pinned from
@@ -162,6 +207,8 @@ def verify_chain(entries: Sequence[Entry], parties: Mapping[str, Party],
     n_decl = sum(1 for e in entries if e.kind == "declaration")
     counts = dict(n_entries=len(entries), n_declarations=n_decl,
                   n_acknowledgements=sum(1 for e in entries if e.kind == "acknowledgement"),
+                  n_commitments=sum(1 for e in entries if e.kind == "commitment"),
+                  n_reveals=sum(1 for e in entries if e.kind == "reveal"), n_checkpoints=len(checkpoints),
                   n_parties=len(parties))
     prev = GENESIS_HASH
     by_seq: dict = {}
@@ -182,6 +229,19 @@ def verify_chain(entries: Sequence[Entry], parties: Mapping[str, Party],
             problem = f"the registered key of party {name!r} is not the trusted key"
         if problem:
             return VerifyReport(False, head_hash=prev, problem=problem, checked=len(entries), **counts)
+    roots = None
+    for i, cp in enumerate(checkpoints, start=1):
+        from .checkpoint import checkpoint_problem, compare, prefix_roots_hex
+
+        if roots is None:   # every entry passed its checks, so every entry_hash is 64 hex digits
+            roots = prefix_roots_hex(entries, {c.size for c in checkpoints})
+        problem = checkpoint_problem(cp, trusted)
+        if problem is None:
+            status, why = compare(cp, entries, roots)
+            problem = None if status == "extends" else why
+        if problem:
+            return VerifyReport(False, head_hash=prev, problem=problem, checked=len(entries),
+                                where=f"stored checkpoint {i} (size {cp.size})", **counts)
     if trusted:
         missing = sorted(set(trusted) - set(parties))
         if missing:

@@ -1,12 +1,13 @@
 """What reports and exports draw, rebuilt from a results directory.
 
 A results directory holds one row per (threat case, site, interceptor, draw) but no trajectory
-samples. The scenario (found through ``provenance.json`` and checked against its hash) is
-expanded again and the nominal threat flights are flown again with the assessment's own settings
-(the same steering solve, 1 s samples, rtol 1e-10), so every picture shows the trajectories the
-verdicts were computed on. A selected pair's engagement is recomputed with the nominal timeline
-(draw 0) to give the detection, track and launch times the results do not store, and the
-interceptor's fly-out path (``defence.flyout_path``) is flown to the first intercept point.
+samples. The scenario (found through the provenance's scenario path or shipped name, and checked
+against its hash) is expanded again and the nominal threat flights are flown again with the
+assessment's own settings (``flight.newton.aim`` steering, 1 s samples, rtol 1e-10), so every
+picture shows the trajectories the verdicts were computed on. A selected pair's engagement is
+recomputed with the nominal timeline (draw 0) to give the detection, track and launch times the
+results do not store, and the interceptor's fly-out path (``defence.flyout_path``) is flown to the
+first intercept point.
 
 Pair ids: ``CASE:SITE`` (``CASE:SITE:INTERCEPTOR`` when a site has several interceptor types),
 CASE the threat case number of the results' ``case_id`` column.
@@ -14,7 +15,6 @@ CASE the threat case number of the results' ``case_id`` column.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,15 +26,31 @@ from ..errors import BmdcheckError
 REASON_TEXT = {
     "feasible": "an intercept is possible",
     "below_min_altitude": "the threat never flies high enough for this interceptor's lowest intercept altitude",
-    "above_max_altitude": "the threat flies above this interceptor's highest intercept altitude wherever it is in reach",
+    "above_max_altitude": ("the threat flies above this interceptor's highest intercept altitude wherever it is in "
+                           "reach"),
     "out_of_reach": "the interceptor cannot reach any point of the threat's path within its altitude band",
     "beyond_max_flight_time": "the interceptor could reach the threat's path only after its maximum flight time",
     "no_track_in_time": "the sensors do not detect and track the threat early enough to launch in time",
-    "target_outruns_interceptor": "the closing speed is below the interceptor's minimum wherever it could meet the threat",
-    "not_visible_to_engagement_radar": "the engagement radar does not see the threat where the interceptor could meet it",
+    "tracked_too_late": "the radar track comes too late: launched then, the interceptor can no longer meet the threat",
+    "launch_too_late": ("launched on the timeline's cue, the interceptor can no longer meet the threat anywhere in "
+                        "reach"),
+    "never_tracked": "no sensor of the timeline ever holds a track on the threat, so nothing is launched",
+    "target_outruns_interceptor": ("the closing speed is below the interceptor's minimum wherever it could meet the "
+                                   "threat"),
+    "not_visible_to_engagement_radar": ("the engagement radar does not see the threat where the interceptor could meet "
+                                        "it"),
     "threat_not_flown": "the threat trajectory could not be flown (steering found no solution)",
 }
 """Every reason code in words (docs/CONVENTIONS.md lists the codes)."""
+
+
+def reason_rank(code: str) -> int:
+    """How far a pair got through the checks (higher = further; feasible highest; -1 unknown)."""
+    from ..defence.engagement import R_TRACK, REASON_CODE, TIMELINE_REASONS
+
+    if code in REASON_CODE:
+        return REASON_CODE[code]
+    return R_TRACK if code in TIMELINE_REASONS.values() else -1
 
 
 def reason_words(code: str) -> str:
@@ -74,12 +90,23 @@ class ResultSet:
     def name(self) -> str:
         return self.provenance.get("scenario_name") or self.path.name
 
-    def nominal_rows(self) -> list[dict]:
-        """Rows of the nominal draw (draw 0)."""
-        return [r for r in self.table.to_pylist() if r.get("draw", 0) == 0]
+    def nominal_rows(self, all_tiers: bool = False) -> list[dict]:
+        """Rows of the nominal draw (draw 0); with sensor tiers, those of the first tier in the table
+        (``tiers()[0]``) unless ``all_tiers``."""
+        rows = [r for r in self.table.to_pylist() if r.get("draw", 0) == 0]
+        if self.has_tiers() and not all_tiers:
+            t0 = self.tiers()[0]
+            rows = [r for r in rows if r.get("tier") == t0]
+        return rows
 
     def has_tiers(self) -> bool:
         return "tier" in self.table.column_names
+
+    def tiers(self) -> list:
+        """Sensor tier values in order of first appearance (empty without a ``tier`` column)."""
+        if not self.has_tiers():
+            return []
+        return list(dict.fromkeys(self.table.column("tier").to_pylist()))
 
     def pair_id(self, row: dict) -> str:
         multi = self._multi_interceptor_sites()
@@ -128,21 +155,15 @@ class ResultSet:
         return replace(tl, decision_delay_s=float(d0["decision_delay_s"]))
 
 
-def _read_json(p: Path, what: str) -> dict:
-    try:
-        return json.loads(p.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BmdcheckError(f"{p}: corrupt {what} ({type(e).__name__}: {e})") from None
-
-
 def _scenario_for(prov: dict, where: Path):
     from ..scenario.load import load_scenario, scenario_hash, shipped_scenarios
 
     want = prov.get("scenario_hash")
     tried = []
     cands = []
-    if prov.get("scenario"):
-        cands.append(Path(prov["scenario"]))
+    if prov.get("scenario"):  # as given to assess: absolute, or relative to where it ran
+        sp = Path(prov["scenario"])
+        cands += [sp] if sp.is_absolute() else [sp, where.parent / sp, where.parent.parent / sp]
     name = prov.get("scenario_name")
     if name and name in shipped_scenarios():
         cands.append(shipped_scenarios()[name])
@@ -161,35 +182,24 @@ def _scenario_for(prov: dict, where: Path):
 
 
 def load_results(path) -> ResultSet:
-    """Read a results directory written by ``bmdcheck assess``; one-line BmdcheckError when it is
-    missing, incomplete or corrupt, or when its scenario cannot be found unchanged."""
+    """Read a results directory written by ``bmdcheck assess`` (through ``assess.read_results``);
+    one-line BmdcheckError when it is missing, unfinished or corrupt, or when its scenario cannot be
+    found unchanged."""
+    from ..assess import read_results
+
     p = Path(path)
     if not p.is_dir():
         raise BmdcheckError(f"results directory not found: {p}")
-    res, prov_p = p / "results.parquet", p / "provenance.json"
-    for f in (res, prov_p):
-        if not f.is_file():
-            raise BmdcheckError(f"{p}: not a results directory (no {f.name}; write one with `bmdcheck assess`)")
-    prov = _read_json(prov_p, "provenance.json")
-    if not isinstance(prov, dict):
-        raise BmdcheckError(f"{prov_p}: corrupt provenance.json (not a JSON object)")
-    table = _read_table(res)
+    res = read_results(p)
+    try:
+        table = res.table
+    except Exception as e:  # noqa: BLE001  (pyarrow's errors on a damaged file)
+        raise BmdcheckError(f"{p}: corrupt results folder ({type(e).__name__})") from None
     need = {"case_id", "site", "interceptor", "feasible", "reason", "missile"}
     missing = need - set(table.column_names)
     if missing:
-        raise BmdcheckError(f"{res}: corrupt results (missing columns {', '.join(sorted(missing))})")
-    summary = _read_table(p / "summary.parquet").to_pylist() if (p / "summary.parquet").is_file() else []
-    return ResultSet(p, prov, table, summary, _scenario_for(prov, p))
-
-
-def _read_table(f: Path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.read_table(f)
-    except (OSError, pa.ArrowException) as e:
-        raise BmdcheckError(f"{f}: corrupt Parquet file ({' '.join(str(e).split())[:160]})") from None
+        raise BmdcheckError(f"{p}: corrupt results (missing columns {', '.join(sorted(missing))})")
+    return ResultSet(p, res.provenance, table, res.summary, _scenario_for(res.provenance, p))
 
 
 # ---- trajectories -------------------------------------------------------------------------------
@@ -257,6 +267,7 @@ class PairDetail:
     site: object
     spec: object
     note: str = ""
+    radar_visible: dict = field(default_factory=dict)  # radar name -> (M,) bool over the threat's samples
 
 
 def interceptor_track(spec, site, record: dict, pair_id: str, t0_s: float = 0.0) -> Track | None:
@@ -295,21 +306,43 @@ def pair_detail(rs: ResultSet, pair_id: str, tracks: dict | None = None) -> Pair
     k = int(b.n_samples[j])
     th = Threats(b.t_s[j:j + 1, :k].copy(), b.r_eci_m[j:j + 1, :k].copy(), b.v_eci_mps[j:j + 1, :k].copy(),
                  np.array([k]), b.earth)
-    rec = engage_threats(th, [sp], [it], rs.timeline()).record(0)
+    tl = rs.timeline()
+    rec = engage_threats(th, [sp], [it], tl).record(0)
+    vis = radar_coverage_of(tr, [r for r in (sp.radar, tl.remote_radar) if r is not None], tl.rcs_m2)
     note = ""
     if bool(rec["feasible"]) != bool(row["feasible"]) or (
             rec["first_s"] is not None and row.get("first_s") is not None and not math.isnan(row["first_s"])
             and abs(rec["first_s"] - row["first_s"]) > 1.0):
         note = "recomputed engagement differs from the results row (results from another code version?)"
-    itr = interceptor_track(it, sp, rec, pair_id, tr.t0_s)
-    return PairDetail(pair_id, row, rec, tr, itr, sp, it, note)
+    try:
+        itr = interceptor_track(it, sp, rec, pair_id, tr.t0_s)
+    except BmdcheckError as e:  # the picture lacks the path; the verdict stands (the table's reach)
+        itr = None
+        note = (note + "; " if note else "") + f"fly-out path not drawn ({e})"
+    return PairDetail(pair_id, row, rec, tr, itr, sp, it, note, vis)
+
+
+def radar_coverage_of(track: Track, radar_list, rcs_m2: float) -> dict:
+    """{radar name: which samples of a track the radar sees} (detection range for ``rcs_m2``,
+    elevation mask, azimuth sector; ``defence.coverage.radar_visibility``)."""
+    from ..defence.coverage import radar_visibility
+    from ..earth.frames import ecef_to_eci
+    from ..earth.model import EarthModel
+
+    out = {}
+    r_eci = ecef_to_eci(track.r_ecef_m, track.t_s, EarthModel())
+    for r in radar_list:
+        if r.name in out:
+            continue
+        out[r.name] = radar_visibility(track.t_s, r_eci, None, r.lat_deg, r.lon_deg, r.alt_m,
+                                       r.detection_range_m(rcs_m2), r.elevation_mask_deg, r.max_elevation_deg,
+                                       r.azimuth_min_deg, r.azimuth_max_deg)
+    return out
 
 
 def default_pairs(rs: ResultSet, limit: int = 4) -> list[str]:
     """Pairs worth a diagram: per site the earliest feasible intercept, then the infeasible pair that
     got furthest through the checks (highest reason code), up to ``limit``."""
-    from ..defence.engagement import REASON_CODE
-
     rows = rs.nominal_rows()
     feas = sorted((r for r in rows if r["feasible"]), key=lambda r: (r["first_s"], r["case_id"]))
     out, sites = [], set()
@@ -318,7 +351,7 @@ def default_pairs(rs: ResultSet, limit: int = 4) -> list[str]:
             sites.add(r["site"])
             out.append(rs.pair_id(r))
     rest = sorted((r for r in rows if not r["feasible"] and r["reason"] != "threat_not_flown"),
-                  key=lambda r: (-REASON_CODE.get(r["reason"], -1), r["case_id"], r["site"]))
+                  key=lambda r: (-reason_rank(r["reason"]), r["case_id"], r["site"]))
     seen_reason = set()
     for r in rest:
         if r["reason"] not in seen_reason:

@@ -1,11 +1,12 @@
 """The engagement diagram of one (threat, site, interceptor) pair.
 
-Left: altitude against ground range along the threat's track (the great circle from its launch
-point to its aim point; the interceptor's path is projected onto it, the site's cross-track
-offset is in the label). Right: altitude against time after the threat's launch, for the threat
-and the interceptor, with the timeline marked: detection, track, the decision delay (shaded grey)
-and launch; the feasible intercept window shaded green; the interceptor's altitude band dotted.
-When there is no intercept, the reason is stated in words on both panels.
+Left: altitude against ground range along the threat's track (the great circle from its launch point
+to its aim point; the interceptor's path is projected onto it, the site's cross-track offset is in
+the label). Right: altitude against time after the threat's launch, for the threat and the
+interceptor, with the timeline marked: detection, track, the decision delay (shaded grey) and
+launch; where the site's radar (and the remote radar) sees the threat, shaded on the curve; the
+feasible intercept window shaded green; the interceptor's altitude band dotted. When there is no
+intercept, the reason is stated in words on both panels.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .data import reason_words
 THREAT = "#1565c0"
 INTERCEPTOR = "#2e7d32"
 WINDOW = "#66bb6a"
+RADAR_COLOURS = ["#ffb300", "#8e24aa", "#00acc1"]
 
 
 def _unit(lat, lon):
@@ -59,8 +61,8 @@ def plot_engagement(pair, pair_id: str | None = None):
         pair = pair_detail(rs, pair_id)
     d = pair
     rec, row, th, itr = d.record, d.row, d.threat, d.interceptor
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100, gridspec_kw={"width_ratios": [1.15, 1]})
-    fig.subplots_adjust(left=0.065, right=0.985, top=0.80, bottom=0.13, wspace=0.2)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 5.3), dpi=100, gridspec_kw={"width_ratios": [1.15, 1]})
+    fig.subplots_adjust(left=0.065, right=0.985, top=0.83, bottom=0.27, wspace=0.2)
     verdict = "INTERCEPT POSSIBLE" if rec.get("feasible") else "NO INTERCEPT"
     fig.suptitle(f"{row['missile']} ({row.get('shape', '')}) {row.get('launch_area', '')} → {row.get('aim_area', '')}"
                  f"   vs   {row['interceptor']} at {row['site']}:  {verdict}", fontsize=11.5, y=0.975,
@@ -72,7 +74,7 @@ def plot_engagement(pair, pair_id: str | None = None):
                 f"{rec.get('shots', 0)} shoot-look-shoot shot(s)")
     else:
         sub += f"; reason: {rec.get('reason')}"
-    fig.text(0.5, 0.895, sub, ha="center", fontsize=8.5, color="#444444")
+    fig.text(0.5, 0.905, sub, ha="center", fontsize=8.5, color="#444444")
     if th is None:
         for a in (a1, a2):
             a.text(0.5, 0.5, reason_words(rec.get("reason", "")), ha="center", va="center", transform=a.transAxes)
@@ -83,6 +85,14 @@ def plot_engagement(pair, pair_id: str | None = None):
     x_th, _ = along_track_km(th.lat_deg, th.lon_deg, lat0, lon0, lat1, lon1)
     a1.plot(x_th, th.alt_m / 1e3, color=THREAT, lw=2, label="threat")
     a2.plot(th.t_s, th.alt_m / 1e3, color=THREAT, lw=2, label="threat")
+    for k, (name, vis) in enumerate(d.radar_visible.items()):  # where each radar sees the threat
+        if vis.any():
+            col = RADAR_COLOURS[k % len(RADAR_COLOURS)]
+            y = np.where(vis, th.alt_m / 1e3, np.nan)
+            a1.plot(x_th, y, color=col, lw=9, alpha=0.6, solid_capstyle="butt", zorder=1, label=f"seen by {name}")
+            a2.plot(th.t_s, y, color=col, lw=9, alpha=0.6, solid_capstyle="butt", zorder=1, label=f"seen by {name}")
+        else:
+            a2.plot([], [], color="none", label=f"{name} never sees it")
     xs, cs = along_track_km(np.array([d.site.lat_deg]), np.array([d.site.lon_deg]), lat0, lon0, lat1, lon1)
     a1.plot(xs, [0], marker="s", color="black", ms=7, ls="none", clip_on=False, zorder=5,
             label=f"site ({abs(cs[0]):,.0f} km {'left' if cs[0] > 0 else 'right'} of the track)")
@@ -130,7 +140,7 @@ def plot_engagement(pair, pair_id: str | None = None):
         a.set_ylabel("altitude, km")
         a.set_ylim(0, top)
         a.grid(alpha=0.3)
-        a.legend(fontsize=7, loc="upper right", framealpha=0.85)
+        a.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     a2.set_xlim(0, float(th.t_s[-1]) * 1.02)
     if d.note:
         fig.text(0.5, 0.01, d.note, ha="center", fontsize=8, color="#b71c1c")

@@ -74,7 +74,7 @@ def base_axes(lat_pts, lon_pts, fig=None, rect=(0.01, 0.12, 0.98, 0.80)):
     else:
         w = h / aspect
     cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
-    ax.set_extent([cx - 0.56 * w, cx + 0.56 * w, cy - 0.56 * h, cy + 0.56 * h], crs=proj)
+    ax.set_extent([cx - 0.6 * w, cx + 0.6 * w, cy - 0.6 * h, cy + 0.6 * h], crs=proj)
     ax.set_facecolor("#eaf2f8")
     ax.add_feature(cfeature.NaturalEarthFeature("physical", "land", "110m"), facecolor="#f3efe6", edgecolor="none",
                    zorder=0)

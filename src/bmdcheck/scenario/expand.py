@@ -27,6 +27,8 @@ from .schema import EARTH_RADIUS_KM, UNCERTAIN, Area, Dist, InlineSite, Scenario
 RADAR_MAST_M = 20.0
 """Antenna height of an inline site's radar above the site, m: the ~20 m array height the
 catalogue gives its SPY-1 radars over their sites (docs/CATALOGUE-DEFENCE.md, Radars)."""
+MAX_THREAT_CASES = 1_000_000
+"""A threat set expanding to more flights than this is refused before anything is flown (memory)."""
 MIN_RANGE_KM = 1.0
 """A threat whose launch and aim points are closer than this (great circle, km) is refused."""
 
@@ -152,6 +154,10 @@ def threat_cases(s: Scenario) -> list[ThreatCase]:
             cache[name] = area_points(s.areas[name])
         return cache[name]
 
+    n = sum(len(pts(t.launch)) * len(pts(t.aim)) * len(t.shapes) * len(t.launch_times_s) for t in s.threats)
+    if n > MAX_THREAT_CASES:
+        raise BmdcheckError(f"threats: the threat set expands to {n:,} flights (launch points x aim points x shapes x "
+                            f"launch times); at most {MAX_THREAT_CASES:,}: use fewer points or a coarser spacing_km")
     out = []
     for i, t in enumerate(s.threats):
         for la, lo in pts(t.launch):
@@ -195,14 +201,27 @@ def defence_specs(s: Scenario) -> list[tuple[SiteSpec, InterceptorSpec, int]]:
     return out
 
 
-def timeline_spec(s: Scenario) -> TimelineSpec:
-    """The engagement TimelineSpec: mode, early warning, remote radar, delays, RCS."""
+def timeline_spec(s: Scenario, tier: str | None = None) -> TimelineSpec:
+    """The engagement TimelineSpec: mode, early warning, remote radar(s), delays, RCS, and the sensor
+    tier (None: the legacy ``timeline.mode``). The remote tier's candidates are ``sensors.remote_radars``."""
+    from ..defence.rcs import catalogue_rcs
+
     tl, sn = s.timeline, s.sensors
     return TimelineSpec(mode=tl.mode,
                         early_warning=None if sn.early_warning == "none" else get_early_warning(sn.early_warning),
                         remote_radar=None if tl.remote_radar is None else get_radar(tl.remote_radar),
                         decision_delay_s=tl.decision_delay_s, rcs_m2=tl.rcs_m2,
-                        kill_assessment_s=tl.kill_assessment_s)
+                        kill_assessment_s=tl.kill_assessment_s, tier=tier,
+                        remote_radars=tuple(get_radar(r) for r in sn.remote_radars) if tier == "remote" else (),
+                        network_latency_s=tl.network_latency_s,
+                        rcs_model=catalogue_rcs() if tl.rcs_model == "phase-band" else None)
+
+
+def tiers(s: Scenario) -> list[str]:
+    """The sensor tiers the scenario declares (``timeline.tiers``; default all three), in TIERS order."""
+    from ..defence.engage import TIERS
+
+    return [t for t in TIERS if t in s.timeline.tiers]
 
 
 # ---- Monte-Carlo draws ----------------------------------------------------------------------------

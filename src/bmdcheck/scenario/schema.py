@@ -22,6 +22,10 @@ from typing import Annotated, Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, field_validator, model_validator
 
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
+TIERS = ("local", "remote", "cue")
+"""Sensor tiers, as ``defence.engage.TIERS``."""
+RCS_MODELS = ("constant", "phase-band")
+"""Cross-section models, as ``defence.rcs.MODELS``."""
 """Timeline modes, as ``defence.engage.MODES`` (a test keeps the two equal)."""
 SHAPES = ("min-energy", "lofted", "depressed")
 """Trajectory shapes, as ``flight.steering.SHAPES`` (a test keeps the two equal)."""
@@ -134,7 +138,7 @@ def _site_tag(v) -> str:
 
 SiteRef = Annotated[Union[Annotated[str, Tag("catalogue")], Annotated[InlineSite, Tag("inline")]],
                     Discriminator(_site_tag)]
-Inventory = dict[str, Annotated[int, Field(ge=0, description="rounds")]]
+Inventory = dict[str, Annotated[int, Field(ge=0, le=2**31 - 1, description="rounds")]]
 
 
 class SiteEntry(_Model):
@@ -285,6 +289,21 @@ class Timeline(_Model):
                                      description="shoot-look-shoot delay, s")
     remote_radar: Optional[str] = Field(None, description="the remote radar of launch-on-remote / engage-on-remote; "
                                                           "one of sensors.remote_radars")
+    tiers: list[Literal[TIERS]] = Field(default_factory=lambda: list(TIERS), min_length=1,
+                                        description="sensor tiers assessed (docs/design/engagement.md): "
+                                                    + ", ".join(TIERS) + " (default: all three)")
+    network_latency_s: float = Field(_timeline_defaults()["network_latency_s"], ge=0.0,
+                                     description="remote tier: remote track to the site's fire control, s")
+    rcs_model: Literal[RCS_MODELS] = Field("constant", description="threat cross-section: 'constant' (rcs_m2 "
+                                                                   "throughout) or 'phase-band' (data/rcs.toml)")
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: list) -> list:
+        for k, t in enumerate(v):
+            if t in v[:k]:
+                raise LocError((k,), f"tier {t!r} is listed twice")
+        return v
 
     @field_validator("remote_radar")
     @classmethod
