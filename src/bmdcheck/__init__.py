@@ -10,20 +10,40 @@ Units are SI inside; names carry the unit and frame where not obvious (``r_eci_m
 Conventions: docs/CONVENTIONS.md.
 """
 
-from .earth.model import EarthModel
 from .errors import BmdcheckError
-from .flight.batch import FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch, iter_missile_summaries
-from .flight.missile import Missile, Stage, catalogue, get_missile, load_missile_file
-from .flight.steering import solve_steering
-from .flight.trajectory import Samples, Trajectory, fly, fly_burnout
-from .export import export_results
-from .report import load_results, plot_engagement, plot_map, write_report
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "BmdcheckError", "EarthModel", "FlightBatch", "Missile", "Samples", "Stage", "Trajectory",
-    "burnout_state_eci", "catalogue", "fly", "fly_burnout", "fly_free_batch", "fly_missile_batch",
-    "export_results", "get_missile", "iter_missile_summaries", "load_missile_file", "load_results", "plot_engagement",
-    "plot_map", "solve_steering", "write_report",
-]
+# The public API, imported on first use (PEP 562) so that `import bmdcheck` and the command line's
+# start-up do not pay for NumPy extensions, Numba, SciPy or PROJ until a command needs them.
+_API = {
+    "EarthModel": ".earth.model",
+    "FlightBatch": ".flight.batch", "burnout_state_eci": ".flight.batch", "fly_free_batch": ".flight.batch",
+    "fly_missile_batch": ".flight.batch", "iter_missile_summaries": ".flight.batch",
+    "Missile": ".flight.missile", "Stage": ".flight.missile", "catalogue": ".flight.missile",
+    "get_missile": ".flight.missile", "load_missile_file": ".flight.missile",
+    "solve_steering": ".flight.steering",
+    "aim_steering": ".flight.newton",
+    "Samples": ".flight.trajectory", "Trajectory": ".flight.trajectory", "fly": ".flight.trajectory",
+    "fly_burnout": ".flight.trajectory",
+    "export_results": ".export",
+    "load_results": ".report", "plot_engagement": ".report", "plot_map": ".report", "write_report": ".report",
+}
+_ALIASES = {"aim_steering": "aim"}
+
+__all__ = ["BmdcheckError", *sorted(_API)]
+
+
+def __getattr__(name: str):
+    mod = _API.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'bmdcheck' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(mod, __name__), _ALIASES.get(name, name))
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))

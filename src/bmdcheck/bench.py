@@ -20,6 +20,20 @@ def _versions() -> dict:
     return {"numpy": np.__version__, "numba": numba.__version__, "scipy": scipy.__version__}
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB (Linux ru_maxrss is in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _load_average():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
 def bench_missile():
     from .flight.missile import catalogue
 
@@ -74,41 +88,47 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     return {"benchmark": "flight", "missile": m.name, "n": n, "n_ref": int(len(idx)),
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "max_impact_diff_km": float(np.max(d) / 1e3), "impacted": int(b.ok.sum()),
-            "fast_seconds": t_fast, "reference_seconds": t_ref, "cores": os.cpu_count(),
+            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MB (Linux ru_maxrss is in KiB)."""
-    import resource
+def steer_cases(n: int, seed: int = 1013, max_range_km: float = 9_500.0):
+    """The bench's aimed threat set: Topol-M from 50–58° N, 30–60° E (three quarters) and
+    53–56° N, 80–90° E to aim points in 30–50° N, 125–70° W, kept where the range is at most
+    max_range_km (within reach on every shape); a half min-energy, a quarter each lofted and
+    depressed. Returns (lat0, lon0, lat1, lon1, shape) arrays."""
+    from .earth.frames import geodesic_inverse
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def steer_cases(n: int, seed: int = 1013):
-    """The bench's aimed threat set: Topol-M from 50–58° N, 30–60° E and 53–56° N, 80–90° E to
-    aim points in 30–48° N, 125–70° W; a half min-energy, a quarter each lofted and depressed.
-    Returns (lat0, lon0, lat1, lon1, shape) arrays."""
     rng = np.random.default_rng(seed)
-    east = rng.random(n) < 0.25
-    lat0 = np.where(east, rng.uniform(53, 56, n), rng.uniform(50, 58, n))
-    lon0 = np.where(east, rng.uniform(80, 90, n), rng.uniform(30, 60, n))
-    lat1, lon1 = rng.uniform(30, 48, n), rng.uniform(-125, -70, n)
+    keep = [np.empty(0)] * 4
+    while len(keep[0]) < n:
+        m = 2 * n
+        east = rng.random(m) < 0.25
+        lat0 = np.where(east, rng.uniform(53, 56, m), rng.uniform(50, 58, m))
+        lon0 = np.where(east, rng.uniform(80, 90, m), rng.uniform(30, 60, m))
+        lat1, lon1 = rng.uniform(30, 50, m), rng.uniform(-125, -70, m)
+        ok = geodesic_inverse(lat0, lon0, lat1, lon1)[0] <= max_range_km * 1e3
+        keep = [np.concatenate([k, v[ok]]) for k, v in zip(keep, (lat0, lon0, lat1, lon1))]
+    lat0, lon0, lat1, lon1 = (k[:n] for k in keep)
     shape = np.where(np.arange(n) % 4 < 2, "min-energy", np.where(np.arange(n) % 4 == 2, "lofted", "depressed"))
     return lat0, lon0, lat1, lon1, shape
 
 
-def bench_steer(n: int = 2_000, n_ref: int = 12, seed: int = 1013) -> dict:
+def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013, sampled: bool = False) -> dict:
     """Aim n trajectories (``flight.newton.aim``: Newton fast path, reference fallback) and n_ref of
     them with the reference solver (``flight.steering.solve_steering``), in the same process.
 
     Reports aimed_per_s, reference_per_s, ratio, max_miss_km (largest aim-point miss of the fast
     path's solutions, from its own final flights), n, failed (cases left unsolved), fallback_used,
     the largest steering difference against the reference on the n_ref cases, and peak_rss_mb.
+    With sampled, the n trajectories are then aimed and flown again with 1 s samples in chunks
+    of 1,000 (``flight.newton.iter_aimed_flights``): sampled_per_s, samples_per_trajectory and
+    peak_rss_mb_sampled show that memory follows the chunk, not n.
     """
     import numba
 
     from .flight import newton as NW
+    from .flight.batch import fly_missile_batch
     from .flight.missile import get_missile
     from .flight.steering import solve_steering
 
@@ -124,6 +144,14 @@ def bench_steer(n: int = 2_000, n_ref: int = 12, seed: int = 1013) -> dict:
         k = np.nonzero(shape == sh)[0]
         res[sh] = (k, NW.aim(m, lat0[k], lon0[k], lat1[k], lon1[k], sh))
     t_fast = time.perf_counter() - t0
+    flights = sum(getattr(st, "kernel_flights", 0) for _, st in res.values())
+    # the kernel's own rate on the same machine, same run: full flights at the final tolerance
+    kk = np.nonzero(shape == "min-energy")[0][:500]
+    st0 = res["min-energy"][1]
+    pos = np.searchsorted(res["min-energy"][0], kk)
+    t0 = time.perf_counter()
+    fly_missile_batch(m, lat0[kk], lon0[kk], st0.azimuth_deg[pos], st0.kick_deg[pos], st0.t_cut_s[pos], rtol=1e-10)
+    flight_per_s = len(kk) / (time.perf_counter() - t0)
     ok = np.zeros(n, dtype=bool)
     miss = np.full(n, np.nan)
     method = np.empty(n, dtype=object)
@@ -136,16 +164,32 @@ def bench_steer(n: int = 2_000, n_ref: int = 12, seed: int = 1013) -> dict:
     t0 = time.perf_counter()
     ref_ok, diff = 0, [0.0, 0.0, 0.0]
     unsolved_vs_ref = 0
-    for i in idx:
-        r = solve_steering(m, lat0[i], lon0[i], lat1[i], lon1[i], str(shape[i]))
-        if r.ok[0]:
-            ref_ok += 1
-            unsolved_vs_ref += int(not ok[i])
-            if ok[i]:
-                d = np.abs([(steer[i, 0] - r.azimuth_deg[0] + 180) % 360 - 180, steer[i, 1] - r.kick_deg[0],
-                            steer[i, 2] - r.t_cut_s[0]])
-                diff = list(np.maximum(diff, d))
+    for sh in ("min-energy", "lofted", "depressed"):  # batched per shape, as the engine would call it
+        ii = idx[shape[idx] == sh]
+        if not ii.size:
+            continue
+        r = solve_steering(m, lat0[ii], lon0[ii], lat1[ii], lon1[ii], sh)
+        for j, i in enumerate(ii):
+            if r.ok[j]:
+                ref_ok += 1
+                unsolved_vs_ref += int(not ok[i])
+                if ok[i]:
+                    d = np.abs([(steer[i, 0] - r.azimuth_deg[j] + 180) % 360 - 180, steer[i, 1] - r.kick_deg[j],
+                                steer[i, 2] - r.t_cut_s[j]])
+                    diff = list(np.maximum(diff, d))
     t_ref = time.perf_counter() - t0
+    extra = {}
+    if sampled:
+        t0 = time.perf_counter()
+        n_s, tot = 0, 0
+        for sh in ("min-energy", "lofted", "depressed"):
+            k = np.nonzero(shape == sh)[0]
+            for _, _, b in NW.iter_aimed_flights(m, lat0[k], lon0[k], lat1[k], lon1[k], sh, chunk=1_000):
+                n_s += len(b)
+                tot += int(b.n_samples.sum())
+        dt = time.perf_counter() - t0
+        extra = {"sampled_per_s": n / dt, "sampled_flown": n_s, "samples_per_trajectory": tot / max(n_s, 1),
+                 "peak_rss_mb_sampled": _peak_rss_mb()}
     aimed_per_s = n / t_fast
     ref_per_s = len(idx) / t_ref
     return {"benchmark": "steer", "missile": m.name, "n": n, "aimed_per_s": aimed_per_s,
@@ -155,9 +199,11 @@ def bench_steer(n: int = 2_000, n_ref: int = 12, seed: int = 1013) -> dict:
             "n_ref": int(len(idx)), "reference_solved": ref_ok, "unsolved_where_reference_solved": unsolved_vs_ref,
             "max_diff_vs_reference": {"azimuth_deg": float(diff[0]), "kick_deg": float(diff[1]),
                                       "t_cut_s": float(diff[2])},
+            "kernel_flights_per_trajectory": flights / n, "flights_per_s_rtol_1e-10": flight_per_s,
             "fast_seconds": t_fast, "reference_seconds": t_ref, "table_seconds": t_table,
             "shapes": {sh: int(np.sum(shape == sh)) for sh in ("min-energy", "lofted", "depressed")},
-            "peak_rss_mb": _peak_rss_mb(), "cores": os.cpu_count(), "threads": numba.get_num_threads(),
+            **extra, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
+            "threads": numba.get_num_threads(),
             "versions": _versions()}
 
 
@@ -185,7 +231,7 @@ def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict
     dt = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"benchmark": "stream", "n": n, "chunk": chunk, "seconds": dt, "per_s": n / dt,
-            "peak_rss_mb": peak_mb, "median_range_km": float(np.median(ranges)), "cores": os.cpu_count()}
+            "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count()}
 
 
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
@@ -259,12 +305,13 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)), "fast_seconds": t_fast,
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
-            "ref_feasible": int(sum(1 for _ in edge) // 2), "cores": os.cpu_count(),
+            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
-def _bench_scenario(n_cases: int, n_sites: int, seed: int) -> str:
-    """A synthetic scenario (TOML text): n_cases ICBM threat cases × n_sites inline interceptor sites."""
+def _bench_scenario(n_cases: int, n_sites: int, seed: int, shapes=("min-energy",)) -> str:
+    """A synthetic scenario (TOML text): about n_cases aimed ICBM threat cases (launch points × aim
+    points × shapes) × n_sites inline interceptor sites."""
     rng = np.random.default_rng(seed)
     lines = ['name = "bench-assess"', 'description = "Synthetic scale benchmark (bmdcheck bench assess)."', ""]
     lat = rng.uniform(35, 70, n_sites)
@@ -275,23 +322,29 @@ def _bench_scenario(n_cases: int, n_sites: int, seed: int) -> str:
                   'interceptors = { "sm-3-iia" = 1 }', ""]
     lines += ["[sensors]", 'early_warning = "sbirs-dsp"', "remote_radars = []", "", "[timeline]",
               'mode = "early-warning-only"', 'tiers = ["cue"]  # one sensor tier: one row per (case, site)', ""]
-    n_launch = max(1, n_cases // 4)
-    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"', 'shapes = ["min-energy"]', ""]
+    per_shape = max(1, n_cases // len(shapes))
+    n_launch = max(1, per_shape // 4) if per_shape < 400 else int(round(np.sqrt(per_shape)))
+    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"',
+              "shapes = [" + ", ".join(f'"{x}"' for x in shapes) + "]", ""]
     lines += ["[areas.west]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
                                                      zip(rng.uniform(50, 58, n_launch), rng.uniform(30, 50, n_launch))) + "]"]
-    n_aim = max(1, n_cases // n_launch)
+    n_aim = max(1, per_shape // n_launch)
     lines += ["[areas.targets]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
                                                         zip(rng.uniform(35, 45, n_aim), rng.uniform(-95, -72, n_aim))) + "]"]
     return "\n".join(lines) + "\n"
 
 
 def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 2, seed: int = 7,
-                 chunk_cases: int = 5, progress: bool = False) -> dict:
-    """Assess n_cases × n_sites (trajectory, site) pairs locally, then on a LocalCluster of dask_workers.
+                 chunk_cases: int | None = None, progress: bool = False, shapes=("min-energy",)) -> dict:
+    """Assess n_cases × n_sites (trajectory, site) pairs locally, then on a LocalCluster of dask_workers
+    (0: no Dask run). Threat cases are aimed: launch points × aim points × shapes, each steered.
 
     Reports pairs, seconds, peak_rss_mb (this process), dask_seconds, dask_ratio and both results
-    hashes (they must be equal). Each run starts from an empty results directory.
+    hashes (they must be equal). Each run starts from an empty results directory. chunk_cases
+    (default: about 50,000 pairs per chunk) sets the threat cases steered and flown together.
     """
+    if chunk_cases is None:
+        chunk_cases = max(1, min(1_000, 50_000 // max(1, n_sites)))
     import resource
     import tempfile
     from pathlib import Path
@@ -300,7 +353,7 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
 
     with tempfile.TemporaryDirectory(prefix="bmdcheck-bench-") as d:
         sc = Path(d) / "bench.toml"
-        sc.write_text(_bench_scenario(n_cases, n_sites, seed))
+        sc.write_text(_bench_scenario(n_cases, n_sites, seed, shapes))
         # warm-up: compile / load the kernels and build the fly-out table outside the timing
         small = Path(d) / "small.toml"
         small.write_text(_bench_scenario(4, 4, seed))
@@ -309,12 +362,77 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
         loc = assess(sc, Path(d) / "local", chunk_cases=chunk_cases)
         t_local = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-        t0 = time.perf_counter()
-        dsk = assess(sc, Path(d) / "dask", chunk_cases=chunk_cases, dask=f"local:{dask_workers}")
-        t_dask = time.perf_counter() - t0
+        dsk, t_dask = None, None
+        if dask_workers > 0:
+            t0 = time.perf_counter()
+            dsk = assess(sc, Path(d) / "dask", chunk_cases=chunk_cases, dask=f"local:{dask_workers}")
+            t_dask = time.perf_counter() - t0
         pairs = loc.provenance["rows"]
     return {"benchmark": "assess", "pairs": pairs, "threat_cases": loc.provenance["threat_cases"],
             "sites": loc.provenance["sites"], "seconds": t_local, "pairs_per_s": pairs / t_local,
-            "peak_rss_mb": peak, "dask_workers": dask_workers, "dask_seconds": t_dask, "dask_ratio": t_dask / t_local,
-            "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash,
-            "hashes_equal": loc.results_hash == dsk.results_hash, "cores": os.cpu_count(), "versions": _versions()}
+            "peak_rss_mb": peak, "load_average": _load_average(), "chunk_cases": chunk_cases, "dask_workers": dask_workers, "dask_seconds": t_dask,
+            "dask_ratio": t_dask / t_local if dsk else None,
+            "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
+            "hashes_equal": (loc.results_hash == dsk.results_hash) if dsk else None, "shapes": list(shapes),
+            "cores": os.cpu_count(), "versions": _versions()}
+
+
+def markdown_table(results: list[dict]) -> str:
+    """The README's performance table from `bmdcheck bench ... --json` outputs (any subset, any order).
+
+    States the machine (cores, load average when measured) and the library versions of the runs.
+    """
+    import platform
+
+    rows = []
+    for r in results:
+        b = r.get("benchmark")
+        mem = f", peak RSS {r['peak_rss_mb']:,.0f} MB" if r.get("peak_rss_mb") else ""
+        if b == "steer":
+            d = r["max_diff_vs_reference"]
+            rows.append((f"`bench steer`: {r['n']:,} aimed {r['missile']} trajectories (half min-energy, a quarter "
+                         f"each lofted, depressed), Newton steering with reference fallback ({r['fallback_used']} used), "
+                         f"{r['kernel_flights_per_trajectory']:.2f} kernel flights per trajectory",
+                         f"{r['aimed_per_s']:,.0f} aimed/s{mem}" + (
+                             f"; aimed and flown with 1 s samples (~{r['samples_per_trajectory']:,.0f} each) in chunks of "
+                             f"1,000: {r['sampled_per_s']:,.0f}/s" if r.get("sampled_per_s") else ""),
+                         f"fan-and-polish solver on {r['n_ref']}: {r['reference_per_s']:,.1f} /s",
+                         f"{r['ratio']:,.0f}×",
+                         f"max miss {r['max_miss_km'] * 1e3:.1f} m, {r['failed']} failed; vs reference Δaz "
+                         f"{d['azimuth_deg']:.0e}°, Δkick {d['kick_deg']:.0e}°, Δcut {d['t_cut_s']:.0e} s"))
+        elif b == "flight":
+            rows.append((f"`bench flight`: {r['n']:,} full ICBM trajectories (boost + drag, WGS84, J2, rotation, "
+                          "USSA76, to impact)", f"{r['fast_per_s']:,.0f} trajectories/s{mem}",
+                          f"SciPy `solve_ivp` DOP853 rtol 1e-10: {r['reference_per_s']:,.2f} /s",
+                          f"{r['ratio']:,.0f}×", f"impact points within {r['max_impact_diff_km'] * 1e3:.0f} m"))
+        elif b == "engage":
+            rows.append((f"`bench engage`: {r['pairs']:,} (trajectory, site) pairs, 1 s samples "
+                         f"(~{r['samples_per_trajectory']:,.0f} per trajectory), {100 * r['feasible_fraction']:.0f} % "
+                         "feasible", f"{r['fast_per_s']:,.0f} pairs/s{mem}",
+                         f"per-sample Python/SciPy loop: {r['reference_per_s']:,.1f} pairs/s", f"{r['ratio']:,.0f}×",
+                         f"verdicts {100 * r['verdict_agreement']:.1f} %, edges within {r['max_edge_diff_s']:.2f} s"))
+        elif b == "assess":
+            shapes = ", ".join(r.get("shapes") or ["min-energy"])
+            dsk = (f"Dask LocalCluster, {r['dask_workers']} workers: {r['dask_seconds']:.1f} s"
+                   if r.get("dask_seconds") is not None else "—")
+            rows.append((f"`bench assess`: {r['pairs']:,} pairs ({r['threat_cases']:,} aimed trajectories ({shapes}) × "
+                         f"{r['sites']:,} sites), steering + flight + windows + Parquet",
+                         f"{r['seconds']:.1f} s local ({r['pairs_per_s']:,.0f} pairs/s){mem}", dsk,
+                         f"{r['dask_ratio']:.2f}" if r.get("dask_ratio") is not None else "—",
+                         "results hashes equal" if r.get("hashes_equal") else
+                         ("—" if r.get("hashes_equal") is None else "results hashes DIFFER")))
+        elif b == "stream":
+            rows.append((f"`bench stream`: {r['n']:,} summary-only flights in chunks of {r['chunk']:,}",
+                         f"{r['per_s']:,.0f} trajectories/s ({r['seconds']:.0f} s)", "—", "—",
+                         f"peak RSS {r['peak_rss_mb']:,.0f} MB"))
+    v = next((r["versions"] for r in results if r.get("versions")), {})
+    cores = next((r["cores"] for r in results if r.get("cores")), os.cpu_count())
+    loads = [r["load_average"] for r in results if r.get("load_average") is not None]
+    load = f", load average {min(loads):.1f}–{max(loads):.1f} while measuring" if loads else ""
+    head = (f"Measured with `bmdcheck bench ... --json`, rendered by `bmdcheck bench table`: {cores}-core "
+            f"{platform.machine()}{load}; Python {platform.python_version()}, NumPy {v.get('numpy', '?')}, "
+            f"Numba {v.get('numba', '?')}, SciPy {v.get('scipy', '?')}. Ratios between two paths measured in the "
+            "same run are what to compare; absolute rates on a shared machine are noise.")
+    lines = [head, "", "| benchmark | fast path | reference (same run) | ratio | agreement |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

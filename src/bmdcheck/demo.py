@@ -59,11 +59,22 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     from .cli.assess_cmd import _run, summary_table
 
     t0 = time.perf_counter()
+    stages: list[tuple[str, float]] = []
+    mark = [t0]
+
+    def done(label: str) -> None:
+        now = time.perf_counter()
+        stages.append((label, now - mark[0]))
+        mark[0] = now
+
     _flights(console)
+    done("1. ICBM flights (first run: includes compiling the kernels into the Numba cache)")
     a, b = scenario_path("epaa-phase4-2010"), scenario_path("epaa-phase4-2013")
     console.print("\n[bold]2. EPAA phase 4: as announced in 2010 (SM-3 IIB) vs the March 2013 plan (no IIB)[/]")
     ra = _run(str(a), str(Path(out_dir) / "epaa-phase4-2010"), None, None, 16, quiet=False, label="phase 4 (2010)")
+    done("2a. assess EPAA phase 4 (2010)")
     rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), None, None, 16, quiet=False, label="phase 4 (2013)")
+    done("2b. assess EPAA phase 4 (2013)")
     console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
     console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
     key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier"))  # noqa: E731
@@ -94,14 +105,24 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
         from .guarantee.demo import run_guarantees
     except ImportError:
         run_guarantees = None
+    done("2c. summary and comparison")
     reports = None
     if run_guarantees is not None:
         console.print("\n[bold]3. Guarantees checked against the shipped EPAA scenarios[/]")
         reports = run_guarantees(console)
+        done("3. guarantees")
     console.print("\n[bold]4. Report: EPAA phase 4, 2010 plan (A) vs 2013 plan (B)[/]")
     path = _report(ra.out_dir, rb.out_dir, Path(out_dir) / "report-epaa-phase4", reports)
     console.print(f"report: {path}  (open it in a browser; works offline)", markup=False, highlight=False)
-    console.print(f"\ndemo finished in {time.perf_counter() - t0:.0f} s")
+    done("4. report")
+    t = Table(title="demo stages")
+    t.add_column("stage")
+    t.add_column("seconds", justify="right")
+    for label, sec in stages:
+        t.add_row(label, f"{sec:.1f}")
+    t.add_row("total", f"{time.perf_counter() - t0:.1f}")
+    console.print(t)
+    console.print(f"demo finished in {time.perf_counter() - t0:.0f} s")
 
 
 def _report(a, b, out, reports):

@@ -65,8 +65,10 @@ def test_fast_path_agrees_with_reference(shape):
         auto = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], shape)
         # no case that the reference solves is left unsolved
         assert np.all(auto.ok[ref.ok]), (name, shape, auto.error)
-        # where the fast path alone solved it, it is the reference's solution
-        both = fast.ok & ref.ok
+        # where the fast path alone solved it, it is the reference's solution (a launch at the pole
+        # itself has no azimuth reference: the kernel's heading there is degenerate, so several
+        # steerings reach the aim; those are checked by flying them, below)
+        both = fast.ok & ref.ok & (np.abs(p[:, 0]) < 90.0)
         daz = (fast.azimuth_deg - ref.azimuth_deg + 180) % 360 - 180
         assert np.all(np.abs(daz[both]) < 0.01), (name, daz)
         assert np.all(np.abs(fast.kick_deg - ref.kick_deg)[both] < 0.02), name
@@ -138,3 +140,33 @@ def test_boost_table_interpolates_kernel_burnouts():
     dv = np.abs(v - np.linalg.norm(b.v_burnout_eci_mps, axis=-1))
     assert np.max(dv) < 1.5 and np.median(dv) < 0.1
     assert np.max(np.abs(alt - (np.linalg.norm(b.r_burnout_eci_m, axis=-1) - flat.a_m))) < 100.0
+
+
+def test_boost_table_disk_cache_round_trip(tmp_path, monkeypatch):
+    """The cached table is the flown one, bit for bit; a cache miss flies and writes it."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    m = bc.get_missile("scud-b")
+    earth = bc.EarthModel()
+    path = NW._cache_file(m, earth)
+    assert str(path).startswith(str(tmp_path)) and not path.exists()
+    flown = NW._fly_boost_table(m, earth)
+    NW._save(path, flown)
+    back = NW._load(path, m)
+    assert np.array_equal(back.s_grid, flown.s_grid) and len(back.segments) == len(flown.segments)
+    for a, b in zip(back.segments, flown.segments):
+        assert a[:4] == b[:4] and np.array_equal(a[4], b[4], equal_nan=True)
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_iter_aimed_flights_chunks_cover_all_and_hit_the_aims():
+    m = bc.get_missile("topol-m")
+    p = _groups()["topol-m"]
+    seen = []
+    for sl, st, b in NW.iter_aimed_flights(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], chunk=2, sample_interval_s=5.0):
+        seen += list(range(sl.start, sl.stop))
+        ok = np.nonzero(st.ok)[0]
+        assert len(b) == ok.size and b.t_s.shape[1] == b.n_samples.max()
+        la, lo, _ = b.impact_geodetic()
+        d, _ = geodesic_inverse(la, lo, p[sl][ok, 2], p[sl][ok, 3])
+        assert np.all(d < 20.0)
+    assert seen == list(range(len(p)))

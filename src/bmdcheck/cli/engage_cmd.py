@@ -8,7 +8,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -63,6 +62,8 @@ def read_threat_file(path: str, earth):
         raise BmdcheckError(f"{p}: CSV header must name columns {', '.join(need)}; got {', '.join(map(repr, head))}")
     idx = [head.index(h) for h in need]
     vidx = [head.index(h) for h in ("vx_eci_mps", "vy_eci_mps", "vz_eci_mps") if h in head]
+    import numpy as np
+
     try:
         data = np.array([[float(r[k]) for k in idx + vidx] for r in rows[1:]])
     except (ValueError, IndexError) as e:
@@ -78,6 +79,8 @@ _MIN_RADIUS_M = 6_200_000.0  # below every point of the surface (polar radius 6,
 
 def _threats(p, t, r, v, earth):
     """Threats from file samples, refusing what cannot be a trajectory (with the file's name)."""
+    import numpy as np
+
     from ..defence.engagement import Threats
 
     r = np.asarray(r, dtype=float)
@@ -131,6 +134,8 @@ def _read_oem(text, p, earth):
             v.append([x * 1e3 for x in vals[3:6]])
     if len(t) < 3:
         raise BmdcheckError(f"{p}: need at least 3 OEM data lines")
+    import numpy as np
+
     return _threats(p, np.array(t), np.array(r), np.array(v) if len(v) == len(t) else None, earth)
 
 

@@ -221,14 +221,16 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
 
 @bench_app.command("steer")
 def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to aim with the Newton fast path."),
-                    n_ref: int = typer.Option(12, "--n-ref", help="Of them, aimed again with the reference solver."),
+                    n_ref: int = typer.Option(24, "--n-ref", help="Of them, aimed again with the reference solver."),
+                    sampled: bool = typer.Option(False, "--sampled",
+                                                 help="Then aim and fly all n with 1 s samples, in chunks."),
                     as_json: bool = typer.Option(False, "--json")):
     """Aimed trajectories: Newton steering (with fallback) vs the reference solver, in one run."""
     from ..bench import bench_steer
 
     if n < 1 or n_ref < 1:
         raise BmdcheckError("--n and --n-ref must be positive")
-    res = bench_steer(n=n, n_ref=n_ref)
+    res = bench_steer(n=n, n_ref=n_ref, sampled=sampled)
     if as_json:
         _emit_json(res)
         return
@@ -238,6 +240,26 @@ def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to ai
               f"max miss {res['max_miss_km'] * 1e3:.1f} m; failed {res['failed']}; vs reference on {res['n_ref']}: "
               f"Δaz {d['azimuth_deg']:.1e}°, Δkick {d['kick_deg']:.1e}°, Δcut {d['t_cut_s']:.1e} s; "
               f"peak RSS {res['peak_rss_mb']:,.0f} MB")
+
+
+@bench_app.command("table")
+def bench_table_cmd(files: list[str] = typer.Argument(..., help="JSON outputs of `bmdcheck bench ... --json`.")):
+    """The README's performance table (Markdown) from saved bench results."""
+    from pathlib import Path
+
+    from ..bench import markdown_table
+
+    docs = []
+    for f in files:
+        try:
+            docs.append(json.loads(Path(f).read_text()))
+        except (OSError, ValueError) as e:
+            raise BmdcheckError(f"{f}: not a bench JSON file ({e.__class__.__name__})") from None
+    try:
+        text = markdown_table(docs)
+    except (KeyError, TypeError) as e:
+        raise BmdcheckError(f"a bench JSON file lacks a field ({e}); rerun that benchmark with --json") from None
+    sys.stdout.write(text)
 
 
 @bench_app.command("engage")
@@ -261,20 +283,26 @@ def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int =
 
 @bench_app.command("assess")
 def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases"), n_sites: int = typer.Option(10_000, "--n-sites"),
-                     workers: int = typer.Option(2, "--dask-workers"), as_json: bool = typer.Option(False, "--json")):
-    """Assessment at scale: 1,000,000 (trajectory, site) pairs locally and on a Dask LocalCluster."""
+                     workers: int = typer.Option(2, "--dask-workers", help="0: no Dask run."),
+                     shapes: str = typer.Option("min-energy", "--shapes", help="Comma-separated trajectory shapes."),
+                     as_json: bool = typer.Option(False, "--json")):
+    """Assessment at scale: aimed threat cases × sites, locally and on a Dask LocalCluster."""
     from ..bench import bench_assess
 
-    if min(n_cases, n_sites, workers) < 1:
-        raise BmdcheckError("--n-cases, --n-sites and --dask-workers must be positive")
-    res = bench_assess(n_cases=n_cases, n_sites=n_sites, dask_workers=workers)
+    shape_list = tuple(x.strip() for x in shapes.split(",") if x.strip())
+    if min(n_cases, n_sites) < 1 or workers < 0:
+        raise BmdcheckError("--n-cases and --n-sites must be positive, --dask-workers >= 0")
+    if not shape_list or any(x not in [s.value for s in Shape] for x in shape_list):
+        raise BmdcheckError(f"--shapes must list min-energy, lofted or depressed, got {shapes!r}")
+    res = bench_assess(n_cases=n_cases, n_sites=n_sites, dask_workers=workers, shapes=shape_list)
     if as_json:
         _emit_json(res)
         return
-    out.print(f"{res['pairs']:,} pairs ({res['threat_cases']} trajectories × {res['sites']:,} sites): local "
-              f"{res['seconds']:.1f} s ({res['pairs_per_s']:,.0f} pairs/s, peak RSS {res['peak_rss_mb']:,.0f} MB); "
-              f"Dask LocalCluster ×{res['dask_workers']}: {res['dask_seconds']:.1f} s (ratio {res['dask_ratio']:.2f}); "
-              f"results hashes {'equal' if res['hashes_equal'] else 'DIFFER'} ({res['results_hash_local'][:16]}…)")
+    dsk = (f"Dask LocalCluster ×{res['dask_workers']}: {res['dask_seconds']:.1f} s (ratio {res['dask_ratio']:.2f}); "
+           f"results hashes {'equal' if res['hashes_equal'] else 'DIFFER'} ({res['results_hash_local'][:16]}…)"
+           if res["dask_seconds"] is not None else "no Dask run")
+    out.print(f"{res['pairs']:,} pairs ({res['threat_cases']:,} aimed trajectories × {res['sites']:,} sites): local "
+              f"{res['seconds']:.1f} s ({res['pairs_per_s']:,.0f} pairs/s, peak RSS {res['peak_rss_mb']:,.0f} MB); {dsk}")
 
 
 @bench_app.command("stream")

@@ -29,7 +29,6 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from scipy.integrate import cumulative_simpson
 
 from .constants import G0_MPS2
 
@@ -233,6 +232,8 @@ def _build_upper_profile(step_km=_STEP_KM) -> _Hermite:
     Method: scipy.integrate.cumulative_simpson on a uniform sub-grid of each segment between
     _BREAKS_KM, marching upward so that each D_i uses densities already computed.
     """
+    from scipy.integrate import cumulative_simpson  # SciPy only when the table is built
+
     segs = []
     acc = np.zeros(5)
     for lo, hi in zip(_BREAKS_KM[:-1], _BREAKS_KM[1:]):

@@ -26,8 +26,11 @@ DEFAULT_RTOL = 1e-9
 strongly depressed flights (docs/VALIDATION.md, step-control row)."""
 DEFAULT_T_MAX_S = 10_800.0
 DT_MAX_S = 120.0
+SAMPLE_GUESS_S = 2_400.0
+"""Sample buffers first hold this much flight time per row (an ICBM's minimum-energy flight is
+about 1,800–2,000 s); longer rows are flown again with buffers sized to them."""
 MAX_SAMPLES_PER_TRAJECTORY = 2_000_000
-"""Sample buffers are allocated for the whole time limit: this bounds them (~110 MB per trajectory)."""
+"""At most this many samples per trajectory (~110 MB each), whatever the time limit."""
 
 
 @dataclass
@@ -134,19 +137,57 @@ def _missile_args(missile: Missile):
 
 
 def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
+    """Fly the batch; with sampling, buffers are sized to the flights, not to t_max.
+
+    The first call holds SAMPLE_GUESS_S of samples per row; rows that fly longer (their buffer
+    filled before the end) are flown again, alone, with buffers sized from their known end times
+    (the kernel is deterministic per row, so the trajectory is the same). The returned sample
+    arrays have as many columns as the longest row uses.
+    """
+    n = r0.shape[0]
+    samp = float(sample_interval_s) if sample_interval_s else 0.0
+    if samp <= 0:
+        summary, *_ = _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, 0.0, 0)
+        return summary, None, None, None, None
+    m_full = int(np.floor(t_max / samp)) + 2
+    if m_full > MAX_SAMPLES_PER_TRAJECTORY:
+        raise BmdcheckError(f"a sample interval of {samp:g} s over up to {t_max:,.0f} s is {m_full:,} samples per "
+                            f"trajectory; at most {MAX_SAMPLES_PER_TRAJECTORY:,} (use a coarser interval or a shorter "
+                            "duration)")
+    m0 = min(m_full, int(np.ceil(SAMPLE_GUESS_S / samp)) + 2)
+    if n * m0 > 50_000_000:
+        raise BmdcheckError(f"{n} trajectories × {m0} samples is too many to hold; use a coarser interval or chunks")
+    summary, st, sr, sv, ns = _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, m0)
+    t_end = summary[:, K.SUM_TIMP]
+    over = np.nonzero((ns >= m0) & (t_end > (m0 - 1) * samp + 1e-9))[0]
+    if over.size == 0:
+        m_used = int(ns.max()) if n else 0
+        if m_used >= 0.9 * m0:
+            return summary, st, sr, sv, ns
+        return (summary, np.ascontiguousarray(st[:, :m_used]), np.ascontiguousarray(sr[:, :m_used]),
+                np.ascontiguousarray(sv[:, :m_used]), ns)
+    m1 = min(m_full, int(np.floor(t_end[over].max() / samp)) + 2)
+    s2, st2, sr2, sv2, ns2 = _call(r0[over], v0[over], boost, dir_ecef[over], kick[over], tcut[over], margs, earth,
+                                   t_max, rtol, samp, m1)
+    m_used = int(max(ns.max(), ns2.max()))
+    t_s = np.zeros((n, m_used))
+    r = np.zeros((n, m_used, 3))
+    v = np.zeros((n, m_used, 3))
+    k = min(m0, m_used)
+    t_s[:, :k], r[:, :k], v[:, :k] = st[:, :k], sr[:, :k], sv[:, :k]
+    del st, sr, sv
+    t_s[over], r[over], v[over] = st2[:, :m_used], sr2[:, :m_used], sv2[:, :m_used]
+    summary[over], ns[over] = s2, ns2
+    return summary, t_s, r, v, ns
+
+
+def _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, m):
+    """One kernel call with sample buffers of m columns (0: no sampling)."""
     n = r0.shape[0]
     tab = atmosphere_table()
-    samp = float(sample_interval_s) if sample_interval_s else 0.0
-    m = int(np.floor(t_max / samp)) + 2 if samp > 0 else 1
-    if samp > 0 and m > MAX_SAMPLES_PER_TRAJECTORY:
-        raise BmdcheckError(f"a sample interval of {samp:g} s over up to {t_max:,.0f} s is {m:,} samples per trajectory; "
-                            f"at most {MAX_SAMPLES_PER_TRAJECTORY:,} (use a coarser interval or a shorter duration)")
-    if samp > 0 and n * m > 50_000_000:
-        raise BmdcheckError(f"{n} trajectories × {m} samples is too many to hold; use a coarser interval or chunks")
-    mm = m if samp > 0 else 0  # without sampling: per-row buffers of length 0
-    st = np.zeros((n, mm))
-    sr = np.zeros((n, mm, 3))
-    sv = np.zeros((n, mm, 3))
+    st = np.zeros((n, m))
+    sr = np.zeros((n, m, 3))
+    sv = np.zeros((n, m, 3))
     ns = np.zeros(n, dtype=np.int64)
     summary = np.zeros((n, K.SUM_LEN))
     stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick, hold = margs
@@ -154,10 +195,8 @@ def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_
                  np.ascontiguousarray(dir_ecef, dtype=float), np.ascontiguousarray(kick, dtype=float),
                  np.ascontiguousarray(tcut, dtype=float), stages, payload, sref, mach, cd, beta_inv,
                  t_vert, t_kick, hold, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
-                 float(t_max), float(rtol), DT_MAX_S, samp, summary, st, sr, sv, ns)
-    if samp > 0:
-        return summary, st, sr, sv, ns
-    return summary, None, None, None, None
+                 float(t_max), float(rtol), DT_MAX_S, float(samp), summary, st, sr, sv, ns)
+    return summary, st, sr, sv, ns
 
 
 def _check_latlon(lat, lon, what):

@@ -14,15 +14,19 @@ with a handful of kernel flights per trajectory instead of hundreds:
    the aim point in the aim's local frame (km) and the shape condition (γ_bo − γ_me in degrees,
    or apogee − requested apogee in km), with γ_me = ½ ∠(−r̂_bo, r_imp − r_bo) (Bate, Mueller &
    White 1971, §6.2).
-3. A coarse fan of the *predictor* (no flights) brackets the solution on the requested branch with
-   the fallback solver's rules; Newton on the predictor gives the first guess x₀.
+3. First guess: the predictor's full-burn kick fan per trajectory (maximum range, branches) and
+   a shared (kick, cut-off) fan on the non-rotating Earth, bracketed with the reference solver's
+   rules; Newton on the predictor then gives x₀ (no flights so far).
 4. **Kernel iterations**, all active trajectories of a batch in one kernel call: fly x_k, measure
-   the true residual R(x_k); the defect d_k = R(x_k) − M(x_k) varies slowly, so x_{k+1} solves
-   M(x) + d_k = 0 (Newton on the predictor: a Newton step on R with the predictor's Jacobian,
-   re-linearised). A trajectory whose residual does not shrink by 4× gets kernel sensitivities in
-   the next call: finite differences flown as 3 extra trajectories in the same batch, and a plain
-   Newton step. Converged: miss ≤ 2 m and the shape condition within 0.002° (or 2 m of apogee),
-   checked on a flight at the caller's final tolerance.
+   the true residual R(x_k). The defect d = R − M varies slowly: the step solves
+   (J_M + B) Δx = −R(x_k), J_M the predictor's Jacobian at x_k and B the defect's Jacobian learnt
+   by Broyden rank-one updates from the steps flown (the first step: Newton on M(x) + d₀ = 0).
+   A trajectory whose residual does not shrink by 4× gets kernel sensitivities in the next call:
+   finite differences flown as 3 extra trajectories in the same batch, and a plain Newton step.
+   The first two calls fly at rtol 1e-6 and 1e-9 (they measure errors of tens of km and a few
+   km), the rest at the caller's tolerance (at most 1e-10). Converged: miss ≤ 10 m and the shape
+   condition within 0.002° (or 2 m of apogee) on a flight at that final tolerance; typically 3
+   flights per trajectory (4 for depressed ones).
 
 Failures are status codes with reasons (``STATUS_TEXT``); :func:`aim` runs this fast path and
 hands every trajectory it does not solve to :func:`steering.solve_steering` (the reference path),
@@ -56,16 +60,20 @@ STATUS_TEXT = {
     STATUS_WRONG_BRANCH: "the solution lies on the other pitch branch",
 }
 
-TOL_MISS_KM = 0.002
+TOL_MISS_KM = 0.01
 TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
 MAX_KERNEL_ITER = 8
-_RTOL_SCHEDULE = (1e-6, 1e-7, 1e-9)  # kernel tolerance of the first calls, then the final one
+# kernel tolerance of the first calls, then the caller's (at most 1e-10): the first flights only
+# measure the predictor's error (tens of km), the second a few km
+_RTOL_SCHEDULE = (1e-6, 1e-9)
 _N_KICK = 48
+_TABLE_VERSION = 1  # bump when the table's contents change meaning
 _CUT_STEP_S = 8.0
 _FAN_KICKS = 26
 _FAN_CUTS = 10
 _KICK_LO, _KICK_HI = 0.2, 89.5
-_DEBUG = False
+_CORIOLIS_K = 1.0 / 3.0  # position effect of the boost's Coriolis velocity change, × t_bo
+_CORIOLIS_B = 0.25  # gravity-turn carry-over of the Coriolis turn of v_rel, × t_bo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,9 +184,65 @@ def _seg_nodes(t0, t1, m, m0, mdot):
     return t0 + m0 / mdot * (-np.expm1(-c * c1))
 
 
+def _cache_file(missile: Missile, earth: EarthModel):
+    """Where a table is kept between runs: $NUMBA_CACHE_DIR (set by the Makefile) or
+    ~/.cache/bmdcheck, named by a hash of everything the table depends on (missile, Earth, grid,
+    and the kernel's source)."""
+    import dataclasses
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from . import kernel
+
+    key = repr((tuple(getattr(missile, f.name) for f in dataclasses.fields(missile) if f.compare),
+                earth.shape, earth.gravity, earth.atmosphere, _N_KICK, _CUT_STEP_S, _KICK_LO, _KICK_HI,
+                _TABLE_VERSION)).encode() + Path(kernel.__file__).read_bytes()
+    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "bmdcheck")
+    return Path(root) / "bmdcheck-boost" / f"{missile.name}-{hashlib.sha256(key).hexdigest()[:20]}.npz"
+
+
+def _load(path, missile):
+    with np.load(path) as z:
+        segs = tuple((float(z[f"t0_{q}"]), float(z[f"t1_{q}"]), float(z[f"m0_{q}"]), float(z[f"mdot_{q}"]), z[f"v_{q}"])
+                     for q in range(int(z["n_seg"])))
+        return BoostTable(z["s_grid"], segs)
+
+
+def _save(path, tab: BoostTable):
+    """Temp file + rename: a reader never sees a half-written table; failures are ignored (cache)."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"s_grid": tab.s_grid, "n_seg": np.array(len(tab.segments))}
+        for q, (t0, t1, m0, mdot, v) in enumerate(tab.segments):
+            arrays.update({f"t0_{q}": np.array(t0), f"t1_{q}": np.array(t1), f"m0_{q}": np.array(m0),
+                           f"mdot_{q}": np.array(mdot), f"v_{q}": v})
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 @lru_cache(maxsize=32)
 def boost_table(missile: Missile, earth: EarthModel = EarthModel()) -> BoostTable:
-    """Fly the boost grid once (equatorial launch to the east, non-rotating Earth) and tabulate."""
+    """The boost table of a missile: from the on-disk cache, or flown once (equatorial launch to
+    the east, non-rotating Earth) and cached."""
+    path = _cache_file(missile, earth)
+    try:
+        return _load(path, missile)
+    except (OSError, KeyError, ValueError):
+        pass
+    tab = _fly_boost_table(missile, earth)
+    _save(path, tab)
+    return tab
+
+
+def _fly_boost_table(missile: Missile, earth: EarthModel) -> BoostTable:
     flat = EarthModel(earth.shape, earth.gravity, False, earth.atmosphere)
     t_full = missile.burn_end_s
     s_grid = np.linspace(np.sqrt(_KICK_LO), np.sqrt(_KICK_HI), _N_KICK)
@@ -244,9 +308,22 @@ class _Problem:
         return _Problem(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
 
+def _launch_basis(la, lo, r0, earth):
+    """(up, east, north) in which the kernel reads the launch azimuth: the geodetic frame of
+    (lat, lon) where batch.launch_direction_ecef exists (poles: the limit along meridian lon),
+    else the kernel's own basis at the launch position (fixed axes at a pole)."""
+    from . import batch
+    from ..earth.frames import enu_basis
+
+    if hasattr(batch, "launch_direction_ecef"):
+        e, n, u = enu_basis(la, lo)
+        return u, e, n
+    return kernel_basis(r0, earth)
+
+
 def _problem(la, lo, ta, to, earth):
     r0 = geodetic_to_ecef(la, lo, 0.0, earth)
-    up0, e0, n0 = kernel_basis(r0, earth)
+    up0, e0, n0 = _launch_basis(la, lo, r0, earth)
     ra = geodetic_to_ecef(ta, to, 0.0, earth)
     _, ea, na = kernel_basis(ra, earth)
     u0, ua = _unit(r0), _unit(ra)
@@ -290,6 +367,17 @@ def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_rang
     rb = (np.linalg.norm(P.r0, axis=-1) + h_bo)[:, None] * ub
     vrel = V[:, None] * (np.cos(g)[:, None] * db + np.sin(g)[:, None] * ub)
     w = earth.omega_rad_s
+    if w != 0.0:
+        # the boost relative to the turning Earth: Coriolis −2ω×v_rel integrates to −2ω×(r_bo − r0)
+        # in velocity, and the gravity turn (thrust along v_rel) carries the turn of v_rel forward,
+        # which adds about −2ω×v_bo·t_bo/4 (the 1/4 measured on the catalogue ICBMs: it halves the
+        # predictor's miss); position effect ≈ Δv × t_bo/3; centrifugal −ω×(ω×r0) over the boost
+        wv = np.array([0.0, 0.0, w])
+        dr = rb - P.r0
+        dv_c = -2.0 * np.cross(wv, dr) - 2.0 * np.cross(wv, vrel) * (_CORIOLIS_B * t_bo)[:, None]
+        cf = w * w * np.stack([P.r0[:, 0], P.r0[:, 1], np.zeros(len(t_bo))], axis=-1)
+        vrel = vrel + dv_c + cf * t_bo[:, None]
+        rb = rb + dv_c * (_CORIOLIS_K * t_bo)[:, None] + 0.5 * cf * (t_bo * t_bo)[:, None]
     th_e = w * t_bo
     r_eci = _rotz(rb, th_e)
     v_eci = _rotz(vrel, th_e) + w * np.stack([-r_eci[:, 1], r_eci[:, 0], np.zeros(len(th_e))], axis=-1)
@@ -612,7 +700,6 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
             sel = starts[fd] + q + 1
             X[sel, q] += (0.01, 0.01, -0.05)[q]
         X = _clip_x(X, t_full, np.repeat(free_cut[idx], nrep))
-        # the first flights only measure the predictor's error (tens of km): looser tolerances
         r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
         b = fly_missile_batch(missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=earth, rtol=r_call)
         flights += len(rows)
@@ -621,9 +708,6 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
         r0 = R[starts]
         iters[idx] += 1
         m = np.hypot(r0[:, 0], r0[:, 1])
-        if _DEBUG:
-            print(f"it {it}: {idx.size} rows, {fd.sum()} fd, miss median {np.nanmedian(m):.4g} max {np.nanmax(m):.4g} km, "
-                  f"shape median {np.nanmedian(np.abs(r0[:, 2])):.3g} max {np.nanmax(np.abs(r0[:, 2])):.3g}")
         miss[idx] = m
         shape_res[idx] = r0[:, 2]
         failed = ~np.all(np.isfinite(r0), axis=1)
@@ -725,6 +809,7 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
     errors = [r.reason(i) for i in range(n)]
     st = Steering(r.azimuth_deg.copy(), r.kick_deg.copy(), r.t_cut_s.copy(), r.ok.copy(), r.miss_km.copy(), errors)
     st.method = np.full(n, "newton", dtype=object)
+    st.kernel_flights = r.kernel_flights  # trajectories the fast path flew (all rows)
     bad = np.nonzero(~r.ok)[0]
     if method == "auto" and bad.size:
         la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
@@ -735,3 +820,23 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
             st.ok[i], st.miss_km[i], st.error[i] = ref.ok[j], ref.miss_km[j], ref.error[j]
             st.method[i] = "reference"
     return st
+
+
+def iter_aimed_flights(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
+                       apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
+                       sample_interval_s: float | None = 1.0, chunk: int = 1_000, rtol: float = DEFAULT_RTOL):
+    """Aim and fly N trajectories in chunks, yielding (slice, Steering, FlightBatch of the solved rows).
+
+    Memory is bounded by the chunk (samples every sample_interval_s, buffers sized to the flights),
+    not by N; each chunk is aimed with :func:`aim` and flown at the tolerance of its final check.
+    """
+    la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                           for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
+    n = la.shape[0]
+    for s0 in range(0, n, max(1, int(chunk))):
+        sl = slice(s0, min(n, s0 + int(chunk)))
+        st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol)
+        ok = np.nonzero(st.ok)[0]
+        b = fly_missile_batch(missile, la[sl][ok], lo[sl][ok], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
+                              earth=earth, sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))
+        yield sl, st, b
