@@ -147,7 +147,7 @@ def _summary_section(rs) -> str:
             cell = "—" if f is None else f"{100 * f:.0f} %"
             if r.get("probability") is not None:
                 cell += f" (P {100 * r['probability']:.0f} %, 95 % CI {100 * r['ci95_low']:.0f}–{100 * r['ci95_high']:.0f})"
-            rows.append([r["launch_area"], r["aim_area"], r["missile"], r["trajectories"], cell, r.get("sites"),
+            rows.append([r["launch_area"], r["aim_area"], r["missile"], r["trajectories"], cell, r.get("sites") or "—",
                          _num(r.get("earliest_intercept_s")), _num(r.get("max_shots"), "{}")])
         parts.append(_table(hdr, rows, num_cols=(3, 6, 7)))
     by_site: dict = {}
@@ -214,7 +214,8 @@ def compare_rows(a, b) -> list[dict]:
         pb = None if y is None else y.get("probability")
         out.append({"launch_area": k[0], "aim_area": k[1], "missile": k[2], "a": fa, "b": fb,
                     "change": None if fa is None or fb is None else fb - fa, "a_p": pa, "b_p": pb,
-                    "a_sites": x.get("sites") if x else "—", "b_sites": y.get("sites") if y else "—"})
+                    "a_sites": (x.get("sites") if x else None) or "—",
+                    "b_sites": (y.get("sites") if y else None) or "—"})
     return out
 
 
