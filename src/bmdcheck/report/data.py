@@ -95,16 +95,29 @@ class ResultSet:
         (``tiers()[0]``) unless ``all_tiers``."""
         rows = [r for r in self.table.to_pylist() if r.get("draw", 0) == 0]
         if self.has_tiers() and not all_tiers:
-            t0 = self.tiers()[0]
+            t0 = self.tier
             rows = [r for r in rows if r.get("tier") == t0]
         return rows
+
+    @property
+    def tier(self):
+        """The sensor tier the figures show: the one matching the scenario's declared timeline mode
+        (local -> local, launch/engage-on-remote -> remote, early-warning-only -> cue) when the results
+        carry it, else the first tier in the results; None without tiers."""
+        ts = self.tiers()
+        if not ts:
+            return None
+        want = {"local": "local", "launch-on-remote": "remote", "engage-on-remote": "remote",
+                "early-warning-only": "cue"}.get(self.scenario.timeline.mode)
+        return want if want in ts else ts[0]
 
     def has_tiers(self) -> bool:
         """True when the rows carry more than one sensor tier (a single tier reads like untiered results)."""
         return "tier" in self.table.column_names and len(set(self.table.column("tier").to_pylist())) > 1
 
     def tiers(self) -> list:
-        """Sensor tier values in order of first appearance (empty without a ``tier`` column)."""
+        """Sensor tier values in order of first appearance (empty without a ``tier`` column; a
+        results folder without tier rows gives [])."""
         if not self.has_tiers():
             return []
         return list(dict.fromkeys(self.table.column("tier").to_pylist()))
@@ -148,10 +161,10 @@ class ResultSet:
         return expand.defence_specs(self.scenario)
 
     def timeline(self):
-        """The nominal (draw 0) timeline, as the assessment used it."""
+        """The nominal (draw 0) timeline of the shown tier, as the assessment used it."""
         from ..scenario import expand
 
-        tl = expand.timeline_spec(self.scenario)
+        tl = expand.timeline_spec(self.scenario, self.tier) if self.has_tiers() else expand.timeline_spec(self.scenario)
         d0 = expand.draws(self.scenario)[0]
         return replace(tl, decision_delay_s=float(d0["decision_delay_s"]))
 

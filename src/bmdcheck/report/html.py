@@ -175,7 +175,8 @@ def _tiers_section(rs) -> str:
         d[1] += bool(r["feasible"])
     rows = [[t, s, n, k, f"{100 * k / n:.0f} %" if n else "—"] for (t, s), (n, k) in agg.items()]
     return (_table(["tier", "site", "pairs", "feasible", "share"], rows, num_cols=(2, 3, 4))
-            + f"<p class='muted'>The map, diagrams and summary show tier {_e(rs.tiers()[0])}.</p>")
+            + f"<p class='muted'>The map, diagrams and summary show tier {_e(rs.tier)} (the scenario's declared "
+              f"timeline).</p>")
 
 
 def _guarantees_section(reports) -> str:
