@@ -66,7 +66,8 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), None, None, 16, quiet=False, label="phase 4 (2013)")
     console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
     console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
-    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"])  # noqa: E731
+    console.print(tier_table(ra, rb))
+    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier") or "—")  # noqa: E731
     ka = {key(r): r for r in ra.summary}
     lines = []
     for r in rb.summary:
@@ -79,7 +80,7 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
             txt = f"nominal {100 * fa:.0f} % → {100 * fb:.0f} %"
             if pa is not None and pb is not None:
                 txt += f"; over the Monte-Carlo draws {100 * pa:.1f} % → {100 * pb:.1f} %"
-            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}): {txt}")
+            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}, tier {key(r)[3]}): {txt}")
     if lines:
         console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan):")
         for ln in lines:
@@ -100,6 +101,35 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     path = _report(ra.out_dir, rb.out_dir, Path(out_dir) / "report-epaa-phase4", reports)
     console.print(f"report: {path}  (open it in a browser; works offline)", markup=False, highlight=False)
     console.print(f"\ndemo finished in {time.perf_counter() - t0:.0f} s")
+
+
+def tier_totals(summary) -> dict:
+    """{tier: (engageable trajectories, trajectories)} summed over a results summary's rows."""
+    out: dict = {}
+    for r in summary:
+        n = int(r.get("trajectories") or 0)
+        k = round(n * float(r.get("fraction_engageable") or 0.0))
+        e, m = out.get(r.get("tier") or "—", (0, 0))
+        out[r.get("tier") or "—"] = (e + k, m + n)
+    return out
+
+
+def tier_table(ra, rb):
+    """EPAA 2010 vs 2013 per sensor tier: engageable trajectories of the threat set at declared values."""
+    from rich.table import Table
+
+    from .defence.engage import TIERS
+
+    a, b = tier_totals(ra.summary), tier_totals(rb.summary)
+    what = {"local": "own radar track only", "remote": "engage on remote (best allied radar)",
+            "cue": "launch on early-warning cue (kinematic bound)"}
+    t = Table(title="Engageable trajectories per sensor tier (an assumption about sensors, not physics)")
+    for c in ("tier", "what the tier assumes", "phase 4 (2010)", "phase 4 (2013)"):
+        t.add_column(c)
+    for tier in sorted(set(a) | set(b), key=lambda x: TIERS.index(x) if x in TIERS else 9):
+        cell = lambda d: "—" if tier not in d else f"{d[tier][0]} / {d[tier][1]}"  # noqa: E731
+        t.add_row(tier, what.get(tier, ""), cell(a), cell(b))
+    return t
 
 
 def _report(a, b, out, reports):
