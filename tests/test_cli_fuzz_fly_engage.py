@@ -71,6 +71,32 @@ GOOD_LATLON = st.tuples(st.one_of(st.floats(-90, 90), st.sampled_from([90.0, -90
                         st.floats(-180, 360)).map(lambda p: f"{p[0]!r},{p[1]!r}")
 
 
+EXPORTS = [("--czml", st.sampled_from(["new.czml", "old.kml", "sub", "missing/x.czml"])),
+           ("--kml", st.sampled_from(["new.kml", "old.kml", "sub", "missing/x.kml"])),
+           ("--geojson", st.sampled_from(["new.geojson", "sub", "missing/x.geojson"])),
+           ("--epoch", mostly(st.sampled_from(["2026-01-01T00:00:00Z", "2026-03-01T12:00:00+01:00"]),
+                              st.sampled_from(["yesterday", "2026-13-01", "", "\x1b[2J"])))]
+
+
+def run_in_folder(args):
+    """Run with export paths relative to a fresh folder; on exit 2 nothing in it may have changed."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="fly-fuzz-") as d:
+        d = Path(d)
+        (d / "old.kml").write_text("keep")
+        (d / "sub").mkdir()
+        before = sorted(p.name for p in d.rglob("*"))
+        args = [str(d / a) if i and args[i - 1] in ("--czml", "--kml", "--geojson") else a for i, a in enumerate(args)]
+        rc, out, err = run(*args)
+        check(rc, out, err)
+        if rc == 2:
+            assert sorted(p.name for p in d.rglob("*")) == before, err
+            assert (d / "old.kml").read_text() == "keep", err
+    return rc
+
+
 def _opts(draw, table):
     """Draw a subset of (flag, value strategy) pairs and their values."""
     args = []
@@ -106,6 +132,8 @@ def fly_args(draw):
                          ("--atmosphere", mostly(st.sampled_from(["ussa76", "none"]), st.just("mars")))])
     if draw(st.booleans()):
         args.append(draw(mostly(st.sampled_from(["--json", "--no-rotation", "--rotation"]), st.just("--bogus"))))
+    if draw(st.integers(0, 3)) == 0:
+        args += _opts(draw, EXPORTS)
     return args
 
 
@@ -124,8 +152,12 @@ def fly_args(draw):
                "--sample-interval", "1e-300"])
 @example(args=["fly", "--from", "33,44", "--missile", "scud-b", "--to", "35,45", "--shape", "lofted",
                "--apogee-km", "1e308"])
+@example(args=["fly", "--from", "0,0", "--burnout-speed", "12000", "--flight-path-angle", "45", "--azimuth", "0",
+               "--burnout-altitude", "200", "--czml", "new.czml", "--kml", "new.kml", "--geojson", "new.geojson"])
+@example(args=["fly", "--from", "33,44", "--missile", "scud-b", "--to", "35,45", "--kml", "new.kml",
+               "--geojson", "missing/x.geojson"])
 def test_fly_arguments_never_crash(args):
-    check(*run(*args))
+    run_in_folder(args)
 
 
 @pytest.fixture(scope="module")
@@ -192,13 +224,15 @@ def engage_args(draw, files):
     args += ["--flyout", "lambert"]
     if draw(st.booleans()):
         args.append("--json")
+    if draw(st.integers(0, 3)) == 0:
+        args += _opts(draw, EXPORTS)
     return args
 
 
 @FUZZ
 @given(data=st.data())
 def test_engage_arguments_never_crash(threat_files, data):
-    check(*run(*data.draw(engage_args(threat_files))))
+    run_in_folder(data.draw(engage_args(threat_files)))
 
 
 @pytest.mark.parametrize("name", ["good.csv", "nan.csv", "inf.csv", "zero.csv", "huge.csv", "unordered.csv",

@@ -274,7 +274,7 @@ def _bench_scenario(n_cases: int, n_sites: int, seed: int) -> str:
                   f'site = {{ name = "s{k:05d}", kind = "land", lat_deg = {lat[k]:.4f}, lon_deg = {lon[k]:.4f}, alt_m = 0.0 }}',
                   'interceptors = { "sm-3-iia" = 1 }', ""]
     lines += ["[sensors]", 'early_warning = "sbirs-dsp"', "remote_radars = []", "", "[timeline]",
-              'mode = "early-warning-only"', ""]
+              'mode = "early-warning-only"', 'tiers = ["cue"]  # one sensor tier: one row per (case, site)', ""]
     n_launch = max(1, n_cases // 4)
     lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"', 'shapes = ["min-energy"]', ""]
     lines += ["[areas.west]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in

@@ -67,7 +67,7 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
     console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
     console.print(tier_table(ra, rb))
-    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier") or "—")  # noqa: E731
+    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier"))  # noqa: E731
     ka = {key(r): r for r in ra.summary}
     lines = []
     for r in rb.summary:
@@ -80,9 +80,11 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
             txt = f"nominal {100 * fa:.0f} % → {100 * fb:.0f} %"
             if pa is not None and pb is not None:
                 txt += f"; over the Monte-Carlo draws {100 * pa:.1f} % → {100 * pb:.1f} %"
-            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}, tier {key(r)[3]}): {txt}")
+            tier = f", tier {key(r)[3]}" if key(r)[3] else ""
+            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}{tier}): {txt}")
     if lines:
-        console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan):")
+        console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan, per "
+                      "sensor tier: local = own radar, remote = best declared radar, cue = launch on early warning):")
         for ln in lines:
             console.print(ln)
     else:

@@ -47,7 +47,7 @@ def engage(field: str, city: str, *args: str) -> dict:
     cmd = ["engage", "--missile", "topol-m", "--from", FIELDS[field], "--to", CITIES[city], *args, "--json"]
     r = CliRunner().invoke(app, cmd)
     assert r.exit_code == 0, f"{' '.join(cmd)}\n{r.output}\n{r.exception!r}"
-    return json.loads(r.output)
+    return json.loads(r.stdout)  # warnings go to stderr
 
 
 # --- (a) MDA (Obering era) vs Lewis & Postol: the two-stage GBI at the Polish third site -------------

@@ -273,7 +273,7 @@ def test_cross_section_must_be_positive(bad):
 def test_cli_bad_tier_or_cross_section_one_line_exit_2(args, needle):
     p = subprocess.run([sys.executable, "-m", "bmdcheck.cli", "engage", "--missile", "scud-b", "--from", "0,0",
                         "--to", "1.5,1.5", "--site-at", "1,1", "--burnout-speed", "3000", "--burn-time", "30", *args],
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=900)
     assert p.returncode == 2, (p.stdout, p.stderr)
     lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in p.stderr
@@ -311,3 +311,31 @@ def test_bound_reach_model_is_at_least_as_capable_as_each_model(icbm):
     v_0 = burnout_speed_threshold(icbm, site, impulsive(sm3), tl, "lambert")
     assert v_l is not None and v_0 is not None and v_0 <= v_l
     assert impulsive(sm3).burn_time_s < 1e-6 and impulsive(sm3).burnout_speed_mps == 5500.0
+
+
+@pytest.mark.parametrize("edit,needle", [
+    ('tiers = ["orbit"]', "orbit"),
+    ('tiers = ["cue", "cue"]', "twice"),
+    ("rcs_m2 = 0.0", "rcs_m2"),
+    ("rcs_m2 = -1.0", "rcs_m2"),
+])
+def test_scenario_unknown_tier_or_bad_cross_section_one_line_exit_2(tmp_path, edit, needle):
+    from importlib import resources
+
+    base = resources.files("bmdcheck.data").joinpath("scenarios", "teaching-single-site.toml").read_text()
+    p = tmp_path / "bad.toml"
+    p.write_text(base.replace("[timeline]", "[timeline]\n" + edit, 1))
+    r = subprocess.run([sys.executable, "-m", "bmdcheck.cli", "assess", str(p), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "timeline" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_rule_unknown_tier_is_a_one_line_error():
+    from bmdcheck.guarantee.rules import rules_from_text
+
+    with pytest.raises(BmdcheckError) as e:
+        rules_from_text('name = "r"\n[[rule]]\nid = "a"\nkind = "engagement"\ntier = "orbit"\n', "r.toml")
+    assert "\n" not in str(e.value) and "tier" in str(e.value) and "orbit" in str(e.value)

@@ -23,6 +23,15 @@ from bmdcheck.cli.main import main
 FUZZ = settings(max_examples=int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _in_scratch_dir(tmp_path_factory):
+    """Fuzzed arguments name relative paths: run in a scratch folder, never the checkout."""
+    old = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(old)
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A template folder: keys, a 3-entry ledger, its export, an empty ledger, a scenario file."""
@@ -45,11 +54,18 @@ def world(tmp_path_factory):
 
 @contextlib.contextmanager
 def copy_of(world):
+    """A fresh copy of the template folder, which is also the working directory meanwhile: a random
+    argument taken as a relative path (``ledger init 586``) lands there, never in the repository."""
     with tempfile.TemporaryDirectory(prefix="ledger-fuzz-") as t:
         t = Path(t)
         for p in world.iterdir():
             shutil.copy2(p, t / p.name)
-        yield t
+        cwd = os.getcwd()
+        os.chdir(t)
+        try:
+            yield t
+        finally:
+            os.chdir(cwd)
 
 
 def snapshot(folder: Path) -> dict:

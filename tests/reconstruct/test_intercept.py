@@ -149,3 +149,37 @@ def test_target_trajectory_crossing(cli):
 def test_intercept_bad_input(cli, args, needle):
     rc, out, err = cli("reconstruct-intercept", *args)
     assert rc == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_target_file_gives_the_same_crossing(cli, tmp_path):
+    """A target given as sampled ECI positions (engage's CSV threat file) crosses where the flown one does."""
+    from bmdcheck.flight.trajectory import fly
+
+    tr = fly("topol-m", (54.04, 35.77), (38.9, -77.04), sample_interval_s=1.0)
+    path = tmp_path / "threat.csv"
+    rows = ["t_s,x_eci_m,y_eci_m,z_eci_m"] + [f"{float(t)!r},{float(r[0])!r},{float(r[1])!r},{float(r[2])!r}"
+                                             for t, r in zip(tr.samples.t_s, tr.samples.r_eci_m)]
+    path.write_text("\n".join(rows) + "\n")
+    common = ("--site", "60,10", "--intercept-alt-km", "800", "--launch-time-s", "600", "--burn-time-s", "40", "--json")
+    rc, out, err = cli("reconstruct-intercept", "--target-file", str(path), *common)
+    assert rc == 0, err
+    a = json.loads(out)
+    rc, out, err = cli("reconstruct-intercept", "--target-missile", "topol-m", "--target-from", "54.04,35.77",
+                       "--target-to", "38.9,-77.04", *common)
+    assert rc == 0, err
+    b = json.loads(out)
+    assert a["intercept"]["time_s"] == pytest.approx(b["intercept"]["time_s"], abs=1e-6)
+    assert a["lambert_bound_mps"] == pytest.approx(b["lambert_bound_mps"], rel=1e-9)
+    assert a["target"]["file"] == str(path)
+    rc, out, err = cli("reconstruct-intercept", "--target-file", str(path), "--site", "60,10", "--intercept-alt-km",
+                       "5000")
+    assert rc == 2 and "apogee" in err
+
+
+@pytest.mark.parametrize("site,point", [((95.0, 0.0), (1.0, 2.0, 100.0)), ((0.0, 0.0), (1.0, float("nan"), 100.0)),
+                                        ((0.0, 0.0), (1.0, 2.0))])
+def test_library_rejects_bad_positions(site, point):
+    from bmdcheck.errors import BmdcheckError
+
+    with pytest.raises(BmdcheckError):
+        reconstruct_intercept(site, point=point, time_of_flight_s=300.0)

@@ -106,9 +106,11 @@ def test_round_trip_full_model_rotating():
     assert d["burnout_angle_deg"] == pytest.approx(g, abs=0.1)
     best = minimize_scalar(lambda x: -fly_burnout(v, x, 90.0, (lat, lon), h, ballistic_coefficient_kgm2=beta).range_km,
                            bounds=(5.0, 45.0), method="bounded", options={"xatol": 1e-3})
-    assert d["standard_range_rotating_km"]["east"] == pytest.approx(-best.fun, rel=1e-2)
+    by_dir = d["standard_range_rotating_by_direction_km"]
+    assert by_dir["east"] == pytest.approx(-best.fun, rel=1e-2)
+    assert d["standard_range_rotating_km"] == by_dir["test_azimuth"]
     # rotation: east beats west by the Earth's surface speed
-    assert d["standard_range_rotating_km"]["east"] > d["standard_range_rotating_km"]["west"] + 500
+    assert by_dir["east"] > by_dir["west"] + 500
 
 
 def test_uncertainty_box_matches_reconstructions_at_its_corners():
@@ -170,6 +172,55 @@ def test_cli_json_fields(cli):
     for k in ("burnout_speed_mps", "burnout_angle_deg", "flight_time_s", "standard_range_km",
               "standard_range_rotating_km", "uncertainty", "flight_time_check", "vacuum", "full_model", "aims"):
         assert k in d
-    assert set(d["standard_range_rotating_km"]) == {"east", "west", "test_azimuth", "washington"}
+    assert isinstance(d["standard_range_rotating_km"], float)
+    assert set(d["standard_range_rotating_by_direction_km"]) == {"east", "west", "test_azimuth", "washington"}
     assert d["aims"][0]["reaches"] in (True, False)
-    assert np.isfinite(d["uncertainty"]["standard_range_rotating_km"]["east"]).all()
+    assert np.isfinite(d["uncertainty"]["standard_range_rotating_by_direction_km"]["east"]).all()
+    lo, hi = d["uncertainty"]["standard_range_rotating_km"]
+    assert lo <= d["standard_range_rotating_km"] <= hi
+
+
+def test_round_trip_of_a_lofted_missile_flight():
+    """A catalogue missile flown lofted with boost (minuteman-iii, kick 6 deg, rotating Earth): the
+    burnout speed is recovered from apogee, launch-to-impact range and the burnout altitude within
+    0.5 % by the full model (the boost's ground distance is the only thing left out) and within 1 %
+    by the vacuum model."""
+    from bmdcheck.flight.batch import fly_missile_batch
+    from bmdcheck.flight.missile import get_missile
+
+    m = get_missile("minuteman-iii")
+    b = fly_missile_batch(m, 40.0, 127.0, 95.0, 6.0, earth=EarthModel())
+    spd, _, _ = b.burnout_local()
+    balt = float(b.burnout_geodetic()[2][0] / 1e3)
+    apo, rng = float(b.apogee_alt_m()[0] / 1e3), float(b.range_m()[0] / 1e3)
+    d = reconstruct(apo, rng, launch=(40.0, 127.0), azimuth_deg=95.0, burnout_altitude_km=balt,
+                    ballistic_coefficient_kgm2=m.rv_beta_kgm2)
+    assert d["burnout_speed_mps"] == pytest.approx(spd[0], rel=5e-3)
+    assert d["vacuum"]["burnout_speed_mps"] == pytest.approx(spd[0], rel=1e-2)
+
+
+def test_doctest_examples_run():
+    import doctest
+
+    import bmdcheck.reconstruct as pkg
+
+    assert doctest.testmod(pkg, raise_on_error=False).failed == 0
+
+
+@settings(max_examples=8, deadline=None)
+@given(v=st.floats(2500, 7400), g=st.floats(20, 86), h=st.floats(80, 400), lat=st.floats(-70, 70),
+       az=st.floats(0, 359), beta=st.sampled_from([5_000.0, 12_000.0]))
+def test_full_model_round_trip_random(v, g, h, lat, az, beta):
+    """Random burnout states flown with drag and rotation are recovered (Newton from the vacuum guess)."""
+    tr = fly_burnout(v, g, az, (lat, 30.0), h, ballistic_coefficient_kgm2=beta)
+    if tr.status != "impact" or tr.range_km > 19_000:
+        return
+    d = reconstruct(tr.apogee_km, tr.range_km, launch=(lat, 30.0), azimuth_deg=az, burnout_altitude_km=h,
+                    ballistic_coefficient_kgm2=beta)
+    assert d["burnout_speed_mps"] == pytest.approx(v, rel=1e-4)
+
+
+@pytest.mark.parametrize("launch", [(95.0, 0.0), (float("nan"), 0.0), ("a", "b")])
+def test_library_rejects_bad_launch_points(launch):
+    with pytest.raises(BmdcheckError, match="--from"):
+        reconstruct(2800, 930, launch=launch, azimuth_deg=90.0)

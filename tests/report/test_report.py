@@ -73,25 +73,29 @@ def test_report_content(results_dir, results, page):
     assert "PASS" in t
     # comparison: B dropped the GBI site; engageable share fell
     assert "removed in B: gbi-3-stage at test-gbi" in t and "-100 pts" in t
+    assert "topol-m lofted kozelsk → new-york test-gbi (gbi-3-stage) none" in t  # a changed trajectory
     assert "no sensor tiers" in t
 
 
-def test_tiers_section_when_results_carry_tiers(results_dir, tmp_path):
-    import shutil
+def test_tiers_section_when_results_carry_tiers(results):
+    import dataclasses
 
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from bmdcheck.report.data import load_results
     from bmdcheck.report.html import _tiers_section
 
-    d = tmp_path / "tiered"
-    shutil.copytree(results_dir, d)
-    t = pq.read_table(d / "results.parquet")
-    t = t.append_column("tier", pa.array(["declared"] * t.num_rows))
-    pq.write_table(t, d / "results.parquet")
-    html = _tiers_section(load_results(d))
-    assert "<th>tier</th>" in html and "declared" in html and "test-gbi" in html
+    t = results.table
+    # two tiers: the rows as assessed ("declared") and a copy marked infeasible ("degraded")
+    t1 = t.append_column("tier", pa.array(["declared"] * t.num_rows))
+    t2 = t.set_column(t.schema.get_field_index("feasible"), "feasible", pa.array([False] * t.num_rows))
+    t2 = t2.append_column("tier", pa.array(["degraded"] * t.num_rows))
+    rs = dataclasses.replace(results, table=pa.concat_tables([t1, t2]))
+    html = _tiers_section(rs)
+    assert "<th>tier</th>" in html and "declared" in html and "degraded" in html and "test-gbi" in html
+    assert rs.tiers() == ["declared", "degraded"]
+    assert len(rs.nominal_rows()) == t.num_rows  # one tier's rows: pair ids stay unique
+    assert rs.row_for("0:test-gbi")["feasible"] is True
+    assert not results.has_tiers() and results.tiers() == []
 
 
 # ---- the map shows coastlines -------------------------------------------------------------------
@@ -206,6 +210,20 @@ def test_unknown_pair_and_unwritable_output(cli, tmp_path, results_dir):
     assert rc == 2 and err.count("\n") == 1
     rc, _, err = cli("export", results_dir, "--quiet")
     assert rc == 2 and "--czml" in err
+
+
+def test_default_report_folder_keeps_the_results_readable(cli, results_dir, tmp_path):
+    """Without --out the report goes to RESULTS/_report, which Arrow (and pandas) dataset reads skip."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    d = tmp_path / "res"
+    shutil.copytree(results_dir, d)
+    rc, out, err = cli("report", d, "--quiet")
+    assert rc == 0, err
+    assert (d / "_report" / "index.html").is_file()
+    assert pq.read_table(d).num_rows == pq.read_table(d / "results.parquet").num_rows
 
 
 def test_cli_report_and_export(cli, tmp_path, results_dir):

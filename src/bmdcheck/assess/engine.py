@@ -347,6 +347,9 @@ def _check_out(out: Path) -> None:
         raise BmdcheckError(f"--out {out}: {p} is not a directory")
     if not os.access(p, os.W_OK | os.X_OK):
         raise BmdcheckError(f"--out {out}: {p} is not writable")
+    if out.is_dir() and not R.is_results_folder(out) and any(out.iterdir()):
+        raise BmdcheckError(f"--out {out}: the folder is not empty and holds no bmdcheck results; choose a new or "
+                            f"empty folder (nothing in it is overwritten)")
 
 
 def _oserror(out: Path, e: OSError) -> BmdcheckError:
@@ -393,6 +396,8 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     all_draws = expand.draws(s)
     defence = expand.defence_specs(s)
     _check_boosters(defence, all_draws)
+    if out_dir is None:
+        raise BmdcheckError("an output folder is required (--out DIR)")
     out = Path(out_dir)
     _check_out(out)
     return Plan(s, str(scenario_path), canonical_json(s), scenario_hash(s), cases, len(all_draws), defence, out,
@@ -417,18 +422,24 @@ def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, 
     out = p.out
     client, cluster = _client(dask)
     parts_dir = out / R.PARTS
-    created = [q for q in (out, parts_dir, out / R.MANIFEST) if not q.exists()]
+    created = [q for q in (out, parts_dir, out / R.MANIFEST, out / R.LOCK) if not q.exists()]
+    lock = None
     try:
         try:
-            parts_dir.mkdir(parents=True, exist_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
+            lock = R.lock(out)  # one writer per folder: a second run is refused, not interleaved
+            parts_dir.mkdir(exist_ok=True)
             res = _run(p.scenario, p.scenario_json, p.scenario_hash, p.cases, p.draws, p.defence, out, parts_dir,
                        dask, client, p.chunk_cases, progress, resume, p.scenario_path, __version__)
         except OSError as e:
             raise _oserror(out, e) from None
     except (BmdcheckError, MemoryError):
-        _rollback(out, created)
+        if lock is not None or out in created:  # never touch a folder another run holds
+            _rollback(out, created)
         raise
     finally:
+        if lock is not None:
+            os.close(lock)
         if client is not None:
             client.close()
         if cluster is not None:

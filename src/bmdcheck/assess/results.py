@@ -10,6 +10,7 @@ Layout of ``RESULTS_DIR`` (docs/CONVENTIONS.md, "Results folder")::
     _manifest.json      the work plan of the run in progress (scenario hash, chunking, draws)
     _parts/             one Parquet part per chunk (resume after an interruption)
     _staging/           the next finished set while it is being written
+    _lock               held (flock) by the run writing into the folder
 
 Arrow's dataset discovery skips names starting with "_" or ".", which is why everything but the
 rows is named so. A finished set is written to ``_staging/`` (each file fsync'd), then ``_SUCCESS``
@@ -37,6 +38,7 @@ SUCCESS = "_SUCCESS"
 MANIFEST = "_manifest.json"
 PARTS = "_parts"
 STAGING = "_staging"
+LOCK = "_lock"
 LEGACY = ("manifest.json", "provenance.json", "summary.parquet", "parts")
 """Files of the layout before bmdcheck-results/1 (they broke ``pandas.read_parquet(dir)``)."""
 
@@ -191,6 +193,36 @@ def publish(out: Path, table, summary, provenance: dict) -> None:
                                  "rows": provenance["rows"]}, indent=2))
     stage.rmdir()
     remove_legacy(out)
+
+
+def is_results_folder(out: Path) -> bool:
+    """True when ``out`` holds (or held, or is writing) bmdcheck results of this or the earlier layout."""
+    if any((out / n).exists() for n in (SUCCESS, MANIFEST, PARTS, STAGING, LOCK)):
+        return True
+    try:
+        return "scenario_hash" in json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def lock(out: Path) -> int | None:
+    """Take the folder's writer lock (``_lock``, flock); a one-line BmdcheckError when another run holds it.
+
+    Returns the file descriptor to close when done (None where flock is unavailable). The kernel
+    releases the lock when the process ends, even by SIGKILL.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise BmdcheckError(f"--out {out}: another bmdcheck assess is writing into this folder; wait for it to "
+                            f"finish or choose another folder") from None
+    return fd
 
 
 def remove_stale(out: Path) -> None:

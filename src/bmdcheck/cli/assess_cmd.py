@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import BmdcheckError
 from .main import _emit_json, app, err, out
+from .main import safe as escape
 
 
 def _scenario_path(path: str) -> str:
@@ -48,18 +48,32 @@ def _plan(path: str, out_dir: str, dask, draws, chunk):
 
 
 def _execute(p, dask, quiet: bool, label: str = ""):
+    """Run a validated plan; the progress bar starts with the first chunk report, so an error while
+    connecting to Dask or creating the folder is still the only line on stderr."""
     from ..assess.engine import assess
 
     if quiet:
         return assess(p, dask=dask)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=False) as prog:
-        task = prog.add_task(escape(label or Path(p.scenario_path).stem), total=None)
+    prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False)
+    task = []
 
-        def cb(done, total):
-            prog.update(task, completed=done, total=total)
+    def cb(done, total):
+        if not task:
+            prog.start()
+            task.append(prog.add_task(escape(label or Path(p.scenario_path).stem), total=total))
+        prog.update(task[0], completed=done, total=total)
 
-        return assess(p, dask=dask, progress=cb)
+    try:
+        res = assess(p, dask=dask, progress=cb)
+    except BaseException:
+        if task:  # on failure the error line is all that stays on stderr
+            prog.live.transient = True
+            prog.stop()
+        raise
+    if task:
+        prog.stop()
+    return res
 
 
 def _run(path: str, out_dir: str, dask, draws, chunk, quiet: bool, label: str = ""):

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, printable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Physics-based checks of what a missile defence can engage.")
@@ -60,6 +60,13 @@ def parse_latlon(text: str, what: str, allow_alt: bool = False):
     if abs(vals[1]) > 360:
         raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees, got {vals[1]:g}")
     return tuple(vals)
+
+
+def safe(text) -> str:
+    """Text from input files, safe to print with rich: no markup, no terminal control codes."""
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 def _emit_json(doc) -> None:
@@ -302,12 +309,6 @@ from . import reconstruct_cmd  # noqa: E402,F401  (registers reconstruct, recons
 from . import report_cmd  # noqa: E402,F401  (registers report, export)
 
 
-def printable(text) -> str:
-    """Text safe for a terminal: control and format characters (ESC, bidi overrides, ...) escaped
-    as in repr (``\\x1b``), everything printable (°, γ, ...) kept."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-
-
 def _fail(e) -> None:
     """One line on stderr, exit code 2; characters from the input that could drive the terminal are escaped."""
     msg = printable(" ".join(str(e).split()))
@@ -334,6 +335,9 @@ def main(argv=None):
             _fail(e.format_message())  # bad option value, missing argument, unknown option: one line, exit 2
         if isinstance(e, (ValueError, FileNotFoundError)):
             _fail(e)
+        if isinstance(e, OSError) and e.strerror:  # a path the system refuses (name too long, I/O error, ...)
+            name = str(e.filename or "")
+            _fail(f"{e.strerror}: {name[:120] + '…' if len(name) > 120 else name}".rstrip(": "))
         raise
     sys.exit(rc if isinstance(rc, int) else 0)
 

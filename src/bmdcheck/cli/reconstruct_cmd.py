@@ -42,6 +42,10 @@ def reconstruct(
     out_path: Optional[str] = typer.Option(None, "--out", help="Where --fit-missile writes its TOML "
                                            "(default: NAME.toml in the current directory)."),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the fitted missile."),
+    force: bool = typer.Option(False, "--force", help="Let --fit-missile replace an existing --out file."),
+    fit_vary: str = typer.Option("payload", "--fit-vary", help="Fitted mass: payload (100-5,000 kg) or stages "
+                                 "(every stage's masses x 0.5-2)."),
+    payload_kg: Optional[float] = typer.Option(None, "--payload-kg", help="Payload with --fit-vary stages, kg."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ):
     """Infer the burnout state of an observed test and its range on a standard trajectory."""
@@ -56,7 +60,10 @@ def reconstruct(
     if fit_missile:
         from ..reconstruct.fit import fit_and_write
 
-        doc["fitted_missile"] = fit_and_write(doc, template=template, name=name, out_path=out_path)
+        doc["fitted_missile"] = fit_and_write(doc, template=template, name=name, out_path=out_path, vary=fit_vary,
+                                              payload_kg=payload_kg, overwrite=force)
+    elif payload_kg is not None or fit_vary != "payload":
+        raise BmdcheckError("--fit-vary and --payload-kg apply to --fit-missile")
     if as_json:
         _emit_json(doc)
         return
@@ -70,20 +77,20 @@ def reconstruct(
     t.add_row("standard range (vacuum)", _km(doc["standard_range_km"]) + _span(u["standard_range_km"], " km"))
     if doc.get("full_model"):
         t.add_row("standard range (model, non-rotating)", _km(doc["full_model"]["standard_range_nonrotating_km"]))
-        for k, v in doc["standard_range_rotating_km"].items():
-            t.add_row(f"standard range (rotating, {k})", _km(v) + _span(u["standard_range_rotating_km"][k], " km"))
+        for k, v in doc["standard_range_rotating_by_direction_km"].items():
+            t.add_row(f"standard range (rotating, {k})",
+                      _km(v) + _span(u["standard_range_rotating_by_direction_km"][k], " km"))
     chk = doc.get("flight_time_check")
     if chk:
         t.add_row("flight-time check", f"consistent: observed {chk['observed_s']:,.0f} s, implied "
                                        f"{chk['implied_min_s']:,.0f}–{chk['implied_max_s']:,.0f} s")
     fm = doc.get("fitted_missile")
     if fm:
-        t.add_row("fitted missile", f"{fm['name']} → {fm['path']} (payload {fm['payload_kg']:,.0f} kg, "
-                                    f"max range {fm['max_range_km']:,.0f} km)")
+        mr = "none" if fm["max_range_km"] is None else f"{fm['max_range_km']:,.0f} km"
+        t.add_row("fitted missile", f"{fm['name']} → {fm['path']} (payload {fm['payload_kg']:,.0f} kg, stage scale "
+                                    f"{fm['stage_scale']:.3f}, max range {mr})")
     out.print(t)
 
-
-_ = BmdcheckError
 
 
 @app.command("reconstruct-intercept")
@@ -91,6 +98,8 @@ def reconstruct_intercept_cmd(
     site: str = typer.Option(..., "--site", help="Interceptor launch site LAT,LON[,ALT_KM]."),
     intercept: Optional[str] = typer.Option(None, "--intercept", help="Intercept point LAT,LON,ALT_KM."),
     target_missile: Optional[str] = typer.Option(None, "--target-missile", help="Target: catalogue missile (or TOML)."),
+    target_file: Optional[str] = typer.Option(None, "--target-file", help="Target samples: CSV t_s,x_eci_m,y_eci_m,"
+                                              "z_eci_m or CCSDS OEM (as engage --threat-file)."),
     target_from: Optional[str] = typer.Option(None, "--target-from", help="Target launch point LAT,LON."),
     target_to: Optional[str] = typer.Option(None, "--target-to", help="Target aim point LAT,LON."),
     target_shape: str = typer.Option("min-energy", "--target-shape", help="min-energy | lofted | depressed."),
@@ -117,13 +126,25 @@ def reconstruct_intercept_cmd(
         if len(point) != 3:
             raise BmdcheckError("--intercept must be LAT,LON,ALT_KM")
     target = None
-    if target_missile is not None or intercept_alt_km is not None:
+    if branch not in ("descending", "ascending"):
+        raise BmdcheckError(f"--branch must be descending or ascending, got {branch!r}")
+    if target_file is not None:
+        from .engage_cmd import read_threat_file
+        from ..earth.model import EarthModel
+
+        if target_missile is not None or target_from is not None or target_to is not None:
+            raise BmdcheckError("give --target-file or --target-missile/--target-from/--target-to, not both")
+        if intercept_alt_km is None:
+            raise BmdcheckError("a target file needs --intercept-alt-km")
+        th = read_threat_file(target_file, EarthModel())
+        n = int(th.n_samples[0])
+        target = {"t_s": th.t_s[0, :n], "r_eci_m": th.r_eci_m[0, :n], "alt_km": intercept_alt_km, "branch": branch,
+                  "launch_time_s": target_launch_time_s, "file": target_file}
+    elif target_missile is not None or intercept_alt_km is not None:
         missing = [n for n, v in (("--target-missile", target_missile), ("--target-from", target_from),
                                   ("--target-to", target_to), ("--intercept-alt-km", intercept_alt_km)) if v is None]
         if missing:
             raise BmdcheckError(f"a target trajectory needs {', '.join(missing)}")
-        if branch not in ("descending", "ascending"):
-            raise BmdcheckError(f"--branch must be descending or ascending, got {branch!r}")
         if target_shape not in ("min-energy", "lofted", "depressed"):
             raise BmdcheckError(f"--target-shape must be min-energy, lofted or depressed, got {target_shape!r}")
         target = {"missile": target_missile, "launch": parse_latlon(target_from, "--target-from"),

@@ -37,7 +37,8 @@ def check_export_paths(czml, kml, geojson, need_one: bool = True):
 @app.command()
 def report(results: str = typer.Argument(..., help="Results directory (bmdcheck assess --out)."),
            results_b: Optional[str] = typer.Argument(None, help="Second results directory to compare with."),
-           out_dir: Optional[str] = typer.Option(None, "--out", help="Report directory (default RESULTS/report)."),
+           out_dir: Optional[str] = typer.Option(None, "--out", help="Report directory (default RESULTS/_report: "
+                                                 "a name pandas and Arrow skip)."),
            pair: Optional[List[str]] = typer.Option(None, "--pair", help="Pair CASE:SITE[:INTERCEPTOR] to diagram "
                                                     "(repeatable; default: a few chosen)."),
            rules: Optional[List[str]] = typer.Option(None, "--rules", help="Guarantee rules file or shipped name "
@@ -56,7 +57,7 @@ def report(results: str = typer.Argument(..., help="Results directory (bmdcheck 
     b = load_results(results_b) if results_b is not None else None
     for p in pair or ():
         a.row_for(p)
-    check_out_dir(out_dir if out_dir is not None else a.path / "report")
+    check_out_dir(out_dir if out_dir is not None else a.path / "_report")
     for r in rules or ():
         load_rules(r)
     for h in footprint_alt or ():
@@ -64,7 +65,8 @@ def report(results: str = typer.Argument(..., help="Results directory (bmdcheck 
             raise BmdcheckError(f"--footprint-alt must be between 0 and 10,000 km, got {h:g}")
     prog = _progress(quiet)
     if prog is None:
-        path = write_report(a, b, out_dir, pairs=pair or None, rules=tuple(rules or ()), footprint_alt_km=footprint_alt)
+        path = write_report(a, b, out_dir, pairs=pair or None, rules=tuple(rules or ()),
+                            footprint_alt_km=footprint_alt)
     else:
         with prog:
             task = prog.add_task("report", total=None)

@@ -15,10 +15,8 @@ def verify(scenario: str = typer.Argument(..., help="Scenario TOML file, or a sh
            rules: str = typer.Argument(..., help="Rules TOML file, or a shipped rules name (docs/GUARANTEES.md)."),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the verdict document).")):
     """Check guarantees (a rules file) against a declared architecture: PASS / FAIL with evidence."""
-    from rich.markup import escape
-
     from ..guarantee import check_files, verdict_table
-    from ..guarantee.table import counterexample_text
+    from ..guarantee.table import counterexample_text, escape
 
     if as_json:
         rep = check_files(scenario, rules)

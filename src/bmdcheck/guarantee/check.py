@@ -24,7 +24,7 @@ from typing import Callable
 from ..errors import BmdcheckError
 from ..scenario.load import load_scenario, scenario_hash
 from ..scenario.schema import Scenario
-from . import capability, engagement, geography
+from . import capability, consistency, engagement, geography
 from .margins import Corner, Outcome, active_margins
 from .rules import MARGIN_KEYS, RulesFile, load_rules
 from .scope import Context
@@ -42,6 +42,7 @@ APPLICABLE = {
     "inventory": (),
     "site-count": (),
     "site-exclusion": (),
+    "declared-speed-consistent": (),
 }
 """Which margins change each kind of rule (the others are reported as not applicable)."""
 
@@ -52,6 +53,7 @@ EVALUATE = {
     "site-count": capability.evaluate_sites,
     "site-exclusion": geography.evaluate_exclusion,
     "radar-coverage": geography.evaluate_coverage,
+    "declared-speed-consistent": consistency.evaluate_declared_speed,
 }
 
 

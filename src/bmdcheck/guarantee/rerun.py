@@ -81,6 +81,8 @@ def _shipped_include(k: int, p) -> str:
     base = shipped_scenarios_dir()
     try:
         q = Path(p)
+        if q.suffix == "" and q.name == p and (base / f"{p}.toml").is_file():
+            q = Path(f"{p}.toml")  # a shipped scenario name, as the command line and load_scenario take it
         if q.is_absolute():
             raise BmdcheckError(f"include[{k}]: {p!r} is an absolute path, not a shipped scenario file; {tail}")
         real = (base / q).resolve()

@@ -10,7 +10,7 @@ A rules file is TOML::
     [[rule]]
     id = "no-icbm-engagement"
     kind = "engagement"                  # engagement | burnout-speed | inventory | site-count |
-    party = "epaa"                       # site-exclusion | radar-coverage
+    party = "epaa"                       # site-exclusion | radar-coverage | declared-speed-consistent
     missile_class = "icbm"
     launch = ["rvsn-west", "rvsn-siberia"]
     aim = "*"
@@ -35,14 +35,15 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, T
 from pydantic import model_validator
 
 from ..errors import BmdcheckError
-from ..scenario.locate import key_lines, line_of, parse_toml
+from ..scenario.locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
 from ..scenario.schema import Area, LatLon, LocError, catalogue_name
 
 ANY_PARTY = "any"
 """The reserved party that every site and radar of a scenario belongs to."""
 ANY_AREA = "*"
 """In ``launch`` / ``aim``: every area of the scenario."""
-KINDS = ("engagement", "burnout-speed", "inventory", "site-count", "site-exclusion", "radar-coverage")
+KINDS = ("engagement", "burnout-speed", "inventory", "site-count", "site-exclusion", "radar-coverage",
+         "declared-speed-consistent")
 MARGIN_KEYS = ("burnout_speed_increase_pct", "decision_delay_reduction_s", "detection_delay_reduction_s",
                "radar_range_scale", "salvo_window")
 """The robustness margins, in the order they are reported."""
@@ -309,6 +310,50 @@ class RadarCoverageRule(_Rule):
         return self
 
 
+class InterceptTest(_Model):
+    """An announced intercept test: the interceptor's site, the intercept point and (optionally) its
+    time of flight; its Lambert bound is the lowest burnout speed it shows (``reconstruct-intercept``)."""
+
+    site: LatLon = Field(description="[lat, lon] of the interceptor launch site, degrees")
+    site_alt_km: float = Field(0.0, ge=-1.0, le=10.0, description="site altitude above the ellipsoid, km")
+    intercept: list[float] = Field(min_length=3, max_length=3, description="[lat, lon, alt_km] of the intercept")
+    time_of_flight_s: Optional[float] = Field(None, gt=0.0, description="interceptor launch to intercept, s "
+                                                                        "(default: the least-speed time)")
+    burn_time_s: float = Field(0.0, ge=0.0, description="interceptor burn time, s (the coast starts then)")
+
+    @field_validator("intercept")
+    @classmethod
+    def _point(cls, v):
+        if not (-90 <= v[0] <= 90 and -180 <= v[1] <= 360 and 0 <= v[2] <= 5000):
+            raise ValueError(f"expected [lat, lon, alt_km] with |lat| <= 90, alt 0-5,000 km, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _times(self):
+        if self.time_of_flight_s is not None and self.time_of_flight_s <= self.burn_time_s:
+            raise LocError(("time_of_flight_s",), "the time of flight must be longer than the burn time")
+        return self
+
+
+class DeclaredSpeedRule(_Rule):
+    """Every listed interceptor type's declared burnout speed is at least what a test showed
+    (``shown_mps``, or the Lambert bound of ``test``), less ``tolerance_pct``."""
+
+    kind: Literal["declared-speed-consistent"]
+    shown_mps: Optional[float] = Field(None, gt=0.0, description="lowest burnout speed the test showed, m/s")
+    test: Optional[InterceptTest] = Field(None, description="the test geometry; its Lambert bound is computed")
+    tolerance_pct: float = Field(0.0, ge=0.0, le=50.0, description="the declared speed may fall this many per cent "
+                                                                   "below the shown speed (measurement slack)")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.shown_mps is None) == (self.test is None):
+            raise LocError((), "give either shown_mps = <m/s> or a [rule.test] table (site, intercept, ...)")
+        if not self.interceptors:
+            raise LocError(("interceptors",), "list the interceptor types the test was of, e.g. [\"sm-3-iia\"]")
+        return self
+
+
 def _kind(v) -> str:
     return v.get("kind", "") if isinstance(v, dict) else getattr(v, "kind", "")
 
@@ -318,7 +363,8 @@ Rule = Annotated[Union[Annotated[EngagementRule, Tag("engagement")],
                        Annotated[InventoryRule, Tag("inventory")],
                        Annotated[SiteCountRule, Tag("site-count")],
                        Annotated[SiteExclusionRule, Tag("site-exclusion")],
-                       Annotated[RadarCoverageRule, Tag("radar-coverage")]], Discriminator(_kind)]
+                       Annotated[RadarCoverageRule, Tag("radar-coverage")],
+                       Annotated[DeclaredSpeedRule, Tag("declared-speed-consistent")]], Discriminator(_kind)]
 
 
 class RulesFile(_Model):
@@ -400,6 +446,10 @@ def load_rules(path) -> RulesFile:
         p = shipped_rules()[p.name]
     display = str(path)
     try:
+        if not p.is_file():  # a directory, FIFO or device (/dev/zero) is never read
+            raise IsADirectoryError(21, "not a regular file") if p.is_dir() else OSError(0, "not a regular file")
+        if p.stat().st_size > MAX_INPUT_BYTES:
+            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or str(e)
@@ -452,7 +502,8 @@ def _strip_tags(loc: tuple) -> tuple:
 
 
 _MODELS = {"engagement": EngagementRule, "burnout-speed": BurnoutSpeedRule, "inventory": InventoryRule,
-           "site-count": SiteCountRule, "site-exclusion": SiteExclusionRule, "radar-coverage": RadarCoverageRule}
+           "site-count": SiteCountRule, "site-exclusion": SiteExclusionRule, "radar-coverage": RadarCoverageRule,
+           "declared-speed-consistent": DeclaredSpeedRule}
 
 
 def _model_keys(loc: tuple, data: dict) -> list[str] | None:
@@ -469,6 +520,8 @@ def _model_keys(loc: tuple, data: dict) -> list[str] | None:
         return list(m.model_fields) if m else None
     if len(loc) == 3 and loc[0] == "rule" and loc[2] == "region":
         return list(Area.model_fields)
+    if len(loc) == 3 and loc[0] == "rule" and loc[2] == "test":
+        return list(InterceptTest.model_fields)
     return None
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.table import Table
 
+from ..errors import printable
 from .check import Report, RuleVerdict
+
+
+def escape(text) -> str:
+    """Text from input files, safe to print: no rich markup, no terminal control codes."""
+    return _markup_escape(printable(text))
 
 
 def _f(x, fmt=".0f", unit="") -> str:
@@ -36,6 +42,8 @@ def capability_text(v: RuleVerdict) -> str:
     m = v.declared.metrics
     if v.verdict == "PASS" and v.kind == "burnout-speed" and "headroom_scale" in m:
         return f"speed headroom x{m['headroom_scale']:.3f}"
+    if v.verdict == "PASS" and v.kind == "declared-speed-consistent" and "headroom_scale" in m:
+        return f"declared over shown x{m['headroom_scale']:.3f}"
     if v.verdict == "PASS" and v.kind == "radar-coverage" and "range_scale_to_reach" in m:
         k = m["range_scale_to_reach"]
         return "no range reaches it" if k is None else f"reached at range x{k:.2f}"
@@ -58,6 +66,9 @@ def counterexample_text(v: RuleVerdict) -> str:
     if v.kind == "burnout-speed":
         return (f"{cx['site']} {cx['interceptor']}: {cx['burnout_speed_mps']:,.0f} m/s > {cx['max_mps']:,.0f}"
                 f" (declared {cx['declared_burnout_speed_mps']:,.0f}){at}")
+    if v.kind == "declared-speed-consistent":
+        return (f"{cx['interceptor']} declared {cx['declared_burnout_speed_mps']:,.0f} m/s ({cx['declared_in']}) < "
+                f"{cx['floor_mps']:,.0f} m/s shown by a test")
     if v.kind == "inventory":
         return f"{cx['site']}: {cx['rounds']} rounds > {cx['max_rounds_per_site']}"
     if v.kind == "site-count":

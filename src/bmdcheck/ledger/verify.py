@@ -47,6 +47,9 @@ class VerifyReport:
     checked: int = 0
     extra: dict = field(default_factory=dict)
     where: Optional[str] = None
+    n_commitments: int = 0
+    n_reveals: int = 0
+    n_checkpoints: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -57,8 +60,11 @@ class VerifyReport:
     def summary(self) -> str:
         """One line: 'intact: ...' or 'TAMPERED at seq N: what is wrong'."""
         if self.ok:
+            more = "".join(f", {n} {what}" for n, what in ((self.n_commitments, "commitments"),
+                                                          (self.n_reveals, "reveals")) if n)
+            cps = f", {self.n_checkpoints} checkpoints" if self.n_checkpoints else ""
             return (f"intact: {self.n_entries} entries ({self.n_declarations} declarations, "
-                    f"{self.n_acknowledgements} acknowledgements) from {self.n_parties} parties; "
+                    f"{self.n_acknowledgements} acknowledgements{more}) from {self.n_parties} parties{cps}; "
                     f"head {self.head_hash}")
         where = self.where or (f"seq {self.first_bad_seq}" if self.first_bad_seq is not None else "parties table")
         return f"TAMPERED at {where}: {self.problem}"
@@ -201,6 +207,8 @@ def verify_chain(entries: Sequence[Entry], parties: Mapping[str, Party],
     n_decl = sum(1 for e in entries if e.kind == "declaration")
     counts = dict(n_entries=len(entries), n_declarations=n_decl,
                   n_acknowledgements=sum(1 for e in entries if e.kind == "acknowledgement"),
+                  n_commitments=sum(1 for e in entries if e.kind == "commitment"),
+                  n_reveals=sum(1 for e in entries if e.kind == "reveal"), n_checkpoints=len(checkpoints),
                   n_parties=len(parties))
     prev = GENESIS_HASH
     by_seq: dict = {}

@@ -17,13 +17,11 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
-
 from ..earth.frames import geodesic_inverse
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from . import full, vacuum
-from .observation import Measured, parse_measured
+from .observation import parse_measured
 
 DEFAULT_BETA_KGM2 = 12_000.0
 """Ballistic coefficient of the re-entry body in the full model, kg/m2: [U] mid-range of the
@@ -34,9 +32,10 @@ BOOST_TIME_MAX_S = 400.0
 liquid ICBM ([V] IEEE Spectrum, Mar 2005, with the APS 2003 boost-phase study); every catalogue
 missile burns out within 240 s."""
 FULL_BURNOUT_ALT_KM = 200.0
-"""Burnout altitude of the full model when none is given, km: [C] the catalogue ICBMs burn out at
-167-208 km on their maximum-range trajectories (docs/VALIDATION.md). Without a launch point (vacuum
-model only) the default is 0 km, the textbook impulsive burnout at the surface."""
+"""Burnout altitude of the full model when none is given, km (or half the apogee, if lower): [C] the
+catalogue ICBMs burn out at 167-208 km on their maximum-range trajectories (docs/VALIDATION.md).
+Without a launch point (vacuum model only) the default is 0 km, the textbook impulsive burnout at
+the surface."""
 TIME_MODEL_ALLOWANCE = 0.03
 """Relative allowance on the reconstructed free-flight time in the flight-time check: the vacuum and
 full models differ from each other by up to ~2 % of the free-flight time for the lofted tests of
@@ -107,7 +106,10 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
     input, including a flight time inconsistent with the apogee and range beyond the stated precision.
     """
     if burnout_altitude_km is None:
-        burnout_altitude_km = "0" if launch is None else repr(FULL_BURNOUT_ALT_KM)
+        burnout_altitude_km = "0"
+        if launch is not None:  # 200 km, or half the (lowest) apogee if that is lower
+            a = parse_measured(apogee_km, "--apogee-km")
+            burnout_altitude_km = repr(min(FULL_BURNOUT_ALT_KM, 0.5 * a.lo))
     obs = {"apogee_km": parse_measured(apogee_km, "--apogee-km"), "range_km": parse_measured(range_km, "--range-km"),
            "burnout_altitude_km": parse_measured(burnout_altitude_km, "--burnout-altitude-km")}
     t_obs = None if flight_time_s is None else parse_measured(flight_time_s, "--flight-time-s")
@@ -118,6 +120,15 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
         boost = float(boost_time_s)
         if not (math.isfinite(boost) and boost >= 0):
             raise BmdcheckError(f"--boost-time-s must be a non-negative number of seconds, got {boost_time_s}")
+    if launch is not None:
+        try:
+            launch = (float(launch[0]), float(launch[1]))
+        except (TypeError, ValueError, IndexError):
+            raise BmdcheckError("--from must be LAT,LON in degrees") from None
+        if not (math.isfinite(launch[0]) and math.isfinite(launch[1]) and abs(launch[0]) <= 90
+                and abs(launch[1]) <= 360):
+            raise BmdcheckError(f"--from: latitude within [-90, 90] and longitude within [-180, 360] degrees, got "
+                                f"{launch[0]:g},{launch[1]:g}")
     if (launch is None) != (azimuth_deg is None):
         raise BmdcheckError("the full model needs both --from LAT,LON and --azimuth DEG (or neither)")
     if aims and launch is None:
@@ -176,13 +187,15 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
                              "earth": {"shape": earth.shape, "gravity": earth.gravity, "rotation": earth.rotation,
                                        "atmosphere": earth.atmosphere},
                              "standard_range_nonrotating_km": _finite(c0["model_standard_range_km"])}
-        doc["standard_range_rotating_km"] = {k: _finite(v) for k, v in c0["rotating"].items()}
+        doc["standard_range_rotating_km"] = _finite(c0["rotating"]["test_azimuth"])
+        doc["standard_range_rotating_by_direction_km"] = {k: _finite(v) for k, v in c0["rotating"].items()}
         for row in aim_rows:
             rr = c0["rotating"][row["name"]]
             row["standard_range_km"] = _finite(rr)
             row["reaches"] = bool(math.isfinite(rr) and rr >= row["distance_km"])
         doc["aims"] = aim_rows
-        unc["standard_range_rotating_km"] = {k: span("rotating", k) for k in directions}
+        unc["standard_range_rotating_km"] = span("rotating", "test_azimuth")
+        unc["standard_range_rotating_by_direction_km"] = {k: span("rotating", k) for k in directions}
     doc["uncertainty"] = unc
     doc["flight_time_check"] = None
     if t_obs is not None:

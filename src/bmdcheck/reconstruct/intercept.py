@@ -1,8 +1,8 @@
 """``reconstruct-intercept``: the lowest interceptor burnout speed an announced intercept test shows.
 
 Geometry: an interceptor site (geodetic, on the rotating WGS84 Earth; ECI = ECEF at t = 0) and an
-intercept point, either given (lat, lon, altitude) or found on a target trajectory flown by the
-project's model (the first crossing of an intercept altitude, descending unless asked otherwise),
+intercept point, either given (lat, lon, altitude) or found on a target trajectory (flown by the
+project's model, or sampled in a threat file as for ``engage --threat-file``) (the first crossing of an intercept altitude, descending unless asked otherwise),
 and the interceptor's time of flight (launch to intercept), given or implied by announced launch and
 intercept times. Times share one scale (s after the target's launch when a target is flown).
 
@@ -83,19 +83,23 @@ def lambert_min_over_tof(site_ecef_m, point_ecef_m, burn_time_s: float = 0.0, ea
     return float(dv[k]), float(grid[k])
 
 
-def target_crossing(missile: str, launch, aim, alt_km: float, shape: str = "min-energy", branch: str = "descending",
-                    apogee_km: float | None = None, earth: EarthModel = EarthModel()):
-    """(t_s, lat, lon, alt_km) where the target trajectory first crosses ``alt_km`` on ``branch``."""
-    from ..flight.trajectory import fly
-
-    tr = fly(missile, launch, aim, shape, apogee_km=apogee_km, earth=earth, sample_interval_s=1.0)
-    s = tr.samples
-    alt = s.alt_km
+def crossing(t_s, r_eci_m, alt_km: float, branch: str = "descending", earth: EarthModel = EarthModel()):
+    """(t_s, lat, lon, alt_km) where sampled ECI positions (t_s (M,), r_eci_m (M, 3)) first cross
+    ``alt_km`` on ``branch`` (after / before the highest sample), linear between samples."""
+    t = np.asarray(t_s, float)
+    r = np.asarray(r_eci_m, float)
+    w = earth.omega_rad_s
+    c, s = np.cos(w * t), np.sin(w * t)  # ECI -> ECEF, Rz(-w t)
+    ecef = np.column_stack([c * r[:, 0] + s * r[:, 1], -s * r[:, 0] + c * r[:, 1], r[:, 2]])
+    _, _, alt_m = ecef_to_geodetic(ecef, earth)
+    alt = alt_m / 1e3
     i_apo = int(np.argmax(alt))
     if not (alt_km < alt[i_apo]):
         raise BmdcheckError(f"intercept altitude {alt_km:g} km is above the target's apogee {alt[i_apo]:,.1f} km")
     if branch == "descending":
         seg = np.nonzero((alt[i_apo:-1] >= alt_km) & (alt[i_apo + 1:] < alt_km))[0]
+        if seg.size == 0:
+            raise BmdcheckError(f"the target's samples end before it comes down through {alt_km:g} km")
         j = i_apo + int(seg[0])
     else:
         seg = np.nonzero((alt[:i_apo] < alt_km) & (alt[1:i_apo + 1] >= alt_km))[0]
@@ -103,12 +107,19 @@ def target_crossing(missile: str, launch, aim, alt_km: float, shape: str = "min-
             raise BmdcheckError(f"the target starts above {alt_km:g} km: no ascending crossing")
         j = int(seg[0])
     f = (alt_km - alt[j]) / (alt[j + 1] - alt[j])
-    r = s.r_eci_m[j] + f * (s.r_eci_m[j + 1] - s.r_eci_m[j])
-    t = float(s.t_s[j] + f * (s.t_s[j + 1] - s.t_s[j]))
-    w = earth.omega_rad_s
-    r_ecef = _rot(r, -t, w)
-    lat, lon, h = ecef_to_geodetic(r_ecef[None, :], earth)
-    return t, float(lat[0]), float(lon[0]), float(h[0] / 1e3)
+    rr = r[j] + f * (r[j + 1] - r[j])
+    tc = float(t[j] + f * (t[j + 1] - t[j]))
+    lat, lon, h = ecef_to_geodetic(_rot(rr, -tc, w)[None, :], earth)
+    return tc, float(lat[0]), float(lon[0]), float(h[0] / 1e3)
+
+
+def target_crossing(missile: str, launch, aim, alt_km: float, shape: str = "min-energy", branch: str = "descending",
+                    apogee_km: float | None = None, earth: EarthModel = EarthModel()):
+    """(t_s, lat, lon, alt_km) where the target flown by ``fly`` (1-s samples) first crosses ``alt_km``."""
+    from ..flight.trajectory import fly
+
+    tr = fly(missile, launch, aim, shape, apogee_km=apogee_km, earth=earth, sample_interval_s=1.0)
+    return crossing(tr.samples.t_s, tr.samples.r_eci_m, alt_km, branch, earth)
 
 
 def flyout_bound_mps(site_ecef_m, point_ecef_m, tof_s: float, burn_time_s: float, lo_mps: float, hi_mps: float,
@@ -146,19 +157,38 @@ def flyout_bound_mps(site_ecef_m, point_ecef_m, tof_s: float, burn_time_s: float
     return hi
 
 
+def _position(p, what: str) -> tuple:
+    """(lat, lon[, alt_km]) as floats, checked (one-line error naming the option)."""
+    try:
+        vals = tuple(float(x) for x in p)
+    except (TypeError, ValueError):
+        raise BmdcheckError(f"{what} must be LAT,LON[,ALT_KM] numbers") from None
+    if len(vals) not in (2, 3) or not all(math.isfinite(v) for v in vals) or abs(vals[0]) > 90 or abs(vals[1]) > 360:
+        raise BmdcheckError(f"{what}: latitude within [-90, 90], longitude within [-180, 360] degrees, finite "
+                            f"numbers; got {p!r}")
+    return vals
+
+
 def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=None, launch_time_s=None,
                           time_of_flight_s=None, burn_time_s: float = 0.0, flyout: bool = False,
                           earth: EarthModel = EarthModel()) -> dict:
     """The ``reconstruct-intercept --json`` document (docs/CONVENTIONS.md).
 
     ``site``: (lat, lon[, alt_km]); ``point``: (lat, lon, alt_km) of the intercept, or ``target``:
-    dict(missile, launch, aim, alt_km, shape, branch, apogee_km, launch_time_s) for a flown target.
+    dict(missile, launch, aim, alt_km, shape, branch, apogee_km, launch_time_s) for a flown target, or
+    dict(t_s, r_eci_m, alt_km, branch, launch_time_s, file) for a sampled one (times in its own scale,
+    shifted by launch_time_s).
     Time of flight: ``time_of_flight_s``, or ``intercept_time_s - launch_time_s``; with neither, the
     Lambert bound is minimised over the time of flight.
     """
     if (point is None) == (target is None):
         raise BmdcheckError("give the intercept point (--intercept LAT,LON,ALT_KM) or a target trajectory "
                             "(--target-missile with --intercept-alt-km), not both")
+    site = _position(site, "--site")
+    if point is not None:
+        point = _position(point, "--intercept")
+        if len(point) != 3:
+            raise BmdcheckError("--intercept must be LAT,LON,ALT_KM")
     bt = float(burn_time_s)
     if not (math.isfinite(bt) and bt >= 0):
         raise BmdcheckError(f"--burn-time-s must be >= 0, got {burn_time_s}")
@@ -166,15 +196,20 @@ def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=Non
     site_ecef = geodetic_to_ecef(float(site[0]), float(site[1]), s_alt * 1e3, earth).reshape(3)
     desc = {}
     if target is not None:
-        t_c, lat, lon, alt = target_crossing(target["missile"], target["launch"], target["aim"], target["alt_km"],
-                                             target.get("shape", "min-energy"), target.get("branch", "descending"),
-                                             target.get("apogee_km"), earth)
+        if "t_s" in target:  # sampled trajectory (a threat file)
+            t_c, lat, lon, alt = crossing(target["t_s"], target["r_eci_m"], target["alt_km"],
+                                          target.get("branch", "descending"), earth)
+        else:
+            t_c, lat, lon, alt = target_crossing(target["missile"], target["launch"], target["aim"], target["alt_km"],
+                                                 target.get("shape", "min-energy"), target.get("branch", "descending"),
+                                                 target.get("apogee_km"), earth)
         t0 = float(target.get("launch_time_s") or 0.0)
         if intercept_time_s is not None:
             raise BmdcheckError("with a target trajectory the intercept time follows from it; drop --intercept-time-s")
         intercept_time_s = t0 + t_c
         point = (lat, lon, alt)
-        desc["target"] = {"missile": target["missile"], "launch_time_s": t0, "crossing_time_s": t_c,
+        desc["target"] = {"missile": target.get("missile"), "file": target.get("file"), "launch_time_s": t0,
+                          "crossing_time_s": t_c,
                           "branch": target.get("branch", "descending")}
     if not (-1.0 <= float(point[2]) <= 5000.0):
         raise BmdcheckError(f"intercept altitude must be within 0-5,000 km, got {point[2]:g}")

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import brentq
 
-from ..earth.constants import GM_M3_S2, SPHERE_R_M
+from ..earth.constants import SPHERE_R_M
 from ..errors import BmdcheckError
 from ..flight.kepler import ballistic_range, min_energy, speed_for_range
 
@@ -131,5 +131,3 @@ def min_energy_flight_time_s(range_m: float, burnout_alt_m: float = 0.0) -> floa
     """Burnout-to-impact time of the minimum-energy arc over this range, s."""
     return float(min_energy(range_m / SPHERE_R_M, SPHERE_R_M + burnout_alt_m, SPHERE_R_M).flight_time_s)
 
-
-_ = GM_M3_S2  # the mu the closed forms use (kepler default)

@@ -90,12 +90,23 @@ class ResultSet:
     def name(self) -> str:
         return self.provenance.get("scenario_name") or self.path.name
 
-    def nominal_rows(self) -> list[dict]:
-        """Rows of the nominal draw (draw 0)."""
-        return [r for r in self.table.to_pylist() if r.get("draw", 0) == 0]
+    def nominal_rows(self, all_tiers: bool = False) -> list[dict]:
+        """Rows of the nominal draw (draw 0); with sensor tiers, those of the first tier in the table
+        (``tiers()[0]``) unless ``all_tiers``."""
+        rows = [r for r in self.table.to_pylist() if r.get("draw", 0) == 0]
+        if self.has_tiers() and not all_tiers:
+            t0 = self.tiers()[0]
+            rows = [r for r in rows if r.get("tier") == t0]
+        return rows
 
     def has_tiers(self) -> bool:
         return "tier" in self.table.column_names
+
+    def tiers(self) -> list:
+        """Sensor tier values in order of first appearance (empty without a ``tier`` column)."""
+        if not self.has_tiers():
+            return []
+        return list(dict.fromkeys(self.table.column("tier").to_pylist()))
 
     def pair_id(self, row: dict) -> str:
         multi = self._multi_interceptor_sites()

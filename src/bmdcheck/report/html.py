@@ -147,7 +147,7 @@ def _summary_section(rs) -> str:
             cell = "—" if f is None else f"{100 * f:.0f} %"
             if r.get("probability") is not None:
                 cell += f" (P {100 * r['probability']:.0f} %, 95 % CI {100 * r['ci95_low']:.0f}–{100 * r['ci95_high']:.0f})"
-            rows.append([r["launch_area"], r["aim_area"], r["missile"], r["trajectories"], cell, r.get("sites"),
+            rows.append([r["launch_area"], r["aim_area"], r["missile"], r["trajectories"], cell, r.get("sites") or "—",
                          _num(r.get("earliest_intercept_s")), _num(r.get("max_shots"), "{}")])
         parts.append(_table(hdr, rows, num_cols=(3, 6, 7)))
     by_site: dict = {}
@@ -169,12 +169,13 @@ def _tiers_section(rs) -> str:
     if not rs.has_tiers():
         return "<p class='muted'>These results carry no sensor tiers (no <code>tier</code> column).</p>"
     agg: dict = {}
-    for r in rs.nominal_rows():
+    for r in rs.nominal_rows(all_tiers=True):
         d = agg.setdefault((str(r.get("tier")), r["site"]), [0, 0])
         d[0] += 1
         d[1] += bool(r["feasible"])
-    rows = [[t, s, n, k, f"{100 * k / n:.0f} %" if n else "—"] for (t, s), (n, k) in sorted(agg.items())]
-    return _table(["tier", "site", "pairs", "feasible", "share"], rows, num_cols=(2, 3, 4))
+    rows = [[t, s, n, k, f"{100 * k / n:.0f} %" if n else "—"] for (t, s), (n, k) in agg.items()]
+    return (_table(["tier", "site", "pairs", "feasible", "share"], rows, num_cols=(2, 3, 4))
+            + f"<p class='muted'>The map, diagrams and summary show tier {_e(rs.tiers()[0])}.</p>")
 
 
 def _guarantees_section(reports) -> str:
@@ -212,8 +213,31 @@ def compare_rows(a, b) -> list[dict]:
         pb = None if y is None else y.get("probability")
         out.append({"launch_area": k[0], "aim_area": k[1], "missile": k[2], "a": fa, "b": fb,
                     "change": None if fa is None or fb is None else fb - fa, "a_p": pa, "b_p": pb,
-                    "a_sites": x.get("sites") if x else "—", "b_sites": y.get("sites") if y else "—"})
+                    "a_sites": (x.get("sites") if x else None) or "—",
+                    "b_sites": (y.get("sites") if y else None) or "—"})
     return out
+
+
+def changed_trajectories(a, b) -> list[list[str]]:
+    """Threat flights (matched by missile, shape, launch and aim points, launch time) engageable in
+    one result set and not the other: [threat, sites engaging it in A, sites in B]."""
+    def by_threat(rs):
+        out = {}
+        for r in rs.nominal_rows():
+            k = (r["missile"], r.get("shape"), round(r["launch_lat"], 4), round(r["launch_lon"], 4),
+                 round(r["aim_lat"], 4), round(r["aim_lon"], 4), r.get("launch_time_s"))
+            e = out.setdefault(k, [f"{r['missile']} {r.get('shape')} {r['launch_area']} → {r['aim_area']}", set()])
+            if r["feasible"]:
+                e[1].add(f"{r['site']} ({r['interceptor']})")
+        return out
+
+    ta, tb = by_threat(a), by_threat(b)
+    rows = []
+    for k in sorted(set(ta) & set(tb), key=str):
+        sa, sb = ta[k][1], tb[k][1]
+        if bool(sa) != bool(sb):
+            rows.append([ta[k][0], ", ".join(sorted(sa)) or "none", ", ".join(sorted(sb)) or "none"])
+    return rows
 
 
 def _comparison_section(a, b) -> str:
@@ -246,12 +270,17 @@ def _comparison_section(a, b) -> str:
     for r in b.nominal_rows():
         fb[(r["site"], r["interceptor"])] += bool(r["feasible"])
     site_rows = [[s, i, fa.get((s, i), "—"), fb.get((s, i), "—")] for s, i in sorted(set(fa) | set(fb))]
+    changed = changed_trajectories(a, b)
+    ch_html = ("<p>No trajectory changes verdict between A and B in the nominal draw.</p>" if not changed else
+               _table(["threat", "A: engaged by", "B: engaged by"], changed[:40])
+               + (f"<p class='muted'>… and {len(changed) - 40} more.</p>" if len(changed) > 40 else ""))
     return (f"<p>A = <b>{_e(a.name)}</b>, B = <b>{_e(b.name)}</b>.</p>"
             + _table(["launch area", "aim area", "missile", "A engageable (nominal)", "B engageable (nominal)",
                       "change", "A over the draws", "B over the draws", "A sites", "B sites"], rows)
             + "<h3>Why: what differs between the declarations</h3><ul>"
             + "".join(f"<li>{_e(w)}</li>" for w in why or ["nothing in the declared sites, rounds or timeline"])
-            + "</ul><h3>Feasible pairs by site (nominal draw)</h3>"
+            + "</ul><h3>Trajectories whose verdict changed (nominal draw)</h3>" + ch_html
+            + "<h3>Feasible pairs by site (nominal draw)</h3>"
             + _table(["site", "interceptor", "A feasible pairs", "B feasible pairs"], site_rows, num_cols=(2, 3)))
 
 
@@ -278,7 +307,7 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
 
     a = results if isinstance(results, ResultSet) else load_results(results)
     b = None if results_b is None else (results_b if isinstance(results_b, ResultSet) else load_results(results_b))
-    out = check_out_dir(out_dir if out_dir is not None else a.path / "report")
+    out = check_out_dir(out_dir if out_dir is not None else a.path / "_report")
     sel = list(pairs) if pairs else default_pairs(a, max_pairs)
     for p in sel:  # unknown ids fail before anything is drawn or written
         a.row_for(p)

@@ -27,6 +27,8 @@ from .schema import EARTH_RADIUS_KM, UNCERTAIN, Area, Dist, InlineSite, Scenario
 RADAR_MAST_M = 20.0
 """Antenna height of an inline site's radar above the site, m: the ~20 m array height the
 catalogue gives its SPY-1 radars over their sites (docs/CATALOGUE-DEFENCE.md, Radars)."""
+MAX_THREAT_CASES = 1_000_000
+"""A threat set expanding to more flights than this is refused before anything is flown (memory)."""
 MIN_RANGE_KM = 1.0
 """A threat whose launch and aim points are closer than this (great circle, km) is refused."""
 
@@ -152,6 +154,10 @@ def threat_cases(s: Scenario) -> list[ThreatCase]:
             cache[name] = area_points(s.areas[name])
         return cache[name]
 
+    n = sum(len(pts(t.launch)) * len(pts(t.aim)) * len(t.shapes) * len(t.launch_times_s) for t in s.threats)
+    if n > MAX_THREAT_CASES:
+        raise BmdcheckError(f"threats: the threat set expands to {n:,} flights (launch points x aim points x shapes x "
+                            f"launch times); at most {MAX_THREAT_CASES:,}: use fewer points or a coarser spacing_km")
     out = []
     for i, t in enumerate(s.threats):
         for la, lo in pts(t.launch):

@@ -31,7 +31,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BmdcheckError
-from .locate import key_lines, line_of, parse_toml
+from .locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
 from .schema import LocError, Scenario, plan_site_ops
 
 SCHEMA_FILE = "scenario.schema.json"
@@ -147,6 +147,8 @@ def _err(f: _File, loc: tuple, msg: str) -> BmdcheckError:
 
 def _read(p: Path, display: str, parent: tuple | None) -> tuple[_File, dict]:
     try:
+        if p.stat().st_size > MAX_INPUT_BYTES:
+            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or str(e)
@@ -180,6 +182,8 @@ def _resolve(p: Path, display: str, stack: tuple, files: dict, parent: tuple | N
     for k, rel in enumerate(inc):
         q = p.parent / rel
         line = line_of(f.lines, ("include", k))
+        if not q.is_file() and rel in shipped_scenarios() and rel == Path(rel).name:
+            q = shipped_scenarios()[rel]  # a shipped scenario name, as on the command line
         if not q.is_file():
             raise BmdcheckError(f"{display}:{line}: include[{k}]: included file {rel!r} not found (looked for {q}); "
                                 f"expected a path relative to {display}")

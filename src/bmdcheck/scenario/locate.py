@@ -205,7 +205,10 @@ def parse_toml(text: str, display: str, where: str = "") -> dict:
     ``where`` is appended to the message (e.g. " (included from a.toml:3)").
     """
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise BmdcheckError(f"{display}: invalid TOML: arrays or tables nested too deeply for the parser; expected at "
+                            f"most {MAX_DEPTH} levels{where}") from None
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", msg)
@@ -213,3 +216,29 @@ def parse_toml(text: str, display: str, where: str = "") -> dict:
         msg = msg[:m.start()] if m else re.sub(r"\s*\(at end of document\)\s*$", "", msg)
         raise BmdcheckError(f"{display}:{line}: invalid TOML: {msg}; expected TOML key = value lines and "
                             f"[table] headers{where}".replace("\n", " ")) from None
+    deep = _too_deep(data)
+    if deep is not None:
+        line = line_of(key_lines(text), deep[:1]) if deep else 1
+        raise BmdcheckError(f"{display}:{line}: {deep[0] if deep else 'document'}: arrays or tables nested more than "
+                            f"{MAX_DEPTH} levels deep; expected a scenario or rules file{where}")
+    return data
+
+
+MAX_INPUT_BYTES = 16 * 2**20
+"""Scenario and rules files larger than this are refused unread (the shipped ones are < 20 kB)."""
+MAX_DEPTH = 64
+"""Arrays and tables nested deeper than this are refused (no scenario or rules file needs more than 5)."""
+
+
+def _too_deep(data):
+    """The key path (first key only) of a value nested deeper than MAX_DEPTH, else None (iterative walk)."""
+    stack = [(data, 0, ())]
+    while stack:
+        v, d, top = stack.pop()
+        if d > MAX_DEPTH:
+            return top
+        if isinstance(v, dict):
+            stack.extend((x, d + 1, top or (k,)) for k, x in v.items())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1, top) for x in v)
+    return None

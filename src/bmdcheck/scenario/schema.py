@@ -138,7 +138,7 @@ def _site_tag(v) -> str:
 
 SiteRef = Annotated[Union[Annotated[str, Tag("catalogue")], Annotated[InlineSite, Tag("inline")]],
                     Discriminator(_site_tag)]
-Inventory = dict[str, Annotated[int, Field(ge=0, description="rounds")]]
+Inventory = dict[str, Annotated[int, Field(ge=0, le=2**31 - 1, description="rounds")]]
 
 
 class SiteEntry(_Model):
