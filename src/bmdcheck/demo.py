@@ -106,10 +106,11 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
 
 
 def tier_totals(summary) -> dict:
-    """{tier: (engageable trajectories, trajectories)} summed over a results summary's rows."""
+    """{tier: (engageable trajectories, flown trajectories)} summed over a results summary's rows
+    (declared values, draw 0)."""
     out: dict = {}
     for r in summary:
-        n = int(r.get("trajectories") or 0)
+        n = int(r.get("flown", r.get("trajectories")) or 0)       # fraction_engageable is over flown draw-0 cases
         k = round(n * float(r.get("fraction_engageable") or 0.0))
         e, m = out.get(r.get("tier") or "—", (0, 0))
         out[r.get("tier") or "—"] = (e + k, m + n)
