@@ -25,8 +25,10 @@ def test_local_tier_without_radar_is_held_by_the_track_assumption(engage_ctx, tm
     v = check(engage_ctx, rules_in(tmp_path, RULE.format(party="near", tier="local"))).verdicts[0]
     assert v.verdict == "PASS" and v.binding_tier == "local"
     b = v.capability_margin["burnout_speed"]
-    assert b["breaks_at_scale"] is None and b["holds_up_to_scale"] == 2.0
+    # (the fly-out model builds a GBI up to x1.75 of its 7.5 km/s; the scan stops there with a note)
+    assert b["breaks_at_scale"] is None and b["holds_up_to_scale"] >= 1.75
     h = v.held_by
+    assert h["at_burnout_scale"] == b["holds_up_to_scale"]
     assert h["kind"] == "assumption" and h["reason"] == "never_tracked" and h["tier"] == "local"
     assert h["text"].startswith("held by assumption: local tier radar track")
     assert (h["trajectories"], h["of"]) == (1, 1)

@@ -232,7 +232,8 @@ def capability_margin(ctx: Context, rules, i: int) -> dict:
         # no speed alone breaks it: search the margins jointly (guarantee/joint.py)
         ew = ctx.timeline.early_warning
         box = capability_box(ctx.timeline.decision_delay_s,
-                             None if ew is None else ew.detect_after_s + ew.report_delay_s)
+                             None if ew is None else ew.detect_after_s + ew.report_delay_s,
+                             b.get("holds_up_to_scale", 2.0))
         try:
             out["joint"] = joint_to_json(joint_search(holds, box))
         except BmdcheckError as e:

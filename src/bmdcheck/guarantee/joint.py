@@ -79,9 +79,11 @@ def joint_search(holds, box: dict) -> dict:
             "evaluations": evals}
 
 
-def capability_box(decision_delay_s: float, early_warning_delay_s: float | None) -> dict:
-    """The capability-margin box of an engagement rule: BOX with the delays' strong ends at 0 s."""
+def capability_box(decision_delay_s: float, early_warning_delay_s: float | None, burnout_max: float = 2.0) -> dict:
+    """The capability-margin box of an engagement rule: BOX with the delays' strong ends at 0 s and
+    burnout speed up to ``burnout_max`` (the highest factor the fly-out model could build)."""
     box = dict(BOX)
+    box["burnout_scale"] = (1.0, float(burnout_max), 0.01)
     box["decision_delay_reduction_s"] = (0.0, float(decision_delay_s) or None, 5.0)
     box["detection_delay_reduction_s"] = (0.0, float(early_warning_delay_s) if early_warning_delay_s else None, 5.0)
     return box
