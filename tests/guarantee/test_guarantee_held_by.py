@@ -53,3 +53,13 @@ def test_a_speed_limited_verdict_names_no_assumption(engage_ctx, tmp_path):
     c.print(verdict_table(check(engage_ctx, rules_in(tmp_path, RULE.format(party="north", tier="cue")),
                                 search=False)))
     assert "tier cue" in c.export_text()
+
+
+def test_verify_prints_what_holds_the_verdict(cli, engage_dir, tmp_path):
+    from guarantee_helpers import PARTIES
+
+    p = tmp_path / "local.toml"
+    p.write_text(f'name = "cli"\n{PARTIES}\n' + RULE.format(party="near", tier="local"))
+    code, out, _ = cli("verify", engage_dir / "engage.toml", p)
+    assert code == 0
+    assert "PASS r: held by assumption: local tier radar track" in " ".join(out.split())

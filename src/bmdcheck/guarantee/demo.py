@@ -46,7 +46,8 @@ def run_guarantees(console) -> dict:
         ctx = Context(load_scenario(sc))
         for r in rules:
             reports[(sc, r.name)] = check(ctx, r, scenario_path=sc)
-    t = Table(title="Guarantees (src/bmdcheck/data/rules) checked with margins; FAIL (binding margin)")
+    t = Table(title="Guarantees (src/bmdcheck/data/rules) checked with margins and per sensor tier; "
+                    "FAIL (binding margin; binding tier)")
     for c in ("rules file", "rule", "kind") + tuple(label for _, label in SCENARIOS) + ("evidence (2013)",):
         t.add_column(c, overflow="fold")
     for r in rules:
