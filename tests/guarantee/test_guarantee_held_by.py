@@ -36,7 +36,7 @@ def test_local_tier_without_radar_is_held_by_the_track_assumption(engage_ctx, tm
     assert "held by assumption: local tier radar track" in capability_text(v)
     # no radar, so no joint move of speed, delays and radar range breaks it either (joint.py)
     j = v.capability_margin["joint"]
-    assert j["breaks"] is False and j["corners_evaluated"] == 2 ** 4 - 1
+    assert j["breaks"] is False and j["corners_evaluated"] == 2 ** 5 - 1
     assert "no corner of the joint margin box breaks it" in capability_text(v)
 
 

@@ -6,11 +6,13 @@ move at once: an interceptor fast enough to reach the threat but launched too la
 enough but too slow. The joint search covers that case:
 
 1. **Corners**: every corner of the box (each margin at its declared value or at the box's strong
-   end: burnout x2.00, decision delay 0 s, radar range x2, early-warning cue 0 s), sensor tiers as
+   end: burnout x2.00, decision delay 0 s, radar range x2, early-warning cue 0 s, target
+   cross-section x10), sensor tiers as
    the rule takes them (the worst case over tiers, ``engagement.evaluate``). Corners are visited
    fewest moved margins first, so the first breaking corner is a smallest set of margins.
 2. **Refinement**: from a breaking corner, each moved margin in turn is bisected back toward its
-   declared value on its grid (1 % of burnout speed, 5 s, 0.05 of range, 5 s) while the rule still
+   declared value on its grid (1 % of burnout speed, 5 s, 0.05 of range, 5 s, 0.25 of
+   cross-section) while the rule still
    breaks, the others held. The result breaks the rule (evaluated), with every margin as small as
    that coordinate search makes it (a local minimum, not a global one: the box is searched at its
    corners, so a break found only inside the box is not claimed).
@@ -28,8 +30,11 @@ from dataclasses import replace
 from .margins import Corner
 
 BOX = {"burnout_scale": (1.0, 2.0, 0.01), "decision_delay_reduction_s": (0.0, None, 5.0),
-       "radar_range_scale": (1.0, 2.0, 0.05), "detection_delay_reduction_s": (0.0, None, 5.0)}
-"""Per margin: (declared value, strong end — None: the declared delay, i.e. down to 0 s —, grid step)."""
+       "radar_range_scale": (1.0, 2.0, 0.05), "detection_delay_reduction_s": (0.0, None, 5.0),
+       "rcs_scale": (1.0, 10.0, 0.25)}
+"""Per margin: (declared value, strong end — None: the declared delay, i.e. down to 0 s —, grid step).
+Cross-section up to x10: [U] assumption, one order of magnitude, the spread between published
+re-entry-vehicle figures (0.01-0.1 m²) around the catalogue's RV value (data/rcs.toml)."""
 
 
 def joint_search(holds, box: dict) -> dict:
