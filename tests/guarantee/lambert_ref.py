@@ -87,7 +87,7 @@ def counterexample_delta_v_mps(cx: dict) -> tuple[float, float]:
     """(Δv relative to the launch site's inertial velocity, miss of the propagated conic, m) for a
     counterexample's flat fields: site at interceptor_launch_s -> intercept point at intercept_s."""
     t0, t1 = cx["interceptor_launch_s"], cx["intercept_s"]
-    r1 = ecef_to_inertial(geodetic_to_ecef_m(cx["site_lat"], cx["site_lon"], 0.0), t0)
+    r1 = ecef_to_inertial(geodetic_to_ecef_m(cx["site_lat"], cx["site_lon"], cx.get("site_alt_m") or 0.0), t0)
     r2 = ecef_to_inertial(geodetic_to_ecef_m(cx["intercept_lat"], cx["intercept_lon"],
                                              cx["intercept_alt_km"] * 1e3), t1)
     v_site = np.cross([0.0, 0.0, OMEGA], r1)
