@@ -77,6 +77,7 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     done("2b. assess EPAA phase 4 (2013)")
     console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
     console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
+    console.print(tier_table(ra, rb))
     key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier"))  # noqa: E731
     ka = {key(r): r for r in ra.summary}
     lines = []
@@ -123,6 +124,36 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     t.add_row("total", f"{time.perf_counter() - t0:.1f}")
     console.print(t)
     console.print(f"demo finished in {time.perf_counter() - t0:.0f} s")
+
+
+def tier_totals(summary) -> dict:
+    """{tier: (engageable trajectories, flown trajectories)} summed over a results summary's rows
+    (declared values, draw 0)."""
+    out: dict = {}
+    for r in summary:
+        n = int(r.get("flown", r.get("trajectories")) or 0)       # fraction_engageable is over flown draw-0 cases
+        k = round(n * float(r.get("fraction_engageable") or 0.0))
+        e, m = out.get(r.get("tier") or "—", (0, 0))
+        out[r.get("tier") or "—"] = (e + k, m + n)
+    return out
+
+
+def tier_table(ra, rb):
+    """EPAA 2010 vs 2013 per sensor tier: engageable trajectories of the threat set at declared values."""
+    from rich.table import Table
+
+    from .defence.engage import TIERS
+
+    a, b = tier_totals(ra.summary), tier_totals(rb.summary)
+    what = {"local": "own radar track only", "remote": "engage on remote (best allied radar)",
+            "cue": "launch on early-warning cue (kinematic bound)"}
+    t = Table(title="Engageable trajectories per sensor tier (an assumption about sensors, not physics)")
+    for c in ("tier", "what the tier assumes", "phase 4 (2010)", "phase 4 (2013)"):
+        t.add_column(c)
+    for tier in sorted(set(a) | set(b), key=lambda x: TIERS.index(x) if x in TIERS else 9):
+        cell = lambda d: "—" if tier not in d else f"{d[tier][0]} / {d[tier][1]}"  # noqa: E731
+        t.add_row(tier, what.get(tier, ""), cell(a), cell(b))
+    return t
 
 
 def _report(a, b, out, reports):

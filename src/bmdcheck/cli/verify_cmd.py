@@ -28,6 +28,11 @@ def verify(scenario: str = typer.Argument(..., help="Scenario TOML file, or a sh
         for v in rep.verdicts:
             if v.verdict == "FAIL":
                 out.print(f"[red]FAIL[/] {escape(v.id)}: {escape(counterexample_text(v))}", highlight=False)
+            elif v.held_by:            # no speed change moves it: say what holds it
+                h = v.held_by
+                out.print(f"[green]PASS[/] {escape(v.id)}: {escape(h['text'])} ({h['trajectories']} of {h['of']} "
+                          f"trajectories; no burnout speed up to x{h['at_burnout_scale']:.2f} breaks it)",
+                          highlight=False)
         n_fail = sum(v.verdict == "FAIL" for v in rep.verdicts)
         out.print(f"{rep.verdict}: {len(rep.verdicts) - n_fail} of {len(rep.verdicts)} rules pass.  scenario "
                   f"{rep.scenario_hash[:12]}…  rules {rep.rules_sha256[:12]}…  results hash {rep.results_hash}",

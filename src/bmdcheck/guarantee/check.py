@@ -89,6 +89,12 @@ class RuleVerdict:
         return {t: "PASS" if d[t]["ok"] and (w or d).get(t, d[t])["ok"] else "FAIL" for t in d}
 
     @property
+    def held_by(self) -> dict | None:
+        """For a PASS that no burnout-speed change up to the scanned maximum breaks: what holds it
+        (``engagement.held_by``: 'held by assumption: local tier radar track ...'); else None."""
+        return (self.capability_margin or {}).get("held_by")
+
+    @property
     def counterexample(self) -> dict | None:
         if not self.declared.ok:
             return self.declared.counterexample
@@ -112,7 +118,7 @@ class RuleVerdict:
                 "worst_case": {**oc(self.worst), "corner": self.worst_corner.label(),
                                "corner_values": self.worst_corner.to_dict()},
                 "counterexample": self.counterexample, "capability_margin": self.capability_margin,
-                "binding_tier": self.binding_tier, "tiers": self.tier_verdicts()}
+                "binding_tier": self.binding_tier, "tiers": self.tier_verdicts(), "held_by": self.held_by}
 
 
 _MARGIN_TEXT = {

@@ -12,10 +12,22 @@ SCENARIOS = (("epaa-phase4-2010", "phase 4 (2010)"), ("epaa-phase4-2013", "phase
 RULES = ("epaa-no-russian-icbm", "speed-caps", "geography")
 
 
+def tiers_text(v) -> str:
+    """'local PASS, remote PASS, cue FAIL' for an engagement rule checked at several tiers, else ''."""
+    tiers = v.tier_verdicts()
+    if not tiers or len(tiers) < 2:
+        return ""
+    order = {"local": 0, "remote": 1, "cue": 2}
+    return ", ".join(f"{k} {x}" for k, x in sorted(tiers.items(), key=lambda kv: order.get(kv[0], 9)))
+
+
 def _cell(v) -> str:
+    per = tiers_text(v)
+    per = f"\n{escape(per)}" if per else ""
     if v.verdict == "PASS":
-        return "[green]PASS[/]"
-    return f"[red]FAIL[/] ({escape(v.binding_text())})"
+        return "[green]PASS[/]" + per
+    tier = f"; tier {v.binding_tier}" if v.binding_tier else ""
+    return f"[red]FAIL[/] ({escape(v.binding_text() + tier)})" + per
 
 
 def run_guarantees(console) -> dict:
@@ -34,7 +46,8 @@ def run_guarantees(console) -> dict:
         ctx = Context(load_scenario(sc))
         for r in rules:
             reports[(sc, r.name)] = check(ctx, r, scenario_path=sc)
-    t = Table(title="Guarantees (src/bmdcheck/data/rules) checked with margins; FAIL (binding margin)")
+    t = Table(title="Guarantees (src/bmdcheck/data/rules) checked with margins and per sensor tier; "
+                    "FAIL (binding margin; binding tier)")
     for c in ("rules file", "rule", "kind") + tuple(label for _, label in SCENARIOS) + ("evidence (2013)",):
         t.add_column(c, overflow="fold")
     for r in rules:
@@ -73,7 +86,13 @@ def results_markdown(scenarios=("epaa-phase3", "epaa-phase4-2010", "epaa-phase4-
         ctx = Context(load_scenario(sc))
         for r in rules:
             reps[(sc, r.name)] = check(ctx, r, scenario_path=sc)
-    cell = lambda v: "PASS" if v.verdict == "PASS" else f"**FAIL** ({v.binding_text()})"  # noqa: E731
+    def cell(v):
+        per = tiers_text(v)
+        per = f"<br>{per}" if per else ""
+        if v.verdict == "PASS":
+            return "PASS" + per
+        return f"**FAIL** ({v.binding_text()}{'; tier ' + v.binding_tier if v.binding_tier else ''})" + per
+
     lines = ["| rules file | rule | " + " | ".join(scenarios) + " |", "|---|---|" + "---|" * len(scenarios)]
     for r in rules:
         for k, rule in enumerate(r.rule):

@@ -25,9 +25,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..defence.engage import engage_threats
+from ..defence.engage import REASON_NAMES, engage_threats
 from ..errors import BmdcheckError
 from ..flight.missile import get_missile
+from .joint import capability_box, joint_search
+from .joint import to_json as joint_to_json
 from .margins import Corner, Outcome, scaled_interceptor, scaled_radar, timeline_at
 from .scope import Context
 
@@ -81,9 +83,12 @@ def evaluate(ctx: Context, rules, i: int, corner: Corner, stop_early: bool = Fal
     ok = not failing
     summary = b.summary + (f" (tier {binding})" if len(tiers) > 1 or rule.tier != "worst" else "")
     metrics = {**base, **b.metrics, "binding_tier": binding,
-               "tiers": {t: {"ok": o.ok, **{k: o.metrics[k] for k in ("engageable", "fraction", "by_entry", "reasons")}}
+               "tiers": {t: {"ok": o.ok, **{k: o.metrics[k] for k in _TIER_KEYS}}
                          for t, o in per.items()}}
     return Outcome(ok, summary, metrics, b.counterexample)
+
+
+_TIER_KEYS = ("engageable", "fraction", "by_entry", "reasons", "closest_reasons")
 
 
 def _evaluate_tier(ctx: Context, rule, entries, flown, th, corner: Corner, tier: str) -> Outcome:
@@ -104,7 +109,8 @@ def _evaluate_tier(ctx: Context, rule, entries, flown, th, corner: Corner, tier:
                 if viol[q].any()}
     before = "" if rule.no_intercept_before_s is None else f" before {rule.no_intercept_before_s:g} s"
     summary = f"{k}/{n} engageable{before}"
-    metrics = {"engageable": k, "fraction": frac, "by_entry": by_entry, "reasons": _reasons(w.reason)}
+    metrics = {"engageable": k, "fraction": frac, "by_entry": by_entry, "reasons": _reasons(w.reason),
+               "closest_reasons": _closest_reasons(w.reason, E, n)}
     cx = None
     if not ok:
         q, j = np.unravel_index(np.argmin(np.where(viol, t_first, np.inf)), viol.shape)
@@ -112,6 +118,53 @@ def _evaluate_tier(ctx: Context, rule, entries, flown, th, corner: Corner, tier:
         cx["tier"] = tier
         cx["sensor"] = (res.sensor[int(q * n + j)] or None) if res.sensor else None
     return Outcome(ok, summary, metrics, cx)
+
+
+def _closest_reasons(reason: list, E: int, n: int) -> dict:
+    """Per trajectory, the reason code of the pair that got furthest through the checks (the order of
+    ``REASON_NAMES``), counted: what stops the best-placed interceptor."""
+    rank = {r: k for k, r in enumerate(REASON_NAMES)}
+    out: dict = {}
+    for j in range(n):
+        r = max((reason[q * n + j] for q in range(E)), key=lambda x: rank.get(x, -1))
+        out[r] = out.get(r, 0) + 1
+    return dict(sorted(out.items()))
+
+
+HELD_BY = {
+    "never_tracked": ("assumption", "{tier} tier radar track (no sensor of the tier ever tracks the threat)"),
+    "tracked_too_late": ("assumption", "{tier} tier radar track (the track comes too late)"),
+    "launch_too_late": ("assumption", "{tier} tier launch timeline (cue or fixed launch + decision delay)"),
+    "not_visible_to_engagement_radar": ("assumption", "{tier} tier engagement radar coverage"),
+    "below_min_altitude": ("assumption", "interceptor altitude band"),
+    "above_max_altitude": ("assumption", "interceptor altitude band"),
+    "beyond_max_flight_time": ("assumption", "interceptor maximum flight time"),
+    "target_outruns_interceptor": ("assumption", "minimum closing speed"),
+    "out_of_reach": ("geometry", "out of reach even at the fastest burnout speed scanned"),
+}
+"""What holds a verdict that no speed change moves: the closest pairs' reason code -> (kind, text)."""
+
+
+def held_by(outcome: Outcome, scale: float) -> dict | None:
+    """What holds an engagement verdict that still holds at burnout speed x ``scale``: per tier, the
+    reason code stopping most trajectories' best-placed interceptor, named as an assumption (track,
+    timeline, altitude band...) or as geometry (out of reach). Text: 'held by assumption: local tier
+    radar track (...)'. ``None`` for a vacuous outcome."""
+    tiers = outcome.metrics.get("tiers") or {}
+    per = {}
+    for t, m in tiers.items():
+        cr = {r: c for r, c in (m.get("closest_reasons") or {}).items() if r != "feasible"}
+        if not cr:
+            continue
+        r = max(sorted(cr), key=lambda x: cr[x])
+        kind, what = HELD_BY.get(r, ("assumption", r))
+        per[t] = {"kind": kind, "reason": r, "trajectories": cr[r], "of": sum(cr.values()),
+                  "text": f"held by {kind}: {what.format(tier=t)}"}
+    if not per:
+        return None
+    b = outcome.metrics.get("binding_tier")
+    main = per.get(b) or next(iter(per.values()))
+    return {**main, "tier": b if b in per else next(iter(per)), "at_burnout_scale": scale, "tiers": per}
 
 
 def _reasons(reason: list) -> dict:
@@ -126,16 +179,27 @@ def _counterexample(ctx: Context, entry, it, case_id: int, launch_s: float, res,
     c = ctx.cases[case_id]
     w = res.windows
     pt = w.point_first[p]
+    t_int = _num(launch_s + w.first_s[p])
+    tof = _num(w.tof_first_s[p])
     return {
+        # flat, hand-checkable fields (docs/CONVENTIONS.md, "Counterexamples"); times s after the
+        # scenario's t = 0, the interceptor launched flight_time_s before the intercept
+        "site": entry.site.name, "site_lat": entry.site.lat_deg, "site_lon": entry.site.lon_deg,
+        "site_alt_m": float(getattr(entry.site, "alt_m", 0.0) or 0.0),
+        "interceptor": entry.interceptor.name, "burnout_speed_mps": _num(it.burnout_speed_mps or math.nan),
+        "interceptor_launch_s": None if t_int is None or tof is None else t_int - tof,
+        "intercept_s": t_int, "flight_time_s": tof,
+        "intercept_lat": _num(pt[0]), "intercept_lon": _num(pt[1]), "intercept_alt_km": _num(pt[2]),
+        "missile": c.missile, "launch_lat": c.launch_lat, "launch_lon": c.launch_lon,
+        "aim_lat": c.aim_lat, "aim_lon": c.aim_lon, "shape": c.shape, "threat_launch_s": launch_s,
+        "timeline_launch_s": _num(launch_s + res.t_launch_s[p]),
         "corner": corner.label(), "corner_values": corner.to_dict(),
         "threat": {"case": case_id, "missile": c.missile, "missile_class": get_missile(c.missile).cls,
                    "shape": c.shape, "launch_area": c.launch_area, "launch_lat": c.launch_lat,
                    "launch_lon": c.launch_lon, "aim_area": c.aim_area, "aim_lat": c.aim_lat, "aim_lon": c.aim_lon,
                    "launch_time_s": launch_s},
-        "site": entry.site.name, "site_lat": entry.site.lat_deg, "site_lon": entry.site.lon_deg,
-        "interceptor": entry.interceptor.name, "burnout_speed_mps": _num(it.burnout_speed_mps or math.nan),
         "window_first_s": _num(w.first_s[p]), "window_last_s": _num(w.last_s[p]),
-        "intercept_time_s": _num(launch_s + w.first_s[p]), "interceptor_launch_s": _num(res.t_launch_s[p]),
+        "intercept_time_s": t_int,
         "intercept_point": {"lat": _num(pt[0]), "lon": _num(pt[1]), "alt_km": _num(pt[2])},
         "shots": int(w.shots[p]),
     }
@@ -153,10 +217,28 @@ def capability_margin(ctx: Context, rules, i: int) -> dict:
     if not entries or not ctx.select_cases(rules, i):
         return {"burnout_speed": None, "decision_delay": None, "note": "vacuous rule: nothing to break"}
 
-    def holds(c: Corner) -> bool:
-        return evaluate(ctx, rules, i, c, stop_early=True).ok
+    last: dict = {}
 
-    return {"burnout_speed": _burnout_search(holds, entries), "decision_delay": _delay_search(holds, ctx)}
+    def holds(c: Corner) -> bool:
+        o = evaluate(ctx, rules, i, c, stop_early=True)
+        if o.ok and c.decision_delay_reduction_s == 0.0:
+            last["outcome"], last["scale"] = o, c.burnout_scale
+        return o.ok
+
+    out = {"burnout_speed": _burnout_search(holds, entries), "decision_delay": _delay_search(holds, ctx)}
+    b = out["burnout_speed"]
+    if b is not None and b.get("breaks_at_scale") is None and "outcome" in last:
+        out["held_by"] = held_by(last["outcome"], last["scale"])
+        # no speed alone breaks it: search the margins jointly (guarantee/joint.py)
+        ew = ctx.timeline.early_warning
+        box = capability_box(ctx.timeline.decision_delay_s,
+                             None if ew is None else ew.detect_after_s + ew.report_delay_s,
+                             b.get("holds_up_to_scale", 2.0))
+        try:
+            out["joint"] = joint_to_json(joint_search(holds, box))
+        except BmdcheckError as e:
+            out["joint"] = {"breaks": None, "note": " ".join(str(e).split())}
+    return out
 
 
 def _burnout_search(holds, entries) -> dict:

@@ -30,6 +30,7 @@ class Corner:
     detection_delay_reduction_s: float = 0.0
     radar_range_scale: float = 1.0
     salvo_window: bool = False
+    rcs_scale: float = 1.0               # target cross-section x this (joint search only; guarantee/joint.py)
 
     @classmethod
     def of(cls, m: Margins, keys) -> "Corner":
@@ -58,13 +59,17 @@ class Corner:
             parts.append(f"radar range x{self.radar_range_scale:g}")
         if self.salvo_window:
             parts.append("any launch time in the salvo window")
+        if self.rcs_scale != 1.0:
+            parts.append(f"cross-section x{self.rcs_scale:g}")
         return ", ".join(parts) or "declared values"
 
     def to_dict(self) -> dict:
         return {"burnout_speed_scale": self.burnout_scale,
                 "decision_delay_reduction_s": self.decision_delay_reduction_s,
                 "detection_delay_reduction_s": self.detection_delay_reduction_s,
-                "radar_range_scale": self.radar_range_scale, "salvo_window": self.salvo_window}
+                "radar_range_scale": self.radar_range_scale, "salvo_window": self.salvo_window,
+                # present only when moved, so that verdict documents without it keep their hashes
+                **({"rcs_scale": self.rcs_scale} if self.rcs_scale != 1.0 else {})}
 
 
 def active_margins(m: Margins, applicable) -> list[str]:
@@ -89,14 +94,15 @@ def scaled_radar(radar, k: float):
 
 def timeline_at(tl: TimelineSpec, c: Corner) -> TimelineSpec:
     """The timeline at corner ``c``: decision delay and early-warning cue shortened (never below 0),
-    remote radar range scaled."""
+    remote radar range scaled, target cross-section scaled."""
     ew = tl.early_warning
     if ew is not None and c.detection_delay_reduction_s:
         cue = max(0.0, ew.detect_after_s + ew.report_delay_s - c.detection_delay_reduction_s)
         detect = min(ew.detect_after_s, cue)
         ew = replace(ew, detect_after_s=detect, report_delay_s=cue - detect)
     return replace(tl, decision_delay_s=max(0.0, tl.decision_delay_s - c.decision_delay_reduction_s),
-                   early_warning=ew, remote_radar=scaled_radar(tl.remote_radar, c.radar_range_scale))
+                   early_warning=ew, remote_radar=scaled_radar(tl.remote_radar, c.radar_range_scale),
+                   rcs_scale=tl.rcs_scale * c.rcs_scale)
 
 
 @dataclass

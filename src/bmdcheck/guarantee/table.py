@@ -32,7 +32,13 @@ def capability_text(v: RuleVerdict) -> str:
         if d is not None:
             parts.append(f"delay -{d['breaks_at_reduction_s']:g} s" if d.get("breaks_at_reduction_s") is not None
                          else ("delay: holds at 0 s" if d.get("holds_at_zero_delay") else "delay: none to cut"))
-        return "breaks at " + " / ".join(parts)
+        held, joint = cm.get("held_by"), cm.get("joint") or {}
+        tail = f"; {held['text']}" if held else ""
+        if joint.get("breaks"):
+            tail += f"; breaks jointly at {joint['corner']}"
+        elif joint.get("breaks") is False:
+            tail += "; no corner of the joint margin box breaks it"
+        return "breaks at " + " / ".join(parts) + tail
     m = v.declared.metrics
     if v.verdict == "PASS" and v.kind == "burnout-speed" and "headroom_scale" in m:
         return f"speed headroom x{m['headroom_scale']:.3f}"
@@ -105,6 +111,6 @@ def verdict_table(rep: Report, title: str | None = None) -> Table:
         tiers = v.tier_verdicts()
         if tiers and len(tiers) > 1:   # per sensor tier: local / remote / cue
             verdict += " (" + ", ".join(f"{k} {x}" for k, x in sorted(tiers.items(), key=lambda kv: _TIER_ORDER[kv[0]])) + ")"
-        binding = v.binding_text() + (f"; tier {v.binding_tier}" if v.binding_tier and v.verdict == "FAIL" else "")
+        binding = v.binding_text() + (f"; tier {v.binding_tier}" if v.binding_tier else "")
         t.add_row(escape(v.id), v.kind, verdict, escape(margins_text(v)), escape(binding), escape(evidence))
     return t
