@@ -12,7 +12,7 @@ A rules file is TOML::
     kind = "engagement"                  # engagement | burnout-speed | inventory | site-count |
     party = "epaa"                       # site-exclusion | radar-coverage | declared-speed-consistent
     missile_class = "icbm"
-    launch = ["rvsn-west", "rvsn-siberia"]
+    launch = ["rvsn-west", "ss18-fields"]
     aim = "*"
 
 Every table rejects unknown keys. Names that the catalogues know (interceptors, missiles, missile
