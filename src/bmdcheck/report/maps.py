@@ -211,6 +211,8 @@ def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_al
         legend.append(Line2D([], [], marker="^", color=RADAR, linestyle="none", markersize=6, label="radar"))
     fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=7.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title or f"{rs.name}: which threat trajectories can the defence engage?", fontsize=12, y=0.975)
-    fig.text(0.5, 0.935, f"nominal case (draw 0); {len(tracks)} trajectories, {len(defence)} site/interceptor "
+    tier = f"sensor tier {rs.tier} (engageability rests on it; other tiers in the report's tier table); " \
+        if rs.has_tiers() else ""
+    fig.text(0.5, 0.935, f"{tier}nominal case (draw 0); {len(tracks)} trajectories, {len(defence)} site/interceptor "
              f"entries; azimuthal equidistant map", ha="center", fontsize=8, color="#444444")
     return fig
