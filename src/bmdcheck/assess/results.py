@@ -28,6 +28,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..durable import fsync_dir
 from ..errors import BmdcheckError
 
 FORMAT = "bmdcheck-results/1"
@@ -102,19 +103,6 @@ def with_metadata(table, meta: dict):
 
 
 # ---- durable writes ------------------------------------------------------------------------------
-
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry (renames, deletions) to disk (POSIX; a no-op where unsupported)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _fsync_file(path: Path) -> None:

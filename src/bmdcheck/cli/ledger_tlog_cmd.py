@@ -126,6 +126,15 @@ def cosign_cmd(cp_path: str = typer.Argument(..., metavar="CP.json"),
          f"{len(new.cosignatures)} cosignature(s) in {dest}" + (f" and in {led.path}" if led is not None else ""))
 
 
+def _leaves(ledger: str, size, k: int, name: str, what: str):
+    """The ledger's entries, the tree size N (--size or all) and the N leaves; K must be in 1..N."""
+    entries = _tree(_open(ledger))
+    n = _size(len(entries), size)
+    if not (1 <= k <= n):
+        raise BmdcheckError(f"{name} must be 1 to {n}{what}, got {k if abs(k) < 10**30 else 'a number out of range'}")
+    return entries, n, [bytes.fromhex(e.entry_hash) for e in entries[:n]]
+
+
 @_command("prove")
 def prove_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
               seq: int = typer.Argument(..., metavar="SEQ", help="The entry to prove."),
@@ -134,11 +143,7 @@ def prove_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
     """Inclusion proof (RFC 9162 audit path) of entry SEQ in the tree of the first N entries."""
     from ..ledger import merkle
 
-    entries = _tree(_open(ledger))
-    n = _size(len(entries), size)
-    if not (1 <= seq <= n):
-        raise BmdcheckError(f"SEQ must be 1 to {n} (the tree size), got {seq if abs(seq) < 10**30 else 'a number out of range'}")
-    leaves = [bytes.fromhex(e.entry_hash) for e in entries[:n]]
+    entries, n, leaves = _leaves(ledger, size, seq, "SEQ", " (the tree size)")
     doc = {"leaf_index": seq - 1, "tree_size": n, "root_hash": merkle.root(leaves).hex(),
            "audit_path": [h.hex() for h in merkle.inclusion_path(seq - 1, leaves)]}
     if as_json:
@@ -158,11 +163,7 @@ def consistency_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
     """Consistency proof (RFC 9162) that the tree of OLD_SIZE entries is a prefix of the tree of N."""
     from ..ledger import merkle
 
-    entries = _tree(_open(ledger))
-    n = _size(len(entries), size)
-    if not (1 <= old_size <= n):
-        raise BmdcheckError(f"OLD_SIZE must be 1 to {n}, got {old_size if abs(old_size) < 10**30 else 'a number out of range'}")
-    leaves = [bytes.fromhex(e.entry_hash) for e in entries[:n]]
+    _, n, leaves = _leaves(ledger, size, old_size, "OLD_SIZE", "")
     doc = {"first": old_size, "second": n, "first_root": merkle.root(leaves[:old_size]).hex(),
            "second_root": merkle.root(leaves).hex(),
            "proof": [h.hex() for h in merkle.consistency_proof(old_size, leaves)]}

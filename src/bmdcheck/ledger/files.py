@@ -11,20 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..durable import fsync_dir
 from ..errors import BmdcheckError
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def os_reason(e: OSError) -> str:
@@ -68,7 +56,7 @@ def publish(tmp: Path, dest: Path, *, overwrite: bool) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
-    _fsync_dir(dest.parent)
+    fsync_dir(dest.parent)
 
 
 def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> Path:
