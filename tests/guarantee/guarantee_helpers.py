@@ -60,3 +60,20 @@ def rules_in(tmp_path, body: str, name: str = "rules.toml", parties: str = PARTI
     p = tmp_path / name
     p.write_text(f'name = "test"\n{parties}\n{textwrap.dedent(body)}')
     return load_rules(p)
+
+
+ENGAGEMENT_RULE = """\
+[[rule]]
+id = "r"
+kind = "engagement"
+party = "{party}"
+missile_class = "icbm"
+launch = "kozelsk"
+aim = "new-york"
+{extra}
+"""
+
+
+def engagement_rule(party: str, extra: str = "") -> str:
+    """One engagement rule ("r") for ICBMs from kozelsk to new-york, binding PARTY; EXTRA adds keys."""
+    return ENGAGEMENT_RULE.format(party=party, extra=extra)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from guarantee_helpers import KOZELSK, NEW_YORK, rules_in, write
+from guarantee_helpers import KOZELSK, NEW_YORK, engagement_rule, rules_in, write
 from pyproj import Geod
 
 from bmdcheck.guarantee import Context, check
@@ -55,17 +55,6 @@ sites = ["terminal"]
 [parties.antipode]
 sites = ["antipode"]
 """
-RULE = """\
-[[rule]]
-id = "r"
-kind = "engagement"
-party = "{party}"
-missile_class = "icbm"
-launch = "kozelsk"
-aim = "new-york"
-"""
-
-
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory):
     d = tmp_path_factory.mktemp("by-hand")
@@ -73,7 +62,7 @@ def ctx(tmp_path_factory):
 
 
 def test_terminal_site_at_the_aim_point_fails(ctx, tmp_path):
-    v = check(ctx, rules_in(tmp_path, RULE.format(party="terminal"), parties=PARTIES), search=False).verdicts[0]
+    v = check(ctx, rules_in(tmp_path, engagement_rule("terminal"), parties=PARTIES), search=False).verdicts[0]
     assert v.verdict == "FAIL" and v.counterexample["site"] == "terminal"
     p = v.counterexample["intercept_point"]
     assert 100.0 <= p["alt_km"] <= 2000.0
@@ -89,6 +78,6 @@ def test_antipodal_site_passes_even_with_the_speed_margin(ctx, tmp_path):
     d_min_km = np.min(g.inv(np.full(len(s.t_s), 160.0), np.full(len(s.t_s), -52.0), s.lon_deg, s.lat_deg)[2]) / 1e3
     reach_km = 1.15 * 7500.0 * 1500.0 / 1e3
     assert d_min_km > reach_km  # the hand bound holds for this geometry
-    body = "[margins]\nburnout_speed_increase_pct = 15\n" + RULE.format(party="antipode")
+    body = "[margins]\nburnout_speed_increase_pct = 15\n" + engagement_rule("antipode")
     v = check(ctx, rules_in(tmp_path, body, parties=PARTIES), search=False).verdicts[0]
     assert v.verdict == "PASS" and v.counterexample is None

@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 import pytest
-from guarantee_helpers import rules_in
+from guarantee_helpers import engagement_rule, rules_in
 from lambert_ref import MU, counterexample_delta_v_mps, lambert_v1_mps, propagate_two_body
 
 from bmdcheck.guarantee import check
@@ -26,17 +26,6 @@ ROTATION_MPS = 465.0
 """Largest speed of a point of the Earth's surface, m/s (ω a = 7.292e-5 x 6,378,137 m)."""
 LOSS_FACTOR = 1.05
 """Allowance for the burn: impulsive Δv <= burnout speed x this (+ ROTATION_MPS)."""
-
-RULE = """\
-[[rule]]
-id = "r"
-kind = "engagement"
-party = "{party}"
-missile_class = "icbm"
-launch = "kozelsk"
-aim = "new-york"
-"""
-
 
 def test_lambert_reference_lands_on_its_target():
     # the reference solver checked by direct two-body integration (and by a circular orbit by hand)
@@ -57,8 +46,8 @@ def failing(engage_ctx, tmp_path_factory):
     """Counterexamples of failing rules on the test scenario: GBI under the track (declared values),
     SM-3 IIA to the north (burnout +15 % margin), and the JSON of one through the verdict document."""
     tmp = tmp_path_factory.mktemp("cx")
-    near = check(engage_ctx, rules_in(tmp, RULE.format(party="near"), "near.toml"), search=False)
-    north = check(engage_ctx, rules_in(tmp, "[margins]\nburnout_speed_increase_pct = 15\n" + RULE.format(party="north"),
+    near = check(engage_ctx, rules_in(tmp, engagement_rule("near"), "near.toml"), search=False)
+    north = check(engage_ctx, rules_in(tmp, "[margins]\nburnout_speed_increase_pct = 15\n" + engagement_rule("north"),
                                        "north.toml"), search=False)
     out = []
     for rep in (near, north):

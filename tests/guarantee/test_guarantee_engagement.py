@@ -4,6 +4,7 @@ import math
 
 import pytest
 from guarantee_helpers import KOZELSK, NEW_YORK, rules_in
+from guarantee_helpers import engagement_rule as rule
 
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_threats
 from bmdcheck.defence.engagement import Threats
@@ -14,22 +15,6 @@ from bmdcheck.flight.missile import get_missile
 from bmdcheck.flight.steering import solve_steering
 from bmdcheck.guarantee import Corner, check
 from bmdcheck.guarantee import engagement as G
-
-RULE = """\
-[[rule]]
-id = "r"
-kind = "engagement"
-party = "{party}"
-missile_class = "icbm"
-launch = "kozelsk"
-aim = "new-york"
-{extra}
-"""
-
-
-def rule(party, extra=""):
-    return RULE.format(party=party, extra=extra)
-
 
 @pytest.fixture(scope="module")
 def threat():
