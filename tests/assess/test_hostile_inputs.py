@@ -19,13 +19,6 @@ RULES = "speed-caps"
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    p = tmp_path_factory.mktemp("sc") / "tiny.toml"
-    p.write_text(TINY)
-    return p
-
-
-@pytest.fixture(scope="module")
 def finished(tiny, tmp_path_factory):
     """A finished results folder, to check that a failing rerun leaves it exactly as it was."""
     return assess(tiny, tmp_path_factory.mktemp("o") / "done", chunk_cases=1)

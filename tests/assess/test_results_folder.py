@@ -22,13 +22,6 @@ from assess_helpers import TINY
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    p = tmp_path_factory.mktemp("sc") / "tiny.toml"
-    p.write_text(TINY)
-    return p
-
-
-@pytest.fixture(scope="module")
 def run1(tiny, tmp_path_factory):
     return assess(tiny, tmp_path_factory.mktemp("o") / "r", chunk_cases=1)
 
