@@ -588,10 +588,15 @@ def burnout_speed_threshold(threats: Threats, site: SiteSpec, interceptor: Inter
         return None
     if first <= lo_mps:
         return lo_mps
-    lo, hi = first - step, float(first)
-    while hi - lo > tol_mps:
+    return bisect_threshold(feasible, first - step, float(first), tol_mps)
+
+
+def bisect_threshold(pred, lo: float, hi: float, tol: float) -> float:
+    """The edge of a threshold by bisection: with ``pred(lo)`` false and ``pred(hi)`` true, halve
+    [lo, hi] until it is shorter than ``tol``; returns the true side (an upper bound within tol)."""
+    while hi - lo > tol:
         mid = 0.5 * (lo + hi)
-        if feasible(mid):
+        if pred(mid):
             hi = mid
         else:
             lo = mid

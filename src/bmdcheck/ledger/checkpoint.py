@@ -28,6 +28,7 @@ from typing import Mapping, Optional, Sequence
 from ..errors import BmdcheckError
 from . import merkle
 from .canonical import canonical_json, sha256_hex
+from .files import read_json_file
 from .entry import HEX64, HEX128, PARTY_NAME, Entry, utc_now, valid_timestamp
 from .keys import SigningKey, fingerprint, verify_signature
 
@@ -224,16 +225,8 @@ def checkpoint_from_dict(d, where: str = "checkpoint") -> Checkpoint:
 def read_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint JSON file; BmdcheckError (exit 2) if it is missing or not a checkpoint."""
     p = Path(path)
-    if not p.is_file():
-        raise BmdcheckError(f"checkpoint file not found: {p}")
-    if p.stat().st_size > MAX_CHECKPOINT_BYTES:
-        raise BmdcheckError(f"{p}: larger than 1 MiB, not a checkpoint")
-    try:
-        d = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BmdcheckError(f"{p}: not a JSON file ({e})") from None
-    except RecursionError:
-        raise BmdcheckError(f"{p}: not a checkpoint (JSON nested too deeply)") from None
+    d = read_json_file(p, MAX_CHECKPOINT_BYTES, missing="checkpoint file", too_big="larger than 1 MiB, not a checkpoint",
+                       what="a checkpoint")
     return checkpoint_from_dict(d, str(p))
 
 

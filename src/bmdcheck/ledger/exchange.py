@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import BmdcheckError
 from .entry import ENTRY_FIELDS, FORMAT, PARTY_FIELDS, Entry, Party, utc_now
-from .files import os_reason, publish, temp_path_beside, write_atomic
+from .files import os_reason, publish, read_json_file, temp_path_beside, write_atomic
 from .checkpoint import checkpoint_from_dict
 from .store import (Ledger, LedgerIntegrityError, _cannot_write, _insert_entry, _insert_party, _read_checkpoints,
                     check_no_case_twin, create_schema, store_checkpoint)
@@ -64,16 +64,7 @@ def export_ledger(ledger: Ledger | str | Path, out: str | Path) -> dict:
 def read_export(path: str | Path) -> tuple[list[Entry], dict[str, Party], dict]:
     """Parse an export file into entries and parties. BmdcheckError (exit 2) if it is not one."""
     p = Path(path)
-    if not p.is_file():
-        raise BmdcheckError(f"export file not found: {p}")
-    if p.stat().st_size > MAX_EXPORT_BYTES:
-        raise BmdcheckError(f"{p}: larger than 1 GiB")
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BmdcheckError(f"{p}: not a JSON file ({e})") from None
-    except RecursionError:
-        raise BmdcheckError(f"{p}: not a ledger export (JSON nested too deeply)") from None
+    doc = read_json_file(p, MAX_EXPORT_BYTES, missing="export file", too_big="larger than 1 GiB", what="a ledger export")
     if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
         raise BmdcheckError(f"{p}: not a bmdcheck ledger export (format must be {EXPORT_FORMAT!r})")
     if doc.get("ledger_format") != FORMAT:

@@ -79,3 +79,21 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, overwrite:
     finally:
         tmp.unlink(missing_ok=True)
     return dest
+
+
+def read_json_file(p: Path, max_bytes: int, *, missing: str, too_big: str, what: str):
+    """A JSON document from a file no larger than ``max_bytes``; BmdcheckError (exit 2) naming
+    ``missing`` ("checkpoint file"), ``too_big`` and ``what`` when it is absent, too large, not JSON
+    or nested too deeply for the parser."""
+    import json
+
+    if not p.is_file():
+        raise BmdcheckError(f"{missing} not found: {p}")
+    if p.stat().st_size > max_bytes:
+        raise BmdcheckError(f"{p}: {too_big}")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BmdcheckError(f"{p}: not a JSON file ({e})") from None
+    except RecursionError:
+        raise BmdcheckError(f"{p}: not {what} (JSON nested too deeply)") from None

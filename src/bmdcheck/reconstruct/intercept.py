@@ -126,6 +126,7 @@ def flyout_bound_mps(site_ecef_m, point_ecef_m, tof_s: float, burn_time_s: float
                      earth: EarthModel = EarthModel()) -> float | None:
     """Smallest burnout speed (m/s) whose fly-out table reaches the point within ``tof_s``; None if
     even ``hi_mps`` does not. Bisection between ``lo_mps`` and ``hi_mps``."""
+    from ..defence.engage import bisect_threshold
     from ..defence.flyout import booster_for, build_table
 
     site = np.asarray(site_ecef_m, float)
@@ -145,16 +146,9 @@ def flyout_bound_mps(site_ecef_m, point_ecef_m, tof_s: float, burn_time_s: float
 
     if not reaches(hi_mps):
         return None
-    lo, hi = float(lo_mps), float(hi_mps)
-    if reaches(lo):
-        return lo
-    while hi - lo > FLYOUT_RESOLUTION_MPS:
-        mid = 0.5 * (lo + hi)
-        if reaches(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    if reaches(float(lo_mps)):
+        return float(lo_mps)
+    return bisect_threshold(reaches, float(lo_mps), float(hi_mps), FLYOUT_RESOLUTION_MPS)
 
 
 def _position(p, what: str) -> tuple:
