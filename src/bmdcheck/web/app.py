@@ -258,8 +258,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _http(request, exc):
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"not found: {request.url.path}"
-        return _problem(exc.status_code, detail, getattr(exc, "headers", None))
+            path = request.url.path
+            detail = (f"no API route {path} (see /openapi.json)" if path.startswith(API_PREFIX + "/")
+                      else f"not found: {path}")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400:      # FastAPI's "error parsing the body": malformed input, like any other
+            return _problem(422, f"the request body could not be read ({detail}); expected JSON as in /openapi.json")
+        if exc.status_code == 405:
+            detail = f"method {request.method} not allowed on {request.url.path} (see /openapi.json)"
+            headers["Allow"] = ", ".join(_allowed(app, request.scope))   # every route of the path, not the first
+        return _problem(exc.status_code, detail, headers or None)
 
     # -- API --
     @app.get("/api/health", response_model=Health, tags=["api"])
@@ -391,10 +399,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             out.append(d)
         return _finite(out)
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
-    async def api_unknown(rest: str):
-        return _problem(404, f"no API route /api/{rest} (see /openapi.json)")
-
     # -- the page and its files (no token: the page reads it from the URL fragment) --
     @app.get("/", include_in_schema=False)
     async def index():
@@ -416,6 +420,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(Guard, token=st.token)
     return app
+
+
+def _allowed(app, scope) -> list[str]:
+    """The methods of every route whose path matches (Starlette's 405 names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 def _with_epoch(doc: dict) -> dict:
