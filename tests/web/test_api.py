@@ -277,6 +277,17 @@ def test_bad_job_is_refused_and_nothing_changes(client, state, body, status, wor
     assert snapshot(state) == before
 
 
+def test_too_many_waiting_jobs_is_429_and_nothing_changes(client, state, monkeypatch):
+    import bmdcheck.web.jobs as J
+
+    monkeypatch.setattr(J, "MAX_WAITING", 0)
+    before = snapshot(state)
+    r = client.post("/api/jobs", json={"kind": "assess", "scenario": "teaching-single-site"})
+    assert_refused(r, 429, "queued or running")
+    assert r.headers["retry-after"] == "10"
+    assert snapshot(state) == before
+
+
 def test_job_body_must_be_json(client, state):
     before = snapshot(state)
     assert client.post("/api/jobs", content=b"kind=assess", headers={"content-type": "text/plain"}).status_code == 422

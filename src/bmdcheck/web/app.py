@@ -203,7 +203,7 @@ class Guard:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The control-room app (routes: docs/CONTROL-ROOM.md)."""
-    from .jobs import JobManager
+    from .jobs import Busy, JobManager
 
     st = settings or Settings()
     state = st.state()
@@ -241,6 +241,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(I.NotFound)
     async def _nf(request, exc):
         return _problem(404, str(exc))
+
+    @app.exception_handler(Busy)
+    async def _busy(request, exc):
+        return _problem(429, str(exc), {"Retry-After": "10"})
 
     @app.exception_handler(BmdcheckError)
     async def _bad(request, exc):
@@ -330,7 +334,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         return await run_in_threadpool(uploads.add, kind.value, bytes(body))
 
-    @app.post("/api/jobs", response_model=JobAccepted, status_code=202, responses=ERRORS, tags=["jobs"])
+    @app.post("/api/jobs", response_model=JobAccepted, status_code=202, responses={**ERRORS, 429: {"model": Problem}},
+              tags=["jobs"])
     def submit(req: JobRequest):
         """Start an assess, verify or compare job (validated first: 422 / 404 before anything is stored).
         The same inputs give the same id; a finished job is not run again."""
