@@ -187,7 +187,7 @@ def test_rules_upload(client):
 
 
 BAD_UPLOADS = [
-    ("scenario", "name = \n", 422, ["invalid TOML"]),                                   # syntax
+    ("scenario", "name = \n", 422, ["upload:1: invalid TOML"]),                         # syntax, named "upload"
     ("scenario", TINY.replace('"topol-m"', '"topol-x"'), 422, ["missile", "topol-x"]),  # schema: unknown missile
     ("scenario", TINY.replace("lat_deg = -60.0", "lat_deg = -99.0"), 422, ["lat_deg"]),
     ("scenario", 'include = ["/etc/passwd"]\n' + TINY, 422, ["include", "shipped"]),    # no server paths, ever
@@ -291,7 +291,8 @@ def test_too_many_waiting_jobs_is_429_and_nothing_changes(client, state, monkeyp
 def test_job_body_must_be_json(client, state):
     before = snapshot(state)
     assert client.post("/api/jobs", content=b"kind=assess", headers={"content-type": "text/plain"}).status_code == 422
-    assert client.post("/api/jobs", content=b"{", headers={"content-type": "application/json"}).status_code == 422
+    assert_refused(client.post("/api/jobs", content=b"{", headers={"content-type": "application/json"}), 422,
+                   "not valid JSON")
     assert snapshot(state) == before
 
 

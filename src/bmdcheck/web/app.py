@@ -254,6 +254,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _invalid(request, exc):
         parts = []
         for e in exc.errors()[:5]:
+            if e.get("type") == "json_invalid":
+                why = (e.get("ctx") or {}).get("error", "")
+                parts.append(f"request body: not valid JSON ({why}); expected a JSON object as in /openapi.json")
+                continue
             loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "request"
             parts.append(f"{loc}: {e.get('msg', 'invalid')}")
         return _problem(422, "; ".join(parts) or "invalid request")
