@@ -165,3 +165,27 @@ def test_shutdown_stops_running_jobs_and_restart_keeps_finished_ones(tmp_path):
 
 def test_scene_limits_keep_the_globe_animatable():
     assert MAX_TRACKS + MAX_INTERCEPTS + 10 < 1000
+
+
+def test_the_job_id_is_the_content_not_the_name(client):
+    # an upload that only includes a shipped scenario resolves to the same scenario: the same job
+    up = post_toml(client, "scenario", 'include = ["teaching-single-site"]\n').json()["id"]
+    body = {"kind": "assess", "draws": 1, "tiers": ["cue"]}
+    a = client.post("/api/jobs", json={**body, "scenario": "teaching-single-site"}).json()["id"]
+    b = client.post("/api/jobs", json={**body, "scenario": up}).json()["id"]
+    c = client.post("/api/jobs", json={**body, "scenario": up, "draws": 2}).json()["id"]
+    client.delete(f"/api/jobs/{a}")
+    client.delete(f"/api/jobs/{c}")
+    assert a == b and c != a
+
+
+def test_jobs_run_on_dask_when_configured(assessed, tmp_path):
+    # the same inputs on a Dask LocalCluster (serve --dask local:1) give the same results hash
+    _, local = assessed
+    with TestClient(create_app(Settings(state_dir=tmp_path, dask="local:1"))) as c:
+        up = post_toml(c, "scenario", TINY).json()["id"]
+        d = wait_job(c, c.post("/api/jobs", json={"kind": "assess", "scenario": up}).json()["id"])
+        assert d["status"] == "done", d["message"]
+        doc = c.get(f"/api/jobs/{d['id']}/result?format=json").json()
+    assert doc["provenance"]["dask"] is True
+    assert d["summary"]["results_hash"] == local["summary"]["results_hash"]
