@@ -21,6 +21,8 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, field_validator, model_validator
 
+from ..validate import catalogue_name
+
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
 TIERS = ("local", "remote", "cue")
 """Sensor tiers, as ``defence.engage.TIERS``."""
@@ -48,6 +50,11 @@ class LocError(ValueError):
         self.loc = tuple(loc)
         self.msg = msg
 
+    @classmethod
+    def at(cls, index: int, msg: str) -> "LocError":
+        """The error of entry ``index`` of a list."""
+        return cls((index,), msg)
+
 
 @lru_cache(maxsize=1)
 def _timeline_defaults() -> dict:
@@ -56,35 +63,16 @@ def _timeline_defaults() -> dict:
 
 
 def _catalogue(what: str):
-    if what == "missile":
-        from ..flight.missile import catalogue
+    from ..validate import catalogue
 
-        return catalogue()
-    if what == "interceptor":
-        from ..defence.interceptor import interceptor_catalogue
-
-        return interceptor_catalogue()
-    if what == "site":
-        from ..defence.sites import site_catalogue
-
-        return site_catalogue()
-    from ..defence.sensors import sensor_catalogue
-
-    return sensor_catalogue().radars if what == "radar" else sensor_catalogue().early_warning
+    return catalogue(what)
 
 
-def catalogue_name(name: str, what: str, extra: tuple = ()) -> str:
-    """``name`` lower-cased if it is in the ``what`` catalogue (or in ``extra``); else ValueError."""
-    key = name.strip().lower()
-    known = set(_catalogue(what)) | set(extra)
-    if key not in known:
-        listing = ", ".join(sorted(known))
-        raise ValueError(f"unknown {what} {name!r}; expected one of: {listing} (`bmdcheck {_COMMAND[what]}`)")
-    return key
+def _names(v, kind: str) -> list:
+    """Catalogue names of a list field, none twice; an error names the list index."""
+    from ..validate import catalogue_names
 
-
-_COMMAND = {"missile": "missiles", "interceptor": "interceptors", "site": "sites", "radar": "sensors",
-            "early-warning system": "sensors"}
+    return catalogue_names(v, kind, LocError.at)
 
 
 class _Model(BaseModel):
@@ -262,16 +250,7 @@ class Sensors(_Model):
     @field_validator("remote_radars")
     @classmethod
     def _radars(cls, v: list) -> list:
-        out = []
-        for k, name in enumerate(v):
-            try:
-                key = catalogue_name(name, "radar")
-            except ValueError as e:
-                raise LocError((k,), str(e)) from None
-            if key in out:
-                raise LocError((k,), f"radar {key!r} is listed twice")
-            out.append(key)
-        return out
+        return _names(v, "radar")
 
 
 class Timeline(_Model):
