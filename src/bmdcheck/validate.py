@@ -99,36 +99,16 @@ COMMAND = {"missile": "missiles", "interceptor": "interceptors", "site": "sites"
 """The command that lists each catalogue."""
 
 
-def catalogue(kind: str) -> Mapping:
-    """The catalogue of ``kind`` ("missile", "interceptor", "site", "radar", "early-warning system")."""
-    if kind == "missile":
-        from .flight.missile import catalogue as cat
+def catalogue_name(name, kind: str, cat: Mapping, extra: tuple = (), param: str | None = None) -> str:
+    """``name`` stripped and lower-cased if it is a key of ``cat``, the ``kind`` catalogue (or in
+    ``extra``); else a CatalogueError listing the known names and the command that shows them.
+    (:mod:`bmdcheck.catalogues` finds the catalogue by its kind.)
 
-        return cat()
-    if kind == "interceptor":
-        from .defence.interceptor import interceptor_catalogue
-
-        return interceptor_catalogue()
-    if kind == "site":
-        from .defence.sites import site_catalogue
-
-        return site_catalogue()
-    from .defence.sensors import sensor_catalogue
-
-    if kind not in ("radar", "early-warning system"):
-        raise ValueError(f"no catalogue of {kind!r}")  # a bug in the caller, not bad input
-    return sensor_catalogue().radars if kind == "radar" else sensor_catalogue().early_warning
-
-
-def catalogue_name(name, kind: str, extra: tuple = (), param: str | None = None, cat: Mapping | None = None) -> str:
-    """``name`` stripped and lower-cased if it is in the ``kind`` catalogue (or in ``extra``);
-    else a CatalogueError listing the known names and the command that shows them.
-
-        >>> catalogue_name(" Deveselu ", "site")
+        >>> catalogue_name(" Deveselu ", "site", {"deveselu": 1})
         'deveselu'
     """
     key = str(name).strip().lower()
-    known = set(catalogue(kind) if cat is None else cat) | set(extra)
+    known = set(cat) | set(extra)
     if key not in known:
         raise CatalogueError(f"unknown {kind} {str(name)!r}; known: {', '.join(sorted(known))} "
                              f"(`bmdcheck {COMMAND.get(kind, kind)}`)", param=param)
@@ -137,23 +117,4 @@ def catalogue_name(name, kind: str, extra: tuple = (), param: str | None = None,
 
 def lookup(cat: Mapping, name, kind: str, param: str | None = None):
     """``cat[name]`` case-insensitively, or the CatalogueError of :func:`catalogue_name`."""
-    return cat[catalogue_name(name, kind, param=param, cat=cat)]
-
-
-def catalogue_names(names, kind: str, loc_error=None, unique: bool = True) -> list:
-    """A list of catalogue names, each checked and lower-cased (with ``unique``: none twice).
-
-    ``loc_error(index, message)`` builds the exception for entry ``index`` (a pydantic validator
-    passes one that carries the list index as the error location); default: CatalogueError.
-    """
-    make = loc_error or (lambda k, msg: CatalogueError(f"[{k}]: {msg}"))
-    out: list = []
-    for k, name in enumerate(names):
-        try:
-            key = catalogue_name(name, kind)
-        except CatalogueError as e:
-            raise make(k, str(e)) from None
-        if unique and key in out:
-            raise make(k, f"{kind} {key!r} is listed twice")
-        out.append(key)
-    return out
+    return cat[catalogue_name(name, kind, cat, param=param)]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from .czml import to_czml, write_czml
 from .geojson import split_antimeridian, to_geojson, write_geojson
 from .kml import to_kml, write_kml
-from .model import Scene, parse_epoch, scene_from_engagement, scene_from_results, scene_from_trajectory
+from .model import (Scene, parse_epoch, scene_from_engagement, scene_from_engagement_result, scene_from_results,
+                    scene_from_trajectory)
 
 WRITERS = {"czml": write_czml, "kml": write_kml, "geojson": write_geojson}
 

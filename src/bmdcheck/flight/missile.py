@@ -219,4 +219,4 @@ def get_missile(name_or_missile: "str | Missile") -> Missile:
                 return load_missile_file(cand)
     from ..validate import catalogue_name
 
-    return cat[catalogue_name(name_or_missile, "missile", cat=cat)]  # unknown: the one catalogue error
+    return cat[catalogue_name(name_or_missile, "missile", cat)]  # unknown: the one catalogue error

@@ -8,8 +8,8 @@ with robustness margins (docs/GUARANTEES.md).
 ``rules`` holds the file format (pydantic), ``scope`` what a rule covers in a scenario, ``flown``
 the threat flights, ``margins`` the margin corners, ``engagement`` / ``capability`` /
 ``geography`` the rule kinds, ``check`` the verdicts and results hash, ``table`` the text output,
-``rerun`` the ledger hook. Importing this package installs that hook as
-``bmdcheck.ledger.rerun_hook``.
+``rerun`` the ledger hook (``bmdcheck.api.ledger_rerun_hook`` hands it to the ledger; importing
+this package changes nothing elsewhere).
 """
 
 from .check import FORMAT, Report, RuleVerdict, check, check_files, check_rule, results_hash
@@ -25,11 +25,3 @@ __all__ = [
     "results_hash", "rules_from_text", "scenario_from_document", "shipped_rules", "verdict_table",
 ]
 
-
-def _install_hook() -> None:
-    from .. import ledger
-
-    ledger.rerun_hook = rerun_hook
-
-
-_install_hook()

@@ -37,7 +37,7 @@ from pydantic import model_validator
 from ..errors import BmdcheckError
 from ..scenario.locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
 from ..scenario.schema import Area, LatLon, LocError
-from ..validate import catalogue_names
+from ..catalogues import catalogue_names
 
 ANY_PARTY = "any"
 """The reserved party that every site and radar of a scenario belongs to."""

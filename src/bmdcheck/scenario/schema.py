@@ -21,7 +21,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, field_validator, model_validator
 
-from ..validate import catalogue_name
+from ..catalogues import catalogue_name
 
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
 TIERS = ("local", "remote", "cue")
@@ -63,14 +63,14 @@ def _timeline_defaults() -> dict:
 
 
 def _catalogue(what: str):
-    from ..validate import catalogue
+    from ..catalogues import catalogue
 
     return catalogue(what)
 
 
 def _names(v, kind: str) -> list:
     """Catalogue names of a list field, none twice; an error names the list index."""
-    from ..validate import catalogue_names
+    from ..catalogues import catalogue_names
 
     return catalogue_names(v, kind, LocError.at)
 
