@@ -1,8 +1,9 @@
 """The friendly engagement layer: interceptor + site + sensors + timeline -> intercept windows.
 
     >>> import bmdcheck as bc
-    >>> w = bc.engage("topol-m", (54.04, 35.77), (38.90, -77.04), site="deveselu")   # doctest: +SKIP
-    >>> w.feasible, w.reason, w.first_s, w.last_s                                      # doctest: +SKIP
+    >>> w = bc.engage("topol-m", (54.04, 35.77), (38.90, -77.04), site="aegis-ashore-deveselu")
+    >>> w.feasible, w.reason
+    (False, 'out_of_reach')
 
 Everything here checks inputs once and calls the compiled kernels in ``engagement`` (windows),
 ``coverage`` (radar visibility and track times) and ``flyout`` (interceptor reach).

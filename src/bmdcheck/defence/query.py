@@ -7,9 +7,9 @@
 (:data:`AD_HOC`), not in a front end.
 
     >>> import bmdcheck as bc
-    >>> r = bc.engage("topol-m", (54.04, 35.77), (38.90, -77.04), site="fort-greely", flyout="lambert")
+    >>> r = bc.engage("topol-m", (54.04, 35.77), (38.90, -77.04), site="gbi-fort-greely", flyout="lambert")
     >>> r.feasible, r.site.name
-    (True, 'fort-greely')
+    (True, 'gbi-fort-greely')
 """
 
 from __future__ import annotations

@@ -1,7 +1,15 @@
 """Exports for other tools: CZML (Cesium), KML (Google Earth), GeoJSON (QGIS, GeoPandas).
 
-    >>> from bmdcheck.export import export_results
-    >>> export_results("results/p4", geojson="p4.geojson")        # doctest: +SKIP
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import bmdcheck as bc
+    >>> t = bc.fly("topol-m", (54.04, 35.77), (38.90, -77.04), sample_interval_s=10)
+    >>> out = Path(tempfile.mkdtemp()) / "flight.geojson"
+    >>> [p.name for p in bc.write_scene(bc.scene_from_trajectory(t), geojson=out, epoch="2026-01-01T00:00:00Z")]
+    ['flight.geojson']
+
+A results folder (``bmdcheck assess``) exports with ``export_results(DIR, czml=..., kml=...,
+geojson=...)``.
 
 Formats and fields: docs/REPORTS.md.
 """

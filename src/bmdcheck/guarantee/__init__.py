@@ -2,8 +2,9 @@
 with robustness margins (docs/GUARANTEES.md).
 
     >>> from bmdcheck.guarantee import check_files
-    >>> rep = check_files("epaa-phase4-2013", "speed-caps")          # doctest: +SKIP
-    >>> rep.verdict, rep.results_hash[:12]                           # doctest: +SKIP
+    >>> rep = check_files("epaa-phase4-2013", "speed-caps")
+    >>> rep.verdict, len(rep.results_hash)
+    ('PASS', 64)
 
 ``rules`` holds the file format (pydantic), ``scope`` what a rule covers in a scenario, ``flown``
 the threat flights, ``margins`` the margin corners, ``engagement`` / ``capability`` /

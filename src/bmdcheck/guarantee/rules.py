@@ -58,6 +58,9 @@ def _catalogue_names(names, kind: str) -> list:
     return catalogue_names(names, kind, LocError.at, unique=False)
 
 
+_UNITS = ("pct", "s", "km", "m", "mps", "m2", "deg")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 

@@ -4,13 +4,17 @@ Entries live in an SQLite file; each is hash-chained to the one before and signe
 Ed25519 key; an RFC 9162 Merkle tree over them gives signed checkpoints, inclusion and consistency
 proofs (:mod:`.merkle`, :mod:`.checkpoint`). Format, verification and threat model: docs/LEDGER.md.
 
-    >>> from bmdcheck import ledger as L                                          # doctest: +SKIP
-    >>> L.generate_key("alice", "alice.key", "pass phrase")                        # doctest: +SKIP
-    >>> led = L.init_ledger("ledger.db")                                           # doctest: +SKIP
-    >>> key = L.load_signing_key("alice.key", "pass phrase")                       # doctest: +SKIP
-    >>> led.declare(key, L.document_from_toml("scenario.toml")).seq                # doctest: +SKIP
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from bmdcheck import ledger as L
+    >>> from bmdcheck.api import scenario_file
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = L.generate_key("alice", d / "alice.key", "pass phrase")
+    >>> led = L.init_ledger(d / "ledger.db")
+    >>> key = L.load_signing_key(d / "alice.key", "pass phrase")
+    >>> led.declare(key, L.document_from_toml(scenario_file("teaching-single-site"))).seq
     1
-    >>> led.verify().ok                                                            # doctest: +SKIP
+    >>> led.verify().ok
     True
 """
 
