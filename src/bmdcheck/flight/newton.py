@@ -43,7 +43,7 @@ import numpy as np
 from ..earth.frames import eci_to_ecef, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
-from . import kepler
+from . import kepler, kernel
 from .batch import DEFAULT_RTOL, fly_missile_batch
 from .missile import Missile
 from .steering import SHAPES, Steering, solve_steering
@@ -193,8 +193,6 @@ def _cache_file(missile: Missile, earth: EarthModel):
     import os
     from pathlib import Path
 
-    from . import kernel
-
     key = repr((tuple(getattr(missile, f.name) for f in dataclasses.fields(missile) if f.compare),
                 earth.shape, earth.gravity, earth.atmosphere, _N_KICK, _CUT_STEP_S, _KICK_LO, _KICK_HI,
                 _TABLE_VERSION)).encode() + Path(kernel.__file__).read_bytes()
@@ -257,7 +255,7 @@ def _fly_boost_table(missile: Missile, earth: EarthModel) -> BoostTable:
     theta = np.arctan2(np.hypot(r[:, 1], r[:, 2]), r[:, 0])
     gam = np.arcsin(np.clip(np.sum(r * v, -1) / (rn * np.maximum(vn, 1e-9)), -1, 1))
     vals = np.stack([b.burnout_time_s, rn - flat.a_m, theta, vn, gam]).reshape(5, len(cuts), _N_KICK)
-    vals[:, (b.status == 3).reshape(len(cuts), _N_KICK)] = np.nan  # STATUS_BOOST_CRASH
+    vals[:, (b.status == kernel.STATUS_BOOST_CRASH).reshape(len(cuts), _N_KICK)] = np.nan
     out, j = [], 0
     for t0, t1, m, m0, mdot in segs:
         out.append((t0, t1, m0, mdot, _ghosts(vals[:, j:j + m])))
