@@ -46,7 +46,7 @@ from ..errors import BmdcheckError
 from . import kepler, kernel
 from .batch import DEFAULT_RTOL, fly_missile_batch
 from .missile import Missile
-from .steering import SHAPES, Steering, solve_steering
+from .steering import Steering, check_shape, solve_steering
 
 STATUS_OK, STATUS_NO_BRACKET, STATUS_OUT_OF_RANGE, STATUS_TOO_SHORT, STATUS_NOT_CONVERGED, \
     STATUS_FLIGHT_FAILED, STATUS_WRONG_BRANCH = range(7)
@@ -647,10 +647,7 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     Same shapes and residual definitions as :func:`steering.solve_steering`; rows that it cannot
     solve carry a status code (``STATUS_TEXT``) instead of a solution.
     """
-    if shape not in SHAPES:
-        raise BmdcheckError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
-    if apogee_km is not None and shape == "min-energy":
-        raise BmdcheckError("an apogee can only be requested for lofted or depressed trajectories")
+    check_shape(shape, apogee_km)
     la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
     n = la.shape[0]
@@ -799,8 +796,6 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
                             rtol=rtol)
         st.method = np.full(len(st.ok), "reference", dtype=object)
         return st
-    if apogee_km is not None and not (np.isfinite(apogee_km) and apogee_km > 0):
-        raise BmdcheckError(f"apogee must be a positive number of km, got {apogee_km}")
     r = solve_steering_newton(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
                               rtol=rtol)
     n = len(r.status)
