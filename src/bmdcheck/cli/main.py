@@ -281,9 +281,10 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     """Physics-based checks of what a missile defence can engage."""
 
 
-from . import assess_cmd, engage_cmd, ledger_cmd, ledger_tlog_cmd, reconstruct_cmd, report_cmd, verify_cmd  # noqa: E402,F401,I001
+from . import assess_cmd, engage_cmd, ledger_cmd, ledger_tlog_cmd, reconstruct_cmd, report_cmd  # noqa: E402,F401,I001
+from . import serve_cmd, verify_cmd  # noqa: E402,F401,I001
 # (each registers its commands on the app: engage, interceptors, sites, sensors; assess, compare;
-#  ledger ...; reconstruct, reconstruct-intercept; report, export; verify)
+#  ledger ...; reconstruct, reconstruct-intercept; report, export; serve (the control room); verify)
 
 
 def _fail(e) -> None:
