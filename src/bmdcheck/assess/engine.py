@@ -19,7 +19,7 @@ import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
@@ -596,8 +596,3 @@ def summarise(table, n_draws: int) -> list[dict]:
             row.update(probability=None, ci95_low=None, ci95_high=None)
         out.append(row)
     return out
-
-
-def iter_rows(out_dir: str | Path) -> Iterable[dict]:
-    """The result rows of a finished results folder as dicts (small helper for reports and tests)."""
-    return read_results(out_dir).table.to_pylist()

@@ -335,6 +335,7 @@ from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
 from . import verify_cmd  # noqa: E402,F401
 from . import reconstruct_cmd  # noqa: E402,F401  (registers reconstruct, reconstruct-intercept)
 from . import report_cmd  # noqa: E402,F401  (registers report, export)
+from . import serve_cmd  # noqa: E402,F401  (registers serve: the control room, bmdcheck.web)
 
 
 def _fail(e) -> None:

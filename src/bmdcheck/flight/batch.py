@@ -128,12 +128,20 @@ class FlightBatch:
         return t, lat, lon, alt, speed
 
 
-def _missile_args(missile: Missile):
+def missile_args(missile: Missile) -> K.MissileArgs:
+    """The missile's constants as the kernel reads them."""
     cdm = np.asarray(missile.cd_mach, dtype=float)
     beta_inv = 0.0 if not np.isfinite(missile.rv_beta_kgm2) else 1.0 / missile.rv_beta_kgm2
-    return (missile.stage_table(), float(missile.payload_kg), float(missile.ref_area_m2),
-            np.ascontiguousarray(cdm[:, 0]), np.ascontiguousarray(cdm[:, 1]), beta_inv,
-            float(missile.t_vertical_s), float(missile.t_kick_s), bool(missile.pitch_hold))
+    return K.MissileArgs(missile.stage_table(), float(missile.payload_kg), float(missile.ref_area_m2),
+                         np.ascontiguousarray(cdm[:, 0]), np.ascontiguousarray(cdm[:, 1]), beta_inv,
+                         float(missile.t_vertical_s), float(missile.t_kick_s), bool(missile.pitch_hold))
+
+
+def free_body_args(ballistic_coefficient_kgm2: float) -> K.MissileArgs:
+    """A body without thrust: β = m / (Cd S) in kg/m² (inf: no drag)."""
+    beta = float(ballistic_coefficient_kgm2)
+    return K.MissileArgs(np.zeros((1, 6)), 1.0, 1.0, np.array([0.0, 1.0]), np.array([0.0, 0.0]),
+                         0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
 
 
 def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
@@ -184,19 +192,13 @@ def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_
 def _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, m):
     """One kernel call with sample buffers of m columns (0: no sampling)."""
     n = r0.shape[0]
-    tab = atmosphere_table()
-    st = np.zeros((n, m))
-    sr = np.zeros((n, m, 3))
-    sv = np.zeros((n, m, 3))
-    ns = np.zeros(n, dtype=np.int64)
-    summary = np.zeros((n, K.SUM_LEN))
-    stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick, hold = margs
-    K.fly_kernel(np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
-                 np.ascontiguousarray(dir_ecef, dtype=float), np.ascontiguousarray(kick, dtype=float),
-                 np.ascontiguousarray(tcut, dtype=float), stages, payload, sref, mach, cd, beta_inv,
-                 t_vert, t_kick, hold, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
-                 float(t_max), float(rtol), DT_MAX_S, float(samp), summary, st, sr, sv, ns)
-    return summary, st, sr, sv, ns
+    out = K.Outputs(np.zeros((n, K.SUM_LEN)), np.zeros((n, m)), np.zeros((n, m, 3)), np.zeros((n, m, 3)),
+                    np.zeros(n, dtype=np.int64))
+    c = lambda a: np.ascontiguousarray(a, dtype=float)  # noqa: E731
+    starts = K.Starts(c(r0), c(v0), c(dir_ecef), c(kick), c(tcut))
+    K.fly_kernel(bool(boost), starts, margs, earth.params(), atmosphere_table(),
+                 K.Control(float(t_max), float(rtol), DT_MAX_S, float(samp)), out)
+    return out
 
 
 def _check_latlon(lat, lon, what):
@@ -245,7 +247,7 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
     w = earth.omega_rad_s
     v0 = np.stack([-w * r0[:, 1], w * r0[:, 0], np.zeros(len(lat))], axis=-1)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
-    out = _run(r0, v0, True, launch_direction_ecef(lat, lon, az), np.radians(kick), tcut, _missile_args(missile), earth,
+    out = _run(r0, v0, True, launch_direction_ecef(lat, lon, az), np.radians(kick), tcut, missile_args(missile), earth,
                t_max, rtol, sample_interval_s)
     return FlightBatch(out[0], earth, lat.copy(), lon.copy(), *out[1:])
 
@@ -284,9 +286,7 @@ def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, e
     if start_lat_deg is None:
         start_lat_deg, start_lon_deg, _ = ecef_to_geodetic(r0, earth)
     n = r0.shape[0]
-    stages = np.zeros((1, 6))
-    margs = (stages, 1.0, 1.0, np.array([0.0, 1.0]), np.array([0.0, 0.0]),
-             0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
+    margs = free_body_args(beta)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
     z = np.zeros(n)
     out = _run(r0, v0, False, np.zeros((n, 3)), z, z, margs, earth, t_max, rtol, sample_interval_s)

@@ -467,9 +467,6 @@ class Dist(_Model):
             raise LocError(("mode",), f"need low <= mode <= high, got {self.low:g}, {self.mode:g}, {self.high:g}")
         return self
 
-    def lower_bound(self) -> float:
-        """The smallest value the distribution can give before truncation (-inf for a normal)."""
-        return -math.inf if self.dist == "normal" else float(self.low)
 
 
 UNCERTAIN = {"burnout_speed_scale": (0.0, False, "a scale factor on every interceptor's burnout speed"),
