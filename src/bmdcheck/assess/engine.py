@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 from . import results as R
 from .results import AssessmentResult, read_results  # noqa: F401  (re-exported)
 
@@ -298,18 +298,29 @@ def plan_chunks(n_cases: int, n_draws: int, chunk_cases: int) -> list[Chunk]:
             for k, c0 in enumerate(range(0, n_cases, chunk_cases))]
 
 
+def check_dask(dask: str | None) -> int | None:
+    """Check a Dask spec without connecting: None (no Dask), a scheduler address, or ``local:N``
+    (N >= 1 workers, returned). One-line InputError naming ``dask`` otherwise."""
+    if dask is None or dask == "":
+        return None
+    if not isinstance(dask, str):
+        raise InputError(f"expected a scheduler address or local:N, got {dask!r}", param="dask")
+    if dask.startswith("local:"):
+        if not dask[6:].isdigit():
+            raise InputError(f"local:N needs a worker count, got {dask!r}", param="dask")
+        if int(dask[6:]) < 1:
+            raise InputError("local:N needs N >= 1", param="dask")
+        return int(dask[6:])
+    return None
+
+
 def _client(dask: str | None):
+    n = check_dask(dask)
     if not dask:
         return None, None
     from distributed import Client, LocalCluster
 
-    if dask.startswith("local:"):
-        try:
-            n = int(dask.split(":", 1)[1])
-        except ValueError:
-            raise BmdcheckError(f"--dask local:N needs a worker count, got {dask!r}") from None
-        if n < 1:
-            raise BmdcheckError("--dask local:N needs N >= 1")
+    if n is not None:
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                env={"NUMBA_NUM_THREADS": "1"})
         return Client(cluster), cluster
@@ -422,7 +433,7 @@ def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, 
     error (exit 2 in the CLI) what this run created is removed and the previous finished set, if
     any, is left as it was.
     """
-    from .. import __version__
+    from ..version import __version__
 
     p = scenario_path if isinstance(scenario_path, Plan) else plan(scenario_path, out_dir, draws=draws,
                                                                     chunk_cases=chunk_cases)

@@ -17,7 +17,7 @@ from ..earth.atmosphere import atmosphere_table
 from ..earth.frames import (earth_relative_velocity, ecef_to_geodetic, eci_to_ecef, geodesic_inverse,
                             geodetic_to_ecef, local_angles)
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 from . import kernel as K
 from .missile import Missile
 
@@ -32,6 +32,11 @@ about 1,800–2,000 s); longer rows are flown again with buffers sized to them."
 MAX_SAMPLES_PER_TRAJECTORY = 2_000_000
 """At most this many samples per trajectory (~110 MB each), whatever the time limit."""
 
+
+MAX_KICK_DEG = 90.0
+"""Largest pitch kick accepted, degrees from the vertical (90: thrust along the horizontal)."""
+STATUS_TEXT = K.STATUS_TEXT
+"""Flight status code -> message (``FlightBatch.status``)."""
 
 @dataclass
 class FlightBatch:
@@ -58,6 +63,18 @@ class FlightBatch:
     @property
     def status(self) -> np.ndarray:
         return self.summary[:, K.SUM_STATUS].astype(np.int64)
+
+    @property
+    def status_text(self) -> list[str]:
+        """Per flight the message of its status code (the table ``STATUS_TEXT``: 0 impact,
+        1 duration reached, ...), as python-sgp4 pairs its error codes with a message table."""
+        return [K.STATUS_TEXT[int(c)] for c in self.status]
+
+    def __repr__(self) -> str:
+        n = len(self)
+        codes, counts = np.unique(self.status, return_counts=True)
+        what = ", ".join(f"{k} {K.STATUS_TEXT[int(c)]}" for c, k in zip(codes, counts))
+        return f"FlightBatch({n} flights: {what or 'none'}; samples {'yes' if self.t_s is not None else 'no'})"
 
     @property
     def ok(self) -> np.ndarray:
@@ -202,14 +219,9 @@ def _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, 
 
 
 def _check_latlon(lat, lon, what):
-    lat = np.asarray(lat, dtype=float)
-    lon = np.asarray(lon, dtype=float)
-    if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(lon))):
-        raise BmdcheckError(f"{what}: latitude and longitude must be finite numbers")
-    if np.any(np.abs(lat) > 90):
-        raise BmdcheckError(f"{what}: latitude must be within [-90, 90] degrees, got {lat[np.abs(lat) > 90].ravel()[0]:g}")
-    if np.any(np.abs(lon) > 360):
-        raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees")
+    from ..validate import check_latlon
+
+    lat, lon = check_latlon(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), what)
     return lat, lon
 
 
@@ -242,6 +254,9 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
     lat, lon = _check_latlon(lat, lon, "launch point")
     if np.any(~np.isfinite(az)) or np.any(~np.isfinite(kick)) or np.any(~np.isfinite(tcut)):
         raise BmdcheckError("steering parameters must be finite numbers")
+    if np.any((kick < 0.0) | (kick > MAX_KICK_DEG)):
+        raise InputError(f"the pitch kick must be within [0, {MAX_KICK_DEG:g}] degrees from the vertical, got "
+                         f"{kick[(kick < 0.0) | (kick > MAX_KICK_DEG)].ravel()[0]:g}", param="kick_deg")
     tcut = np.minimum(tcut, missile.burn_end_s)
     r0 = geodetic_to_ecef(lat, lon, 0.0, earth)
     w = earth.omega_rad_s

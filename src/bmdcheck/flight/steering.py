@@ -75,10 +75,13 @@ def _diagnostics(batch, launch_lat, launch_lon, d_aim_km, az_aim, shape, apogee_
     r2 = d_km * np.sin(daz)
     if shape == "min-energy":
         rb, vb, ri = batch.r_burnout_eci_m, batch.v_burnout_eci_mps, batch.r_impact_eci_m
-        gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
-        ch = ri - rb
-        cosang = np.sum(-rb * ch, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(ch, axis=-1))
-        gme = 0.5 * np.degrees(np.arccos(np.clip(cosang, -1, 1)))
+        # a flight that never burns out or comes down (unreachable aim) gives 0/0 here; its rows
+        # are set to NaN below, so the NumPy warning would only leak to the terminal
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
+            ch = ri - rb
+            cosang = np.sum(-rb * ch, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(ch, axis=-1))
+            gme = 0.5 * np.degrees(np.arccos(np.clip(cosang, -1, 1)))
         r3 = gam - gme
     elif apogee_km is not None:
         r3 = batch.apogee_alt_m() / 1e3 - apogee_km

@@ -19,7 +19,8 @@ import math
 
 from ..earth.frames import geodesic_inverse
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
+from ..validate import check_latlon, check_position
 from . import full, vacuum
 from .observation import parse_measured
 
@@ -50,9 +51,8 @@ def parse_aim(text: str) -> tuple[str, float, float]:
     try:
         lat, lon = (float(p) for p in parts)
     except ValueError:
-        raise BmdcheckError(f"--aim must be NAME=LAT,LON in degrees, got {text!r}") from None
-    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 360:
-        raise BmdcheckError(f"--aim: latitude within [-90, 90] and longitude within [-180, 360] degrees, got {text!r}")
+        raise InputError(f"expected NAME=LAT,LON in degrees, got {text!r}", param="aim") from None
+    lat, lon = check_latlon(lat, lon, "aim")
     return (name.strip() or pos.strip()), lat, lon
 
 
@@ -189,14 +189,7 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
         if not (math.isfinite(boost) and boost >= 0):
             raise BmdcheckError(f"--boost-time-s must be a non-negative number of seconds, got {boost_time_s}")
     if launch is not None:
-        try:
-            launch = (float(launch[0]), float(launch[1]))
-        except (TypeError, ValueError, IndexError):
-            raise BmdcheckError("--from must be LAT,LON in degrees") from None
-        if not (math.isfinite(launch[0]) and math.isfinite(launch[1]) and abs(launch[0]) <= 90
-                and abs(launch[1]) <= 360):
-            raise BmdcheckError(f"--from: latitude within [-90, 90] and longitude within [-180, 360] degrees, got "
-                                f"{launch[0]:g},{launch[1]:g}")
+        launch = check_position(launch, "launch", allow_alt=False)
     if (launch is None) != (azimuth_deg is None):
         raise BmdcheckError("the full model needs both --from LAT,LON and --azimuth DEG (or neither)")
     if aims and launch is None:
