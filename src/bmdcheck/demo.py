@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import time
-from importlib import resources
 from pathlib import Path
 
 from rich.table import Table
+
+from . import api
 
 # Public locations (catalogue-sources.md §6.2: GeoNames town points of the 2024 ICBM divisions).
 LAUNCH_SITES = {
@@ -29,15 +30,12 @@ AIM_POINTS = {
 
 def scenario_path(name: str) -> Path:
     """Path of a shipped scenario file (data/scenarios/NAME.toml)."""
-    return Path(str(resources.files("bmdcheck.data").joinpath("scenarios", f"{name}.toml")))
+    return api.scenario_file(name)
 
 
 def _flights(console) -> None:
-    from .errors import BmdcheckError
-    from .flight.missile import catalogue
-    from .flight.trajectory import fly
-
-    cat = catalogue()
+    BmdcheckError, fly = api.BmdcheckError, api.fly
+    cat = api.missiles()
     t = Table(title="1. ICBM flights from public ICBM-field locations (min-energy; WGS84 + J2, rotating, USSA76)")
     for c in ("missile", "from", "to", "range km", "flight min", "apogee km", "burnout m/s", "γ bo °"):
         t.add_column(c, justify="right" if c not in ("missile", "from", "to") else "left")
@@ -55,8 +53,35 @@ def _flights(console) -> None:
     console.print(t)
 
 
+def _progress():
+    """A progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=False)
+
+
+def _run(path: str, out_dir: str, label: str):
+    """Assess a shipped scenario with a progress bar (the results folder is named on it)."""
+    prog = _progress()
+    task = []
+
+    def cb(done, total):
+        if not task:
+            prog.start()
+            task.append(prog.add_task(f"{label} → {out_dir}", total=total))
+        prog.update(task[0], completed=done, total=total)
+
+    try:
+        return api.assess_scenario(path, out_dir, progress=cb)
+    finally:
+        if task:
+            prog.stop()
+
+
 def run_demo(console, out_dir: str = "results/demo") -> None:
-    from .cli.assess_cmd import _run, summary_table
+    summary_table = api.engageability_table
 
     t0 = time.perf_counter()
     stages: list[tuple[str, float]] = []
@@ -71,9 +96,9 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     done("1. ICBM flights (first run: includes compiling the kernels into the Numba cache)")
     a, b = scenario_path("epaa-phase4-2010"), scenario_path("epaa-phase4-2013")
     console.print("\n[bold]2. EPAA phase 4: as announced in 2010 (SM-3 IIB) vs the March 2013 plan (no IIB)[/]")
-    ra = _run(str(a), str(Path(out_dir) / "epaa-phase4-2010"), None, None, 16, quiet=False, label="phase 4 (2010)")
+    ra = _run(str(a), str(Path(out_dir) / "epaa-phase4-2010"), label="phase 4 (2010)")
     done("2a. assess EPAA phase 4 (2010)")
-    rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), None, None, 16, quiet=False, label="phase 4 (2013)")
+    rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), label="phase 4 (2013)")
     done("2b. assess EPAA phase 4 (2013)")
     console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
     console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
@@ -103,7 +128,7 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     console.print(f"results: {ra.out_dir} and {rb.out_dir} (results folders: pandas.read_parquet(DIR); docs/CONVENTIONS.md)",
                   markup=False, highlight=False)
     try:
-        from .guarantee.demo import run_guarantees
+        run_guarantees = api.run_guarantees
     except ImportError:
         run_guarantees = None
     done("2c. summary and comparison")
@@ -142,7 +167,7 @@ def tier_table(ra, rb):
     """EPAA 2010 vs 2013 per sensor tier: engageable trajectories of the threat set at declared values."""
     from rich.table import Table
 
-    from .defence.engage import TIERS
+    TIERS = api.TIERS
 
     a, b = tier_totals(ra.summary), tier_totals(rb.summary)
     what = {"local": "own radar track only", "remote": "engage on remote (best allied radar)",
@@ -158,14 +183,8 @@ def tier_table(ra, rb):
 
 def _report(a, b, out, reports):
     """Write the comparison report with a progress bar; the guarantee verdicts already computed."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .cli.main import err
-    from .report import write_report
-
     guar = [(sc, rep) for (sc, _), rep in reports.items()] if reports else None
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=False) as prog:
+    with _progress() as prog:
         task = prog.add_task("report", total=None)
-        return write_report(a, b, out, guarantees=guar, max_pairs=3,
+        return api.write_report(a, b, out, guarantees=guar, max_pairs=3,
                             progress=lambda d, t, w: prog.update(task, completed=d, total=t, description=w))

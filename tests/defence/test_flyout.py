@@ -78,9 +78,9 @@ def _height(p, earth):
 class _Fan:
     """Trajectories (kick_deg[k], azimuth) flown with samples; crossings of any altitude."""
 
-    def __init__(self, booster, kick_deg, az_deg, duration_s, dt_s, earth):
+    def __init__(self, booster, kick_deg, az_deg, duration_s, dt_s, earth, lat_deg=SITE_LAT):
         self.earth = earth
-        self.b = b = fly_missile_batch(booster, SITE_LAT, 0.0, az_deg, kick_deg, earth=earth, sample_interval_s=dt_s,
+        self.b = b = fly_missile_batch(booster, lat_deg, 0.0, az_deg, kick_deg, earth=earth, sample_interval_s=dt_s,
                                        duration_s=duration_s)
         self.h = _height(_to_ecef(b.r_eci_m, b.t_s, earth), earth)
         self.h[~(np.arange(b.t_s.shape[1])[None, :] < b.n_samples[:, None])] = np.nan
@@ -89,20 +89,25 @@ class _Fan:
         self.h_apo = np.where((self.t_apo > 0) & (self.t_apo < b.t_s[np.arange(len(b)), b.n_samples - 1] - dt_s),
                               b.apogee_alt_m(), -np.inf)
         self.dt_s = dt_s
-        site = geodetic_to_ecef(SITE_LAT, 0.0, 0.0, earth)
+        site = geodetic_to_ecef(lat_deg, 0.0, 0.0, earth)
         self.r_site = float(np.linalg.norm(site))
         self.u_site = site / self.r_site
+        # the site's geocentric east and north (the site is at longitude 0)
+        self.east = np.array([0.0, 1.0, 0.0])
+        self.north = np.cross(self.u_site, self.east)
 
     def cross(self, H, branch):
-        """(range_m, t_s) where trajectory q first crosses H[q] upward (branch 0) or downward (1);
-        NaN where it does not. Bisection on the Hermite arc between the two samples."""
+        """(range_m, t_s, azimuth_deg) where trajectory q first crosses H[q] upward (branch 0) or
+        downward (1), Earth-fixed at the crossing time; NaN where it does not. Bisection on the
+        Hermite arc between the two samples. Azimuth: of the great circle from the site toward the
+        crossing point, clockwise from the site's geocentric north."""
         H = np.broadcast_to(np.asarray(H, float), (len(self.b),))
         branch = np.broadcast_to(np.asarray(branch), H.shape)
         h, Hc = self.h, H[:, None]
         up = (h[:, :-1] < Hc) & (h[:, 1:] >= Hc)
         down = (h[:, :-1] >= Hc) & (h[:, 1:] < Hc)
         cond = np.where(branch[:, None] == 0, up, down)
-        rng, tt = np.full(H.size, np.nan), np.full(H.size, np.nan)
+        rng, tt, az = np.full(H.size, np.nan), np.full(H.size, np.nan), np.full(H.size, np.nan)
         seen = cond.any(axis=1)
         m = np.argmax(cond, axis=1)
         lo, hi = np.zeros(H.size), np.ones(H.size)
@@ -115,7 +120,7 @@ class _Fan:
         lo = np.where(tip & (branch == 1), s_apo, lo)
         q = np.flatnonzero(seen | tip)
         if q.size == 0:
-            return rng, tt
+            return rng, tt, az
         m, lo, hi = m[q], lo[q], hi[q]
         b, e = self.b, self.earth
         t0, dt = b.t_s[q, m], b.t_s[q, m + 1] - b.t_s[q, m]
@@ -127,13 +132,15 @@ class _Fan:
             hi, lo = np.where(past, mid, hi), np.where(past, lo, mid)
         s = 0.5 * (lo + hi)
         p = _to_ecef(_hermite(s, dt, y0, f0, y1, f1), t0 + s * dt, e)
-        rng[q] = np.arccos(np.clip((p / np.linalg.norm(p, axis=-1, keepdims=True)) @ self.u_site, -1, 1)) * self.r_site
+        u = p / np.linalg.norm(p, axis=-1, keepdims=True)
+        rng[q] = np.arccos(np.clip(u @ self.u_site, -1, 1)) * self.r_site
         tt[q] = t0 + s * dt
-        return rng, tt
+        az[q] = np.degrees(np.arctan2(u @ self.east, u @ self.north)) % 360.0
+        return rng, tt, az
 
 
 def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n_coarse=361, dt_coarse=2.0,
-                    dt_fine=0.1, tol_m=5.0, max_iter=80, edge_iter=24):
+                    dt_fine=0.1, tol_m=5.0, max_iter=80, edge_iter=24, lat_deg=SITE_LAT):
     """True earliest arrival (s) at each point (R[i], H[i]) (m), launching toward az_deg[i]; inf if none.
 
     g(kick) = range where the trajectory crosses H − R, per branch. Brackets come from a coarse fan
@@ -142,7 +149,8 @@ def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n
     bisected toward the edge until a sign change appears or the edge is pinned (2^-edge_iter of the
     coarse step). Just below an apogee the crossing can fall between samples: the integrator's
     apogee (``apogee_time_s``, ``apogee_alt_m``) decides whether it exists. Flights run 10 % (at
-    least 60 s) past duration_s; arrivals later than duration_s are returned as found. Returns (t (n,), info) with info["lost"] = root brackets that lost their crossing.
+    least 60 s) past duration_s; arrivals later than duration_s are returned as found. Returns (t (n,), info) with info["lost"] = root brackets that lost their crossing and
+    info["az"] the arrival azimuth (deg) of each point's earliest root.
     """
     R, H = np.asarray(R, float), np.asarray(H, float)
     az = np.broadcast_to(np.asarray(az_deg, float), R.shape)
@@ -152,10 +160,10 @@ def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n
     duration_s = duration_s + max(60.0, 0.1 * duration_s)
     tgt, br, a, b, ga, gb, tmax = [], [], [], [], [], [], []
     for az_u in np.unique(az):
-        fan = _Fan(booster, kc, az_u, duration_s, dt_coarse, earth)
+        fan = _Fan(booster, kc, az_u, duration_s, dt_coarse, earth, lat_deg)
         for j in np.flatnonzero(az == az_u):
             for branch in (0, 1):
-                d, t = fan.cross(np.full(n_coarse, H[j]), branch)
+                d, t, _ = fan.cross(np.full(n_coarse, H[j]), branch)
                 g = d - R[j]
                 f0, f1 = np.isfinite(g[:-1]), np.isfinite(g[1:])
                 for k in np.flatnonzero((f0 & f1 & (np.sign(g[:-1]) != np.sign(g[1:]))) | (f0 ^ f1)):
@@ -164,6 +172,7 @@ def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n
     tgt, br = np.array(tgt, int), np.array(br, int)
     a, b, ga, gb, tmax = (np.array(v, float) for v in (a, b, ga, gb, tmax))
     t_root = np.full(tgt.size, np.nan)
+    az_root = np.full(tgt.size, np.nan)
     side = np.zeros(tgt.size)
     n_edge = np.zeros(tgt.size, int)
     todo = np.ones(tgt.size, bool)
@@ -175,12 +184,13 @@ def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n
         edge = ~(np.isfinite(ga[q]) & np.isfinite(gb[q]))
         with np.errstate(invalid="ignore", divide="ignore"):
             x = np.where(edge, 0.5 * (a[q] + b[q]), b[q] - gb[q] * (b[q] - a[q]) / (gb[q] - ga[q]))
-        g, t = np.full(q.size, np.nan), np.full(q.size, np.nan)
+        g, t, azx = np.full(q.size, np.nan), np.full(q.size, np.nan), np.full(q.size, np.nan)
         for sel, dt, dur in ((edge, dt_coarse, duration_s), (~edge, dt_fine, None)):
             if sel.any():
                 qq = q[sel]
                 dur = dur or min(duration_s, float(tmax[qq].max()) + 60.0)
-                d, t[sel] = _Fan(booster, x[sel], az[tgt[qq]], dur, dt, earth).cross(H[tgt[qq]], br[qq])
+                d, t[sel], azx[sel] = _Fan(booster, x[sel], az[tgt[qq]], dur, dt, earth, lat_deg).cross(H[tgt[qq]],
+                                                                                                      br[qq])
                 g[sel] = d - R[tgt[qq]]
         tmax[q] = np.fmax(tmax[q], t)
         # edge brackets: keep the half holding the edge, or become a root bracket
@@ -203,6 +213,7 @@ def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n
         lost = rb & ~np.isfinite(g)
         lost_total += int(lost.sum())
         t_root[q[done]] = t[done]
+        az_root[q[done]] = azx[done]
         todo[q[done | lost]] = False
         left = rb & ~done & ~lost & (np.sign(g) == np.sign(ga[q]))
         right = rb & ~done & ~lost & ~left
@@ -214,7 +225,37 @@ def earliest_direct(booster, R, H, duration_s, az_deg=90.0, earth=TABLE_EARTH, n
     best = np.full(R.size, np.inf)
     ok = np.isfinite(t_root)
     np.minimum.at(best, tgt[ok], t_root[ok])
-    return best, {"roots": int(ok.sum()), "lost": lost_total, "unconverged": int(todo.sum())}
+    az_best = np.full(R.size, np.nan)
+    for k in np.flatnonzero(ok):
+        if t_root[k] == best[tgt[k]]:
+            az_best[tgt[k]] = az_root[k]
+    return best, {"roots": int(ok.sum()), "lost": lost_total, "unconverged": int(todo.sum()), "az": az_best}
+
+
+def earliest_direct_at(booster, R, H, az_deg, lat_deg, duration_s, earth=ROTATING, tol_deg=1e-3, max_outer=6):
+    """True earliest arrival (s) at points given by ground range R, altitude H and *arrival* azimuth
+    az_deg (Earth-fixed at the arrival time) from a site at lat_deg: the launch azimuth is adjusted
+    (fixed-point iteration, launch += target − arrival azimuth of the earliest root) until the
+    earliest root arrives within tol_deg of az_deg (∂t/∂azimuth <= ~1.5 s/deg, so < 0.002 s).
+    Returns (t, launch azimuth, final azimuth miss in deg)."""
+    R, H = np.asarray(R, float), np.asarray(H, float)
+    target = np.broadcast_to(np.asarray(az_deg, float), R.shape).copy()
+    launch = target.copy()
+    t = np.full(R.size, np.inf)
+    miss = np.full(R.size, np.nan)
+    todo = np.arange(R.size)
+    for _ in range(max_outer):
+        tt, info = earliest_direct(booster, R[todo], H[todo], duration_s, launch[todo], earth, lat_deg=lat_deg)
+        assert info["lost"] == 0 and info["unconverged"] == 0
+        t[todo] = tt
+        m = (target[todo] - info["az"] + 180.0) % 360.0 - 180.0
+        miss[todo] = m
+        keep = np.isfinite(tt) & ~(np.abs(m) < tol_deg)
+        launch[todo[keep]] += m[keep]
+        todo = todo[keep]
+        if todo.size == 0:
+            break
+    return t, launch, miss
 
 
 def well_inside(tab, n, rng, min_alt_m=0.0):

@@ -187,7 +187,7 @@ def test_rules_upload(client):
 
 
 BAD_UPLOADS = [
-    ("scenario", "name = \n", 422, ["invalid TOML"]),                                   # syntax
+    ("scenario", "name = \n", 422, ["upload:1: invalid TOML"]),                         # syntax, named "upload"
     ("scenario", TINY.replace('"topol-m"', '"topol-x"'), 422, ["missile", "topol-x"]),  # schema: unknown missile
     ("scenario", TINY.replace("lat_deg = -60.0", "lat_deg = -99.0"), 422, ["lat_deg"]),
     ("scenario", 'include = ["/etc/passwd"]\n' + TINY, 422, ["include", "shipped"]),    # no server paths, ever
@@ -277,10 +277,22 @@ def test_bad_job_is_refused_and_nothing_changes(client, state, body, status, wor
     assert snapshot(state) == before
 
 
+def test_too_many_waiting_jobs_is_429_and_nothing_changes(client, state, monkeypatch):
+    import bmdcheck.web.jobs as J
+
+    monkeypatch.setattr(J, "MAX_WAITING", 0)
+    before = snapshot(state)
+    r = client.post("/api/jobs", json={"kind": "assess", "scenario": "teaching-single-site"})
+    assert_refused(r, 429, "queued or running")
+    assert r.headers["retry-after"] == "10"
+    assert snapshot(state) == before
+
+
 def test_job_body_must_be_json(client, state):
     before = snapshot(state)
     assert client.post("/api/jobs", content=b"kind=assess", headers={"content-type": "text/plain"}).status_code == 422
-    assert client.post("/api/jobs", content=b"{", headers={"content-type": "application/json"}).status_code == 422
+    assert_refused(client.post("/api/jobs", content=b"{", headers={"content-type": "application/json"}), 422,
+                   "not valid JSON")
     assert snapshot(state) == before
 
 

@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
+from .. import api
 from ..errors import BmdcheckError
-from .main import app, err
+from .app import app, err
 
 
 def _check_port(host: str, port: int) -> None:
@@ -31,7 +32,7 @@ def _check_port(host: str, port: int) -> None:
 
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
-          port: int = typer.Option(8765, "--port"),
+          port: int = typer.Option(8765, "--port", help="TCP port to listen on."),
           token: Optional[str] = typer.Option(None, "--token", envvar="BMDCHECK_TOKEN",
                                               help="Every /api call then needs 'Authorization: Bearer TOKEN' "
                                                    "(required off loopback; or set BMDCHECK_TOKEN)."),
@@ -48,13 +49,10 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to bind 
         raise BmdcheckError(refusal)
     if token is not None and (len(token) < 8 or not token.isprintable() or " " in token):
         raise BmdcheckError("--token must be at least 8 printable characters without spaces")
-    if dask and dask.startswith("local:") and not (dask[6:].isdigit() and int(dask[6:]) >= 1):
-        raise BmdcheckError(f"--dask local:N needs a worker count N >= 1, got {dask!r}")
+    api.check_dask(dask)
     led = None
     if ledger is not None:
-        from ..ledger import Ledger
-
-        led = Ledger(ledger).path           # refuses a missing file or one that is not a ledger
+        led = api.ledger.Ledger(ledger).path           # refuses a missing file or one that is not a ledger
     sd = None
     if state_dir is not None:
         sd = Path(state_dir)

@@ -145,7 +145,6 @@ def _earliest(R, H, d, alt, t, spd, fpa, kmax, kmin, i_apo, n, law, tmax, dmax3,
                     continue
                 fa, fb = not math.isnan(xd[k]), not math.isnan(xd[k + 1])
                 if fa and fb:  # both cross h on this branch: the crossing range passes R between them?
-                    ca, cb = k, k + 1
                     da, ta, va, gva = xd[k], xt[k], xv[k], xg[k]
                     db, tb, vb, gvb = xd[k + 1], xt[k + 1], xv[k + 1], xg[k + 1]
                 elif fa or fb:  # one tops out below h: close the branch at the boundary trajectory's apogee

@@ -185,6 +185,23 @@ def scene_from_trajectory(traj, name: str = "flight") -> Scene:
     return Scene(name, [tr])
 
 
+def scene_from_engagement_result(res, threat_props: dict | None = None) -> Scene:
+    """The scene of an :class:`~bmdcheck.defence.query.EngageResult` (``bmdcheck.engage``):
+    threat track (its first trajectory), site, radar coverage, intercept point, fly-out path."""
+    from ..earth.frames import ecef_to_geodetic, eci_to_ecef
+    from ..report.data import Track
+
+    th = res.threats
+    k = int(th.n_samples[0])
+    t = th.t_s[0, :k]
+    r = eci_to_ecef(th.r_eci_m[0, :k], t, th.earth)
+    lat, lon, alt = ecef_to_geodetic(r, th.earth)
+    desc = res.record.get("threat") or {}
+    label = str(desc.get("missile") or desc.get("file") or "threat")
+    tr = Track("threat-0", label, "threat", t, lat, lon, alt, r, 0.0, dict(threat_props or {}))
+    return scene_from_engagement(tr, res.site, res.interceptor, res.record, res.timeline)
+
+
 def scene_from_engagement(traj_track, site_spec, interceptor_spec, record: dict, timeline=None,
                           name: str = "engagement") -> Scene:
     """One engagement (``bmdcheck engage``): threat, site, its radar, intercept point, fly-out path."""

@@ -36,7 +36,8 @@ from pydantic import model_validator
 
 from ..errors import BmdcheckError
 from ..scenario.locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
-from ..scenario.schema import Area, LatLon, LocError, catalogue_name
+from ..scenario.schema import Area, LatLon, LocError
+from ..catalogues import catalogue_names
 
 ANY_PARTY = "any"
 """The reserved party that every site and radar of a scenario belongs to."""
@@ -54,13 +55,9 @@ _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 def _catalogue_names(names, kind: str) -> list:
     """Catalogue names checked and normalised; an unknown one is located by its list index."""
-    out = []
-    for k, name in enumerate(names):
-        try:
-            out.append(catalogue_name(name, kind))
-        except ValueError as e:
-            raise LocError((k,), str(e)) from None
-    return out
+    return catalogue_names(names, kind, LocError.at, unique=False)
+
+
 _UNITS = ("pct", "s", "km", "m", "mps", "m2", "deg")
 
 
@@ -140,18 +137,7 @@ def party_tokens(text: str) -> set[str]:
 # ---- rules ----------------------------------------------------------------------------------------
 
 def _interceptor_list(v):
-    if v is None:
-        return None
-    out = []
-    for k, name in enumerate(v):
-        try:
-            key = catalogue_name(name, "interceptor")
-        except ValueError as e:
-            raise LocError((k,), str(e)) from None
-        if key in out:
-            raise LocError((k,), f"interceptor {key!r} is listed twice")
-        out.append(key)
-    return out
+    return None if v is None else catalogue_names(v, "interceptor", LocError.at)
 
 
 class _Rule(_Model):

@@ -225,7 +225,7 @@ def missile_toml(m: Missile, info: dict, observation: dict) -> str:
             lines.append(f"{key} = {{ value = {_num(val)}, source = {stage_src(f'{w}.{key}')} }}")
     lines += ["", "[provenance]", f"method = {_q('bmdcheck reconstruct --fit-missile (docs/validation/reconstruct.md)')}",
               f"template = {_q(t)}"]
-    from .. import __version__
+    from ..version import __version__
 
     lines.append(f"bmdcheck_version = {_q(__version__)}")
     lines.append("observation = " + _q(json.dumps(observation, sort_keys=True)))

@@ -152,15 +152,10 @@ def flyout_bound_mps(site_ecef_m, point_ecef_m, tof_s: float, burn_time_s: float
 
 
 def _position(p, what: str) -> tuple:
-    """(lat, lon[, alt_km]) as floats, checked (one-line error naming the option)."""
-    try:
-        vals = tuple(float(x) for x in p)
-    except (TypeError, ValueError):
-        raise BmdcheckError(f"{what} must be LAT,LON[,ALT_KM] numbers") from None
-    if len(vals) not in (2, 3) or not all(math.isfinite(v) for v in vals) or abs(vals[0]) > 90 or abs(vals[1]) > 360:
-        raise BmdcheckError(f"{what}: latitude within [-90, 90], longitude within [-180, 360] degrees, finite "
-                            f"numbers; got {p!r}")
-    return vals
+    """(lat, lon[, alt_km]) as floats, checked (one-line error naming the parameter)."""
+    from ..validate import check_position
+
+    return check_position(p, what)
 
 
 def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=None, launch_time_s=None,
@@ -178,9 +173,9 @@ def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=Non
     if (point is None) == (target is None):
         raise BmdcheckError("give the intercept point (--intercept LAT,LON,ALT_KM) or a target trajectory "
                             "(--target-missile with --intercept-alt-km), not both")
-    site = _position(site, "--site")
+    site = _position(site, "site")
     if point is not None:
-        point = _position(point, "--intercept")
+        point = _position(point, "point")
         if len(point) != 3:
             raise BmdcheckError("--intercept must be LAT,LON,ALT_KM")
     bt = float(burn_time_s)

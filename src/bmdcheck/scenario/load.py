@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 from .locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
 from .schema import LocError, Scenario, plan_site_ops
 
@@ -46,11 +46,34 @@ _UNIT_TOKENS = set(_UNITS) | {"min", "h", "hr", "ms", "sec", "rad", "ft", "mi", 
 
 # ---- public API -----------------------------------------------------------------------------------
 
+def shipped_scenarios_dir() -> Path:
+    """The shipped scenario directory (``bmdcheck/data/scenarios``), symlinks resolved."""
+    return Path(str(resources.files("bmdcheck.data").joinpath("scenarios"))).resolve()
+
+
 def shipped_scenarios() -> dict[str, Path]:
-    """The scenarios shipped in ``bmdcheck/data/scenarios``, by name (file stem)."""
-    d = resources.files("bmdcheck.data").joinpath("scenarios")
-    return {Path(e.name).stem: Path(str(e)) for e in sorted(d.iterdir(), key=lambda e: e.name)
-            if e.name.endswith(".toml")}
+    """The scenarios shipped in ``bmdcheck/data/scenarios``, by name (file stem).
+
+        >>> "epaa-phase4-2013" in shipped_scenarios()
+        True
+    """
+    d = shipped_scenarios_dir()
+    return {e.stem: e for e in sorted(d.iterdir(), key=lambda e: e.name) if e.name.endswith(".toml")}
+
+
+def scenario_file(path) -> Path:
+    """The scenario file ``path`` names: an existing file, else a shipped scenario name (with or
+    without ``.toml``); a one-line error listing the shipped names otherwise. The one place where
+    shipped names are resolved (command line, ``include`` lines, the demo)."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    name = p.stem if p.suffix == ".toml" and p.name == str(path) else p.name if str(path) == p.name else None
+    ship = shipped_scenarios()
+    if name in ship:
+        return ship[name]
+    raise InputError(f"{path}: scenario file not found; expected a TOML file or a shipped scenario name "
+                     f"({', '.join(ship)})", param="scenario")
 
 
 def load_scenario(path) -> Scenario:
@@ -58,9 +81,7 @@ def load_scenario(path) -> Scenario:
 
     ``path``: a TOML file, or the name of a shipped scenario (``"epaa-phase3"``).
     """
-    p = Path(path)
-    if not p.exists() and p.suffix == "" and str(path) == p.name and p.name in shipped_scenarios():
-        p = shipped_scenarios()[p.name]
+    p = Path(path) if Path(path).exists() else scenario_file(path)
     files: dict[str, _File] = {}
     data, org = _resolve(p, str(p), (), files, None)
     try:
@@ -182,8 +203,8 @@ def _resolve(p: Path, display: str, stack: tuple, files: dict, parent: tuple | N
     for k, rel in enumerate(inc):
         q = p.parent / rel
         line = line_of(f.lines, ("include", k))
-        if not q.is_file() and rel in shipped_scenarios() and rel == Path(rel).name:
-            q = shipped_scenarios()[rel]  # a shipped scenario name, as on the command line
+        if not q.is_file() and Path(rel).stem in shipped_scenarios() and rel == Path(rel).name:
+            q = scenario_file(rel)  # a shipped scenario name, as on the command line
         if not q.is_file():
             raise BmdcheckError(f"{display}:{line}: include[{k}]: included file {rel!r} not found (looked for {q}); "
                                 f"expected a path relative to {display}")

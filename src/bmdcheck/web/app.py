@@ -203,7 +203,7 @@ class Guard:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The control-room app (routes: docs/CONTROL-ROOM.md)."""
-    from .jobs import JobManager
+    from .jobs import Busy, JobManager
 
     st = settings or Settings()
     state = st.state()
@@ -242,6 +242,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _nf(request, exc):
         return _problem(404, str(exc))
 
+    @app.exception_handler(Busy)
+    async def _busy(request, exc):
+        return _problem(429, str(exc), {"Retry-After": "10"})
+
     @app.exception_handler(BmdcheckError)
     async def _bad(request, exc):
         return _problem(422, str(exc))
@@ -250,6 +254,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _invalid(request, exc):
         parts = []
         for e in exc.errors()[:5]:
+            if e.get("type") == "json_invalid":
+                why = (e.get("ctx") or {}).get("error", "")
+                parts.append(f"request body: not valid JSON ({why}); expected a JSON object as in /openapi.json")
+                continue
             loc = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "request"
             parts.append(f"{loc}: {e.get('msg', 'invalid')}")
         return _problem(422, "; ".join(parts) or "invalid request")
@@ -258,8 +266,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _http(request, exc):
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"not found: {request.url.path}"
-        return _problem(exc.status_code, detail, getattr(exc, "headers", None))
+            path = request.url.path
+            detail = (f"no API route {path} (see /openapi.json)" if path.startswith(API_PREFIX + "/")
+                      else f"not found: {path}")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400:      # FastAPI's "error parsing the body": malformed input, like any other
+            return _problem(422, f"the request body could not be read ({detail}); expected JSON as in /openapi.json")
+        if exc.status_code == 405:
+            detail = f"method {request.method} not allowed on {request.url.path} (see /openapi.json)"
+            headers["Allow"] = ", ".join(_allowed(app, request.scope))   # every route of the path, not the first
+        return _problem(exc.status_code, detail, headers or None)
 
     # -- API --
     @app.get("/api/health", response_model=Health, tags=["api"])
@@ -322,7 +338,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         return await run_in_threadpool(uploads.add, kind.value, bytes(body))
 
-    @app.post("/api/jobs", response_model=JobAccepted, status_code=202, responses=ERRORS, tags=["jobs"])
+    @app.post("/api/jobs", response_model=JobAccepted, status_code=202, responses={**ERRORS, 429: {"model": Problem}},
+              tags=["jobs"])
     def submit(req: JobRequest):
         """Start an assess, verify or compare job (validated first: 422 / 404 before anything is stored).
         The same inputs give the same id; a finished job is not run again."""
@@ -349,9 +366,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "application/json": {}, "application/vnd.apache.parquet": {}, "application/czml+json": {}}}},
         tags=["jobs"])
     async def job_result(job_id: str, format: ResultFormat = ResultFormat.json,
-                         which: Literal["a", "b"] = Query("a", description="compare jobs: scenario a or b")):
+                         which: Literal["a", "b"] = Query("a", description="compare jobs: scenario a or b"),
+                         tier: Optional[Tier] = Query(None, description="assess jobs, format=czml: the scene of "
+                                                                        "this sensor tier (default: the scenario's)")):
         """The result of a finished job: ``json`` (the result document), ``parquet`` (the results rows of
-        assess and compare jobs), ``czml`` (the scene for the globe)."""
+        assess and compare jobs), ``czml`` (the scene for the globe; an assess job over several tiers
+        has one per tier)."""
         job = jobs().get(job_id)
         if job.status != "done":
             return _problem(409, f"job {job_id[:12]}… is {job.status}; its result is there when the status is done"
@@ -359,6 +379,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         b = which == "b" and job.kind == "compare"
         if format == ResultFormat.json:
             name, media = "result.json", "application/json"
+        elif format == ResultFormat.czml and tier is not None:
+            if job.kind != "assess" or not (job.summary.get("czml_tiers") or {}).get(tier.value):
+                have = ", ".join(job.summary.get("czml_tiers") or {}) or "none"
+                return _problem(404, f"job {job_id[:12]}… has no CZML scene of the {tier.value} tier (tier scenes: "
+                                     f"{have}; assess jobs over several tiers have one per tier)")
+            name, media = f"result-{tier.value}.czml", "application/czml+json"
         elif format == ResultFormat.czml:
             name, media = ("result-b.czml" if b else "result.czml"), "application/czml+json"
         else:
@@ -369,7 +395,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         p = jobs().result_path(job.id, name)
         if not p.is_file():
             return _problem(404, f"job {job_id[:12]}… has no {format.value} result")
-        fname = f"{job.kind}-{job.id[:12]}{'-b' if b else ''}.{format.value}"
+        fname = f"{job.kind}-{job.id[:12]}{'-b' if b else ''}{'-' + tier.value if tier and format == ResultFormat.czml else ''}"
+        fname += f".{format.value}"
         return FileResponse(p, media_type=media, filename=fname)
 
     @app.get("/api/ledger/entries", response_model=list[dict], responses=ERRORS, tags=["ledger"])
@@ -390,10 +417,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 d["payload"] = payload
             out.append(d)
         return _finite(out)
-
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"], include_in_schema=False)
-    async def api_unknown(rest: str):
-        return _problem(404, f"no API route /api/{rest} (see /openapi.json)")
 
     # -- the page and its files (no token: the page reads it from the URL fragment) --
     @app.get("/", include_in_schema=False)
@@ -416,6 +439,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(Guard, token=st.token)
     return app
+
+
+def _allowed(app, scope) -> list[str]:
+    """The methods of every route whose path matches (Starlette's 405 names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 def _with_epoch(doc: dict) -> dict:

@@ -85,7 +85,7 @@ def _includes(text: str, display: str) -> list[str]:
     return out
 
 
-def materialise(text: str, directory: Path, display: str = SCENARIO_FILE) -> Path:
+def materialise(text: str, directory: Path, display: str = "upload") -> Path:
     """Write a scenario text as ``directory/scenario.toml`` with its shipped includes linked beside it."""
     from ..guarantee.rerun import shipped_scenarios_dir
 
@@ -105,7 +105,7 @@ def load_scenario_text(text: str, display: str = "upload"):
     from ..scenario.load import load_scenario
 
     with tempfile.TemporaryDirectory(prefix="bmdcheck-upload-") as d:
-        p = materialise(text, Path(d))
+        p = materialise(text, Path(d), display)
         try:
             return load_scenario(p)
         except BmdcheckError as e:   # name the upload, not the temporary directory

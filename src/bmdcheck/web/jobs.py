@@ -38,6 +38,12 @@ FORMAT = "bmdcheck-web-job/1"
 KINDS = ("assess", "verify", "compare")
 STATUSES = ("queued", "running", "done", "failed")
 STOP_GRACE_S = 3.0
+MAX_WAITING = 16
+"""At most this many jobs queued or running; more is refused (HTTP 429) until some finish."""
+
+
+class Busy(BmdcheckError):
+    """Too many jobs waiting (HTTP 429)."""
 
 
 def job_key(kind: str, scenario_hash: str, rules_sha256: str | None, other_hash: str | None) -> str:
@@ -150,6 +156,10 @@ class JobManager:
             job = self.jobs.get(jid)
             if job is not None and (job.status != "failed"):
                 return job
+            waiting = sum(j.status in ("queued", "running") for j in self.jobs.values())
+            if waiting >= MAX_WAITING:
+                raise Busy(f"{waiting} jobs are queued or running (at most {MAX_WAITING}); submit again when some "
+                           f"have finished, or cancel one (DELETE /api/jobs/ID)")
             d = self.root / jid
             if d.exists():
                 for name in ("result.json", "error.json"):
@@ -215,7 +225,6 @@ class JobManager:
     def _run(self, job: Job) -> None:
         d = self.root / job.id
         env = dict(os.environ)
-        env.setdefault("NUMBA_CACHE_DIR", str(Path(self.root).parent / "numba_cache"))
         with self.lock:
             if job.cancelled or self.stopping.is_set():
                 return

@@ -4,8 +4,8 @@ Scenes come from ``bmdcheck.export`` (the CZML writer the ``export`` command use
 animates a few hundred time-dynamic entities smoothly, not tens of thousands, so a scene holds at
 most ``MAX_TRACKS`` threat trajectories and ``MAX_INTERCEPTS`` intercept points (sampled evenly
 over the threat cases: :func:`bmdcheck.export.model.scene_from_results`) and ``INTERCEPTOR_PATHS``
-fly-outs: at most 810 time-dynamic entities. What was left out is counted in the result
-(``summary.czml``: shown and total).
+fly-outs: at most 810 time-dynamic entities, and ``MAX_SAMPLES`` track samples (:func:`thin`).
+What was left out is counted in the result (``summary.czml``: shown and total, ``sample_step``).
 
 The CZML clock starts at ``EPOCH`` (a fixed label: positions are Earth-fixed, so the date changes
 nothing but the clock text, and the same inputs give the same file).
@@ -20,32 +20,69 @@ import numpy as np
 MAX_TRACKS = 400
 MAX_INTERCEPTS = 400
 INTERCEPTOR_PATHS = 10
+MAX_SAMPLES = 50_000
+"""Track samples in one scene at most (1 s samples thinned evenly, ends kept): a few MB of CZML."""
 EPOCH = "2026-01-01T00:00:00Z"
 
 
-def _write(scene, path: Path) -> None:
+def thin(scene, max_samples: int = MAX_SAMPLES) -> int:
+    """Keep every k-th sample of each track (first and last kept) so that the scene holds at most
+    about ``max_samples``; returns k. Cesium interpolates between samples (Lagrange, degree 5), so a
+    ballistic arc drawn from 10 s samples looks as drawn from 1 s; the intercept points keep their
+    exact times and places."""
+    total = sum(len(t.t_s) for t in scene.tracks)
+    k = max(1, -(-total // max(max_samples, 1)))
+    if k == 1:
+        return 1
+    for t in scene.tracks:
+        n = len(t.t_s)
+        idx = np.unique(np.append(np.arange(0, n, k), n - 1))
+        for name in ("t_s", "lat_deg", "lon_deg", "alt_m", "r_ecef_m"):
+            setattr(t, name, np.asarray(getattr(t, name))[idx])
+    return k
+
+
+def _write(scene, path: Path) -> int:
     from ..export import parse_epoch, write_czml
 
+    k = thin(scene)
     write_czml(scene, path, parse_epoch(EPOCH))
+    return k
 
 
-def _counts(scene, n_cases: int, n_intercepts: int) -> dict:
+def _counts(scene, n_cases: int, n_intercepts: int, step: int) -> dict:
     return {"tracks_shown": sum(t.kind == "threat" for t in scene.tracks), "tracks_total": n_cases,
             "intercepts_shown": len(scene.intercepts), "intercepts_total": n_intercepts,
-            "interceptor_paths": sum(t.kind == "interceptor" for t in scene.tracks)}
+            "interceptor_paths": sum(t.kind == "interceptor" for t in scene.tracks), "sample_step": step}
 
 
-def results_czml(scenario, res, path: Path) -> dict:
-    """Write the CZML scene of an assessment (``assess`` result, its validated scenario); the counts."""
-    from ..export.model import scene_from_results
+def result_set(scenario, res, tier: str | None = None):
+    """The report layer's view of an assessment result; with ``tier``, drawn for that sensor tier
+    (default: the tier the scenario's timeline mode names, ``report.data.ResultSet.tier``)."""
     from ..report.data import ResultSet
 
     rs = ResultSet(Path(res.out_dir), res.provenance, res.table, res.summary, scenario)
+    if tier is None or not rs.has_tiers():
+        return rs
+
+    class _Tier(ResultSet):
+        @property
+        def tier(self):
+            return tier
+
+    return _Tier(rs.path, rs.provenance, rs.table, rs.summary, rs.scenario)
+
+
+def results_czml(scenario, res, path: Path, tier: str | None = None) -> dict:
+    """Write the CZML scene of an assessment (``assess`` result, its validated scenario), for the
+    default tier or ``tier``; the counts (and the tier drawn)."""
+    from ..export.model import scene_from_results
+
+    rs = result_set(scenario, res, tier)
     n_int = sum(1 for r in rs.nominal_rows() if r["feasible"])
     scene = scene_from_results(rs, interceptor_paths=INTERCEPTOR_PATHS, max_tracks=MAX_TRACKS,
                                max_intercepts=MAX_INTERCEPTS)
-    _write(scene, path)
-    return _counts(scene, len(rs.cases()), n_int)
+    return {**_counts(scene, len(rs.cases()), n_int, _write(scene, path)), "tier": rs.tier}
 
 
 def _empty_results(scenario, where: Path):
@@ -103,8 +140,7 @@ def verdicts_czml(scenario, verdicts: list, path: Path) -> dict:
             c["intercept_s"], {"rule": v["id"], "verdict": v["verdict"], "site": c.get("site"),
                                "interceptor": c.get("interceptor"), "missile": c.get("missile"),
                                "tier": v.get("tier"), "feasible": True, "reason": "counterexample"}))
-    _write(scene, path)
-    return _counts(scene, n, len(ce))
+    return _counts(scene, n, len(ce), _write(scene, path))
 
 
 def _area(a) -> dict:
