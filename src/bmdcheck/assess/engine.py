@@ -82,29 +82,18 @@ def _scaled(it, k: float):
     return it.with_burnout_speed(round(it.burnout_speed_mps * k, 3))
 
 
-def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
-    """Compute all result rows of one chunk; returns a dict of column -> list (picklable).
+def _fly_cases(case_ids, sel) -> dict:
+    """Fly a chunk's threats: one steering solve and one sampled batch flight per (missile, shape).
 
-    Deterministic: depends only on the scenario JSON and the chunk's indices.
+    Returns case id -> ((batch, row, range_km, flight_time_s, apogee_km), None), or (None, error).
     """
-    from ..defence.engage import engage_threats
-    from ..defence.engagement import Threats
     from ..flight.batch import fly_missile_batch
     from ..flight.missile import get_missile
     from ..flight.newton import aim as aim_steering
-    from ..scenario import expand
 
-    s = _scenario_from_json(scenario_json)
-    cases = expand.threat_cases(s)
-    defence = expand.defence_specs(s)
-    tiers = expand.tiers(s)
-    tl0s = {t: expand.timeline_spec(s, t) for t in tiers}
-    all_draws = expand.draws(s)
-    sel = [cases[i] for i in chunk.cases]
-    # fly the chunk's threats: one steering solve + one sampled batch flight per (missile, shape)
     flown = {}
     groups: dict = {}
-    for ci, c in zip(chunk.cases, sel):
+    for ci, c in zip(case_ids, sel):
         groups.setdefault((c.missile, c.shape), []).append((ci, c))
     for (mname, shape), items in groups.items():
         m = get_missile(mname)
@@ -124,41 +113,60 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
             apo = b.apogee_alt_m() / 1e3
             for j, k in enumerate(ok):
                 flown[items[k][0]] = ((b, j, float(rng[j]), float(b.impact_time_s[j]), float(apo[j])), None)
+    return flown
+
+
+def _chunk_threats(parts):
+    """One Threats object for the flown cases' (batch, row, ...) parts, padded to a common sample count."""
+    from ..defence.engagement import Threats
+    from ..flight.batch import pad_rows
+
+    rows = [(b.t_s[j, :k], b.r_eci_m[j, :k], b.v_eci_mps[j, :k])
+            for b, j, *_rest in parts for k in (int(b.n_samples[j]),)]
+    t, r, v, ns = pad_rows(rows, width=max(p[0].t_s.shape[1] for p in parts))
+    tbo = np.array([float(b.burnout_time_s[j]) for b, j, *_rest in parts])
+    return Threats(t, r, v, ns, parts[0][0].earth, burnout_s=tbo)
+
+
+def _case_columns(s, cases, case_ids, flown) -> dict:
+    """The per-case result columns of a chunk (scenario, case, threat and its flight)."""
+    sel = [cases[ci] for ci in case_ids]
+    flight = [flown[ci][0] for ci in case_ids]
+    return {
+        "scenario": [s.name] * len(case_ids), "case_id": np.array(case_ids, dtype=np.int32),
+        "missile": [c.missile for c in sel], "shape": [c.shape for c in sel],
+        "launch_area": [c.launch_area for c in sel], "aim_area": [c.aim_area for c in sel],
+        "launch_lat": np.array([c.launch_lat for c in sel]), "launch_lon": np.array([c.launch_lon for c in sel]),
+        "aim_lat": np.array([c.aim_lat for c in sel]), "aim_lon": np.array([c.aim_lon for c in sel]),
+        "launch_time_s": np.array([c.launch_time_s for c in sel], dtype=float),
+        "threat_ok": np.array([f is not None for f in flight]),
+        "threat_error": [flown[ci][1] or "" for ci in case_ids],
+        "range_km": np.array([f[2] if f else math.nan for f in flight]),
+        "flight_time_s": np.array([f[3] if f else math.nan for f in flight]),
+        "apogee_km": np.array([f[4] if f else math.nan for f in flight]),
+    }
+
+
+def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
+    """Compute all result rows of one chunk; returns a dict of column -> list (picklable).
+
+    Deterministic: depends only on the scenario JSON and the chunk's indices.
+    """
+    from ..defence.engage import engage_threats
+    from ..scenario import expand
+
+    s = _scenario_from_json(scenario_json)
+    cases = expand.threat_cases(s)
+    defence = expand.defence_specs(s)
+    tiers = expand.tiers(s)
+    tl0s = {t: expand.timeline_spec(s, t) for t in tiers}
+    all_draws = expand.draws(s)
+    flown = _fly_cases(chunk.cases, [cases[i] for i in chunk.cases])
     good = [ci for ci in chunk.cases if flown[ci][0] is not None]
-    # one Threats object for the chunk (pad to a common sample count)
-    threats = None
-    if good:
-        parts = [flown[ci][0] for ci in good]
-        M = max(p[0].t_s.shape[1] for p in parts)
-        n = len(parts)
-        t = np.zeros((n, M))
-        r = np.zeros((n, M, 3))
-        v = np.zeros((n, M, 3))
-        ns = np.zeros(n, dtype=np.int64)
-        tbo = np.zeros(n)
-        for q, (b, j, *_rest) in enumerate(parts):
-            k = int(b.n_samples[j])
-            t[q, :k], r[q, :k], v[q, :k], ns[q] = b.t_s[j, :k], b.r_eci_m[j, :k], b.v_eci_mps[j, :k], k
-            tbo[q] = b.burnout_time_s[j]
-        threats = Threats(t, r, v, ns, parts[0][0].earth, burnout_s=tbo)
+    threats = _chunk_threats([flown[ci][0] for ci in good]) if good else None
     nc = len(chunk.cases)
     ns_ = len(defence)
-    case_ids = np.array(chunk.cases, dtype=np.int32)
-    flown_ok = np.array([flown[ci][0] is not None for ci in chunk.cases])
-    per_case = {
-        "scenario": [s.name] * nc, "case_id": case_ids, "missile": [cases[ci].missile for ci in chunk.cases],
-        "shape": [cases[ci].shape for ci in chunk.cases], "launch_area": [cases[ci].launch_area for ci in chunk.cases],
-        "aim_area": [cases[ci].aim_area for ci in chunk.cases],
-        "launch_lat": np.array([cases[ci].launch_lat for ci in chunk.cases]),
-        "launch_lon": np.array([cases[ci].launch_lon for ci in chunk.cases]),
-        "aim_lat": np.array([cases[ci].aim_lat for ci in chunk.cases]),
-        "aim_lon": np.array([cases[ci].aim_lon for ci in chunk.cases]),
-        "launch_time_s": np.array([cases[ci].launch_time_s for ci in chunk.cases], dtype=float),
-        "threat_ok": flown_ok, "threat_error": [flown[ci][1] or "" for ci in chunk.cases],
-        "range_km": np.array([flown[ci][0][2] if flown[ci][0] else math.nan for ci in chunk.cases]),
-        "flight_time_s": np.array([flown[ci][0][3] if flown[ci][0] else math.nan for ci in chunk.cases]),
-        "apogee_km": np.array([flown[ci][0][4] if flown[ci][0] else math.nan for ci in chunk.cases]),
-    }
+    per_case = _case_columns(s, cases, chunk.cases, flown)
     # row order within a draw: site-major, then case (matches engage_threats' pair order)
     good_pos = np.full(nc, -1)
     for q, ci in enumerate(good):
@@ -177,8 +185,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
             col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
             for k in out_cols:
                 out_cols[k].append(col[k])
-    rows = {k: np.concatenate(v) for k, v in out_cols.items()}
-    return rows
+    return {k: np.concatenate(v) for k, v in out_cols.items()}
 
 
 def _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_) -> dict:

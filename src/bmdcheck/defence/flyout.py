@@ -480,7 +480,8 @@ def _site(lat_deg: float = _SITE_LAT, earth: EarthModel = TABLE_EARTH) -> tuple[
     return site / r_site, r_site
 
 
-def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: float, az0: float) -> np.ndarray:
+def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: float, az0: float,
+             dt_s: float = _SAMPLE_S) -> np.ndarray:
     """(K, 5) apogee (range_m, alt_m, t_s, speed_mps, deflection_rad) of each fan trajectory, as
     located by the flight kernel inside its integration step, Earth-fixed at the apogee time; alt
     NaN where the samples end before the trajectory turns down (flight-time limit) or the booster
@@ -495,10 +496,10 @@ def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: fl
     defl = (np.arctan2(u @ e, u @ nn) - az0 + math.pi) % (2 * math.pi) - math.pi
     rows = np.arange(len(t_apo))
     last = np.maximum(n - 1, 0)
-    m = np.clip((t_apo / _SAMPLE_S).astype(np.int64), 0, np.maximum(n - 2, 0))
-    w = np.clip(t_apo / _SAMPLE_S - m, 0.0, 1.0)
+    m = np.clip((t_apo / dt_s).astype(np.int64), 0, np.maximum(n - 2, 0))
+    w = np.clip(t_apo / dt_s - m, 0.0, 1.0)
     v = speed[rows, m] + w * (speed[rows, np.minimum(m + 1, last)] - speed[rows, m])
-    ok = (t_apo > 0.0) & (t_apo < b.t_s[rows, last] - _SAMPLE_S) & (b.status != STATUS_BOOST_CRASH)
+    ok = (t_apo > 0.0) & (t_apo < b.t_s[rows, last] - dt_s) & (b.status != STATUS_BOOST_CRASH)
     return np.ascontiguousarray(np.column_stack([rng, np.where(ok, alt, np.nan), t_apo, v, defl]))
 
 
@@ -527,10 +528,10 @@ def kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int = _N_KICKS
 
 
 def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SITE_LAT, az_deg: float = 90.0,
-         earth: EarthModel = TABLE_EARTH):
-    """Fly one fan from (lat_deg, 0° E) toward az_deg on ``earth``, in the Earth-fixed frame:
-    (d, alt, t, speed, fpa, deflection, n, apogees, in_time mask, burnout speed)."""
-    b = fly_missile_batch(booster, lat_deg, 0.0, az_deg, kicks, earth=earth, sample_interval_s=_SAMPLE_S,
+         earth: EarthModel = TABLE_EARTH, dt_s: float = _SAMPLE_S):
+    """Fly one fan from (lat_deg, 0° E) toward az_deg on ``earth``, sampled every dt_s, in the
+    Earth-fixed frame: (d, alt, t, speed, fpa, deflection, n, apogees, in_time mask, burnout speed)."""
+    b = fly_missile_batch(booster, lat_deg, 0.0, az_deg, kicks, earth=earth, sample_interval_s=dt_s,
                           duration_s=t_max + max(60.0, 0.1 * t_max))
     u_site, r_site = _site(lat_deg, earth)
     K, M = b.t_s.shape
@@ -542,7 +543,7 @@ def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SI
     valid = np.arange(M)[None, :] < n[:, None]
     in_time = valid & (b.t_s <= t_max)
     vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
-    return d, alt, b.t_s, speed, fpa, defl, n, _apogees(b, n, speed, u_site, r_site, az0), in_time, vb
+    return d, alt, b.t_s, speed, fpa, defl, n, _apogees(b, n, speed, u_site, r_site, az0, dt_s), in_time, vb
 
 
 def _hold(booster: Missile) -> Missile:
@@ -613,3 +614,258 @@ def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: f
 @lru_cache(maxsize=64)
 def _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s) -> Missile:
     return booster_for(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
+
+
+# ------------------------------------------------------------------------------------------------
+# The rotating Earth: sector corrections per site latitude (docs/validation/flyout.md)
+
+ROTATING_EARTH = EarthModel("wgs84", "j2", True, "ussa76")
+N_SECTORS = 12  # launch-azimuth sectors of 30°
+_SECTOR_KICKS = 150  # kicks per fan of a sector (and of its non-rotating twin)
+_SECTOR_RANGE, _SECTOR_ALT = 150, 200  # sector grid: cells across the base table's range and altitude
+_SECTOR_SAMPLE_S = 1.0  # sample interval of the sector fans
+
+
+def extended_flight_time_s(max_flight_time_s: float) -> float:
+    """Flight-time limit of a rotating table's base: the rotation brings arrivals up to 5.4 %
+    earlier (eastward, docs/validation/flyout.md), so the base keeps cells up to 8 % + 10 s later
+    than the limit; the engagement kernel applies the interceptor's own limit."""
+    return 1.08 * float(max_flight_time_s) + 10.0
+
+
+@dataclass(frozen=True)
+class RotatingTable:
+    """Earliest arrival on the rotating Earth from a site at latitude ``lat_deg``, by ground range,
+    altitude and azimuth of the arrival point (all in the Earth-fixed frame at the arrival time).
+
+    t(d, h, ψ) = base(d, h) + ΔT(d, h, ψ): ``base`` the fine non-rotating table (45° N, azimuth 90°,
+    flight-time limit ``extended_flight_time_s``), and per launch-azimuth sector k (ψ_k = k·360°/S)
+    ``dt_s[k]`` = a coarse table flown on the rotating Earth from the site latitude toward ψ_k minus
+    the same coarse table (same kicks, same grid) on the non-rotating Earth at the base's site: the
+    coarse tables' own interpolation errors cancel in the difference and the fine base supplies the
+    detail. ``defl_rad[k]``: the arrival azimuth minus ψ_k of the cell's earliest trajectory
+    (Coriolis drift), so sector k's nodes sit at arrival azimuths ψ_k + δ_k(d, h). Lookup: cubic
+    Lagrange interpolation in arrival azimuth over the four nodes around ψ (linear on the two
+    bracketing nodes where the outer ones are unreachable); (speed, fpa) from the base.
+    """
+
+    base: FlyoutTable
+    lat_deg: float
+    dr_m: float
+    dh_m: float
+    dt_s: np.ndarray  # (S, NR, NH), inf where unreachable
+    defl_rad: np.ndarray  # (S, NR, NH)
+    max_flight_time_s: float
+
+    @property
+    def n_sectors(self) -> int:
+        return self.dt_s.shape[0]
+
+    def lookup(self, range_m, alt_m, az_deg):
+        """Earliest arrival (t_s, speed_mps, fpa_rad) at (range_m, alt_m) toward arrival azimuth
+        az_deg (clockwise from north at the site); arrays broadcast. Arrivals later than the
+        interceptor's flight-time limit are returned as they are (the engagement applies it)."""
+        r, h, a = np.broadcast_arrays(np.asarray(range_m, float), np.asarray(alt_m, float),
+                                      np.radians(np.asarray(az_deg, float)) % (2 * np.pi))
+        res = np.empty((3, r.size))
+        b = self.base
+        _rot_lookup_many(r.ravel(), h.ravel(), a.ravel(), b.dr_m, b.dh_m, b.t_s, b.speed_mps, b.fpa_rad, self.dr_m,
+                         self.dh_m, self.dt_s, self.defl_rad, res)
+        return res[0].reshape(r.shape), res[1].reshape(r.shape), res[2].reshape(r.shape)
+
+    def __repr__(self) -> str:
+        return (f"RotatingTable({self.base.name!r} at {self.lat_deg:g}° N, {self.n_sectors} sectors of "
+                f"{self.dt_s.shape[1]} × {self.dt_s.shape[2]} cells)")
+
+
+@njit(cache=True, inline="always")
+def _node(r, h, dr, dh, DT, DF, k):
+    """Bilinear (ok, ΔT, deflection) of sector k at (r, h); ok only when the four corners are finite."""
+    x = r / dr
+    y = h / dh
+    i = int(x)
+    j = int(y)
+    if r < 0.0 or h < 0.0 or i >= DT.shape[1] - 1 or j >= DT.shape[2] - 1:
+        return False, 0.0, 0.0
+    a00 = DT[k, i, j]
+    a10 = DT[k, i + 1, j]
+    a01 = DT[k, i, j + 1]
+    a11 = DT[k, i + 1, j + 1]
+    if a00 == math.inf or a10 == math.inf or a01 == math.inf or a11 == math.inf:
+        return False, 0.0, 0.0
+    fx = x - i
+    fy = y - j
+    w00 = (1 - fx) * (1 - fy)
+    w10 = fx * (1 - fy)
+    w01 = (1 - fx) * fy
+    w11 = fx * fy
+    v = w00 * a00 + w10 * a10 + w01 * a01 + w11 * a11
+    q = w00 * DF[k, i, j] + w10 * DF[k, i + 1, j] + w01 * DF[k, i, j + 1] + w11 * DF[k, i + 1, j + 1]
+    return True, v, q
+
+
+@njit(cache=True)
+def sector_correction(r, h, psi, dr, dh, DT, DF):
+    """ΔT (s) to add to the base table's arrival at range r, altitude h (m), arrival azimuth psi
+    (rad, [0, 2π)); inf where the sectors do not reach (r, h). See ``RotatingTable``.
+
+    Sector k's node sits at arrival azimuth k·step + δ_k(r, h). The two nodes bracketing psi are
+    found by stepping k; cubic Lagrange over nodes k−1..k+2 when all four reach and are ordered,
+    else linear between the two. Where the drift is so large that consecutive nodes are not
+    between half and one and a half sector apart (near-vertical fly-outs to points within a few
+    tens of km of the site, where the arrival azimuth is ill-defined), linear in launch azimuth.
+    """
+    S = DT.shape[0]
+    step = 2.0 * math.pi / S
+    k0 = int(math.floor(psi / step))
+    k = k0
+    for _ in range(4):
+        oka, va, qa = _node(r, h, dr, dh, DT, DF, (k % S + S) % S)
+        okb, vb, qb = _node(r, h, dr, dh, DT, DF, ((k + 1) % S + S) % S)
+        if not (oka and okb):
+            return math.inf
+        pa = k * step + qa
+        pb = (k + 1) * step + qb
+        if not (0.5 * step < pb - pa < 1.5 * step):
+            if k != k0:
+                return math.inf
+            w = psi / step - k0
+            return va + w * (vb - va)
+        if psi < pa:
+            k -= 1
+        elif psi >= pb:
+            k += 1
+        else:
+            ok0, v0, q0 = _node(r, h, dr, dh, DT, DF, ((k - 1) % S + S) % S)
+            ok3, v3, q3 = _node(r, h, dr, dh, DT, DF, ((k + 2) % S + S) % S)
+            p0 = (k - 1) * step + q0
+            p3 = (k + 2) * step + q3
+            if ok0 and ok3 and p0 < pa and p3 > pb:
+                x = psi
+                l0 = (x - pa) * (x - pb) * (x - p3) / ((p0 - pa) * (p0 - pb) * (p0 - p3))
+                l1 = (x - p0) * (x - pb) * (x - p3) / ((pa - p0) * (pa - pb) * (pa - p3))
+                l2 = (x - p0) * (x - pa) * (x - p3) / ((pb - p0) * (pb - pa) * (pb - p3))
+                l3 = (x - p0) * (x - pa) * (x - pb) / ((p3 - p0) * (p3 - pa) * (p3 - pb))
+                return l0 * v0 + l1 * va + l2 * vb + l3 * v3
+            w = (psi - pa) / (pb - pa)
+            return va + w * (vb - va)
+    return math.inf
+
+
+@njit(cache=True)
+def _rot_lookup_many(r, h, psi, dr, dh, T, V, G, sdr, sdh, DT, DF, out):
+    for k in range(r.shape[0]):
+        t, v, g = table_lookup(r[k], h[k], dr, dh, T, V, G)
+        if t < math.inf:
+            t += sector_correction(r[k], h[k], psi[k], sdr, sdh, DT, DF)
+        if t == math.inf:
+            v, g = 0.0, 0.0
+        out[0, k] = t
+        out[1, k] = v
+        out[2, k] = g
+
+
+@lru_cache(maxsize=16)
+def _base_for(booster: Missile, t_ext: float):
+    """The rotating tables' shared part for one booster: the fine non-rotating base table, the
+    sector fans' kicks, the sector grid and the coarse non-rotating twin of the sectors."""
+    base = build_table(booster, t_ext, booster.name)
+    hold = _hold(booster)
+    kicks = (kick_fan(booster, t_ext, _SECTOR_KICKS), kick_fan(hold, t_ext, _SECTOR_KICKS))
+    grid = (base.max_range_m / _SECTOR_RANGE, base.max_alt_m / _SECTOR_ALT, _SECTOR_RANGE + 2, _SECTOR_ALT + 2)
+    fans = [_fan(booster, t_ext, kicks[0], dt_s=_SECTOR_SAMPLE_S), _fan(hold, t_ext, kicks[1], dt_s=_SECTOR_SAMPLE_S)]
+    twin = _fill_fans(fans, *grid, t_ext)[0]
+    return base, kicks, grid, twin
+
+
+def build_rotating_table(booster: Missile, max_flight_time_s: float, lat_deg: float,
+                         n_sectors: int = N_SECTORS) -> RotatingTable:
+    """Build the rotating-Earth table of ``booster`` for a site at ``lat_deg`` (see ``RotatingTable``).
+
+    Cost: the base (as ``build_table``, shared by every latitude) plus 2 × n_sectors fans of
+    _SECTOR_KICKS trajectories on a _SECTOR_RANGE × _SECTOR_ALT grid.
+    """
+    if not (math.isfinite(lat_deg) and abs(lat_deg) < 89.0):
+        raise BmdcheckError(f"fly-out tables need a site latitude within ±89°, got {lat_deg}")
+    t_ext = extended_flight_time_s(max_flight_time_s)
+    base, kicks, grid, twin = _base_for(booster, t_ext)
+    hold = _hold(booster)
+    S = int(n_sectors)
+    DT = np.empty((S, grid[2], grid[3]))
+    DF = np.empty((S, grid[2], grid[3]))
+    for k in range(S):
+        az = 360.0 * k / S
+        fans = [_fan(booster, t_ext, kicks[0], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S),
+                _fan(hold, t_ext, kicks[1], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S)]
+        T, _, _, Q = _fill_fans(fans, *grid, t_ext)
+        with np.errstate(invalid="ignore"):
+            DT[k] = np.where(np.isfinite(T) & np.isfinite(twin), T - twin, np.inf)
+        DF[k] = Q
+    return RotatingTable(base, float(lat_deg), grid[0], grid[1], DT, DF, float(max_flight_time_s))
+
+
+@lru_cache(maxsize=32)  # 12 sectors × 152 × 202 cells × 2 arrays: ~6 MB each, plus the shared base
+def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
+    """``build_rotating_table``, cached in the process and on disk (``_cache_file``: named by a hash
+    of everything the table depends on, written by temp file + rename; an unreadable file is rebuilt)."""
+    path = _cache_file(booster, max_flight_time_s, lat_deg)
+    try:
+        return _load_rotating(path)
+    except (OSError, KeyError, ValueError, EOFError):
+        pass
+    rt = build_rotating_table(booster, max_flight_time_s, lat_deg)
+    _save_rotating(path, rt)
+    return rt
+
+
+_CACHE_VERSION = 1
+
+
+def _cache_file(booster: Missile, max_flight_time_s: float, lat_deg: float):
+    """$NUMBA_CACHE_DIR (set by the Makefile) or ~/.cache/bmdcheck, /bmdcheck-flyout/NAME-HASH.npz; the
+    hash covers the booster, the flight-time limit, the latitude, the table parameters and the
+    source of this module and of the flight kernel (as ``flight.newton``'s boost tables)."""
+    import dataclasses
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from ..flight import kernel
+
+    key = repr((tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare),
+                float(max_flight_time_s), float(lat_deg), N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT,
+                _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE, _N_ALT, _SAMPLE_S, _CACHE_VERSION)).encode()
+    key += Path(__file__).read_bytes() + Path(kernel.__file__).read_bytes()
+    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "bmdcheck")
+    return Path(root) / "bmdcheck-flyout" / f"{booster.name}-{hashlib.sha256(key).hexdigest()[:20]}.npz"
+
+
+def _save_rotating(path, rt: RotatingTable) -> None:
+    """Temp file + rename: a reader never sees a half-written table; failures are ignored (a cache)."""
+    import os
+    import tempfile
+
+    b = rt.base
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, name=np.array(b.name), base_grid=np.array([b.dr_m, b.dh_m, b.r_site_m, b.burnout_speed_mps,
+                                                                        b.burn_time_s, b.max_flight_time_s]),
+                         t_s=b.t_s, speed_mps=b.speed_mps, fpa_rad=b.fpa_rad, dt_s=rt.dt_s, defl_rad=rt.defl_rad,
+                         grid=np.array([rt.lat_deg, rt.dr_m, rt.dh_m, rt.max_flight_time_s]))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def _load_rotating(path) -> RotatingTable:
+    with np.load(path) as z:
+        g, bg = z["grid"], z["base_grid"]
+        base = FlyoutTable(str(z["name"]), float(bg[0]), float(bg[1]), z["t_s"], z["speed_mps"], z["fpa_rad"],
+                           float(bg[2]), float(bg[3]), float(bg[4]), float(bg[5]))
+        return RotatingTable(base, float(g[0]), float(g[1]), float(g[2]), z["dt_s"], z["defl_rad"], float(g[3]))

@@ -327,3 +327,18 @@ def iter_missile_summaries(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
         yield sl, fly_missile_batch(missile, *(a[sl] for a in arrs), earth=earth, rtol=rtol)
+
+
+def pad_rows(rows, width: int | None = None):
+    """Stack ragged sample rows [(t_s (k,), r (k, 3), v (k, 3)), ...] into zero-padded arrays:
+    t_s (N, M), r (N, M, 3), v (N, M, 3) and the counts k (N,), int64; M = width or the longest row."""
+    n = len(rows)
+    m = width if width is not None else max(row[0].shape[0] for row in rows)
+    t = np.zeros((n, m))
+    r = np.zeros((n, m, 3))
+    v = np.zeros((n, m, 3))
+    ns = np.zeros(n, dtype=np.int64)
+    for q, (tq, rq, vq) in enumerate(rows):
+        k = tq.shape[0]
+        t[q, :k], r[q, :k], v[q, :k], ns[q] = tq, rq, vq, k
+    return t, r, v, ns

@@ -94,6 +94,74 @@ def _finite(x):
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _span(runs, key, sub=None):
+    """[min, max] of a result over the corners of the precision box (finite values), or None."""
+    xs = [r[key] if sub is None else r[key][sub] for r in runs]
+    xs = [x for x in xs if math.isfinite(x)]
+    return [min(xs), max(xs)] if xs else None
+
+
+def _document(runs, obs, t_obs, launch, azimuth_deg, boost, beta, earth, directions, aim_rows) -> dict:
+    """The ``reconstruct --json`` document (without assumptions) from the corner runs; the nominal
+    corner first."""
+    c0 = runs[0]
+    bt = 0.0 if boost is None else boost
+    doc = {
+        "observation": {k: m.to_dict() for k, m in obs.items()} | {
+            "flight_time_s": None if t_obs is None else t_obs.to_dict(),
+            "from": None if launch is None else {"lat": launch[0], "lon": launch[1]},
+            "azimuth_deg": azimuth_deg},
+        "model": "vacuum-kepler" if launch is None else "full",
+        "burnout_speed_mps": c0["speed"],
+        "burnout_angle_deg": c0["angle"],
+        "burnout_altitude_km": obs["burnout_altitude_km"].value,
+        "branch": c0["branch"],
+        "boost_time_s": bt,
+        "free_flight_time_s": c0["time"],
+        "flight_time_s": bt + c0["time"],
+        "standard_range_km": _finite(c0["standard_range_km"]),
+        "vacuum": {"burnout_speed_mps": c0["vacuum_speed"], "burnout_angle_deg": c0["vacuum_angle"],
+                   "free_flight_time_s": c0["vacuum_time"], "standard_range_km": _finite(c0["standard_range_km"])},
+    }
+    unc = {"burnout_speed_mps": _span(runs, "speed"), "burnout_angle_deg": _span(runs, "angle"),
+           "flight_time_s": [bt + x for x in _span(runs, "time")], "standard_range_km": _span(runs, "standard_range_km")}
+    if launch is not None:
+        doc["full_model"] = {"ballistic_coefficient_kgm2": beta,
+                             "earth": {"shape": earth.shape, "gravity": earth.gravity, "rotation": earth.rotation,
+                                       "atmosphere": earth.atmosphere},
+                             "standard_range_nonrotating_km": _finite(c0["model_standard_range_km"])}
+        doc["standard_range_rotating_km"] = _finite(c0["rotating"]["test_azimuth"])
+        doc["standard_range_rotating_by_direction_km"] = {k: _finite(v) for k, v in c0["rotating"].items()}
+        for row in aim_rows:
+            rr = c0["rotating"][row["name"]]
+            row["standard_range_km"] = _finite(rr)
+            row["reaches"] = bool(math.isfinite(rr) and rr >= row["distance_km"])
+        doc["aims"] = aim_rows
+        unc["standard_range_rotating_km"] = _span(runs, "rotating", "test_azimuth")
+        unc["standard_range_rotating_by_direction_km"] = {k: _span(runs, "rotating", k) for k in directions}
+    doc["uncertainty"] = unc
+    doc["flight_time_check"] = None if t_obs is None else _flight_time_check(runs, obs, t_obs, boost)
+    return doc
+
+
+def _flight_time_check(runs, obs, t_obs, boost) -> dict:
+    """The observed flight time against the one the reconstruction implies (boost time and a model
+    allowance added); BmdcheckError when they are inconsistent beyond the stated precision."""
+    t_lo, t_hi = _span(runs, "time")
+    b_lo, b_hi = (0.0, BOOST_TIME_MAX_S) if boost is None else (boost, boost)
+    lo = b_lo + t_lo * (1 - TIME_MODEL_ALLOWANCE)
+    hi = b_hi + t_hi * (1 + TIME_MODEL_ALLOWANCE)
+    if t_obs.hi < lo or t_obs.lo > hi:
+        what = "too short" if t_obs.hi < lo else "too long"
+        raise BmdcheckError(
+            f"flight time {t_obs.value:,.0f}±{t_obs.sigma:g} s is {what} for an apogee of "
+            f"{obs['apogee_km'].value:,.0f} km and a range of {obs['range_km'].value:,.0f} km: the reconstructed "
+            f"free flight takes {t_lo:,.0f}-{t_hi:,.0f} s, so launch to impact is {lo:,.0f}-{hi:,.0f} s "
+            f"(boost {b_lo:g}-{b_hi:g} s, model allowance {100 * TIME_MODEL_ALLOWANCE:g} %)")
+    return {"observed_s": t_obs.value, "plus_minus_s": t_obs.sigma, "implied_min_s": lo, "implied_max_s": hi,
+            "boost_time_implied_s": t_obs.value - runs[0]["time"], "consistent": True}
+
+
 def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth_deg=None, burnout_altitude_km=None,
                 boost_time_s=None, aims=(), ballistic_coefficient_kgm2: float = DEFAULT_BETA_KGM2,
                 earth: EarthModel = EarthModel()) -> dict:
@@ -148,64 +216,7 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
                              "distance_km": float(d) / 1e3})
     runs = [_one(c["apogee_km"], c["range_km"], c["burnout_altitude_km"], launch, azimuth_deg, directions, beta, earth)
             for c in _corners(obs)]
-    c0 = runs[0]
-    bt = 0.0 if boost is None else boost
-
-    def span(key, sub=None):
-        xs = [r[key] if sub is None else r[key][sub] for r in runs]
-        xs = [x for x in xs if math.isfinite(x)]
-        return [min(xs), max(xs)] if xs else None
-
-    doc = {
-        "observation": {k: m.to_dict() for k, m in obs.items()} | {
-            "flight_time_s": None if t_obs is None else t_obs.to_dict(),
-            "from": None if launch is None else {"lat": launch[0], "lon": launch[1]},
-            "azimuth_deg": azimuth_deg},
-        "model": "vacuum-kepler" if launch is None else "full",
-        "burnout_speed_mps": c0["speed"],
-        "burnout_angle_deg": c0["angle"],
-        "burnout_altitude_km": obs["burnout_altitude_km"].value,
-        "branch": c0["branch"],
-        "boost_time_s": bt,
-        "free_flight_time_s": c0["time"],
-        "flight_time_s": bt + c0["time"],
-        "standard_range_km": _finite(c0["standard_range_km"]),
-        "vacuum": {"burnout_speed_mps": c0["vacuum_speed"], "burnout_angle_deg": c0["vacuum_angle"],
-                   "free_flight_time_s": c0["vacuum_time"], "standard_range_km": _finite(c0["standard_range_km"])},
-    }
-    unc = {"burnout_speed_mps": span("speed"), "burnout_angle_deg": span("angle"),
-           "flight_time_s": [bt + x for x in span("time")], "standard_range_km": span("standard_range_km")}
-    if launch is not None:
-        doc["full_model"] = {"ballistic_coefficient_kgm2": beta,
-                             "earth": {"shape": earth.shape, "gravity": earth.gravity, "rotation": earth.rotation,
-                                       "atmosphere": earth.atmosphere},
-                             "standard_range_nonrotating_km": _finite(c0["model_standard_range_km"])}
-        doc["standard_range_rotating_km"] = _finite(c0["rotating"]["test_azimuth"])
-        doc["standard_range_rotating_by_direction_km"] = {k: _finite(v) for k, v in c0["rotating"].items()}
-        for row in aim_rows:
-            rr = c0["rotating"][row["name"]]
-            row["standard_range_km"] = _finite(rr)
-            row["reaches"] = bool(math.isfinite(rr) and rr >= row["distance_km"])
-        doc["aims"] = aim_rows
-        unc["standard_range_rotating_km"] = span("rotating", "test_azimuth")
-        unc["standard_range_rotating_by_direction_km"] = {k: span("rotating", k) for k in directions}
-    doc["uncertainty"] = unc
-    doc["flight_time_check"] = None
-    if t_obs is not None:
-        t_lo, t_hi = span("time")
-        b_lo, b_hi = (0.0, BOOST_TIME_MAX_S) if boost is None else (boost, boost)
-        lo = b_lo + t_lo * (1 - TIME_MODEL_ALLOWANCE)
-        hi = b_hi + t_hi * (1 + TIME_MODEL_ALLOWANCE)
-        check = {"observed_s": t_obs.value, "plus_minus_s": t_obs.sigma, "implied_min_s": lo, "implied_max_s": hi,
-                 "boost_time_implied_s": t_obs.value - c0["time"], "consistent": True}
-        if t_obs.hi < lo or t_obs.lo > hi:
-            what = "too short" if t_obs.hi < lo else "too long"
-            raise BmdcheckError(
-                f"flight time {t_obs.value:,.0f}±{t_obs.sigma:g} s is {what} for an apogee of "
-                f"{obs['apogee_km'].value:,.0f} km and a range of {obs['range_km'].value:,.0f} km: the reconstructed "
-                f"free flight takes {t_lo:,.0f}-{t_hi:,.0f} s, so launch to impact is {lo:,.0f}-{hi:,.0f} s "
-                f"(boost {b_lo:g}-{b_hi:g} s, model allowance {100 * TIME_MODEL_ALLOWANCE:g} %)")
-        doc["flight_time_check"] = check
+    doc = _document(runs, obs, t_obs, launch, azimuth_deg, boost, beta, earth, directions, aim_rows)
     doc["assumptions"] = {
         "range": "great-circle surface distance from the point below burnout (= the launch point) to the impact; "
                  "boost-phase ground distance neglected",

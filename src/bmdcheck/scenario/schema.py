@@ -129,6 +129,27 @@ SiteRef = Annotated[Union[Annotated[str, Tag("catalogue")], Annotated[InlineSite
 Inventory = dict[str, Annotated[int, Field(ge=0, le=2**31 - 1, description="rounds")]]
 
 
+class SeaBox(_Model):
+    """Where a ship may be: a latitude/longitude box (degrees). Guarantee checks take the worst ship
+    position in it as a joint margin (docs/GUARANTEES.md, "Joint margins")."""
+
+    lat_min_deg: Latitude
+    lat_max_deg: Latitude
+    lon_min_deg: Longitude
+    lon_max_deg: Longitude
+
+    @model_validator(mode="after")
+    def _area(self):
+        if not (self.lat_min_deg < self.lat_max_deg and self.lon_min_deg < self.lon_max_deg):
+            raise ValueError(f"a sea box without area: need lat_min_deg < lat_max_deg and lon_min_deg < lon_max_deg, "
+                             f"got latitudes {self.lat_min_deg:g}..{self.lat_max_deg:g}, longitudes "
+                             f"{self.lon_min_deg:g}..{self.lon_max_deg:g}")
+        return self
+
+    def contains(self, lat_deg: float, lon_deg: float) -> bool:
+        return self.lat_min_deg <= lat_deg <= self.lat_max_deg and self.lon_min_deg <= lon_deg <= self.lon_max_deg
+
+
 class SiteEntry(_Model):
     """One site of the defence: a catalogue site name or an inline site, with its inventory."""
 
@@ -137,6 +158,9 @@ class SiteEntry(_Model):
     interceptors: Optional[Inventory] = Field(
         None, description="interceptor type (`bmdcheck interceptors`) -> rounds; replaces the catalogue inventory; "
                           "required for an inline site")
+    sea_box: Optional[SeaBox] = Field(None, description="ships only: {lat_min_deg, lat_max_deg, lon_min_deg, "
+                                                        "lon_max_deg}, where the ship may be (it must contain the "
+                                                        "site's position); a joint margin of the guarantee checks")
 
     @field_validator("site")
     @classmethod
@@ -164,6 +188,22 @@ class SiteEntry(_Model):
         if isinstance(self.site, InlineSite) and self.interceptors is None:
             raise LocError(("interceptors",), "an inline site needs an interceptors table, e.g. "
                                               "interceptors = { \"sm-3-iia\" = 8 }")
+        return self
+
+    @model_validator(mode="after")
+    def _sea_box_for_ships(self):
+        if self.sea_box is None:
+            return self
+        if isinstance(self.site, InlineSite):
+            kind, lat, lon = self.site.kind, self.site.lat_deg, self.site.lon_deg
+        else:
+            c = _catalogue("site")[self.site]
+            kind, lat, lon = c.kind, c.lat_deg, c.lon_deg
+        if kind != "ship":
+            raise LocError(("sea_box",), f"site {self.name!r} is a {kind} site: only a ship has a sea box")
+        if not self.sea_box.contains(lat, lon):
+            raise LocError(("sea_box",), f"the sea box of site {self.name!r} does not contain its position "
+                                         f"({lat:g}, {lon:g})")
         return self
 
     @property
