@@ -357,23 +357,23 @@ def _check_boosters(defence, all_draws) -> None:
 def _check_out(out: Path) -> None:
     """Refuse an --out that cannot be a results folder, before anything is written."""
     if out.exists() and not out.is_dir():
-        raise BmdcheckError(f"--out {out}: exists and is not a directory; expected a results folder")
+        raise InputError(f"{out}: exists and is not a directory; expected a results folder", param="out_dir")
     p = out
     while not p.exists():
         p = p.parent
     if not p.is_dir():
-        raise BmdcheckError(f"--out {out}: {p} is not a directory")
+        raise InputError(f"{out}: {p} is not a directory", param="out_dir")
     if not os.access(p, os.W_OK | os.X_OK):
-        raise BmdcheckError(f"--out {out}: {p} is not writable")
+        raise InputError(f"{out}: {p} is not writable", param="out_dir")
     if out.is_dir() and not R.is_results_folder(out) and any(out.iterdir()):
-        raise BmdcheckError(f"--out {out}: the folder is not empty and holds no bmdcheck results; choose a new or "
-                            f"empty folder (nothing in it is overwritten)")
+        raise InputError(f"{out}: the folder is not empty and holds no bmdcheck results; choose a new or empty "
+                         f"folder (nothing in it is overwritten)", param="out_dir")
 
 
 def _oserror(out: Path, e: OSError) -> BmdcheckError:
     reason = e.strerror or type(e).__name__
     where = f" ({e.filename})" if getattr(e, "filename", None) else ""
-    return BmdcheckError(f"--out {out}: cannot write the results: {reason}{where}")
+    return BmdcheckError(f"{out}: cannot write the results: {reason}{where}", param="out_dir")
 
 
 @dataclass(frozen=True)
@@ -404,10 +404,10 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     if draws is not None:
         hi = _max_draws(s)
         if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= hi:
-            raise BmdcheckError(f"--draws must be a whole number from 1 to {hi:,}, got {draws!r}")
+            raise InputError(f"must be a whole number from 1 to {hi:,}, got {draws!r}", param="draws")
         s = s.model_copy(update={"uncertainty": s.uncertainty.model_copy(update={"draws": draws})})
     if isinstance(chunk_cases, bool) or not isinstance(chunk_cases, int) or chunk_cases < 1:
-        raise BmdcheckError(f"--chunk must be a whole number >= 1, got {chunk_cases!r}")
+        raise InputError(f"must be a whole number >= 1, got {chunk_cases!r}", param="chunk_cases")
     cases = expand.threat_cases(s)
     if not cases:
         raise BmdcheckError(f"{scenario_path}: the scenario has no threat cases")
@@ -415,7 +415,7 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     defence = expand.defence_specs(s)
     _check_boosters(defence, all_draws)
     if out_dir is None:
-        raise BmdcheckError("an output folder is required (--out DIR)")
+        raise InputError("an output folder is required", param="out_dir")
     out = Path(out_dir)
     _check_out(out)
     return Plan(s, str(scenario_path), canonical_json(s), scenario_hash(s), cases, len(all_draws), defence, out,
