@@ -5,8 +5,12 @@ becomes an explicit @example in the test (see tests/scenario, tests/guarantee).
 """
 
 import os
+import tempfile
 
 import pytest
+
+# fly-out tables and other disk-cached builds go to a fresh folder per test session (bmdcheck.diskcache)
+os.environ.setdefault("BMDCHECK_CACHE_DIR", tempfile.mkdtemp(prefix="bmdcheck-test-cache-"))
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
