@@ -274,6 +274,10 @@ class AssessmentResult:
         """The result rows as a pandas DataFrame (``df.attrs["units"]``: column -> unit)."""
         return self.table.to_pandas()
 
+    def to_dataframe(self):
+        """The result rows as a pandas DataFrame (as :meth:`df`; the name every result shares)."""
+        return self.df()
+
     @property
     def units(self) -> dict:
         return {f.name: unit_of(f.name) for f in self.table.schema}
