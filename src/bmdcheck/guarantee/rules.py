@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, T
 from pydantic import model_validator
 
 from ..errors import BmdcheckError
-from ..scenario.locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
+from ..scenario.locate import key_lines, line_of, parse_toml, read_input_text
 from ..scenario.schema import Area, LatLon, LocError
 from ..catalogues import catalogue_names
 from ..validate import more_problems, pydantic_message
@@ -432,16 +432,7 @@ def load_rules(path) -> RulesFile:
     if not p.exists() and p.suffix == "" and str(path) == p.name and p.name in shipped_rules():
         p = shipped_rules()[p.name]
     display = str(path)
-    try:
-        if not p.is_file():  # a directory, FIFO or device (/dev/zero) is never read
-            raise IsADirectoryError(21, "not a regular file") if p.is_dir() else OSError(0, "not a regular file")
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise BmdcheckError(f"{display}: cannot read the rules file ({reason}); expected a UTF-8 TOML file") from None
-    return rules_from_text(text, display)
+    return rules_from_text(read_input_text(p, display, "rules"), display)
 
 
 def rules_from_text(text: str, display: str = "<rules>") -> RulesFile:

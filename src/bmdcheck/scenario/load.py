@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import BmdcheckError, InputError
 from ..validate import more_problems, pydantic_message
-from .locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
+from .locate import key_lines, line_of, parse_toml, read_input_text
 from .schema import LocError, Scenario, plan_site_ops
 
 SCHEMA_FILE = "scenario.schema.json"
@@ -168,14 +168,7 @@ def _err(f: _File, loc: tuple, msg: str) -> BmdcheckError:
 
 
 def _read(p: Path, display: str, parent: tuple | None) -> tuple[_File, dict]:
-    try:
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise BmdcheckError(f"{display}: cannot read the scenario file ({reason}); "
-                            f"expected a UTF-8 TOML file") from None
+    text = read_input_text(p, display, "scenario")
     f = _File(display, p.resolve(), text)
     where = f" (included from {parent[0]}:{parent[1]})" if parent else ""
     return f, parse_toml(text, display, where)
