@@ -152,6 +152,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
 
     Deterministic: depends only on the scenario JSON and the chunk's indices.
     """
+    from ..defence import coverage
     from ..defence.engage import engage_threats
     from ..scenario import expand
 
@@ -172,19 +173,21 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     for q, ci in enumerate(good):
         good_pos[chunk.cases.index(ci)] = q
     out_cols = {n: [] for n, _ in COLUMNS}
-    for d in chunk.draws:
-        dr = all_draws[d]
-        sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
-        its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
-        for tier in tiers:
-            tl0 = tl0s[tier]
-            tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
-                         remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]),
-                         remote_radars=tuple(_radar_scaled(x, dr["detection_range_scale"]) for x in tl0.remote_radars))
-            res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
-            col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
-            for k in out_cols:
-                out_cols[k].append(col[k])
+    with coverage.memo():  # each radar's geometry over the chunk's threats once, for every draw and tier
+        for d in chunk.draws:
+            dr = all_draws[d]
+            sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
+            its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
+            for tier in tiers:
+                tl0 = tl0s[tier]
+                tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
+                             remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]),
+                             remote_radars=tuple(_radar_scaled(x, dr["detection_range_scale"])
+                                                 for x in tl0.remote_radars))
+                res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
+                col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
+                for k in out_cols:
+                    out_cols[k].append(col[k])
     return {k: np.concatenate(v) for k, v in out_cols.items()}
 
 

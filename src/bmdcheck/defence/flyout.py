@@ -599,6 +599,10 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, t_max)
 
 
+TABLE_DEPENDS = ("defence/flyout.py", "flight", "earth")
+"""Sources a fly-out table depends on (the disk cache's fingerprint, ``bmdcheck.diskcache``)."""
+
+
 @lru_cache(maxsize=32)  # a default table is up to 602 × 802 cells × 3 arrays: ~12 MB
 def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: float, kv_mass_kg: float = 50.0,
               isp_vac_s: float = 270.0, name: str = "") -> FlyoutTable:
@@ -607,8 +611,15 @@ def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: f
     Raises BmdcheckError (from ``booster_for``) when no booster of this model flies the requested
     speed over that burn time.
     """
-    m = _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
-    return build_table(m, max_flight_time_s, name or m.name)
+    def build():
+        m = _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
+        return build_table(m, max_flight_time_s, name or m.name)
+
+    from ..diskcache import cached  # built once on any run: content-addressed disk cache
+
+    return cached("flyout", {"burnout_speed_mps": burnout_speed_mps, "burn_time_s": burn_time_s,
+                             "max_flight_time_s": max_flight_time_s, "kv_mass_kg": kv_mass_kg,
+                             "isp_vac_s": isp_vac_s, "name": name}, build, FlyoutTable, TABLE_DEPENDS)
 
 
 @lru_cache(maxsize=64)
