@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+export BMDCHECK_CACHE_DIR ?= $(CURDIR)/.cache
 
 .PHONY: demo test setup bench clean web-assets chromium
 
@@ -18,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/bmdcheck demo
 
 test: $(STAMP) web-assets chromium
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	BMDCHECK_BROWSER_TESTS=required $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The control room's CesiumJS: pinned in tools/web/package-lock.json (cesium 1.140.0, the last
 # release for Node 20); only Build/Cesium is copied into the package's static folder (gitignored).
@@ -40,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/bmdcheck bench flight
 
 clean:
-	rm -rf $(VENV) .numba_cache .pytest_cache $(CESIUM) $(WEB)/node_modules
+	rm -rf $(VENV) .numba_cache .cache .pytest_cache $(CESIUM) $(WEB)/node_modules

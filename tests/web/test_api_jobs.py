@@ -65,6 +65,7 @@ def test_assess_results_in_three_formats(client, assessed, cli, tmp_path):
     tracks = [p for p in packets if p.get("properties", {}).get("kind") == "threat"]
     assert len(tracks) == 2 and all(len(p["position"]["cartesian"]) % 4 == 0 for p in tracks)
     assert any(p["id"] == "site-far" for p in packets)
+    assert client.get(f"/api/jobs/{jid}/result?format=czml&tier=cue").json() == packets    # the only tier
 
 
 def test_same_inputs_same_job_and_cached_result(client, assessed, state):
@@ -189,3 +190,26 @@ def test_jobs_run_on_dask_when_configured(assessed, tmp_path):
         doc = c.get(f"/api/jobs/{d['id']}/result?format=json").json()
     assert doc["provenance"]["dask"] is True
     assert d["summary"]["results_hash"] == local["summary"]["results_hash"]
+
+
+def test_an_assessment_over_several_tiers_has_a_scene_per_tier(client):
+    # the GBI ship under the track engages on the early-warning cue, never with a radar of its own
+    sc = post_toml(client, "scenario", ENGAGE).json()["id"]
+    jid = client.post("/api/jobs", json={"kind": "assess", "scenario": sc, "tiers": ["local", "cue"]}).json()["id"]
+    d = wait_job(client, jid)
+    assert d["status"] == "done", d["message"]
+    t = d["summary"]["tiers"]
+    assert t["cue"]["engageable"] == 1 and t["local"]["engageable"] == 0
+    ct = d["summary"]["czml_tiers"]
+    assert set(ct) == {"local", "cue"} and ct["cue"]["tier"] == "cue"
+    assert d["summary"]["czml"]["tier"] == "cue"               # early-warning-only mode: the cue tier by default
+
+    def intercepts(q):
+        r = client.get(f"/api/jobs/{jid}/result?format=czml{q}")
+        assert r.status_code == 200
+        return [p for p in r.json() if p.get("properties", {}).get("kind") == "intercept"]
+    assert len(intercepts("&tier=cue")) == ct["cue"]["intercepts_shown"] >= 1
+    assert intercepts("&tier=local") == []
+    assert len(intercepts("")) == len(intercepts("&tier=cue"))
+    r = client.get(f"/api/jobs/{jid}/result?format=czml&tier=remote")
+    assert r.status_code == 404 and "local, cue" in r.json()["detail"]

@@ -366,9 +366,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "application/json": {}, "application/vnd.apache.parquet": {}, "application/czml+json": {}}}},
         tags=["jobs"])
     async def job_result(job_id: str, format: ResultFormat = ResultFormat.json,
-                         which: Literal["a", "b"] = Query("a", description="compare jobs: scenario a or b")):
+                         which: Literal["a", "b"] = Query("a", description="compare jobs: scenario a or b"),
+                         tier: Optional[Tier] = Query(None, description="assess jobs, format=czml: the scene of "
+                                                                        "this sensor tier (default: the scenario's)")):
         """The result of a finished job: ``json`` (the result document), ``parquet`` (the results rows of
-        assess and compare jobs), ``czml`` (the scene for the globe)."""
+        assess and compare jobs), ``czml`` (the scene for the globe; an assess job over several tiers
+        has one per tier)."""
         job = jobs().get(job_id)
         if job.status != "done":
             return _problem(409, f"job {job_id[:12]}… is {job.status}; its result is there when the status is done"
@@ -376,6 +379,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         b = which == "b" and job.kind == "compare"
         if format == ResultFormat.json:
             name, media = "result.json", "application/json"
+        elif format == ResultFormat.czml and tier is not None:
+            if job.kind != "assess" or not (job.summary.get("czml_tiers") or {}).get(tier.value):
+                have = ", ".join(job.summary.get("czml_tiers") or {}) or "none"
+                return _problem(404, f"job {job_id[:12]}… has no CZML scene of the {tier.value} tier (tier scenes: "
+                                     f"{have}; assess jobs over several tiers have one per tier)")
+            name, media = f"result-{tier.value}.czml", "application/czml+json"
         elif format == ResultFormat.czml:
             name, media = ("result-b.czml" if b else "result.czml"), "application/czml+json"
         else:
@@ -386,7 +395,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         p = jobs().result_path(job.id, name)
         if not p.is_file():
             return _problem(404, f"job {job_id[:12]}… has no {format.value} result")
-        fname = f"{job.kind}-{job.id[:12]}{'-b' if b else ''}.{format.value}"
+        fname = f"{job.kind}-{job.id[:12]}{'-b' if b else ''}{'-' + tier.value if tier and format == ResultFormat.czml else ''}"
+        fname += f".{format.value}"
         return FileResponse(p, media_type=media, filename=fname)
 
     @app.get("/api/ledger/entries", response_model=list[dict], responses=ERRORS, tags=["ledger"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -95,11 +96,22 @@ def _czml(p, res, job: Path, name: str, lo: float, hi: float, label: str) -> dic
 
 
 def run_assess(spec: dict, job: Path) -> dict:
+    from .scenes import result_set, results_czml
+
     p, res = _assess(spec, job, "assess", spec["scenario_path"], "results", 0.0, 1.0)
     shown = _czml(p, res, job, "result.czml", 0.8, 1.0, "assess")
+    tiers = result_set(p.scenario, res).tiers()
+    per_tier = {}
+    for k, t in enumerate(tiers):       # one scene per tier: the page switches tiers without a new run
+        report(0.85 + 0.15 * k / len(tiers), f"assess: the CZML scene of the {t} tier")
+        per_tier[t] = results_czml(p.scenario, res, job / f"result-{t}.czml", t)
+    one = [t for t in tier_counts(res.summary) if t != "all"]
+    if not tiers and len(one) == 1:     # a single tier: its scene is the scene
+        shutil.copyfile(job / "result.czml", job / f"result-{one[0]}.czml")
+        per_tier[one[0]] = {**shown, "tier": one[0]}
     return {"kind": "assess", "provenance": res.provenance, "summary_rows": res.summary,
             "summary": {"tiers": tier_counts(res.summary), "results_hash": res.provenance["results_hash"],
-                        "rows": res.summary, "czml": shown},
+                        "rows": res.summary, "czml": shown, "czml_tiers": per_tier},
             "verdicts": []}
 
 

@@ -56,16 +56,33 @@ def _counts(scene, n_cases: int, n_intercepts: int, step: int) -> dict:
             "interceptor_paths": sum(t.kind == "interceptor" for t in scene.tracks), "sample_step": step}
 
 
-def results_czml(scenario, res, path: Path) -> dict:
-    """Write the CZML scene of an assessment (``assess`` result, its validated scenario); the counts."""
-    from ..export.model import scene_from_results
+def result_set(scenario, res, tier: str | None = None):
+    """The report layer's view of an assessment result; with ``tier``, drawn for that sensor tier
+    (default: the tier the scenario's timeline mode names, ``report.data.ResultSet.tier``)."""
     from ..report.data import ResultSet
 
     rs = ResultSet(Path(res.out_dir), res.provenance, res.table, res.summary, scenario)
+    if tier is None or not rs.has_tiers():
+        return rs
+
+    class _Tier(ResultSet):
+        @property
+        def tier(self):
+            return tier
+
+    return _Tier(rs.path, rs.provenance, rs.table, rs.summary, rs.scenario)
+
+
+def results_czml(scenario, res, path: Path, tier: str | None = None) -> dict:
+    """Write the CZML scene of an assessment (``assess`` result, its validated scenario), for the
+    default tier or ``tier``; the counts (and the tier drawn)."""
+    from ..export.model import scene_from_results
+
+    rs = result_set(scenario, res, tier)
     n_int = sum(1 for r in rs.nominal_rows() if r["feasible"])
     scene = scene_from_results(rs, interceptor_paths=INTERCEPTOR_PATHS, max_tracks=MAX_TRACKS,
                                max_intercepts=MAX_INTERCEPTS)
-    return _counts(scene, len(rs.cases()), n_int, _write(scene, path))
+    return {**_counts(scene, len(rs.cases()), n_int, _write(scene, path)), "tier": rs.tier}
 
 
 def _empty_results(scenario, where: Path):
