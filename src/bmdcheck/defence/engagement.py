@@ -25,7 +25,7 @@ from ..earth.frames import ecef_to_geodetic, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
-from .flyout import FlyoutTable
+from .flyout import FlyoutTable, RotatingTable, azimuth_from, sector_correction
 from .windows import (C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
@@ -161,7 +161,10 @@ class TableReach(NamedTuple):
     (Q, L, NH) sparse table, level l holding the largest reachable range over rows [j, j + 2^l);
     t_blk_s (Q, NR // B + 1, NH // B + 1) the earliest arrival over ranges >= I·B cells and rows
     [J·B, J·B + B] (B = ``_BLK``); cos_all, sin_all (P,) cosine and sine of the pair's largest
-    reachable central angle at any altitude (the first, cheapest chunk test).
+    reachable central angle at any altitude (the first, cheapest chunk test). Rotating Earth
+    (``flyout.RotatingTable``): rot (Q,) true where table q has sectors sec_dt_s, sec_defl_rad
+    (Q, S, nr, nh) on grids sec_dr_m, sec_dh_m (Q,), their correction added to the base arrival at
+    the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
     """
 
     table: np.ndarray
@@ -175,21 +178,34 @@ class TableReach(NamedTuple):
     t_blk_s: np.ndarray
     cos_all: np.ndarray
     sin_all: np.ndarray
+    rot: np.ndarray
+    sec_dr_m: np.ndarray
+    sec_dh_m: np.ndarray
+    sec_dt_s: np.ndarray
+    sec_defl_rad: np.ndarray
+    dt_low_s: np.ndarray
 
 
 _BLK = 16
 
 
 @njit(cache=True, inline="always")
-def reach_lookup(reach, q, s, ca, h):
-    """Earliest arrival from site s of pair table q at a sample at altitude h whose central angle from
-    the site has cosine ca: (T, speed, cos γ, sin γ) bilinear in (ground range, altitude); T = inf
-    where the table does not reach. The one place the table model reads a fly-out table."""
+def reach_lookup(reach, q, s, ux, uy, uz, ca, h):
+    """Earliest arrival from site s of pair table q at a sample at altitude h, unit vector (ux, uy, uz)
+    (ECEF), whose central angle from the site has cosine ca: (T, speed, cos γ, sin γ) bilinear in
+    (ground range, altitude), plus on the rotating Earth the sector correction at the azimuth from
+    the site to the sample; T = inf where the table does not reach. The one place the table model
+    reads a fly-out table."""
     if ca > 1.0:
         ca = 1.0
     elif ca < -1.0:
         ca = -1.0
-    return _lookup4(math.acos(ca) * reach.site_r_m[s], h, reach.dr_m[q], reach.dh_m[q], reach.tab[q])
+    rng = math.acos(ca) * reach.site_r_m[s]
+    Tr, Vi, cg, sg = _lookup4(rng, h, reach.dr_m[q], reach.dh_m[q], reach.tab[q])
+    if reach.rot[q] and Tr < math.inf:
+        Tr += sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
+                                reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
+    return Tr, Vi, cg, sg
 
 
 @njit(cache=True, inline="always")
@@ -212,7 +228,7 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
     jr = int(h / dh)
     if jr >= reach.tab.shape[2] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
         return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
-    Tr, Vi, cg, sg = reach_lookup(reach, q, s, ca, h)
+    Tr, Vi, cg, sg = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
     if Tr == math.inf:
         return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
     tofmin = prs.min_tof_s[p]
@@ -293,7 +309,7 @@ def table_bound(reach, smp, prs, p, i, c, tl):
             tmin = v
     if tmin == math.inf:
         return R_REACH, -math.inf
-    tof_lb = max(tmin, prs.min_tof_s[p])
+    tof_lb = max(tmin + reach.dt_low_s[q], prs.min_tof_s[p])
     if tof_lb > prs.max_tof_s[p]:
         return R_TOF, -math.inf
     return -1, smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1] - tof_lb
@@ -386,9 +402,24 @@ class Windows:
         return self.raw[:, C_LATEST]
 
 
-def table_reach(tables: list[FlyoutTable], table_of_pair: np.ndarray, site_of_pair: np.ndarray,
+def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
                 sites_lla: np.ndarray, earth: EarthModel) -> TableReach:
-    """The table model's record: tables stacked and interleaved, with their chunk bounds."""
+    """The table model's record: tables stacked and interleaved, with their chunk bounds. ``tables``:
+    FlyoutTable (non-rotating) or RotatingTable (its base plus the sector correction at the
+    site-to-sample arrival azimuth; built for the latitude of the pairs' site)."""
+    rot_tabs = [tb if isinstance(tb, RotatingTable) else None for tb in tables]
+    tables = [tb.base if isinstance(tb, RotatingTable) else tb for tb in tables]
+    shp = next((r.dt_s.shape for r in rot_tabs if r is not None), (1, 2, 2))
+    sec_dt = np.zeros((len(tables),) + shp)
+    sec_df = np.zeros((len(tables),) + shp)
+    sec_dr, sec_dh = np.ones(len(tables)), np.ones(len(tables))
+    rot, dt_low = np.zeros(len(tables), dtype=np.bool_), np.zeros(len(tables))
+    for k, r in enumerate(rot_tabs):
+        if r is not None:
+            sec_dt[k], sec_df[k], sec_dr[k], sec_dh[k], rot[k] = r.dt_s, r.defl_rad, r.dr_m, r.dh_m, True
+            fin = r.dt_s[np.isfinite(r.dt_s)]
+            if fin.size:  # cubic Lagrange in azimuth may overshoot its nodes: twice their spread below
+                dt_low[k] = min(0.0, fin.min() - 2.0 * (fin.max() - fin.min()))
     sll = np.atleast_2d(np.asarray(sites_lla, float))
     s_ecef = geodetic_to_ecef(sll[:, 0], sll[:, 1], sll[:, 2], earth)
     s_r = np.linalg.norm(s_ecef, axis=-1)
@@ -433,7 +464,8 @@ def table_reach(tables: list[FlyoutTable], table_of_pair: np.ndarray, site_of_pa
     ang = RMAX[q, -1, 0] / s_r[site_of_pair] * (1.0 + 1e-9) if len(q) else np.zeros(0)
     cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
-    return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, cos_all, sin_all)
+    return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
+                      dt_low)
 
 
 def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:
@@ -448,7 +480,7 @@ def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:
                  np.ascontiguousarray(vis, dtype=np.bool_))
 
 
-def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable], spec: PairSpec,
+def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: PairSpec,
                   vis_stack: np.ndarray | None = None, pruned: bool = True) -> Windows:
     """Run the table model over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m.
 
