@@ -158,6 +158,18 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
         vt[k] = smp.v_eci_mps[i, m, k]
     vis = visible(prs, p, i, m)
     launch = nan
+    if g_lo >= 0.0 and g_hi >= 0.0:
+        # the chunk bound at this one point (``_dv_lower``): beyond it no launch at any time reaches the
+        # sample, so no Lambert problem is solved; the reach margin is then the bound's (>= the true one)
+        r1n = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+        ca = (se[0] * smp.u[i, m, 0] + se[1] * smp.u[i, m, 1] + se[2] * smp.u[i, m, 2]) / r1n
+        th = max(math.acos(max(-1.0, min(1.0, ca))) - om * tofmax, 0.0) * (1.0 - 1e-9)
+        r2n = math.sqrt(rt[0] * rt[0] + rt[1] * rt[1] + rt[2] * rt[2]) * (1.0 - 1e-9)
+        lb, _tp = _dv_lower(r1n, r2n, math.cos(th), tofmax, om * math.sqrt(se[0] * se[0] + se[1] * se[1]), mu)
+        if lb > vbo * (1.0 + 1e-9):
+            if tl == math.inf:
+                return R_TRACK, math.inf, nan, nan, nan, g_lo, g_hi, nan, nan, nan, nan
+            return R_REACH, math.inf, nan, nan, nan, g_lo, g_hi, vbo - lb, nan, nan, nan
     if g_lo >= 0.0 and g_hi >= 0.0 and vis:
         lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2)
         if lx > -math.inf:
