@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/bmdcheck demo
 
 test: $(STAMP) web-assets chromium
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	BMDCHECK_BROWSER_TESTS=required $(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # The control room's CesiumJS: pinned in tools/web/package-lock.json (cesium 1.140.0, the last
 # release for Node 20); only Build/Cesium is copied into the package's static folder (gitignored).

@@ -75,8 +75,8 @@ function pill(id, text, cls) {
 
 const fmt = (x, d = 0) => (x == null || Number.isNaN(+x) ? "–" : (+x).toFixed(d));
 const num = (...xs) => { for (const x of xs) if (x != null && x !== "" && Number.isFinite(+x)) return +x; return null; };
-const latOf = (o) => num(o.lat, o.lat_deg, o.latitude, Array.isArray(o.point) ? o.point[0] : null);
-const lonOf = (o) => num(o.lon, o.lon_deg, o.longitude, Array.isArray(o.point) ? o.point[1] : null);
+const latOf = (o) => num(o.lat, o.lat_deg, Array.isArray(o.point) ? o.point[0] : null);
+const lonOf = (o) => num(o.lon, o.lon_deg, Array.isArray(o.point) ? o.point[1] : null);
 const latlon = (lat, lon) => `${Math.abs(lat).toFixed(2)}°${lat >= 0 ? "N" : "S"} ${Math.abs(lon).toFixed(2)}°${lon >= 0 ? "E" : "W"}`;
 
 // ---- the globe ------------------------------------------------------------------------------------
@@ -114,78 +114,74 @@ function showPick(entity) {
   for (const k of ["kind", "missile", "shape", "site", "interceptor", "reason", "window", "range_km", "target_alt_km"]) {
     if (props[k] != null) rows.push(el("div", {}, `${k}: ${Array.isArray(props[k]) ? props[k].map((x) => fmt(x)).join("–") + " s" : props[k]}`));
   }
+  const w = bmd.windows && bmd.windows[entity.id];
+  if (w) rows.push(el("div", {}, `engagement window: ${fmt(w[0])}–${fmt(w[1])} s after launch`));
   box.replaceChildren(...rows);
   box.classList.remove("hidden");
 }
 
 const C = (css, a = 1) => Cesium.Color.fromCssColorString(css).withAlpha(a);
 
-// Areas in a scenario summary: {name, lat, lon} points, {box: [lat0, lat1, lon0, lon1]},
-// {polygon: [[lat, lon], ...]}, or {radius_km} circles around a point.
-function addArea(ds, a, kind) {
+// Areas of a scenario summary: {kind: point|points|polygon, points: [[lat, lon], ...], polygon?}.
+function addArea(ds, name, a, kind) {
   const color = kind === "launch" ? "#ff6b6b" : "#ffd25a";
-  const name = a.name || a.id || kind;
   const label = { text: name, font: "12px sans-serif", fillColor: C(color), outlineColor: Cesium.Color.BLACK,
     outlineWidth: 3, style: Cesium.LabelStyle.FILL_AND_OUTLINE, pixelOffset: new Cesium.Cartesian2(0, -14),
     distanceDisplayCondition: new Cesium.DistanceDisplayCondition(0, 2.6e7) };
-  const poly = a.polygon || a.ring || a.vertices;
-  const box = a.box || a.bbox;
-  if (Array.isArray(poly) && poly.length >= 3) {
-    const flat = poly.flatMap((p) => (Array.isArray(p) ? [p[1], p[0]] : [lonOf(p), latOf(p)]));
-    const hier = Cesium.Cartesian3.fromDegreesArray(flat);
-    const c = Cesium.BoundingSphere.fromPoints(hier).center;
-    ds.entities.add({ name, position: c, label, polygon: { hierarchy: hier, material: C(color, 0.35), outline: true, outlineColor: C(color), height: 0 } });
+  const props = { kind: `${kind} area` };
+  const ring = Array.isArray(a.polygon) && a.polygon.length >= 3 ? a.polygon : null;
+  if (ring) {
+    const pos = Cesium.Cartesian3.fromDegreesArray(ring.flatMap((p) => [p[1], p[0]]));
+    ds.entities.add({ name, position: Cesium.BoundingSphere.fromPoints(pos).center, label, properties: props,
+      polygon: { hierarchy: pos, material: C(color, 0.35), outline: true, outlineColor: C(color), height: 0 } });
     return;
   }
-  if (Array.isArray(box) && box.length === 4) {
-    const [s, n, w, e] = box;
-    ds.entities.add({ name, position: Cesium.Cartesian3.fromDegrees((w + e) / 2, (s + n) / 2),
-      label, rectangle: { coordinates: Cesium.Rectangle.fromDegrees(w, s, e, n), material: C(color, 0.35), outline: true, outlineColor: C(color), height: 0 } });
-    return;
-  }
-  const lat = latOf(a), lon = lonOf(a);
-  if (lat == null || lon == null) return;
-  const pos = Cesium.Cartesian3.fromDegrees(lon, lat);
-  const r = num(a.radius_km, a.radius);
-  const ent = { name, position: pos, label, properties: { kind: `${kind} area` },
-    point: { pixelSize: 9, color: C(color), outlineColor: Cesium.Color.BLACK, outlineWidth: 1.5 } };
-  if (r) ent.ellipse = { semiMajorAxis: r * 1e3, semiMinorAxis: r * 1e3, material: C(color, 0.3), outline: true, outlineColor: C(color), height: 0 };
-  ds.entities.add(ent);
-}
-
-function asList(x) {
-  if (!x) return [];
-  if (Array.isArray(x)) return x;
-  if (typeof x === "object") return Object.entries(x).map(([k, v]) => (v && typeof v === "object" && !Array.isArray(v) ? Object.assign({ name: k }, v) : { name: k, point: v }));
-  return [];
+  const pts = Array.isArray(a.points) ? a.points : latOf(a) != null ? [[latOf(a), lonOf(a)]] : [];
+  pts.forEach((p, i) => {
+    ds.entities.add({ name: pts.length > 1 ? `${name} ${i + 1}` : name, position: Cesium.Cartesian3.fromDegrees(p[1], p[0]),
+      properties: props, label: i === 0 ? label : undefined,
+      point: { pixelSize: kind === "launch" ? 8 : 9, color: C(color), outlineColor: Cesium.Color.BLACK, outlineWidth: 1.5 } });
+  });
 }
 
 function drawScenario(summary) {
   const ds = bmd.scenarioLayer;
   ds.entities.removeAll();
   if (!summary) return;
-  for (const s of asList(summary.sites)) {
+  for (const r of summary.radars || []) {
+    const lat = latOf(r), lon = lonOf(r);
+    if (lat == null || lon == null) continue;
+    const ring = r.coverage_ring;
+    const ent = { name: `${r.name} radar`, position: Cesium.Cartesian3.fromDegrees(lon, lat),
+      properties: { kind: "radar", range_km: r.range_km, target_alt_km: r.coverage_target_alt_km },
+      point: { pixelSize: 6, color: C("#6fb0e8"), outlineColor: Cesium.Color.BLACK, outlineWidth: 1 } };
+    if (Array.isArray(ring) && ring.length >= 4) {
+      ent.polygon = { hierarchy: Cesium.Cartesian3.fromDegreesArray(ring.slice(0, -1).flatMap((p) => [p[1], p[0]])),
+        material: C("#4682b4", 0.25), outline: true, outlineColor: C("#6fb0e8", 0.9), height: 0 };
+    } else if (num(r.coverage_ground_range_km, r.range_km)) {
+      const m = num(r.coverage_ground_range_km, r.range_km) * 1e3;
+      ent.ellipse = { semiMajorAxis: m, semiMinorAxis: m, material: C("#4682b4", 0.25), outline: true, outlineColor: C("#6fb0e8", 0.9), height: 0 };
+    }
+    ds.entities.add(ent);
+  }
+  for (const s of summary.sites || []) {
     const lat = latOf(s), lon = lonOf(s);
     if (lat == null || lon == null) continue;
-    const inv = s.interceptors ? (Array.isArray(s.interceptors) ? s.interceptors.map((i) => (typeof i === "string" ? i : `${i.name || i.interceptor} x${i.rounds ?? i.inventory ?? i.n ?? "?"}`)).join(", ")
-      : Object.entries(s.interceptors).map(([k, v]) => `${k} x${v}`).join(", ")) : "";
+    const inv = s.interceptors && typeof s.interceptors === "object"
+      ? Object.entries(s.interceptors).map(([k, v]) => `${k} x${v}`).join(", ") : "";
     ds.entities.add({ name: s.name, position: Cesium.Cartesian3.fromDegrees(lon, lat),
       properties: { kind: "site", interceptor: inv || null },
       point: { pixelSize: 10, color: Cesium.Color.WHITE, outlineColor: Cesium.Color.BLACK, outlineWidth: 2 },
       label: { text: s.name, font: "12px sans-serif", fillColor: Cesium.Color.WHITE, outlineColor: Cesium.Color.BLACK,
         outlineWidth: 3, style: Cesium.LabelStyle.FILL_AND_OUTLINE, pixelOffset: new Cesium.Cartesian2(8, 0),
-        horizontalOrigin: Cesium.HorizontalOrigin.LEFT, distanceDisplayCondition: new Cesium.DistanceDisplayCondition(0, 1.2e7) } });
+        horizontalOrigin: Cesium.HorizontalOrigin.LEFT, distanceDisplayCondition: new Cesium.DistanceDisplayCondition(0, 1.5e7) } });
   }
-  for (const r of asList(summary.radars)) {
-    const lat = latOf(r), lon = lonOf(r), rng = num(r.ground_range_km, r.range_km, r.range);
-    if (lat == null || lon == null) continue;
-    const ent = { name: `${r.name} radar`, position: Cesium.Cartesian3.fromDegrees(lon, lat), properties: { kind: "radar", range_km: rng },
-      point: { pixelSize: 6, color: C("#6fb0e8"), outlineColor: Cesium.Color.BLACK, outlineWidth: 1 } };
-    if (rng) ent.ellipse = { semiMajorAxis: rng * 1e3, semiMinorAxis: rng * 1e3, material: C("#4682b4", 0.22), outline: true, outlineColor: C("#6fb0e8", 0.9), height: 0 };
-    ds.entities.add(ent);
+  const launch = new Set((summary.threats || []).map((t) => t.launch));
+  const aim = new Set((summary.threats || []).map((t) => t.aim));
+  for (const [name, a] of Object.entries(summary.areas || {})) {
+    if (launch.has(name)) addArea(ds, name, a, "launch");
+    else if (aim.has(name)) addArea(ds, name, a, "aim");
   }
-  for (const a of asList(summary.launch_areas || summary.launch)) addArea(ds, a, "launch");
-  for (const a of asList(summary.aim_areas || summary.aim)) addArea(ds, a, "aim");
 }
 
 function flyToLayer(ds, duration = 1.5) {
@@ -195,12 +191,20 @@ function flyToLayer(ds, duration = 1.5) {
 
 // ---- results on the globe: CZML from the export module ----------------------------------------------
 
-async function showResults(jobId) {
+async function showResults(jobId, opts = {}) {
   const viewer = bmd.viewer;
-  const czml = await api(`/api/jobs/${encodeURIComponent(jobId)}/result?format=czml`);
+  const q = (opts.which ? `&which=${opts.which}` : "") + (opts.tier ? `&tier=${opts.tier}` : "");
+  const czml = await api(`/api/jobs/${encodeURIComponent(jobId)}/result?format=czml${q}`);
   const doc = typeof czml === "string" ? JSON.parse(czml) : czml;
+  // Cesium's CZML reader fails on a null property value ("no window"): leave those out.
+  const windows = {};                       // packet id -> engagement window [first_s, last_s]
+  for (const pk of doc) {
+    if (!pk.properties) continue;
+    if (Array.isArray(pk.properties.window)) windows[pk.id] = pk.properties.window;
+    for (const k of Object.keys(pk.properties)) if (pk.properties[k] === null || Array.isArray(pk.properties[k])) delete pk.properties[k];
+  }
+  bmd.windows = windows;
   const ds = await Cesium.CzmlDataSource.load(doc);
-  ds.name = "results";
   if (bmd.results) viewer.dataSources.remove(bmd.results, true);
   bmd.windowLayer.entities.removeAll();
   await viewer.dataSources.add(ds);
@@ -219,7 +223,7 @@ async function showResults(jobId) {
       const ts = e.availability && e.availability.start;
       if (ts && (!first || Cesium.JulianDate.lessThan(ts, first))) first = ts;
     }
-    if (p.kind === "threat" && Array.isArray(p.window) && e.availability) highlightWindow(e, p.window);
+    if (p.kind === "threat" && windows[e.id] && e.availability) highlightWindow(e, windows[e.id]);
   }
   const clk = viewer.clock;
   viewer.timeline.zoomTo(clk.startTime, clk.stopTime);
@@ -254,152 +258,218 @@ function highlightWindow(entity, win) {
 
 // ---- side panels ------------------------------------------------------------------------------------
 
+const tierOrder = (a, b) => TIERS.indexOf(a) - TIERS.indexOf(b);
+
+// An assess job's summary.tiers: {tier: {trajectories, flown, engageable, fraction_engageable}}.
+// Earliest intercept and engaging sites come from summary.rows (the results folder's _summary rows).
 function tierRows(summary) {
-  // Accepts {tier: {engageable, trajectories}} or a list of summary rows with a `tier` column
-  // (the results folder's _summary.parquet: trajectories, fraction_engageable, ...).
   const out = {};
-  if (!summary) return out;
-  if (Array.isArray(summary)) {
-    for (const r of summary) {
-      const k = r.tier || "all";
-      const o = (out[k] ||= { engageable: 0, trajectories: 0, sites: new Set(), earliest: null });
-      const n = num(r.trajectories, r.flown) || 0;
-      o.trajectories += n;
-      o.engageable += num(r.engageable, r.n_engageable) ?? Math.round(n * (num(r.fraction_engageable) || 0));
-      if (r.sites) String(r.sites).split(",").forEach((s) => s.trim() && o.sites.add(s.trim().replace(/\s*\(\d+\)$/, "")));
-      const e = num(r.earliest_intercept_s);
-      if (e != null && (o.earliest == null || e < o.earliest)) o.earliest = e;
-    }
-    return out;
+  if (!summary || !summary.tiers) return out;
+  for (const [k, v] of Object.entries(summary.tiers)) {
+    out[k] = { engageable: num(v.engageable) || 0, flown: num(v.flown, v.trajectories) || 0, sites: new Set(), earliest: null };
   }
-  const src = summary.tiers || summary.per_tier || summary;
-  for (const [k, v] of Object.entries(src)) {
-    if (!v || typeof v !== "object") continue;
-    const n = num(v.trajectories, v.total, v.n) || 0;
-    const en = num(v.engageable, v.n_engageable) ?? Math.round(n * (num(v.fraction_engageable, v.fraction) || 0));
-    out[k] = { engageable: en, trajectories: n, sites: new Set(asList(v.sites).map((s) => s.name || s)), earliest: num(v.earliest_intercept_s) };
+  for (const r of summary.rows || []) {
+    const o = out[r.tier];
+    if (!o) continue;
+    if (r.sites) String(r.sites).split(",").forEach((x) => x.trim() && o.sites.add(x.trim().replace(/\s*\(\d+\)$/, "")));
+    const e = num(r.earliest_intercept_s);
+    if (e != null && (o.earliest == null || e < o.earliest)) o.earliest = e;
   }
   return out;
 }
 
+// The tier the globe draws for a run over several tiers: the scenario's declared timeline mode
+// (report.data.ResultSet.tier); a run over one tier draws that one.
+const MODE_TIER = { local: "local", "launch-on-remote": "remote", "engage-on-remote": "remote", "early-warning-only": "cue" };
+
+function drawnTier(summary) {
+  if (summary && summary.czml && summary.czml.tier) return summary.czml.tier;
+  const ts = Object.keys((summary && summary.tiers) || {});
+  if (ts.length === 1) return ts[0];
+  const t = MODE_TIER[bmd.scenarioMode];
+  return ts.includes(t) ? t : ts.sort(tierOrder)[0];
+}
+
 function renderSummary(summary) {
   const rows = tierRows(summary);
-  const keys = Object.keys(rows).sort((a, b) => TIERS.indexOf(a) - TIERS.indexOf(b));
-  if (!keys.length) { $("summary").replaceChildren("No summary."); return; }
+  const keys = Object.keys(rows).sort(tierOrder);
+  const box = $("summary");
+  if (!keys.length) { box.classList.add("muted"); box.replaceChildren("No summary."); return; }
   const body = keys.map((k) => {
-    const r = rows[k], f = r.trajectories ? r.engageable / r.trajectories : 0;
-    return el("tr", { "data-tier": k },
-      el("td", {}, el("b", {}, k)),
-      el("td", { class: `num ${r.engageable ? "hit" : ""}` }, `${r.engageable} / ${r.trajectories}`,
+    const r = rows[k], f = r.flown ? r.engageable / r.flown : 0;
+    return el("tr", { "data-tier": k, class: `tier-row ${k === bmd.globeTier ? "on-globe" : ""}`, title: `draw the ${k} tier on the globe`,
+      onclick: () => drawTier(k) },
+      el("td", {}, el("b", {}, k), el("span", { class: "globe-mark" }, " ◉")),
+      el("td", { class: `num ${r.engageable ? "hit" : ""}` }, `${r.engageable} / ${r.flown}`,
         el("div", { class: "bar" }, el("i", { style: { width: `${Math.round(f * 100)}%` } }))),
       el("td", { class: "num" }, r.earliest == null ? "–" : `${fmt(r.earliest)} s`),
       el("td", {}, [...r.sites].join(", ") || "–"));
   });
-  $("summary").classList.remove("muted");
-  $("summary").replaceChildren(el("table", {},
-    el("thead", {}, el("tr", {}, el("th", {}, "tier"), el("th", { class: "num" }, "engageable"), el("th", { class: "num" }, "earliest"), el("th", {}, "sites"))),
-    el("tbody", {}, body)));
+  const cz = summary.czml || {};
+  const note = cz.tracks_total > cz.tracks_shown ? ` The globe shows ${cz.tracks_shown} of ${cz.tracks_total} trajectories (sampled evenly).` : "";
+  box.classList.remove("muted");
+  box.replaceChildren(el("table", {},
+    el("thead", {}, el("tr", {}, el("th", {}, "tier"), el("th", { class: "num" }, "engageable"), el("th", { class: "num" }, "earliest"), el("th", {}, "engaging sites"))),
+    el("tbody", {}, body)),
+  el("div", { class: "why" }, `Nominal draw. ◉ tier on the globe: click a row for another.${note}`));
+}
+
+// Draw another tier's windows, intercepts and fly-outs: the assess job's scene of that tier
+// (result?format=czml&tier=...); a server without per-tier scenes gets an assessment of that tier
+// alone (cached by content hash).
+async function drawTier(tier) {
+  if (!bmd.lastRun || tier === bmd.globeTier || bmd.busy) return;
+  bmd.busy = true;
+  try {
+    if (bmd.czmlTiers && bmd.czmlTiers[tier]) {
+      setMessage(`Globe: loading the ${tier} tier…`);
+      await showResults(bmd.job.assess, { tier });
+    } else {
+      const id = await startJob(Object.assign({}, bmd.lastRun, { kind: "assess", tiers: [tier] }));
+      const j = await waitJob(id, jobProgress(`globe: ${tier}`));
+      if (j.status === "failed") throw new Error(j.message || "failed");
+      await showResults(id);
+    }
+    bmd.globeTier = tier;
+    for (const tr of document.querySelectorAll("#summary tr.tier-row")) tr.classList.toggle("on-globe", tr.dataset.tier === tier);
+    setMessage(`Globe: the ${tier} tier.`);
+    setProgress(null);
+  } catch (err) {
+    setMessage(`globe ${tier}: ${err.message}`, true);
+  } finally {
+    bmd.busy = false;
+  }
 }
 
 function cxOf(v) {
-  const c = v.counterexample || v;
-  const lat = num(c.intercept_lat, c.intercept_point && c.intercept_point.lat);
-  const lon = num(c.intercept_lon, c.intercept_point && c.intercept_point.lon);
+  const c = v.counterexample || {};
+  const lat = num(v.intercept_lat, c.intercept_lat), lon = num(v.intercept_lon, c.intercept_lon);
   if (lat == null || lon == null) return null;
   return Object.assign({}, c, { intercept_lat: lat, intercept_lon: lon,
-    intercept_alt_km: num(c.intercept_alt_km, c.intercept_point && c.intercept_point.alt_km) || 0,
-    tier: c.tier || v.tier || v.binding_tier });
+    intercept_alt_km: num(v.intercept_alt_km, c.intercept_alt_km) || 0, intercept_s: num(v.intercept_s, c.intercept_s),
+    site: v.site || c.site, site_lat: num(v.site_lat, c.site_lat), site_lon: num(v.site_lon, c.site_lon),
+    interceptor: v.interceptor || c.interceptor, missile: v.missile || c.missile, tier: v.tier || c.tier, rule: v.id });
 }
 
-function renderVerdicts(verdicts) {
+function renderVerdicts(verdicts, summary) {
   const box = $("verdicts");
+  bmd.markLayer.entities.removeAll();
   if (!verdicts || !verdicts.length) { box.classList.add("muted"); box.replaceChildren("No guarantees checked in this run."); return; }
   box.classList.remove("muted");
-  box.replaceChildren(...verdicts.map((v, i) => {
-    const verdict = String(v.verdict || v.status || v.result || "").toUpperCase();
-    const why = v.binding_margin || v.reason || v.message || v.held_by || v.explanation;
+  const kids = [];
+  if (summary && summary.verdict) {
+    const c = summary.counts || {};
+    kids.push(el("div", { class: "verdict-total" }, el("span", { class: `badge ${summary.verdict}` }, summary.verdict), " ",
+      Object.entries(c).map(([k, n]) => `${n} ${k}`).join(", ")));
+  }
+  verdicts.forEach((v, i) => {
+    const verdict = String(v.verdict || "").toUpperCase();
     const cx = cxOf(v);
-    const card = el("div", { class: "verdict", "data-verdict": verdict },
+    const tiers = v.tiers ? Object.keys(v.tiers).sort(tierOrder).map((t) => `${t} ${v.tiers[t]}`).join(", ") : null;
+    const card = el("div", { class: "verdict", "data-verdict": verdict, title: v.statement || "" },
       el("div", { class: "head" },
-        el("span", { class: "rule" }, v.rule || v.name || v.id || `rule ${i + 1}`),
+        el("span", { class: "rule" }, v.id || `rule ${i + 1}`),
         el("span", { class: `badge ${verdict === "PASS" || verdict === "FAIL" ? verdict : "other"}` }, verdict || "?")),
-      (v.tier || v.binding_tier) ? el("div", { class: "why" }, `binding tier: ${v.binding_tier || v.tier}`) : null,
-      why ? el("div", { class: "why" }, String(why)) : null);
+      verdict === "FAIL" && v.binding_text ? el("div", { class: "why" }, `fails at: ${v.binding_text}${v.tier ? `; tier ${v.tier}` : ""}`) : null,
+      v.held_by ? el("div", { class: "why" }, `held by: ${v.held_by}`) : null,
+      tiers ? el("div", { class: "why" }, tiers) : null);
     if (cx) {
-      const b = el("button", { class: "cx", title: "fly the camera to this intercept", "data-cx": String(i), onclick: () => flyToCounterexample(cx) },
-        el("b", {}, "counterexample "), `${cx.missile || "threat"}${cx.shape ? ` (${cx.shape})` : ""} vs ${cx.site || "site"}`,
-        cx.interceptor ? ` ${cx.interceptor}` : "", cx.tier ? `, tier ${cx.tier}` : "", el("br"),
+      card.append(el("button", { class: "cx", title: "fly the camera to this intercept", "data-cx": String(i), onclick: () => flyToCounterexample(cx) },
+        el("b", {}, "counterexample "), `${cx.missile || "threat"} vs ${cx.site || "site"}${cx.interceptor ? ` (${cx.interceptor})` : ""}`, el("br"),
         `intercept ${latlon(cx.intercept_lat, cx.intercept_lon)}, ${fmt(cx.intercept_alt_km)} km`,
-        cx.intercept_s != null ? ` at ${fmt(cx.intercept_s)} s` : "");
-      card.append(b);
+        cx.intercept_s != null ? ` at t = ${fmt(cx.intercept_s)} s` : ""));
+      markCounterexample(cx, false);
     }
-    return card;
-  }));
+    kids.push(card);
+  });
+  box.replaceChildren(...kids);
+}
+
+function markCounterexample(cx, selected) {
+  const id = `cx-${cx.rule}`;
+  const ds = bmd.markLayer;
+  const p = Cesium.Cartesian3.fromDegrees(cx.intercept_lon, cx.intercept_lat, cx.intercept_alt_km * 1e3);
+  if (!ds.entities.getById(id)) {
+    ds.entities.add({ id, name: `counterexample to ${cx.rule}: ${cx.missile || "threat"} vs ${cx.site || "site"}`, position: p,
+      properties: { kind: "counterexample", missile: cx.missile, site: cx.site, interceptor: cx.interceptor },
+      point: { pixelSize: 11, color: C("#d60000"), outlineColor: Cesium.Color.WHITE, outlineWidth: 2, disableDepthTestDistance: Number.POSITIVE_INFINITY } });
+    if (cx.site_lat != null && cx.site_lon != null) {
+      ds.entities.add({ id: `${id}-line`, name: "site to intercept (straight line)", polyline: {
+        positions: [Cesium.Cartesian3.fromDegrees(cx.site_lon, cx.site_lat, 0), p], width: 2,
+        material: new Cesium.PolylineDashMaterialProperty({ color: C("#ff5f56") }) } });
+    }
+  }
+  const e = ds.entities.getById(id);
+  e.point.pixelSize = selected ? 15 : 11;
+  e.label = selected ? new Cesium.LabelGraphics({ text: `intercept ${fmt(cx.intercept_alt_km)} km`, font: "13px sans-serif",
+    fillColor: Cesium.Color.WHITE, outlineColor: Cesium.Color.BLACK, outlineWidth: 3, style: Cesium.LabelStyle.FILL_AND_OUTLINE,
+    pixelOffset: new Cesium.Cartesian2(0, -18), disableDepthTestDistance: Number.POSITIVE_INFINITY }) : undefined;
+  return p;
 }
 
 function flyToCounterexample(cx) {
-  const v = bmd.viewer, ds = bmd.markLayer;
-  ds.entities.removeAll();
-  const p = Cesium.Cartesian3.fromDegrees(cx.intercept_lon, cx.intercept_lat, cx.intercept_alt_km * 1e3);
-  ds.entities.add({ id: "counterexample", name: `counterexample: ${cx.missile || "threat"} vs ${cx.site || "site"}`, position: p,
-    properties: { kind: "counterexample", missile: cx.missile, site: cx.site, interceptor: cx.interceptor },
-    point: { pixelSize: 14, color: C("#d60000"), outlineColor: Cesium.Color.WHITE, outlineWidth: 2, disableDepthTestDistance: Number.POSITIVE_INFINITY },
-    label: { text: `intercept ${fmt(cx.intercept_alt_km)} km`, font: "13px sans-serif", fillColor: Cesium.Color.WHITE, outlineColor: Cesium.Color.BLACK,
-      outlineWidth: 3, style: Cesium.LabelStyle.FILL_AND_OUTLINE, pixelOffset: new Cesium.Cartesian2(0, -18), disableDepthTestDistance: Number.POSITIVE_INFINITY } });
-  const slat = num(cx.site_lat), slon = num(cx.site_lon);
-  if (slat != null && slon != null) {
-    ds.entities.add({ name: "interceptor path (straight line)", polyline: { positions: [Cesium.Cartesian3.fromDegrees(slon, slat, 0), p], width: 2,
-      material: new Cesium.PolylineDashMaterialProperty({ color: C("#ff5f56") }) } });
+  const v = bmd.viewer;
+  for (const e of bmd.markLayer.entities.values) if (e.label) e.label = undefined;
+  const p = markCounterexample(cx, true);
+  bmd.lastFlight = { rule: cx.rule, lat: cx.intercept_lat, lon: cx.intercept_lon, alt_km: cx.intercept_alt_km };
+  const range = Math.max(1.5e6, 4 * cx.intercept_alt_km * 1e3);
+  const flight = bmd.lastFlight;
+  v.camera.flyToBoundingSphere(new Cesium.BoundingSphere(p, 1), { duration: 1.5, offset: new Cesium.HeadingPitchRange(0, Cesium.Math.toRadians(-55), range),
+    complete: () => { flight.done = true; }, cancel: () => { flight.cancelled = true; } });
+  if (cx.intercept_s != null && bmd.epoch) {
+    v.clock.shouldAnimate = false;
+    v.clock.currentTime = Cesium.JulianDate.addSeconds(bmd.epoch, cx.intercept_s, new Cesium.JulianDate());
   }
-  const range = Math.max(1.2e6, 3 * cx.intercept_alt_km * 1e3);
-  bmd.lastFlight = { lat: cx.intercept_lat, lon: cx.intercept_lon, alt_km: cx.intercept_alt_km };
-  v.camera.flyToBoundingSphere(new Cesium.BoundingSphere(p, 1), { duration: 1.5, offset: new Cesium.HeadingPitchRange(0, Cesium.Math.toRadians(-50), range) });
-  if (cx.intercept_s != null && v.clock) {
-    // Intercept times are seconds after the scenario's t = 0, the CZML clock's epoch origin.
-    const epoch = bmd.results && bmd.results.epoch0;
-    if (epoch) v.clock.currentTime = Cesium.JulianDate.addSeconds(epoch, +cx.intercept_s, new Cesium.JulianDate());
-  }
+  v.selectedEntity = bmd.markLayer.entities.getById(`cx-${cx.rule}`);
 }
 
-function renderComparison(res) {
+function renderComparison(j) {
   const box = $("comparison");
-  const a = res.a || res.first || res.left || {}, b = res.b || res.second || res.right || {};
-  const sa = tierRows(a.summary || res.summary_a), sb = tierRows(b.summary || res.summary_b);
-  const keys = [...new Set([...Object.keys(sa), ...Object.keys(sb)])].sort((x, y) => TIERS.indexOf(x) - TIERS.indexOf(y));
-  const na = a.name || res.scenario || $("cmp-a").value, nb = b.name || res.other || $("cmp-b").value;
-  const cell = (r) => (r ? `${r.engageable} / ${r.trajectories}` : "–");
-  const kids = [];
-  if (keys.length) {
-    kids.push(el("table", {},
-      el("thead", {}, el("tr", {}, el("th", {}, "tier"), el("th", { class: "num" }, na), el("th", { class: "num" }, nb), el("th", { class: "num" }, "change"))),
-      el("tbody", {}, keys.map((k) => {
-        const d = (sb[k] ? sb[k].engageable : 0) - (sa[k] ? sa[k].engageable : 0);
-        return el("tr", { "data-tier": k }, el("td", {}, el("b", {}, k)), el("td", { class: "num" }, cell(sa[k])), el("td", { class: "num" }, cell(sb[k])),
-          el("td", { class: `num ${d ? "hit" : ""}` }, d > 0 ? `+${d}` : String(d)));
-      }))));
+  const sum = j.summary || {};
+  const req = j.request || {};
+  const na = req.scenario || "A", nb = req.other || "B";
+  const cell = (r) => (r ? `${num(r.engageable) || 0} / ${num(r.flown, r.trajectories) || 0}` : "–");
+  const keys = Object.keys(sum.tiers || {}).sort(tierOrder);
+  const kids = [el("table", {},
+    el("thead", {}, el("tr", {}, el("th", {}, "tier"), el("th", { class: "num", title: na }, short(na)), el("th", { class: "num", title: nb }, short(nb)), el("th", { class: "num" }, "change"))),
+    el("tbody", {}, keys.map((k) => {
+      const { a, b } = sum.tiers[k];
+      const d = (b ? num(b.engageable) || 0 : 0) - (a ? num(a.engageable) || 0 : 0);
+      return el("tr", { "data-tier": k }, el("td", {}, el("b", {}, k)), el("td", { class: "num" }, cell(a)), el("td", { class: "num" }, cell(b)),
+        el("td", { class: `num ${d ? "hit" : ""}` }, d > 0 ? `+${d}` : String(d)));
+    })))];
+  const changed = (sum.rows || []).filter((r) => r.change != null && Math.abs(r.change) > 1e-9);
+  if (changed.length) {
+    kids.push(el("div", { class: "why" }, `Engageable fraction changed in ${changed.length} threat group(s):`));
+    for (const r of changed.slice(0, 6)) {
+      kids.push(el("div", { class: "why" }, `${r.missile} ${r.launch_area} → ${r.aim_area}, ${r.tier}: ${fmt(100 * (r.a_fraction || 0))} % → ${fmt(100 * (r.b_fraction || 0))} %`));
+    }
+  } else if (keys.length) {
+    kids.push(el("div", { class: "why" }, "No threat group changed."));
   }
-  const changes = res.changes || res.diff || res.differences;
-  if (Array.isArray(changes) && changes.length) {
-    kids.push(el("div", { class: "why" }, `${changes.length} rows changed; first: `),
-      ...changes.slice(0, 5).map((c) => el("div", { class: "why" }, typeof c === "string" ? c : Object.entries(c).slice(0, 6).map(([k, v]) => `${k}=${v}`).join(" "))));
-  }
-  if (!kids.length) kids.push(el("pre", { class: "why" }, JSON.stringify(res, null, 1).slice(0, 1200)));
+  kids.push(el("div", { class: "row" },
+    el("button", { class: "small", onclick: () => showResults(j.id, { which: "a" }) }, `globe: ${short(na)}`),
+    el("button", { class: "small", onclick: () => showResults(j.id, { which: "b" }) }, `globe: ${short(nb)}`)));
   box.classList.remove("muted");
   box.replaceChildren(...kids);
 }
 
+const short = (name) => (name && name.length > 20 ? `${name.slice(0, 10)}…` : name);
+
 async function loadLedger() {
   const box = $("ledger");
   try {
-    const data = await api("/api/ledger/entries");
-    const entries = Array.isArray(data) ? data : data.entries || [];
-    if (!entries.length) { box.classList.add("muted"); box.replaceChildren(data.message || "No ledger entries."); return; }
+    const entries = await api("/api/ledger/entries");
+    if (!entries.length) { box.classList.add("muted"); box.replaceChildren("No ledger entries (start the server with --ledger FILE)."); return; }
     box.classList.remove("muted");
-    box.replaceChildren(...entries.slice(-30).reverse().map((e) => el("div", { class: "ledger-entry" },
-      el("code", {}, `#${e.seq ?? e.index ?? e.id ?? "?"}`), " ",
-      e.kind || e.type || "", " ", e.scenario_name || e.name || e.subject || "", " ",
-      e.party ? `by ${e.party} ` : "", e.time || e.timestamp || e.created || "",
-      (e.hash || e.entry_hash) ? el("div", { class: "muted" }, String(e.hash || e.entry_hash).slice(0, 24) + "…") : null)));
+    box.replaceChildren(...entries.slice(-30).reverse().map((e) => {
+      const doc = e.document || {};
+      const what = doc.scenario_name || doc.name || (doc.scenario && doc.scenario.name) || e.kind || "";
+      return el("div", { class: "ledger-entry" },
+        el("code", {}, `#${e.seq ?? e.index ?? "?"}`), " ", e.kind || "", " ", what, " ",
+        e.party ? `by ${e.party} ` : "", e.time || e.timestamp || "",
+        (e.entry_hash || e.hash) ? el("div", { class: "muted" }, `${String(e.entry_hash || e.hash).slice(0, 24)}…`) : null);
+    }));
   } catch (err) {
     box.classList.add("muted");
     box.replaceChildren(`Ledger unavailable (${err.message}).`);
@@ -408,8 +478,13 @@ async function loadLedger() {
 
 // ---- jobs -------------------------------------------------------------------------------------------
 
-function selectedTiers() {
-  return [...document.querySelectorAll("#tiers input:checked")].map((i) => i.value);
+function jobOptions() {
+  const o = {};
+  const tiers = [...document.querySelectorAll("#tiers input:checked")].map((i) => i.value);
+  if (tiers.length && tiers.length < 3) o.tiers = tiers;
+  const d = parseInt($("draws").value, 10);
+  if (Number.isFinite(d) && d >= 1) o.draws = d;
+  return o;
 }
 
 async function waitJob(id, onProgress) {
@@ -417,47 +492,58 @@ async function waitJob(id, onProgress) {
     const j = await api(`/api/jobs/${encodeURIComponent(id)}`);
     if (onProgress) onProgress(j);
     if (j.status === "done" || j.status === "failed") return j;
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-function jobProgress(label) {
+function jobProgress(label, lo = 0, hi = 1) {
   return (j) => {
-    const p = num(j.progress);
-    setProgress(p == null ? 0.05 : p > 1 ? p / 100 : p);
+    setProgress(lo + (hi - lo) * (num(j.progress) || 0));
     pill("jobstate", `${label}: ${j.status}`, j.status === "failed" ? "bad" : j.status === "done" ? "ok" : "run");
-    if (j.message) setMessage(j.message);
+    if (j.message) setMessage(`${label}: ${j.message}`);
   };
 }
 
-async function scenarioRef() {
-  // An uploaded file wins over the picker; its upload id stands in for a scenario name.
-  return bmd.uploadedScenario || $("scenario").value;
+async function startJob(body) {
+  const r = await postJSON("/api/jobs", body);
+  return r.id;
 }
 
 async function run() {
   const btn = $("run");
   btn.disabled = true;
+  bmd.ready = false;
   setMessage("Starting…");
   setProgress(0);
   try {
-    const body = { kind: $("rules").value || bmd.uploadedRules ? "verify" : "assess", scenario: await scenarioRef() };
-    const rules = bmd.uploadedRules || $("rules").value;
-    if (rules) body.rules = rules;
-    const tiers = selectedTiers();
-    if (tiers.length && tiers.length < 3) body.tiers = tiers;
-    const started = await postJSON("/api/jobs", body);
-    bmd.job = started.id;
-    const j = await waitJob(started.id, jobProgress(body.kind));
-    if (j.status === "failed") throw new Error(j.message || j.error || "job failed");
-    renderSummary(j.summary);
-    renderVerdicts(j.verdicts);
+    const scenario = $("scenario").value;
+    const rules = $("rules").value;
+    const opts = jobOptions();
+    // Both are queued at once (the server runs one job at a time); the assessment draws the globe.
+    const aId = await startJob(Object.assign({ kind: "assess", scenario }, opts));
+    const vId = rules ? await startJob(Object.assign({ kind: "verify", scenario, rules }, opts)) : null;
+    bmd.job = { assess: aId, verify: vId };
+    const a = await waitJob(aId, jobProgress("assess", 0, rules ? 0.5 : 1));
+    if (a.status === "failed") throw new Error(`assess: ${a.message || "failed"}`);
+    bmd.epoch = a.epoch ? Cesium.JulianDate.fromIso8601(a.epoch) : null;
+    bmd.lastRun = Object.assign({ scenario }, opts);
+    bmd.globeTier = drawnTier(a.summary);
+    bmd.czmlTiers = a.summary.czml_tiers || null;
+    renderSummary(a.summary);
     setMessage("Loading trajectories…");
-    const ds = await showResults(started.id);
-    bmd.results.epoch0 = j.epoch ? Cesium.JulianDate.fromIso8601(j.epoch) : null;
-    const nTime = ds.entities.values.filter((e) => e.position && !(e.position instanceof Cesium.ConstantPositionProperty)).length;
-    setMessage(`Done: ${ds.entities.values.length} entities (${nTime} time-dynamic).`);
-    setProgress(1);
+    await showResults(aId);
+    if (vId) {
+      const v = await waitJob(vId, jobProgress("verify", 0.5, 1));
+      if (v.status === "failed") throw new Error(`verify: ${v.message || "failed"}`);
+      renderVerdicts(v.verdicts, v.summary);
+    } else {
+      renderVerdicts([], null);
+    }
+    const ds = bmd.results;
+    const nTime = ds.entities.values.filter((e) => e.availability).length;
+    setMessage(`Done: ${ds.entities.values.length} entities on the globe (${nTime} time-dynamic).`);
+    setProgress(null);
+    pill("jobstate", "done", "ok");
     bmd.ready = true;
     loadLedger();
   } catch (err) {
@@ -472,20 +558,16 @@ async function run() {
 async function compare() {
   const btn = $("compare");
   btn.disabled = true;
-  $("comparison").replaceChildren("Comparing…");
+  $("comparison").classList.add("muted");
+  $("comparison").replaceChildren("Comparing… (two assessments, queued after any running job)");
   try {
-    const body = { kind: "compare", scenario: $("cmp-a").value, other: $("cmp-b").value };
-    const tiers = selectedTiers();
-    if (tiers.length && tiers.length < 3) body.tiers = tiers;
-    const started = await postJSON("/api/jobs", body);
-    const j = await waitJob(started.id, jobProgress("compare"));
+    const id = await startJob(Object.assign({ kind: "compare", scenario: $("cmp-a").value, other: $("cmp-b").value }, jobOptions()));
+    const j = await waitJob(id, (x) => {
+      pill("jobstate", `compare: ${x.status}`, x.status === "failed" ? "bad" : x.status === "done" ? "ok" : "run");
+      $("comparison").replaceChildren(`Comparing… ${fmt(100 * (num(x.progress) || 0))} % ${x.message || ""}`);
+    });
     if (j.status === "failed") throw new Error(j.message || "comparison failed");
-    let res = j.comparison || j.result || j;
-    if (!res.a && !res.changes && !j.comparison) {
-      try { res = await api(`/api/jobs/${encodeURIComponent(started.id)}/result?format=json`); } catch (e) { /* keep the status body */ }
-    }
-    renderComparison(res);
-    setMessage("");
+    renderComparison(j);
   } catch (err) {
     $("comparison").replaceChildren(el("span", { class: "why" }, err.message));
   } finally {
@@ -493,23 +575,33 @@ async function compare() {
   }
 }
 
-async function upload(kind, file) {
-  if (!file) return null;
-  const text = await file.text();
-  const r = await api(`/api/uploads?kind=${kind}`, { method: "POST", headers: { "Content-Type": "application/toml" }, body: text });
-  return r.id;
+async function upload(kind, input, select) {
+  const file = input.files[0];
+  if (!file) return;
+  try {
+    const r = await api(`/api/uploads?kind=${kind}`, { method: "POST", headers: { "Content-Type": "application/toml" }, body: await file.text() });
+    if (![...select.options].some((o) => o.value === r.id)) select.append(el("option", { value: r.id }, `upload: ${r.name || file.name}`));
+    select.value = r.id;
+    setMessage(`Uploaded ${kind} ${file.name}: valid (id ${r.id.slice(0, 12)}…).`);
+    if (kind === "scenario") await pickScenario();
+  } catch (err) {
+    setMessage(`${file.name}: ${err.message}`, true);
+  } finally {
+    input.value = "";
+  }
 }
 
 async function pickScenario() {
-  bmd.uploadedScenario = null;
-  $("upload-scenario").value = "";
   const name = $("scenario").value;
   if (!name) return;
   try {
     const s = await api(`/api/scenarios/${encodeURIComponent(name)}`);
-    const meta = bmd.scenarios.find((x) => x.name === name) || {};
-    $("scenario-desc").textContent = s.description || (s.summary && s.summary.description) || meta.title || "";
-    drawScenario(s.summary);
+    const sum = s.summary || {};
+    $("scenario-desc").textContent = sum.description || "";
+    bmd.scenarioMode = sum.timeline_mode;
+    $("draws").placeholder = sum.draws != null ? `${sum.draws} (scenario)` : "scenario's";
+    for (const box of document.querySelectorAll("#tiers input")) box.disabled = sum.tiers ? !sum.tiers.includes(box.value) : false;
+    drawScenario(sum);
     flyToLayer(bmd.scenarioLayer);
   } catch (err) {
     setMessage(err.message, true);
@@ -517,7 +609,8 @@ async function pickScenario() {
 }
 
 function fillSelect(sel, items, chosen) {
-  sel.replaceChildren(...items.map((s) => el("option", { value: s.name, title: s.title || "" }, s.title && s.title !== s.name ? `${s.name}` : s.name)));
+  sel.replaceChildren(...items.map((s) => el("option", { value: s.name, title: s.title || "" },
+    s.path_kind === "upload" ? `upload: ${s.title}` : s.name)));
   if (chosen && items.some((s) => s.name === chosen)) sel.value = chosen;
 }
 
@@ -532,39 +625,25 @@ async function init() {
   }
   try { await makeViewer(); } catch (err) { setMessage(`Globe: ${err.message}`, true); }
   try {
-    const list = await api("/api/scenarios");
-    bmd.scenarios = Array.isArray(list) ? list : list.scenarios || [];
+    bmd.scenarios = await api("/api/scenarios");
     fillSelect($("scenario"), bmd.scenarios, "teaching-single-site");
     fillSelect($("cmp-a"), bmd.scenarios, "epaa-phase4-2010");
     fillSelect($("cmp-b"), bmd.scenarios, "epaa-phase4-2013");
     $("run").disabled = $("compare").disabled = bmd.scenarios.length === 0;
   } catch (err) { setMessage(err.message, true); }
   try {
-    const rules = await api("/api/rules");
-    bmd.rules = Array.isArray(rules) ? rules : rules.rules || [];
-    for (const r of bmd.rules) $("rules").append(el("option", { value: r.name || r }, r.title ? `${r.name}` : r.name || r));
-  } catch (err) { /* no shipped rules list: upload only */ }
+    bmd.rules = await api("/api/rules");
+    for (const r of bmd.rules) $("rules").append(el("option", { value: r.name, title: r.title || "" }, r.path_kind === "upload" ? `upload: ${r.title}` : r.name));
+  } catch (err) { setMessage(err.message, true); }
 
   $("scenario").addEventListener("change", pickScenario);
   $("run").addEventListener("click", run);
   $("compare").addEventListener("click", compare);
   $("ledger-refresh").addEventListener("click", loadLedger);
-  $("upload-scenario").addEventListener("change", async (ev) => {
-    try {
-      bmd.uploadedScenario = await upload("scenario", ev.target.files[0]);
-      setMessage(bmd.uploadedScenario ? `Uploaded scenario ${ev.target.files[0].name}: valid.` : "");
-    } catch (err) { bmd.uploadedScenario = null; ev.target.value = ""; setMessage(err.message, true); }
-  });
-  $("upload-rules").addEventListener("change", async (ev) => {
-    try {
-      bmd.uploadedRules = await upload("rules", ev.target.files[0]);
-      setMessage(bmd.uploadedRules ? `Uploaded rules ${ev.target.files[0].name}: valid.` : "");
-    } catch (err) { bmd.uploadedRules = null; ev.target.value = ""; setMessage(err.message, true); }
-  });
-  $("rules").addEventListener("change", () => { bmd.uploadedRules = null; $("upload-rules").value = ""; });
+  $("upload-scenario").addEventListener("change", (ev) => upload("scenario", ev.target, $("scenario")));
+  $("upload-rules").addEventListener("change", (ev) => upload("rules", ev.target, $("rules")));
   await pickScenario();
   loadLedger();
-  document.title = "bmdcheck control room";
   document.body.dataset.ready = "1";
 }
 
