@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+export BMDCHECK_CACHE_DIR ?= $(CURDIR)/.cache
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test setup bench clean web-assets chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,11 +18,27 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/bmdcheck demo
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+test: $(STAMP) web-assets chromium
+	BMDCHECK_BROWSER_TESTS=required $(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# The control room's CesiumJS: pinned in tools/web/package-lock.json (cesium 1.140.0, the last
+# release for Node 20); only Build/Cesium is copied into the package's static folder (gitignored).
+WEB := tools/web
+CESIUM := src/bmdcheck/web/static/cesium
+$(CESIUM)/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(CESIUM).tmp && cp -R $(WEB)/node_modules/cesium/Build/Cesium $(CESIUM).tmp
+	rm -rf $(CESIUM) && mv $(CESIUM).tmp $(CESIUM)
+	touch $@
+
+web-assets: $(CESIUM)/.installed
+
+# Browser tests drive Debian's chromium (never a browser downloaded by Playwright).
+chromium:
+	test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 bench: $(STAMP)
 	$(BIN)/bmdcheck bench flight
 
 clean:
-	rm -rf $(VENV) .numba_cache .pytest_cache
+	rm -rf $(VENV) .numba_cache .cache .pytest_cache $(CESIUM) $(WEB)/node_modules

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from bmdcheck.cli.engage_cmd import read_threat_file
+from bmdcheck.api import read_threat_file
 from bmdcheck.earth.model import EarthModel
 
 KOZELSK, WASHINGTON = "54.04,35.77", "38.90,-77.04"

@@ -27,6 +27,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _cpu_model() -> str:
+    """The processor's model name (Linux /proc/cpuinfo), else platform.processor() or the machine type."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _load_average():
     try:
         return os.getloadavg()[0]
@@ -123,7 +137,7 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
             "impacted": int(b.ok.sum()), "impacted_adaptive": int(ba.ok.sum()),
             "fast_seconds": t_fast, "adaptive_seconds": t_adapt, "reference_seconds": t_ref,
             "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "uptime": up0, "uptime_after": up1,
-            "cores": os.cpu_count(), "threads": numba.get_num_threads(), "versions": _versions()}
+            "cores": os.cpu_count(), "cpu": _cpu_model(), "threads": numba.get_num_threads(), "versions": _versions()}
 
 
 def steer_cases(n: int, seed: int = 1013, max_range_km: float = 9_500.0):
@@ -236,7 +250,7 @@ def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013, sampled: bool
             "kernel_flights_per_trajectory": flights / n, "flights_per_s_rtol_1e-10": flight_per_s,
             "fast_seconds": t_fast, "reference_seconds": t_ref, "table_seconds": t_table,
             "shapes": {sh: int(np.sum(shape == sh)) for sh in ("min-energy", "lofted", "depressed")},
-            **extra, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
+            **extra, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
             "threads": numba.get_num_threads(),
             "versions": _versions()}
 
@@ -265,7 +279,7 @@ def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict
     dt = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"benchmark": "stream", "n": n, "chunk": chunk, "seconds": dt, "per_s": n / dt,
-            "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count()}
+            "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count(), "cpu": _cpu_model()}
 
 
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
@@ -339,13 +353,33 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)), "fast_seconds": t_fast,
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
-            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
+            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
+DISPERSAL_POLYGON = [[50.0, 30.0], [50.0, 50.0], [58.0, 50.0], [58.0, 30.0]]
+"""The bench's dispersal region (lat, lon): the western Russian ICBM fields' latitude band."""
+
+
+def dispersal_spacing_km(n_points: int) -> float:
+    """The grid spacing, km (to 0.1 %), at which ``scenario.expand.polygon_grid`` samples the bench's
+    dispersal region with the fewest points >= n_points (bisection; the count falls as spacing grows)."""
+    from .scenario.expand import polygon_grid
+
+    lo, hi = 1.0, 3_000.0  # 1 km: far more points than any bench needs; 3,000 km: the centroid alone
+    while hi - lo > 1e-3 * lo:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if len(polygon_grid(DISPERSAL_POLYGON, mid)) >= n_points else (lo, mid)
+    return lo
+
+
 def _bench_scenario(n_cases: int, n_sites: int, seed: int, shapes=("min-energy",)) -> str:
-    """A synthetic scenario (TOML text): about n_cases aimed ICBM threat cases (launch points × aim
-    points × shapes) × n_sites inline interceptor sites."""
+    """A synthetic scenario (TOML text): about n_cases aimed ICBM threat cases (dispersal points ×
+    aim points × shapes) × n_sites inline interceptor sites. The dispersal points are the grid of a
+    polygon launch area (``DISPERSAL_POLYGON``, spaced by ``dispersal_spacing_km``), as a scenario
+    declares road-mobile dispersal; the aim points are random in 35–45° N, 95–72° W."""
+    from .scenario.expand import polygon_grid
+
     rng = np.random.default_rng(seed)
     lines = ['name = "bench-assess"', 'description = "Synthetic scale benchmark (bmdcheck bench assess)."', ""]
     lat = rng.uniform(35, 70, n_sites)
@@ -357,11 +391,13 @@ def _bench_scenario(n_cases: int, n_sites: int, seed: int, shapes=("min-energy",
     lines += ["[sensors]", 'early_warning = "sbirs-dsp"', "remote_radars = []", "", "[timeline]",
               'mode = "early-warning-only"', 'tiers = ["cue"]  # one sensor tier: one row per (case, site)', ""]
     per_shape = max(1, n_cases // len(shapes))
-    n_launch = max(1, per_shape // 4) if per_shape < 400 else int(round(np.sqrt(per_shape)))
-    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"',
+    want = max(1, per_shape // 4) if per_shape < 400 else int(round(np.sqrt(per_shape)))
+    spacing = dispersal_spacing_km(want)
+    n_launch = len(polygon_grid(DISPERSAL_POLYGON, spacing))
+    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "dispersal"', 'aim = "targets"',
               "shapes = [" + ", ".join(f'"{x}"' for x in shapes) + "]", ""]
-    lines += ["[areas.west]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
-                                                     zip(rng.uniform(50, 58, n_launch), rng.uniform(30, 50, n_launch))) + "]"]
+    lines += ["[areas.dispersal]", "polygon = [" + ", ".join(f"[{a}, {b}]" for a, b in DISPERSAL_POLYGON) + "]",
+              f"spacing_km = {spacing!r}"]
     n_aim = max(1, per_shape // n_launch)
     lines += ["[areas.targets]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
                                                         zip(rng.uniform(35, 45, n_aim), rng.uniform(-95, -72, n_aim))) + "]"]
@@ -408,7 +444,7 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
             "dask_ratio": t_dask / t_local if dsk else None,
             "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
             "hashes_equal": (loc.results_hash == dsk.results_hash) if dsk else None, "shapes": list(shapes),
-            "cores": os.cpu_count(), "versions": _versions()}
+            "cores": os.cpu_count(), "cpu": _cpu_model(), "versions": _versions()}
 
 
 def markdown_table(results: list[dict]) -> str:
@@ -457,16 +493,26 @@ def markdown_table(results: list[dict]) -> str:
                          f"{r['dask_ratio']:.2f}" if r.get("dask_ratio") is not None else "—",
                          "results hashes equal" if r.get("hashes_equal") else
                          ("—" if r.get("hashes_equal") is None else "results hashes DIFFER")))
+        elif b == "demo":
+            st = "; ".join(f"{x['stage'].split(':')[0].split(' (')[0]} {x['wall_s']:.0f} s / {x['cpu_s']:.0f} s"
+                           for x in r["stages"])
+            rows.append(("`make demo` (the main job: 8 flights, EPAA phase 4 2010 and 2013 assessed at 3 sensor tiers "
+                         "× 20 draws, 3 rules files checked on both, the report); wall / CPU per stage: " + st,
+                         f"{r['wall_s']:,.0f} s wall, {r['cpu_s']:,.0f} s CPU"
+                         + (f" (load average {r['load_average']:.1f})" if r.get("load_average") is not None else ""),
+                         "—", "—", f"fly-out tables: {r['tables_built']} built, {r['tables_read']} read from the disk "
+                                   "cache"))
         elif b == "stream":
             rows.append((f"`bench stream`: {r['n']:,} summary-only flights in chunks of {r['chunk']:,}",
                          f"{r['per_s']:,.0f} trajectories/s ({r['seconds']:.0f} s)", "—", "—",
                          f"peak RSS {r['peak_rss_mb']:,.0f} MB"))
     v = next((r["versions"] for r in results if r.get("versions")), {})
     cores = next((r["cores"] for r in results if r.get("cores")), os.cpu_count())
+    cpu = next((r["cpu"] for r in results if r.get("cpu")), None)
     loads = [r["load_average"] for r in results if r.get("load_average") is not None]
     load = f", load average {min(loads):.1f}–{max(loads):.1f} while measuring" if loads else ""
-    head = (f"Measured with `bmdcheck bench ... --json`, rendered by `bmdcheck bench table`: {cores}-core "
-            f"{platform.machine()}{load}; Python {platform.python_version()}, NumPy {v.get('numpy', '?')}, "
+    head = (f"Measured with `tools/bench-readme.sh` (`bmdcheck bench ... --json`, rendered by `bmdcheck bench table`): {cores}-core "
+            f"{platform.machine()}{' (' + cpu + ')' if cpu else ''}{load}; Python {platform.python_version()}, NumPy {v.get('numpy', '?')}, "
             f"Numba {v.get('numba', '?')}, SciPy {v.get('scipy', '?')}. Ratios between two paths measured in the "
             "same run are what to compare; absolute rates on a shared machine are noise.")
     lines = [head, "", "| benchmark | fast path | reference (same run) | ratio | agreement |", "|---|---|---|---|---|"]

@@ -33,10 +33,15 @@ def rules_file(tmp_path, cap=8000.0):
     return p
 
 
-def test_importing_the_package_installs_the_hook():
-    import bmdcheck.guarantee  # noqa: F401
+def test_importing_the_package_sets_no_global_hook():
+    import subprocess
+    import sys
 
-    assert L.rerun_hook is rerun_hook
+    code = "import bmdcheck.guarantee, bmdcheck.ledger as L; assert L.rerun_hook is None"
+    subprocess.run([sys.executable, "-c", code], check=True)  # a fresh interpreter: no test has set it
+    from bmdcheck.api import ledger_rerun_hook
+
+    assert ledger_rerun_hook() is rerun_hook  # the façade hands the rules engine's hook to the ledger
 
 
 def test_results_hash_is_reproducible_and_covers_the_rules(engage_ctx, engage_dir, tmp_path):
@@ -61,7 +66,7 @@ def test_hook_reproduces_a_declared_verdict(engage_dir, tmp_path):
     led = L.init_ledger(tmp_path / "l.db")
     led.declare(key, doc, verdict=rep.verdict, results_hash=rep.results_hash)
     led.declare(key, doc, verdict=rep.verdict, results_hash="0" * 64)
-    rr = L.rerun_declarations(led.entries(), str(rules), L.rerun_hook)
+    rr = L.rerun_declarations(led.entries(), str(rules), rerun_hook)
     assert [r["status"] for r in rr["results"]] == ["match", "mismatch"]
 
 

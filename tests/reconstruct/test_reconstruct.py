@@ -222,5 +222,5 @@ def test_full_model_round_trip_random(v, g, h, lat, az, beta):
 
 @pytest.mark.parametrize("launch", [(95.0, 0.0), (float("nan"), 0.0), ("a", "b")])
 def test_library_rejects_bad_launch_points(launch):
-    with pytest.raises(BmdcheckError, match="--from"):
+    with pytest.raises(BmdcheckError, match="^launch: "):  # the parameter, not a CLI flag
         reconstruct(2800, 930, launch=launch, azimuth_deg=90.0)

@@ -337,6 +337,16 @@ BAD = [
      "19: areas.a.points", "exactly one of"),
     ("remote mode without radar", ("decision_delay_s = 30.0", 'mode = "engage-on-remote"'), "11: timeline.mode",
      "needs timeline.remote_radar"),
+    ("sea box without area", ('site = "aegis-ashore-deveselu"', 'site = { name = "x", kind = "ship", lat_deg = 50.0, '
+                              'lon_deg = 0.0 }\ninterceptors = { "sm-3-ib" = 1 }\nsea_box = { lat_min_deg = 50.0, '
+                              'lat_max_deg = 50.0, lon_min_deg = -1.0, lon_max_deg = 1.0 }'), "6: defence.sites[0].sea_box",
+     "a sea box without area"),
+    ("sea box of a land site", ('site = "aegis-ashore-deveselu"', 'site = "aegis-ashore-deveselu"\nsea_box = { '
+                                'lat_min_deg = 44.0, lat_max_deg = 44.2, lon_min_deg = 24.0, lon_max_deg = 24.8 }'),
+     "5: defence.sites[0].sea_box", "only a ship has a sea box"),
+    ("sea box not containing the ship", ('site = "aegis-ashore-deveselu"', 'site = "aegis-ship-rota"\nsea_box = { '
+                                         'lat_min_deg = 30.0, lat_max_deg = 31.0, lon_min_deg = -7.0, lon_max_deg = -6.0 }'),
+     "5: defence.sites[0].sea_box", "does not contain its position"),
     ("bad distribution", ("[areas]", '[uncertainty]\ndraws = 3\nburnout_speed_scale = { dist = "uniform", low = -1.0, '
                           'high = 1.0 }\n[areas]'), "20: uncertainty.burnout_speed_scale.low", "must be > 0"),
 ]

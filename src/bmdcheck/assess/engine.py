@@ -19,11 +19,11 @@ import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import numpy as np
 
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 from . import results as R
 from .results import AssessmentResult, read_results  # noqa: F401  (re-exported)
 
@@ -82,29 +82,18 @@ def _scaled(it, k: float):
     return it.with_burnout_speed(round(it.burnout_speed_mps * k, 3))
 
 
-def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
-    """Compute all result rows of one chunk; returns a dict of column -> list (picklable).
+def _fly_cases(case_ids, sel) -> dict:
+    """Fly a chunk's threats: one steering solve and one sampled batch flight per (missile, shape).
 
-    Deterministic: depends only on the scenario JSON and the chunk's indices.
+    Returns case id -> ((batch, row, range_km, flight_time_s, apogee_km), None), or (None, error).
     """
-    from ..defence.engage import engage_threats
-    from ..defence.engagement import Threats
     from ..flight.batch import fly_missile_batch
     from ..flight.missile import get_missile
     from ..flight.newton import aim as aim_steering
-    from ..scenario import expand
 
-    s = _scenario_from_json(scenario_json)
-    cases = expand.threat_cases(s)
-    defence = expand.defence_specs(s)
-    tiers = expand.tiers(s)
-    tl0s = {t: expand.timeline_spec(s, t) for t in tiers}
-    all_draws = expand.draws(s)
-    sel = [cases[i] for i in chunk.cases]
-    # fly the chunk's threats: one steering solve + one sampled batch flight per (missile, shape)
     flown = {}
     groups: dict = {}
-    for ci, c in zip(chunk.cases, sel):
+    for ci, c in zip(case_ids, sel):
         groups.setdefault((c.missile, c.shape), []).append((ci, c))
     for (mname, shape), items in groups.items():
         m = get_missile(mname)
@@ -124,61 +113,82 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
             apo = b.apogee_alt_m() / 1e3
             for j, k in enumerate(ok):
                 flown[items[k][0]] = ((b, j, float(rng[j]), float(b.impact_time_s[j]), float(apo[j])), None)
+    return flown
+
+
+def _chunk_threats(parts):
+    """One Threats object for the flown cases' (batch, row, ...) parts, padded to a common sample count."""
+    from ..defence.engagement import Threats
+    from ..flight.batch import pad_rows
+
+    rows = [(b.t_s[j, :k], b.r_eci_m[j, :k], b.v_eci_mps[j, :k])
+            for b, j, *_rest in parts for k in (int(b.n_samples[j]),)]
+    t, r, v, ns = pad_rows(rows, width=max(p[0].t_s.shape[1] for p in parts))
+    tbo = np.array([float(b.burnout_time_s[j]) for b, j, *_rest in parts])
+    return Threats(t, r, v, ns, parts[0][0].earth, burnout_s=tbo)
+
+
+def _case_columns(s, cases, case_ids, flown) -> dict:
+    """The per-case result columns of a chunk (scenario, case, threat and its flight)."""
+    sel = [cases[ci] for ci in case_ids]
+    flight = [flown[ci][0] for ci in case_ids]
+    return {
+        "scenario": [s.name] * len(case_ids), "case_id": np.array(case_ids, dtype=np.int32),
+        "missile": [c.missile for c in sel], "shape": [c.shape for c in sel],
+        "launch_area": [c.launch_area for c in sel], "aim_area": [c.aim_area for c in sel],
+        "launch_lat": np.array([c.launch_lat for c in sel]), "launch_lon": np.array([c.launch_lon for c in sel]),
+        "aim_lat": np.array([c.aim_lat for c in sel]), "aim_lon": np.array([c.aim_lon for c in sel]),
+        "launch_time_s": np.array([c.launch_time_s for c in sel], dtype=float),
+        "threat_ok": np.array([f is not None for f in flight]),
+        "threat_error": [flown[ci][1] or "" for ci in case_ids],
+        "range_km": np.array([f[2] if f else math.nan for f in flight]),
+        "flight_time_s": np.array([f[3] if f else math.nan for f in flight]),
+        "apogee_km": np.array([f[4] if f else math.nan for f in flight]),
+    }
+
+
+def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
+    """Compute all result rows of one chunk; returns a dict of column -> list (picklable).
+
+    Deterministic: depends only on the scenario JSON and the chunk's indices.
+    """
+    from ..defence import coverage
+    from ..defence.engage import engage_threats
+    from ..scenario import expand
+
+    s = _scenario_from_json(scenario_json)
+    cases = expand.threat_cases(s)
+    defence = expand.defence_specs(s)
+    tiers = expand.tiers(s)
+    tl0s = {t: expand.timeline_spec(s, t) for t in tiers}
+    all_draws = expand.draws(s)
+    flown = _fly_cases(chunk.cases, [cases[i] for i in chunk.cases])
     good = [ci for ci in chunk.cases if flown[ci][0] is not None]
-    # one Threats object for the chunk (pad to a common sample count)
-    threats = None
-    if good:
-        parts = [flown[ci][0] for ci in good]
-        M = max(p[0].t_s.shape[1] for p in parts)
-        n = len(parts)
-        t = np.zeros((n, M))
-        r = np.zeros((n, M, 3))
-        v = np.zeros((n, M, 3))
-        ns = np.zeros(n, dtype=np.int64)
-        tbo = np.zeros(n)
-        for q, (b, j, *_rest) in enumerate(parts):
-            k = int(b.n_samples[j])
-            t[q, :k], r[q, :k], v[q, :k], ns[q] = b.t_s[j, :k], b.r_eci_m[j, :k], b.v_eci_mps[j, :k], k
-            tbo[q] = b.burnout_time_s[j]
-        threats = Threats(t, r, v, ns, parts[0][0].earth, burnout_s=tbo)
+    threats = _chunk_threats([flown[ci][0] for ci in good]) if good else None
     nc = len(chunk.cases)
     ns_ = len(defence)
-    case_ids = np.array(chunk.cases, dtype=np.int32)
-    flown_ok = np.array([flown[ci][0] is not None for ci in chunk.cases])
-    per_case = {
-        "scenario": [s.name] * nc, "case_id": case_ids, "missile": [cases[ci].missile for ci in chunk.cases],
-        "shape": [cases[ci].shape for ci in chunk.cases], "launch_area": [cases[ci].launch_area for ci in chunk.cases],
-        "aim_area": [cases[ci].aim_area for ci in chunk.cases],
-        "launch_lat": np.array([cases[ci].launch_lat for ci in chunk.cases]),
-        "launch_lon": np.array([cases[ci].launch_lon for ci in chunk.cases]),
-        "aim_lat": np.array([cases[ci].aim_lat for ci in chunk.cases]),
-        "aim_lon": np.array([cases[ci].aim_lon for ci in chunk.cases]),
-        "launch_time_s": np.array([cases[ci].launch_time_s for ci in chunk.cases], dtype=float),
-        "threat_ok": flown_ok, "threat_error": [flown[ci][1] or "" for ci in chunk.cases],
-        "range_km": np.array([flown[ci][0][2] if flown[ci][0] else math.nan for ci in chunk.cases]),
-        "flight_time_s": np.array([flown[ci][0][3] if flown[ci][0] else math.nan for ci in chunk.cases]),
-        "apogee_km": np.array([flown[ci][0][4] if flown[ci][0] else math.nan for ci in chunk.cases]),
-    }
+    per_case = _case_columns(s, cases, chunk.cases, flown)
     # row order within a draw: site-major, then case (matches engage_threats' pair order)
     good_pos = np.full(nc, -1)
     for q, ci in enumerate(good):
         good_pos[chunk.cases.index(ci)] = q
     out_cols = {n: [] for n, _ in COLUMNS}
-    for d in chunk.draws:
-        dr = all_draws[d]
-        sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
-        its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
-        for tier in tiers:
-            tl0 = tl0s[tier]
-            tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
-                         remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]),
-                         remote_radars=tuple(_radar_scaled(x, dr["detection_range_scale"]) for x in tl0.remote_radars))
-            res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
-            col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
-            for k in out_cols:
-                out_cols[k].append(col[k])
-    rows = {k: np.concatenate(v) for k, v in out_cols.items()}
-    return rows
+    with coverage.memo():  # each radar's geometry over the chunk's threats once, for every draw and tier
+        for d in chunk.draws:
+            dr = all_draws[d]
+            sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
+            its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
+            for tier in tiers:
+                tl0 = tl0s[tier]
+                tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
+                             remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]),
+                             remote_radars=tuple(_radar_scaled(x, dr["detection_range_scale"])
+                                                 for x in tl0.remote_radars))
+                res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
+                col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
+                for k in out_cols:
+                    out_cols[k].append(col[k])
+    return {k: np.concatenate(v) for k, v in out_cols.items()}
 
 
 def _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_) -> dict:
@@ -291,18 +301,29 @@ def plan_chunks(n_cases: int, n_draws: int, chunk_cases: int) -> list[Chunk]:
             for k, c0 in enumerate(range(0, n_cases, chunk_cases))]
 
 
+def check_dask(dask: str | None) -> int | None:
+    """Check a Dask spec without connecting: None (no Dask), a scheduler address, or ``local:N``
+    (N >= 1 workers, returned). One-line InputError naming ``dask`` otherwise."""
+    if dask is None or dask == "":
+        return None
+    if not isinstance(dask, str):
+        raise InputError(f"expected a scheduler address or local:N, got {dask!r}", param="dask")
+    if dask.startswith("local:"):
+        if not dask[6:].isdigit():
+            raise InputError(f"local:N needs a worker count, got {dask!r}", param="dask")
+        if int(dask[6:]) < 1:
+            raise InputError("local:N needs N >= 1", param="dask")
+        return int(dask[6:])
+    return None
+
+
 def _client(dask: str | None):
+    n = check_dask(dask)
     if not dask:
         return None, None
     from distributed import Client, LocalCluster
 
-    if dask.startswith("local:"):
-        try:
-            n = int(dask.split(":", 1)[1])
-        except ValueError:
-            raise BmdcheckError(f"--dask local:N needs a worker count, got {dask!r}") from None
-        if n < 1:
-            raise BmdcheckError("--dask local:N needs N >= 1")
+    if n is not None:
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                env={"NUMBA_NUM_THREADS": "1"})
         return Client(cluster), cluster
@@ -339,23 +360,23 @@ def _check_boosters(defence, all_draws) -> None:
 def _check_out(out: Path) -> None:
     """Refuse an --out that cannot be a results folder, before anything is written."""
     if out.exists() and not out.is_dir():
-        raise BmdcheckError(f"--out {out}: exists and is not a directory; expected a results folder")
+        raise InputError(f"{out}: exists and is not a directory; expected a results folder", param="out_dir")
     p = out
     while not p.exists():
         p = p.parent
     if not p.is_dir():
-        raise BmdcheckError(f"--out {out}: {p} is not a directory")
+        raise InputError(f"{out}: {p} is not a directory", param="out_dir")
     if not os.access(p, os.W_OK | os.X_OK):
-        raise BmdcheckError(f"--out {out}: {p} is not writable")
+        raise InputError(f"{out}: {p} is not writable", param="out_dir")
     if out.is_dir() and not R.is_results_folder(out) and any(out.iterdir()):
-        raise BmdcheckError(f"--out {out}: the folder is not empty and holds no bmdcheck results; choose a new or "
-                            f"empty folder (nothing in it is overwritten)")
+        raise InputError(f"{out}: the folder is not empty and holds no bmdcheck results; choose a new or empty "
+                         f"folder (nothing in it is overwritten)", param="out_dir")
 
 
 def _oserror(out: Path, e: OSError) -> BmdcheckError:
     reason = e.strerror or type(e).__name__
     where = f" ({e.filename})" if getattr(e, "filename", None) else ""
-    return BmdcheckError(f"--out {out}: cannot write the results: {reason}{where}")
+    return BmdcheckError(f"{out}: cannot write the results: {reason}{where}", param="out_dir")
 
 
 @dataclass(frozen=True)
@@ -386,10 +407,10 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     if draws is not None:
         hi = _max_draws(s)
         if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= hi:
-            raise BmdcheckError(f"--draws must be a whole number from 1 to {hi:,}, got {draws!r}")
+            raise InputError(f"must be a whole number from 1 to {hi:,}, got {draws!r}", param="draws")
         s = s.model_copy(update={"uncertainty": s.uncertainty.model_copy(update={"draws": draws})})
     if isinstance(chunk_cases, bool) or not isinstance(chunk_cases, int) or chunk_cases < 1:
-        raise BmdcheckError(f"--chunk must be a whole number >= 1, got {chunk_cases!r}")
+        raise InputError(f"must be a whole number >= 1, got {chunk_cases!r}", param="chunk_cases")
     cases = expand.threat_cases(s)
     if not cases:
         raise BmdcheckError(f"{scenario_path}: the scenario has no threat cases")
@@ -397,7 +418,7 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     defence = expand.defence_specs(s)
     _check_boosters(defence, all_draws)
     if out_dir is None:
-        raise BmdcheckError("an output folder is required (--out DIR)")
+        raise InputError("an output folder is required", param="out_dir")
     out = Path(out_dir)
     _check_out(out)
     return Plan(s, str(scenario_path), canonical_json(s), scenario_hash(s), cases, len(all_draws), defence, out,
@@ -415,7 +436,7 @@ def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, 
     error (exit 2 in the CLI) what this run created is removed and the previous finished set, if
     any, is left as it was.
     """
-    from .. import __version__
+    from ..version import __version__
 
     p = scenario_path if isinstance(scenario_path, Plan) else plan(scenario_path, out_dir, draws=draws,
                                                                     chunk_cases=chunk_cases)
@@ -429,8 +450,7 @@ def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, 
             out.mkdir(parents=True, exist_ok=True)
             lock = R.lock(out)  # one writer per folder: a second run is refused, not interleaved
             parts_dir.mkdir(exist_ok=True)
-            res = _run(p.scenario, p.scenario_json, p.scenario_hash, p.cases, p.draws, p.defence, out, parts_dir,
-                       dask, client, p.chunk_cases, progress, resume, p.scenario_path, __version__)
+            res = _run(p, parts_dir, client, progress=progress, resume=resume, dask=bool(dask), version=__version__)
         except OSError as e:
             raise _oserror(out, e) from None
     except (BmdcheckError, MemoryError):
@@ -462,68 +482,80 @@ def _rollback(out: Path, created: list) -> None:
     R.remove_stale(out)
 
 
-def _run(s, sj, shash, cases, nd, defence, out, parts_dir, dask, client, chunk_cases, progress, resume, scenario_path,
-         version) -> AssessmentResult:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def _part(parts_dir: Path, c: Chunk) -> Path:
+    return parts_dir / f"part-{c.index:05d}.parquet"
 
+
+def _chunks_to_run(p: Plan, parts_dir: Path, resume: bool, sch) -> tuple[list, list]:
+    """All chunks, and those still to compute: finished parts are kept when resuming the same
+    scenario, chunking, draws and catalogue (the manifest); zero-length, truncated or stale parts
+    are recomputed."""
+    from ..scenario import expand as _expand
+
+    out = p.out
     R.remove_stale(out)
     manifest = out / R.MANIFEST
-    key = {"scenario_hash": shash, "chunk_cases": chunk_cases, "draws": nd, "catalogue": catalogue_version(),
-           "format": R.FORMAT}
+    key = {"scenario_hash": p.scenario_hash, "chunk_cases": p.chunk_cases, "draws": p.draws,
+           "catalogue": catalogue_version(), "format": R.FORMAT}
     try:
         old = json.loads(manifest.read_text()) if manifest.exists() else None
     except (OSError, ValueError):
         old = None
     if old != key or not resume:
-        for p in parts_dir.glob("part-*.parquet"):
-            p.unlink()
+        for q in parts_dir.glob("part-*.parquet"):
+            q.unlink()
         R.fsync_dir(parts_dir)
     R.write_text(manifest, json.dumps(key, indent=2))
-    chunks = plan_chunks(len(cases), nd, chunk_cases)
-    sch = _schema()
-    n_sites = len(defence)
-    from ..scenario import expand as _expand
-
-    n_tiers = len(_expand.tiers(s))
-
-    def part(c):
-        return parts_dir / f"part-{c.index:05d}.parquet"
-
+    chunks = plan_chunks(len(p.cases), p.draws, p.chunk_cases)
+    n_rows_per = len(p.defence) * len(_expand.tiers(p.scenario))
     todo = []
     for c in chunks:
-        p = part(c)
-        if p.exists() and not R.part_ok(p, len(c.cases) * n_sites * len(c.draws) * n_tiers, sch):
-            p.unlink()  # zero-length, truncated or stale: recompute it
-        if not p.exists():
+        q = _part(parts_dir, c)
+        if q.exists() and not R.part_ok(q, len(c.cases) * len(c.draws) * n_rows_per, sch):
+            q.unlink()  # zero-length, truncated or stale: recompute it
+        if not q.exists():
             todo.append(c)
+    return chunks, todo
+
+
+def _compute_parts(sj: str, todo, parts_dir: Path, client, progress, done: int, total: int) -> None:
+    """Compute the chunks still to do, locally or on the Dask client, each into its part file."""
+    if client is None:
+        for c in todo:
+            R.write_parquet(run_chunk_table(sj, c), _part(parts_dir, c))
+            done += 1
+            if progress:
+                progress(done, total)
+        return
+    from distributed import as_completed
+
+    futs = {client.submit(run_chunk_table, sj, c, pure=False, retries=2): c for c in todo}
+    for fut in as_completed(futs):
+        R.write_parquet(fut.result(), _part(parts_dir, futs[fut]))
+        done += 1
+        if progress:
+            progress(done, total)
+
+
+def _run(p: Plan, parts_dir: Path, client, *, progress, resume: bool, dask: bool, version) -> AssessmentResult:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    s, out, nd = p.scenario, p.out, p.draws
+    sch = _schema()
+    chunks, todo = _chunks_to_run(p, parts_dir, resume, sch)
     done = len(chunks) - len(todo)
     if progress:
         progress(done, len(chunks))
-    if client is None:
-        for c in todo:
-            R.write_parquet(run_chunk_table(sj, c), part(c))
-            done += 1
-            if progress:
-                progress(done, len(chunks))
-    else:
-        from distributed import as_completed
-
-        futs = {client.submit(run_chunk_table, sj, c, pure=False, retries=2): c for c in todo}
-        for fut in as_completed(futs):
-            c = futs[fut]
-            R.write_parquet(fut.result(), part(c))
-            done += 1
-            if progress:
-                progress(done, len(chunks))
-    table = pa.concat_tables([pq.read_table(part(c), schema=sch) for c in chunks])
+    _compute_parts(p.scenario_json, todo, parts_dir, client, progress, done, len(chunks))
+    table = pa.concat_tables([pq.read_table(_part(parts_dir, c), schema=sch) for c in chunks])
     rhash = results_hash(table)
     summary = summarise(table, nd)
-    prov = {"format": R.FORMAT, "scenario": scenario_path, "scenario_name": s.name, "scenario_hash": shash,
+    prov = {"format": R.FORMAT, "scenario": p.scenario_path, "scenario_name": s.name, "scenario_hash": p.scenario_hash,
             "catalogue_version": catalogue_version(), "code_version": version, "git_commit": _git_commit(),
-            "seed": s.uncertainty.seed, "draws": nd, "threat_cases": len(cases), "sites": n_sites,
-            "rows": table.num_rows, "results_hash": rhash, "dask": bool(dask)}
-    table = R.with_metadata(table, {"scenario": s.name, "scenario_hash": shash, "results_hash": rhash,
+            "seed": s.uncertainty.seed, "draws": nd, "threat_cases": len(p.cases), "sites": len(p.defence),
+            "rows": table.num_rows, "results_hash": rhash, "dask": dask}
+    table = R.with_metadata(table, {"scenario": s.name, "scenario_hash": p.scenario_hash, "results_hash": rhash,
                                     "catalogue_version": prov["catalogue_version"], "code_version": version})
     stable = R.summary_table(summary)
     R.publish(out, table, stable, prov)
@@ -596,8 +628,3 @@ def summarise(table, n_draws: int) -> list[dict]:
             row.update(probability=None, ci95_low=None, ci95_high=None)
         out.append(row)
     return out
-
-
-def iter_rows(out_dir: str | Path) -> Iterable[dict]:
-    """The result rows of a finished results folder as dicts (small helper for reports and tests)."""
-    return read_results(out_dir).table.to_pylist()

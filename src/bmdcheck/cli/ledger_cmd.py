@@ -7,155 +7,24 @@ threat model: docs/LEDGER.md.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import sqlite3
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from .. import api
 from ..errors import BmdcheckError
-from .main import _emit_json, app
-
-ledger_app = typer.Typer(no_args_is_help=True,
-                         help="A signed, append-only ledger of declared scenarios and acknowledgements.")
-app.add_typer(ledger_app, name="ledger")
-
-PASSPHRASE_ENV = "BMDCHECK_PASSPHRASE"
-
-
-def _one_line(msg: str) -> str:
-    return " ".join(str(msg).split())
-
-
-def _say(line: str) -> None:
-    """One plain line on stdout (no wrapping: hashes must stay whole for copy and paste)."""
-    sys.stdout.write(line + "\n")
-
-
-def _fail_integrity(msg: str) -> None:
-    sys.stderr.write(f"error: {_one_line(msg)}\n")
-    sys.exit(1)
-
-
-@contextmanager
-def _integrity_exit():
-    """A chain that does not verify is exit 1 (not the exit 2 of bad input)."""
-    from ..ledger import LedgerIntegrityError
-
-    try:
-        yield
-    except LedgerIntegrityError as e:
-        _fail_integrity(str(e))
-
-
-def _guarded(fn):
-    """Map what no ledger command may end in (a traceback, exit 1) onto one line and exit 2.
-
-    Exit 1 means "does not verify" for ledger commands, so an OSError (full disk, no permission),
-    an SQLite error, or input too large or too deep for Python (OverflowError, RecursionError,
-    MemoryError) must never surface as the interpreter's exit 1.
-    """
-    from ..ledger.files import os_reason
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except BmdcheckError:
-            raise
-        except OSError as e:
-            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-            raise BmdcheckError(f"{where}{os_reason(e)}") from None
-        except sqlite3.Error as e:
-            raise BmdcheckError(f"SQLite error: {e}") from None
-        except (RecursionError, OverflowError, MemoryError) as e:
-            raise BmdcheckError(f"input too large or nested too deeply ({type(e).__name__})") from None
-    return run
-
-
-def _command(name: str):
-    """``@ledger_app.command(name)`` with :func:`_guarded` around the function."""
-    return lambda fn: ledger_app.command(name)(_guarded(fn))
-
-
-def _passphrase(confirm: bool) -> str:
-    """$BMDCHECK_PASSPHRASE; else a hidden prompt at a terminal; else one line of standard input.
-
-    With no terminal and nothing on standard input (``</dev/null``) this is one error line (exit 2),
-    not a prompt that cannot be answered. ``confirm`` (keygen): asked twice at a terminal; on standard
-    input a second line, if given, must repeat the first.
-    """
-    pw = os.environ.get(PASSPHRASE_ENV)
-    if pw is not None:
-        if not pw:
-            raise BmdcheckError(f"{PASSPHRASE_ENV} is set but empty")
-        return pw
-    stdin = sys.stdin
-    if stdin is not None and stdin.isatty():
-        return typer.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
-    first = stdin.readline() if stdin is not None else ""
-    if not first:
-        raise BmdcheckError(f"no passphrase: set {PASSPHRASE_ENV}, give it on standard input, or run at a terminal")
-    pw = first.rstrip("\r\n")
-    if not pw:
-        raise BmdcheckError("the passphrase on standard input is empty")
-    if confirm:
-        second = stdin.readline()
-        if second and second.rstrip("\r\n") != pw:
-            raise BmdcheckError("the two passphrases on standard input differ")
-    return pw
-
-
-def _open(path: str):
-    from ..ledger import Ledger
-
-    return Ledger(path)
-
-
-def _key(path: str):
-    from ..ledger import load_signing_key
-
-    return load_signing_key(path, lambda: _passphrase(confirm=False))
-
-
-def _warn_if_tampered(led) -> bool:
-    """Verify; on failure print one warning line on stderr. True if intact."""
-    rep = led.verify()
-    if not rep.ok:
-        sys.stderr.write(f"warning: {led.path} does not verify: {_one_line(rep.summary())}\n")
-    return rep.ok
-
-
-def _entry_json(e, with_document: bool = True) -> dict:
-    d = e.to_dict()
-    payload = d.pop("payload")
-    if with_document:
-        try:
-            d["document"] = json.loads(payload)
-        except ValueError:
-            d["payload"] = payload
-    return d
-
-
-def _receipt(e) -> None:
-    _say(f"{e.kind} seq {e.seq} by {e.party} at {e.timestamp}")
-    _say(f"  payload sha256 {e.payload_sha256}")
-    if e.verdict is not None:
-        _say(f"  verdict {e.verdict}, results hash {e.results_hash}")
-    _say(f"  entry_hash     {e.entry_hash}   (keep this: it commits to the whole chain up to seq {e.seq})")
-
+from ..errors import printable as _printable
+from .app import JSON_HELP, emit_json
+from .ledger_common import (_command, _entry_json, _integrity_exit, _key, _open, _passphrase, _receipt,
+                            _say, _warn_if_tampered)
 
 @_command("init")
 def init_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db")):
     """Create a new, empty ledger file (refuses an existing file)."""
-    from ..ledger import init_ledger
-
-    init_ledger(ledger)
+    api.ledger.init_ledger(ledger)
     _say(f"created empty ledger {ledger}")
 
 
@@ -166,10 +35,8 @@ def keygen_cmd(party: str = typer.Option(..., "--party", help="Party name (lette
 
     The passphrase is asked for (hidden, twice), or read from $BMDCHECK_PASSPHRASE for scripts.
     """
-    from ..ledger import generate_key
-    from ..ledger.keys import check_party_name
-
-    check_party_name(party)
+    generate_key = api.ledger.generate_key
+    api.ledger.check_party_name(party)
     key_path = Path(out_path)
     for p in (key_path, key_path.with_name(key_path.name + ".pub")):
         if p.exists():
@@ -186,20 +53,16 @@ def declare_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                 party: Optional[str] = typer.Option(None, "--party", help="Default: the party named in the key file."),
                 verdict: Optional[str] = typer.Option(None, "--verdict", help="Verdict of a rules check, e.g. PASS."),
                 results_hash: Optional[str] = typer.Option(None, "--results-hash", help="SHA-256 of that check's results."),
-                as_json: bool = typer.Option(False, "--json")):
+                as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Sign and append a scenario document (its TOML as canonical JSON)."""
-    from ..ledger import document_from_toml
-
-    from ..scenario.load import load_scenario
-
     led = _open(ledger)
-    doc = document_from_toml(scenario)
-    load_scenario(scenario)   # a declaration is a valid scenario (FILE:LINE: FIELD: what is wrong)
+    doc = api.ledger.document_from_toml(scenario)
+    api.load_scenario(scenario)   # a declaration is a valid scenario (FILE:LINE: FIELD: what is wrong)
     sk = _key(key)
     with _integrity_exit():
         e = led.declare(sk, doc, party=party, verdict=verdict, results_hash=results_hash)
     if as_json:
-        _emit_json(_entry_json(e, with_document=False))
+        emit_json(_entry_json(e, with_document=False))
     else:
         _receipt(e)
 
@@ -210,7 +73,7 @@ def acknowledge_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                     key: str = typer.Option(..., "--key", metavar="KEYFILE"),
                     note: Optional[str] = typer.Option(None, "--note"),
                     party: Optional[str] = typer.Option(None, "--party", help="Default: the party named in the key file."),
-                    as_json: bool = typer.Option(False, "--json")):
+                    as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Countersign another party's declaration (and, through the chain, everything before it)."""
     led = _open(ledger)
     led.entry(seq)   # unknown seq: error before asking for a passphrase
@@ -218,16 +81,15 @@ def acknowledge_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
     with _integrity_exit():
         e = led.acknowledge(sk, seq, note=note, party=party)
     if as_json:
-        _emit_json(_entry_json(e))
+        emit_json(_entry_json(e))
     else:
         _receipt(e)
 
 
 @_command("log")
-def log_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), as_json: bool = typer.Option(False, "--json")):
+def log_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """List the entries, oldest first, with the verification result (exit 1 if it fails)."""
-    from ..ledger import verify_chain
-
+    verify_chain = api.ledger.verify_chain
     led = _open(ledger)
     entries, parties = led.snapshot()
     rep = verify_chain(entries, parties)   # the same snapshot that is listed
@@ -247,7 +109,7 @@ def log_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), as_json: boo
             else:
                 d["document"] = json.loads(e.payload) if _is_json(e.payload) else None
             rows.append(d)
-        _emit_json({"ledger": str(led.path), "entries": rows,
+        emit_json({"ledger": str(led.path), "entries": rows,
                     "parties": [p.to_dict() for p in parties.values()], "verification": rep.to_dict()})
     else:
         rows = [("seq", "kind", "party", "timestamp (UTC)", "verdict", "payload sha256", "acknowledged by / of")]
@@ -273,11 +135,6 @@ def log_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), as_json: boo
         sys.exit(1)
 
 
-def _printable(x) -> str:
-    """Text safe for a terminal: control characters shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(x))
-
-
 def _is_json(text) -> bool:
     try:
         json.loads(text)
@@ -290,13 +147,12 @@ def _is_json(text) -> bool:
 def show_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), seq: int = typer.Argument(..., metavar="SEQ"),
              as_json: bool = typer.Option(False, "--json", help="The whole entry, with the document parsed.")):
     """Print the document an entry holds (indented JSON, keys sorted)."""
-    from ..ledger import document_of
-
+    document_of = api.ledger.document_of
     led = _open(ledger)
     e = led.entry(seq)
     doc = document_of(e)
     if as_json:
-        _emit_json(_entry_json(e))
+        emit_json(_entry_json(e))
     else:
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     if not _warn_if_tampered(led):
@@ -306,10 +162,9 @@ def show_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), seq: int = 
 @_command("diff")
 def diff_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
              seq_a: int = typer.Argument(..., metavar="SEQ_A"), seq_b: int = typer.Argument(..., metavar="SEQ_B"),
-             as_json: bool = typer.Option(False, "--json")):
+             as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """What changed from declaration SEQ_A to SEQ_B, field by field (JSON path: old -> new)."""
-    from ..ledger import diff_documents, document_of
-
+    diff_documents, document_of = api.ledger.diff_documents, api.ledger.document_of
     led = _open(ledger)
     ea, eb = led.entry(seq_a), led.entry(seq_b)
     for e in (ea, eb):
@@ -317,7 +172,7 @@ def diff_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
             raise BmdcheckError(f"seq {e.seq} is an {e.kind}, not a declaration")
     d = diff_documents(document_of(ea), document_of(eb))
     if as_json:
-        _emit_json({"a": seq_a, "b": seq_b, **d})
+        emit_json({"a": seq_a, "b": seq_b, **d})
     else:
         def j(v):
             return json.dumps(v, ensure_ascii=False, sort_keys=True)
@@ -341,11 +196,10 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                    None, "--checkpoint", metavar="CP.json",
                    help="Also check the ledger extends this signed checkpoint (repeatable): exit 1 if it was "
                         "truncated, forked or rewritten."),
-               as_json: bool = typer.Option(False, "--json")):
+               as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Check every hash, link, key fingerprint and signature. Exit 0 intact, 1 tampered, 2 bad input."""
-    from .. import ledger as L
-    from ..ledger.checkpoint import read_checkpoint
-
+    L = api.ledger  # noqa: N806
+    read_checkpoint = L.read_checkpoint
     led = _open(ledger)
     cps = [(f, read_checkpoint(f)) for f in checkpoint or []]
     trusted = {}
@@ -365,17 +219,7 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
             raise BmdcheckError(f"{r['file']}: {r['message']}")
     rr = None
     if rerun is not None and rep.ok:
-        hook = L.rerun_hook
-        if hook is None:   # the rules engine registers its hook when imported
-            import importlib
-
-            for name in ("bmdcheck.guarantee", "bmdcheck.guarantees"):
-                try:
-                    importlib.import_module(name)
-                except ImportError:
-                    continue
-                break
-            hook = L.rerun_hook
+        hook = api.ledger_rerun_hook()   # the rules engine's, if installed
         rr = L.rerun_declarations(led.entries(), rerun, hook)
     if as_json:
         doc = rep.to_dict()
@@ -384,7 +228,7 @@ def verify_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
             doc["rerun"] = rr if rr is not None else {"available": None, "message": "not run: the chain does not verify"}
         if cps:
             doc["checkpoints"] = cp_results
-        _emit_json(doc)
+        emit_json(doc)
     else:
         _say(rep.summary())
         if trusted:
@@ -413,8 +257,7 @@ def _check_checkpoint(path, cp, led, rep, trusted) -> dict:
     status: extends | truncated | forked | rewritten (the chain does not verify) | bad-signature |
     another-ledger (the chain verifies but its first entry is not the checkpoint's ledger_id: exit 2).
     """
-    from ..ledger.checkpoint import checkpoint_problem, compare
-
+    checkpoint_problem, compare = api.ledger.checkpoint_problem, api.ledger.compare_checkpoint
     entries = led.entries()
     status, message = compare(cp, entries)
     if not rep.ok:   # a chain that does not verify was edited: even a changed first entry is "rewritten"
@@ -431,8 +274,7 @@ def _check_checkpoint(path, cp, led, rep, trusted) -> dict:
 @_command("export")
 def export_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), out_path: str = typer.Argument(..., metavar="OUT.json")):
     """Write the verified ledger (entries and parties' public keys) to one self-contained JSON file."""
-    from ..ledger import export_ledger
-
+    export_ledger = api.ledger.export_ledger
     led = _open(ledger)
     with _integrity_exit():
         doc = export_ledger(led, out_path)
@@ -443,10 +285,8 @@ def export_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"), out_path:
 @_command("import")
 def import_cmd(src: str = typer.Argument(..., metavar="IN.json"), ledger: str = typer.Argument(..., metavar="LEDGER.db")):
     """Verify an export file and write it into LEDGER.db (new, empty, or holding a prefix of its chain)."""
-    from ..ledger import import_ledger
-
+    import_ledger = api.ledger.import_ledger
     with _integrity_exit():
         res = import_ledger(src, ledger)
     what = "created" if res.created else "updated"
     _say(f"{what} {ledger}: {res.added} entries added, {res.total} in the chain; head {res.head_hash}")
-from . import ledger_tlog_cmd  # noqa: E402,F401  (registers checkpoint, cosign, prove, consistency, commit, reveal)

@@ -13,14 +13,15 @@ from typing import Optional
 
 import typer
 
+from .. import api
 from ..errors import BmdcheckError
-from .ledger_cmd import _command, _integrity_exit, _key, _open, _receipt, _entry_json, _say
-from .main import _emit_json
+from .app import emit_json
+from .ledger_common import _command, _entry_json, _integrity_exit, _key, _open, _receipt, _say
 
 
 def _tree(led):
     """Entries of a ledger that verifies (stored checkpoints included); exit 1 otherwise."""
-    from ..ledger import LedgerIntegrityError, verify_chain
+    LedgerIntegrityError, verify_chain = api.ledger.LedgerIntegrityError, api.ledger.verify_chain
 
     entries, parties, cps = led.snapshot_all()
     rep = verify_chain(entries, parties, None, cps)
@@ -54,8 +55,7 @@ def checkpoint_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                                                          help="Also write the checkpoint to this (new) file."),
                    as_json: bool = typer.Option(False, "--json")):
     """Sign a checkpoint {size, root_hash} of the ledger's Merkle tree and store it in the ledger."""
-    from ..ledger.checkpoint import checkpoint_json
-    from ..ledger.files import write_atomic
+    checkpoint_json, write_atomic = api.ledger.checkpoint_json, api.ledger.write_atomic
 
     led = _open(ledger)
     _refuse_existing(out_path)
@@ -70,7 +70,7 @@ def checkpoint_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
     with _integrity_exit():
         cp = led.add_checkpoint(sk, party=party, before_commit=write)
     if as_json:
-        _emit_json(cp.to_dict())
+        emit_json(cp.to_dict())
     else:
         _say(f"checkpoint of {led.path}: size {cp.size}, root {cp.root_hash}, signed by {cp.party} at {cp.timestamp}")
         if out_path is not None:
@@ -88,10 +88,10 @@ def cosign_cmd(cp_path: str = typer.Argument(..., metavar="CP.json"),
                                                       help="Write the cosigned checkpoint here (new file) instead "
                                                            "of updating CP.json in place.")):
     """Add a witness's signature to a checkpoint file (after checking the signatures already on it)."""
-    from ..ledger import LedgerIntegrityError
-    from ..ledger.checkpoint import checkpoint_json, checkpoint_problem, compare, cosign, read_checkpoint
-    from ..ledger.files import write_atomic
-    from ..ledger.keys import check_party_name
+    L = api.ledger  # noqa: N806
+    LedgerIntegrityError, checkpoint_json, checkpoint_problem = L.LedgerIntegrityError, L.checkpoint_json, L.checkpoint_problem
+    compare, cosign, read_checkpoint = L.compare_checkpoint, L.cosign, L.read_checkpoint
+    write_atomic, check_party_name = L.write_atomic, L.check_party_name
 
     cp = read_checkpoint(cp_path)
     _refuse_existing(out_path)
@@ -141,13 +141,13 @@ def prove_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
               size: Optional[int] = typer.Option(None, "--size", metavar="N", help="Tree size (default: all entries)."),
               as_json: bool = typer.Option(False, "--json")):
     """Inclusion proof (RFC 9162 audit path) of entry SEQ in the tree of the first N entries."""
-    from ..ledger import merkle
+    merkle = api.ledger.merkle
 
     entries, n, leaves = _leaves(ledger, size, seq, "SEQ", " (the tree size)")
     doc = {"leaf_index": seq - 1, "tree_size": n, "root_hash": merkle.root(leaves).hex(),
            "audit_path": [h.hex() for h in merkle.inclusion_path(seq - 1, leaves)]}
     if as_json:
-        _emit_json(doc)
+        emit_json(doc)
     else:
         _say(f"entry seq {seq} (leaf {seq - 1}, leaf = its entry_hash {entries[seq - 1].entry_hash}) is in the tree "
              f"of size {n} with root {doc['root_hash']}")
@@ -161,14 +161,14 @@ def consistency_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                     size: Optional[int] = typer.Option(None, "--size", metavar="N", help="New tree size (default: all)."),
                     as_json: bool = typer.Option(False, "--json")):
     """Consistency proof (RFC 9162) that the tree of OLD_SIZE entries is a prefix of the tree of N."""
-    from ..ledger import merkle
+    merkle = api.ledger.merkle
 
     _, n, leaves = _leaves(ledger, size, old_size, "OLD_SIZE", "")
     doc = {"first": old_size, "second": n, "first_root": merkle.root(leaves[:old_size]).hex(),
            "second_root": merkle.root(leaves).hex(),
            "proof": [h.hex() for h in merkle.consistency_proof(old_size, leaves)]}
     if as_json:
-        _emit_json(doc)
+        emit_json(doc)
     else:
         _say(f"the tree of {old_size} entries (root {doc['first_root']}) is a prefix of the tree of {n} "
              f"(root {doc['second_root']})")
@@ -203,9 +203,8 @@ def commit_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                party: Optional[str] = typer.Option(None, "--party", help="Default: the party named in the key file."),
                as_json: bool = typer.Option(False, "--json")):
     """Commit to a document without showing it: record SHA-256(random salt || canonical document)."""
-    from ..ledger import document_from_toml
-    from ..ledger.files import write_atomic
-    from ..ledger.store import commitment_of
+    L = api.ledger  # noqa: N806
+    document_from_toml, write_atomic, commitment_of = L.document_from_toml, L.write_atomic, L.commitment_of
 
     led = _open(ledger)
     doc = document_from_toml(document)
@@ -222,7 +221,7 @@ def commit_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
         salt_path.unlink(missing_ok=True)
         raise
     if as_json:
-        _emit_json({**_entry_json(e), "salt_file": str(salt_path)})
+        emit_json({**_entry_json(e), "salt_file": str(salt_path)})
     else:
         _receipt(e)
         _say(f"  commitment     {commitment}")
@@ -238,7 +237,7 @@ def reveal_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
                party: Optional[str] = typer.Option(None, "--party", help="Default: the party named in the key file."),
                as_json: bool = typer.Option(False, "--json")):
     """Reveal a committed document: append it with its salt; anyone can check it against the commitment."""
-    from ..ledger import document_from_toml
+    document_from_toml = api.ledger.document_from_toml
 
     led = _open(ledger)
     target = led.entry(seq)
@@ -250,7 +249,7 @@ def reveal_cmd(ledger: str = typer.Argument(..., metavar="LEDGER.db"),
     with _integrity_exit():
         e = led.reveal(sk, seq, doc, salt, party=party)
     if as_json:
-        _emit_json(_entry_json(e))
+        emit_json(_entry_json(e))
     else:
         _receipt(e)
         _say(f"  reveals the commitment of seq {seq}: SHA-256(salt || document) matches")

@@ -1,82 +1,24 @@
-"""The ``bmdcheck`` command line: a thin layer over the public API.
+"""The ``bmdcheck`` command line: a thin layer over the public API (``bmdcheck.api``).
 
-Every bad input ends in one line on stderr and exit code 2, never a traceback.
+This module holds the entry point and the flight, catalogue, benchmark and demo commands; the
+Typer app and the shared parsing live in :mod:`.app`, the other commands in ``*_cmd.py``.
+Every bad input ends in one line on stderr and exit code 2, never a traceback; anything that is
+not a BmdcheckError or a usage error is a bug and shows its traceback (exit 1).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import sys
-from enum import Enum
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from .. import api
 from ..errors import BmdcheckError, printable
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Physics-based checks of what a missile defence can engage.")
-out = Console(width=None if Console().is_terminal else 140)
-err = Console(stderr=True)
-
-
-class Shape(str, Enum):
-    min_energy = "min-energy"
-    lofted = "lofted"
-    depressed = "depressed"
-
-
-class EarthShape(str, Enum):
-    wgs84 = "wgs84"
-    spherical = "spherical"
-
-
-class Gravity(str, Enum):
-    point = "point"
-    j2 = "j2"
-
-
-class Atmos(str, Enum):
-    ussa76 = "ussa76"
-    none = "none"
-
-
-def parse_latlon(text: str, what: str, allow_alt: bool = False):
-    """Parse 'LAT,LON' (or 'LAT,LON,ALT_KM') into floats, with a clear error."""
-    parts = [p.strip() for p in str(text).split(",")]
-    if len(parts) not in ((2, 3) if allow_alt else (2,)):
-        raise BmdcheckError(f"{what} must be LAT,LON{'[,ALT_KM]' if allow_alt else ''} in degrees, got {text!r}")
-    try:
-        vals = [float(p) for p in parts]
-    except ValueError:
-        raise BmdcheckError(f"{what} must be numbers LAT,LON in degrees, got {text!r}") from None
-    if not all(math.isfinite(v) for v in vals):
-        raise BmdcheckError(f"{what} must be finite numbers, got {text!r}")
-    if abs(vals[0]) > 90:
-        raise BmdcheckError(f"{what}: latitude must be within [-90, 90] degrees, got {vals[0]:g}")
-    if abs(vals[1]) > 360:
-        raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees, got {vals[1]:g}")
-    return tuple(vals)
-
-
-def safe(text) -> str:
-    """Text from input files, safe to print with rich: no markup, no terminal control codes."""
-    from rich.markup import escape
-
-    return escape(printable(text))
-
-
-def _emit_json(doc) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False, default=float) + "\n")
-
-
-def _earth(earth: EarthShape, gravity: Gravity, rotation: bool, atmosphere: Atmos):
-    from ..earth.model import EarthModel
-
-    return EarthModel(earth.value, gravity.value, rotation, atmosphere.value)
+from .app import (JSON_HELP, Atmos, EarthShape, Gravity, Shape, app, check_export_paths, earth_model, emit_json, err,
+                  flag_error, out, parse_latlon)
 
 
 @app.command()
@@ -85,7 +27,8 @@ def fly(
     from_: Optional[str] = typer.Option(None, "--from", help="Launch (or burnout) point LAT,LON in degrees."),
     to: Optional[str] = typer.Option(None, "--to", help="Aim point LAT,LON in degrees."),
     shape: Shape = typer.Option(Shape.min_energy, "--shape", help="Trajectory shape."),
-    apogee_km: Optional[float] = typer.Option(None, "--apogee-km", help="Requested apogee (lofted/depressed)."),
+    apogee_km: Optional[float] = typer.Option(None, "--apogee-km", help="Requested apogee, km (lofted/depressed; "
+                                              "default: the shape's own)."),
     burnout_speed: Optional[float] = typer.Option(None, "--burnout-speed", help="Burnout speed, m/s (Earth-relative)."),
     flight_path_angle: Optional[float] = typer.Option(None, "--flight-path-angle", help="Above the geodetic horizontal, deg."),
     azimuth: Optional[float] = typer.Option(None, "--azimuth", help="Clockwise from north, deg."),
@@ -93,28 +36,21 @@ def fly(
     ballistic_coefficient: Optional[float] = typer.Option(None, "--ballistic-coefficient", help="β = m/(Cd S), kg/m²."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds."),
     sample_interval: Optional[float] = typer.Option(None, "--sample-interval", help="Add samples every S seconds."),
-    earth: EarthShape = typer.Option(EarthShape.wgs84, "--earth"),
-    gravity: Gravity = typer.Option(Gravity.j2, "--gravity"),
-    rotation: bool = typer.Option(True, "--rotation/--no-rotation"),
-    atmosphere: Atmos = typer.Option(Atmos.ussa76, "--atmosphere"),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    earth: EarthShape = typer.Option(EarthShape.wgs84, "--earth", help="Earth shape."),
+    gravity: Gravity = typer.Option(Gravity.j2, "--gravity", help="Gravity model: point mass or with J2."),
+    rotation: bool = typer.Option(True, "--rotation/--no-rotation", help="Rotating Earth."),
+    atmosphere: Atmos = typer.Option(Atmos.ussa76, "--atmosphere", help="Atmosphere (drag)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
     czml: Optional[str] = typer.Option(None, "--czml", help="Also write the flight as CZML (1 s samples if none)."),
     kml: Optional[str] = typer.Option(None, "--kml", help="Also write the flight as KML."),
     geojson: Optional[str] = typer.Option(None, "--geojson", help="Also write the flight as GeoJSON."),
     epoch: Optional[str] = typer.Option(None, "--epoch", help="UTC time of launch for exports, ISO 8601 (default now)."),
 ):
     """Fly a missile to an aim point, or a body from a burnout state, and report the trajectory."""
-    from ..flight.trajectory import fly as fly_missile
-    from ..flight.trajectory import fly_burnout
-
-    em = _earth(earth, gravity, rotation, atmosphere)
-    from .report_cmd import check_export_paths
-
+    em = earth_model(earth, gravity, rotation, atmosphere)
     exports = check_export_paths(czml, kml, geojson, need_one=False)  # checked before flying
     if exports:
-        from ..export import parse_epoch
-
-        epoch_utc = parse_epoch(epoch)
+        epoch_utc = api.parse_epoch(epoch)
         sample_interval = sample_interval or 1.0
     if from_ is None:
         raise BmdcheckError("--from LAT,LON is required")
@@ -127,7 +63,7 @@ def fly(
                                   ("--azimuth", azimuth)) if v is None]
         if missing:
             raise BmdcheckError(f"burnout-state mode needs {', '.join(missing)}")
-        traj = fly_burnout(burnout_speed, flight_path_angle, azimuth, start, burnout_altitude,
+        traj = api.fly_burnout(burnout_speed, flight_path_angle, azimuth, start, burnout_altitude,
                            ballistic_coefficient_kgm2=ballistic_coefficient, duration_s=duration, earth=em,
                            sample_interval_s=sample_interval)
     else:
@@ -135,14 +71,14 @@ def fly(
             raise BmdcheckError("give --missile NAME --from LAT,LON --to LAT,LON, or a burnout state")
         if ballistic_coefficient is not None or duration is not None:
             raise BmdcheckError("--ballistic-coefficient and --duration apply to burnout-state mode only")
-        traj = fly_missile(missile, start, parse_latlon(to, "--to"), shape.value, apogee_km=apogee_km, earth=em,
+        traj = api.fly(missile, start, parse_latlon(to, "--to"), shape.value, apogee_km=apogee_km, earth=em,
                            sample_interval_s=sample_interval)
     if exports:
-        from .report_cmd import export_flight
-
-        export_flight(traj, czml, kml, geojson, epoch_utc)
+        for p in api.write_scene(api.scene_from_trajectory(traj), czml=czml, kml=kml, geojson=geojson,
+                                 epoch=epoch_utc):
+            err.print(f"wrote {p}", highlight=False)
     if as_json:
-        _emit_json(traj.to_dict())
+        emit_json(traj.to_dict())
         return
     t = Table(title=f"{traj.missile or 'free body'} — {em}", show_header=False)
     if traj.escaped:
@@ -167,23 +103,15 @@ def fly(
 
 
 @app.command()
-def missiles(as_json: bool = typer.Option(False, "--json")):
+def missiles(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """List the missile catalogue: name, class, stages, maximum range, sources."""
-    from ..flight.missile import catalogue
-    from ..flight.performance import max_range_km
-
-    rows = []
-    for m in catalogue().values():
-        rows.append({"name": m.name, "class": m.cls, "stages": len(m.stages),
-                     "max_range_km": round(max_range_km(m), 1), "launch_mass_kg": round(m.launch_mass_kg, 1),
-                     "burn_time_s": round(m.burn_end_s, 1), "summary": m.summary,
-                     "sources": sorted(set(m.sources.values()))})
+    rows = api.catalogue_rows("missiles")
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     t = Table(title="bmdcheck missile catalogue")
     for c in ("name", "class", "stages", "launch mass (t)", "burn (s)", "max range (km)"):
-        t.add_column(c)
+        t.add_column(c, no_wrap=c == "name")
     for r in rows:
         t.add_row(r["name"], r["class"], str(r["stages"]), f"{r['launch_mass_kg'] / 1e3:.1f}",
                   f"{r['burn_time_s']:.0f}", f"{r['max_range_km']:,.0f}")
@@ -191,22 +119,22 @@ def missiles(as_json: bool = typer.Option(False, "--json")):
     out.print("Sources for every parameter: `bmdcheck missiles --json` and docs/CATALOGUE.md")
 
 
-bench_app = typer.Typer(help="Benchmarks: the fast path against the SciPy reference, in one run.")
+bench_app = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]}, help="Benchmarks: the fast path against the SciPy reference, in one run.")
 app.add_typer(bench_app, name="bench")
 
 
 @bench_app.command("flight")
 def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the batch engine."),
                  n_ref: int = typer.Option(12, "--n-ref", help="Trajectories for the SciPy reference."),
-                 as_json: bool = typer.Option(False, "--json")):
+                 as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Batch engine vs scipy solve_ivp (DOP853, rtol 1e-10) on full ICBM flights."""
-    from ..bench import bench_flight as run
+    run = api.bench_flight
 
     if n < 1 or n_ref < 1:
         raise BmdcheckError("--n and --n-ref must be positive")
     res = run(n=n, n_ref=n_ref, progress=not as_json)
     if as_json:
-        _emit_json(res)
+        emit_json(res)
         return
     t = Table(title="bench flight: full ICBM trajectories (boost + drag, J2, rotation, to impact)")
     t.add_column("path")
@@ -228,15 +156,15 @@ def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to ai
                     n_ref: int = typer.Option(24, "--n-ref", help="Of them, aimed again with the reference solver."),
                     sampled: bool = typer.Option(False, "--sampled",
                                                  help="Then aim and fly all n with 1 s samples, in chunks."),
-                    as_json: bool = typer.Option(False, "--json")):
+                    as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Aimed trajectories: Newton steering (with fallback) vs the reference solver, in one run."""
-    from ..bench import bench_steer
+    bench_steer = api.bench_steer
 
     if n < 1 or n_ref < 1:
         raise BmdcheckError("--n and --n-ref must be positive")
     res = bench_steer(n=n, n_ref=n_ref, sampled=sampled)
     if as_json:
-        _emit_json(res)
+        emit_json(res)
         return
     d = res["max_diff_vs_reference"]
     out.print(f"{res['n']:,} aimed {res['missile']} trajectories: {res['aimed_per_s']:,.0f}/s Newton (with fallback: "
@@ -251,7 +179,7 @@ def bench_table_cmd(files: list[str] = typer.Argument(..., help="JSON outputs of
     """The README's performance table (Markdown) from saved bench results."""
     from pathlib import Path
 
-    from ..bench import markdown_table
+    markdown_table = api.bench_table
 
     docs = []
     for f in files:
@@ -267,16 +195,18 @@ def bench_table_cmd(files: list[str] = typer.Argument(..., help="JSON outputs of
 
 
 @bench_app.command("engage")
-def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int = typer.Option(200, "--n-sites"),
-                     n_ref: int = typer.Option(200, "--n-ref"), as_json: bool = typer.Option(False, "--json")):
+def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj", help="Threat trajectories."),
+                     n_sites: int = typer.Option(200, "--n-sites", help="Interceptor sites."),
+                     n_ref: int = typer.Option(200, "--n-ref", help="Pairs solved again by the per-sample reference."),
+                     as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Engagement windows: compiled solver vs the per-sample reference, in one run."""
-    from ..bench import bench_engage
+    bench_engage = api.bench_engage
 
     if min(n_traj, n_sites, n_ref) < 1:
         raise BmdcheckError("--n-traj, --n-sites and --n-ref must be positive")
     res = bench_engage(n_traj=n_traj, n_sites=n_sites, n_ref=n_ref)
     if as_json:
-        _emit_json(res)
+        emit_json(res)
         return
     out.print(f"{res['pairs']:,} (trajectory, site) pairs, {res['samples_per_trajectory']:.0f} samples each (1 s): "
               f"{res['fast_per_s']:,.0f} pairs/s compiled vs {res['reference_per_s']:,.1f} pairs/s reference "
@@ -286,12 +216,18 @@ def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj"), n_sites: int =
 
 
 @bench_app.command("assess")
-def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases"), n_sites: int = typer.Option(10_000, "--n-sites"),
+def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases", help="Aimed threat cases."),
+                     n_sites: int = typer.Option(10_000, "--n-sites", help="Interceptor sites."),
                      workers: int = typer.Option(2, "--dask-workers", help="0: no Dask run."),
                      shapes: str = typer.Option("min-energy", "--shapes", help="Comma-separated trajectory shapes."),
-                     as_json: bool = typer.Option(False, "--json")):
+                     aimed_10k: bool = typer.Option(False, "--aimed-10k", help=(
+                         "The README's size: 10,000 aimed trajectories (dispersal points × aim points × min-energy, "
+                         "lofted, depressed) × 100 sites, local only (sets the other options).")),
+                     as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Assessment at scale: aimed threat cases × sites, locally and on a Dask LocalCluster."""
-    from ..bench import bench_assess
+    bench_assess = api.bench_assess
+    if aimed_10k:
+        n_cases, n_sites, workers, shapes = 10_000, 100, 0, "min-energy,lofted,depressed"
 
     shape_list = tuple(x.strip() for x in shapes.split(",") if x.strip())
     if min(n_cases, n_sites) < 1 or workers < 0:
@@ -300,7 +236,7 @@ def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases"), n_sites: int
         raise BmdcheckError(f"--shapes must list min-energy, lofted or depressed, got {shapes!r}")
     res = bench_assess(n_cases=n_cases, n_sites=n_sites, dask_workers=workers, shapes=shape_list)
     if as_json:
-        _emit_json(res)
+        emit_json(res)
         return
     dsk = (f"Dask LocalCluster ×{res['dask_workers']}: {res['dask_seconds']:.1f} s (ratio {res['dask_ratio']:.2f}); "
            f"results hashes {'equal' if res['hashes_equal'] else 'DIFFER'} ({res['results_hash_local'][:16]}…)"
@@ -310,16 +246,17 @@ def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases"), n_sites: int
 
 
 @bench_app.command("stream")
-def bench_stream_cmd(n: int = typer.Option(1_000_000, "--n"), chunk: int = typer.Option(50_000, "--chunk"),
-                     as_json: bool = typer.Option(False, "--json")):
+def bench_stream_cmd(n: int = typer.Option(1_000_000, "--n", help="Flights."),
+                     chunk: int = typer.Option(50_000, "--chunk", help="Flights per chunk."),
+                     as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Summary-only flights streamed in chunks: trajectories/s and peak memory."""
-    from ..bench import bench_stream
+    bench_stream = api.bench_stream
 
     if n < 1 or chunk < 1:
         raise BmdcheckError("--n and --chunk must be positive")
     res = bench_stream(n=n, chunk=chunk)
     if as_json:
-        _emit_json(res)
+        emit_json(res)
         return
     out.print(f"{res['n']:,} summary-only ICBM flights in chunks of {res['chunk']:,}: {res['seconds']:.1f} s "
               f"({res['per_s']:,.0f}/s), peak RSS {res['peak_rss_mb']:,.0f} MB")
@@ -327,18 +264,31 @@ def bench_stream_cmd(n: int = typer.Option(1_000_000, "--n"), chunk: int = typer
 
 @app.command()
 def demo():
-    """The main job on embedded defaults (flight table until the assessment engine lands)."""
+    """The main job on embedded defaults: ICBM flights, the EPAA phase 4 comparison (2010 vs 2013
+    plan) assessed end to end, guarantee checks and the offline report (results/demo)."""
     from ..demo import run_demo
 
     run_demo(out)
 
 
-from . import engage_cmd  # noqa: E402,F401  (registers engage, interceptors, sites, sensors)
-from . import ledger_cmd  # noqa: E402,F401  (registers ledger)
-from . import assess_cmd  # noqa: E402,F401  (registers assess, compare)
-from . import verify_cmd  # noqa: E402,F401
-from . import reconstruct_cmd  # noqa: E402,F401  (registers reconstruct, reconstruct-intercept)
-from . import report_cmd  # noqa: E402,F401  (registers report, export)
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"bmdcheck {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")):
+    """Physics-based checks of what a missile defence can engage."""
+
+
+from . import assess_cmd, engage_cmd, ledger_cmd, ledger_tlog_cmd, reconstruct_cmd, report_cmd  # noqa: E402,F401,I001
+from . import serve_cmd, verify_cmd  # noqa: E402,F401,I001
+# (each registers its commands on the app: engage, interceptors, sites, sensors; assess, compare;
+#  ledger ...; reconstruct, reconstruct-intercept; report, export; serve (the control room); verify)
 
 
 def _fail(e) -> None:
@@ -349,11 +299,12 @@ def _fail(e) -> None:
 
 
 def main(argv=None):
-    """Console entry point: map BmdcheckError (and other bad input) to one line and exit 2."""
+    """Console entry point: a BmdcheckError or a usage error is one line on stderr and exit 2;
+    anything else is a bug and keeps its traceback (exit 1)."""
     try:
         rc = app(args=argv, standalone_mode=False)
     except BmdcheckError as e:
-        _fail(e)
+        _fail(flag_error(e))
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -365,8 +316,6 @@ def main(argv=None):
     except Exception as e:  # usage errors of the command-line parser (typer vendors its own click)
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):
             _fail(e.format_message())  # bad option value, missing argument, unknown option: one line, exit 2
-        if isinstance(e, (ValueError, FileNotFoundError)):
-            _fail(e)
         if isinstance(e, OSError) and e.strerror:  # a path the system refuses (name too long, I/O error, ...)
             name = str(e.filename or "")
             _fail(f"{e.strerror}: {name[:120] + '…' if len(name) > 120 else name}".rstrip(": "))

@@ -10,8 +10,9 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
+from .. import api
 from ..errors import BmdcheckError
-from .main import _emit_json, app, out, parse_latlon
+from .app import JSON_HELP, app, emit_json, flag_error, out, parse_aim, parse_latlon
 
 
 def _km(x) -> str:
@@ -46,26 +47,27 @@ def reconstruct(
     fit_vary: str = typer.Option("payload", "--fit-vary", help="Fitted mass: payload (100-5,000 kg) or stages "
                                  "(every stage's masses x 0.5-2)."),
     payload_kg: Optional[float] = typer.Option(None, "--payload-kg", help="Payload with --fit-vary stages, kg."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """Infer the burnout state of an observed test and its range on a standard trajectory."""
-    from ..reconstruct.core import parse_aim
-    from ..reconstruct.core import reconstruct as run
+    run = api.reconstruct_burnout
 
+    if (from_ is None) != (azimuth is None):
+        raise BmdcheckError("the full model needs both --from LAT,LON and --azimuth DEG (or neither)")
+    if aim and from_ is None:
+        raise BmdcheckError("--aim needs --from LAT,LON and --azimuth DEG (rotating-Earth ranges)")
     launch = None if from_ is None else parse_latlon(from_, "--from")
     aims = [parse_aim(a) for a in (aim or [])]
     doc = run(apogee_km, range_km, flight_time_s=flight_time_s, launch=launch, azimuth_deg=azimuth,
               burnout_altitude_km=burnout_altitude_km, boost_time_s=boost_time_s, aims=aims,
               ballistic_coefficient_kgm2=ballistic_coefficient)
     if fit_missile:
-        from ..reconstruct.fit import fit_and_write
-
-        doc["fitted_missile"] = fit_and_write(doc, template=template, name=name, out_path=out_path, vary=fit_vary,
+        doc["fitted_missile"] = api.fit_missile(doc, template=template, name=name, out_path=out_path, vary=fit_vary,
                                               payload_kg=payload_kg, overwrite=force)
     elif payload_kg is not None or fit_vary != "payload":
         raise BmdcheckError("--fit-vary and --payload-kg apply to --fit-missile")
     if as_json:
-        _emit_json(doc)
+        emit_json(doc)
         return
     u = doc["uncertainty"]
     t = Table(title=f"reconstruction ({doc['model']} model)", show_header=False)
@@ -114,10 +116,10 @@ def reconstruct_intercept_cmd(
     flyout: bool = typer.Option(False, "--flyout", help="Also bound the speed with fly-out tables (slower)."),
     declared_speed_mps: Optional[float] = typer.Option(None, "--declared-speed-mps",
                                                        help="Compare with a declared burnout speed."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """Lowest interceptor burnout speed consistent with an announced intercept test."""
-    from ..reconstruct.intercept import reconstruct_intercept
+    reconstruct_intercept = api.reconstruct_intercept
 
     s = parse_latlon(site, "--site", allow_alt=True)
     point = None
@@ -129,14 +131,11 @@ def reconstruct_intercept_cmd(
     if branch not in ("descending", "ascending"):
         raise BmdcheckError(f"--branch must be descending or ascending, got {branch!r}")
     if target_file is not None:
-        from .engage_cmd import read_threat_file
-        from ..earth.model import EarthModel
-
         if target_missile is not None or target_from is not None or target_to is not None:
             raise BmdcheckError("give --target-file or --target-missile/--target-from/--target-to, not both")
         if intercept_alt_km is None:
             raise BmdcheckError("a target file needs --intercept-alt-km")
-        th = read_threat_file(target_file, EarthModel())
+        th = api.read_threat_file(target_file)
         n = int(th.n_samples[0])
         target = {"t_s": th.t_s[0, :n], "r_eci_m": th.r_eci_m[0, :n], "alt_km": intercept_alt_km, "branch": branch,
                   "launch_time_s": target_launch_time_s, "file": target_file}
@@ -150,14 +149,17 @@ def reconstruct_intercept_cmd(
         target = {"missile": target_missile, "launch": parse_latlon(target_from, "--target-from"),
                   "aim": parse_latlon(target_to, "--target-to"), "alt_km": intercept_alt_km, "shape": target_shape,
                   "branch": branch, "apogee_km": target_apogee_km, "launch_time_s": target_launch_time_s}
-    doc = reconstruct_intercept(s, point=point, target=target, intercept_time_s=intercept_time_s,
-                                launch_time_s=launch_time_s, time_of_flight_s=time_of_flight_s,
-                                burn_time_s=burn_time_s, flyout=flyout)
+    try:
+        doc = reconstruct_intercept(s, point=point, target=target, intercept_time_s=intercept_time_s,
+                                    launch_time_s=launch_time_s, time_of_flight_s=time_of_flight_s,
+                                    burn_time_s=burn_time_s, flyout=flyout)
+    except BmdcheckError as e:  # this command's spellings of the parameters
+        raise flag_error(e, {"burn_time_s": "--burn-time-s", "point": "--intercept", "site": "--site"}) from None
     if declared_speed_mps is not None:
         doc["declared_speed_mps"] = declared_speed_mps
         doc["declared_speed_consistent"] = bool(declared_speed_mps >= doc["burnout_speed_min_mps"])
     if as_json:
-        _emit_json(doc)
+        emit_json(doc)
         return
     t = Table(title="interceptor test reconstruction", show_header=False)
     i = doc["intercept"]

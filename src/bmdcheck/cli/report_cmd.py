@@ -5,33 +5,14 @@ from __future__ import annotations
 from typing import List, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .. import api
 from ..errors import BmdcheckError
-from .main import app, err, out
+from .app import app, check_export_paths, out, progress_bar
 
 
 def _progress(quiet: bool):
-    if quiet:
-        return None
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, transient=False)
-
-
-def check_export_paths(czml, kml, geojson, need_one: bool = True):
-    """The export options given; one-line errors for none (when needed) or a missing directory."""
-    from pathlib import Path
-
-    given = [(f, p) for f, p in (("czml", czml), ("kml", kml), ("geojson", geojson)) if p is not None]
-    if need_one and not given:
-        raise BmdcheckError("give at least one of --czml FILE, --kml FILE, --geojson FILE")
-    for f, p in given:
-        q = Path(p)
-        if q.is_dir():
-            raise BmdcheckError(f"--{f} {p}: is a directory, give a file name")
-        if not q.parent.is_dir():
-            raise BmdcheckError(f"--{f} {p}: directory {q.parent} does not exist")
-    return given
+    return None if quiet else progress_bar()
 
 
 @app.command()
@@ -48,9 +29,8 @@ def report(results: str = typer.Argument(..., help="Results directory (bmdcheck 
                                                                "100 and 300)."),
            quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")):
     """Write a self-contained offline report: scenario, provenance, map, engagement diagrams, verdicts."""
-    from ..guarantee import load_rules
-    from ..report import load_results, write_report
-    from ..report.html import check_out_dir
+    load_rules, load_results, write_report, check_out_dir = (api.load_rules, api.load_results, api.write_report,
+                                                             api.check_report_dir)
 
     # every input checked before the progress bar starts: bad input is one line, nothing written
     a = load_results(results)
@@ -85,8 +65,8 @@ def export(results: str = typer.Argument(..., help="Results directory (bmdcheck 
            paths: int = typer.Option(10, "--interceptor-paths", help="Fly-out paths to include (earliest first)."),
            quiet: bool = typer.Option(False, "--quiet", help="No progress bar.")):
     """Export trajectories, sites, radar coverage and intercept points to CZML / KML / GeoJSON."""
-    from ..export import parse_epoch, scene_from_results, write_scene
-    from ..report.data import load_results
+    parse_epoch, scene_from_results, write_scene, load_results = (api.parse_epoch, api.scene_from_results,
+                                                                  api.write_scene, api.load_results)
 
     check_export_paths(czml, kml, geojson)
     parse_epoch(epoch)  # a bad --epoch fails before any work
@@ -104,32 +84,3 @@ def export(results: str = typer.Argument(..., help="Results directory (bmdcheck 
                                        progress=lambda d, t: prog.update(task, completed=d, total=t))
     for p in write_scene(scene, czml=czml, kml=kml, geojson=geojson, epoch=ep):
         out.print(f"wrote {p}", highlight=False)
-
-
-def export_flight(traj, czml, kml, geojson, epoch) -> None:
-    """`bmdcheck fly --czml/--kml/--geojson`: write the flight (needs samples)."""
-    from ..export import scene_from_trajectory, write_scene
-
-    if not check_export_paths(czml, kml, geojson, need_one=False):
-        return
-    for p in write_scene(scene_from_trajectory(traj), czml=czml, kml=kml, geojson=geojson, epoch=epoch):
-        err.print(f"wrote {p}", highlight=False)
-
-
-def export_engagement(threats, label, site, spec, record, timeline, czml, kml, geojson, epoch,
-                      threat_props=None) -> None:
-    """`bmdcheck engage --czml/--kml/--geojson`: threat, site, radar coverage, intercept, fly-out."""
-    from ..earth.frames import ecef_to_geodetic, eci_to_ecef
-    from ..export import scene_from_engagement, write_scene
-    from ..report.data import Track
-
-    if not check_export_paths(czml, kml, geojson, need_one=False):
-        return
-    k = int(threats.n_samples[0])
-    t = threats.t_s[0, :k]
-    r = eci_to_ecef(threats.r_eci_m[0, :k], t, threats.earth)
-    lat, lon, alt = ecef_to_geodetic(r, threats.earth)
-    tr = Track("threat-0", label, "threat", t, lat, lon, alt, r, 0.0, dict(threat_props or {}))
-    scene = scene_from_engagement(tr, site, spec, record, timeline)
-    for p in write_scene(scene, czml=czml, kml=kml, geojson=geojson, epoch=epoch):
-        err.print(f"wrote {p}", highlight=False)

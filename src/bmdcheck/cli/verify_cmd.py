@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import typer
 
-from .main import _emit_json, app, err, out
+from .. import api
+from .app import JSON_HELP, app, emit_json, err, out
+from .app import safe as escape
 
 
 @app.command()
 def verify(scenario: str = typer.Argument(..., help="Scenario TOML file, or a shipped scenario name."),
            rules: str = typer.Argument(..., help="Rules TOML file, or a shipped rules name (docs/GUARANTEES.md)."),
-           as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the verdict document).")):
+           as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the verdict document; "
+                                                       "docs/GUARANTEES.md).")):
     """Check guarantees (a rules file) against a declared architecture: PASS / FAIL with evidence."""
-    from ..guarantee import check_files, verdict_table
-    from ..guarantee.table import counterexample_text, escape
-
+    check_files, verdict_table, counterexample_text = api.verify, api.verdict_table, api.counterexample_text
     if as_json:
         rep = check_files(scenario, rules)
-        _emit_json(rep.to_dict())
+        emit_json(rep.to_dict())
     else:
         with err.status("checking guarantees…") as status:
             rep = check_files(scenario, rules, progress=lambda msg: status.update(msg))

@@ -1,8 +1,9 @@
 """The friendly engagement layer: interceptor + site + sensors + timeline -> intercept windows.
 
     >>> import bmdcheck as bc
-    >>> w = bc.engage("topol-m", (54.04, 35.77), (38.90, -77.04), site="deveselu")   # doctest: +SKIP
-    >>> w.feasible, w.reason, w.first_s, w.last_s                                      # doctest: +SKIP
+    >>> w = bc.engage("topol-m", (54.04, 35.77), (38.90, -77.04), site="aegis-ashore-deveselu")
+    >>> w.feasible, w.reason
+    (False, 'out_of_reach')
 
 Everything here checks inputs once and calls the compiled kernels in ``engagement`` (windows),
 ``coverage`` (radar visibility and track times) and ``flyout`` (interceptor reach).
@@ -23,7 +24,7 @@ from ..flight.missile import Missile
 from . import coverage
 from .engagement import (R_TRACK, REASON_NAMES, TIMELINE_REASONS, PairSpec, Threats, Windows, prepare,  # noqa: F401
                          solve_windows)
-from .flyout import FlyoutTable, build_table, table_for
+from .flyout import FlyoutTable, RotatingTable, _booster_cached, build_table, rotating_table_for, table_for
 from .rcs import RcsModel
 
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
@@ -95,6 +96,12 @@ class InterceptorSpec:
             return _staged_table(self.booster, self.max_flight_time_s)
         return table_for(float(self.burnout_speed_mps), float(self.burn_time_s), float(self.max_flight_time_s))
 
+    def rotating_table(self, lat_deg: float) -> RotatingTable:
+        """The fly-out table on the rotating Earth for a site at ``lat_deg`` (flyout.RotatingTable)."""
+        m = self.booster if self.booster is not None else _booster_cached(
+            float(self.burnout_speed_mps), float(self.burn_time_s), 50.0, 270.0)
+        return rotating_table_for(m, float(self.max_flight_time_s), float(lat_deg))
+
 
 @lru_cache(maxsize=32)
 def _staged_table(booster: Missile, max_tof: float) -> FlyoutTable:
@@ -162,6 +169,9 @@ class TimelineSpec:
             raise BmdcheckError(f"launch time must be a non-negative number of seconds, got {self.launch_at_s}")
         if self.mode in ("launch-on-remote", "engage-on-remote") and self.remote_radar is None and self.tier is None:
             raise BmdcheckError(f"timeline mode {self.mode} needs a remote radar")
+        _sensor_objects(self)
+        if self.mode == "early-warning-only" and self.tier is None and self.early_warning is None and self.launch_at_s is None:
+            raise BmdcheckError("timeline mode early-warning-only needs an early-warning system", param="early_warning")
 
     @property
     def remote_candidates(self) -> tuple:
@@ -182,6 +192,51 @@ class TimelineSpec:
         if self.tier == "cue" and self.early_warning is None:
             out.append("tier cue without an early-warning system: no cue, so no launch")
         return out
+
+
+def _sensor_objects(tl: "TimelineSpec") -> None:
+    """Radar and early-warning names (catalogue) replaced by the objects; anything else refused."""
+    from .sensors import EarlyWarning, Radar, get_early_warning, get_radar
+
+    def radar(x):
+        return get_radar(x) if isinstance(x, str) else x
+
+    if isinstance(tl.early_warning, str):
+        object.__setattr__(tl, "early_warning", get_early_warning(tl.early_warning))
+    object.__setattr__(tl, "remote_radar", radar(tl.remote_radar))
+    object.__setattr__(tl, "remote_radars", tuple(radar(r) for r in tl.remote_radars))
+    for k, v, cls in (("early_warning", tl.early_warning, EarlyWarning), ("remote_radar", tl.remote_radar, Radar)):
+        if v is not None and not isinstance(v, cls):
+            raise BmdcheckError(f"expected a catalogue name or a {cls.__name__}, got {type(v).__name__}", param=k)
+    if any(not isinstance(r, Radar) for r in tl.remote_radars):
+        raise BmdcheckError("expected catalogue names or Radar objects", param="remote_radars")
+
+
+def as_specs(sites, interceptors) -> tuple[list, list]:
+    """Sites and interceptors as specs: catalogue ``Site`` / ``Interceptor`` objects (or names)
+    accepted beside ``SiteSpec`` / ``InterceptorSpec``."""
+    from .interceptor import Interceptor, get_interceptor
+    from .sensors import get_radar
+    from .sites import Site, get_site
+
+    def site(s):
+        s = get_site(s) if isinstance(s, str) else s
+        if isinstance(s, Site):
+            return SiteSpec(s.name, s.lat_deg, s.lon_deg, s.alt_m, get_radar(s.radar) if s.radar else None)
+        if not isinstance(s, SiteSpec):
+            raise BmdcheckError(f"expected a site name, Site or SiteSpec, got {type(s).__name__}", param="sites")
+        return s
+
+    def interceptor(i):
+        i = get_interceptor(i) if isinstance(i, str) else i
+        if isinstance(i, Interceptor):
+            return InterceptorSpec.from_catalogue(i)
+        if not isinstance(i, InterceptorSpec):
+            raise BmdcheckError(f"expected an interceptor name, Interceptor or InterceptorSpec, got "
+                                f"{type(i).__name__}", param="interceptors")
+        return i
+
+    return [site(s) for s in sites], [interceptor(i) for i in interceptors]
 
 
 @dataclass
@@ -491,24 +546,32 @@ def impulsive(it: InterceptorSpec) -> InterceptorSpec:
     return replace(it, burnout_speed_mps=float(v), burn_time_s=IMPULSIVE_BURN_S, booster=None)
 
 
+ROTATING = True
+"""Default of ``engage_threats(rotating=...)``: fly-out tables on the rotating Earth (per site latitude,
+``flyout.RotatingTable``); False: the non-rotating table (the model ``defence.reference`` checks)."""
+
+
 def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
-                   timeline: TimelineSpec = None, flyout: str = "table") -> Engagement:
+                   timeline: TimelineSpec = None, flyout: str = "table", rotating: bool | None = None) -> Engagement:
     """Windows for every (threat, site) pair; sites[k] fires interceptors[k].
 
     ``flyout``: "table", "lambert", or "bound" (both; per pair the more capable result, with
-    ``Engagement.model`` naming the model that gave it).
+    ``Engagement.model`` naming the model that gave it). ``rotating`` (default ``ROTATING``): the
+    table model's fly-outs on the rotating Earth (the Lambert model always has the rotation).
 
     With ``timeline.tier == "remote"`` every candidate fire-control radar (each site's own, then
     each remote radar) is solved and each pair keeps its best (:func:`best_of`).
     """
     if timeline is None:
         timeline = TimelineSpec()
+    sites, interceptors = as_specs(sites, interceptors)
     if len(sites) != len(interceptors):
         raise BmdcheckError("give one interceptor per site")
     if flyout not in FLYOUTS:
         raise BmdcheckError(f"flyout must be one of {', '.join(FLYOUTS)}, got {flyout!r}")
+    rotating = ROTATING if rotating is None else bool(rotating)
     if flyout == "bound":
-        engs = [engage_threats(threats, sites, interceptors, timeline, "table"),
+        engs = [engage_threats(threats, sites, interceptors, timeline, "table", rotating),
                 engage_threats(threats, sites, [impulsive(it) for it in interceptors], timeline, "lambert")]
         for e, name in zip(engs, ("table", "lambert-impulsive")):
             e.model = [name] * len(e.windows.reason)
@@ -517,19 +580,21 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
         return out
     if timeline.tier == "remote":
         cands = range(1 + len(timeline.remote_candidates))
-        return best_of([_engage_one(threats, sites, interceptors, timeline, flyout, c) for c in cands], "remote")
-    return _engage_one(threats, sites, interceptors, timeline, flyout, 0)
+        return best_of([_engage_one(threats, sites, interceptors, timeline, flyout, c, rotating) for c in cands],
+                       "remote")
+    return _engage_one(threats, sites, interceptors, timeline, flyout, 0, rotating)
 
 
-def _engage_one(threats, sites, interceptors, timeline, flyout, candidate) -> Engagement:
+def _engage_one(threats, sites, interceptors, timeline, flyout, candidate, rotating=True) -> Engagement:
     if flyout == "lambert":
         from .lambert_engage import engage_lambert
 
-        return engage_lambert(threats, sites, interceptors, timeline, candidate)
+        return engage_lambert(threats, sites, interceptors, timeline,
+                              plan_pairs(threats, sites, interceptors, timeline, candidate))
     tables, table_of = [], []
     seen: dict = {}
-    for it in interceptors:  # one table per distinct interceptor (many sites share a type)
-        tb = it.table()
+    for s, it in zip(sites, interceptors):  # one table per distinct interceptor (and site latitude)
+        tb = it.rotating_table(s.lat_deg) if rotating else it.table()
         if id(tb) not in seen:
             seen[id(tb)] = len(tables)
             tables.append(tb)

@@ -138,9 +138,9 @@ def _lookup_many(r, h, dr, dh, T, V, G, out):
 
 
 @njit(cache=True, inline="always")
-def _span(j, da, ta, va, ga, db, tb, vb, gb, dr, T, V, G):
-    """Fill row j at the grid ranges between two crossings (da, ta, va, ga) and (db, ...), linearly
-    in range; keep the earlier time."""
+def _span(j, da, ta, va, ga, qa, db, tb, vb, gb, qb, dr, T, V, G, Q):
+    """Fill row j at the grid ranges between two crossings (da, ta, va, ga, qa) and (db, ...),
+    linearly in range; keep the earlier time (q: the deflection of the arrival azimuth)."""
     NR = T.shape[0]
     lo = min(da, db)
     hi = max(da, db)
@@ -153,6 +153,7 @@ def _span(j, da, ta, va, ga, db, tb, vb, gb, dr, T, V, G):
             T[i, j] = tt
             V[i, j] = va + w * (vb - va)
             G[i, j] = ga + w * (gb - ga)
+            Q[i, j] = qa + w * (qb - qa)
 
 
 _N_SUB = 16  # sub-segments of each kick-pair arc
@@ -160,23 +161,23 @@ _MIN_EXCESS_M = 1.0  # below this apogee excess a crossing is treated as the apo
 
 
 @njit(cache=True)
-def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G):
+def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G, Q):
     """Fill row j (altitude hj) between the crossings of hj by two adjacent fan trajectories.
 
-    xa, xb: (range, t, speed, fpa) of the two crossings on one branch; pa, pb: the trajectories'
-    apogees (range, alt, t, speed). With cap=True, b is the boundary trajectory whose apogee is at
-    hj exactly (xb = its apogee, fpa 0). Method: each crossing is its trajectory's apogee plus an
-    offset that grows as √Δ, Δ = apogee − hj (a crossing a time τ before or after the apogee has
-    Δ = g τ²/2); apogee range, time and Δ are interpolated linearly between the two trajectories
-    and so is the offset over √Δ, which stays smooth up to the fan's apogee envelope where the
-    offsets themselves do not. The arc is sampled at _N_SUB points evenly spaced in √Δ and filled
-    linearly between them. Falls back to linear interpolation between xa and xb when an apogee is
-    missing or within _MIN_EXCESS_M of hj.
+    xa, xb: (range, t, speed, fpa, deflection) of the two crossings on one branch; pa, pb: the
+    trajectories' apogees (range, alt, t, speed, deflection). With cap=True, b is the boundary
+    trajectory whose apogee is at hj exactly (xb = its apogee, fpa 0). Method: each crossing is its
+    trajectory's apogee plus an offset that grows as √Δ, Δ = apogee − hj (a crossing a time τ
+    before or after the apogee has Δ = g τ²/2); apogee range, time and Δ are interpolated linearly
+    between the two trajectories and so is the offset over √Δ, which stays smooth up to the fan's
+    apogee envelope where the offsets themselves do not. The arc is sampled at _N_SUB points evenly
+    spaced in √Δ and filled linearly between them. Falls back to linear interpolation between xa
+    and xb when an apogee is missing or within _MIN_EXCESS_M of hj.
     """
     da = pa[1] - hj
     db = 0.0 if cap else pb[1] - hj
     if np.isnan(pa[1]) or np.isnan(pb[1]) or da < _MIN_EXCESS_M or (not cap and db < _MIN_EXCESS_M):
-        _span(j, xa[0], xa[1], xa[2], xa[3], xb[0], xb[1], xb[2], xb[3], dr, T, V, G)
+        _span(j, xa[0], xa[1], xa[2], xa[3], xa[4], xb[0], xb[1], xb[2], xb[3], xb[4], dr, T, V, G, Q)
         return
     sa = math.sqrt(da)
     sb = math.sqrt(db)
@@ -189,10 +190,10 @@ def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G):
         rdb = (xb[0] - pb[0]) / sb
         rtb = (xb[1] - pb[2]) / sb
         rgb = xb[3] / sb
-    d0, t0, v0, g0 = xa[0], xa[1], xa[2], xa[3]
+    d0, t0, v0, g0, q0 = xa[0], xa[1], xa[2], xa[3], xa[4]
     for k in range(1, _N_SUB + 1):
         if k == _N_SUB:
-            d1, t1, v1, g1 = xb[0], xb[1], xb[2], xb[3]
+            d1, t1, v1, g1, q1 = xb[0], xb[1], xb[2], xb[3], xb[4]
         else:
             sig = sa + (sb - sa) * k / _N_SUB
             u = (sig * sig - da) / (db - da) if abs(db - da) > 1e-9 * da else k / _N_SUB
@@ -201,17 +202,22 @@ def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G):
             t1 = pa[2] + u * (pb[2] - pa[2]) + (rta + u * (rtb - rta)) * sig
             v1 = xa[2] + u * (xb[2] - xa[2])
             g1 = (rga + u * (rgb - rga)) * sig
-        _span(j, d0, t0, v0, g0, d1, t1, v1, g1, dr, T, V, G)
-        d0, t0, v0, g0 = d1, t1, v1, g1
+            q1 = xa[4] + u * (xb[4] - xa[4])
+        _span(j, d0, t0, v0, g0, q0, d1, t1, v1, g1, q1, dr, T, V, G, Q)
+        d0, t0, v0, g0, q0 = d1, t1, v1, g1, q1
+
+
+_NQ = 5  # crossing quantities: range, t, speed, fpa, deflection
 
 
 @njit(parallel=True, cache=True)
-def _crossings(d, h, t, v, g, n, dh, NH, C):
+def _crossings(d, h, t, v, g, q, n, dh, NH, C):
     """Crossings of every grid altitude by every fan trajectory, in one pass over its samples.
 
-    d, h, t, v, g: (K, M) samples (range, alt, t, speed, fpa), n (K,) valid counts. Output C
-    (2, 4, K, NH) in place, NaN where none: [branch (0 ascending, 1 descending), quantity (range,
-    t, speed, fpa), k, j], the first crossing of altitude j·dh on each branch, linear between samples.
+    d, h, t, v, g, q: (K, M) samples (range, alt, t, speed, fpa, deflection), n (K,) valid counts.
+    Output C (2, 5, K, NH) in place, NaN where none: [branch (0 ascending, 1 descending), quantity
+    (range, t, speed, fpa, deflection), k, j], the first crossing of altitude j·dh on each branch,
+    linear between samples.
     """
     K = d.shape[0]
     for k in prange(K):
@@ -236,13 +242,14 @@ def _crossings(d, h, t, v, g, n, dh, NH, C):
                 C[br, 1, k, j] = t[k, m - 1] + w * (t[k, m] - t[k, m - 1])
                 C[br, 2, k, j] = v[k, m - 1] + w * (v[k, m] - v[k, m - 1])
                 C[br, 3, k, j] = g[k, m - 1] + w * (g[k, m] - g[k, m - 1])
+                C[br, 4, k, j] = q[k, m - 1] + w * (q[k, m] - q[k, m - 1])
 
 
 @njit(parallel=True, cache=True)
-def _fill(C, apo, dr, dh, T, V, G):
-    """Fill the earliest-arrival grid T, V, G (NR, NH) in place from the crossings C (see
-    ``_crossings``) and each trajectory's apogee apo (K, 4) = (range, alt, t, speed), alt = NaN
-    when it has none before the end of its samples.
+def _fill(C, apo, dr, dh, T, V, G, Q):
+    """Fill the earliest-arrival grid T, V, G, Q (NR, NH) in place from the crossings C (see
+    ``_crossings``) and each trajectory's apogee apo (K, 5) = (range, alt, t, speed, deflection),
+    alt = NaN when it has none before the end of its samples.
 
     Parallel over grid altitudes; for each altitude, adjacent-kick crossing pairs of each branch are
     joined by ``_arc``. Where a trajectory crosses the altitude and its neighbour's apogee is below
@@ -254,21 +261,17 @@ def _fill(C, apo, dr, dh, T, V, G):
     NR, NH = T.shape
     for j in prange(NH):
         hj = j * dh
-        cd = C[:, 0, :, j]
-        ct = C[:, 1, :, j]
-        cv = C[:, 2, :, j]
-        cg = C[:, 3, :, j]
-        x0 = np.empty(4)
-        x1 = np.empty(4)
-        star = np.empty(4)
+        x0 = np.empty(_NQ)
+        x1 = np.empty(_NQ)
+        star = np.empty(_NQ)
         for br in range(2):
             for k in range(K - 1):
                 if np.isnan(C[br, 0, k, j]) or np.isnan(C[br, 0, k + 1, j]):
                     continue
-                for c in range(4):
+                for c in range(_NQ):
                     x0[c] = C[br, c, k, j]
                     x1[c] = C[br, c, k + 1, j]
-                _arc(j, hj, x0, x1, apo[k], apo[k + 1], False, dr, T, V, G)
+                _arc(j, hj, x0, x1, apo[k], apo[k + 1], False, dr, T, V, G, Q)
         # apogee caps: p crosses hj both ways, its neighbour q tops out below hj; the boundary
         # trajectory between them has its apogee at hj, where both branches meet
         for k in range(K - 1):
@@ -280,20 +283,97 @@ def _fill(C, apo, dr, dh, T, V, G):
                 if np.isnan(apo[q, 1]) or np.isnan(apo[p, 1]) or not (apo[q, 1] < hj <= apo[p, 1]):
                     continue
                 w = (apo[p, 1] - hj) / (apo[p, 1] - apo[q, 1])
-                star[0] = apo[p, 0] + w * (apo[q, 0] - apo[p, 0])
+                for c in range(_NQ):
+                    star[c] = apo[p, c] + w * (apo[q, c] - apo[p, c])
                 star[1] = hj
-                star[2] = apo[p, 2] + w * (apo[q, 2] - apo[p, 2])
-                star[3] = apo[p, 3] + w * (apo[q, 3] - apo[p, 3])
-                x1[0], x1[1], x1[2], x1[3] = star[0], star[2], star[3], 0.0
+                x1[0], x1[1], x1[2], x1[3], x1[4] = star[0], star[2], star[3], 0.0, star[4]
                 for br in range(2):
-                    for c in range(4):
+                    for c in range(_NQ):
                         x0[c] = C[br, c, p, j]
-                    _arc(j, hj, x0, x1, apo[p], star, True, dr, T, V, G)
+                    _arc(j, hj, x0, x1, apo[p], star, True, dr, T, V, G, Q)
         # vertical fan edge: the most vertical trajectory reaches range ~0
-        if NR > 0 and T[0, j] == math.inf and not np.isnan(ct[0, 0]) and cd[0, 0] < dr:
-            T[0, j] = ct[0, 0]
-            V[0, j] = cv[0, 0]
-            G[0, j] = cg[0, 0]
+        if NR > 0 and T[0, j] == math.inf and not np.isnan(C[0, 1, 0, j]) and C[0, 0, 0, j] < dr:
+            T[0, j] = C[0, 1, 0, j]
+            V[0, j] = C[0, 2, 0, j]
+            G[0, j] = C[0, 3, 0, j]
+            Q[0, j] = C[0, 4, 0, j]
+
+
+@njit(cache=True, inline="always")
+def _geodetic_height(x, y, z, a, f):
+    """Geodetic height, m, of an ECEF point: Bowring's iteration (Bowring 1976, as
+    ``earth.frames.ecef_to_geodetic``) written without trigonometry, from the reduced latitude
+    tan β = a z / (b p), three updates (agrees with ``ecef_to_geodetic`` to < 1e-8 m up to 5,000 km)."""
+    p = math.sqrt(x * x + y * y)
+    if f == 0.0:
+        return math.sqrt(p * p + z * z) - a
+    b = a * (1 - f)
+    e2 = f * (2 - f)
+    ep2 = e2 / (1 - e2)
+    num, den = a * z, b * p  # tan β
+    for it in range(3):
+        if it > 0:
+            num *= 1 - f  # tan β = (1 − f) tan φ
+        q = math.sqrt(num * num + den * den)
+        sb, cb = num / q, den / q
+        num = z + ep2 * b * sb * sb * sb  # tan φ = num / den
+        den = p - e2 * a * cb * cb * cb
+    q = math.sqrt(num * num + den * den)
+    sl, cl = num / q, den / q
+    n = a / math.sqrt(1 - e2 * sl * sl)
+    return p * cl + z * sl - a * a / n
+
+
+@njit(cache=True, inline="always")
+def azimuth_from(ux, uy, uz, us):
+    """Azimuth (rad, [0, 2π), clockwise from north) at the site (unit vector us, ECEF) of the great
+    circle toward the direction (ux, uy, uz): atan2(u·ê, u·n̂), ê = ẑ × us / |ẑ × us|, n̂ = us × ê
+    (the site's geocentric east and north)."""
+    c = math.sqrt(us[0] * us[0] + us[1] * us[1])
+    ex, ey = -us[1] / c, us[0] / c
+    nx, ny, nz = -us[2] * ey, us[2] * ex, us[0] * ey - us[1] * ex
+    a = math.atan2(ux * ex + uy * ey, ux * nx + uy * ny + uz * nz)
+    return a + 2 * math.pi if a < 0.0 else a
+
+
+@njit(parallel=True, cache=True)
+def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl):
+    """Per fan sample, in the Earth-fixed frame at the sample time (launch at t = 0, where ECI =
+    ECEF): ground range d (arc on the sphere of the site radius rs), geodetic altitude, Earth-relative
+    speed and flight-path angle (above the geocentric horizontal), and the deflection of the arrival
+    azimuth from the launch azimuth az0 (rad, wrapped to (−π, π]). Samples past n[k]: altitude NaN."""
+    K, M = t.shape
+    for k in prange(K):
+        for m in range(M):
+            if m >= n[k]:
+                d[k, m] = 0.0
+                alt[k, m] = math.nan
+                speed[k, m] = 0.0
+                fpa[k, m] = 0.0
+                defl[k, m] = 0.0
+                continue
+            th = omega * t[k, m]
+            c, s = math.cos(th), math.sin(th)
+            rx, ry, rz = r[k, m, 0], r[k, m, 1], r[k, m, 2]
+            x = c * rx + s * ry
+            y = -s * rx + c * ry
+            z = rz
+            vx = v[k, m, 0] + omega * ry  # v − ω ẑ × r (ECI axes), then to ECEF axes
+            vy = v[k, m, 1] - omega * rx
+            wx = c * vx + s * vy
+            wy = -s * vx + c * vy
+            wz = v[k, m, 2]
+            rn = math.sqrt(x * x + y * y + z * z)
+            ux, uy, uz = x / rn, y / rn, z / rn
+            ca = min(1.0, max(-1.0, ux * us[0] + uy * us[1] + uz * us[2]))
+            d[k, m] = math.acos(ca) * rs
+            alt[k, m] = _geodetic_height(x, y, z, a, f)
+            sp = math.sqrt(wx * wx + wy * wy + wz * wz)
+            speed[k, m] = sp
+            fpa[k, m] = math.asin(min(1.0, max(-1.0, (wx * ux + wy * uy + wz * uz) / max(sp, 1e-9))))
+            q = azimuth_from(ux, uy, uz, us) - az0
+            q = (q + math.pi) % (2 * math.pi) - math.pi
+            defl[k, m] = q
 
 
 def _stack(dv_mps: float, burn_time_s: float, kv_mass_kg: float, isp_vac_s: float, dry_fraction: float,
@@ -393,29 +473,34 @@ def booster_for(burnout_speed_mps: float, burn_time_s: float, kv_mass_kg: float 
                         f"(achieved speed jumps from {f_lo:,.0f} to {f_hi:,.0f} m/s at ideal Δv {hi:,.0f} m/s)")
 
 
-def _site() -> tuple[np.ndarray, float]:
-    """Unit vector to the table's site (45° N, 0° E, on the ellipsoid) and its geocentric radius, m."""
-    site = geodetic_to_ecef(_SITE_LAT, 0.0, 0.0, TABLE_EARTH)
+def _site(lat_deg: float = _SITE_LAT, earth: EarthModel = TABLE_EARTH) -> tuple[np.ndarray, float]:
+    """Unit vector to a site at (lat_deg, 0° E) on the ellipsoid, and its geocentric radius, m."""
+    site = geodetic_to_ecef(lat_deg, 0.0, 0.0, earth)
     r_site = float(np.linalg.norm(site))
     return site / r_site, r_site
 
 
-def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: float) -> np.ndarray:
-    """(K, 4) apogee (range_m, alt_m, t_s, speed_mps) of each fan trajectory, as located by the
-    flight kernel inside its integration step; alt NaN where the samples end before the trajectory
-    turns down (flight-time limit) or the booster fell back during the burn."""
+def _apogees(b, n: np.ndarray, speed: np.ndarray, u_site: np.ndarray, r_site: float, az0: float,
+             dt_s: float = _SAMPLE_S) -> np.ndarray:
+    """(K, 5) apogee (range_m, alt_m, t_s, speed_mps, deflection_rad) of each fan trajectory, as
+    located by the flight kernel inside its integration step, Earth-fixed at the apogee time; alt
+    NaN where the samples end before the trajectory turns down (flight-time limit) or the booster
+    fell back during the burn."""
     t_apo = b.apogee_time_s
-    r = eci_to_ecef(b.summary[:, SUM_RAPO:SUM_RAPO + 3], t_apo, TABLE_EARTH)
-    _, _, alt = ecef_to_geodetic(r, TABLE_EARTH)
+    r = eci_to_ecef(b.summary[:, SUM_RAPO:SUM_RAPO + 3], t_apo, b.earth)
+    _, _, alt = ecef_to_geodetic(r, b.earth)
     u = r / np.linalg.norm(r, axis=-1, keepdims=True)
     rng = np.arccos(np.clip(u @ u_site, -1, 1)) * r_site
+    e = np.array([-u_site[1], u_site[0], 0.0]) / math.hypot(u_site[0], u_site[1])
+    nn = np.cross(u_site, e)
+    defl = (np.arctan2(u @ e, u @ nn) - az0 + math.pi) % (2 * math.pi) - math.pi
     rows = np.arange(len(t_apo))
     last = np.maximum(n - 1, 0)
-    m = np.clip((t_apo / _SAMPLE_S).astype(np.int64), 0, np.maximum(n - 2, 0))
-    w = np.clip(t_apo / _SAMPLE_S - m, 0.0, 1.0)
+    m = np.clip((t_apo / dt_s).astype(np.int64), 0, np.maximum(n - 2, 0))
+    w = np.clip(t_apo / dt_s - m, 0.0, 1.0)
     v = speed[rows, m] + w * (speed[rows, np.minimum(m + 1, last)] - speed[rows, m])
-    ok = (t_apo > 0.0) & (t_apo < b.t_s[rows, last] - _SAMPLE_S) & (b.status != STATUS_BOOST_CRASH)
-    return np.ascontiguousarray(np.column_stack([rng, np.where(ok, alt, np.nan), t_apo, v]))
+    ok = (t_apo > 0.0) & (t_apo < b.t_s[rows, last] - dt_s) & (b.status != STATUS_BOOST_CRASH)
+    return np.ascontiguousarray(np.column_stack([rng, np.where(ok, alt, np.nan), t_apo, v, defl]))
 
 
 def kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int = _N_KICKS) -> np.ndarray:
@@ -442,27 +527,51 @@ def kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int = _N_KICKS
     return np.interp(np.linspace(0.0, 1.0, n_kicks), c, pilot)
 
 
-def _fan(booster: Missile, t_max: float, n_kicks: int):
-    """Fly one fan; (d, alt, t, speed, fpa, n, apogees, in_time mask, burnout speed)."""
-    kicks = kick_fan(booster, t_max, n_kicks)
-    b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, kicks, earth=TABLE_EARTH, sample_interval_s=_SAMPLE_S,
+def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SITE_LAT, az_deg: float = 90.0,
+         earth: EarthModel = TABLE_EARTH, dt_s: float = _SAMPLE_S):
+    """Fly one fan from (lat_deg, 0° E) toward az_deg on ``earth``, sampled every dt_s, in the
+    Earth-fixed frame: (d, alt, t, speed, fpa, deflection, n, apogees, in_time mask, burnout speed)."""
+    b = fly_missile_batch(booster, lat_deg, 0.0, az_deg, kicks, earth=earth, sample_interval_s=dt_s,
                           duration_s=t_max + max(60.0, 0.1 * t_max))
-    u_site, r_site = _site()
+    u_site, r_site = _site(lat_deg, earth)
     K, M = b.t_s.shape
     n = b.n_samples.astype(np.int64)
+    d, alt, speed, fpa, defl = (np.empty((K, M)) for _ in range(5))
+    az0 = math.radians(az_deg)
+    _fan_geometry(np.ascontiguousarray(b.t_s), np.ascontiguousarray(b.r_eci_m), np.ascontiguousarray(b.v_eci_mps), n,
+                  earth.omega_rad_s, earth.a_m, earth.f, u_site, r_site, az0, d, alt, speed, fpa, defl)
     valid = np.arange(M)[None, :] < n[:, None]
-    ecef = eci_to_ecef(b.r_eci_m, b.t_s, TABLE_EARTH)  # non-rotating: identity
-    ecef[~valid] = u_site * r_site
-    _, _, alt = ecef_to_geodetic(ecef, TABLE_EARTH)
-    up = ecef / np.linalg.norm(ecef, axis=-1, keepdims=True)
-    d = np.arccos(np.clip(up @ u_site, -1, 1)) * r_site
-    v = b.v_eci_mps
-    speed = np.linalg.norm(v, axis=-1)
-    fpa = np.arcsin(np.clip(np.sum(v * up, -1) / np.maximum(speed, 1e-9), -1, 1))
-    alt = np.where(valid, alt, np.nan)
     in_time = valid & (b.t_s <= t_max)
     vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
-    return d, alt, b.t_s, speed, fpa, n, _apogees(b, n, speed, u_site, r_site), in_time, vb
+    return d, alt, b.t_s, speed, fpa, defl, n, _apogees(b, n, speed, u_site, r_site, az0, dt_s), in_time, vb
+
+
+def _hold(booster: Missile) -> Missile:
+    """The booster holding its kicked attitude to burnout (the table's second steering fan)."""
+    from dataclasses import replace as _replace
+
+    return _replace(booster, pitch_hold=True, t_kick_s=max(1.0, min(booster.t_kick_s, 0.1 * booster.burn_end_s)))
+
+
+def _grid_of(fans, dr_m, dh_m, n_range, n_alt):
+    dmax = max(np.nanmax(np.where(f[8], f[0], np.nan)) for f in fans)
+    hmax = max(np.nanmax(np.where(f[8], f[1], np.nan)) for f in fans)
+    dr = dr_m or max(250.0, dmax / n_range)
+    dh = dh_m or max(250.0, hmax / n_alt)
+    return dr, dh, int(dmax / dr) + 2, int(hmax / dh) + 2
+
+
+def _fill_fans(fans, dr, dh, NR, NH, t_max):
+    """The earliest-arrival grids (T, V, G, Q) of the fans; cells later than t_max dropped."""
+    T = np.full((NR, NH), np.inf)
+    V, G, Q = np.zeros((NR, NH)), np.zeros((NR, NH)), np.zeros((NR, NH))
+    for d, alt, t, speed, fpa, defl, n, apo, _, _ in fans:
+        C = np.full((2, _NQ, d.shape[0], NH), np.nan)
+        _crossings(d, np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(t), speed, fpa, defl, n, dh, NH, C)
+        _fill(C, apo, dr, dh, T, V, G, Q)
+    late = T > t_max
+    T[late], V[late], G[late], Q[late] = np.inf, 0.0, 0.0, 0.0
+    return T, V, G, Q
 
 
 def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m: float | None = None,
@@ -480,29 +589,18 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     limit are still joined; cells reached later than the limit are then dropped (without the margin
     they were filled from other, later pairs: up to 1.8 s late 30 s before the limit).
     """
-    from dataclasses import replace as _replace
-
     t_max = float(max_flight_time_s)
-    hold = _replace(booster, pitch_hold=True, t_kick_s=max(1.0, min(booster.t_kick_s, 0.1 * booster.burn_end_s)))
-    fans = [_fan(booster, t_max, n_kicks), _fan(hold, t_max, n_kicks)]
+    hold = _hold(booster)
+    fans = [_fan(booster, t_max, kick_fan(booster, t_max, n_kicks)), _fan(hold, t_max, kick_fan(hold, t_max, n_kicks))]
     _, r_site = _site()
-    dmax = max(np.nanmax(np.where(f[7], f[0], np.nan)) for f in fans)
-    hmax = max(np.nanmax(np.where(f[7], f[1], np.nan)) for f in fans)
-    dr = dr_m or max(250.0, dmax / _N_RANGE)
-    dh = dh_m or max(250.0, hmax / _N_ALT)
-    NR, NH = int(dmax / dr) + 2, int(hmax / dh) + 2
-    T = np.full((NR, NH), np.inf)
-    V = np.zeros((NR, NH))
-    G = np.zeros((NR, NH))
-    for d, alt, t, speed, fpa, n, apo, _, _ in fans:
-        C = np.full((2, 4, d.shape[0], NH), np.nan)
-        _crossings(np.ascontiguousarray(d), np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(t), speed, fpa, n,
-                   dh, NH, C)
-        _fill(C, apo, dr, dh, T, V, G)
-    late = T > t_max
-    T[late], V[late], G[late] = np.inf, 0.0, 0.0
-    vb = max(f[8] for f in fans)
+    dr, dh, NR, NH = _grid_of(fans, dr_m, dh_m, _N_RANGE, _N_ALT)
+    T, V, G, _ = _fill_fans(fans, dr, dh, NR, NH, t_max)
+    vb = max(f[9] for f in fans)
     return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, t_max)
+
+
+TABLE_DEPENDS = ("defence/flyout.py", "flight", "earth")
+"""Sources a fly-out table depends on (the disk cache's fingerprint, ``bmdcheck.diskcache``)."""
 
 
 @lru_cache(maxsize=32)  # a default table is up to 602 × 802 cells × 3 arrays: ~12 MB
@@ -513,5 +611,272 @@ def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: f
     Raises BmdcheckError (from ``booster_for``) when no booster of this model flies the requested
     speed over that burn time.
     """
-    m = booster_for(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
-    return build_table(m, max_flight_time_s, name or m.name)
+    def build():
+        m = _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
+        return build_table(m, max_flight_time_s, name or m.name)
+
+    from ..diskcache import cached  # built once on any run: content-addressed disk cache
+
+    return cached("flyout", {"burnout_speed_mps": burnout_speed_mps, "burn_time_s": burn_time_s,
+                             "max_flight_time_s": max_flight_time_s, "kv_mass_kg": kv_mass_kg,
+                             "isp_vac_s": isp_vac_s, "name": name}, build, FlyoutTable, TABLE_DEPENDS)
+
+
+@lru_cache(maxsize=64)
+def _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s) -> Missile:
+    return booster_for(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
+
+
+# ------------------------------------------------------------------------------------------------
+# The rotating Earth: sector corrections per site latitude (docs/validation/flyout.md)
+
+ROTATING_EARTH = EarthModel("wgs84", "j2", True, "ussa76")
+N_SECTORS = 12  # launch-azimuth sectors of 30°
+_SECTOR_KICKS = 150  # kicks per fan of a sector (and of its non-rotating twin)
+_SECTOR_RANGE, _SECTOR_ALT = 150, 200  # sector grid: cells across the base table's range and altitude
+_SECTOR_SAMPLE_S = 1.0  # sample interval of the sector fans
+
+
+def extended_flight_time_s(max_flight_time_s: float) -> float:
+    """Flight-time limit of a rotating table's base: the rotation brings arrivals up to 5.4 %
+    earlier (eastward, docs/validation/flyout.md), so the base keeps cells up to 8 % + 10 s later
+    than the limit; the engagement kernel applies the interceptor's own limit."""
+    return 1.08 * float(max_flight_time_s) + 10.0
+
+
+@dataclass(frozen=True)
+class RotatingTable:
+    """Earliest arrival on the rotating Earth from a site at latitude ``lat_deg``, by ground range,
+    altitude and azimuth of the arrival point (all in the Earth-fixed frame at the arrival time).
+
+    t(d, h, ψ) = base(d, h) + ΔT(d, h, ψ): ``base`` the fine non-rotating table (45° N, azimuth 90°,
+    flight-time limit ``extended_flight_time_s``), and per launch-azimuth sector k (ψ_k = k·360°/S)
+    ``dt_s[k]`` = a coarse table flown on the rotating Earth from the site latitude toward ψ_k minus
+    the same coarse table (same kicks, same grid) on the non-rotating Earth at the base's site: the
+    coarse tables' own interpolation errors cancel in the difference and the fine base supplies the
+    detail. ``defl_rad[k]``: the arrival azimuth minus ψ_k of the cell's earliest trajectory
+    (Coriolis drift), so sector k's nodes sit at arrival azimuths ψ_k + δ_k(d, h). Lookup: cubic
+    Lagrange interpolation in arrival azimuth over the four nodes around ψ (linear on the two
+    bracketing nodes where the outer ones are unreachable); (speed, fpa) from the base.
+    """
+
+    base: FlyoutTable
+    lat_deg: float
+    dr_m: float
+    dh_m: float
+    dt_s: np.ndarray  # (S, NR, NH), inf where unreachable
+    defl_rad: np.ndarray  # (S, NR, NH)
+    max_flight_time_s: float
+
+    @property
+    def n_sectors(self) -> int:
+        return self.dt_s.shape[0]
+
+    def lookup(self, range_m, alt_m, az_deg):
+        """Earliest arrival (t_s, speed_mps, fpa_rad) at (range_m, alt_m) toward arrival azimuth
+        az_deg (clockwise from north at the site); arrays broadcast. Arrivals later than the
+        interceptor's flight-time limit are returned as they are (the engagement applies it)."""
+        r, h, a = np.broadcast_arrays(np.asarray(range_m, float), np.asarray(alt_m, float),
+                                      np.radians(np.asarray(az_deg, float)) % (2 * np.pi))
+        res = np.empty((3, r.size))
+        b = self.base
+        _rot_lookup_many(r.ravel(), h.ravel(), a.ravel(), b.dr_m, b.dh_m, b.t_s, b.speed_mps, b.fpa_rad, self.dr_m,
+                         self.dh_m, self.dt_s, self.defl_rad, res)
+        return res[0].reshape(r.shape), res[1].reshape(r.shape), res[2].reshape(r.shape)
+
+    def __repr__(self) -> str:
+        return (f"RotatingTable({self.base.name!r} at {self.lat_deg:g}° N, {self.n_sectors} sectors of "
+                f"{self.dt_s.shape[1]} × {self.dt_s.shape[2]} cells)")
+
+
+@njit(cache=True, inline="always")
+def _node(r, h, dr, dh, DT, DF, k):
+    """Bilinear (ok, ΔT, deflection) of sector k at (r, h); ok only when the four corners are finite."""
+    x = r / dr
+    y = h / dh
+    i = int(x)
+    j = int(y)
+    if r < 0.0 or h < 0.0 or i >= DT.shape[1] - 1 or j >= DT.shape[2] - 1:
+        return False, 0.0, 0.0
+    a00 = DT[k, i, j]
+    a10 = DT[k, i + 1, j]
+    a01 = DT[k, i, j + 1]
+    a11 = DT[k, i + 1, j + 1]
+    if a00 == math.inf or a10 == math.inf or a01 == math.inf or a11 == math.inf:
+        return False, 0.0, 0.0
+    fx = x - i
+    fy = y - j
+    w00 = (1 - fx) * (1 - fy)
+    w10 = fx * (1 - fy)
+    w01 = (1 - fx) * fy
+    w11 = fx * fy
+    v = w00 * a00 + w10 * a10 + w01 * a01 + w11 * a11
+    q = w00 * DF[k, i, j] + w10 * DF[k, i + 1, j] + w01 * DF[k, i, j + 1] + w11 * DF[k, i + 1, j + 1]
+    return True, v, q
+
+
+@njit(cache=True)
+def sector_correction(r, h, psi, dr, dh, DT, DF):
+    """ΔT (s) to add to the base table's arrival at range r, altitude h (m), arrival azimuth psi
+    (rad, [0, 2π)); inf where the sectors do not reach (r, h). See ``RotatingTable``.
+
+    Sector k's node sits at arrival azimuth k·step + δ_k(r, h). The two nodes bracketing psi are
+    found by stepping k; cubic Lagrange over nodes k−1..k+2 when all four reach and are ordered,
+    else linear between the two. Where the drift is so large that consecutive nodes are not
+    between half and one and a half sector apart (near-vertical fly-outs to points within a few
+    tens of km of the site, where the arrival azimuth is ill-defined), linear in launch azimuth.
+    """
+    S = DT.shape[0]
+    step = 2.0 * math.pi / S
+    k0 = int(math.floor(psi / step))
+    k = k0
+    for _ in range(4):
+        oka, va, qa = _node(r, h, dr, dh, DT, DF, (k % S + S) % S)
+        okb, vb, qb = _node(r, h, dr, dh, DT, DF, ((k + 1) % S + S) % S)
+        if not (oka and okb):
+            return math.inf
+        pa = k * step + qa
+        pb = (k + 1) * step + qb
+        if not (0.5 * step < pb - pa < 1.5 * step):
+            if k != k0:
+                return math.inf
+            w = psi / step - k0
+            return va + w * (vb - va)
+        if psi < pa:
+            k -= 1
+        elif psi >= pb:
+            k += 1
+        else:
+            ok0, v0, q0 = _node(r, h, dr, dh, DT, DF, ((k - 1) % S + S) % S)
+            ok3, v3, q3 = _node(r, h, dr, dh, DT, DF, ((k + 2) % S + S) % S)
+            p0 = (k - 1) * step + q0
+            p3 = (k + 2) * step + q3
+            if ok0 and ok3 and p0 < pa and p3 > pb:
+                x = psi
+                l0 = (x - pa) * (x - pb) * (x - p3) / ((p0 - pa) * (p0 - pb) * (p0 - p3))
+                l1 = (x - p0) * (x - pb) * (x - p3) / ((pa - p0) * (pa - pb) * (pa - p3))
+                l2 = (x - p0) * (x - pa) * (x - p3) / ((pb - p0) * (pb - pa) * (pb - p3))
+                l3 = (x - p0) * (x - pa) * (x - pb) / ((p3 - p0) * (p3 - pa) * (p3 - pb))
+                return l0 * v0 + l1 * va + l2 * vb + l3 * v3
+            w = (psi - pa) / (pb - pa)
+            return va + w * (vb - va)
+    return math.inf
+
+
+@njit(cache=True)
+def _rot_lookup_many(r, h, psi, dr, dh, T, V, G, sdr, sdh, DT, DF, out):
+    for k in range(r.shape[0]):
+        t, v, g = table_lookup(r[k], h[k], dr, dh, T, V, G)
+        if t < math.inf:
+            t += sector_correction(r[k], h[k], psi[k], sdr, sdh, DT, DF)
+        if t == math.inf:
+            v, g = 0.0, 0.0
+        out[0, k] = t
+        out[1, k] = v
+        out[2, k] = g
+
+
+@lru_cache(maxsize=16)
+def _base_for(booster: Missile, t_ext: float):
+    """The rotating tables' shared part for one booster: the fine non-rotating base table, the
+    sector fans' kicks, the sector grid and the coarse non-rotating twin of the sectors."""
+    base = build_table(booster, t_ext, booster.name)
+    hold = _hold(booster)
+    kicks = (kick_fan(booster, t_ext, _SECTOR_KICKS), kick_fan(hold, t_ext, _SECTOR_KICKS))
+    grid = (base.max_range_m / _SECTOR_RANGE, base.max_alt_m / _SECTOR_ALT, _SECTOR_RANGE + 2, _SECTOR_ALT + 2)
+    fans = [_fan(booster, t_ext, kicks[0], dt_s=_SECTOR_SAMPLE_S), _fan(hold, t_ext, kicks[1], dt_s=_SECTOR_SAMPLE_S)]
+    twin = _fill_fans(fans, *grid, t_ext)[0]
+    return base, kicks, grid, twin
+
+
+def build_rotating_table(booster: Missile, max_flight_time_s: float, lat_deg: float,
+                         n_sectors: int = N_SECTORS) -> RotatingTable:
+    """Build the rotating-Earth table of ``booster`` for a site at ``lat_deg`` (see ``RotatingTable``).
+
+    Cost: the base (as ``build_table``, shared by every latitude) plus 2 × n_sectors fans of
+    _SECTOR_KICKS trajectories on a _SECTOR_RANGE × _SECTOR_ALT grid.
+    """
+    if not (math.isfinite(lat_deg) and abs(lat_deg) < 89.0):
+        raise BmdcheckError(f"fly-out tables need a site latitude within ±89°, got {lat_deg}")
+    t_ext = extended_flight_time_s(max_flight_time_s)
+    base, kicks, grid, twin = _base_for(booster, t_ext)
+    hold = _hold(booster)
+    S = int(n_sectors)
+    DT = np.empty((S, grid[2], grid[3]))
+    DF = np.empty((S, grid[2], grid[3]))
+    for k in range(S):
+        az = 360.0 * k / S
+        fans = [_fan(booster, t_ext, kicks[0], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S),
+                _fan(hold, t_ext, kicks[1], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S)]
+        T, _, _, Q = _fill_fans(fans, *grid, t_ext)
+        with np.errstate(invalid="ignore"):
+            DT[k] = np.where(np.isfinite(T) & np.isfinite(twin), T - twin, np.inf)
+        DF[k] = Q
+    return RotatingTable(base, float(lat_deg), grid[0], grid[1], DT, DF, float(max_flight_time_s))
+
+
+@lru_cache(maxsize=32)  # 12 sectors × 152 × 202 cells × 2 arrays: ~6 MB each, plus the shared base
+def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
+    """``build_rotating_table``, cached in the process and on disk (``_cache_file``: named by a hash
+    of everything the table depends on, written by temp file + rename; an unreadable file is rebuilt)."""
+    path = _cache_file(booster, max_flight_time_s, lat_deg)
+    try:
+        return _load_rotating(path)
+    except (OSError, KeyError, ValueError, EOFError):
+        pass
+    rt = build_rotating_table(booster, max_flight_time_s, lat_deg)
+    _save_rotating(path, rt)
+    return rt
+
+
+_CACHE_VERSION = 1
+
+
+def _cache_file(booster: Missile, max_flight_time_s: float, lat_deg: float):
+    """$NUMBA_CACHE_DIR (set by the Makefile) or ~/.cache/bmdcheck, /bmdcheck-flyout/NAME-HASH.npz; the
+    hash covers the booster, the flight-time limit, the latitude, the table parameters and the
+    source of this module and of the flight kernel (as ``flight.newton``'s boost tables)."""
+    import dataclasses
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from ..flight import kernel
+
+    key = repr((tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare),
+                float(max_flight_time_s), float(lat_deg), N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT,
+                _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE, _N_ALT, _SAMPLE_S, _CACHE_VERSION)).encode()
+    key += Path(__file__).read_bytes() + Path(kernel.__file__).read_bytes()
+    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "bmdcheck")
+    return Path(root) / "bmdcheck-flyout" / f"{booster.name}-{hashlib.sha256(key).hexdigest()[:20]}.npz"
+
+
+def _save_rotating(path, rt: RotatingTable) -> None:
+    """Temp file + rename: a reader never sees a half-written table; failures are ignored (a cache)."""
+    import os
+    import tempfile
+
+    b = rt.base
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, name=np.array(b.name), base_grid=np.array([b.dr_m, b.dh_m, b.r_site_m, b.burnout_speed_mps,
+                                                                        b.burn_time_s, b.max_flight_time_s]),
+                         t_s=b.t_s, speed_mps=b.speed_mps, fpa_rad=b.fpa_rad, dt_s=rt.dt_s, defl_rad=rt.defl_rad,
+                         grid=np.array([rt.lat_deg, rt.dr_m, rt.dh_m, rt.max_flight_time_s]))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def _load_rotating(path) -> RotatingTable:
+    with np.load(path) as z:
+        g, bg = z["grid"], z["base_grid"]
+        base = FlyoutTable(str(z["name"]), float(bg[0]), float(bg[1]), z["t_s"], z["speed_mps"], z["fpa_rad"],
+                           float(bg[2]), float(bg[3]), float(bg[4]), float(bg[5]))
+        return RotatingTable(base, float(g[0]), float(g[1]), float(g[2]), z["dt_s"], z["defl_rad"], float(g[3]))

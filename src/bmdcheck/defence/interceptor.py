@@ -346,7 +346,6 @@ def add_unique(out: dict, name: str, obj, what: str, origin: str) -> None:
 
 def lookup(cat: Mapping, name: str, what: str):
     """``cat[name]`` case-insensitively, or a one-line 'unknown X' error listing the known names."""
-    key = str(name).strip().lower()
-    if key in cat:
-        return cat[key]
-    raise BmdcheckError(f"unknown {what} {str(name)!r}; known: {', '.join(sorted(cat))}")
+    from ..validate import lookup as checked
+
+    return checked(cat, name, what)

@@ -269,17 +269,16 @@ def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, 
         out[p, C_LATEST] = latest if latest > -math.inf else math.nan
 
 
-def engage_lambert(threats, sites, interceptors, timeline, candidate: int = 0):
-    """Engagement windows with the Lambert reach model (same inputs as ``engage.engage_threats``)."""
+def engage_lambert(threats, sites, interceptors, timeline, plan):
+    """Engagement windows with the Lambert reach model (the inputs of ``engage.engage_threats`` and
+    their ``engage.plan_pairs`` plan)."""
     from ..errors import BmdcheckError
-    from .engage import plan_pairs
 
     for it in interceptors:
         if it.burnout_speed_mps is None:
             raise BmdcheckError(f"interceptor {it.name}: the Lambert model needs a burnout speed")
     geo = prepare(threats)
     e = threats.earth
-    plan = plan_pairs(threats, sites, interceptors, timeline, candidate)
     f = lambda attr: np.ascontiguousarray(plan.per_site([getattr(it, attr) for it in interceptors]), dtype=float)  # noqa: E731
     lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
     site_ecef = geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2], e)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, NamedTuple
 
@@ -28,8 +27,7 @@ import numpy as np
 from ..errors import BmdcheckError
 from .rcs import BANDS
 from .interceptor import (_check, _parse, _text, add_unique, check_keys, check_position, check_spread, lookup,
-                          read_spread,
-                          read_toml, sourced, spread_triple)
+                          read_spread, sourced, spread_triple)
 
 _DATA = "bmdcheck.data.sensors"
 _RADAR_NUMBERS = ("lat_deg", "lon_deg", "alt_m", "range_km", "rcs_ref_m2", "elevation_mask_deg",
@@ -210,11 +208,6 @@ def sensors_from_dict(d: dict, origin: str = "<dict>") -> SensorCatalogue:
         x = early_warning_from_dict(e, origin)
         add_unique(ews, x.name, x, "early-warning system", origin)
     return SensorCatalogue(radars, ews)
-
-
-def load_sensor_file(path: str | Path) -> SensorCatalogue:
-    """Load one sensor TOML file."""
-    return sensors_from_dict(read_toml(path, "sensor"), str(path))
 
 
 @lru_cache(maxsize=None)

@@ -26,12 +26,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from ..errors import BmdcheckError
-from .interceptor import _parse, _text, add_unique, check_keys, check_position, lookup, read_toml, sourced
+from .interceptor import _parse, _text, add_unique, check_keys, check_position, lookup, sourced
 
 _DATA = "bmdcheck.data.sites"
 KINDS = ("land", "ship")
@@ -148,11 +147,6 @@ def sites_from_dict(d: dict, origin: str = "<dict>") -> list[Site]:
             raise BmdcheckError(f"{origin}: 'site' must be an array of tables ([[site]])")
         return [site_from_dict(s, origin) for s in d["site"]]
     return [site_from_dict(d, origin)]
-
-
-def load_site_file(path: str | Path) -> list[Site]:
-    """Load the sites of one TOML file."""
-    return sites_from_dict(read_toml(path, "site"), str(path))
 
 
 @lru_cache(maxsize=None)

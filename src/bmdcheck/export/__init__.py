@@ -1,7 +1,15 @@
 """Exports for other tools: CZML (Cesium), KML (Google Earth), GeoJSON (QGIS, GeoPandas).
 
-    >>> from bmdcheck.export import export_results
-    >>> export_results("results/p4", geojson="p4.geojson")        # doctest: +SKIP
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import bmdcheck as bc
+    >>> t = bc.fly("topol-m", (54.04, 35.77), (38.90, -77.04), sample_interval_s=10)
+    >>> out = Path(tempfile.mkdtemp()) / "flight.geojson"
+    >>> [p.name for p in bc.write_scene(bc.scene_from_trajectory(t), geojson=out, epoch="2026-01-01T00:00:00Z")]
+    ['flight.geojson']
+
+A results folder (``bmdcheck assess``) exports with ``export_results(DIR, czml=..., kml=...,
+geojson=...)``.
 
 Formats and fields: docs/REPORTS.md.
 """
@@ -11,7 +19,8 @@ from __future__ import annotations
 from .czml import to_czml, write_czml
 from .geojson import split_antimeridian, to_geojson, write_geojson
 from .kml import to_kml, write_kml
-from .model import Scene, parse_epoch, scene_from_engagement, scene_from_results, scene_from_trajectory
+from .model import (Scene, parse_epoch, scene_from_engagement, scene_from_engagement_result, scene_from_results,
+                    scene_from_trajectory)
 
 WRITERS = {"czml": write_czml, "kml": write_kml, "geojson": write_geojson}
 

@@ -103,14 +103,24 @@ def _site(sp, interceptors) -> SitePoint:
                      {"interceptors": interceptors, "radar": None if sp.radar is None else sp.radar.name})
 
 
-def scene_from_results(rs, *, interceptor_paths: int = 10, progress=None) -> Scene:
+def scene_from_results(rs, *, interceptor_paths: int = 10, progress=None, max_tracks: int | None = None,
+                       max_intercepts: int | None = None) -> Scene:
     """Every nominal threat trajectory of a result set, its sites, radar coverage, the first
     intercept point of every feasible pair, and the fly-out paths of up to ``interceptor_paths``
-    feasible pairs (earliest first). ``progress(done, total)`` is called as paths are flown."""
+    feasible pairs (earliest first). ``progress(done, total)`` is called as paths are flown.
+
+    For a scene a browser can animate: at most ``max_tracks`` threat trajectories (threat cases
+    sampled evenly by case id, the first and last kept) and at most ``max_intercepts`` intercept
+    points (of the shown cases; when there are more, the earliest per case, then the earliest)."""
     from ..report.data import pair_detail, radars, reason_rank, threat_tracks
 
     rows = rs.nominal_rows()
-    tracks = threat_tracks(rs)
+    n_cases = len(rs.cases())
+    ids = None
+    if max_tracks is not None and n_cases > max_tracks:
+        ids = sorted(set(np.linspace(0, n_cases - 1, max(max_tracks, 1)).round().astype(int).tolist()))
+        rows = [r for r in rows if r["case_id"] in set(ids)]
+    tracks = threat_tracks(rs, ids)
     best: dict = {}
     for r in rows:  # per case: feasible, or the reason that got furthest
         k = r["case_id"]
@@ -129,6 +139,11 @@ def scene_from_results(rs, *, interceptor_paths: int = 10, progress=None) -> Sce
     sc.coverage = [coverage_ring(r, rcs_m2=rs.timeline().rcs_m2) for r in radars(rs)]
     feas = sorted((r for r in rows if r["feasible"] and np.isfinite(r.get("intercept_lat", math.nan))),
                   key=lambda r: (r["first_s"], r["case_id"]))
+    if max_intercepts is not None and len(feas) > max_intercepts:
+        first: dict = {}
+        for r in feas:
+            first.setdefault(r["case_id"], r)
+        feas = list(first.values())[:max(max_intercepts, 0)]
     for r in feas:
         t0 = tracks[r["case_id"]].t0_s if r["case_id"] in tracks else 0.0
         sc.intercepts.append(Intercept(rs.pair_id(r), r["intercept_lat"], r["intercept_lon"],
@@ -170,6 +185,23 @@ def scene_from_trajectory(traj, name: str = "flight") -> Scene:
     return Scene(name, [tr])
 
 
+def scene_from_engagement_result(res, threat_props: dict | None = None) -> Scene:
+    """The scene of an :class:`~bmdcheck.defence.query.EngageResult` (``bmdcheck.engage``):
+    threat track (its first trajectory), site, radar coverage, intercept point, fly-out path."""
+    from ..earth.frames import ecef_to_geodetic, eci_to_ecef
+    from ..report.data import Track
+
+    th = res.threats
+    k = int(th.n_samples[0])
+    t = th.t_s[0, :k]
+    r = eci_to_ecef(th.r_eci_m[0, :k], t, th.earth)
+    lat, lon, alt = ecef_to_geodetic(r, th.earth)
+    desc = res.record.get("threat") or {}
+    label = str(desc.get("missile") or desc.get("file") or "threat")
+    tr = Track("threat-0", label, "threat", t, lat, lon, alt, r, 0.0, dict(threat_props or {}))
+    return scene_from_engagement(tr, res.site, res.interceptor, res.record, res.timeline)
+
+
 def scene_from_engagement(traj_track, site_spec, interceptor_spec, record: dict, timeline=None,
                           name: str = "engagement") -> Scene:
     """One engagement (``bmdcheck engage``): threat, site, its radar, intercept point, fly-out path."""
@@ -203,7 +235,8 @@ def parse_epoch(text: str | None) -> datetime:
     try:
         dt = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BmdcheckError(f"--epoch must be an ISO 8601 UTC time such as 2026-01-01T00:00:00Z, got {text!r}") from None
+        raise BmdcheckError(f"must be an ISO 8601 UTC time such as 2026-01-01T00:00:00Z, got {text!r}",
+                            param="epoch") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc)

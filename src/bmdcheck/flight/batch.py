@@ -17,7 +17,7 @@ from ..earth.atmosphere import atmosphere_table
 from ..earth.frames import (earth_relative_velocity, ecef_to_geodetic, eci_to_ecef, geodesic_inverse,
                             geodetic_to_ecef, local_angles)
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 from . import kernel as K
 from .missile import Missile
 
@@ -32,6 +32,11 @@ about 1,800–2,000 s); longer rows are flown again with buffers sized to them."
 MAX_SAMPLES_PER_TRAJECTORY = 2_000_000
 """At most this many samples per trajectory (~110 MB each), whatever the time limit."""
 
+
+MAX_KICK_DEG = 90.0
+"""Largest pitch kick accepted, degrees from the vertical (90: thrust along the horizontal)."""
+STATUS_TEXT = K.STATUS_TEXT
+"""Flight status code -> message (``FlightBatch.status``)."""
 
 @dataclass
 class FlightBatch:
@@ -60,6 +65,18 @@ class FlightBatch:
     @property
     def status(self) -> np.ndarray:
         return self.summary[:, K.SUM_STATUS].astype(np.int64)
+
+    @property
+    def status_text(self) -> list[str]:
+        """Per flight the message of its status code (the table ``STATUS_TEXT``: 0 impact,
+        1 duration reached, ...), as python-sgp4 pairs its error codes with a message table."""
+        return [K.STATUS_TEXT[int(c)] for c in self.status]
+
+    def __repr__(self) -> str:
+        n = len(self)
+        codes, counts = np.unique(self.status, return_counts=True)
+        what = ", ".join(f"{k} {K.STATUS_TEXT[int(c)]}" for c, k in zip(codes, counts))
+        return f"FlightBatch({n} flights: {what or 'none'}; samples {'yes' if self.t_s is not None else 'no'})"
 
     @property
     def ok(self) -> np.ndarray:
@@ -130,12 +147,20 @@ class FlightBatch:
         return t, lat, lon, alt, speed
 
 
-def _missile_args(missile: Missile):
+def missile_args(missile: Missile) -> K.MissileArgs:
+    """The missile's constants as the kernel reads them."""
     cdm = np.asarray(missile.cd_mach, dtype=float)
     beta_inv = 0.0 if not np.isfinite(missile.rv_beta_kgm2) else 1.0 / missile.rv_beta_kgm2
-    return (missile.stage_table(), float(missile.payload_kg), float(missile.ref_area_m2),
-            np.ascontiguousarray(cdm[:, 0]), np.ascontiguousarray(cdm[:, 1]), beta_inv,
-            float(missile.t_vertical_s), float(missile.t_kick_s), bool(missile.pitch_hold))
+    return K.MissileArgs(missile.stage_table(), float(missile.payload_kg), float(missile.ref_area_m2),
+                         np.ascontiguousarray(cdm[:, 0]), np.ascontiguousarray(cdm[:, 1]), beta_inv,
+                         float(missile.t_vertical_s), float(missile.t_kick_s), bool(missile.pitch_hold))
+
+
+def free_body_args(ballistic_coefficient_kgm2: float) -> K.MissileArgs:
+    """A body without thrust: β = m / (Cd S) in kg/m² (inf: no drag)."""
+    beta = float(ballistic_coefficient_kgm2)
+    return K.MissileArgs(np.zeros((1, 6)), 1.0, 1.0, np.array([0.0, 1.0]), np.array([0.0, 0.0]),
+                         0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
 
 
 KERNELS = ("adaptive", "lockstep")
@@ -202,30 +227,19 @@ def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_
 def _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, m):
     """One kernel call with sample buffers of m columns (0: no sampling)."""
     n = r0.shape[0]
-    tab = atmosphere_table()
-    st = np.zeros((n, m))
-    sr = np.zeros((n, m, 3))
-    sv = np.zeros((n, m, 3))
-    ns = np.zeros(n, dtype=np.int64)
-    summary = np.zeros((n, K.SUM_LEN))
-    stages, payload, sref, mach, cd, beta_inv, t_vert, t_kick, hold = margs
-    K.fly_kernel(np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
-                 np.ascontiguousarray(dir_ecef, dtype=float), np.ascontiguousarray(kick, dtype=float),
-                 np.ascontiguousarray(tcut, dtype=float), stages, payload, sref, mach, cd, beta_inv,
-                 t_vert, t_kick, hold, earth.params(), tab.dh_m, tab.ln_rho, tab.ln_p, tab.sound_mps,
-                 float(t_max), float(rtol), DT_MAX_S, float(samp), summary, st, sr, sv, ns)
-    return summary, st, sr, sv, ns
+    out = K.Outputs(np.zeros((n, K.SUM_LEN)), np.zeros((n, m)), np.zeros((n, m, 3)), np.zeros((n, m, 3)),
+                    np.zeros(n, dtype=np.int64))
+    c = lambda a: np.ascontiguousarray(a, dtype=float)  # noqa: E731
+    starts = K.Starts(c(r0), c(v0), c(dir_ecef), c(kick), c(tcut))
+    K.fly_kernel(bool(boost), starts, margs, earth.params(), atmosphere_table(),
+                 K.Control(float(t_max), float(rtol), DT_MAX_S, float(samp)), out)
+    return out
 
 
 def _check_latlon(lat, lon, what):
-    lat = np.asarray(lat, dtype=float)
-    lon = np.asarray(lon, dtype=float)
-    if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(lon))):
-        raise BmdcheckError(f"{what}: latitude and longitude must be finite numbers")
-    if np.any(np.abs(lat) > 90):
-        raise BmdcheckError(f"{what}: latitude must be within [-90, 90] degrees, got {lat[np.abs(lat) > 90].ravel()[0]:g}")
-    if np.any(np.abs(lon) > 360):
-        raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees")
+    from ..validate import check_latlon
+
+    lat, lon = check_latlon(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), what)
     return lat, lon
 
 
@@ -249,10 +263,16 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
                       kernel: str = "adaptive") -> FlightBatch:
     """Fly N launches of ``missile`` with given steering; inputs broadcast to shape (N,).
 
-    lat_deg, lon_deg: launch points (geodetic, deg); azimuth_deg: launch azimuth clockwise from
-    north; kick_deg: pitch-kick angle; t_cut_s: thrust cut-off time (default: full burn).
-    kernel: "adaptive" or "lockstep" (``KERNELS``); the result's ``kernel`` says which ran.
+    missile: a Missile or a catalogue name; lat_deg, lon_deg: launch points (geodetic, deg);
+    azimuth_deg: launch azimuth clockwise from north; kick_deg: pitch-kick angle from the vertical
+    (0-90); t_cut_s: thrust cut-off time (default: full burn). ``status`` (N,) of the result: codes
+    of the table ``STATUS_TEXT`` (0 impact). kernel: "adaptive" or "lockstep" (``KERNELS``); the result's
+    ``kernel`` says which ran.
     """
+    if not isinstance(missile, Missile):
+        from .missile import get_missile
+
+        missile = get_missile(missile)
     if t_cut_s is None:
         t_cut_s = missile.burn_end_s
     lat, lon, az, kick, tcut = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
@@ -260,12 +280,15 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
     lat, lon = _check_latlon(lat, lon, "launch point")
     if np.any(~np.isfinite(az)) or np.any(~np.isfinite(kick)) or np.any(~np.isfinite(tcut)):
         raise BmdcheckError("steering parameters must be finite numbers")
+    if np.any((kick < 0.0) | (kick > MAX_KICK_DEG)):
+        raise InputError(f"the pitch kick must be within [0, {MAX_KICK_DEG:g}] degrees from the vertical, got "
+                         f"{kick[(kick < 0.0) | (kick > MAX_KICK_DEG)].ravel()[0]:g}", param="kick_deg")
     tcut = np.minimum(tcut, missile.burn_end_s)
     r0 = geodetic_to_ecef(lat, lon, 0.0, earth)
     w = earth.omega_rad_s
     v0 = np.stack([-w * r0[:, 1], w * r0[:, 0], np.zeros(len(lat))], axis=-1)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
-    out = _run(r0, v0, True, launch_direction_ecef(lat, lon, az), np.radians(kick), tcut, _missile_args(missile), earth,
+    out = _run(r0, v0, True, launch_direction_ecef(lat, lon, az), np.radians(kick), tcut, missile_args(missile), earth,
                t_max, rtol, sample_interval_s, kernel)
     return FlightBatch(out[0], earth, lat.copy(), lon.copy(), *out[1:], kernel=kernel)
 
@@ -306,9 +329,7 @@ def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, e
     if start_lat_deg is None:
         start_lat_deg, start_lon_deg, _ = ecef_to_geodetic(r0, earth)
     n = r0.shape[0]
-    stages = np.zeros((1, 6))
-    margs = (stages, 1.0, 1.0, np.array([0.0, 1.0]), np.array([0.0, 0.0]),
-             0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
+    margs = free_body_args(beta)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
     z = np.zeros(n)
     out = _run(r0, v0, False, np.zeros((n, 3)), z, z, margs, earth, t_max, rtol, sample_interval_s, kernel)
@@ -328,3 +349,18 @@ def iter_missile_summaries(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
         yield sl, fly_missile_batch(missile, *(a[sl] for a in arrs), earth=earth, rtol=rtol)
+
+
+def pad_rows(rows, width: int | None = None):
+    """Stack ragged sample rows [(t_s (k,), r (k, 3), v (k, 3)), ...] into zero-padded arrays:
+    t_s (N, M), r (N, M, 3), v (N, M, 3) and the counts k (N,), int64; M = width or the longest row."""
+    n = len(rows)
+    m = width if width is not None else max(row[0].shape[0] for row in rows)
+    t = np.zeros((n, m))
+    r = np.zeros((n, m, 3))
+    v = np.zeros((n, m, 3))
+    ns = np.zeros(n, dtype=np.int64)
+    for q, (tq, rq, vq) in enumerate(rows):
+        k = tq.shape[0]
+        t[q, :k], r[q, :k], v[q, :k], ns[q] = tq, rq, vq, k
+    return t, r, v, ns

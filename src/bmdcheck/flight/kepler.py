@@ -299,6 +299,52 @@ def ballistic_range(
     return BallisticArc(_out(psi), _out(t), _out(apo), _out(v * 1.0), _out(gamma * 1.0), _out(a))
 
 
+def _min_energy_angle(psi, r1, r2, h2):
+    """Flight-path angle of the minimum-energy arc at r1 and its cosine and sine (h2 = sin²(psi/2))."""
+    # gamma = theta/2, theta = angle from -r1_hat to the chord; cos and sin of gamma from the
+    # half-angle formulas, so that a near-vertical gamma keeps the digits of its cosine.
+    y, x = r2 * np.sin(psi), (r1 - r2) + 2.0 * r2 * h2
+    gamma = 0.5 * np.arctan2(y, x)
+    hyp = np.hypot(x, y)
+    hyp_p_x = np.where(x >= 0.0, hyp + x, y * y / (hyp - x))  # 2 hyp cos^2(gamma)
+    hyp_m_x = np.where(x >= 0.0, y * y / (hyp + x), hyp - x)  # 2 hyp sin^2(gamma)
+    cg = np.sqrt(hyp_p_x / (2.0 * hyp))
+    sg = np.copysign(np.sqrt(hyp_m_x / (2.0 * hyp)), y)
+    same_point = hyp == 0.0  # psi = 0, r1 = r2: the limit gamma = pi/4
+    cg = np.where(same_point, np.sqrt(0.5), cg)
+    sg = np.where(same_point, np.sqrt(0.5), sg)
+    gamma = np.where(same_point, 0.25 * np.pi, gamma)
+    return gamma, cg, sg
+
+
+def _min_energy_time(o, psi, r1, r2):
+    """Orbit o with its start anomaly fixed for radial arcs, and the flight time over the central angle psi."""
+    # Start and arrival eccentric anomalies both from true anomalies, so that an error in
+    # the apse line (large when e is small: psi near pi, r1 = r2) shifts both alike.
+    # A radial arc (psi = 0, gamma = +-pi/2) has alpha = 0 throughout: keep the
+    # radius-based values there (_beta_from_alpha gives NaN).
+    sb1, cb1 = _beta_from_alpha(o, o.sa, o.ca)
+    radial = np.isnan(sb1)
+    o = o._replace(sb=np.where(radial, o.sb, sb1), cb=np.where(radial, o.cb, cb1))
+    # Arrival from its true anomaly past apogee, alpha2 = alpha1 + psi in (-pi, 3 pi) (not
+    # from r2: near apogee the radius pins the anomaly down poorly, psi does not), then
+    # tan(beta/2) = sqrt((1 + e)/(1 - e)) tan(alpha/2) (BMW ch. 4, from nu = pi + alpha).
+    # Past perigee, alpha2 - 2 pi is formed with 2 pi in two parts (psi - _TWO_PI is exact).
+    alpha1 = 2.0 * np.arctan2(o.sa, o.ca)
+    revs = (alpha1 + psi >= np.pi).astype(np.float64)  # 1 if the arc passes perigee
+    alpha2 = np.where(revs > 0.0, alpha1 + ((psi - _TWO_PI) - _TWO_PI_LO), alpha1 + psi)
+    half2 = 0.5 * alpha2
+    sb2, cb2 = _beta_from_alpha(o, np.sin(half2), np.cos(half2))
+    # Radial: the higher of r1, r2 is the apogee; below it, r2 is reached descending.
+    sb2x, cb2x = _arrival(o, r1, r2, 1.0)[2:4]
+    up = r2 >= r1
+    sb2 = np.where(radial, np.where(up, 0.0, sb2x), sb2)
+    cb2 = np.where(radial, np.where(up, 1.0, cb2x), cb2)
+    d_beta = _arc(sb2, cb2, o.sb, o.cb, (r1 - r2) / r1 * o.two_m, o.e)
+    t = _flight_time(o, d_beta + _TWO_PI * revs)
+    return o, t
+
+
 def min_energy(range_angle_rad, r1_m=SPHERE_R_M, r2_m=None, mu=GM_M3_S2) -> BallisticArc:
     """Return the minimum-speed (minimum-energy) Kepler arc from radius r1 to radius r2.
 
@@ -342,44 +388,10 @@ def min_energy(range_angle_rad, r1_m=SPHERE_R_M, r2_m=None, mu=GM_M3_S2) -> Ball
         lam = 2.0 * s_m_r1 / s
         two_m = 2.0 * r1 / s
         v = np.sqrt(lam * mu / r1)
-        # gamma = theta/2, theta = angle from -r1_hat to the chord; cos and sin of gamma from the
-        # half-angle formulas, so that a near-vertical gamma keeps the digits of its cosine.
-        y, x = r2 * np.sin(psi), (r1 - r2) + 2.0 * r2 * h2
-        gamma = 0.5 * np.arctan2(y, x)
-        hyp = np.hypot(x, y)
-        hyp_p_x = np.where(x >= 0.0, hyp + x, y * y / (hyp - x))  # 2 hyp cos^2(gamma)
-        hyp_m_x = np.where(x >= 0.0, y * y / (hyp + x), hyp - x)  # 2 hyp sin^2(gamma)
-        cg = np.sqrt(hyp_p_x / (2.0 * hyp))
-        sg = np.copysign(np.sqrt(hyp_m_x / (2.0 * hyp)), y)
-        same_point = hyp == 0.0  # psi = 0, r1 = r2: the limit gamma = pi/4
-        cg = np.where(same_point, np.sqrt(0.5), cg)
-        sg = np.where(same_point, np.sqrt(0.5), sg)
-        gamma = np.where(same_point, 0.25 * np.pi, gamma)
+        gamma, cg, sg = _min_energy_angle(psi, r1, r2, h2)
         o = _orbit(r1, lam, cg, sg, mu, two_m=two_m)
-        # Start and arrival eccentric anomalies both from true anomalies, so that an error in
-        # the apse line (large when e is small: psi near pi, r1 = r2) shifts both alike.
-        # A radial arc (psi = 0, gamma = +-pi/2) has alpha = 0 throughout: keep the
-        # radius-based values there (_beta_from_alpha gives NaN).
-        sb1, cb1 = _beta_from_alpha(o, o.sa, o.ca)
-        radial = np.isnan(sb1)
-        o = o._replace(sb=np.where(radial, o.sb, sb1), cb=np.where(radial, o.cb, cb1))
+        o, t = _min_energy_time(o, psi, r1, r2)
         a = 0.5 * s
-        # Arrival from its true anomaly past apogee, alpha2 = alpha1 + psi in (-pi, 3 pi) (not
-        # from r2: near apogee the radius pins the anomaly down poorly, psi does not), then
-        # tan(beta/2) = sqrt((1 + e)/(1 - e)) tan(alpha/2) (BMW ch. 4, from nu = pi + alpha).
-        # Past perigee, alpha2 - 2 pi is formed with 2 pi in two parts (psi - _TWO_PI is exact).
-        alpha1 = 2.0 * np.arctan2(o.sa, o.ca)
-        revs = (alpha1 + psi >= np.pi).astype(np.float64)  # 1 if the arc passes perigee
-        alpha2 = np.where(revs > 0.0, alpha1 + ((psi - _TWO_PI) - _TWO_PI_LO), alpha1 + psi)
-        half2 = 0.5 * alpha2
-        sb2, cb2 = _beta_from_alpha(o, np.sin(half2), np.cos(half2))
-        # Radial: the higher of r1, r2 is the apogee; below it, r2 is reached descending.
-        sb2x, cb2x = _arrival(o, r1, r2, 1.0)[2:4]
-        up = r2 >= r1
-        sb2 = np.where(radial, np.where(up, 0.0, sb2x), sb2)
-        cb2 = np.where(radial, np.where(up, 1.0, cb2x), cb2)
-        d_beta = _arc(sb2, cb2, o.sb, o.cb, (r1 - r2) / r1 * o.two_m, o.e)
-        t = _flight_time(o, d_beta + _TWO_PI * revs)
         bad = ~((psi >= 0.0) & (psi < _TWO_PI) & (r1 > 0.0) & (r2 > 0.0) & (mu > 0.0))
         nan = np.nan
         out = [np.where(bad, nan, x) for x in (psi * 1.0, t, _apogee(o), v, gamma, a)]

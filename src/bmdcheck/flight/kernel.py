@@ -15,11 +15,12 @@ through (r, v, a) at both ends of a step; the impact time is then polished with 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
-from ..earth.atmosphere import atmos_lookup
+from ..earth.atmosphere import AtmosphereTable, atmos_lookup
 from ..earth.model import E_A, E_ATMOS, E_B, E_J2, E_MU, E_OMEGA, E_RE_J2
 
 # Segment parameter vector layout (set per boost segment / ballistic phase).
@@ -28,6 +29,11 @@ S_PHASE, S_STEER, S_TVAC, S_AEXIT, S_MDOT, S_M0, S_TIGN, S_SREF, S_HX, S_HY, S_H
     S_TVERT, S_TKICK, S_BETA_INV = range(15)
 S_LEN = 15
 PHASE_BOOST, PHASE_BALLISTIC = 0.0, 1.0
+"""Values of S[S_PHASE]."""
+STEER_VERTICAL, STEER_PITCH, STEER_GRAVITY_TURN = 0.0, 1.0, 2.0
+"""Values of S[S_STEER], the thrust attitude during boost: along the geodetic vertical; the pitch
+programme (turned from the vertical toward the launch direction by kick·min(1, (t − t_vert)/t_kick),
+and held there to burnout by a missile with ``pitch_hold``); along the Earth-relative velocity."""
 
 # Summary columns.
 (SUM_STATUS, SUM_TBO, SUM_RBO, _rbo1, _rbo2, SUM_VBO, _vbo1, _vbo2, SUM_TAPO, SUM_HAPO,
@@ -38,8 +44,88 @@ STATUS_IMPACT, STATUS_DURATION, STATUS_STEPS, STATUS_BOOST_CRASH, STATUS_ESCAPE 
 STATUS_TEXT = {STATUS_IMPACT: "impact", STATUS_DURATION: "duration reached",
                STATUS_STEPS: "too many integration steps", STATUS_BOOST_CRASH: "hit the ground during boost",
                STATUS_ESCAPE: "escape"}
+STATUS_RUNNING = -1
+"""Inside the kernel only: no final status yet (never in a summary row)."""
+SEG_END, SEG_IMPACT, SEG_STEPS = 0, 1, 2
+"""How one integration segment ended (``_segment``): at its end time, at impact, or at the step limit."""
+APO_T, APO_ALT, APO_R, APO_STEPS = 0, 1, 2, 5
+APO_LEN = 6
+"""Running record of a trajectory: apogee time (s), altitude (m) and ECI position (3, m); steps taken."""
 ESCAPE_MIN_ALT_M = 1.0e6
 """Escape is declared only above the atmosphere's top (1,000 km), where no drag can take energy away."""
+
+
+class Starts(NamedTuple):
+    """Per-trajectory inputs of :func:`fly_kernel`, float64, C-contiguous."""
+
+    r0_eci_m: np.ndarray  # (N, 3) position at t = 0
+    v0_eci_mps: np.ndarray  # (N, 3) velocity at t = 0
+    dir_ecef: np.ndarray  # (N, 3) launch direction: unit, horizontal at the launch point, Earth-fixed axes
+    kick_rad: np.ndarray  # (N,) pitch-kick angle
+    t_cut_s: np.ndarray  # (N,) thrust cut-off time
+
+
+class MissileArgs(NamedTuple):
+    """One missile as the kernel reads it (``batch.missile_args``); a free body has no stages."""
+
+    stages: np.ndarray  # (n_stage, 6) from Missile.stage_table()
+    payload_kg: float
+    ref_area_m2: float
+    mach: np.ndarray  # drag table: Mach nodes (n,)
+    cd: np.ndarray  # drag coefficient at those nodes (n,)
+    beta_inv: float  # 1 / β of the body after burnout, m²/kg (0: no drag)
+    t_vertical_s: float
+    t_kick_s: float
+    hold: bool  # keep the kicked attitude to burnout instead of the gravity turn (interceptor fly-outs)
+
+
+class Control(NamedTuple):
+    """Integration limits of one kernel call."""
+
+    t_max_s: float  # time limit
+    rtol: float  # step-control tolerance
+    dt_max_s: float  # largest step
+    sample_dt_s: float  # sample interval (0: no samples)
+
+
+class Outputs(NamedTuple):
+    """Buffers :func:`fly_kernel` fills: summary (N, SUM_LEN); samples t_s (N, M), r_eci_m and
+    v_eci_mps (N, M, 3) with n_samples (N,) valid entries per row (M may be 0)."""
+
+    summary: np.ndarray
+    t_s: np.ndarray
+    r_eci_m: np.ndarray
+    v_eci_mps: np.ndarray
+    n_samples: np.ndarray
+
+
+class SampleBuffer(NamedTuple):
+    """One trajectory's sample rows and its count (a 1-element int64 array)."""
+
+    t_s: np.ndarray
+    r_eci_m: np.ndarray
+    v_eci_mps: np.ndarray
+    count: np.ndarray
+
+
+class Work(NamedTuple):
+    """Scratch of one trajectory: the Runge–Kutta stages K (7, 6), the trial state and its error."""
+
+    K: np.ndarray
+    ytmp: np.ndarray
+    ynew: np.ndarray
+
+
+class Model(NamedTuple):
+    """What the equations of motion read: Earth parameters, the segment vector S (S_*), the drag
+    table and the atmosphere table (only these: the tuple is passed to every derivative call)."""
+
+    E: np.ndarray
+    S: np.ndarray
+    mach: np.ndarray
+    cd: np.ndarray
+    atm: AtmosphereTable
+
 
 MAX_STEPS = 400_000
 
@@ -70,10 +156,9 @@ def alt_approx(x, y, z, a, b):
     return r - a * b * r / math.sqrt(b * b * (x * x + y * y) + a * a * z * z)
 
 
-@njit(cache=True)
-def _deriv(t, s, out, E, S, mach, cd, dh, ln_rho, ln_p, snd):
-    """Time derivative of the ECI state s = (r, v) under the current segment S."""
-    x, y, z, vx, vy, vz = s[0], s[1], s[2], s[3], s[4], s[5]
+@njit(cache=True, inline="always")
+def _gravity(x, y, z, E):
+    """Gravitational acceleration (point mass + J2) at ECI (x, y, z), m/s²."""
     r2 = x * x + y * y + z * z
     r = math.sqrt(r2)
     mu_r3 = E[E_MU] / (r2 * r)
@@ -82,13 +167,67 @@ def _deriv(t, s, out, E, S, mach, cd, dh, ln_rho, ln_p, snd):
         re_r = E[E_RE_J2] / r
         fac = 1.5 * j2 * re_r * re_r
         zz = 5.0 * z * z / r2
-        ax = -mu_r3 * x * (1.0 + fac * (1.0 - zz))
-        ay = -mu_r3 * y * (1.0 + fac * (1.0 - zz))
-        az = -mu_r3 * z * (1.0 + fac * (3.0 - zz))
-    else:
-        ax = -mu_r3 * x
-        ay = -mu_r3 * y
-        az = -mu_r3 * z
+        return (-mu_r3 * x * (1.0 + fac * (1.0 - zz)), -mu_r3 * y * (1.0 + fac * (1.0 - zz)),
+                -mu_r3 * z * (1.0 + fac * (3.0 - zz)))
+    return -mu_r3 * x, -mu_r3 * y, -mu_r3 * z
+
+
+@njit(cache=True, inline="always")
+def _drag_cd(mach, cd, mach_n):
+    """Drag coefficient at Mach mach_n: linear in the table (mach, cd), constant beyond its ends."""
+    nc = mach.shape[0]
+    if mach_n <= mach[0]:
+        return cd[0]
+    if mach_n >= mach[nc - 1]:
+        return cd[nc - 1]
+    j = 1
+    while mach[j] < mach_n:
+        j += 1
+    fr = (mach_n - mach[j - 1]) / (mach[j] - mach[j - 1])
+    return cd[j - 1] + fr * (cd[j] - cd[j - 1])
+
+
+@njit(cache=True, inline="always")
+def _thrust_dir(t, x, y, z, vrx, vry, vrz, vrel, E, S):
+    """Unit thrust direction (ECI) under the segment's steering mode S[S_STEER] (STEER_*)."""
+    steer = S[S_STEER]
+    if steer == STEER_GRAVITY_TURN and vrel > 1e-6:
+        return vrx / vrel, vry / vrel, vrz / vrel
+    a_ = E[E_A]
+    b_ = E[E_B]
+    ux, uy, uz = x / (a_ * a_), y / (a_ * a_), z / (b_ * b_)
+    un = math.sqrt(ux * ux + uy * uy + uz * uz)
+    ux /= un
+    uy /= un
+    uz /= un
+    if steer != STEER_PITCH:
+        return ux, uy, uz
+    fr = (t - S[S_TVERT]) / S[S_TKICK]
+    th = S[S_KICK] * (fr if fr < 1.0 else 1.0)
+    # the launch direction (Earth-fixed, carried into ECI by the Earth's turn),
+    # projected on the current horizontal plane: defined at the poles too
+    w = E[E_OMEGA]
+    cw, sw = math.cos(w * t), math.sin(w * t)
+    hx = cw * S[S_HX] - sw * S[S_HY]
+    hy = sw * S[S_HX] + cw * S[S_HY]
+    hz = S[S_HZ]
+    hu = hx * ux + hy * uy + hz * uz
+    px, py, pz = hx - hu * ux, hy - hu * uy, hz - hu * uz
+    pn = math.sqrt(px * px + py * py + pz * pz)
+    if pn > 1e-12:
+        px /= pn
+        py /= pn
+        pz /= pn
+    ct, st = math.cos(th), math.sin(th)
+    return ct * ux + st * px, ct * uy + st * py, ct * uz + st * pz
+
+
+@njit(cache=True)
+def _deriv(t, s, out, model):
+    """Time derivative of the ECI state s = (r, v) under the current segment model.S, into out."""
+    E, S = model.E, model.S
+    x, y, z, vx, vy, vz = s[0], s[1], s[2], s[3], s[4], s[5]
+    ax, ay, az = _gravity(x, y, z, E)
     w = E[E_OMEGA]
     vrx = vx + w * y
     vry = vy - w * x
@@ -98,8 +237,9 @@ def _deriv(t, s, out, E, S, mach, cd, dh, ln_rho, ln_p, snd):
     p = 0.0
     a_snd = 340.0
     if E[E_ATMOS] != 0.0:
+        atm = model.atm
         h = alt_approx(x, y, z, E[E_A], E[E_B])
-        rho, p, a_snd = atmos_lookup(h, dh, ln_rho, ln_p, snd)
+        rho, p, a_snd = atmos_lookup(h, atm.dh_m, atm.ln_rho, atm.ln_p, atm.sound_mps)
     if S[S_PHASE] == PHASE_BALLISTIC:
         bi = S[S_BETA_INV]
         if rho > 0.0 and bi > 0.0:
@@ -113,57 +253,13 @@ def _deriv(t, s, out, E, S, mach, cd, dh, ln_rho, ln_p, snd):
         if thrust < 0.0:
             thrust = 0.0
         if rho > 0.0 and vrel > 0.0:
-            mach_n = vrel / a_snd
-            nc = mach.shape[0]
-            if mach_n <= mach[0]:
-                c = cd[0]
-            elif mach_n >= mach[nc - 1]:
-                c = cd[nc - 1]
-            else:
-                j = 1
-                while mach[j] < mach_n:
-                    j += 1
-                fr = (mach_n - mach[j - 1]) / (mach[j] - mach[j - 1])
-                c = cd[j - 1] + fr * (cd[j] - cd[j - 1])
+            c = _drag_cd(model.mach, model.cd, vrel / a_snd)
             k = -0.5 * rho * vrel * c * S[S_SREF] / m
             ax += k * vrx
             ay += k * vry
             az += k * vrz
         if thrust > 0.0:
-            steer = S[S_STEER]
-            if steer == 2.0 and vrel > 1e-6:
-                dx, dy, dz = vrx / vrel, vry / vrel, vrz / vrel
-            else:
-                a_ = E[E_A]
-                b_ = E[E_B]
-                ux, uy, uz = x / (a_ * a_), y / (a_ * a_), z / (b_ * b_)
-                un = math.sqrt(ux * ux + uy * uy + uz * uz)
-                ux /= un
-                uy /= un
-                uz /= un
-                if steer == 1.0:
-                    fr = (t - S[S_TVERT]) / S[S_TKICK]
-                    th = S[S_KICK] * (fr if fr < 1.0 else 1.0)
-                    # the launch direction (Earth-fixed, carried into ECI by the Earth's turn),
-                    # projected on the current horizontal plane: defined at the poles too
-                    w = E[E_OMEGA]
-                    cw, sw = math.cos(w * t), math.sin(w * t)
-                    hx = cw * S[S_HX] - sw * S[S_HY]
-                    hy = sw * S[S_HX] + cw * S[S_HY]
-                    hz = S[S_HZ]
-                    hu = hx * ux + hy * uy + hz * uz
-                    px, py, pz = hx - hu * ux, hy - hu * uy, hz - hu * uz
-                    pn = math.sqrt(px * px + py * py + pz * pz)
-                    if pn > 1e-12:
-                        px /= pn
-                        py /= pn
-                        pz /= pn
-                    ct, st = math.cos(th), math.sin(th)
-                    dx = ct * ux + st * px
-                    dy = ct * uy + st * py
-                    dz = ct * uz + st * pz
-                else:
-                    dx, dy, dz = ux, uy, uz
+            dx, dy, dz = _thrust_dir(t, x, y, z, vrx, vry, vrz, vrel, E, S)
             am = thrust / m
             ax += am * dx
             ay += am * dy
@@ -216,30 +312,31 @@ def _h_interp(s, h, y0, f0, y1, f1, a, b):
 
 
 @njit(cache=True)
-def _dp_step(t, h, y, f0, K, ytmp, ynew, E, S, mach, cd, dh, ln_rho, ln_p, snd):
+def _dp_step(t, h, y, f0, work, model):
     """One Dormand–Prince step of size h from (t, y) with f0 = f(t, y).
 
-    Writes the 5th-order solution into ynew, f(t+h, ynew) into K[6] (FSAL) and the embedded
-    error estimate (5th minus 4th order) into ytmp.
+    Writes the 5th-order solution into work.ynew, f(t+h, ynew) into work.K[6] (FSAL) and the
+    embedded error estimate (5th minus 4th order) into work.ytmp.
     """
+    K, ytmp, ynew = work.K, work.ytmp, work.ynew
     for i in range(6):
         ytmp[i] = y[i] + h * _A21 * f0[i]
-    _deriv(t + _C2 * h, ytmp, K[1], E, S, mach, cd, dh, ln_rho, ln_p, snd)
+    _deriv(t + _C2 * h, ytmp, K[1], model)
     for i in range(6):
         ytmp[i] = y[i] + h * (_A31 * f0[i] + _A32 * K[1, i])
-    _deriv(t + _C3 * h, ytmp, K[2], E, S, mach, cd, dh, ln_rho, ln_p, snd)
+    _deriv(t + _C3 * h, ytmp, K[2], model)
     for i in range(6):
         ytmp[i] = y[i] + h * (_A41 * f0[i] + _A42 * K[1, i] + _A43 * K[2, i])
-    _deriv(t + _C4 * h, ytmp, K[3], E, S, mach, cd, dh, ln_rho, ln_p, snd)
+    _deriv(t + _C4 * h, ytmp, K[3], model)
     for i in range(6):
         ytmp[i] = y[i] + h * (_A51 * f0[i] + _A52 * K[1, i] + _A53 * K[2, i] + _A54 * K[3, i])
-    _deriv(t + _C5 * h, ytmp, K[4], E, S, mach, cd, dh, ln_rho, ln_p, snd)
+    _deriv(t + _C5 * h, ytmp, K[4], model)
     for i in range(6):
         ytmp[i] = y[i] + h * (_A61 * f0[i] + _A62 * K[1, i] + _A63 * K[2, i] + _A64 * K[3, i] + _A65 * K[4, i])
-    _deriv(t + h, ytmp, K[5], E, S, mach, cd, dh, ln_rho, ln_p, snd)
+    _deriv(t + h, ytmp, K[5], model)
     for i in range(6):
         ynew[i] = y[i] + h * (_A71 * f0[i] + _A73 * K[2, i] + _A74 * K[3, i] + _A75 * K[4, i] + _A76 * K[5, i])
-    _deriv(t + h, ynew, K[6], E, S, mach, cd, dh, ln_rho, ln_p, snd)
+    _deriv(t + h, ynew, K[6], model)
     for i in range(6):
         ytmp[i] = h * (_E1 * f0[i] + _E3 * K[2, i] + _E4 * K[3, i] + _E5 * K[4, i] + _E6 * K[5, i] + _E7 * K[6, i])
 
@@ -261,12 +358,13 @@ def _err_norm(y, ynew, e, rtol):
     return m
 
 
-@njit(cache=True)
-def _kink_frac(y, ynew, E, S, mach, dh, ln_rho, ln_p, snd, kinks):
+@njit(cache=True, inline="always")
+def _kink_frac(y, ynew, model):
     """Fraction of the step to the first drag-table Mach node or density kink crossed; 1.0 if none.
 
     Linear interpolation of Mach number / altitude between the step's ends.
     """
+    E, S, atm, mach = model.E, model.S, model.atm, model.mach
     if E[E_ATMOS] == 0.0:
         return 1.0
     a = E[E_A]
@@ -275,8 +373,8 @@ def _kink_frac(y, ynew, E, S, mach, dh, ln_rho, ln_p, snd, kinks):
     h1 = alt_approx(ynew[0], ynew[1], ynew[2], a, b)
     best = 1.0
     if h0 < 125000.0 or h1 < 125000.0:
-        for k in range(kinks.shape[0]):
-            hk = kinks[k]
+        for k in range(KINK_ALT_M.shape[0]):
+            hk = KINK_ALT_M[k]
             if (h0 - hk) * (h1 - hk) < 0.0:
                 f = (hk - h0) / (h1 - h0)
                 if f < best:
@@ -285,10 +383,12 @@ def _kink_frac(y, ynew, E, S, mach, dh, ln_rho, ln_p, snd, kinks):
         w = E[E_OMEGA]
         vx = y[3] + w * y[1]
         vy = y[4] - w * y[0]
-        m0 = math.sqrt(vx * vx + vy * vy + y[5] * y[5]) / atmos_lookup(h0, dh, ln_rho, ln_p, snd)[2]
+        m0 = math.sqrt(vx * vx + vy * vy + y[5] * y[5]) / atmos_lookup(h0, atm.dh_m, atm.ln_rho, atm.ln_p,
+                                                                         atm.sound_mps)[2]
         vx = ynew[3] + w * ynew[1]
         vy = ynew[4] - w * ynew[0]
-        m1 = math.sqrt(vx * vx + vy * vy + ynew[5] * ynew[5]) / atmos_lookup(h1, dh, ln_rho, ln_p, snd)[2]
+        m1 = math.sqrt(vx * vx + vy * vy + ynew[5] * ynew[5]) / atmos_lookup(h1, atm.dh_m, atm.ln_rho, atm.ln_p,
+                                                                               atm.sound_mps)[2]
         for k in range(mach.shape[0]):
             mk = mach[k]
             if (m0 - mk) * (m1 - mk) < 0.0:
@@ -298,32 +398,112 @@ def _kink_frac(y, ynew, E, S, mach, dh, ln_rho, ln_p, snd, kinks):
     return best
 
 
+@njit(cache=True, inline="always")
+def _impact_frac(h, y, f0, ynew, f1, a, b):
+    """Fraction of the step where the interpolated altitude crosses 0: bisection to 1e-7 s."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if _h_interp(mid, h, y, f0, ynew, f1, a, b) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+        if (hi - lo) * h < 1e-7:
+            break
+    return 0.5 * (lo + hi)
+
+
+@njit(cache=True, inline="always")
+def _store_samples(t, h, s_end, y, f0, ynew, f1, samp_dt, buf):
+    """Samples at multiples of samp_dt inside (t, t + s_end·h] into buf, from the step's interpolant."""
+    nmax = buf.t_s.shape[0]
+    cnt = buf.count
+    while cnt[0] < nmax:
+        ts = cnt[0] * samp_dt
+        if ts > t + s_end * h + 1e-9:
+            break
+        s = (ts - t) / h
+        if s < 0.0:
+            s = 0.0
+        k = cnt[0]
+        buf.t_s[k] = ts
+        for j in range(3):
+            buf.r_eci_m[k, j] = _hermite(s, h, y, f0, ynew, f1, j)
+            buf.v_eci_mps[k, j] = _hermite_vel(s, h, y, f0, ynew, f1, j)
+        cnt[0] += 1
+
+
+@njit(cache=True, inline="always")
+def _refine_apogee(t, h, s_end, y, f0, ynew, f1, a, b, apo):
+    """Where the radial velocity turns negative inside the step, locate the altitude maximum on
+    the interpolant (golden section) and keep it in apo if it is the highest so far."""
+    vr0 = y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
+    vr1 = ynew[0] * ynew[3] + ynew[1] * ynew[4] + ynew[2] * ynew[5]
+    if not (vr0 > 0.0 and vr1 <= 0.0):
+        return
+    lo, hi = 0.0, s_end
+    g = 0.6180339887498949
+    for _ in range(40):
+        m1 = hi - g * (hi - lo)
+        m2 = lo + g * (hi - lo)
+        if _h_interp(m1, h, y, f0, ynew, f1, a, b) > _h_interp(m2, h, y, f0, ynew, f1, a, b):
+            hi = m2
+        else:
+            lo = m1
+    sm = 0.5 * (lo + hi)
+    hm = _h_interp(sm, h, y, f0, ynew, f1, a, b)
+    if hm > apo[APO_ALT]:
+        apo[APO_T] = t + sm * h
+        apo[APO_ALT] = hm
+        for j in range(3):
+            apo[APO_R + j] = _hermite(sm, h, y, f0, ynew, f1, j)
+
+
 @njit(cache=True)
-def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh, ln_rho, ln_p, snd,
-             rtol, dt_max, samp_dt, st, sr, sv, cnt, apo):
+def _polish_impact(t, ha, y, f0, work, model):
+    """Impact step length from t: secant steps on the real (not interpolated) altitude, starting
+    from ha; leaves the state at impact in work.ynew, its derivative in work.K[6]."""
+    a, b = model.E[E_A], model.E[E_B]
+    ynew = work.ynew
+    for _ in range(3):
+        _dp_step(t, ha, y, f0, work, model)
+        hz = alt_approx(ynew[0], ynew[1], ynew[2], a, b)
+        # dh/dt from the radial velocity at the end point
+        rn = math.sqrt(ynew[0] * ynew[0] + ynew[1] * ynew[1] + ynew[2] * ynew[2])
+        vrad = (ynew[0] * ynew[3] + ynew[1] * ynew[4] + ynew[2] * ynew[5]) / rn
+        if abs(hz) < 1e-4 or vrad >= 0.0:
+            break
+        ha = ha - hz / vrad
+        if ha < 0.0:  # a start on the ground heading down: the impact is the start, never before it
+            ha = 0.0
+    return ha
+
+
+@njit(cache=True)
+def _segment(t, t_end, y, f0, dt, stop_impact, work, model, ctl, buf, apo):
     """Integrate from t to t_end (or to impact when stop_impact) with step control.
 
-    State y and its derivative f0 are updated in place. ``apo`` = [t, h, x, y, z, n_steps] holds
-    the running apogee and step count; ``cnt`` = [n_samples]. Returns (t, dt, status) with status
-    0 = reached t_end, 1 = impact, 2 = too many steps.
+    State y and its derivative f0 are updated in place; ``apo`` (APO_*) holds the running apogee
+    and step count, ``buf`` the samples. Returns (t, dt, code), code SEG_END (reached t_end),
+    SEG_IMPACT or SEG_STEPS (too many steps).
     """
-    a = E[E_A]
-    b = E[E_B]
-    nmax = st.shape[0]
+    a = model.E[E_A]
+    b = model.E[E_B]
+    K, ytmp, ynew = work.K, work.ytmp, work.ynew
     resume = 0.0
     while t < t_end:
-        if apo[5] > MAX_STEPS:
-            return t, dt, 2
+        if apo[APO_STEPS] > MAX_STEPS:
+            return t, dt, SEG_STEPS
         h = dt
         last = False
-        if h > dt_max:
-            h = dt_max
+        if h > ctl.dt_max_s:
+            h = ctl.dt_max_s
         if t + h >= t_end:
             h = t_end - t
             last = True
-        _dp_step(t, h, y, f0, K, ytmp, ynew, E, S, mach, cd, dh, ln_rho, ln_p, snd)
-        err = _err_norm(y, ynew, ytmp, rtol)
-        apo[5] += 1
+        _dp_step(t, h, y, f0, work, model)
+        err = _err_norm(y, ynew, ytmp, ctl.rtol)
+        apo[APO_STEPS] += 1
         if err > 1.0:
             fac = 0.9 * err ** -0.2
             if fac < 0.2:
@@ -331,7 +511,7 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
             dt = h * fac
             continue
         # a kink inside the step: shorten it to end just past the kink, and redo
-        fk = _kink_frac(y, ynew, E, S, mach, dh, ln_rho, ln_p, snd, KINK_ALT_M)
+        fk = _kink_frac(y, ynew, model)
         if fk < 1.0 and fk * h > 1e-3:
             dt = fk * h + 5e-4
             if dt < h:
@@ -341,78 +521,22 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
         t1 = t + h if not last else t_end
         h_new = alt_approx(ynew[0], ynew[1], ynew[2], a, b)
         impact = stop_impact and h_new < 0.0
-        s_hit = 1.0
+        s_hit = _impact_frac(h, y, f0, ynew, K[6], a, b) if impact else 1.0
+        if ctl.sample_dt_s > 0.0:
+            _store_samples(t, h, s_hit, y, f0, ynew, K[6], ctl.sample_dt_s, buf)
+        _refine_apogee(t, h, s_hit, y, f0, ynew, K[6], a, b, apo)
+        if h_new > apo[APO_ALT] and not impact:
+            apo[APO_T] = t1
+            apo[APO_ALT] = h_new
+            apo[APO_R] = ynew[0]
+            apo[APO_R + 1] = ynew[1]
+            apo[APO_R + 2] = ynew[2]
         if impact:
-            # root of the interpolated altitude on [0, 1]: bisection then secant polish
-            lo, hi = 0.0, 1.0
-            for _ in range(60):
-                mid = 0.5 * (lo + hi)
-                if _h_interp(mid, h, y, f0, ynew, K[6], a, b) > 0.0:
-                    lo = mid
-                else:
-                    hi = mid
-                if (hi - lo) * h < 1e-7:
-                    break
-            s_hit = 0.5 * (lo + hi)
-        # samples inside (t, t + s_hit*h]
-        if samp_dt > 0.0:
-            while cnt[0] < nmax:
-                ts = cnt[0] * samp_dt
-                if ts > t + s_hit * h + 1e-9:
-                    break
-                s = (ts - t) / h
-                if s < 0.0:
-                    s = 0.0
-                k = cnt[0]
-                st[k] = ts
-                for j in range(3):
-                    sr[k, j] = _hermite(s, h, y, f0, ynew, K[6], j)
-                    sv[k, j] = _hermite_vel(s, h, y, f0, ynew, K[6], j)
-                cnt[0] += 1
-        # apogee: refine inside the step where the radial velocity turns negative
-        vr0 = y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
-        vr1 = ynew[0] * ynew[3] + ynew[1] * ynew[4] + ynew[2] * ynew[5]
-        if vr0 > 0.0 and vr1 <= 0.0:
-            lo, hi = 0.0, s_hit
-            g = 0.6180339887498949
-            for _ in range(40):
-                m1 = hi - g * (hi - lo)
-                m2 = lo + g * (hi - lo)
-                if _h_interp(m1, h, y, f0, ynew, K[6], a, b) > _h_interp(m2, h, y, f0, ynew, K[6], a, b):
-                    hi = m2
-                else:
-                    lo = m1
-            sm = 0.5 * (lo + hi)
-            hm = _h_interp(sm, h, y, f0, ynew, K[6], a, b)
-            if hm > apo[1]:
-                apo[0] = t + sm * h
-                apo[1] = hm
-                for j in range(3):
-                    apo[2 + j] = _hermite(sm, h, y, f0, ynew, K[6], j)
-        if h_new > apo[1] and not impact:
-            apo[0] = t1
-            apo[1] = h_new
-            apo[2] = ynew[0]
-            apo[3] = ynew[1]
-            apo[4] = ynew[2]
-        if impact:
-            # polish the impact with real steps from the step start (secant on step length)
-            ha = s_hit * h
-            for _ in range(3):
-                _dp_step(t, ha, y, f0, K, ytmp, ynew, E, S, mach, cd, dh, ln_rho, ln_p, snd)
-                hz = alt_approx(ynew[0], ynew[1], ynew[2], a, b)
-                # dh/dt from the radial velocity at the end point
-                rn = math.sqrt(ynew[0] * ynew[0] + ynew[1] * ynew[1] + ynew[2] * ynew[2])
-                vrad = (ynew[0] * ynew[3] + ynew[1] * ynew[4] + ynew[2] * ynew[5]) / rn
-                if abs(hz) < 1e-4 or vrad >= 0.0:
-                    break
-                ha = ha - hz / vrad
-                if ha < 0.0:  # a start on the ground heading down: the impact is the start, never before it
-                    ha = 0.0
+            ha = _polish_impact(t, s_hit * h, y, f0, work, model)
             for i in range(6):
                 y[i] = ynew[i]
                 f0[i] = K[6, i]
-            return t + ha, dt, 1
+            return t + ha, dt, SEG_IMPACT
         for i in range(6):
             y[i] = ynew[i]
             f0[i] = K[6, i]
@@ -426,150 +550,180 @@ def _segment(t, t_end, y, f0, dt, stop_impact, K, ytmp, ynew, E, S, mach, cd, dh
             if dt < resume:
                 dt = resume
             resume = 0.0
-    return t, dt, 0
+    return t, dt, SEG_END
+
+
+@njit(cache=True)
+def _boost_events(mis, t_cut):
+    """Sorted event times of the boost up to the cut-off: pitch programme, staging, cut-off."""
+    stages = mis.stages
+    nst = stages.shape[0]
+    ev = np.empty(2 * nst + 3)
+    ev[0] = mis.t_vertical_s
+    ev[1] = mis.t_vertical_s + mis.t_kick_s
+    ne = 2
+    for k in range(nst):
+        ev[ne] = stages[k, 0]
+        ev[ne + 1] = stages[k, 1]
+        ne += 2
+    ev[ne] = t_cut
+    ne += 1
+    return np.sort(ev[:ne])
+
+
+@njit(cache=True)
+def _set_stage(S, mis, tm):
+    """Steering mode, mass and thrust of the segment around time tm (a burning stage, or the
+    coasting stack) into S."""
+    t_vert, t_kick = mis.t_vertical_s, mis.t_kick_s
+    if tm < t_vert:
+        S[S_STEER] = STEER_VERTICAL
+    elif tm < t_vert + t_kick or mis.hold:
+        S[S_STEER] = STEER_PITCH
+    else:
+        S[S_STEER] = STEER_GRAVITY_TURN
+    stages = mis.stages
+    m_burning = -1
+    m0 = mis.payload_kg
+    for k in range(stages.shape[0] - 1, -1, -1):
+        mprop = stages[k, 2] * (stages[k, 1] - stages[k, 0])
+        if tm >= stages[k, 1]:
+            break
+        m0 += stages[k, 5] + mprop
+        if stages[k, 0] <= tm < stages[k, 1]:
+            m_burning = k
+            break
+    S[S_M0] = m0
+    if m_burning >= 0:
+        k = m_burning
+        S[S_TVAC] = stages[k, 3]
+        S[S_AEXIT] = stages[k, 4]
+        S[S_MDOT] = stages[k, 2]
+        S[S_TIGN] = stages[k, 0]
+    else:
+        S[S_TVAC] = 0.0
+        S[S_AEXIT] = 0.0
+        S[S_MDOT] = 0.0
+        S[S_TIGN] = 0.0
+
+
+@njit(cache=True)
+def _fly_boost(i, y, f0, work, model, mis, starts, ctl, buf, apo):
+    """Boost of trajectory i from t = 0 to its cut-off, segment by segment between events.
+
+    Returns (t, dt, status): status STATUS_RUNNING when the boost ended normally.
+    """
+    S = model.S
+    E = model.E
+    S[S_PHASE] = PHASE_BOOST
+    S[S_SREF] = mis.ref_area_m2
+    S[S_HX] = starts.dir_ecef[i, 0]
+    S[S_HY] = starts.dir_ecef[i, 1]
+    S[S_HZ] = starts.dir_ecef[i, 2]
+    S[S_KICK] = starts.kick_rad[i]
+    S[S_TVERT] = mis.t_vertical_s
+    S[S_TKICK] = mis.t_kick_s
+    tcut = starts.t_cut_s[i]
+    t_max = ctl.t_max_s
+    ev = _boost_events(mis, tcut)
+    ne = ev.shape[0]
+    t = 0.0
+    dt = 1.0
+    t_seg = 0.0
+    for q in range(ne + 1):
+        t_next = ev[q] if q < ne else tcut
+        if t_next > tcut:
+            t_next = tcut
+        if t_next > t_max:
+            t_next = t_max
+        if t_next <= t_seg + 1e-12:
+            continue
+        _set_stage(S, mis, 0.5 * (t_seg + t_next))
+        _deriv(t_seg, y, f0, model)
+        t, dt, code = _segment(t_seg, t_next, y, f0, dt, False, work, model, ctl, buf, apo)
+        if code == SEG_STEPS:
+            return t, dt, STATUS_STEPS
+        t_seg = t_next
+        if alt_approx(y[0], y[1], y[2], E[E_A], E[E_B]) < -1.0:
+            return t, dt, STATUS_BOOST_CRASH
+    if t >= t_max:
+        return t, dt, STATUS_DURATION
+    return t, dt, STATUS_RUNNING
+
+
+@njit(cache=True)
+def _escaped(y, E):
+    """Unbound and receding above the atmosphere: it never comes back (the J2 potential is
+    axially symmetric, so v²/2 + U is conserved in the inertial frame)."""
+    r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
+    rn = math.sqrt(r2)
+    u_pot = -E[E_MU] / rn
+    if E[E_J2] != 0.0:
+        re_r = E[E_RE_J2] / rn
+        u_pot += E[E_MU] / rn * E[E_J2] * re_r * re_r * 0.5 * (3.0 * y[2] * y[2] / r2 - 1.0)
+    energy = 0.5 * (y[3] * y[3] + y[4] * y[4] + y[5] * y[5]) + u_pot
+    receding = y[0] * y[3] + y[1] * y[4] + y[2] * y[5] > 0.0
+    return energy >= 0.0 and receding and alt_approx(y[0], y[1], y[2], E[E_A], E[E_B]) >= ESCAPE_MIN_ALT_M
+
+
+@njit(cache=True)
+def _fly_one(i, boost, starts, mis, E, atm, ctl, out):
+    """Fly trajectory i (boost, then ballistic flight) and write its summary row and samples."""
+    y = np.empty(6)
+    f0 = np.empty(6)
+    work = Work(np.empty((7, 6)), np.empty(6), np.empty(6))
+    model = Model(E, np.zeros(S_LEN), mis.mach, mis.cd, atm)
+    S = model.S
+    apo = np.zeros(APO_LEN)
+    buf = SampleBuffer(out.t_s[i], out.r_eci_m[i], out.v_eci_mps[i], np.zeros(1, dtype=np.int64))
+    for j in range(3):
+        y[j] = starts.r0_eci_m[i, j]
+        y[j + 3] = starts.v0_eci_mps[i, j]
+    apo[APO_ALT] = alt_approx(y[0], y[1], y[2], E[E_A], E[E_B])
+    apo[APO_R], apo[APO_R + 1], apo[APO_R + 2] = y[0], y[1], y[2]
+    t = 0.0
+    dt = 1.0
+    status = STATUS_RUNNING
+    if boost:
+        t, dt, status = _fly_boost(i, y, f0, work, model, mis, starts, ctl, buf, apo)
+    summary = out.summary
+    summary[i, SUM_TBO] = t
+    for j in range(3):
+        summary[i, SUM_RBO + j] = y[j]
+        summary[i, SUM_VBO + j] = y[j + 3]
+    if status == STATUS_RUNNING:
+        S[S_PHASE] = PHASE_BALLISTIC
+        S[S_BETA_INV] = mis.beta_inv
+        _deriv(t, y, f0, model)
+        t, dt, code = _segment(t, ctl.t_max_s, y, f0, dt, True, work, model, ctl, buf, apo)
+        if code == SEG_END:
+            status = STATUS_ESCAPE if _escaped(y, E) else STATUS_DURATION
+        elif code == SEG_STEPS:
+            status = STATUS_STEPS
+        else:
+            status = STATUS_IMPACT
+    summary[i, SUM_STATUS] = status
+    summary[i, SUM_TAPO] = apo[APO_T]
+    summary[i, SUM_HAPO] = apo[APO_ALT]
+    for j in range(3):
+        summary[i, SUM_RAPO + j] = apo[APO_R + j]
+        summary[i, SUM_RIMP + j] = y[j]
+        summary[i, SUM_VIMP + j] = y[j + 3]
+    summary[i, SUM_TIMP] = t
+    summary[i, SUM_NSTEPS] = apo[APO_STEPS]
+    out.n_samples[i] = buf.count[0]
 
 
 @njit(parallel=True, cache=True)
-def fly_kernel(r0, v0, boost, dir_ecef, kick_rad, t_cut, stages, payload_kg, ref_area_m2, mach, cd,
-               beta_inv, t_vert, t_kick, hold, E, dh, ln_rho, ln_p, snd, t_max, rtol, dt_max, samp_dt,
-               summary, st, sr, sv, ns):
+def fly_kernel(boost, starts, mis, E, atm, ctl, out):
     """Fly N trajectories of one missile (boost=True) or N free bodies (boost=False).
 
-    Inputs: r0, v0 (N, 3) ECI state at t = 0 (m, m/s); dir_ecef (N, 3) the launch direction (unit,
-    horizontal at the launch point, Earth-fixed axes: cos A n̂ + sin A ê of the launch azimuth A);
-    kick_rad, t_cut (N,) steering;
-    stages (n_stage, 6) from Missile.stage_table(); hold: keep the kicked thrust attitude to burnout
-    instead of the gravity turn (interceptor fly-outs); E the Earth parameter vector; the atmosphere
-    table (dh, ln_rho, ln_p, snd); t_max the time limit (s); rtol the step-control tolerance;
-    samp_dt > 0 to sample every samp_dt seconds into st (N, M), sr, sv (N, M, 3) and counts ns (N,).
-    Output: summary (N, SUM_LEN) rows, columns SUM_*.
+    starts: :class:`Starts` (r0, v0 (N, 3) ECI state at t = 0; the launch direction (N, 3);
+    kick_rad, t_cut_s (N,) steering); mis: :class:`MissileArgs`; E the Earth parameter vector
+    (``EarthModel.params()``); atm the ``atmosphere_table()``; ctl: :class:`Control` (time limit,
+    step-control tolerance, largest step, sample interval: > 0 to sample into out.t_s (N, M),
+    out.r_eci_m, out.v_eci_mps (N, M, 3) and counts out.n_samples (N,)).
+    Output: out.summary (N, SUM_LEN) rows, columns SUM_*.
     """
-    n = r0.shape[0]
-    nst = stages.shape[0]
-    for i in prange(n):
-        y = np.empty(6)
-        f0 = np.empty(6)
-        K = np.empty((7, 6))
-        ytmp = np.empty(6)
-        ynew = np.empty(6)
-        S = np.zeros(S_LEN)
-        apo = np.zeros(6)
-        cnt = np.zeros(1, dtype=np.int64)
-        for j in range(3):
-            y[j] = r0[i, j]
-            y[j + 3] = v0[i, j]
-        apo[1] = alt_approx(y[0], y[1], y[2], E[E_A], E[E_B])
-        apo[2], apo[3], apo[4] = y[0], y[1], y[2]
-        t = 0.0
-        dt = 1.0
-        status = 0
-        tcut = t_cut[i]
-        if boost:
-            S[S_PHASE] = PHASE_BOOST
-            S[S_SREF] = ref_area_m2
-            S[S_HX] = dir_ecef[i, 0]
-            S[S_HY] = dir_ecef[i, 1]
-            S[S_HZ] = dir_ecef[i, 2]
-            S[S_KICK] = kick_rad[i]
-            S[S_TVERT] = t_vert
-            S[S_TKICK] = t_kick
-            # event times: pitch programme and staging, up to the cut-off
-            ev = np.empty(2 * nst + 3)
-            ne = 0
-            ev[ne] = t_vert
-            ne += 1
-            ev[ne] = t_vert + t_kick
-            ne += 1
-            for k in range(nst):
-                ev[ne] = stages[k, 0]
-                ne += 1
-                ev[ne] = stages[k, 1]
-                ne += 1
-            ev[ne] = tcut
-            ne += 1
-            ev = np.sort(ev[:ne])
-            t_seg = 0.0
-            for q in range(ne + 1):
-                t_next = ev[q] if q < ne else tcut
-                if t_next > tcut:
-                    t_next = tcut
-                if t_next > t_max:
-                    t_next = t_max
-                if t_next <= t_seg + 1e-12:
-                    continue
-                tm = 0.5 * (t_seg + t_next)
-                S[S_STEER] = 0.0 if tm < t_vert else (1.0 if (tm < t_vert + t_kick or hold) else 2.0)
-                # which stage burns (or the coasting stack)
-                m_burning = -1
-                m0 = payload_kg
-                for k in range(nst - 1, -1, -1):
-                    mprop = stages[k, 2] * (stages[k, 1] - stages[k, 0])
-                    if tm >= stages[k, 1]:
-                        break
-                    m0 += stages[k, 5] + mprop
-                    if stages[k, 0] <= tm < stages[k, 1]:
-                        m_burning = k
-                        break
-                if m_burning >= 0:
-                    k = m_burning
-                    S[S_TVAC] = stages[k, 3]
-                    S[S_AEXIT] = stages[k, 4]
-                    S[S_MDOT] = stages[k, 2]
-                    S[S_M0] = m0
-                    S[S_TIGN] = stages[k, 0]
-                else:
-                    S[S_TVAC] = 0.0
-                    S[S_AEXIT] = 0.0
-                    S[S_MDOT] = 0.0
-                    S[S_M0] = m0
-                    S[S_TIGN] = 0.0
-                _deriv(t_seg, y, f0, E, S, mach, cd, dh, ln_rho, ln_p, snd)
-                t, dt, code = _segment(t_seg, t_next, y, f0, dt, False, K, ytmp, ynew, E, S, mach, cd,
-                                       dh, ln_rho, ln_p, snd, rtol, dt_max, samp_dt, st[i], sr[i], sv[i], cnt, apo)
-                if code == 2:
-                    status = STATUS_STEPS
-                    break
-                t_seg = t_next
-                if alt_approx(y[0], y[1], y[2], E[E_A], E[E_B]) < -1.0:
-                    status = STATUS_BOOST_CRASH
-                    break
-            if status == 0 and t >= t_max:
-                status = STATUS_DURATION
-        summary[i, SUM_TBO] = t
-        for j in range(3):
-            summary[i, SUM_RBO + j] = y[j]
-            summary[i, SUM_VBO + j] = y[j + 3]
-        if status == 0:
-            S[S_PHASE] = PHASE_BALLISTIC
-            S[S_BETA_INV] = beta_inv
-            _deriv(t, y, f0, E, S, mach, cd, dh, ln_rho, ln_p, snd)
-            t, dt, code = _segment(t, t_max, y, f0, dt, True, K, ytmp, ynew, E, S, mach, cd,
-                                   dh, ln_rho, ln_p, snd, rtol, dt_max, samp_dt, st[i], sr[i], sv[i], cnt, apo)
-            if code == 0:
-                status = STATUS_DURATION
-                # unbound and receding above the atmosphere: it never comes back (the J2 potential is
-                # axially symmetric, so v²/2 + U is conserved in the inertial frame)
-                r2 = y[0] * y[0] + y[1] * y[1] + y[2] * y[2]
-                rn = math.sqrt(r2)
-                u_pot = -E[E_MU] / rn
-                if E[E_J2] != 0.0:
-                    re_r = E[E_RE_J2] / rn
-                    u_pot += E[E_MU] / rn * E[E_J2] * re_r * re_r * 0.5 * (3.0 * y[2] * y[2] / r2 - 1.0)
-                energy = 0.5 * (y[3] * y[3] + y[4] * y[4] + y[5] * y[5]) + u_pot
-                receding = y[0] * y[3] + y[1] * y[4] + y[2] * y[5] > 0.0
-                if energy >= 0.0 and receding and alt_approx(y[0], y[1], y[2], E[E_A], E[E_B]) >= ESCAPE_MIN_ALT_M:
-                    status = STATUS_ESCAPE
-            elif code == 2:
-                status = STATUS_STEPS
-            else:
-                status = STATUS_IMPACT
-        summary[i, SUM_STATUS] = status
-        summary[i, SUM_TAPO] = apo[0]
-        summary[i, SUM_HAPO] = apo[1]
-        for j in range(3):
-            summary[i, SUM_RAPO + j] = apo[2 + j]
-            summary[i, SUM_RIMP + j] = y[j]
-            summary[i, SUM_VIMP + j] = y[j + 3]
-        summary[i, SUM_TIMP] = t
-        summary[i, SUM_NSTEPS] = apo[5]
-        ns[i] = cnt[0]
+    for i in prange(starts.r0_eci_m.shape[0]):
+        _fly_one(i, boost, starts, mis, E, atm, ctl, out)

@@ -217,4 +217,6 @@ def get_missile(name_or_missile: "str | Missile") -> Missile:
         for cand in (str(name_or_missile).strip(), key):  # a file path keeps its case
             if Path(cand).exists():
                 return load_missile_file(cand)
-    raise BmdcheckError(f"unknown missile {name_or_missile!r}; known: {', '.join(sorted(cat))}")
+    from ..validate import catalogue_name
+
+    return cat[catalogue_name(name_or_missile, "missile", cat)]  # unknown: the one catalogue error

@@ -43,10 +43,10 @@ import numpy as np
 from ..earth.frames import eci_to_ecef, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
-from . import kepler
+from . import kepler, kernel
 from .batch import DEFAULT_RTOL, fly_missile_batch
 from .missile import Missile
-from .steering import SHAPES, Steering, solve_steering
+from .steering import Steering, check_shape, solve_steering
 
 STATUS_OK, STATUS_NO_BRACKET, STATUS_OUT_OF_RANGE, STATUS_TOO_SHORT, STATUS_NOT_CONVERGED, \
     STATUS_FLIGHT_FAILED, STATUS_WRONG_BRANCH = range(7)
@@ -193,8 +193,6 @@ def _cache_file(missile: Missile, earth: EarthModel):
     import os
     from pathlib import Path
 
-    from . import kernel
-
     key = repr((tuple(getattr(missile, f.name) for f in dataclasses.fields(missile) if f.compare),
                 earth.shape, earth.gravity, earth.atmosphere, _N_KICK, _CUT_STEP_S, _KICK_LO, _KICK_HI,
                 _TABLE_VERSION)).encode() + Path(kernel.__file__).read_bytes()
@@ -257,7 +255,7 @@ def _fly_boost_table(missile: Missile, earth: EarthModel) -> BoostTable:
     theta = np.arctan2(np.hypot(r[:, 1], r[:, 2]), r[:, 0])
     gam = np.arcsin(np.clip(np.sum(r * v, -1) / (rn * np.maximum(vn, 1e-9)), -1, 1))
     vals = np.stack([b.burnout_time_s, rn - flat.a_m, theta, vn, gam]).reshape(5, len(cuts), _N_KICK)
-    vals[:, (b.status == 3).reshape(len(cuts), _N_KICK)] = np.nan  # STATUS_BOOST_CRASH
+    vals[:, (b.status == kernel.STATUS_BOOST_CRASH).reshape(len(cuts), _N_KICK)] = np.nan
     out, j = [], 0
     for t0, t1, m, m0, mdot in segs:
         out.append((t0, t1, m0, mdot, _ghosts(vals[:, j:j + m])))
@@ -512,16 +510,29 @@ def _at(F, fidx):
     return np.where(ok, F[r, k] + w * (F[r, k + 1] - F[r, k]), np.nan)
 
 
-def _first_guess(tab, P, missile, earth, shape, apogee_km):
-    """Returns x0 (N, 3), free_cut (N,), branch (N,: +1 lofted, -1 depressed, 0 none), status (N,)
-    and the predicted maximum-range kick (N,) at full burn."""
-    n = len(P.theta_aim)
-    t_full = missile.burn_end_s
-    free = shape == "min-energy" or apogee_km is not None
-    kicks = np.geomspace(0.25, 89.0, _FAN_KICKS)
-    cuts = np.linspace(0.25, 1.0, _FAN_CUTS) * t_full if free else np.array([t_full])
-    nk, nt = len(kicks), len(cuts)
-    # full burn, per trajectory, with the Earth's rotation: maximum range and the two branches
+@dataclass
+class _Guess:
+    """First guesses per trajectory (N,), filled in place: x (N, 3) = (az_deg, kick_deg, t_cut_s),
+    whether the cut-off is free, the pitch branch (+1 lofted, -1 depressed, 0 none) and STATUS_*."""
+
+    x: np.ndarray
+    free_cut: np.ndarray
+    branch: np.ndarray
+    status: np.ndarray
+
+    @classmethod
+    def start(cls, az_deg, t_full):
+        n = len(az_deg)
+        x = np.full((n, 3), np.nan)
+        x[:, 0] = az_deg
+        x[:, 2] = t_full
+        return cls(x, np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64), np.full(n, STATUS_OK))
+
+
+def _full_burn_fan(tab, P, kicks, t_full, earth, shape, apogee_km):
+    """Predicted full-burn central angles (N, n_kick) toward each aim azimuth, rotating Earth; NaN
+    where the predictor fails."""
+    n, nk = len(P.theta_aim), len(kicks)
     X = np.empty((n, nk, 3))
     X[..., 0] = P.az_aim[:, None]
     X[..., 1] = kicks[None, :]
@@ -530,91 +541,128 @@ def _first_guess(tab, P, missile, earth, shape, apogee_km):
                         want_range=True)
     full = rng.reshape(n, nk)
     full[~np.isfinite(res[:, 0]).reshape(n, nk)] = np.nan
-    x0 = np.full((n, 3), np.nan)
-    x0[:, 0] = P.az_aim
-    x0[:, 2] = t_full
-    status = np.full(n, STATUS_OK)
-    branch = np.zeros(n, dtype=np.int64)
-    free_cut = np.zeros(n, dtype=bool)
+    return full
+
+
+def _shared_fan(tab, kicks, cuts, earth, shape, apogee_km):
+    """(kick, cut) fan on the non-rotating Earth, shared by all trajectories: central angles D0 and
+    shape residuals G0, both (n_cut, n_kick)."""
+    nk, nt = len(kicks), len(cuts)
+    flat = EarthModel(earth.shape, earth.gravity, False, earth.atmosphere)
+    P0 = _problem(np.array([45.0]), np.array([0.0]), np.array([45.0]), np.array([60.0]), flat)
+    X = np.empty((nt, nk, 3))
+    X[..., 0] = 90.0
+    X[..., 1] = kicks[None, :]
+    X[..., 2] = cuts[:, None]
+    res0, rng0 = _predict(tab, P0.take(np.zeros(nt * nk, dtype=np.int64)), X.reshape(-1, 3), flat, shape,
+                          apogee_km, want_range=True)
+    D0 = rng0.reshape(nt, nk)
+    D0[~np.isfinite(res0[:, 0]).reshape(nt, nk)] = np.nan
+    return D0, res0[:, 2].reshape(nt, nk)
+
+
+def _kick_at(kicks, fi):
+    """Kick (deg) at fractional index fi of the geometric kick grid."""
+    return np.exp(np.interp(fi, np.arange(len(kicks)), np.log(kicks)))
+
+
+def _guess_min_energy(g: _Guess, D, G, ta_free, out, kicks, kstar, cuts):
+    """Min-energy (kick, cut) bracketed on the fan; returns the rows left to a full burn."""
+    n, nt = D.shape[0], len(cuts)
+    rows_k = np.full((n, nt), np.nan)
+    rows_d = np.full((n, nt), np.nan)
+    for j in range(nt):
+        fi = _first_cross(G[:, j, :], np.zeros(n), rising=False)
+        rows_k[:, j] = fi
+        rows_d[:, j] = _at(D[:, j, :], fi)
+    fj = _first_cross(rows_d, ta_free, rising=True)
+    inside = np.isfinite(fj) & ~out
+    kf = _at(rows_k, fj)
+    g.x[inside, 1] = _kick_at(kicks, kf[inside])
+    g.x[inside, 2] = np.interp(fj[inside], np.arange(nt), cuts)
+    g.free_cut[inside] = True
+    beyond = ~inside & ~out
+    with np.errstate(invalid="ignore"):
+        dmin_me = np.nanmin(np.where(np.isfinite(rows_d), rows_d, np.nan), axis=1) if nt else np.nan
+    short = beyond & (~np.any(np.isfinite(rows_d), axis=1) | (ta_free < dmin_me))
+    g.status[short] = STATUS_TOO_SHORT
+    beyond &= ~short
+    # full burn, on the branch nearest the full-burn minimum-energy kick
+    lofted = np.isfinite(rows_k[:, -1]) & (rows_k[:, -1] < kstar)
+    g.branch[beyond] = np.where(lofted[beyond], 1, -1)
+    return beyond
+
+
+def _guess_apogee(g: _Guess, D, G, ta_free, out, kicks, cuts, shape, apogee_km):
+    """(kick, cut) meeting the requested apogee on the shape's branch, bracketed on the fan."""
+    n, nt = D.shape[0], len(cuts)
+    g.branch[:] = 1 if shape == "lofted" else -1
+    ap = np.full((n, nt), np.nan)
+    ks = np.full((n, nt), np.nan)
+    for j in range(nt):
+        rowj = D[:, j, :]
+        ksj = np.argmax(np.where(np.isfinite(rowj), rowj, -np.inf), axis=1)
+        if shape == "lofted":
+            fi = _first_cross(rowj, ta_free, rising=True, hi=ksj + 1)
+        else:
+            fi = _first_cross(rowj, ta_free, rising=False, lo=ksj)
+        ks[:, j] = fi
+        ap[:, j] = _at(G[:, j, :], fi) + apogee_km
+    fj = _first_cross(ap, np.full(n, apogee_km), rising=shape == "lofted")
+    inside = np.isfinite(fj) & ~out
+    g.x[inside, 1] = _kick_at(kicks, _at(ks, fj)[inside])
+    g.x[inside, 2] = np.interp(fj[inside], np.arange(nt), cuts)
+    g.free_cut[inside] = True
+    g.status[~inside & ~out] = STATUS_NO_BRACKET
+
+
+def _guess_full_burn(g: _Guess, full, ta, rows, kicks, kstar):
+    """Full-burn kick on each row's branch (rows: boolean mask)."""
+    if not np.any(rows):
+        return
+    idx = np.nonzero(rows)[0]
+    fl = full[idx]
+    lof = g.branch[idx] == 1
+    fi = np.where(lof, _first_cross(fl, ta[idx], rising=True, hi=kstar[idx] + 1),
+                  _first_cross(fl, ta[idx], rising=False, lo=kstar[idx]))
+    g.x[idx, 1] = _kick_at(kicks, fi)
+    g.status[idx[~np.isfinite(fi)]] = STATUS_NO_BRACKET
+
+
+def _first_guess(tab, P, missile, earth, shape, apogee_km):
+    """Returns the first guesses (:class:`_Guess`) and the predicted maximum-range kick (N,) at full burn."""
+    n = len(P.theta_aim)
+    t_full = missile.burn_end_s
+    free = shape == "min-energy" or apogee_km is not None
+    kicks = np.geomspace(0.25, 89.0, _FAN_KICKS)
+    cuts = np.linspace(0.25, 1.0, _FAN_CUTS) * t_full if free else np.array([t_full])
+    nk, nt = len(kicks), len(cuts)
+    # full burn, per trajectory, with the Earth's rotation: maximum range and the two branches
+    full = _full_burn_fan(tab, P, kicks, t_full, earth, shape, apogee_km)
+    g = _Guess.start(P.az_aim, t_full)
     allnan = ~np.any(np.isfinite(full), axis=1)
     kstar = np.argmax(np.where(np.isfinite(full), full, -np.inf), axis=1)
     dmax = np.where(allnan, np.nan, full[np.arange(n), kstar])
     ta = P.theta_aim
     out = ~(ta <= dmax * 1.003)
-    status[out] = STATUS_OUT_OF_RANGE
+    g.status[out] = STATUS_OUT_OF_RANGE
     if free:
-        # (kick, cut) fan on the non-rotating Earth, shared by all trajectories; the aim's range
-        # is scaled by the ratio of the maximum ranges without and with rotation
-        flat = EarthModel(earth.shape, earth.gravity, False, earth.atmosphere)
-        P0 = _problem(np.array([45.0]), np.array([0.0]), np.array([45.0]), np.array([60.0]), flat)
-        X = np.empty((nt, nk, 3))
-        X[..., 0] = 90.0
-        X[..., 1] = kicks[None, :]
-        X[..., 2] = cuts[:, None]
-        res0, rng0 = _predict(tab, P0.take(np.zeros(nt * nk, dtype=np.int64)), X.reshape(-1, 3), flat, shape,
-                              apogee_km, want_range=True)
-        D0 = rng0.reshape(nt, nk)
-        D0[~np.isfinite(res0[:, 0]).reshape(nt, nk)] = np.nan
-        G0 = res0[:, 2].reshape(nt, nk)
+        # the aim's range is scaled by the ratio of the maximum ranges without and with rotation
+        D0, G0 = _shared_fan(tab, kicks, cuts, earth, shape, apogee_km)
         D = np.broadcast_to(D0, (n, nt, nk))
         G = np.broadcast_to(G0, (n, nt, nk))
         ta_free = ta * np.nanmax(D0[-1]) / dmax
-    kfi = lambda fi: np.exp(np.interp(fi, np.arange(nk), np.log(kicks)))  # noqa: E731
     if shape == "min-energy":
-        rows_k = np.full((n, nt), np.nan)
-        rows_d = np.full((n, nt), np.nan)
-        for j in range(nt):
-            fi = _first_cross(G[:, j, :], np.zeros(n), rising=False)
-            rows_k[:, j] = fi
-            rows_d[:, j] = _at(D[:, j, :], fi)
-        fj = _first_cross(rows_d, ta_free, rising=True)
-        inside = np.isfinite(fj) & ~out
-        kf = _at(rows_k, fj)
-        x0[inside, 1] = kfi(kf[inside])
-        x0[inside, 2] = np.interp(fj[inside], np.arange(nt), cuts)
-        free_cut[inside] = True
-        beyond = ~inside & ~out
-        with np.errstate(invalid="ignore"):
-            dmin_me = np.nanmin(np.where(np.isfinite(rows_d), rows_d, np.nan), axis=1) if nt else np.nan
-        short = beyond & (~np.any(np.isfinite(rows_d), axis=1) | (ta_free < dmin_me))
-        status[short] = STATUS_TOO_SHORT
-        beyond &= ~short
-        # full burn, on the branch nearest the full-burn minimum-energy kick
-        lofted = np.isfinite(rows_k[:, -1]) & (rows_k[:, -1] < kstar)
-        branch[beyond] = np.where(lofted[beyond], 1, -1)
+        beyond = _guess_min_energy(g, D, G, ta_free, out, kicks, kstar, cuts)
     elif apogee_km is not None:
-        branch[:] = 1 if shape == "lofted" else -1
-        ap = np.full((n, nt), np.nan)
-        ks = np.full((n, nt), np.nan)
-        for j in range(nt):
-            rowj = D[:, j, :]
-            ksj = np.argmax(np.where(np.isfinite(rowj), rowj, -np.inf), axis=1)
-            if shape == "lofted":
-                fi = _first_cross(rowj, ta_free, rising=True, hi=ksj + 1)
-            else:
-                fi = _first_cross(rowj, ta_free, rising=False, lo=ksj)
-            ks[:, j] = fi
-            ap[:, j] = _at(G[:, j, :], fi) + apogee_km
-        fj = _first_cross(ap, np.full(n, apogee_km), rising=shape == "lofted")
-        inside = np.isfinite(fj) & ~out
-        x0[inside, 1] = kfi(_at(ks, fj)[inside])
-        x0[inside, 2] = np.interp(fj[inside], np.arange(nt), cuts)
-        free_cut[inside] = True
-        status[~inside & ~out] = STATUS_NO_BRACKET
-        return x0, free_cut, branch, status, kicks[kstar]
+        _guess_apogee(g, D, G, ta_free, out, kicks, cuts, shape, apogee_km)
+        return g, kicks[kstar]
     else:
-        branch[:] = 1 if shape == "lofted" else -1
+        g.branch[:] = 1 if shape == "lofted" else -1
         beyond = ~out
     # full-burn rows: (az, kick) on the branch
-    if np.any(beyond):
-        idx = np.nonzero(beyond)[0]
-        fl = full[idx]
-        lof = branch[idx] == 1
-        fi = np.where(lof, _first_cross(fl, ta[idx], rising=True, hi=kstar[idx] + 1),
-                      _first_cross(fl, ta[idx], rising=False, lo=kstar[idx]))
-        x0[idx, 1] = kfi(fi)
-        status[idx[~np.isfinite(fi)]] = STATUS_NO_BRACKET
-    return x0, free_cut, branch, status, kicks[kstar]
+    _guess_full_burn(g, full, ta, beyond, kicks, kstar)
+    return g, kicks[kstar]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -641,6 +689,192 @@ class NewtonResult:
         return None if self.status[i] == STATUS_OK else STATUS_TEXT[int(self.status[i])]
 
 
+@dataclass
+class _Ctx:
+    """What every stage of one Newton solve reads: the boost table, the problem, the missile and
+    Earth, the shape, the requested apogee (km or None)."""
+
+    tab: BoostTable
+    P: _Problem
+    missile: Missile
+    earth: EarthModel
+    shape: str
+    apogee_km: float | None
+
+    @property
+    def t_full(self):
+        return self.missile.burn_end_s
+
+    @property
+    def use3(self):
+        """Whether the shape condition is a third equation (where the cut-off is free)."""
+        return (self.shape == "min-energy") | (self.apogee_km is not None)
+
+    def model_solve(self, rows, x, defect, free_cut, iters=8):
+        return _model_solve(self.tab, self.P.take(rows), x, defect, self.earth, self.shape, self.apogee_km,
+                            free_cut, self.t_full, iters=iters)
+
+
+def _predictor_start(c: _Ctx, kick_star, g: _Guess):
+    """Newton on the predictor from the first guesses (no flights); min-energy rows whose cut-off
+    reaches the full burn switch to a full burn on the nearest branch."""
+    act = np.nonzero(g.status == STATUS_OK)[0]
+    if act.size:
+        g.x[act] = c.model_solve(act, g.x[act], np.zeros((act.size, 3)), g.free_cut[act])
+        if c.shape == "min-energy":
+            r = _predict(c.tab, c.P.take(act), g.x[act], c.earth, c.shape, c.apogee_km)
+            sw = _to_full_burn(g.x[act], r, g.free_cut[act], c.t_full)
+            if np.any(sw):
+                j = act[sw]
+                g.free_cut[j] = False
+                g.branch[j] = np.where(g.x[j, 1] < kick_star[j], 1, -1)
+                g.x[j] = c.model_solve(j, g.x[j], np.zeros((j.size, 3)), g.free_cut[j])
+    bad = ~np.all(np.isfinite(g.x), axis=1) & (g.status == STATUS_OK)
+    g.status[bad] = STATUS_NO_BRACKET
+
+
+@dataclass
+class _IterState:
+    """Per-trajectory state of the kernel iterations, arrays over N."""
+
+    miss: np.ndarray
+    shape_res: np.ndarray
+    iters: np.ndarray
+    prev_norm: np.ndarray
+    use_fd: np.ndarray
+    active: np.ndarray
+    B: np.ndarray  # (N, 3, 3) Broyden estimate of the defect's Jacobian
+    x_prev: np.ndarray
+    d_prev: np.ndarray
+    flights: int = 0
+
+    @classmethod
+    def start(cls, active):
+        n = len(active)
+        return cls(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=np.int64), np.full(n, np.inf),
+                   np.zeros(n, dtype=bool), active, np.zeros((n, 3, 3)), np.full((n, 3), np.nan),
+                   np.full((n, 3), np.nan))
+
+
+def _fly_trials(c: _Ctx, g: _Guess, idx, fd, rtol, la, lo):
+    """Fly the rows idx at x, plus three finite-difference points for the rows with fd, in one batch.
+
+    Returns the kernel residuals of every flight and the index of each row's first flight.
+    """
+    nrep = np.where(fd, 4, 1)
+    rows = np.repeat(idx, nrep)
+    X = np.repeat(g.x[idx], nrep, axis=0)
+    starts = np.concatenate([[0], np.cumsum(nrep)[:-1]])
+    for q in range(3):
+        X[starts[fd] + q + 1, q] += (0.01, 0.01, -0.05)[q]
+    X = _clip_x(X, c.t_full, np.repeat(g.free_cut[idx], nrep))
+    b = fly_missile_batch(c.missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=c.earth, rtol=rtol)
+    return _kernel_residuals(b, c.P.take(rows), c.earth, c.shape, c.apogee_km), starts
+
+
+def _fd_steps(c: _Ctx, g: _Guess, gi, R, s):
+    """Newton steps with kernel sensitivities for rows gi whose four flights start at R[s]."""
+    Rk = np.stack([R[s + q] for q in range(4)], axis=1)
+    J = (Rk[:, 1:, :] - Rk[:, :1, :]).transpose(0, 2, 1) / np.array([0.01, 0.01, -0.05])
+    return _newton_step(J, Rk[:, 0, :], g.free_cut[gi] & c.use3)
+
+
+def _defect_steps(c: _Ctx, g: _Guess, st: _IterState, rows_j, r0j, first):
+    """Newton on the predictor plus its measured defect d = R - M, whose Jacobian B is learnt by
+    Broyden's rank-one updates from the steps already flown. Returns new x for rows_j (NaN rows:
+    no step)."""
+    Pj = c.P.take(rows_j)
+    fc = g.free_cut[rows_j] & c.use3
+    m0, JM = _model_jacobian(c.tab, Pj, g.x[rows_j], c.earth, c.shape, c.apogee_km, fc)
+    defect = r0j - m0
+    defect[~fc, 2] = 0.0
+    has = np.isfinite(st.d_prev[rows_j, 0])
+    if np.any(has):
+        h = rows_j[has]
+        dx = g.x[h] - st.x_prev[h]
+        dx[:, 0] = (dx[:, 0] + 180.0) % 360.0 - 180.0
+        dd = defect[has] - st.d_prev[h]
+        den = np.sum(dx * dx, axis=1)
+        upd = (dd - np.einsum("nij,nj->ni", st.B[h], dx)) / np.where(den > 0, den, np.inf)[:, None]
+        st.B[h] += upd[:, :, None] * dx[:, None, :]
+    st.x_prev[rows_j] = g.x[rows_j]
+    st.d_prev[rows_j] = defect
+    if first:
+        return c.model_solve(rows_j, g.x[rows_j], defect, fc, iters=2)
+    xn = g.x[rows_j].copy()
+    step = _newton_step(JM + st.B[rows_j], r0j, fc)
+    okj = np.all(np.isfinite(step), axis=1)
+    xn[okj] = _clip_x(g.x[rows_j[okj]] + step[okj], c.t_full, fc[okj])
+    return xn
+
+
+def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final):
+    """Fly, measure, step: at most MAX_KERNEL_ITER kernel calls over the active rows. Updates g in
+    place; returns the iteration state (miss, shape residual, iterations, flights, still active)."""
+    st = _IterState.start(g.status == STATUS_OK)
+    for it in range(MAX_KERNEL_ITER):
+        idx = np.nonzero(st.active)[0]
+        if idx.size == 0:
+            break
+        fd = st.use_fd[idx]
+        r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
+        R, starts = _fly_trials(c, g, idx, fd, r_call, la, lo)
+        st.flights += len(R)
+        r0 = R[starts]
+        st.iters[idx] += 1
+        m = np.hypot(r0[:, 0], r0[:, 1])
+        st.miss[idx] = m
+        st.shape_res[idx] = r0[:, 2]
+        failed = ~np.all(np.isfinite(r0), axis=1)
+        g.status[idx[failed]] = STATUS_FLIGHT_FAILED
+        shape_ok = np.where(g.free_cut[idx] & c.use3, np.abs(r0[:, 2]) < TOL_SHAPE, True)
+        done = ~failed & (m < TOL_MISS_KM) & shape_ok & (r_call == rtol_final)
+        st.active[idx[done | failed]] = False
+        go = ~done & ~failed
+        if not np.any(go):
+            break
+        gi = idx[go]
+        norm = m[go] + np.abs(np.where(g.free_cut[gi] & c.use3, r0[go, 2], 0.0)) * 10.0
+        # rows that flew finite differences: a Newton step with kernel sensitivities
+        fdg = fd[go]
+        xn = g.x[gi].copy()
+        if np.any(fdg):
+            dx = _fd_steps(c, g, gi[fdg], R, starts[go][fdg])
+            ok = np.all(np.isfinite(dx), axis=1)
+            xn[np.nonzero(fdg)[0][ok]] = _clip_x(xn[fdg][ok] + dx[ok], c.t_full, g.free_cut[gi][fdg][ok])
+        # the others: the predictor plus its defect
+        if np.any(~fdg):
+            j = np.nonzero(~fdg)[0]
+            xn[j] = _defect_steps(c, g, st, gi[j], r0[go][j], it == 0)
+        g.x[gi] = xn
+        if c.shape == "min-energy":
+            # the minimum-energy angle would need more than a full burn: full burn, nearest branch
+            sw = _to_full_burn(xn, r0[go], g.free_cut[gi], c.t_full)
+            if np.any(sw):
+                j = gi[sw]
+                g.free_cut[j] = False
+                g.branch[j] = np.where(g.x[j, 1] < kick_star[j], 1, -1)
+                g.x[j, 2] = c.t_full
+        st.use_fd[gi] = norm > 0.25 * st.prev_norm[gi]
+        st.prev_norm[gi] = norm
+    return st
+
+
+def _check_branch(c: _Ctx, g: _Guess):
+    """Full-burn rows must lie on their branch: lofted has range rising with kick, depressed falling."""
+    chk = np.nonzero((g.status == STATUS_OK) & (g.branch != 0) & ~g.free_cut)[0]
+    if not chk.size:
+        return
+    X = np.repeat(g.x[chk], 2, axis=0)
+    X[0::2, 1] -= 0.2
+    X[1::2, 1] += 0.2
+    _, rr = _predict(c.tab, c.P.take(np.repeat(chk, 2)), X, c.earth, c.shape, c.apogee_km, want_range=True)
+    slope = (rr[1::2] - rr[0::2]) * 6371.0 / 0.4  # km per degree of kick
+    wrong = np.sign(slope) * g.branch[chk] < 0
+    wrong &= np.abs(slope) > 2.0  # near the maximum-range kick the branches meet
+    g.status[chk[wrong]] = STATUS_WRONG_BRANCH
+
+
 def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
                           apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
                           rtol: float = DEFAULT_RTOL) -> NewtonResult:
@@ -649,140 +883,17 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     Same shapes and residual definitions as :func:`steering.solve_steering`; rows that it cannot
     solve carry a status code (``STATUS_TEXT``) instead of a solution.
     """
-    if shape not in SHAPES:
-        raise BmdcheckError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
-    if apogee_km is not None and shape == "min-energy":
-        raise BmdcheckError("an apogee can only be requested for lofted or depressed trajectories")
+    check_shape(shape, apogee_km)
     la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
-    n = la.shape[0]
-    t_full = missile.burn_end_s
-    tab = boost_table(missile, earth)
-    P = _problem(la, lo, ta, to, earth)
-    x, free_cut, branch, status, kick_star = _first_guess(tab, P, missile, earth, shape, apogee_km)
-    act = np.nonzero(status == STATUS_OK)[0]
-    if act.size:
-        x[act] = _model_solve(tab, P.take(act), x[act], np.zeros((act.size, 3)), earth, shape, apogee_km,
-                              free_cut[act], t_full)
-        if shape == "min-energy":
-            r = _predict(tab, P.take(act), x[act], earth, shape, apogee_km)
-            sw = _to_full_burn(x[act], r, free_cut[act], t_full)
-            if np.any(sw):
-                j = act[sw]
-                free_cut[j] = False
-                branch[j] = np.where(x[j, 1] < kick_star[j], 1, -1)
-                x[j] = _model_solve(tab, P.take(j), x[j], np.zeros((j.size, 3)), earth, shape, apogee_km,
-                                    free_cut[j], t_full)
-    bad = ~np.all(np.isfinite(x), axis=1) & (status == STATUS_OK)
-    status[bad] = STATUS_NO_BRACKET
-    rtol_final = min(rtol, 1e-10)
-    miss = np.full(n, np.nan)
-    shape_res = np.full(n, np.nan)
-    iters = np.zeros(n, dtype=np.int64)
-    prev_norm = np.full(n, np.inf)
-    use_fd = np.zeros(n, dtype=bool)
-    active = status == STATUS_OK
-    flights = 0
-    use3 = (shape == "min-energy") | (apogee_km is not None)
-    B = np.zeros((n, 3, 3))  # Broyden estimate of the defect's Jacobian
-    x_prev = np.full((n, 3), np.nan)
-    d_prev = np.full((n, 3), np.nan)
-    for it in range(MAX_KERNEL_ITER):
-        idx = np.nonzero(active)[0]
-        if idx.size == 0:
-            break
-        fd = use_fd[idx]
-        nrep = np.where(fd, 4, 1)
-        rows = np.repeat(idx, nrep)
-        X = np.repeat(x[idx], nrep, axis=0)
-        starts = np.concatenate([[0], np.cumsum(nrep)[:-1]])
-        for q in range(3):
-            sel = starts[fd] + q + 1
-            X[sel, q] += (0.01, 0.01, -0.05)[q]
-        X = _clip_x(X, t_full, np.repeat(free_cut[idx], nrep))
-        r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
-        b = fly_missile_batch(missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=earth, rtol=r_call)
-        flights += len(rows)
-        Pr = P.take(rows)
-        R = _kernel_residuals(b, Pr, earth, shape, apogee_km)
-        r0 = R[starts]
-        iters[idx] += 1
-        m = np.hypot(r0[:, 0], r0[:, 1])
-        miss[idx] = m
-        shape_res[idx] = r0[:, 2]
-        failed = ~np.all(np.isfinite(r0), axis=1)
-        status[idx[failed]] = STATUS_FLIGHT_FAILED
-        shape_ok = np.where(free_cut[idx] & use3, np.abs(r0[:, 2]) < TOL_SHAPE, True)
-        done = ~failed & (m < TOL_MISS_KM) & shape_ok & (r_call == rtol_final)
-        active[idx[done | failed]] = False
-        go = ~done & ~failed
-        if not np.any(go):
-            break
-        gi = idx[go]
-        norm = m[go] + np.abs(np.where(free_cut[gi] & use3, r0[go, 2], 0.0)) * 10.0
-        # rows that flew finite differences: a Newton step with kernel sensitivities
-        fdg = fd[go]
-        xn = x[gi].copy()
-        if np.any(fdg):
-            s = starts[go][fdg]
-            Rk = np.stack([R[s + q] for q in range(4)], axis=1)
-            J = (Rk[:, 1:, :] - Rk[:, :1, :]).transpose(0, 2, 1) / np.array([0.01, 0.01, -0.05])
-            dx = _newton_step(J, Rk[:, 0, :], free_cut[gi][fdg] & use3)
-            ok = np.all(np.isfinite(dx), axis=1)
-            xn[np.nonzero(fdg)[0][ok]] = _clip_x(xn[fdg][ok] + dx[ok], t_full, free_cut[gi][fdg][ok])
-        # the others: Newton on the predictor plus its measured defect d = R - M, whose Jacobian
-        # B is learnt by Broyden's rank-one updates from the steps already flown
-        if np.any(~fdg):
-            j = np.nonzero(~fdg)[0]
-            rows_j = gi[j]
-            Pj = P.take(rows_j)
-            fc = free_cut[rows_j] & use3
-            m0, JM = _model_jacobian(tab, Pj, x[rows_j], earth, shape, apogee_km, fc)
-            defect = r0[go][j] - m0
-            defect[~fc, 2] = 0.0
-            has = np.isfinite(d_prev[rows_j, 0])
-            if np.any(has):
-                h = rows_j[has]
-                dx = x[h] - x_prev[h]
-                dx[:, 0] = (dx[:, 0] + 180.0) % 360.0 - 180.0
-                dd = defect[has] - d_prev[h]
-                den = np.sum(dx * dx, axis=1)
-                upd = (dd - np.einsum("nij,nj->ni", B[h], dx)) / np.where(den > 0, den, np.inf)[:, None]
-                B[h] += upd[:, :, None] * dx[:, None, :]
-            x_prev[rows_j] = x[rows_j]
-            d_prev[rows_j] = defect
-            if it == 0:
-                xn[j] = _model_solve(tab, Pj, x[rows_j], defect, earth, shape, apogee_km, fc, t_full, iters=2)
-            else:
-                step = _newton_step(JM + B[rows_j], r0[go][j], fc)
-                okj = np.all(np.isfinite(step), axis=1)
-                xn[j[okj]] = _clip_x(x[rows_j[okj]] + step[okj], t_full, fc[okj])
-        x[gi] = xn
-        if shape == "min-energy":
-            # the minimum-energy angle would need more than a full burn: full burn, nearest branch
-            sw = _to_full_burn(xn, r0[go], free_cut[gi], t_full)
-            if np.any(sw):
-                j = gi[sw]
-                free_cut[j] = False
-                branch[j] = np.where(x[j, 1] < kick_star[j], 1, -1)
-                x[j, 2] = t_full
-        use_fd[gi] = norm > 0.25 * prev_norm[gi]
-        prev_norm[gi] = norm
-    status[active] = STATUS_NOT_CONVERGED
-    # branch check for full-burn rows: lofted has range rising with kick, depressed falling
-    chk = np.nonzero((status == STATUS_OK) & (branch != 0) & ~free_cut)[0]
-    if chk.size:
-        Pc = P.take(np.repeat(chk, 2))
-        X = np.repeat(x[chk], 2, axis=0)
-        X[0::2, 1] -= 0.2
-        X[1::2, 1] += 0.2
-        _, rr = _predict(tab, Pc, X, earth, shape, apogee_km, want_range=True)
-        slope = (rr[1::2] - rr[0::2]) * 6371.0 / 0.4  # km per degree of kick
-        wrong = np.sign(slope) * branch[chk] < 0
-        wrong &= np.abs(slope) > 2.0  # near the maximum-range kick the branches meet
-        status[chk[wrong]] = STATUS_WRONG_BRANCH
-    x[:, 0] %= 360.0
-    return NewtonResult(x[:, 0], x[:, 1], x[:, 2], status, miss, shape_res, flights, iters)
+    c = _Ctx(boost_table(missile, earth), _problem(la, lo, ta, to, earth), missile, earth, shape, apogee_km)
+    g, kick_star = _first_guess(c.tab, c.P, missile, earth, shape, apogee_km)
+    _predictor_start(c, kick_star, g)
+    st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10))
+    g.status[st.active] = STATUS_NOT_CONVERGED
+    _check_branch(c, g)
+    g.x[:, 0] %= 360.0
+    return NewtonResult(g.x[:, 0], g.x[:, 1], g.x[:, 2], g.status, st.miss, st.shape_res, st.flights, st.iters)
 
 
 def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
@@ -801,8 +912,6 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
                             rtol=rtol)
         st.method = np.full(len(st.ok), "reference", dtype=object)
         return st
-    if apogee_km is not None and not (np.isfinite(apogee_km) and apogee_km > 0):
-        raise BmdcheckError(f"apogee must be a positive number of km, got {apogee_km}")
     r = solve_steering_newton(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
                               rtol=rtol)
     n = len(r.status)

@@ -479,6 +479,46 @@ def burnout_state_eci(lat_deg: float, lon_deg: float, alt_m: float, speed_mps: f
     return r, v_rel + E.omega * np.array([-r[1], r[0], 0.0])
 
 
+def _missile_start(missile, E, launch_lat_deg, launch_lon_deg, t_cut_s):
+    """A launch at rest on the ground: (r0, v0) ECI at t = 0, the cut-off, the boost phases and β."""
+    burn_end = missile.burn_end_s
+    t_cut = burn_end if t_cut_s is None else float(t_cut_s)
+    if not (0.0 < t_cut <= burn_end * (1.0 + 1e-12)):
+        raise BmdcheckError(f"t_cut_s must be in (0, {burn_end:g}] s, got {t_cut_s}")
+    t_cut = min(t_cut, burn_end)
+    r0 = _geodetic_to_ecef(math.radians(launch_lat_deg), math.radians(launch_lon_deg), 0.0, E.a, E.b)
+    v0 = E.omega * np.array([-r0[1], r0[0], 0.0])
+    return r0, v0, t_cut, _boost_phases(missile, t_cut), missile.rv_beta_kgm2
+
+
+def _free_start(r0_eci_m, v0_eci_mps, beta_kgm2):
+    """A free body from a given ECI state: (r0, v0), no boost (cut-off 0, no phases) and β."""
+    if r0_eci_m is None or v0_eci_mps is None:
+        raise BmdcheckError("free-body mode needs r0_eci_m and v0_eci_mps (or give a missile)")
+    r0 = np.asarray(r0_eci_m, dtype=float).reshape(3)
+    v0 = np.asarray(v0_eci_mps, dtype=float).reshape(3)
+    if not (np.all(np.isfinite(r0)) and np.all(np.isfinite(v0))):
+        raise BmdcheckError("r0_eci_m and v0_eci_mps must be finite")
+    if not (beta_kgm2 > 0.0):
+        raise BmdcheckError(f"beta_kgm2 must be positive, got {beta_kgm2}")
+    return r0, v0, 0.0, [], float(beta_kgm2)
+
+
+def _impact(hit, E):
+    """(t, r, v, lat_deg, lon_deg, status) of the impact (Earth-fixed geodetic point), or NaNs and
+    "duration" without one."""
+    if hit is None:
+        nan3 = np.full(3, math.nan)
+        return math.nan, nan3, nan3.copy(), math.nan, math.nan, "duration"
+    t_imp, y_imp = hit
+    r_imp, v_imp = y_imp[:3], y_imp[3:]
+    ang = E.omega * t_imp  # ECI -> ECEF: rotate by -ωt about z
+    x_e = math.cos(ang) * r_imp[0] + math.sin(ang) * r_imp[1]
+    y_e = -math.sin(ang) * r_imp[0] + math.cos(ang) * r_imp[1]
+    lat, lon, _ = _ecef_to_geodetic(x_e, y_e, r_imp[2], E.a, E.b)
+    return t_imp, r_imp, v_imp, math.degrees(lat), math.degrees(lon), "impact"
+
+
 def fly_reference(missile: "Missile | None" = None, *, launch_lat_deg: float = 0.0,
                   launch_lon_deg: float = 0.0, azimuth_deg: float = 90.0, kick_deg: float = 0.0,
                   t_cut_s: float | None = None, r0_eci_m=None, v0_eci_mps=None,
@@ -508,25 +548,9 @@ def fly_reference(missile: "Missile | None" = None, *, launch_lat_deg: float = 0
     if missile is not None:
         if r0_eci_m is not None or v0_eci_mps is not None:
             raise BmdcheckError("give either a missile or a free-body initial state, not both")
-        burn_end = missile.burn_end_s
-        t_cut = burn_end if t_cut_s is None else float(t_cut_s)
-        if not (0.0 < t_cut <= burn_end * (1.0 + 1e-12)):
-            raise BmdcheckError(f"t_cut_s must be in (0, {burn_end:g}] s, got {t_cut_s}")
-        t_cut = min(t_cut, burn_end)
-        r0 = _geodetic_to_ecef(math.radians(launch_lat_deg), math.radians(launch_lon_deg), 0.0, E.a, E.b)
-        v0 = E.omega * np.array([-r0[1], r0[0], 0.0])
-        phases = _boost_phases(missile, t_cut)
-        beta = missile.rv_beta_kgm2
+        r0, v0, t_cut, phases, beta = _missile_start(missile, E, launch_lat_deg, launch_lon_deg, t_cut_s)
     else:
-        if r0_eci_m is None or v0_eci_mps is None:
-            raise BmdcheckError("free-body mode needs r0_eci_m and v0_eci_mps (or give a missile)")
-        r0 = np.asarray(r0_eci_m, dtype=float).reshape(3)
-        v0 = np.asarray(v0_eci_mps, dtype=float).reshape(3)
-        if not (np.all(np.isfinite(r0)) and np.all(np.isfinite(v0))):
-            raise BmdcheckError("r0_eci_m and v0_eci_mps must be finite")
-        if not (beta_kgm2 > 0.0):
-            raise BmdcheckError(f"beta_kgm2 must be positive, got {beta_kgm2}")
-        t_cut, phases, beta = 0.0, [], float(beta_kgm2)
+        r0, v0, t_cut, phases, beta = _free_start(r0_eci_m, v0_eci_mps, beta_kgm2)
     t_stop = t_cut + MAX_FLIGHT_S if duration_s is None else float(duration_s)
     phases.append(_Phase(t_cut, max(t_stop, t_cut), "ballistic", beta_kgm2=beta))
 
@@ -553,17 +577,7 @@ def fly_reference(missile: "Missile | None" = None, *, launch_lat_deg: float = 0
         if hit is not None:
             break
 
-    if hit is None:
-        nan3 = np.full(3, math.nan)
-        t_imp, r_imp, v_imp, lat_deg, lon_deg, status = math.nan, nan3, nan3.copy(), math.nan, math.nan, "duration"
-    else:
-        t_imp, y_imp = hit
-        r_imp, v_imp = y_imp[:3], y_imp[3:]
-        ang = E.omega * t_imp  # ECI -> ECEF: rotate by -ωt about z
-        x_e = math.cos(ang) * r_imp[0] + math.sin(ang) * r_imp[1]
-        y_e = -math.sin(ang) * r_imp[0] + math.cos(ang) * r_imp[1]
-        lat, lon, _ = _ecef_to_geodetic(x_e, y_e, r_imp[2], E.a, E.b)
-        lat_deg, lon_deg, status = math.degrees(lat), math.degrees(lon), "impact"
+    t_imp, r_imp, v_imp, lat_deg, lon_deg, status = _impact(hit, E)
 
     return ReferenceResult(
         t_impact_s=t_imp, r_impact_eci_m=r_imp, v_impact_eci_mps=v_imp,

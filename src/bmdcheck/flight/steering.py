@@ -75,10 +75,13 @@ def _diagnostics(batch, launch_lat, launch_lon, d_aim_km, az_aim, shape, apogee_
     r2 = d_km * np.sin(daz)
     if shape == "min-energy":
         rb, vb, ri = batch.r_burnout_eci_m, batch.v_burnout_eci_mps, batch.r_impact_eci_m
-        gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
-        ch = ri - rb
-        cosang = np.sum(-rb * ch, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(ch, axis=-1))
-        gme = 0.5 * np.degrees(np.arccos(np.clip(cosang, -1, 1)))
+        # a flight that never burns out or comes down (unreachable aim) gives 0/0 here; its rows
+        # are set to NaN below, so the NumPy warning would only leak to the terminal
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
+            ch = ri - rb
+            cosang = np.sum(-rb * ch, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(ch, axis=-1))
+            gme = 0.5 * np.degrees(np.arccos(np.clip(cosang, -1, 1)))
         r3 = gam - gme
     elif apogee_km is not None:
         r3 = batch.apogee_alt_m() / 1e3 - apogee_km
@@ -108,14 +111,8 @@ def _cross(x, f, target, lo, hi, rising):
     return np.nan, -1, 0.0
 
 
-def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
-                   apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
-                   rtol: float = DEFAULT_RTOL) -> Steering:
-    """Find (azimuth, kick, cut-off) that fly ``missile`` from each launch point to its aim point.
-
-    Inputs broadcast to (N,). Returns a :class:`Steering`; entries that cannot be solved carry a
-    one-line reason in ``error`` (e.g. the aim point is beyond the maximum range, which it states).
-    """
+def check_shape(shape: str, apogee_km) -> None:
+    """Refuse an unknown shape, an apogee with min-energy, or an apogee that is not a positive number of km."""
     if shape not in SHAPES:
         raise BmdcheckError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
     if apogee_km is not None:
@@ -123,154 +120,205 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
             raise BmdcheckError("an apogee can only be requested for lofted or depressed trajectories")
         if not (np.isfinite(apogee_km) and apogee_km > 0):
             raise BmdcheckError(f"apogee must be a positive number of km, got {apogee_km}")
-    la, lo_, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
-                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
-    n = la.shape[0]
-    d_aim, az_aim = geodesic_inverse(la, lo_, ta, to, earth)
-    d_aim = d_aim / 1e3
-    t_full = missile.burn_end_s
-    free_cut = shape == "min-energy" or apogee_km is not None
-    cuts = _CUT_FRACTIONS * t_full if free_cut else np.array([t_full])
-    nk, nt = len(_KICKS_DEG), len(cuts)
 
-    # --- coarse fan ---------------------------------------------------------------------------
+
+@dataclass
+class _Aim:
+    """One steering problem per trajectory, arrays (N,): launch and aim points (deg), the aim's
+    geodesic distance (km) and initial azimuth (deg) from the launch point."""
+
+    launch_lat: np.ndarray
+    launch_lon: np.ndarray
+    aim_lat: np.ndarray
+    aim_lon: np.ndarray
+    d_aim_km: np.ndarray
+    az_aim_deg: np.ndarray
+
+
+def _fan(missile: Missile, aim: _Aim, cuts, shape, apogee_km, earth, rtol):
+    """The coarse fan over (cut-off, kick) per trajectory: distance flown D and shape residual G,
+    both (N, n_cut, n_kick); D is NaN where the flight did not impact."""
+    n, nt, nk = len(aim.d_aim_km), len(cuts), len(_KICKS_DEG)
     kk = np.broadcast_to(_KICKS_DEG[None, None, :], (n, nt, nk)).ravel()
     tt = np.broadcast_to(cuts[None, :, None], (n, nt, nk)).ravel()
     rep = lambda a: np.repeat(a, nt * nk)  # noqa: E731
-    # the fan only brackets the solution: a loose tolerance is enough (the polish uses rtol_polish)
-    fan = fly_missile_batch(missile, rep(la), rep(lo_), rep(az_aim), kk, tt, earth=earth, rtol=max(rtol, 1e-8))
-    r1, r2, r3, dk = _diagnostics(fan, rep(la), rep(lo_), rep(d_aim), rep(az_aim), shape, apogee_km)
+    la, lo = rep(aim.launch_lat), rep(aim.launch_lon)
+    # the fan only brackets the solution: a loose tolerance is enough (the polish is tighter)
+    fan = fly_missile_batch(missile, la, lo, rep(aim.az_aim_deg), kk, tt, earth=earth, rtol=max(rtol, 1e-8))
+    _, _, r3, dk = _diagnostics(fan, la, lo, rep(aim.d_aim_km), rep(aim.az_aim_deg), shape, apogee_km)
     D = dk.reshape(n, nt, nk)
     D[~fan.ok.reshape(n, nt, nk)] = np.nan
-    G = r3.reshape(n, nt, nk)
+    return D, r3.reshape(n, nt, nk)
 
-    az0 = az_aim.copy()
-    kick0 = np.full(n, np.nan)
-    cut0 = np.full(n, t_full)
-    errors: list = [None] * n
-    for i in range(n):
-        full = D[i, -1]
-        if not np.any(np.isfinite(full)):
-            errors[i] = f"{missile.name} cannot fly a ballistic trajectory from this launch point"
-            continue
-        kstar = int(np.nanargmax(full))
-        dmax = full[kstar]
-        if 0 < kstar < nk - 1 and np.all(np.isfinite(full[kstar - 1:kstar + 2])):
-            # parabola through the three points around the coarse maximum
-            x0, x1, x2 = _KICKS_DEG[kstar - 1:kstar + 2]
-            y0, y1, y2 = full[kstar - 1:kstar + 2]
-            den = (x0 - x1) * (x0 - x2) * (x1 - x2)
-            A = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / den
-            B = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / den
-            Cc = (x1 * x2 * (x1 - x2) * y0 + x2 * x0 * (x2 - x0) * y1 + x0 * x1 * (x0 - x1) * y2) / den
-            if A < 0:
-                xv = -B / (2 * A)
-                dmax = max(dmax, A * xv * xv + B * xv + Cc)
-        if d_aim[i] > dmax * 1.003:
-            errors[i] = (f"{missile.name} cannot reach the aim point {_km(d_aim[i])} away: its maximum range "
-                         f"from this launch point in this direction is about {dmax:,.0f} km")
-            continue
-        if shape == "min-energy":
-            rows_k, rows_d = [], []
-            for j in range(nt):
-                kx, k, w = _cross(_KICKS_DEG, G[i, j], 0.0, 0, nk, rising=False)
-                if np.isfinite(kx):
-                    dj = D[i, j, k] + w * (D[i, j, k + 1] - D[i, j, k])
-                    rows_k.append(kx)
-                    rows_d.append(dj)
-                else:
-                    rows_k.append(np.nan)
-                    rows_d.append(np.nan)
-            rows_k, rows_d = np.array(rows_k), np.array(rows_d)
-            tc, j, w = _cross(cuts, rows_d, d_aim[i], 0, nt, rising=True)
-            if np.isfinite(tc):
-                kick0[i] = rows_k[j] + w * (rows_k[j + 1] - rows_k[j])
-                cut0[i] = tc
-                continue
-            # beyond a full-burn minimum-energy flight: full burn, branch nearest that angle
-            branch_lofted = np.isfinite(rows_k[-1]) and rows_k[-1] < _KICKS_DEG[kstar]
-            if not np.any(np.isfinite(rows_d)):
-                errors[i] = (f"{missile.name}: no minimum-energy trajectory found to the aim point "
-                             f"{_km(d_aim[i])} away; try a lofted or depressed shape")
-                continue
-            if d_aim[i] < np.nanmin(rows_d):
-                errors[i] = (f"{missile.name}: the aim point {_km(d_aim[i])} away is closer than its shortest "
-                             f"minimum-energy range here (about {np.nanmin(rows_d):,.0f} km); try a lofted or depressed shape")
-                continue
-            lofted = branch_lofted
-            row = D[i, -1]
-        else:
-            lofted = shape == "lofted"
-            row = D[i, -1]
-        if apogee_km is not None:
-            ap, ks = [], []
-            for j in range(nt):
-                rowj = D[i, j]
-                if not np.any(np.isfinite(rowj)):
-                    ap.append(np.nan)
-                    ks.append(np.nan)
-                    continue
-                ksj = int(np.nanargmax(rowj))
-                kx, k, w = (_cross(_KICKS_DEG, rowj, d_aim[i], 0, ksj + 1, rising=True) if lofted
-                            else _cross(_KICKS_DEG, rowj, d_aim[i], ksj, nk, rising=False))
-                ks.append(kx)
-                ap.append(G[i, j, k] + w * (G[i, j, k + 1] - G[i, j, k]) + apogee_km if np.isfinite(kx) else np.nan)
-            ap, ks = np.array(ap), np.array(ks)
-            tc, j, w = _cross(cuts, ap, apogee_km, 0, nt, rising=lofted)
-            if not np.isfinite(tc):
-                fin = ap[np.isfinite(ap)]
-                rng = (f"between about {fin.min():,.0f} and {fin.max():,.0f} km" if fin.size > 1 and fin.max() - fin.min() > 1
-                       else (f"about {fin[0]:,.0f} km, with a full burn" if fin.size else "none"))
-                errors[i] = (f"{missile.name}: a {shape} apogee of {apogee_km:,.0f} km is not reachable at "
-                             f"{_km(d_aim[i])} range (achievable {shape} apogees: {rng})")
-                continue
-            kick0[i] = ks[j] + w * (ks[j + 1] - ks[j])
-            cut0[i] = tc
-            continue
-        kx, _, _ = (_cross(_KICKS_DEG, row, d_aim[i], 0, kstar + 1, rising=True) if lofted
-                    else _cross(_KICKS_DEG, row, d_aim[i], kstar, nk, rising=False))
-        if not np.isfinite(kx):
-            part = row[:kstar + 1] if lofted else row[kstar:]
-            if np.any(np.isfinite(part)) and d_aim[i] < np.nanmin(part):
-                errors[i] = (f"{missile.name}: the aim point {_km(d_aim[i])} away is closer than its shortest "
-                             f"{'lofted' if lofted else 'depressed'} range here with a full burn "
-                             f"(about {np.nanmin(part):,.0f} km)")
-                continue
-            kx = _KICKS_DEG[kstar]
-        kick0[i] = kx
-        cut0[i] = t_full
 
-    # --- Newton polish --------------------------------------------------------------------------
-    solve_cut = free_cut & np.array([True] * n)
+def _max_range(full):
+    """Index of the largest full-burn range of the fan row and that range (km), refined by the
+    parabola through the three points around the coarse maximum."""
+    nk = len(full)
+    kstar = int(np.nanargmax(full))
+    dmax = full[kstar]
+    if 0 < kstar < nk - 1 and np.all(np.isfinite(full[kstar - 1:kstar + 2])):
+        x0, x1, x2 = _KICKS_DEG[kstar - 1:kstar + 2]
+        y0, y1, y2 = full[kstar - 1:kstar + 2]
+        den = (x0 - x1) * (x0 - x2) * (x1 - x2)
+        A = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / den
+        B = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / den
+        Cc = (x1 * x2 * (x1 - x2) * y0 + x2 * x0 * (x2 - x0) * y1 + x0 * x1 * (x0 - x1) * y2) / den
+        if A < 0:
+            xv = -B / (2 * A)
+            dmax = max(dmax, A * xv * xv + B * xv + Cc)
+    return kstar, dmax
+
+
+def _bracket_min_energy(name, Di, Gi, d_aim, cuts, kstar):
+    """Minimum-energy start of one trajectory from its fan rows Di, Gi (n_cut, n_kick).
+
+    Returns (kick, cut, lofted, error): a bracketed (kick, cut), or NaNs and the full-burn branch
+    nearest the minimum-energy kick (lofted or not), or an error message.
+    """
+    nt, nk = Di.shape
+    rows_k = np.full(nt, np.nan)
+    rows_d = np.full(nt, np.nan)
+    for j in range(nt):
+        kx, k, w = _cross(_KICKS_DEG, Gi[j], 0.0, 0, nk, rising=False)
+        if np.isfinite(kx):
+            rows_k[j] = kx
+            rows_d[j] = Di[j, k] + w * (Di[j, k + 1] - Di[j, k])
+    tc, j, w = _cross(cuts, rows_d, d_aim, 0, nt, rising=True)
+    if np.isfinite(tc):
+        return rows_k[j] + w * (rows_k[j + 1] - rows_k[j]), tc, None, None
+    # beyond a full-burn minimum-energy flight: full burn, branch nearest that angle
+    lofted = np.isfinite(rows_k[-1]) and rows_k[-1] < _KICKS_DEG[kstar]
+    if not np.any(np.isfinite(rows_d)):
+        return np.nan, np.nan, lofted, (f"{name}: no minimum-energy trajectory found to the aim point "
+                                        f"{_km(d_aim)} away; try a lofted or depressed shape")
+    if d_aim < np.nanmin(rows_d):
+        return np.nan, np.nan, lofted, (f"{name}: the aim point {_km(d_aim)} away is closer than its shortest "
+                                        f"minimum-energy range here (about {np.nanmin(rows_d):,.0f} km); "
+                                        "try a lofted or depressed shape")
+    return np.nan, np.nan, lofted, None
+
+
+def _bracket_apogee(name, Di, Gi, d_aim, cuts, shape, apogee_km, lofted):
+    """(kick, cut, error) meeting the requested apogee on the branch, from the fan rows."""
+    nt, nk = Di.shape
+    ap = np.full(nt, np.nan)
+    ks = np.full(nt, np.nan)
+    for j in range(nt):
+        rowj = Di[j]
+        if not np.any(np.isfinite(rowj)):
+            continue
+        ksj = int(np.nanargmax(rowj))
+        kx, k, w = (_cross(_KICKS_DEG, rowj, d_aim, 0, ksj + 1, rising=True) if lofted
+                    else _cross(_KICKS_DEG, rowj, d_aim, ksj, nk, rising=False))
+        ks[j] = kx
+        ap[j] = Gi[j, k] + w * (Gi[j, k + 1] - Gi[j, k]) + apogee_km if np.isfinite(kx) else np.nan
+    tc, j, w = _cross(cuts, ap, apogee_km, 0, nt, rising=lofted)
+    if not np.isfinite(tc):
+        fin = ap[np.isfinite(ap)]
+        rng = (f"between about {fin.min():,.0f} and {fin.max():,.0f} km" if fin.size > 1 and fin.max() - fin.min() > 1
+               else (f"about {fin[0]:,.0f} km, with a full burn" if fin.size else "none"))
+        return np.nan, np.nan, (f"{name}: a {shape} apogee of {apogee_km:,.0f} km is not reachable at "
+                                f"{_km(d_aim)} range (achievable {shape} apogees: {rng})")
+    return ks[j] + w * (ks[j + 1] - ks[j]), tc, None
+
+
+def _bracket_full_burn(name, full, d_aim, kstar, lofted):
+    """(kick, error) of a full burn reaching d_aim on the branch below (lofted) or above the
+    maximum-range kick index kstar; the maximum-range kick when the aim is just beyond reach."""
+    nk = len(full)
+    kx, _, _ = (_cross(_KICKS_DEG, full, d_aim, 0, kstar + 1, rising=True) if lofted
+                else _cross(_KICKS_DEG, full, d_aim, kstar, nk, rising=False))
+    if np.isfinite(kx):
+        return kx, None
+    part = full[:kstar + 1] if lofted else full[kstar:]
+    if np.any(np.isfinite(part)) and d_aim < np.nanmin(part):
+        return np.nan, (f"{name}: the aim point {_km(d_aim)} away is closer than its shortest "
+                        f"{'lofted' if lofted else 'depressed'} range here with a full burn "
+                        f"(about {np.nanmin(part):,.0f} km)")
+    return _KICKS_DEG[kstar], None
+
+
+def _bracket(name, Di, Gi, d_aim, cuts, shape, apogee_km, t_full):
+    """Starting (kick, cut, error) of one trajectory from its fan rows Di, Gi (n_cut, n_kick)."""
+    full = Di[-1]
+    if not np.any(np.isfinite(full)):
+        return np.nan, t_full, f"{name} cannot fly a ballistic trajectory from this launch point"
+    kstar, dmax = _max_range(full)
+    if d_aim > dmax * 1.003:
+        return np.nan, t_full, (f"{name} cannot reach the aim point {_km(d_aim)} away: its maximum range "
+                                f"from this launch point in this direction is about {dmax:,.0f} km")
     if shape == "min-energy":
-        # rows that fell back to a full burn keep the cut fixed
-        solve_cut = cut0 < t_full - 1e-9
+        kick, cut, lofted, err = _bracket_min_energy(name, Di, Gi, d_aim, cuts, kstar)
+        if err is not None:
+            return np.nan, t_full, err
+        if np.isfinite(kick):
+            return kick, cut, None
+    else:
+        lofted = shape == "lofted"
+    if apogee_km is not None:
+        kick, cut, err = _bracket_apogee(name, Di, Gi, d_aim, cuts, shape, apogee_km, lofted)
+        return (np.nan, t_full, err) if err is not None else (kick, cut, None)
+    kick, err = _bracket_full_burn(name, full, d_aim, kstar, lofted)
+    return kick, t_full, err
+
+
+_STEPS = np.array([0.01, 0.01, 0.05])
+"""Finite-difference steps of the polish: azimuth (deg), kick (deg), cut-off (s, taken downward)."""
+
+
+def _fd_residuals(missile, aim: _Aim, idx, base, shape, apogee_km, earth, rtol):
+    """Fly the rows idx at base (m, 3) and at the three perturbed points, as one batch.
+
+    Returns the residuals at base (m, 3), their Jacobian (m, 3, 3) and the true miss (km) at base.
+    """
+    m = idx.size
+    pert = np.repeat(base[:, None, :], 4, axis=1)
+    for q in range(3):
+        pert[:, q + 1, q] += _STEPS[q] if q < 2 else -_STEPS[q]  # cut perturbed downward (stays ≤ full)
+    P = pert.reshape(-1, 3)
+    la, lo = np.repeat(aim.launch_lat[idx], 4), np.repeat(aim.launch_lon[idx], 4)
+    b = fly_missile_batch(missile, la, lo, P[:, 0], P[:, 1], P[:, 2], earth=earth, rtol=rtol)
+    q1, q2, q3, _ = _diagnostics(b, la, lo, np.repeat(aim.d_aim_km[idx], 4), np.repeat(aim.az_aim_deg[idx], 4),
+                                 shape, apogee_km)
+    R = np.stack([q1, q2, q3], axis=-1).reshape(m, 4, 3)
+    true_miss = landing_miss_km(b, np.repeat(aim.aim_lat[idx], 4), np.repeat(aim.aim_lon[idx], 4))[0::4]
+    r0 = R[:, 0, :]
+    J = (R[:, 1:, :] - r0[:, None, :]).transpose(0, 2, 1) / np.array([_STEPS[0], _STEPS[1], -_STEPS[2]])[None, None, :]
+    return r0, J, true_miss
+
+
+def _newton_du(Jm, rv):
+    """Newton step -Jm⁻¹ rv, scaled down to at most (2°, 3°, 10 s); None if it is not finite."""
+    try:
+        du = np.linalg.solve(Jm, -rv)
+    except np.linalg.LinAlgError:
+        du = np.zeros(len(rv))
+    if not np.all(np.isfinite(du)):
+        return None
+    lim = np.array([2.0, 3.0, 10.0])[:len(du)]
+    sc = np.max(np.abs(du) / lim)
+    return du / sc if sc > 1 else du
+
+
+def _polish(missile, aim: _Aim, x, solve_cut, errors, shape, apogee_km, earth, rtol):
+    """Newton iterations with forward-difference Jacobians on (azimuth, kick, cut) x (N, 3), in
+    place; rows with an error are skipped. Returns (ok, miss_km)."""
+    n = len(errors)
+    t_full = missile.burn_end_s
     active = np.array([e is None for e in errors])
-    az, kick, cut = az0, kick0, cut0
+    az, kick, cut = x[:, 0], x[:, 1], x[:, 2]
     rtol_polish = min(rtol, 1e-10)  # the depressed branch is steep: range noise must stay below a metre
     best = np.full(n, np.inf)
-    best_p = np.stack([az0, kick0, cut0], axis=-1).copy()
+    best_p = x.copy()
     miss = np.full(n, np.nan)
     ok = np.zeros(n, dtype=bool)
-    steps = np.array([0.01, 0.01, 0.05])
     for it in range(_MAX_ITER):
         idx = np.nonzero(active)[0]
         if idx.size == 0:
             break
-        m = idx.size
         base = np.stack([az[idx], kick[idx], cut[idx]], axis=-1)  # (m, 3)
-        pert = np.repeat(base[:, None, :], 4, axis=1)
-        for q in range(3):
-            pert[:, q + 1, q] += steps[q] if q < 2 else -steps[q]  # cut perturbed downward (stays ≤ full)
-        P = pert.reshape(-1, 3)
-        b = fly_missile_batch(missile, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), P[:, 0], P[:, 1], P[:, 2],
-                              earth=earth, rtol=rtol_polish)
-        q1, q2, q3, _ = _diagnostics(b, np.repeat(la[idx], 4), np.repeat(lo_[idx], 4), np.repeat(d_aim[idx], 4),
-                                     np.repeat(az_aim[idx], 4), shape, apogee_km)
-        R = np.stack([q1, q2, q3], axis=-1).reshape(m, 4, 3)
-        true_miss = landing_miss_km(b, np.repeat(ta[idx], 4), np.repeat(to[idx], 4))[0::4]
-        r0 = R[:, 0, :]
-        J = (R[:, 1:, :] - r0[:, None, :]).transpose(0, 2, 1) / np.array([steps[0], steps[1], -steps[2]])[None, None, :]
+        r0, J, true_miss = _fd_residuals(missile, aim, idx, base, shape, apogee_km, earth, rtol_polish)
         for jj, i in enumerate(idx):
             res = r0[jj]
             mi = float(true_miss[jj])
@@ -283,28 +331,16 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
                 best_p[i] = base[jj]
             miss[i] = mi
             use3 = shape == "min-energy" and solve_cut[i] or (apogee_km is not None)
-            done = (abs(res[0]) < _TOL_KM and abs(res[1]) < _TOL_KM and mi < MISS_TOL_KM
-                    and (not use3 or abs(res[2]) < _TOL_SHAPE))
-            if done:
+            if (abs(res[0]) < _TOL_KM and abs(res[1]) < _TOL_KM and mi < MISS_TOL_KM
+                    and (not use3 or abs(res[2]) < _TOL_SHAPE)):
                 ok[i] = True
                 active[i] = False
                 continue
-            if use3:
-                Jm, rv = J[jj], res
-            else:
-                Jm, rv = J[jj][:2, :2], res[:2]
-            try:
-                du = np.linalg.solve(Jm, -rv)
-            except np.linalg.LinAlgError:
-                du = np.zeros(len(rv))
-            if not np.all(np.isfinite(du)):
+            du = _newton_du(J[jj], res) if use3 else _newton_du(J[jj][:2, :2], res[:2])
+            if du is None:
                 errors[i] = f"{missile.name}: steering solution failed to converge"
                 active[i] = False
                 continue
-            lim = np.array([2.0, 3.0, 10.0])[:len(du)]
-            sc = np.max(np.abs(du) / lim)
-            if sc > 1:
-                du = du / sc
             az[i] = (az[i] + du[0]) % 360.0
             kick[i] = float(np.clip(kick[i] + du[1], 0.05, 89.0))
             if use3:
@@ -317,4 +353,34 @@ def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, s
             ok[i] = True
         else:
             errors[i] = f"{missile.name}: steering did not converge (best miss {best[i]:.2f} km)"
-    return Steering(az, kick, cut, ok, miss, errors)
+    return ok, miss
+
+
+def solve_steering(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
+                   apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
+                   rtol: float = DEFAULT_RTOL) -> Steering:
+    """Find (azimuth, kick, cut-off) that fly ``missile`` from each launch point to its aim point.
+
+    Inputs broadcast to (N,). Returns a :class:`Steering`; entries that cannot be solved carry a
+    one-line reason in ``error`` (e.g. the aim point is beyond the maximum range, which it states).
+    """
+    check_shape(shape, apogee_km)
+    la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                           for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
+    n = la.shape[0]
+    d_aim, az_aim = geodesic_inverse(la, lo, ta, to, earth)
+    aim = _Aim(la, lo, ta, to, d_aim / 1e3, az_aim)
+    t_full = missile.burn_end_s
+    free_cut = shape == "min-energy" or apogee_km is not None
+    cuts = _CUT_FRACTIONS * t_full if free_cut else np.array([t_full])
+    D, G = _fan(missile, aim, cuts, shape, apogee_km, earth, rtol)
+    x = np.stack([az_aim.copy(), np.full(n, np.nan), np.full(n, t_full)], axis=-1)
+    errors: list = [None] * n
+    for i in range(n):
+        k, c, errors[i] = _bracket(missile.name, D[i], G[i], aim.d_aim_km[i], cuts, shape, apogee_km, t_full)
+        if errors[i] is None:
+            x[i, 1], x[i, 2] = k, c
+    # rows that fell back to a full burn keep the cut fixed
+    solve_cut = x[:, 2] < t_full - 1e-9 if shape == "min-energy" else np.full(n, free_cut)
+    ok, miss = _polish(missile, aim, x, solve_cut, errors, shape, apogee_km, earth, rtol)
+    return Steering(x[:, 0].copy(), x[:, 1].copy(), x[:, 2].copy(), ok, miss, errors)

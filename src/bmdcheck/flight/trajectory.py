@@ -1,8 +1,9 @@
 """The friendly layer: fly one missile to an aim point, or one body from a burnout state.
 
     >>> from bmdcheck import fly
-    >>> t = fly("minuteman-iii", launch=(47.5, -111.2), aim=(55.75, 37.62))   # doctest: +SKIP
-    >>> t.range_km, t.flight_time_s, t.apogee_km                               # doctest: +SKIP
+    >>> t = fly("minuteman-iii", launch=(47.5, -111.2), aim=(55.75, 37.62))
+    >>> round(t.range_km, -2), t.status
+    (8200.0, 'impact')
 
 Inputs are checked once here, then everything runs through the batch engine.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 from . import kernel as K
 from .batch import DEFAULT_RTOL, FlightBatch, burnout_state_eci, fly_free_batch, fly_missile_batch
 from .missile import Missile, get_missile
@@ -34,8 +35,42 @@ class Samples:
     v_eci_mps: np.ndarray
 
     def to_dict(self) -> dict:
+        """JSON form: keys ``t_s, lat, lon, alt_km, speed_mps`` (``lat``/``lon`` are ``lat_deg``/``lon_deg``)."""
         return {"t_s": self.t_s.tolist(), "lat": self.lat_deg.tolist(), "lon": self.lon_deg.tolist(),
                 "alt_km": self.alt_km.tolist(), "speed_mps": self.speed_mps.tolist()}
+
+    @property
+    def lat(self) -> np.ndarray:
+        """``lat_deg`` under its JSON name."""
+        return self.lat_deg
+
+    @property
+    def lon(self) -> np.ndarray:
+        """``lon_deg`` under its JSON name."""
+        return self.lon_deg
+
+    def to_dataframe(self):
+        """A pandas DataFrame, one row a sample: t_s, lat_deg, lon_deg, alt_km, speed_mps and the ECI
+        state (x/y/z_eci_m, vx/vy/vz_eci_mps)."""
+        import pandas as pd
+
+        cols = {"t_s": self.t_s, "lat_deg": self.lat_deg, "lon_deg": self.lon_deg, "alt_km": self.alt_km,
+                "speed_mps": self.speed_mps}
+        for k, ax in enumerate("xyz"):
+            cols[f"{ax}_eci_m"] = self.r_eci_m[:, k]
+        for k, ax in enumerate("xyz"):
+            cols[f"v{ax}_eci_mps"] = self.v_eci_mps[:, k]
+        return pd.DataFrame(cols)
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    def __repr__(self) -> str:
+        n = len(self.t_s)
+        if n == 0:
+            return "Samples(0 samples)"
+        return (f"Samples({n} samples, t {self.t_s[0]:,.1f}-{self.t_s[-1]:,.1f} s, alt up to "
+                f"{np.max(self.alt_km):,.1f} km)")
 
 
 @dataclass
@@ -71,6 +106,13 @@ class Trajectory:
     def escaped(self) -> bool:
         """True when the body left on an unbound path: there is no impact, range or flight time."""
         return self.status == K.STATUS_TEXT[K.STATUS_ESCAPE]
+
+    def to_dataframe(self):
+        """The samples as a pandas DataFrame (:meth:`Samples.to_dataframe`); a flight without
+        samples (``sample_interval_s`` not given) raises a BmdcheckError."""
+        if self.samples is None:
+            raise InputError("this trajectory has no samples: fly it with sample_interval_s", param="sample_interval_s")
+        return self.samples.to_dataframe()
 
     def to_dict(self) -> dict:
         """The JSON document of ``bmdcheck fly --json`` (field names are a stable interface).
@@ -152,17 +194,9 @@ def trajectory_from_batch(b: FlightBatch, i: int = 0, *, missile: str | None = N
 
 
 def _pair(p, what):
-    try:
-        lat, lon = (float(x) for x in p)
-    except (TypeError, ValueError):
-        raise BmdcheckError(f"{what} must be (latitude, longitude) in degrees") from None
-    if not (np.isfinite(lat) and np.isfinite(lon)):
-        raise BmdcheckError(f"{what}: latitude and longitude must be finite numbers")
-    if abs(lat) > 90:
-        raise BmdcheckError(f"{what}: latitude must be within [-90, 90] degrees, got {lat:g}")
-    if abs(lon) > 360:
-        raise BmdcheckError(f"{what}: longitude must be within [-180, 360] degrees, got {lon:g}")
-    return lat, lon
+    from ..validate import check_position
+
+    return check_position(p, what, allow_alt=False)
 
 
 def _positive(x, what, allow_zero=False, allow_none=True):
@@ -186,8 +220,8 @@ def fly(missile: str | Missile, launch, aim, shape: str = "min-energy", *, apoge
     when the aim point is out of reach (the message states the maximum range).
     """
     m = get_missile(missile)
-    lat0, lon0 = _pair(launch, "launch point")
-    lat1, lon1 = _pair(aim, "aim point")
+    lat0, lon0 = _pair(launch, "launch")
+    lat1, lon1 = _pair(aim, "aim")
     sample_interval_s = _positive(sample_interval_s, "sample interval")
     from .newton import aim as aim_steering  # Newton fast path, the reference solver as fallback
 
@@ -215,7 +249,7 @@ def fly_burnout(speed_mps: float, flight_path_angle_deg: float, azimuth_deg: flo
     speed_mps, flight_path_angle_deg (above the geodetic horizontal), azimuth_deg (clockwise from
     north), at launch (lat, lon) and altitude_km. ballistic_coefficient_kgm2 adds drag (β = m/(Cd S)).
     """
-    lat, lon = _pair(launch, "burnout point")
+    lat, lon = _pair(launch, "launch")
     v = _positive(speed_mps, "burnout speed", allow_zero=True, allow_none=False)
     for x, what in ((flight_path_angle_deg, "flight-path angle"), (azimuth_deg, "azimuth"), (altitude_km, "altitude")):
         try:

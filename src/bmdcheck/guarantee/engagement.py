@@ -21,7 +21,6 @@ which is why the scan goes up from 1 rather than bisecting from 2.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
@@ -30,7 +29,7 @@ from ..errors import BmdcheckError
 from ..flight.missile import get_missile
 from .joint import capability_box, joint_search
 from .joint import to_json as joint_to_json
-from .margins import Corner, Outcome, scaled_interceptor, scaled_radar, timeline_at
+from .margins import Corner, Outcome, scaled_interceptor, site_at, timeline_at
 from .scope import Context
 
 BURNOUT_SCAN = (105, 110, 120, 135, 150, 175, 200)
@@ -92,7 +91,7 @@ _TIER_KEYS = ("engageable", "fraction", "by_entry", "reasons", "closest_reasons"
 
 
 def _evaluate_tier(ctx: Context, rule, entries, flown, th, corner: Corner, tier: str) -> Outcome:
-    sites = [replace(e.site, radar=scaled_radar(e.site.radar, corner.radar_range_scale)) for e in entries]
+    sites = [site_at(e.site, corner) for e in entries]
     its = [scaled_interceptor(e.interceptor, corner.burnout_scale) for e in entries]
     res = engage_threats(th, sites, its, timeline_at(ctx.tier_timeline(tier), corner))
     w = res.windows
@@ -235,9 +234,13 @@ def capability_margin(ctx: Context, rules, i: int) -> dict:
                              None if ew is None else ew.detect_after_s + ew.report_delay_s,
                              b.get("holds_up_to_scale", 2.0))
         try:
-            out["joint"] = joint_to_json(joint_search(holds, box))
+            out["joint"] = joint_to_json(joint_search(holds, box, ctx.sea_boxes(entries)))
         except BmdcheckError as e:
             out["joint"] = {"breaks": None, "note": " ".join(str(e).split())}
+    boxes = ctx.sea_boxes(entries)
+    if boxes and "joint" not in out:
+        # the ships' positions alone (every other margin declared): a fixed-position check misses these
+        out["sea_box"] = joint_to_json(joint_search(holds, {}, boxes))
     return out
 
 

@@ -31,6 +31,7 @@ class Corner:
     radar_range_scale: float = 1.0
     salvo_window: bool = False
     rcs_scale: float = 1.0               # target cross-section x this (joint search only; guarantee/joint.py)
+    ship_positions: tuple = ()           # ((site name, lat_deg, lon_deg), ...): ships moved inside their sea boxes
 
     @classmethod
     def of(cls, m: Margins, keys) -> "Corner":
@@ -61,6 +62,8 @@ class Corner:
             parts.append("any launch time in the salvo window")
         if self.rcs_scale != 1.0:
             parts.append(f"cross-section x{self.rcs_scale:g}")
+        for name, lat, lon in self.ship_positions:
+            parts.append(f"ship {name} at ({lat:.4g}, {lon:.4g})")
         return ", ".join(parts) or "declared values"
 
     def to_dict(self) -> dict:
@@ -69,7 +72,9 @@ class Corner:
                 "detection_delay_reduction_s": self.detection_delay_reduction_s,
                 "radar_range_scale": self.radar_range_scale, "salvo_window": self.salvo_window,
                 # present only when moved, so that verdict documents without it keep their hashes
-                **({"rcs_scale": self.rcs_scale} if self.rcs_scale != 1.0 else {})}
+                **({"rcs_scale": self.rcs_scale} if self.rcs_scale != 1.0 else {}),
+                **({"ship_positions": [{"site": n, "lat": la, "lon": lo} for n, la, lo in self.ship_positions]}
+                   if self.ship_positions else {})}
 
 
 def active_margins(m: Margins, applicable) -> list[str]:
@@ -90,6 +95,18 @@ def scaled_radar(radar, k: float):
     if radar is None or k == 1.0:
         return radar
     return replace(radar, range_km=radar.range_km * k)
+
+
+def site_at(site, c: Corner):
+    """The site (a SiteSpec) at corner ``c``: a ship moved to its corner position (with its own radar),
+    any radar range scaled."""
+    radar = scaled_radar(site.radar, c.radar_range_scale)
+    for name, lat, lon in c.ship_positions:
+        if name == site.name:
+            if radar is not None:
+                radar = replace(radar, lat_deg=lat, lon_deg=lon)
+            return replace(site, lat_deg=lat, lon_deg=lon, radar=radar)
+    return replace(site, radar=radar)
 
 
 def timeline_at(tl: TimelineSpec, c: Corner) -> TimelineSpec:

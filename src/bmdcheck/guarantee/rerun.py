@@ -17,11 +17,10 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 from ..errors import BmdcheckError
-from ..scenario.load import load_scenario
+from ..scenario.load import load_scenario, shipped_scenarios_dir
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -60,11 +59,6 @@ def document_to_toml(doc: dict) -> str:
     if not isinstance(doc, dict):
         raise BmdcheckError("a scenario document must be a JSON object")
     return "".join(f"{_key(k)} = {_value(v)}\n" for k, v in doc.items())
-
-
-def shipped_scenarios_dir() -> Path:
-    """The shipped scenario directory (``bmdcheck/data/scenarios``), symlinks resolved."""
-    return Path(str(resources.files("bmdcheck.data").joinpath("scenarios"))).resolve()
 
 
 def _shipped_include(k: int, p) -> str:

@@ -72,6 +72,18 @@ class Context:
     def site_specs(self) -> dict[str, SiteSpec]:
         return {e.name: expand.site_spec(e)[0] for e in self.scenario.defence.sites}
 
+    def sea_boxes(self, entries) -> dict[str, tuple]:
+        """{site name: (lat_min, lat_max, lon_min, lon_max, lat, lon)} for the ships among ``entries``
+        whose scenario entry declares a ``sea_box`` (the declared position last)."""
+        names = {e.site.name for e in entries}
+        out = {}
+        for e in self.scenario.defence.sites:
+            b = getattr(e, "sea_box", None)
+            if b is not None and e.name in names:
+                sp = self.site_specs[e.name]
+                out[e.name] = (b.lat_min_deg, b.lat_max_deg, b.lon_min_deg, b.lon_max_deg, sp.lat_deg, sp.lon_deg)
+        return out
+
     @cached_property
     def remote_radars(self) -> list[Radar]:
         return [get_radar(n) for n in self.scenario.sensors.remote_radars]

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..errors import BmdcheckError
 from .canonical import sha256_hex
-from .entry import HEX64, PARTY_NAME
+from .entry import PARTY_NAME
 from .files import write_atomic
 
 #: scrypt cost for new keys: N = 2**17, r = 8, p = 1 (OWASP password storage cheat sheet, scrypt).
@@ -247,7 +247,3 @@ def load_public_key_file(path: str | Path) -> PublicKeyFile:
     if party is not None:
         check_party_name(party)
     return PublicKeyFile(party, raw.hex(), fp)
-
-
-def valid_fingerprint(text) -> bool:
-    return isinstance(text, str) and bool(HEX64.fullmatch(text))

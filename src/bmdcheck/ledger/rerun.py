@@ -1,8 +1,10 @@
-"""Re-run the rules for recorded verdicts, through a hook the rules engine installs.
+"""Re-run the rules for recorded verdicts, through a hook given by the caller.
 
-``bmdcheck.ledger.rerun_hook`` is ``None`` until the guarantees package sets it to a function
-``(document: dict, rules_path: str) -> (verdict: str, results_hash: str)``. With no hook, a re-run
-reports "rules engine not available" and checks nothing (it does not fail the verification).
+The hook is a function ``(document: dict, rules_path: str) -> (verdict: str, results_hash: str)``:
+the rules engine's ``bmdcheck.guarantee.rerun_hook`` (``bmdcheck.api.ledger_rerun_hook()`` finds
+it; the ledger does not import the rules engine). ``bmdcheck.ledger.rerun_hook``, None by default,
+overrides it when set. With no hook, a re-run reports "rules engine not available" and checks
+nothing (it does not fail the verification).
 """
 
 from __future__ import annotations

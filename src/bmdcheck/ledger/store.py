@@ -150,12 +150,17 @@ def create_schema(path: Path) -> None:
     except sqlite3.Error as e:
         raise _cannot_write(path, e) from None
     finally:
-        if con.in_transaction:
-            try:
-                con.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-        con.close()
+        _close(con)
+
+
+def _close(con) -> None:
+    """Roll back what is still open (best effort: the file may be gone) and close the connection."""
+    if con.in_transaction:
+        try:
+            con.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+    con.close()
 
 
 def migrate(con) -> None:
@@ -288,9 +293,7 @@ class Ledger:
         except sqlite3.Error as e:
             raise _not_ledger(self.path, str(e)) from None
         finally:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            con.close()
+            _close(con)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -313,12 +316,7 @@ class Ledger:
                 raise _cannot_write(self.path, e) from None
             raise _not_ledger(self.path, str(e)) from None
         finally:
-            if con.in_transaction:
-                try:
-                    con.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            con.close()
+            _close(con)
 
     @staticmethod
     def _entries(con) -> list[Entry]:

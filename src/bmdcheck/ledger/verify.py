@@ -123,14 +123,20 @@ def _payload_problem(e: Entry, by_seq: Mapping[int, Entry]) -> Optional[str]:
     if set(doc) - {"declaration_seq", "declaration_hash", "note"} or not {"declaration_seq", "declaration_hash"} <= set(doc):
         return "acknowledgement payload must hold declaration_seq, declaration_hash and optionally note"
     ref = doc["declaration_seq"]
-    target = by_seq.get(ref) if type(ref) is int and ref < e.seq else None
-    if target is None or target.kind != "declaration":
+    target = _earlier(by_seq, ref, e.seq, "declaration")
+    if target is None:
         return f"acknowledges seq {ref!r}, which is not an earlier declaration"
     if doc["declaration_hash"] != target.entry_hash:
         return f"acknowledges a declaration hash that is not seq {ref}'s entry_hash"
     if "note" in doc and not isinstance(doc["note"], str):
         return "acknowledgement note is not text"
     return None
+
+
+def _earlier(by_seq: Mapping[int, Entry], ref, seq: int, kind: str) -> Optional[Entry]:
+    """Entry number ``ref`` if it is an entry of this kind before ``seq``, else None."""
+    target = by_seq.get(ref) if type(ref) is int and ref < seq else None
+    return target if target is not None and target.kind == kind else None
 
 
 def reveal_matches(commitment_hex: str, salt_hex: str, document) -> bool:
@@ -147,8 +153,8 @@ def _reveal_problem(e: Entry, doc: dict, by_seq: Mapping[int, Entry]) -> Optiona
     if set(doc) != {"commitment_seq", "commitment_hash", "salt", "document"}:
         return "reveal payload must hold exactly commitment_seq, commitment_hash, salt and document"
     ref = doc["commitment_seq"]
-    target = by_seq.get(ref) if type(ref) is int and ref < e.seq else None
-    if target is None or target.kind != "commitment":
+    target = _earlier(by_seq, ref, e.seq, "commitment")
+    if target is None:
         return f"reveals seq {ref!r}, which is not an earlier commitment"
     if doc["commitment_hash"] != target.entry_hash:
         return f"reveals a commitment hash that is not seq {ref}'s entry_hash"

@@ -19,7 +19,8 @@ import math
 
 from ..earth.frames import geodesic_inverse
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
+from ..validate import check_latlon, check_position
 from . import full, vacuum
 from .observation import parse_measured
 
@@ -50,9 +51,8 @@ def parse_aim(text: str) -> tuple[str, float, float]:
     try:
         lat, lon = (float(p) for p in parts)
     except ValueError:
-        raise BmdcheckError(f"--aim must be NAME=LAT,LON in degrees, got {text!r}") from None
-    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 360:
-        raise BmdcheckError(f"--aim: latitude within [-90, 90] and longitude within [-180, 360] degrees, got {text!r}")
+        raise InputError(f"expected NAME=LAT,LON in degrees, got {text!r}", param="aim") from None
+    lat, lon = check_latlon(lat, lon, "aim")
     return (name.strip() or pos.strip()), lat, lon
 
 
@@ -94,75 +94,18 @@ def _finite(x):
     return None if x is None or not math.isfinite(x) else float(x)
 
 
-def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth_deg=None, burnout_altitude_km=None,
-                boost_time_s=None, aims=(), ballistic_coefficient_kgm2: float = DEFAULT_BETA_KGM2,
-                earth: EarthModel = EarthModel()) -> dict:
-    """Reconstruct the burnout state of an observed flight; returns the ``reconstruct --json`` document.
+def _span(runs, key, sub=None):
+    """[min, max] of a result over the corners of the precision box (finite values), or None."""
+    xs = [r[key] if sub is None else r[key][sub] for r in runs]
+    xs = [x for x in xs if math.isfinite(x)]
+    return [min(xs), max(xs)] if xs else None
 
-    ``apogee_km``, ``range_km``, ``flight_time_s``, ``burnout_altitude_km``: numbers, or strings with a
-    precision (``"1250±25"``). ``launch``: (lat, lon) and ``azimuth_deg`` select the full model;
-    ``burnout_altitude_km`` defaults to 0 (vacuum only) or FULL_BURNOUT_ALT_KM (with a launch point).
-    ``aims``: (name, lat, lon) for rotating standard ranges toward them. Raises BmdcheckError on bad
-    input, including a flight time inconsistent with the apogee and range beyond the stated precision.
-    """
-    if burnout_altitude_km is None:
-        burnout_altitude_km = "0"
-        if launch is not None:  # 200 km, or half the (lowest) apogee if that is lower
-            a = parse_measured(apogee_km, "--apogee-km")
-            burnout_altitude_km = repr(min(FULL_BURNOUT_ALT_KM, 0.5 * a.lo))
-    obs = {"apogee_km": parse_measured(apogee_km, "--apogee-km"), "range_km": parse_measured(range_km, "--range-km"),
-           "burnout_altitude_km": parse_measured(burnout_altitude_km, "--burnout-altitude-km")}
-    t_obs = None if flight_time_s is None else parse_measured(flight_time_s, "--flight-time-s")
-    if t_obs is not None and not t_obs.value > 0:
-        raise BmdcheckError(f"--flight-time-s must be positive, got {t_obs.value:g}")
-    boost = None
-    if boost_time_s is not None:
-        boost = float(boost_time_s)
-        if not (math.isfinite(boost) and boost >= 0):
-            raise BmdcheckError(f"--boost-time-s must be a non-negative number of seconds, got {boost_time_s}")
-    if launch is not None:
-        try:
-            launch = (float(launch[0]), float(launch[1]))
-        except (TypeError, ValueError, IndexError):
-            raise BmdcheckError("--from must be LAT,LON in degrees") from None
-        if not (math.isfinite(launch[0]) and math.isfinite(launch[1]) and abs(launch[0]) <= 90
-                and abs(launch[1]) <= 360):
-            raise BmdcheckError(f"--from: latitude within [-90, 90] and longitude within [-180, 360] degrees, got "
-                                f"{launch[0]:g},{launch[1]:g}")
-    if (launch is None) != (azimuth_deg is None):
-        raise BmdcheckError("the full model needs both --from LAT,LON and --azimuth DEG (or neither)")
-    if aims and launch is None:
-        raise BmdcheckError("--aim needs --from LAT,LON and --azimuth DEG (rotating-Earth ranges)")
-    beta = float(ballistic_coefficient_kgm2)
-    if not beta > 0:
-        raise BmdcheckError(f"--ballistic-coefficient must be positive, got {beta:g}")
-    # every corner must be a valid observation: check the geometry at the box's edges first
-    for c in _corners(obs):
-        vacuum.check_geometry(c["apogee_km"] * 1e3, c["range_km"] * 1e3, c["burnout_altitude_km"] * 1e3)
-    directions: dict = {}
-    aim_rows = []
-    if launch is not None:
-        azimuth_deg = float(azimuth_deg)
-        if not math.isfinite(azimuth_deg):
-            raise BmdcheckError("--azimuth must be a finite number of degrees")
-        directions = {"east": 90.0, "west": 270.0, "test_azimuth": azimuth_deg % 360.0}
-        for name, lat, lon in aims:
-            if name in directions:
-                raise BmdcheckError(f"--aim name {name!r} is used twice or is reserved (east, west, test_azimuth)")
-            d, az = geodesic_inverse(launch[0], launch[1], lat, lon, earth)
-            directions[name] = float(az)
-            aim_rows.append({"name": name, "lat": lat, "lon": lon, "azimuth_deg": float(az),
-                             "distance_km": float(d) / 1e3})
-    runs = [_one(c["apogee_km"], c["range_km"], c["burnout_altitude_km"], launch, azimuth_deg, directions, beta, earth)
-            for c in _corners(obs)]
+
+def _document(runs, obs, t_obs, launch, azimuth_deg, boost, beta, earth, directions, aim_rows) -> dict:
+    """The ``reconstruct --json`` document (without assumptions) from the corner runs; the nominal
+    corner first."""
     c0 = runs[0]
     bt = 0.0 if boost is None else boost
-
-    def span(key, sub=None):
-        xs = [r[key] if sub is None else r[key][sub] for r in runs]
-        xs = [x for x in xs if math.isfinite(x)]
-        return [min(xs), max(xs)] if xs else None
-
     doc = {
         "observation": {k: m.to_dict() for k, m in obs.items()} | {
             "flight_time_s": None if t_obs is None else t_obs.to_dict(),
@@ -180,8 +123,8 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
         "vacuum": {"burnout_speed_mps": c0["vacuum_speed"], "burnout_angle_deg": c0["vacuum_angle"],
                    "free_flight_time_s": c0["vacuum_time"], "standard_range_km": _finite(c0["standard_range_km"])},
     }
-    unc = {"burnout_speed_mps": span("speed"), "burnout_angle_deg": span("angle"),
-           "flight_time_s": [bt + x for x in span("time")], "standard_range_km": span("standard_range_km")}
+    unc = {"burnout_speed_mps": _span(runs, "speed"), "burnout_angle_deg": _span(runs, "angle"),
+           "flight_time_s": [bt + x for x in _span(runs, "time")], "standard_range_km": _span(runs, "standard_range_km")}
     if launch is not None:
         doc["full_model"] = {"ballistic_coefficient_kgm2": beta,
                              "earth": {"shape": earth.shape, "gravity": earth.gravity, "rotation": earth.rotation,
@@ -194,25 +137,86 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
             row["standard_range_km"] = _finite(rr)
             row["reaches"] = bool(math.isfinite(rr) and rr >= row["distance_km"])
         doc["aims"] = aim_rows
-        unc["standard_range_rotating_km"] = span("rotating", "test_azimuth")
-        unc["standard_range_rotating_by_direction_km"] = {k: span("rotating", k) for k in directions}
+        unc["standard_range_rotating_km"] = _span(runs, "rotating", "test_azimuth")
+        unc["standard_range_rotating_by_direction_km"] = {k: _span(runs, "rotating", k) for k in directions}
     doc["uncertainty"] = unc
-    doc["flight_time_check"] = None
-    if t_obs is not None:
-        t_lo, t_hi = span("time")
-        b_lo, b_hi = (0.0, BOOST_TIME_MAX_S) if boost is None else (boost, boost)
-        lo = b_lo + t_lo * (1 - TIME_MODEL_ALLOWANCE)
-        hi = b_hi + t_hi * (1 + TIME_MODEL_ALLOWANCE)
-        check = {"observed_s": t_obs.value, "plus_minus_s": t_obs.sigma, "implied_min_s": lo, "implied_max_s": hi,
-                 "boost_time_implied_s": t_obs.value - c0["time"], "consistent": True}
-        if t_obs.hi < lo or t_obs.lo > hi:
-            what = "too short" if t_obs.hi < lo else "too long"
-            raise BmdcheckError(
-                f"flight time {t_obs.value:,.0f}±{t_obs.sigma:g} s is {what} for an apogee of "
-                f"{obs['apogee_km'].value:,.0f} km and a range of {obs['range_km'].value:,.0f} km: the reconstructed "
-                f"free flight takes {t_lo:,.0f}-{t_hi:,.0f} s, so launch to impact is {lo:,.0f}-{hi:,.0f} s "
-                f"(boost {b_lo:g}-{b_hi:g} s, model allowance {100 * TIME_MODEL_ALLOWANCE:g} %)")
-        doc["flight_time_check"] = check
+    doc["flight_time_check"] = None if t_obs is None else _flight_time_check(runs, obs, t_obs, boost)
+    return doc
+
+
+def _flight_time_check(runs, obs, t_obs, boost) -> dict:
+    """The observed flight time against the one the reconstruction implies (boost time and a model
+    allowance added); BmdcheckError when they are inconsistent beyond the stated precision."""
+    t_lo, t_hi = _span(runs, "time")
+    b_lo, b_hi = (0.0, BOOST_TIME_MAX_S) if boost is None else (boost, boost)
+    lo = b_lo + t_lo * (1 - TIME_MODEL_ALLOWANCE)
+    hi = b_hi + t_hi * (1 + TIME_MODEL_ALLOWANCE)
+    if t_obs.hi < lo or t_obs.lo > hi:
+        what = "too short" if t_obs.hi < lo else "too long"
+        raise BmdcheckError(
+            f"flight time {t_obs.value:,.0f}±{t_obs.sigma:g} s is {what} for an apogee of "
+            f"{obs['apogee_km'].value:,.0f} km and a range of {obs['range_km'].value:,.0f} km: the reconstructed "
+            f"free flight takes {t_lo:,.0f}-{t_hi:,.0f} s, so launch to impact is {lo:,.0f}-{hi:,.0f} s "
+            f"(boost {b_lo:g}-{b_hi:g} s, model allowance {100 * TIME_MODEL_ALLOWANCE:g} %)")
+    return {"observed_s": t_obs.value, "plus_minus_s": t_obs.sigma, "implied_min_s": lo, "implied_max_s": hi,
+            "boost_time_implied_s": t_obs.value - runs[0]["time"], "consistent": True}
+
+
+def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth_deg=None, burnout_altitude_km=None,
+                boost_time_s=None, aims=(), ballistic_coefficient_kgm2: float = DEFAULT_BETA_KGM2,
+                earth: EarthModel = EarthModel()) -> dict:
+    """Reconstruct the burnout state of an observed flight; returns the ``reconstruct --json`` document.
+
+    ``apogee_km``, ``range_km``, ``flight_time_s``, ``burnout_altitude_km``: numbers, or strings with a
+    precision (``"1250±25"``). ``launch``: (lat, lon) and ``azimuth_deg`` select the full model;
+    ``burnout_altitude_km`` defaults to 0 (vacuum only) or FULL_BURNOUT_ALT_KM (with a launch point).
+    ``aims``: (name, lat, lon) for rotating standard ranges toward them. Raises BmdcheckError on bad
+    input, including a flight time inconsistent with the apogee and range beyond the stated precision.
+    """
+    if burnout_altitude_km is None:
+        burnout_altitude_km = "0"
+        if launch is not None:  # 200 km, or half the (lowest) apogee if that is lower
+            a = parse_measured(apogee_km, "apogee_km")
+            burnout_altitude_km = repr(min(FULL_BURNOUT_ALT_KM, 0.5 * a.lo))
+    obs = {"apogee_km": parse_measured(apogee_km, "apogee_km"), "range_km": parse_measured(range_km, "range_km"),
+           "burnout_altitude_km": parse_measured(burnout_altitude_km, "burnout_altitude_km")}
+    t_obs = None if flight_time_s is None else parse_measured(flight_time_s, "flight_time_s")
+    if t_obs is not None and not t_obs.value > 0:
+        raise InputError(f"must be positive, got {t_obs.value:g}", param="flight_time_s")
+    boost = None
+    if boost_time_s is not None:
+        boost = float(boost_time_s)
+        if not (math.isfinite(boost) and boost >= 0):
+            raise InputError(f"must be a non-negative number of seconds, got {boost_time_s}", param="boost_time_s")
+    if launch is not None:
+        launch = check_position(launch, "launch", allow_alt=False)
+    if (launch is None) != (azimuth_deg is None):
+        raise InputError("the full model needs both launch and azimuth_deg (or neither)", param="azimuth_deg")
+    if aims and launch is None:
+        raise InputError("aim points need launch and azimuth_deg (rotating-Earth ranges)", param="aims")
+    beta = float(ballistic_coefficient_kgm2)
+    if not beta > 0:
+        raise InputError(f"must be positive, got {beta:g}", param="ballistic_coefficient_kgm2")
+    # every corner must be a valid observation: check the geometry at the box's edges first
+    for c in _corners(obs):
+        vacuum.check_geometry(c["apogee_km"] * 1e3, c["range_km"] * 1e3, c["burnout_altitude_km"] * 1e3)
+    directions: dict = {}
+    aim_rows = []
+    if launch is not None:
+        azimuth_deg = float(azimuth_deg)
+        if not math.isfinite(azimuth_deg):
+            raise InputError("must be a finite number of degrees", param="azimuth_deg")
+        directions = {"east": 90.0, "west": 270.0, "test_azimuth": azimuth_deg % 360.0}
+        for name, lat, lon in aims:
+            if name in directions:
+                raise InputError(f"name {name!r} is used twice or is reserved (east, west, test_azimuth)", param="aims")
+            d, az = geodesic_inverse(launch[0], launch[1], lat, lon, earth)
+            directions[name] = float(az)
+            aim_rows.append({"name": name, "lat": lat, "lon": lon, "azimuth_deg": float(az),
+                             "distance_km": float(d) / 1e3})
+    runs = [_one(c["apogee_km"], c["range_km"], c["burnout_altitude_km"], launch, azimuth_deg, directions, beta, earth)
+            for c in _corners(obs)]
+    doc = _document(runs, obs, t_obs, launch, azimuth_deg, boost, beta, earth, directions, aim_rows)
     doc["assumptions"] = {
         "range": "great-circle surface distance from the point below burnout (= the launch point) to the impact; "
                  "boost-phase ground distance neglected",

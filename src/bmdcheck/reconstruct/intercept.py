@@ -29,7 +29,7 @@ from scipy.optimize import minimize_scalar
 
 from ..earth.frames import ecef_to_geodetic, geodetic_to_ecef
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 
 TOF_MAX_S = 3600.0
 """Longest interceptor time of flight searched when none is announced, s (the fly-out tables'
@@ -152,15 +152,48 @@ def flyout_bound_mps(site_ecef_m, point_ecef_m, tof_s: float, burn_time_s: float
 
 
 def _position(p, what: str) -> tuple:
-    """(lat, lon[, alt_km]) as floats, checked (one-line error naming the option)."""
-    try:
-        vals = tuple(float(x) for x in p)
-    except (TypeError, ValueError):
-        raise BmdcheckError(f"{what} must be LAT,LON[,ALT_KM] numbers") from None
-    if len(vals) not in (2, 3) or not all(math.isfinite(v) for v in vals) or abs(vals[0]) > 90 or abs(vals[1]) > 360:
-        raise BmdcheckError(f"{what}: latitude within [-90, 90], longitude within [-180, 360] degrees, finite "
-                            f"numbers; got {p!r}")
-    return vals
+    """(lat, lon[, alt_km]) as floats, checked (one-line error naming the parameter)."""
+    from ..validate import check_position
+
+    return check_position(p, what)
+
+
+def _target_point(target: dict, earth):
+    """Where and when the target crosses its intercept altitude: (intercept_time_s, (lat, lon, alt_km),
+    description), for a flown target or a sampled one."""
+    if "t_s" in target:  # sampled trajectory (a threat file)
+        t_c, lat, lon, alt = crossing(target["t_s"], target["r_eci_m"], target["alt_km"],
+                                      target.get("branch", "descending"), earth)
+    else:
+        t_c, lat, lon, alt = target_crossing(target["missile"], target["launch"], target["aim"], target["alt_km"],
+                                             target.get("shape", "min-energy"), target.get("branch", "descending"),
+                                             target.get("apogee_km"), earth)
+    t0 = float(target.get("launch_time_s") or 0.0)
+    return t0 + t_c, (lat, lon, alt), {"missile": target.get("missile"), "file": target.get("file"),
+                                       "launch_time_s": t0, "crossing_time_s": t_c,
+                                       "branch": target.get("branch", "descending")}
+
+
+def _lambert_leg(site_ecef, point_ecef, time_of_flight_s, intercept_time_s, launch_time_s, bt, earth):
+    """(Lambert bound m/s, time of flight used s, whether it was given): for the given time of
+    flight (or intercept minus launch time), else minimised over the time of flight."""
+    if time_of_flight_s is None and intercept_time_s is not None and launch_time_s is not None:
+        time_of_flight_s = float(intercept_time_s) - float(launch_time_s)
+        if not time_of_flight_s > 0:
+            raise BmdcheckError(f"the intercept ({float(intercept_time_s):g} s) is not after the interceptor launch "
+                                f"({float(launch_time_s):g} s)")
+    elif time_of_flight_s is not None and (launch_time_s is not None and intercept_time_s is not None):
+        raise BmdcheckError("give --time-of-flight-s or the launch and intercept times, not both")
+    if time_of_flight_s is not None:
+        tof = float(time_of_flight_s)
+        if not (math.isfinite(tof) and tof > bt):
+            raise BmdcheckError(f"time of flight must be longer than the burn time ({bt:g} s), got {time_of_flight_s}")
+        dv = lambert_speed_mps(site_ecef, point_ecef, tof, bt, earth)
+        if not math.isfinite(dv):
+            raise BmdcheckError("no two-body arc joins the site and the intercept point in that time")
+        return dv, tof, True
+    dv, tof_used = lambert_min_over_tof(site_ecef, point_ecef, bt, earth)
+    return dv, tof_used, False
 
 
 def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=None, launch_time_s=None,
@@ -176,56 +209,29 @@ def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=Non
     Lambert bound is minimised over the time of flight.
     """
     if (point is None) == (target is None):
-        raise BmdcheckError("give the intercept point (--intercept LAT,LON,ALT_KM) or a target trajectory "
-                            "(--target-missile with --intercept-alt-km), not both")
-    site = _position(site, "--site")
+        raise InputError("give the intercept point (lat, lon, alt_km) or a target trajectory, not both",
+                         param="point")
+    site = _position(site, "site")
     if point is not None:
-        point = _position(point, "--intercept")
+        point = _position(point, "point")
         if len(point) != 3:
-            raise BmdcheckError("--intercept must be LAT,LON,ALT_KM")
+            raise InputError("must be (lat, lon, alt_km)", param="point")
     bt = float(burn_time_s)
     if not (math.isfinite(bt) and bt >= 0):
-        raise BmdcheckError(f"--burn-time-s must be >= 0, got {burn_time_s}")
+        raise InputError(f"must be >= 0, got {burn_time_s}", param="burn_time_s")
     s_alt = float(site[2]) if len(site) > 2 else 0.0
     site_ecef = geodetic_to_ecef(float(site[0]), float(site[1]), s_alt * 1e3, earth).reshape(3)
     desc = {}
     if target is not None:
-        if "t_s" in target:  # sampled trajectory (a threat file)
-            t_c, lat, lon, alt = crossing(target["t_s"], target["r_eci_m"], target["alt_km"],
-                                          target.get("branch", "descending"), earth)
-        else:
-            t_c, lat, lon, alt = target_crossing(target["missile"], target["launch"], target["aim"], target["alt_km"],
-                                                 target.get("shape", "min-energy"), target.get("branch", "descending"),
-                                                 target.get("apogee_km"), earth)
-        t0 = float(target.get("launch_time_s") or 0.0)
+        t_crossing, point, desc["target"] = _target_point(target, earth)
         if intercept_time_s is not None:
             raise BmdcheckError("with a target trajectory the intercept time follows from it; drop --intercept-time-s")
-        intercept_time_s = t0 + t_c
-        point = (lat, lon, alt)
-        desc["target"] = {"missile": target.get("missile"), "file": target.get("file"), "launch_time_s": t0,
-                          "crossing_time_s": t_c,
-                          "branch": target.get("branch", "descending")}
+        intercept_time_s = t_crossing
     if not (-1.0 <= float(point[2]) <= 5000.0):
         raise BmdcheckError(f"intercept altitude must be within 0-5,000 km, got {point[2]:g}")
     point_ecef = geodetic_to_ecef(float(point[0]), float(point[1]), float(point[2]) * 1e3, earth).reshape(3)
-    if time_of_flight_s is None and intercept_time_s is not None and launch_time_s is not None:
-        time_of_flight_s = float(intercept_time_s) - float(launch_time_s)
-        if not time_of_flight_s > 0:
-            raise BmdcheckError(f"the intercept ({float(intercept_time_s):g} s) is not after the interceptor launch "
-                                f"({float(launch_time_s):g} s)")
-    elif time_of_flight_s is not None and (launch_time_s is not None and intercept_time_s is not None):
-        raise BmdcheckError("give --time-of-flight-s or the launch and intercept times, not both")
-    if time_of_flight_s is not None:
-        tof = float(time_of_flight_s)
-        if not (math.isfinite(tof) and tof > bt):
-            raise BmdcheckError(f"time of flight must be longer than the burn time ({bt:g} s), got {time_of_flight_s}")
-        dv = lambert_speed_mps(site_ecef, point_ecef, tof, bt, earth)
-        if not math.isfinite(dv):
-            raise BmdcheckError("no two-body arc joins the site and the intercept point in that time")
-        tof_used, tof_given = tof, True
-    else:
-        dv, tof_used = lambert_min_over_tof(site_ecef, point_ecef, bt, earth)
-        tof_given = False
+    dv, tof_used, tof_given = _lambert_leg(site_ecef, point_ecef, time_of_flight_s, intercept_time_s, launch_time_s,
+                                           bt, earth)
     u1, u2 = site_ecef / np.linalg.norm(site_ecef), point_ecef / np.linalg.norm(point_ecef)
     ground_km = math.atan2(np.linalg.norm(np.cross(u1, u2)), float(u1 @ u2)) * 6_371.0
     doc = {"site": {"lat": float(site[0]), "lon": float(site[1]), "alt_km": s_alt},
@@ -237,9 +243,10 @@ def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=Non
     doc.update(desc)
     if flyout:
         if not tof_given:
-            raise BmdcheckError("--flyout needs the time of flight (--time-of-flight-s, or launch and intercept times)")
+            raise InputError("needs the time of flight (time_of_flight_s, or launch and intercept times)",
+                             param="flyout")
         if not bt > 0:
-            raise BmdcheckError("--flyout needs the interceptor's burn time (--burn-time-s > 0)")
+            raise InputError("needs the interceptor's burn time (burn_time_s > 0)", param="flyout")
         doc["flyout_bound_mps"] = flyout_bound_mps(site_ecef, point_ecef, tof_used, bt, 0.4 * dv, 1.2 * dv + 500.0,
                                                    earth)
     cands = [x for x in (doc["lambert_bound_mps"], doc["flyout_bound_mps"]) if x is not None]

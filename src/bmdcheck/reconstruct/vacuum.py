@@ -125,9 +125,3 @@ def standard_range_m(speed_mps: float, burnout_alt_m: float = 0.0) -> float:
         return 0.0
     psi = brentq(lambda p: sp(p) - speed_mps, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
     return float(psi * SPHERE_R_M)
-
-
-def min_energy_flight_time_s(range_m: float, burnout_alt_m: float = 0.0) -> float:
-    """Burnout-to-impact time of the minimum-energy arc over this range, s."""
-    return float(min_energy(range_m / SPHERE_R_M, SPHERE_R_M + burnout_alt_m, SPHERE_R_M).flight_time_s)
-

@@ -1,10 +1,12 @@
 """Reports: the world map and engagement diagrams of a result set, and the offline HTML report.
 
-    >>> import bmdcheck as bc
-    >>> rs = bc.load_results("results/p4")                       # doctest: +SKIP
-    >>> bc.plot_map(rs).savefig("map.png")                       # doctest: +SKIP
-    >>> bc.plot_engagement(rs, "3:aegis-ashore-redzikowo")       # doctest: +SKIP
-    >>> bc.write_report("results/p4", out_dir="report")          # doctest: +SKIP
+On a results folder written by ``bmdcheck assess`` (minutes of work, so shown here as a recipe;
+docs/TUTORIAL.md runs it end to end)::
+
+    rs = bc.load_results("results/p4")                  # a ResultSet: provenance, rows, scenario
+    bc.plot_map(rs).savefig("map.png")                  # matplotlib Figures
+    bc.plot_engagement(rs, "3:aegis-ashore-redzikowo")  # pair CASE:SITE
+    bc.write_report("results/p4", out_dir="report")     # the offline HTML report
 
 Contents and formats: docs/REPORTS.md.
 """

@@ -161,10 +161,14 @@ class ResultSet:
         return expand.defence_specs(self.scenario)
 
     def timeline(self):
-        """The nominal (draw 0) timeline of the shown tier, as the assessment used it."""
+        """The nominal (draw 0) timeline of the shown tier, as the assessment used it (results of one
+        tier read as untiered, but were run on that tier's timeline: it is used too)."""
         from ..scenario import expand
 
-        tl = expand.timeline_spec(self.scenario, self.tier) if self.has_tiers() else expand.timeline_spec(self.scenario)
+        tier = self.tier
+        if tier is None and "tier" in self.table.column_names and self.table.num_rows:
+            tier = self.table.column("tier")[0].as_py() or None
+        tl = expand.timeline_spec(self.scenario, tier) if tier else expand.timeline_spec(self.scenario)
         d0 = expand.draws(self.scenario)[0]
         return replace(tl, decision_delay_s=float(d0["decision_delay_s"]))
 

@@ -30,8 +30,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import BmdcheckError
-from .locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
+from ..errors import BmdcheckError, InputError
+from ..validate import more_problems, pydantic_message
+from .locate import key_lines, line_of, parse_toml, read_input_text
 from .schema import LocError, Scenario, plan_site_ops
 
 SCHEMA_FILE = "scenario.schema.json"
@@ -46,11 +47,34 @@ _UNIT_TOKENS = set(_UNITS) | {"min", "h", "hr", "ms", "sec", "rad", "ft", "mi", 
 
 # ---- public API -----------------------------------------------------------------------------------
 
+def shipped_scenarios_dir() -> Path:
+    """The shipped scenario directory (``bmdcheck/data/scenarios``), symlinks resolved."""
+    return Path(str(resources.files("bmdcheck.data").joinpath("scenarios"))).resolve()
+
+
 def shipped_scenarios() -> dict[str, Path]:
-    """The scenarios shipped in ``bmdcheck/data/scenarios``, by name (file stem)."""
-    d = resources.files("bmdcheck.data").joinpath("scenarios")
-    return {Path(e.name).stem: Path(str(e)) for e in sorted(d.iterdir(), key=lambda e: e.name)
-            if e.name.endswith(".toml")}
+    """The scenarios shipped in ``bmdcheck/data/scenarios``, by name (file stem).
+
+        >>> "epaa-phase4-2013" in shipped_scenarios()
+        True
+    """
+    d = shipped_scenarios_dir()
+    return {e.stem: e for e in sorted(d.iterdir(), key=lambda e: e.name) if e.name.endswith(".toml")}
+
+
+def scenario_file(path) -> Path:
+    """The scenario file ``path`` names: an existing file, else a shipped scenario name (with or
+    without ``.toml``); a one-line error listing the shipped names otherwise. The one place where
+    shipped names are resolved (command line, ``include`` lines, the demo)."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    name = p.stem if p.suffix == ".toml" and p.name == str(path) else p.name if str(path) == p.name else None
+    ship = shipped_scenarios()
+    if name in ship:
+        return ship[name]
+    raise InputError(f"{path}: scenario file not found; expected a TOML file or a shipped scenario name "
+                     f"({', '.join(ship)})", param="scenario")
 
 
 def load_scenario(path) -> Scenario:
@@ -58,9 +82,7 @@ def load_scenario(path) -> Scenario:
 
     ``path``: a TOML file, or the name of a shipped scenario (``"epaa-phase3"``).
     """
-    p = Path(path)
-    if not p.exists() and p.suffix == "" and str(path) == p.name and p.name in shipped_scenarios():
-        p = shipped_scenarios()[p.name]
+    p = Path(path) if Path(path).exists() else scenario_file(path)
     files: dict[str, _File] = {}
     data, org = _resolve(p, str(p), (), files, None)
     try:
@@ -146,14 +168,7 @@ def _err(f: _File, loc: tuple, msg: str) -> BmdcheckError:
 
 
 def _read(p: Path, display: str, parent: tuple | None) -> tuple[_File, dict]:
-    try:
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise BmdcheckError(f"{display}: cannot read the scenario file ({reason}); "
-                            f"expected a UTF-8 TOML file") from None
+    text = read_input_text(p, display, "scenario")
     f = _File(display, p.resolve(), text)
     where = f" (included from {parent[0]}:{parent[1]})" if parent else ""
     return f, parse_toml(text, display, where)
@@ -182,8 +197,8 @@ def _resolve(p: Path, display: str, stack: tuple, files: dict, parent: tuple | N
     for k, rel in enumerate(inc):
         q = p.parent / rel
         line = line_of(f.lines, ("include", k))
-        if not q.is_file() and rel in shipped_scenarios() and rel == Path(rel).name:
-            q = shipped_scenarios()[rel]  # a shipped scenario name, as on the command line
+        if not q.is_file() and Path(rel).stem in shipped_scenarios() and rel == Path(rel).name:
+            q = scenario_file(rel)  # a shipped scenario name, as on the command line
         if not q.is_file():
             raise BmdcheckError(f"{display}:{line}: include[{k}]: included file {rel!r} not found (looked for {q}); "
                                 f"expected a path relative to {display}")
@@ -373,29 +388,14 @@ def _message(err: dict, loc: tuple) -> str:
     if coord and t in ("greater_than_equal", "less_than_equal"):
         lim = 90 if coord == "latitude" else 180
         return f"expected a {coord} within [-{lim}, {lim}] degrees, got {_show(got)}"
-    ops = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"),
-           "less_than": ("<", "lt")}
-    if t in ops:
-        op, k = ops[t]
-        what = "a whole number" if isinstance(got, int) else "a value"
-        return f"expected {what} {op} {_show(ctx.get(k))}{unit}, got {_show(got)}"
-    if t in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number{unit}, got {_show(got)}"
-    if t in ("float_type", "float_parsing", "finite_number"):
-        return f"expected a finite number{' (' + coord + ', degrees)' if coord else unit}, got {_show(got)}"
-    if t in ("string_type",):
-        return f"expected a string, got {_show(got)}"
-    if t in ("bool_type",):
-        return f"expected true or false, got {_show(got)}"
     if loc and loc[-1] == "site" and t in ("dict_type", "model_type", "model_attributes_type"):
         return (f"expected a catalogue site name or an inline table {{ name, lat_deg, lon_deg, alt_m, radar }}, "
                 f"got {_show(got)}")
-    if t in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a table, got {_show(got)}"
-    if t in ("list_type", "tuple_type"):
-        return f"expected an array, got {_show(got)}"
-    if t == "literal_error":
-        return f"expected one of {ctx.get('expected')}, got {_show(got)}"
+    degrees = coord and t in ("float_type", "float_parsing", "finite_number")
+    text = pydantic_message(err, _show, f" ({coord}, degrees)" if degrees else unit,
+                            "a whole number" if isinstance(got, int) else "a value")
+    if text is not None:
+        return text
     if t in ("too_short", "too_long"):
         if key == "point" or (key in ("points", "polygon") and isinstance(loc[-1], int)):
             return f"expected one [lat, lon] pair in degrees, got {_show(got)}"
@@ -420,5 +420,5 @@ def _from_validation(e: ValidationError, root: _Org, files: dict) -> BmdcheckErr
         file, local = _origin(root, loc)
         found.append((file, line_of(files[file].lines, local) if file in files else 1, local, msg))
     file, line, local, msg = found[0]
-    more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+    more = more_problems(len(found))
     return BmdcheckError(f"{file}:{line}: {_path(local)}: {msg}{more}".replace("\n", " "))

@@ -21,6 +21,8 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, field_validator, model_validator
 
+from ..catalogues import catalogue_name
+
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
 TIERS = ("local", "remote", "cue")
 """Sensor tiers, as ``defence.engage.TIERS``."""
@@ -48,6 +50,11 @@ class LocError(ValueError):
         self.loc = tuple(loc)
         self.msg = msg
 
+    @classmethod
+    def at(cls, index: int, msg: str) -> "LocError":
+        """The error of entry ``index`` of a list."""
+        return cls((index,), msg)
+
 
 @lru_cache(maxsize=1)
 def _timeline_defaults() -> dict:
@@ -56,35 +63,16 @@ def _timeline_defaults() -> dict:
 
 
 def _catalogue(what: str):
-    if what == "missile":
-        from ..flight.missile import catalogue
+    from ..catalogues import catalogue
 
-        return catalogue()
-    if what == "interceptor":
-        from ..defence.interceptor import interceptor_catalogue
-
-        return interceptor_catalogue()
-    if what == "site":
-        from ..defence.sites import site_catalogue
-
-        return site_catalogue()
-    from ..defence.sensors import sensor_catalogue
-
-    return sensor_catalogue().radars if what == "radar" else sensor_catalogue().early_warning
+    return catalogue(what)
 
 
-def catalogue_name(name: str, what: str, extra: tuple = ()) -> str:
-    """``name`` lower-cased if it is in the ``what`` catalogue (or in ``extra``); else ValueError."""
-    key = name.strip().lower()
-    known = set(_catalogue(what)) | set(extra)
-    if key not in known:
-        listing = ", ".join(sorted(known))
-        raise ValueError(f"unknown {what} {name!r}; expected one of: {listing} (`bmdcheck {_COMMAND[what]}`)")
-    return key
+def _names(v, kind: str) -> list:
+    """Catalogue names of a list field, none twice; an error names the list index."""
+    from ..catalogues import catalogue_names
 
-
-_COMMAND = {"missile": "missiles", "interceptor": "interceptors", "site": "sites", "radar": "sensors",
-            "early-warning system": "sensors"}
+    return catalogue_names(v, kind, LocError.at)
 
 
 class _Model(BaseModel):
@@ -141,6 +129,27 @@ SiteRef = Annotated[Union[Annotated[str, Tag("catalogue")], Annotated[InlineSite
 Inventory = dict[str, Annotated[int, Field(ge=0, le=2**31 - 1, description="rounds")]]
 
 
+class SeaBox(_Model):
+    """Where a ship may be: a latitude/longitude box (degrees). Guarantee checks take the worst ship
+    position in it as a joint margin (docs/GUARANTEES.md, "Joint margins")."""
+
+    lat_min_deg: Latitude
+    lat_max_deg: Latitude
+    lon_min_deg: Longitude
+    lon_max_deg: Longitude
+
+    @model_validator(mode="after")
+    def _area(self):
+        if not (self.lat_min_deg < self.lat_max_deg and self.lon_min_deg < self.lon_max_deg):
+            raise ValueError(f"a sea box without area: need lat_min_deg < lat_max_deg and lon_min_deg < lon_max_deg, "
+                             f"got latitudes {self.lat_min_deg:g}..{self.lat_max_deg:g}, longitudes "
+                             f"{self.lon_min_deg:g}..{self.lon_max_deg:g}")
+        return self
+
+    def contains(self, lat_deg: float, lon_deg: float) -> bool:
+        return self.lat_min_deg <= lat_deg <= self.lat_max_deg and self.lon_min_deg <= lon_deg <= self.lon_max_deg
+
+
 class SiteEntry(_Model):
     """One site of the defence: a catalogue site name or an inline site, with its inventory."""
 
@@ -149,6 +158,9 @@ class SiteEntry(_Model):
     interceptors: Optional[Inventory] = Field(
         None, description="interceptor type (`bmdcheck interceptors`) -> rounds; replaces the catalogue inventory; "
                           "required for an inline site")
+    sea_box: Optional[SeaBox] = Field(None, description="ships only: {lat_min_deg, lat_max_deg, lon_min_deg, "
+                                                        "lon_max_deg}, where the ship may be (it must contain the "
+                                                        "site's position); a joint margin of the guarantee checks")
 
     @field_validator("site")
     @classmethod
@@ -176,6 +188,22 @@ class SiteEntry(_Model):
         if isinstance(self.site, InlineSite) and self.interceptors is None:
             raise LocError(("interceptors",), "an inline site needs an interceptors table, e.g. "
                                               "interceptors = { \"sm-3-iia\" = 8 }")
+        return self
+
+    @model_validator(mode="after")
+    def _sea_box_for_ships(self):
+        if self.sea_box is None:
+            return self
+        if isinstance(self.site, InlineSite):
+            kind, lat, lon = self.site.kind, self.site.lat_deg, self.site.lon_deg
+        else:
+            c = _catalogue("site")[self.site]
+            kind, lat, lon = c.kind, c.lat_deg, c.lon_deg
+        if kind != "ship":
+            raise LocError(("sea_box",), f"site {self.name!r} is a {kind} site: only a ship has a sea box")
+        if not self.sea_box.contains(lat, lon):
+            raise LocError(("sea_box",), f"the sea box of site {self.name!r} does not contain its position "
+                                         f"({lat:g}, {lon:g})")
         return self
 
     @property
@@ -262,16 +290,7 @@ class Sensors(_Model):
     @field_validator("remote_radars")
     @classmethod
     def _radars(cls, v: list) -> list:
-        out = []
-        for k, name in enumerate(v):
-            try:
-                key = catalogue_name(name, "radar")
-            except ValueError as e:
-                raise LocError((k,), str(e)) from None
-            if key in out:
-                raise LocError((k,), f"radar {key!r} is listed twice")
-            out.append(key)
-        return out
+        return _names(v, "radar")
 
 
 class Timeline(_Model):
@@ -427,9 +446,6 @@ class Dist(_Model):
             raise LocError(("mode",), f"need low <= mode <= high, got {self.low:g}, {self.mode:g}, {self.high:g}")
         return self
 
-    def lower_bound(self) -> float:
-        """The smallest value the distribution can give before truncation (-inf for a normal)."""
-        return -math.inf if self.dist == "normal" else float(self.low)
 
 
 UNCERTAIN = {"burnout_speed_scale": (0.0, False, "a scale factor on every interceptor's burnout speed"),
