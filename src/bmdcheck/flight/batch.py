@@ -339,8 +339,10 @@ def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, e
 
 def iter_missile_summaries(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s=None, *,
                            earth: EarthModel = EarthModel(), chunk: int = 50_000,
-                           rtol: float = DEFAULT_RTOL) -> Iterator[tuple[slice, FlightBatch]]:
-    """Fly a large batch in chunks, yielding (slice, FlightBatch) so memory stays bounded."""
+                           rtol: float = DEFAULT_RTOL, kernel: str = "adaptive") -> Iterator[tuple[slice, FlightBatch]]:
+    """Fly a large batch in chunks, yielding (slice, FlightBatch) so memory stays bounded.
+
+    kernel: "adaptive" or "lockstep" (``KERNELS``), as ``fly_missile_batch``."""
     if t_cut_s is None:
         t_cut_s = missile.burn_end_s
     arrs = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
@@ -348,7 +350,7 @@ def iter_missile_summaries(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick
     n = arrs[0].shape[0]
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
-        yield sl, fly_missile_batch(missile, *(a[sl] for a in arrs), earth=earth, rtol=rtol)
+        yield sl, fly_missile_batch(missile, *(a[sl] for a in arrs), earth=earth, rtol=rtol, kernel=kernel)
 
 
 def pad_rows(rows, width: int | None = None):

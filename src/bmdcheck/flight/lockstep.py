@@ -26,6 +26,13 @@ ballistic flight to impact. Only the numerics differ:
 
 Validation: impact points within 100 m of the SciPy rtol-1e-10 reference (``flight.reference``)
 over missiles, shapes and ranges (tests/flight/test_lockstep.py, docs/VALIDATION.md).
+
+Use: ``fly_missile_batch(..., kernel="lockstep")`` / ``fly_free_batch(..., kernel="lockstep")``,
+summaries only (no samples; ``rtol`` does not apply). The adaptive kernel stays the default
+everywhere (steering, Newton sensitivities, samples, fly-out tables): the lock-step result moves
+in small discrete jumps when its step sequence changes with the inputs, which finite-difference
+sensitivities would see, and its measured speed-up on this machine (~5× in the same run) is not
+yet the issue's target.
 """
 
 from __future__ import annotations
