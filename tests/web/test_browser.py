@@ -183,7 +183,7 @@ def test_control_room_runs_a_shipped_scenario_offline(server, browser):
         t_run = time.monotonic()
         page.click("#run")
         page.wait_for_function("() => window.bmd.ready === true || document.getElementById('message')"
-                               ".classList.contains('error')", timeout=150_000)
+                               ".classList.contains('error')", timeout=240_000)
         assert page.evaluate("window.bmd.ready"), page.locator("#message").inner_text()
         print(f"page ready {t_run - t_start:.1f} s; assess + verify {time.monotonic() - t_run:.1f} s")
         page.evaluate("window.bmd.viewer.clock.shouldAnimate = false")    # a still globe: no CPU for frames
@@ -253,7 +253,7 @@ def test_control_room_runs_a_shipped_scenario_offline(server, browser):
             off.append(url)
     assert not off, f"requests left 127.0.0.1: {off[:10]}"
     assert any("/cesium/Assets/Textures/NaturalEarthII" in r for r in requests)   # the bundled imagery
-    assert time.monotonic() - t_start < 300
+    assert time.monotonic() - t_start < 480
 
 
 def _settle(page, timeout_ms: int = 90_000) -> None:
@@ -262,7 +262,8 @@ def _settle(page, timeout_ms: int = 90_000) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        page.wait_for_function("() => window.bmd.viewer.scene.globe.tilesLoaded", timeout=timeout_ms, polling=500)
+        page.wait_for_function("() => { const s = window.bmd.viewer.scene; s.requestRender(); return s.globe.tilesLoaded; }",
+                               timeout=timeout_ms, polling=500)
     except PlaywrightTimeout:
         pass
     page.evaluate("""() => new Promise(res => { let n = 0; const v = window.bmd.viewer;

@@ -84,6 +84,8 @@ def to_czml(scene: Scene, epoch):
 
 
 def _jsonable(d: dict) -> dict:
+    """JSON-ready property values; a missing value (None, NaN) is left out: CesiumJS's CZML reader
+    fails on a null property value (1.140: "Cannot read properties of null")."""
     out = {}
     for k, v in d.items():
         if isinstance(v, (np.floating,)):
@@ -94,8 +96,8 @@ def _jsonable(d: dict) -> dict:
             v = bool(v)
         elif isinstance(v, dict):
             v = {str(a): b for a, b in v.items()}
-        if isinstance(v, float) and not np.isfinite(v):
-            v = None
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            continue
         out[k] = v
     return out
 

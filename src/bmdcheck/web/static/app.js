@@ -91,6 +91,9 @@ async function makeViewer() {
     baseLayerPicker: false, geocoder: false, homeButton: false, sceneModePicker: false,
     navigationHelpButton: false, fullscreenButton: false, infoBox: false, selectionIndicator: true,
     animation: true, timeline: true, shouldAnimate: false,
+    // Render only when something changes (a running clock counts): an idle globe costs no CPU,
+    // which matters with software WebGL while a job runs on the same machine.
+    requestRenderMode: true, maximumRenderTimeChange: 0.0,
   });
   viewer.scene.globe.enableLighting = false;
   viewer.scene.skyAtmosphere.show = true;
