@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+export BMDCHECK_CACHE_DIR ?= $(CURDIR)/.cache
 
 .PHONY: demo test setup bench clean web-assets chromium
 
@@ -40,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/bmdcheck bench flight
 
 clean:
-	rm -rf $(VENV) .numba_cache .pytest_cache $(CESIUM) $(WEB)/node_modules
+	rm -rf $(VENV) .numba_cache .cache .pytest_cache $(CESIUM) $(WEB)/node_modules

@@ -4,10 +4,19 @@ Locally the default (randomised) profile keeps exploring new examples; every fai
 becomes an explicit @example in the test (see tests/scenario, tests/guarantee).
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import settings
+
+# fly-out tables and other disk-cached builds go to a fresh folder per test process, removed at exit
+# (bmdcheck.diskcache): no test reads a table another run left behind
+_CACHE = tempfile.mkdtemp(prefix="bmdcheck-test-cache-")
+os.environ["BMDCHECK_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):

@@ -29,3 +29,29 @@ def test_package_import_is_lazy_and_the_api_resolves():
 def test_help_runs():
     r = subprocess.run([sys.executable, "-m", "bmdcheck.cli", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "bench" in r.stdout and "fly" in r.stdout
+
+
+def test_the_facade_is_the_package_face():
+    code = ("import bmdcheck, bmdcheck.api as api\n"
+            "assert bmdcheck.__all__ == api.__all__\n"
+            "need = {'fly', 'fly_batch', 'engage', 'EngageResult', 'engage_threats', 'get_site', 'get_interceptor',\n"
+            "        'get_radar', 'read_threat_file', 'assess_scenario', 'verify', 'ledger', 'write_report',\n"
+            "        'export_results', 'BmdcheckError', 'FLIGHT_STATUS'}\n"
+            "assert need <= set(bmdcheck.__all__), need - set(bmdcheck.__all__)\n"
+            "import pkgutil\n"
+            "subs = {m.name for m in pkgutil.iter_modules(bmdcheck.__path__)}\n"
+            "assert not (subs & set(api.__all__)) - {'ledger'}, subs & set(api.__all__)  # no name shadows a module\n")
+    assert _loaded(code) == []  # and listing the façade imports nothing heavy
+
+
+def test_import_takes_under_0_3_s():
+    """`import bmdcheck` measured by the interpreter (-X importtime: cumulative microseconds of the
+    package's own import), best of three: a bound with room, not a benchmark."""
+    best = None
+    for _ in range(3):
+        err = subprocess.run([sys.executable, "-X", "importtime", "-c", "import bmdcheck"], capture_output=True,
+                             text=True, check=True).stderr
+        us = max(int(line.split("|")[1]) for line in err.splitlines()
+                 if line.startswith("import time:") and line.rstrip().endswith(" bmdcheck"))
+        best = us if best is None else min(best, us)
+    assert best < 300_000, f"import bmdcheck took {best / 1e6:.3f} s"

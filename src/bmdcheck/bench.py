@@ -309,9 +309,29 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
+DISPERSAL_POLYGON = [[50.0, 30.0], [50.0, 50.0], [58.0, 50.0], [58.0, 30.0]]
+"""The bench's dispersal region (lat, lon): the western Russian ICBM fields' latitude band."""
+
+
+def dispersal_spacing_km(n_points: int) -> float:
+    """The grid spacing, km (to 0.1 %), at which ``scenario.expand.polygon_grid`` samples the bench's
+    dispersal region with the fewest points >= n_points (bisection; the count falls as spacing grows)."""
+    from .scenario.expand import polygon_grid
+
+    lo, hi = 1.0, 3_000.0  # 1 km: far more points than any bench needs; 3,000 km: the centroid alone
+    while hi - lo > 1e-3 * lo:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if len(polygon_grid(DISPERSAL_POLYGON, mid)) >= n_points else (lo, mid)
+    return lo
+
+
 def _bench_scenario(n_cases: int, n_sites: int, seed: int, shapes=("min-energy",)) -> str:
-    """A synthetic scenario (TOML text): about n_cases aimed ICBM threat cases (launch points × aim
-    points × shapes) × n_sites inline interceptor sites."""
+    """A synthetic scenario (TOML text): about n_cases aimed ICBM threat cases (dispersal points ×
+    aim points × shapes) × n_sites inline interceptor sites. The dispersal points are the grid of a
+    polygon launch area (``DISPERSAL_POLYGON``, spaced by ``dispersal_spacing_km``), as a scenario
+    declares road-mobile dispersal; the aim points are random in 35–45° N, 95–72° W."""
+    from .scenario.expand import polygon_grid
+
     rng = np.random.default_rng(seed)
     lines = ['name = "bench-assess"', 'description = "Synthetic scale benchmark (bmdcheck bench assess)."', ""]
     lat = rng.uniform(35, 70, n_sites)
@@ -323,11 +343,13 @@ def _bench_scenario(n_cases: int, n_sites: int, seed: int, shapes=("min-energy",
     lines += ["[sensors]", 'early_warning = "sbirs-dsp"', "remote_radars = []", "", "[timeline]",
               'mode = "early-warning-only"', 'tiers = ["cue"]  # one sensor tier: one row per (case, site)', ""]
     per_shape = max(1, n_cases // len(shapes))
-    n_launch = max(1, per_shape // 4) if per_shape < 400 else int(round(np.sqrt(per_shape)))
-    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "west"', 'aim = "targets"',
+    want = max(1, per_shape // 4) if per_shape < 400 else int(round(np.sqrt(per_shape)))
+    spacing = dispersal_spacing_km(want)
+    n_launch = len(polygon_grid(DISPERSAL_POLYGON, spacing))
+    lines += ["[[threats]]", 'missile = "topol-m"', 'launch = "dispersal"', 'aim = "targets"',
               "shapes = [" + ", ".join(f'"{x}"' for x in shapes) + "]", ""]
-    lines += ["[areas.west]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
-                                                     zip(rng.uniform(50, 58, n_launch), rng.uniform(30, 50, n_launch))) + "]"]
+    lines += ["[areas.dispersal]", "polygon = [" + ", ".join(f"[{a}, {b}]" for a, b in DISPERSAL_POLYGON) + "]",
+              f"spacing_km = {spacing!r}"]
     n_aim = max(1, per_shape // n_launch)
     lines += ["[areas.targets]", "points = [" + ", ".join(f"[{a:.3f}, {b:.3f}]" for a, b in
                                                         zip(rng.uniform(35, 45, n_aim), rng.uniform(-95, -72, n_aim))) + "]"]

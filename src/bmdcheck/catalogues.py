@@ -1,8 +1,8 @@
 """The catalogues by kind, and the name checks against them (:mod:`bmdcheck.validate` holds the
 checks; this module knows where each catalogue lives).
 
-    >>> catalogue_name(" Deveselu ", "site")
-    'deveselu'
+    >>> catalogue_name(" Aegis-Ashore-Deveselu ", "site")
+    'aegis-ashore-deveselu'
 """
 
 from __future__ import annotations

@@ -163,3 +163,65 @@ def test_assess_bad_input_exit_2(tmp_path, text, needle):
     assert "Traceback" not in r.stderr
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and needle in lines[0], r.stderr
+
+
+RADAR_SCENARIO = """
+name = "test-radar-memo"
+description = "radar tiers over two draws: the radar memo must not change a row"
+
+[[defence.sites]]
+site = "aegis-ashore-redzikowo"
+
+[[defence.sites]]
+site = { name = "north", kind = "land", lat_deg = 62.0, lon_deg = -5.0, alt_m = 0.0 }
+interceptors = { "sm-3-iia" = 4 }
+
+[sensors]
+early_warning = "sbirs-dsp"
+remote_radars = ["uewr-fylingdales"]
+
+[timeline]
+mode = "local"
+tiers = ["local", "remote", "cue"]
+
+[[threats]]
+missile = "topol-m"
+launch = "west"
+aim = "east-coast"
+shapes = ["min-energy"]
+
+[areas]
+west = { points = [[54.038, 35.772], [56.858, 40.537]] }
+east-coast = { point = [38.895, -77.036] }
+
+[uncertainty]
+seed = 5
+draws = 2
+detection_range_scale = { dist = "uniform", low = 0.5, high = 2.0 }
+"""
+
+
+def test_radar_memo_changes_no_row(tmp_path, monkeypatch):
+    """run_chunk computes each radar's geometry once per chunk (coverage.memo); the rows must be
+    those of the direct kernel call for every (draw, tier)."""
+    import contextlib
+
+    import numpy as np
+
+    from bmdcheck.assess.engine import Chunk, run_chunk
+    from bmdcheck.defence import coverage
+    from bmdcheck.scenario.load import canonical_json, load_scenario
+
+    p = tmp_path / "radar.toml"
+    p.write_text(RADAR_SCENARIO)
+    sj = canonical_json(load_scenario(p))
+    chunk = Chunk(0, (0, 1), (0, 1))
+    memo = run_chunk(sj, chunk)
+    assert set(memo["tier"]) == {"local", "remote", "cue"} and {"tracked_too_late", "feasible"} & set(memo["reason"])
+    monkeypatch.setattr(coverage, "memo", contextlib.nullcontext)
+    direct = run_chunk(sj, chunk)
+    for k in memo:
+        if memo[k].dtype.kind == "f":
+            assert np.array_equal(memo[k], direct[k], equal_nan=True), k
+        else:
+            assert memo[k].tolist() == direct[k].tolist(), k

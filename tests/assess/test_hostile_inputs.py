@@ -161,7 +161,7 @@ def test_no_space_during_switch_keeps_the_old_set(tiny, finished, tmp_path, monk
 @pytest.mark.parametrize("args,needle", [
     (("--dask", "local:0"), "--dask: local:N needs N >= 1"),
     (("--dask", "tcp://127.0.0.1:9"), "cannot connect to the Dask scheduler"),
-    (("--draws", "100001"), "--draws must be a whole number from 1 to 100,000"),
+    (("--draws", "100001"), "--draws: must be a whole number from 1 to 100,000"),
     (("--draws", "0"), "--draws"),
 ])
 def test_exit_2_leaves_nothing(cli, tiny, finished, tmp_path, args, needle):

@@ -647,3 +647,33 @@ def _measure():
 
 if __name__ == "__main__":
     _measure()
+
+
+# ---- memo: one geometry pass per (threats, radar), any detection range ---------------------------
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_memo_gives_the_kernels_visibility_for_every_range(seed):
+    """Inside ``coverage.memo()`` radar_visibility answers from the squared slant range; the result
+    must equal the direct kernel's bit for bit, for ranges 0 .. inf, elevation limits, a sector,
+    padded rows (n_samples) and repeated calls; and outside the block the memo is gone."""
+    rng = np.random.default_rng(seed)
+    n, m = 6, 300
+    radar, tgt = random_geometry(rng, n * m)
+    t = np.tile(np.linspace(0, 2000, m), (n, 1))
+    r = to_eci(tgt, t.ravel()).reshape(n, m, 3)
+    r[0, 5] = np.nan  # a non-finite sample is never visible
+    ns = rng.integers(1, m + 1, n)
+    cases = [dict(), dict(elevation_mask_deg=5.0), dict(elevation_mask_deg=-2.0, max_elevation_deg=60.0),
+             dict(azimuth_min_deg=300.0, azimuth_max_deg=80.0), dict(azimuth_min_deg=10.0, azimuth_max_deg=250.0)]
+    ranges = [0.0, 8e5, 2.5e6, 4.0e6, INF]
+    direct = {(k, x): radar_visibility(t, r, ns, *radar, x, earth=WGS84, **kw)
+              for k, kw in enumerate(cases) for x in ranges}
+    assert any(v.any() and not v[:, :].all() for v in direct.values())
+    with C.memo():
+        for _ in range(2):
+            for k, kw in enumerate(cases):
+                for x in ranges:
+                    got = radar_visibility(t, r, ns, *radar, x, earth=WGS84, **kw)
+                    assert got.dtype == np.bool_ and np.array_equal(got, direct[(k, x)]), (k, x)
+        assert len(C._MEMO.get()) == len(cases)
+    assert C._MEMO.get() is None

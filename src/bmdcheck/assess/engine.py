@@ -152,6 +152,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
 
     Deterministic: depends only on the scenario JSON and the chunk's indices.
     """
+    from ..defence import coverage
     from ..defence.engage import engage_threats
     from ..scenario import expand
 
@@ -172,19 +173,21 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     for q, ci in enumerate(good):
         good_pos[chunk.cases.index(ci)] = q
     out_cols = {n: [] for n, _ in COLUMNS}
-    for d in chunk.draws:
-        dr = all_draws[d]
-        sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
-        its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
-        for tier in tiers:
-            tl0 = tl0s[tier]
-            tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
-                         remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]),
-                         remote_radars=tuple(_radar_scaled(x, dr["detection_range_scale"]) for x in tl0.remote_radars))
-            res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
-            col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
-            for k in out_cols:
-                out_cols[k].append(col[k])
+    with coverage.memo():  # each radar's geometry over the chunk's threats once, for every draw and tier
+        for d in chunk.draws:
+            dr = all_draws[d]
+            sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]
+            its = [_scaled(it, float(dr["burnout_speed_scale"])) for _, it, _ in defence]
+            for tier in tiers:
+                tl0 = tl0s[tier]
+                tl = replace(tl0, decision_delay_s=float(dr["decision_delay_s"]),
+                             remote_radar=_radar_scaled(tl0.remote_radar, dr["detection_range_scale"]),
+                             remote_radars=tuple(_radar_scaled(x, dr["detection_range_scale"])
+                                                 for x in tl0.remote_radars))
+                res = engage_threats(threats, sites, its, tl) if threats is not None and sites else None
+                col = _tier_rows(res, d, dr, tier, per_case, defence, good, good_pos, nc, ns_)
+                for k in out_cols:
+                    out_cols[k].append(col[k])
     return {k: np.concatenate(v) for k, v in out_cols.items()}
 
 
@@ -357,23 +360,23 @@ def _check_boosters(defence, all_draws) -> None:
 def _check_out(out: Path) -> None:
     """Refuse an --out that cannot be a results folder, before anything is written."""
     if out.exists() and not out.is_dir():
-        raise BmdcheckError(f"--out {out}: exists and is not a directory; expected a results folder")
+        raise InputError(f"{out}: exists and is not a directory; expected a results folder", param="out_dir")
     p = out
     while not p.exists():
         p = p.parent
     if not p.is_dir():
-        raise BmdcheckError(f"--out {out}: {p} is not a directory")
+        raise InputError(f"{out}: {p} is not a directory", param="out_dir")
     if not os.access(p, os.W_OK | os.X_OK):
-        raise BmdcheckError(f"--out {out}: {p} is not writable")
+        raise InputError(f"{out}: {p} is not writable", param="out_dir")
     if out.is_dir() and not R.is_results_folder(out) and any(out.iterdir()):
-        raise BmdcheckError(f"--out {out}: the folder is not empty and holds no bmdcheck results; choose a new or "
-                            f"empty folder (nothing in it is overwritten)")
+        raise InputError(f"{out}: the folder is not empty and holds no bmdcheck results; choose a new or empty "
+                         f"folder (nothing in it is overwritten)", param="out_dir")
 
 
 def _oserror(out: Path, e: OSError) -> BmdcheckError:
     reason = e.strerror or type(e).__name__
     where = f" ({e.filename})" if getattr(e, "filename", None) else ""
-    return BmdcheckError(f"--out {out}: cannot write the results: {reason}{where}")
+    return BmdcheckError(f"{out}: cannot write the results: {reason}{where}", param="out_dir")
 
 
 @dataclass(frozen=True)
@@ -404,10 +407,10 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     if draws is not None:
         hi = _max_draws(s)
         if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= hi:
-            raise BmdcheckError(f"--draws must be a whole number from 1 to {hi:,}, got {draws!r}")
+            raise InputError(f"must be a whole number from 1 to {hi:,}, got {draws!r}", param="draws")
         s = s.model_copy(update={"uncertainty": s.uncertainty.model_copy(update={"draws": draws})})
     if isinstance(chunk_cases, bool) or not isinstance(chunk_cases, int) or chunk_cases < 1:
-        raise BmdcheckError(f"--chunk must be a whole number >= 1, got {chunk_cases!r}")
+        raise InputError(f"must be a whole number >= 1, got {chunk_cases!r}", param="chunk_cases")
     cases = expand.threat_cases(s)
     if not cases:
         raise BmdcheckError(f"{scenario_path}: the scenario has no threat cases")
@@ -415,7 +418,7 @@ def plan(scenario_path: str | Path, out_dir: str | Path, *, draws: int | None = 
     defence = expand.defence_specs(s)
     _check_boosters(defence, all_draws)
     if out_dir is None:
-        raise BmdcheckError("an output folder is required (--out DIR)")
+        raise InputError("an output folder is required", param="out_dir")
     out = Path(out_dir)
     _check_out(out)
     return Plan(s, str(scenario_path), canonical_json(s), scenario_hash(s), cases, len(all_draws), defence, out,

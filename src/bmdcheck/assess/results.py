@@ -208,8 +208,8 @@ def lock(out: Path) -> int | None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise BmdcheckError(f"--out {out}: another bmdcheck assess is writing into this folder; wait for it to "
-                            f"finish or choose another folder") from None
+        raise BmdcheckError(f"{out}: another bmdcheck assess is writing into this folder; wait for it to "
+                            f"finish or choose another folder", param="out_dir") from None
     return fd
 
 
@@ -273,6 +273,10 @@ class AssessmentResult:
     def df(self):
         """The result rows as a pandas DataFrame (``df.attrs["units"]``: column -> unit)."""
         return self.table.to_pandas()
+
+    def to_dataframe(self):
+        """The result rows as a pandas DataFrame (as :meth:`df`; the name every result shares)."""
+        return self.df()
 
     @property
     def units(self) -> dict:

@@ -67,6 +67,10 @@ FLAGS = {
     "min_closing_speed_mps": "--min-closing-speed", "max_flight_time_s": "--max-flight-time",
     "remote_radar": "--remote-radar", "early_warning": "--early-warning", "flyout": "--flyout", "dask": "--dask",
     "draws": "--draws", "chunk_cases": "--chunk", "out_dir": "--out", "rcs_model": "--rcs-model",
+    "apogee_km": "--apogee-km", "range_km": "--range-km", "burnout_altitude_km": "--burnout-altitude-km",
+    "flight_time_s": "--flight-time-s", "boost_time_s": "--boost-time-s", "azimuth_deg": "--azimuth",
+    "ballistic_coefficient_kgm2": "--ballistic-coefficient", "aims": "--aim", "payload_kg": "--payload-kg",
+    "out_path": "--out", "name": "--name", "epoch": "--epoch",
 }
 
 

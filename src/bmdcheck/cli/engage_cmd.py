@@ -147,24 +147,30 @@ def engage(
 
 
 def _list(rows, cols, title, as_json, names=("name",)):
-    """A catalogue table; the columns in ``names`` (what one types) never wrap or shorten."""
+    """A catalogue table; ``cols``: (key, header) pairs. The columns in ``names`` (what one types)
+    never wrap or shorten; positions show 2 decimals (the full values: --json)."""
     if as_json:
         emit_json(rows)
         return
-    t = Table(title=title)
-    for c in cols:
-        t.add_column(c, no_wrap=c in names, overflow="fold")
+    from rich import box
+
+    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for key, head in cols:
+        t.add_column(head, no_wrap=key in names or key in ("lat", "lon"), overflow="fold",
+                     justify="right" if key in ("lat", "lon") or key.endswith(("_s", "_km", "_m2", "_mps")) else "left")
     for r in rows:
-        t.add_row(*("" if r.get(c) is None else _cell(r.get(c)) for c in cols))
+        t.add_row(*("" if r.get(k) is None else _cell(k, r.get(k)) for k, _ in cols))
     out.print(t)
 
 
-def _cell(v) -> str:
+def _cell(key, v) -> str:
     if isinstance(v, dict):
         return ", ".join(f"{k} ×{n}" for k, n in v.items())
     if isinstance(v, (list, tuple)):
         return "–".join(f"{x:g}" if isinstance(x, float) else str(x) for x in v)
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    if key in ("lat", "lon"):
+        return f"{v:.2f}"
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 @app.command()
@@ -175,7 +181,8 @@ def interceptors(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
              "max_flight_time_s": i.max_flight_time_s, "min_closing_speed_mps": i.min_closing_speed_mps,
              "spread": {k: dict(v) for k, v in i.spread.items()}, "sources": dict(i.sources), "summary": i.summary}
             for i in api.interceptors().values()]
-    _list(rows, ["name", "party", "burnout_speed_mps", "burn_time_s", "altitude_band_km", "max_flight_time_s"],
+    _list(rows, [("name", "name"), ("party", "party"), ("burnout_speed_mps", "burnout m/s"), ("burn_time_s", "burn s"),
+                 ("altitude_band_km", "altitudes km"), ("max_flight_time_s", "max flight s")],
           "interceptors (sources: --json, docs/CATALOGUE-DEFENCE.md)", as_json)
 
 
@@ -185,8 +192,11 @@ def sites(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     rows = [{"name": s.name, "party": s.party, "kind": s.kind, "status": s.status, "lat": s.lat_deg, "lon": s.lon_deg,
              "interceptors": dict(s.interceptors), "radar": s.radar, "sources": dict(s.sources)}
             for s in api.sites().values()]
-    _list(rows, ["name", "party", "kind", "status", "lat", "lon", "interceptors", "radar"], "sites", as_json,
-          names=("name", "radar"))
+    if not as_json:  # the table: status only where it is not "operational" (all of it: --json)
+        rows = [{**r, "kind": r["kind"] + ("" if r["status"] == "operational" else f" ({r['status']})")} for r in rows]
+    _list(rows, [("name", "name"), ("party", "party"), ("kind", "kind"), ("lat", "lat °"), ("lon", "lon °"),
+                 ("interceptors", "interceptors"), ("radar", "radar")],
+          "sites (the names --site takes)", as_json, names=("name", "radar", "interceptors"))
 
 
 @app.command()
@@ -199,5 +209,6 @@ def sensors(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
              "min_track_s": r.min_track_s, "sources": dict(r.sources)} for r in cat.radars.values()]
     rows += [{"name": e.name, "kind": "early-warning", "detect_after_s": e.detect_after_s,
               "report_delay_s": e.report_delay_s, "sources": dict(e.sources)} for e in cat.early_warning.values()]
-    _list(rows, ["name", "kind", "lat", "lon", "range_km", "rcs_ref_m2", "azimuth", "min_track_s", "detect_after_s"],
-          "sensors", as_json)
+    _list(rows, [("name", "name"), ("kind", "kind"), ("lat", "lat °"), ("lon", "lon °"), ("range_km", "range km"),
+                 ("rcs_ref_m2", "at m²"), ("azimuth", "azimuth °"), ("min_track_s", "track s"),
+                 ("detect_after_s", "detect s")], "sensors (the names --remote-radar, --early-warning take)", as_json)

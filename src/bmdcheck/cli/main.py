@@ -221,9 +221,14 @@ def bench_assess_cmd(n_cases: int = typer.Option(100, "--n-cases", help="Aimed t
                      n_sites: int = typer.Option(10_000, "--n-sites", help="Interceptor sites."),
                      workers: int = typer.Option(2, "--dask-workers", help="0: no Dask run."),
                      shapes: str = typer.Option("min-energy", "--shapes", help="Comma-separated trajectory shapes."),
+                     aimed_10k: bool = typer.Option(False, "--aimed-10k", help=(
+                         "The README's size: 10,000 aimed trajectories (dispersal points × aim points × min-energy, "
+                         "lofted, depressed) × 100 sites, local only (sets the other options).")),
                      as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Assessment at scale: aimed threat cases × sites, locally and on a Dask LocalCluster."""
     bench_assess = api.bench_assess
+    if aimed_10k:
+        n_cases, n_sites, workers, shapes = 10_000, 100, 0, "min-energy,lofted,depressed"
 
     shape_list = tuple(x.strip() for x in shapes.split(",") if x.strip())
     if min(n_cases, n_sites) < 1 or workers < 0:

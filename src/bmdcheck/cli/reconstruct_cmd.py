@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .. import api
 from ..errors import BmdcheckError
-from .app import JSON_HELP, app, emit_json, out, parse_aim, parse_latlon
+from .app import JSON_HELP, app, emit_json, flag_error, out, parse_aim, parse_latlon
 
 
 def _km(x) -> str:
@@ -52,6 +52,10 @@ def reconstruct(
     """Infer the burnout state of an observed test and its range on a standard trajectory."""
     run = api.reconstruct_burnout
 
+    if (from_ is None) != (azimuth is None):
+        raise BmdcheckError("the full model needs both --from LAT,LON and --azimuth DEG (or neither)")
+    if aim and from_ is None:
+        raise BmdcheckError("--aim needs --from LAT,LON and --azimuth DEG (rotating-Earth ranges)")
     launch = None if from_ is None else parse_latlon(from_, "--from")
     aims = [parse_aim(a) for a in (aim or [])]
     doc = run(apogee_km, range_km, flight_time_s=flight_time_s, launch=launch, azimuth_deg=azimuth,
@@ -145,9 +149,12 @@ def reconstruct_intercept_cmd(
         target = {"missile": target_missile, "launch": parse_latlon(target_from, "--target-from"),
                   "aim": parse_latlon(target_to, "--target-to"), "alt_km": intercept_alt_km, "shape": target_shape,
                   "branch": branch, "apogee_km": target_apogee_km, "launch_time_s": target_launch_time_s}
-    doc = reconstruct_intercept(s, point=point, target=target, intercept_time_s=intercept_time_s,
-                                launch_time_s=launch_time_s, time_of_flight_s=time_of_flight_s,
-                                burn_time_s=burn_time_s, flyout=flyout)
+    try:
+        doc = reconstruct_intercept(s, point=point, target=target, intercept_time_s=intercept_time_s,
+                                    launch_time_s=launch_time_s, time_of_flight_s=time_of_flight_s,
+                                    burn_time_s=burn_time_s, flyout=flyout)
+    except BmdcheckError as e:  # this command's spellings of the parameters
+        raise flag_error(e, {"burn_time_s": "--burn-time-s", "point": "--intercept", "site": "--site"}) from None
     if declared_speed_mps is not None:
         doc["declared_speed_mps"] = declared_speed_mps
         doc["declared_speed_consistent"] = bool(declared_speed_mps >= doc["burnout_speed_min_mps"])

@@ -34,6 +34,8 @@ Samples at or beyond ``n_samples`` and non-finite samples are never visible.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 from numba import njit, prange
@@ -150,6 +152,37 @@ def visibility_kernel(t, r, ns, G, max_range_m, use_min, sin_min, use_max, sin_m
                     continue
             if _los(G, x, y, z):
                 out[i, j] = True
+
+
+@njit(parallel=True, cache=True)
+def range2_kernel(t, r, ns, G, use_min, sin_min, use_max, sin_max, use_az, S, out):
+    """Fill out (N, M): the squared slant range of samples j < ns[i] that pass the elevation,
+    sector and line-of-sight conditions of ``visibility_kernel``, NaN otherwise; so that
+    ``out <= max_range_m**2`` is that kernel's visibility for any range (``memo``)."""
+    n = t.shape[0]
+    for i in prange(n):
+        for j in range(ns[i]):
+            out[i, j] = np.nan
+            x, y, z = _to_ecef(G, t, r, i, j)
+            dx = x - G[G_RX]
+            dy = y - G[G_RY]
+            dz = z - G[G_RZ]
+            rng2 = dx * dx + dy * dy + dz * dz
+            if not (rng2 <= math.inf):
+                continue  # not finite
+            rng = math.sqrt(rng2)
+            up = dx * G[G_UX] + dy * G[G_UY] + dz * G[G_UZ]
+            if use_min and up < rng * sin_min:
+                continue
+            if use_max and up > rng * sin_max:
+                continue
+            if use_az:
+                e = dx * G[G_EX] + dy * G[G_EY] + dz * G[G_EZ]
+                nn = dx * G[G_NX] + dy * G[G_NY] + dz * G[G_NZ]
+                if not _in_sector(e, nn, S):
+                    continue
+            if _los(G, x, y, z):
+                out[i, j] = rng2
 
 
 @njit(parallel=True, cache=True)
@@ -272,6 +305,26 @@ def _sector(azimuth_min_deg, azimuth_max_deg):
 
 # ---- public API -------------------------------------------------------------------------------
 
+_MEMO: ContextVar = ContextVar("bmdcheck_radar_memo", default=None)
+
+
+@contextmanager
+def memo():
+    """Within the block, :func:`radar_visibility` computes each (trajectory arrays, radar geometry)
+    pair once and answers every detection range from it (``range2_kernel``: the squared slant range
+    where elevation, sector and line of sight allow, NaN elsewhere; visible = that <= range²,
+    the same comparison as ``visibility_kernel``). For loops that vary only the detection range or
+    repeat radars over the same threats (Monte-Carlo draws, sensor tiers, candidate radars). The
+    trajectory arrays must not be modified inside the block (they are recognised by identity and
+    held until it ends). Nested blocks share the outer memo."""
+    tok = _MEMO.set({}) if _MEMO.get() is None else None
+    try:
+        yield
+    finally:
+        if tok is not None:
+            _MEMO.reset(tok)
+
+
 def radar_visibility(t_s, r_eci_m, n_samples, radar_lat_deg, radar_lon_deg, radar_alt_m, max_range_m,
                      elevation_mask_deg=0.0, max_elevation_deg=90.0, azimuth_min_deg=None,
                      azimuth_max_deg=None, earth: EarthModel = EarthModel()) -> np.ndarray:
@@ -295,6 +348,19 @@ def radar_visibility(t_s, r_eci_m, n_samples, radar_lat_deg, radar_lon_deg, rada
     if not (max_range >= 0.0):
         raise BmdcheckError(f"max_range_m must be >= 0, got {max_range_m}")
     use_az, S = _sector(azimuth_min_deg, azimuth_max_deg)
+    memo_ = _MEMO.get()
+    if memo_ is not None:
+        key = (id(t_s), id(r_eci_m), id(n_samples), float(radar_lat_deg), float(radar_lon_deg), float(radar_alt_m),
+               lo, hi, azimuth_min_deg, azimuth_max_deg, earth)
+        hit = memo_.get(key)
+        if hit is None or hit[0] is not t_s or hit[1] is not r_eci_m or hit[2] is not n_samples:
+            G = _radar_params(radar_lat_deg, radar_lon_deg, radar_alt_m, earth)
+            R2 = np.full(t.shape, np.nan)
+            range2_kernel(t, r, ns, G, lo > -90.0, math.sin(math.radians(lo)), hi < 90.0, math.sin(math.radians(hi)),
+                          use_az, S, R2)
+            hit = memo_[key] = (t_s, r_eci_m, n_samples, R2)
+        out = hit[3] <= max_range * max_range
+        return out[0] if single else out
     G = _radar_params(radar_lat_deg, radar_lon_deg, radar_alt_m, earth)
     out = np.zeros(t.shape, dtype=np.bool_)
     visibility_kernel(t, r, ns, G, max_range, lo > -90.0, math.sin(math.radians(lo)), hi < 90.0,

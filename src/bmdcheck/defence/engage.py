@@ -24,7 +24,7 @@ from ..flight.missile import Missile
 from . import coverage
 from .engagement import (R_TRACK, REASON_NAMES, TIMELINE_REASONS, PairSpec, Threats, Windows, prepare,  # noqa: F401
                          solve_windows)
-from .flyout import FlyoutTable, build_table, table_for
+from .flyout import FlyoutTable, RotatingTable, _booster_cached, build_table, rotating_table_for, table_for
 from .rcs import RcsModel
 
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
@@ -95,6 +95,12 @@ class InterceptorSpec:
         if self.booster is not None:
             return _staged_table(self.booster, self.max_flight_time_s)
         return table_for(float(self.burnout_speed_mps), float(self.burn_time_s), float(self.max_flight_time_s))
+
+    def rotating_table(self, lat_deg: float) -> RotatingTable:
+        """The fly-out table on the rotating Earth for a site at ``lat_deg`` (flyout.RotatingTable)."""
+        m = self.booster if self.booster is not None else _booster_cached(
+            float(self.burnout_speed_mps), float(self.burn_time_s), 50.0, 270.0)
+        return rotating_table_for(m, float(self.max_flight_time_s), float(lat_deg))
 
 
 @lru_cache(maxsize=32)
@@ -540,12 +546,18 @@ def impulsive(it: InterceptorSpec) -> InterceptorSpec:
     return replace(it, burnout_speed_mps=float(v), burn_time_s=IMPULSIVE_BURN_S, booster=None)
 
 
+ROTATING = True
+"""Default of ``engage_threats(rotating=...)``: fly-out tables on the rotating Earth (per site latitude,
+``flyout.RotatingTable``); False: the non-rotating table (the model ``defence.reference`` checks)."""
+
+
 def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[InterceptorSpec],
-                   timeline: TimelineSpec = None, flyout: str = "table") -> Engagement:
+                   timeline: TimelineSpec = None, flyout: str = "table", rotating: bool | None = None) -> Engagement:
     """Windows for every (threat, site) pair; sites[k] fires interceptors[k].
 
     ``flyout``: "table", "lambert", or "bound" (both; per pair the more capable result, with
-    ``Engagement.model`` naming the model that gave it).
+    ``Engagement.model`` naming the model that gave it). ``rotating`` (default ``ROTATING``): the
+    table model's fly-outs on the rotating Earth (the Lambert model always has the rotation).
 
     With ``timeline.tier == "remote"`` every candidate fire-control radar (each site's own, then
     each remote radar) is solved and each pair keeps its best (:func:`best_of`).
@@ -557,8 +569,9 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
         raise BmdcheckError("give one interceptor per site")
     if flyout not in FLYOUTS:
         raise BmdcheckError(f"flyout must be one of {', '.join(FLYOUTS)}, got {flyout!r}")
+    rotating = ROTATING if rotating is None else bool(rotating)
     if flyout == "bound":
-        engs = [engage_threats(threats, sites, interceptors, timeline, "table"),
+        engs = [engage_threats(threats, sites, interceptors, timeline, "table", rotating),
                 engage_threats(threats, sites, [impulsive(it) for it in interceptors], timeline, "lambert")]
         for e, name in zip(engs, ("table", "lambert-impulsive")):
             e.model = [name] * len(e.windows.reason)
@@ -567,11 +580,12 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
         return out
     if timeline.tier == "remote":
         cands = range(1 + len(timeline.remote_candidates))
-        return best_of([_engage_one(threats, sites, interceptors, timeline, flyout, c) for c in cands], "remote")
-    return _engage_one(threats, sites, interceptors, timeline, flyout, 0)
+        return best_of([_engage_one(threats, sites, interceptors, timeline, flyout, c, rotating) for c in cands],
+                       "remote")
+    return _engage_one(threats, sites, interceptors, timeline, flyout, 0, rotating)
 
 
-def _engage_one(threats, sites, interceptors, timeline, flyout, candidate) -> Engagement:
+def _engage_one(threats, sites, interceptors, timeline, flyout, candidate, rotating=True) -> Engagement:
     if flyout == "lambert":
         from .lambert_engage import engage_lambert
 
@@ -579,8 +593,8 @@ def _engage_one(threats, sites, interceptors, timeline, flyout, candidate) -> En
                               plan_pairs(threats, sites, interceptors, timeline, candidate))
     tables, table_of = [], []
     seen: dict = {}
-    for it in interceptors:  # one table per distinct interceptor (many sites share a type)
-        tb = it.table()
+    for s, it in zip(sites, interceptors):  # one table per distinct interceptor (and site latitude)
+        tb = it.rotating_table(s.lat_deg) if rotating else it.table()
         if id(tb) not in seen:
             seen[id(tb)] = len(tables)
             tables.append(tb)

@@ -24,7 +24,7 @@ from ..earth.frames import ecef_to_geodetic, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
-from .flyout import FlyoutTable
+from .flyout import FlyoutTable, RotatingTable, azimuth_from, sector_correction
 
 # Kernel codes: higher = got further through the checks. Code 4 (R_TRACK) is "every check but the
 # timeline passes somewhere": the engagement layer names it after the pair's launch basis
@@ -137,7 +137,7 @@ def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel, vmax, wmax):
 
 @njit(cache=True, inline="always")
 def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin, dr, dh, T, vis, use_vis,
-            cos_reach, h_reach, cos_row):
+            cos_reach, h_reach, cos_row, rot, sdr, sdh, DT, DF):
     """Checks at one sample. Returns (code, tof, closing, margins...) with code R_* (R_OK = feasible).
 
     Margins (positive = satisfied): altitude low/high, reach slack (t - tL - tof), max-TOF, closing.
@@ -167,6 +167,8 @@ def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin
         ca = -1.0
     ang = math.acos(ca)
     Tr, Vi, cg, sg = _lookup4(ang * rs, h, dr, dh, T)
+    if rot and Tr < math.inf:  # rotating Earth: the sector correction at the arrival azimuth (flyout.RotatingTable)
+        Tr += sector_correction(ang * rs, h, azimuth_from(ux, uy, uz, us), sdr, sdh, DT, DF)
     if Tr == math.inf:
         return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
     tof = Tr if Tr > tofmin else tofmin
@@ -242,9 +244,12 @@ def _cross(ma, mb):
 
 @njit(parallel=True, cache=True)
 def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_table, site_u, site_r, tL, hmin, hmax,
-                  tofmin, tofmax, vcmin, t_ka, tab_dr, tab_dh, tab_T, tab_row, vis, pair_vis, out):
+                  tofmin, tofmax, vcmin, t_ka, tab_dr, tab_dh, tab_T, tab_row, vis, pair_vis, out, tab_rot, sec_dr,
+                  sec_dh, sec_DT, sec_DF):
     """Intercept windows for P pairs. Per-pair inputs are (P,) arrays; tables stacked and interleaved
-    (Q, NR, NH, 4) = [t, speed, cos γ, sin γ], with tab_row (Q, NH) the per-altitude reach bound.
+    (Q, NR, NH, 4) = [t, speed, cos γ, sin γ], with tab_row (Q, NH) the per-altitude reach bound;
+    tab_rot (Q,) true where table q has rotating-Earth sectors sec_DT, sec_DF (Q, S, nr, nh) on
+    grids sec_dr, sec_dh (Q,) (``flyout.RotatingTable``).
 
     pair_vis[p] >= 0 selects vis[pair_vis[p]] (N, M) as the engagement radar's visibility of the
     intercept point; -1 means no such constraint. out: (P, N_COLS).
@@ -260,6 +265,11 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
         cos_row = tab_row[q]
         dr = tab_dr[q]
         dh = tab_dh[q]
+        rot = tab_rot[q]
+        sdr = sec_dr[q]
+        sdh = sec_dh[q]
+        DT = sec_DT[q]
+        DF = sec_DF[q]
         use_vis = pair_vis[p] >= 0
         vv = vis[max(pair_vis[p], 0)]
         reach_ang = (T.shape[0] - 1) * dr / rs
@@ -290,7 +300,7 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
             for m in range(n[i]):
                 code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, 0.0, hmin[p], hmax[p],
                                                             tofmin[p], tofmax[p], vcmin[p], dr, dh, T, vv, use_vis,
-                                                            cos_reach, h_reach, cos_row)
+                                                            cos_reach, h_reach, cos_row, rot, sdr, sdh, DT, DF)
                 c = code if code < R_TRACK else R_TRACK
                 if c > best:
                     best = c
@@ -308,7 +318,7 @@ def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_tab
         while m < n[i]:
             code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, tL[p], hmin[p], hmax[p],
                                                         tofmin[p], tofmax[p], vcmin[p], dr, dh, T, vv, use_vis,
-                                                            cos_reach, h_reach, cos_row)
+                                                        cos_reach, h_reach, cos_row, rot, sdr, sdh, DT, DF)
             if code > best:
                 best = code
             ok = code == R_OK
@@ -487,10 +497,21 @@ class Windows:
         return self.raw[:, C_LATEST]
 
 
-def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable], spec: PairSpec,
+def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: PairSpec,
                   vis_stack: np.ndarray | None = None) -> Windows:
-    """Run the engagement kernel over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m."""
+    """Run the engagement kernel over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m. ``tables``:
+    FlyoutTable (non-rotating) or RotatingTable (its base plus the sector correction at the
+    site-to-sample arrival azimuth; the table must be built for the latitude of the pairs' site)."""
     th = geo.threats
+    rot_tabs = [tb if isinstance(tb, RotatingTable) else None for tb in tables]
+    tables = [tb.base if isinstance(tb, RotatingTable) else tb for tb in tables]
+    shp = next(((r.dt_s.shape) for r in rot_tabs if r is not None), (1, 2, 2))
+    sec_DT = np.zeros((len(tables),) + shp)
+    sec_DF = np.zeros((len(tables),) + shp)
+    sec_dr, sec_dh, tab_rot = np.ones(len(tables)), np.ones(len(tables)), np.zeros(len(tables), dtype=np.bool_)
+    for k, r in enumerate(rot_tabs):
+        if r is not None:
+            sec_DT[k], sec_DF[k], sec_dr[k], sec_dh[k], tab_rot[k] = r.dt_s, r.defl_rad, r.dr_m, r.dh_m, True
     e = th.earth
     sll = np.atleast_2d(np.asarray(sites_lla, float))
     s_ecef = geodetic_to_ecef(sll[:, 0], sll[:, 1], sll[:, 2], e)
@@ -527,7 +548,7 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list[FlyoutTable
                   spec.site.astype(np.int64), spec.table.astype(np.int64), s_u, s_r, f(spec.t_launch_s),
                   f(spec.min_alt_m), f(spec.max_alt_m), f(spec.min_tof_s), f(spec.max_tof_s),
                   f(spec.min_closing_mps), f(spec.kill_assessment_s), dr, dh, TT, ROW, vis_stack,
-                  pv.astype(np.int64), out)
+                  pv.astype(np.int64), out, tab_rot, sec_dr, sec_dh, sec_DT, sec_DF)
     return windows_from(out, geo, spec.traj)
 
 

@@ -599,6 +599,10 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     return FlyoutTable(name or booster.name, dr, dh, T, V, G, r_site, vb, booster.burn_end_s, t_max)
 
 
+TABLE_DEPENDS = ("defence/flyout.py", "flight", "earth")
+"""Sources a fly-out table depends on (the disk cache's fingerprint, ``bmdcheck.diskcache``)."""
+
+
 @lru_cache(maxsize=32)  # a default table is up to 602 × 802 cells × 3 arrays: ~12 MB
 def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: float, kv_mass_kg: float = 50.0,
               isp_vac_s: float = 270.0, name: str = "") -> FlyoutTable:
@@ -607,8 +611,15 @@ def table_for(burnout_speed_mps: float, burn_time_s: float, max_flight_time_s: f
     Raises BmdcheckError (from ``booster_for``) when no booster of this model flies the requested
     speed over that burn time.
     """
-    m = _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
-    return build_table(m, max_flight_time_s, name or m.name)
+    def build():
+        m = _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s)
+        return build_table(m, max_flight_time_s, name or m.name)
+
+    from ..diskcache import cached  # built once on any run: content-addressed disk cache
+
+    return cached("flyout", {"burnout_speed_mps": burnout_speed_mps, "burn_time_s": burn_time_s,
+                             "max_flight_time_s": max_flight_time_s, "kv_mass_kg": kv_mass_kg,
+                             "isp_vac_s": isp_vac_s, "name": name}, build, FlyoutTable, TABLE_DEPENDS)
 
 
 @lru_cache(maxsize=64)
@@ -806,5 +817,66 @@ def build_rotating_table(booster: Missile, max_flight_time_s: float, lat_deg: fl
 
 @lru_cache(maxsize=32)  # 12 sectors × 152 × 202 cells × 2 arrays: ~6 MB each, plus the shared base
 def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
-    """Cached ``build_rotating_table`` (one per booster, flight-time limit and site latitude)."""
-    return build_rotating_table(booster, max_flight_time_s, lat_deg)
+    """``build_rotating_table``, cached in the process and on disk (``_cache_file``: named by a hash
+    of everything the table depends on, written by temp file + rename; an unreadable file is rebuilt)."""
+    path = _cache_file(booster, max_flight_time_s, lat_deg)
+    try:
+        return _load_rotating(path)
+    except (OSError, KeyError, ValueError, EOFError):
+        pass
+    rt = build_rotating_table(booster, max_flight_time_s, lat_deg)
+    _save_rotating(path, rt)
+    return rt
+
+
+_CACHE_VERSION = 1
+
+
+def _cache_file(booster: Missile, max_flight_time_s: float, lat_deg: float):
+    """$NUMBA_CACHE_DIR (set by the Makefile) or ~/.cache/bmdcheck, /bmdcheck-flyout/NAME-HASH.npz; the
+    hash covers the booster, the flight-time limit, the latitude, the table parameters and the
+    source of this module and of the flight kernel (as ``flight.newton``'s boost tables)."""
+    import dataclasses
+    import hashlib
+    import os
+    from pathlib import Path
+
+    from ..flight import kernel
+
+    key = repr((tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare),
+                float(max_flight_time_s), float(lat_deg), N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT,
+                _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE, _N_ALT, _SAMPLE_S, _CACHE_VERSION)).encode()
+    key += Path(__file__).read_bytes() + Path(kernel.__file__).read_bytes()
+    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "bmdcheck")
+    return Path(root) / "bmdcheck-flyout" / f"{booster.name}-{hashlib.sha256(key).hexdigest()[:20]}.npz"
+
+
+def _save_rotating(path, rt: RotatingTable) -> None:
+    """Temp file + rename: a reader never sees a half-written table; failures are ignored (a cache)."""
+    import os
+    import tempfile
+
+    b = rt.base
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, name=np.array(b.name), base_grid=np.array([b.dr_m, b.dh_m, b.r_site_m, b.burnout_speed_mps,
+                                                                        b.burn_time_s, b.max_flight_time_s]),
+                         t_s=b.t_s, speed_mps=b.speed_mps, fpa_rad=b.fpa_rad, dt_s=rt.dt_s, defl_rad=rt.defl_rad,
+                         grid=np.array([rt.lat_deg, rt.dr_m, rt.dh_m, rt.max_flight_time_s]))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def _load_rotating(path) -> RotatingTable:
+    with np.load(path) as z:
+        g, bg = z["grid"], z["base_grid"]
+        base = FlyoutTable(str(z["name"]), float(bg[0]), float(bg[1]), z["t_s"], z["speed_mps"], z["fpa_rad"],
+                           float(bg[2]), float(bg[3]), float(bg[4]), float(bg[5]))
+        return RotatingTable(base, float(g[0]), float(g[1]), float(g[2]), z["dt_s"], z["defl_rad"], float(g[3]))

@@ -306,7 +306,8 @@ def engage(missile=None, launch=None, aim=None, *, threat=None, site, intercepto
     if threshold:
         base = ispec if ispec.burnout_speed_mps else ispec.with_burnout_speed(THRESHOLD_BASE_MPS)
         lo, hi = THRESHOLD_RANGE_MPS
-        rec["threshold_mps"] = burnout_speed_threshold(threats, sspec, base, tl, flyout, lo_mps=lo, hi_mps=hi)
+        th = burnout_speed_threshold(threats, sspec, base, tl, flyout, lo_mps=lo, hi_mps=hi)
+        rec["threshold_mps"] = None if th is None else float(th)
     return EngageResult(rec, threats, sspec, ispec, tl, eng, trajectory, flyout, list(eng.warnings))
 
 

@@ -235,7 +235,8 @@ def parse_epoch(text: str | None) -> datetime:
     try:
         dt = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BmdcheckError(f"--epoch must be an ISO 8601 UTC time such as 2026-01-01T00:00:00Z, got {text!r}") from None
+        raise BmdcheckError(f"must be an ISO 8601 UTC time such as 2026-01-01T00:00:00Z, got {text!r}",
+                            param="epoch") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc)

@@ -244,9 +244,15 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
                       duration_s: float | None = None, rtol: float = DEFAULT_RTOL) -> FlightBatch:
     """Fly N launches of ``missile`` with given steering; inputs broadcast to shape (N,).
 
-    lat_deg, lon_deg: launch points (geodetic, deg); azimuth_deg: launch azimuth clockwise from
-    north; kick_deg: pitch-kick angle; t_cut_s: thrust cut-off time (default: full burn).
+    missile: a Missile or a catalogue name; lat_deg, lon_deg: launch points (geodetic, deg);
+    azimuth_deg: launch azimuth clockwise from north; kick_deg: pitch-kick angle from the vertical
+    (0-90); t_cut_s: thrust cut-off time (default: full burn). ``status`` (N,) of the result: codes
+    of the table ``STATUS_TEXT`` (0 impact).
     """
+    if not isinstance(missile, Missile):
+        from .missile import get_missile
+
+        missile = get_missile(missile)
     if t_cut_s is None:
         t_cut_s = missile.burn_end_s
     lat, lon, az, kick, tcut = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))

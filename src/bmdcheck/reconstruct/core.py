@@ -176,27 +176,27 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
     if burnout_altitude_km is None:
         burnout_altitude_km = "0"
         if launch is not None:  # 200 km, or half the (lowest) apogee if that is lower
-            a = parse_measured(apogee_km, "--apogee-km")
+            a = parse_measured(apogee_km, "apogee_km")
             burnout_altitude_km = repr(min(FULL_BURNOUT_ALT_KM, 0.5 * a.lo))
-    obs = {"apogee_km": parse_measured(apogee_km, "--apogee-km"), "range_km": parse_measured(range_km, "--range-km"),
-           "burnout_altitude_km": parse_measured(burnout_altitude_km, "--burnout-altitude-km")}
-    t_obs = None if flight_time_s is None else parse_measured(flight_time_s, "--flight-time-s")
+    obs = {"apogee_km": parse_measured(apogee_km, "apogee_km"), "range_km": parse_measured(range_km, "range_km"),
+           "burnout_altitude_km": parse_measured(burnout_altitude_km, "burnout_altitude_km")}
+    t_obs = None if flight_time_s is None else parse_measured(flight_time_s, "flight_time_s")
     if t_obs is not None and not t_obs.value > 0:
-        raise BmdcheckError(f"--flight-time-s must be positive, got {t_obs.value:g}")
+        raise InputError(f"must be positive, got {t_obs.value:g}", param="flight_time_s")
     boost = None
     if boost_time_s is not None:
         boost = float(boost_time_s)
         if not (math.isfinite(boost) and boost >= 0):
-            raise BmdcheckError(f"--boost-time-s must be a non-negative number of seconds, got {boost_time_s}")
+            raise InputError(f"must be a non-negative number of seconds, got {boost_time_s}", param="boost_time_s")
     if launch is not None:
         launch = check_position(launch, "launch", allow_alt=False)
     if (launch is None) != (azimuth_deg is None):
-        raise BmdcheckError("the full model needs both --from LAT,LON and --azimuth DEG (or neither)")
+        raise InputError("the full model needs both launch and azimuth_deg (or neither)", param="azimuth_deg")
     if aims and launch is None:
-        raise BmdcheckError("--aim needs --from LAT,LON and --azimuth DEG (rotating-Earth ranges)")
+        raise InputError("aim points need launch and azimuth_deg (rotating-Earth ranges)", param="aims")
     beta = float(ballistic_coefficient_kgm2)
     if not beta > 0:
-        raise BmdcheckError(f"--ballistic-coefficient must be positive, got {beta:g}")
+        raise InputError(f"must be positive, got {beta:g}", param="ballistic_coefficient_kgm2")
     # every corner must be a valid observation: check the geometry at the box's edges first
     for c in _corners(obs):
         vacuum.check_geometry(c["apogee_km"] * 1e3, c["range_km"] * 1e3, c["burnout_altitude_km"] * 1e3)
@@ -205,11 +205,11 @@ def reconstruct(apogee_km, range_km, *, flight_time_s=None, launch=None, azimuth
     if launch is not None:
         azimuth_deg = float(azimuth_deg)
         if not math.isfinite(azimuth_deg):
-            raise BmdcheckError("--azimuth must be a finite number of degrees")
+            raise InputError("must be a finite number of degrees", param="azimuth_deg")
         directions = {"east": 90.0, "west": 270.0, "test_azimuth": azimuth_deg % 360.0}
         for name, lat, lon in aims:
             if name in directions:
-                raise BmdcheckError(f"--aim name {name!r} is used twice or is reserved (east, west, test_azimuth)")
+                raise InputError(f"name {name!r} is used twice or is reserved (east, west, test_azimuth)", param="aims")
             d, az = geodesic_inverse(launch[0], launch[1], lat, lon, earth)
             directions[name] = float(az)
             aim_rows.append({"name": name, "lat": lat, "lon": lon, "azimuth_deg": float(az),

@@ -34,7 +34,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 from ..flight.batch import fly_missile_batch
 from ..flight.missile import Missile, get_missile
 from ..flight.performance import REFERENCE_EARTH, max_range_performance
@@ -105,8 +105,8 @@ def fit_missile(apogee_km: float, range_km: float, *, launch=None, azimuth_deg=N
     if vary not in ("payload", "stages"):
         raise BmdcheckError(f"the fitted parameter must be 'payload' or 'stages', got {vary!r}")
     if payload_kg is not None and (vary == "payload" or not (float(payload_kg) > 0)):
-        raise BmdcheckError("--payload-kg sets the payload when the stages are fitted (--fit-vary stages), "
-                            f"and must be positive, got {payload_kg}")
+        raise InputError("sets the payload when the stages are fitted (vary='stages'), and must be positive, "
+                         f"got {payload_kg}", param="payload_kg")
     tpl = get_missile(template)
     geo = _geometry(launch, azimuth_deg)
     cache = {}
@@ -248,11 +248,12 @@ def fit_and_write(doc: dict, *, template: str = DEFAULT_TEMPLATE, name: str | No
     from ..ledger.files import write_atomic
 
     if out_path is not None and Path(out_path).suffix != ".toml":
-        raise BmdcheckError(f"--out must name a .toml file, got {out_path!r}")
+        raise InputError(f"must name a .toml file, got {out_path!r}", param="out_path")
     if out_path is not None and Path(out_path).exists() and not overwrite:
-        raise BmdcheckError(f"{out_path} already exists; refusing to overwrite it (--force replaces it)")
+        raise InputError(f"{out_path} already exists; refusing to overwrite it (overwrite=True replaces it)",
+                         param="out_path")
     if name is not None and name.strip().lower() in catalogue():
-        raise BmdcheckError(f"--name {name!r} is a catalogue missile; choose another name")
+        raise InputError(f"{name!r} is a catalogue missile; choose another name", param="name")
 
     o = doc["observation"]
     launch = None if o.get("from") is None else (o["from"]["lat"], o["from"]["lon"])
@@ -261,7 +262,7 @@ def fit_and_write(doc: dict, *, template: str = DEFAULT_TEMPLATE, name: str | No
                           payload_kg=payload_kg)
     path = Path(out_path) if out_path else Path(f"{m.name}.toml")
     if path.suffix != ".toml":
-        raise BmdcheckError(f"--out must name a .toml file, got {str(path)!r}")
+        raise InputError(f"must name a .toml file, got {str(path)!r}", param="out_path")
     text = missile_toml(m, info, o)
     write_atomic(path, text.encode("utf-8"), overwrite=overwrite)
     back = load_missile_file(path)  # the written file must load as the fitted missile

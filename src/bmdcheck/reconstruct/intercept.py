@@ -29,7 +29,7 @@ from scipy.optimize import minimize_scalar
 
 from ..earth.frames import ecef_to_geodetic, geodetic_to_ecef
 from ..earth.model import EarthModel
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 
 TOF_MAX_S = 3600.0
 """Longest interceptor time of flight searched when none is announced, s (the fly-out tables'
@@ -171,16 +171,16 @@ def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=Non
     Lambert bound is minimised over the time of flight.
     """
     if (point is None) == (target is None):
-        raise BmdcheckError("give the intercept point (--intercept LAT,LON,ALT_KM) or a target trajectory "
-                            "(--target-missile with --intercept-alt-km), not both")
+        raise InputError("give the intercept point (lat, lon, alt_km) or a target trajectory, not both",
+                         param="point")
     site = _position(site, "site")
     if point is not None:
         point = _position(point, "point")
         if len(point) != 3:
-            raise BmdcheckError("--intercept must be LAT,LON,ALT_KM")
+            raise InputError("must be (lat, lon, alt_km)", param="point")
     bt = float(burn_time_s)
     if not (math.isfinite(bt) and bt >= 0):
-        raise BmdcheckError(f"--burn-time-s must be >= 0, got {burn_time_s}")
+        raise InputError(f"must be >= 0, got {burn_time_s}", param="burn_time_s")
     s_alt = float(site[2]) if len(site) > 2 else 0.0
     site_ecef = geodetic_to_ecef(float(site[0]), float(site[1]), s_alt * 1e3, earth).reshape(3)
     desc = {}
@@ -232,9 +232,10 @@ def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=Non
     doc.update(desc)
     if flyout:
         if not tof_given:
-            raise BmdcheckError("--flyout needs the time of flight (--time-of-flight-s, or launch and intercept times)")
+            raise InputError("needs the time of flight (time_of_flight_s, or launch and intercept times)",
+                             param="flyout")
         if not bt > 0:
-            raise BmdcheckError("--flyout needs the interceptor's burn time (--burn-time-s > 0)")
+            raise InputError("needs the interceptor's burn time (burn_time_s > 0)", param="flyout")
         doc["flyout_bound_mps"] = flyout_bound_mps(site_ecef, point_ecef, tof_used, bt, 0.4 * dv, 1.2 * dv + 500.0,
                                                    earth)
     cands = [x for x in (doc["lambert_bound_mps"], doc["flyout_bound_mps"]) if x is not None]

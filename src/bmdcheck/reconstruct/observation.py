@@ -11,7 +11,7 @@ import math
 import re
 from typing import NamedTuple
 
-from ..errors import BmdcheckError
+from ..errors import BmdcheckError, InputError
 
 _NUM = r"[+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _RE = re.compile(rf"^\s*({_NUM})\s*(?:(?:±|\+-|\+/-)\s*({_NUM})\s*(%?))?\s*$")
@@ -38,7 +38,7 @@ class Measured(NamedTuple):
 def parse_measured(text, what: str) -> Measured:
     """Parse ``V``, ``V±S``, ``V+-S``, ``V+/-S`` or ``V±P%`` (non-negative, finite) into a Measured.
 
-    ``what`` names the option in the one-line error (e.g. ``--apogee-km``).
+    ``what`` names the parameter in the one-line error (e.g. ``apogee_km``; the CLI shows its flag).
     """
     if isinstance(text, Measured):
         return text
@@ -46,14 +46,14 @@ def parse_measured(text, what: str) -> Measured:
         text = repr(float(text))
     m = _RE.match(str(text))
     if not m:
-        raise BmdcheckError(f"{what} must be a number with an optional precision such as 1250±25, 1250+-25 or "
-                            f"1250±2%, got {text!r}")
+        raise InputError(f"must be a number with an optional precision such as 1250±25, 1250+-25 or "
+                         f"1250±2%, got {text!r}", param=what)
     v = float(m.group(1))
     s = float(m.group(2)) if m.group(2) else 0.0
     if m.group(3):
         s = abs(v) * s / 100.0
     if not (math.isfinite(v) and math.isfinite(s)):
-        raise BmdcheckError(f"{what} must be finite, got {text!r}")
+        raise InputError(f"must be finite, got {text!r}", param=what)
     if s > v:
-        raise BmdcheckError(f"{what}: the precision ±{s:g} is larger than the value {v:g}")
+        raise InputError(f"the precision ±{s:g} is larger than the value {v:g}", param=what)
     return Measured(v, s)

@@ -287,6 +287,67 @@ def _comparison_section(a, b) -> str:
 
 # ---- the whole report ---------------------------------------------------------------------------
 
+def _save(fig, path, dpi) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
+def _pair_caption(d) -> str:
+    """The words under an engagement diagram: the window and first intercept, or the reason."""
+    from .data import reason_words
+
+    rec = d.record
+    if rec.get("feasible"):
+        txt = (f"Intercept possible from {rec['first_s']:,.0f} s to {rec['last_s']:,.0f} s after the threat's "
+               f"launch; first intercept at {rec['intercept_first']['alt_km']:,.0f} km altitude, interceptor "
+               f"flight {_num(rec.get('flight_time_first_s'))} s, closing speed "
+               f"{_num(rec.get('closing_speed_first_mps'))} m/s.")
+    else:
+        txt = f"No intercept ({rec.get('reason')}): {reason_words(rec.get('reason', ''))}."
+    if d.note:
+        txt += f" Note: {d.note}."
+    return txt
+
+
+def _sections(a, b, alts, diag_html, reports, comp) -> dict:
+    """Section id -> HTML body, for every entry of SECTIONS."""
+    pair_list = ", ".join(a.pair_ids()[:60]) + (" …" if len(a.pair_ids()) > 60 else "")
+    body = {
+        "scenario": _scenario_section(a),
+        "provenance": _provenance_section(a) + (("<h3>B</h3>" + _provenance_section(b)) if b is not None else ""),
+        "map": ("<img src='map.png' alt='map of trajectories, sites, reach and radar coverage'><p class='muted'>"
+                "Blue solid tracks can be engaged by at least one site (nominal draw), orange dashed ones by none. "
+                "Coloured rings: how far each interceptor type reaches a target at "
+                f"{' and '.join(f'{h:g}' for h in alts)} km altitude within "
+                "its flight-time limit (fly-out table). Shaded: radar coverage of targets at 300 km altitude."
+                "</p>"),
+        "engagements": "".join(diag_html) + f"<p class='muted'>Other pairs (<code>--pair ID</code>): {_e(pair_list)}</p>",
+        "summary": _summary_section(a) + (("<h3>B</h3>" + _summary_section(b)) if b is not None else ""),
+        "guarantees": _guarantees_section(reports),
+        "tiers": _tiers_section(a),
+        "comparison": comp or "<p class='muted'>One result set: give a second results directory to compare.</p>",
+    }
+    return body
+
+
+def _page(a, b, body) -> str:
+    """The whole index.html from the section bodies."""
+    titles = {"scenario": "Scenario", "provenance": "Provenance", "map": "Map", "engagements": "Engagement diagrams",
+              "summary": "Summary", "guarantees": "Guarantees", "tiers": "Sensor tiers", "comparison": "Comparison"}
+    title = f"bmdcheck report: {a.name}" + (f" vs {b.name}" if b is not None else "")
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+            f"<style>{CSS}</style></head><body><h1>{_e(title)}</h1><p class='muted'>Written {now} by bmdcheck "
+            f"{_e(a.provenance.get('code_version'))}. Public-literature parameters and kinematic feasibility only."
+            "</p><nav>" + "".join(f"<a href='#{k}'>{titles[k]}</a>" for k in SECTIONS) + "</nav>"]
+    for k in SECTIONS:
+        page.append(f"<section id='{k}'><h2>{titles[k]}</h2>{body[k]}</section>")
+    page.append("</body></html>")
+    return "\n".join(page)
+
+
 def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(), guarantees=None,
                  max_pairs: int = 4, progress=None, dpi: int = 100, footprint_alt_km=None) -> Path:
     """Write the report; returns the path of index.html.
@@ -300,9 +361,8 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from .data import ResultSet, default_pairs, load_results, pair_detail, reason_words, threat_tracks
+    from .data import ResultSet, default_pairs, load_results, pair_detail, threat_tracks
     from .diagram import plot_engagement
     from .maps import FOOTPRINT_ALT_KM, plot_map
 
@@ -345,66 +405,24 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
         for h in alts:
             if not (0 < h < 10_000):
                 raise BmdcheckError(f"footprint altitude must be between 0 and 10,000 km, got {h:g}")
-        fig = plot_map(a, tracks=tracks_a, details=details, footprint_alt_km=alts)
-        fig.savefig(tmp / "map.png", dpi=dpi)
-        plt.close(fig)
+        _save(plot_map(a, tracks=tracks_a, details=details, footprint_alt_km=alts), tmp / "map.png", dpi)
         figs.append("map.png")
         tick("map")
         diag_html = []
         for i, d in enumerate(details):
-            fig = plot_engagement(d)
             name = f"engagement-{i + 1}.png"
-            fig.savefig(tmp / name, dpi=dpi)
-            plt.close(fig)
-            rec = d.record
-            if rec.get("feasible"):
-                txt = (f"Intercept possible from {rec['first_s']:,.0f} s to {rec['last_s']:,.0f} s after the threat's "
-                       f"launch; first intercept at {rec['intercept_first']['alt_km']:,.0f} km altitude, interceptor "
-                       f"flight {_num(rec.get('flight_time_first_s'))} s, closing speed "
-                       f"{_num(rec.get('closing_speed_first_mps'))} m/s.")
-            else:
-                txt = f"No intercept ({rec.get('reason')}): {reason_words(rec.get('reason', ''))}."
-            if d.note:
-                txt += f" Note: {d.note}."
+            _save(plot_engagement(d), tmp / name, dpi)
             diag_html.append(f"<h3 id='pair-{_e(d.pair_id)}'>Pair {_e(d.pair_id)}</h3><img src='{name}' "
-                             f"alt='engagement diagram of pair {_e(d.pair_id)}'><p>{_e(txt)}</p>")
+                             f"alt='engagement diagram of pair {_e(d.pair_id)}'><p>{_e(_pair_caption(d))}</p>")
             tick(f"diagram {d.pair_id}")
         comp = ""
         if b is not None:
-            fig = plot_map(b, footprint_alt_km=alts)
-            fig.savefig(tmp / "map-b.png", dpi=dpi)
-            plt.close(fig)
+            _save(plot_map(b, footprint_alt_km=alts), tmp / "map-b.png", dpi)
             tick("map B")
             comp = (_comparison_section(a, b) + f"<h3>Map of B ({_e(b.name)})</h3><img src='map-b.png' "
                     f"alt='map of {_e(b.name)}'>")
-        pair_list = ", ".join(a.pair_ids()[:60]) + (" …" if len(a.pair_ids()) > 60 else "")
-        body = {
-            "scenario": _scenario_section(a),
-            "provenance": _provenance_section(a) + (("<h3>B</h3>" + _provenance_section(b)) if b is not None else ""),
-            "map": ("<img src='map.png' alt='map of trajectories, sites, reach and radar coverage'><p class='muted'>"
-                    "Blue solid tracks can be engaged by at least one site (nominal draw), orange dashed ones by none. "
-                    "Coloured rings: how far each interceptor type reaches a target at "
-                    f"{' and '.join(f'{h:g}' for h in alts)} km altitude within "
-                    "its flight-time limit (fly-out table). Shaded: radar coverage of targets at 300 km altitude."
-                    "</p>"),
-            "engagements": "".join(diag_html) + f"<p class='muted'>Other pairs (<code>--pair ID</code>): {_e(pair_list)}</p>",
-            "summary": _summary_section(a) + (("<h3>B</h3>" + _summary_section(b)) if b is not None else ""),
-            "guarantees": _guarantees_section(reports),
-            "tiers": _tiers_section(a),
-            "comparison": comp or "<p class='muted'>One result set: give a second results directory to compare.</p>",
-        }
-        titles = {"scenario": "Scenario", "provenance": "Provenance", "map": "Map", "engagements": "Engagement diagrams",
-                  "summary": "Summary", "guarantees": "Guarantees", "tiers": "Sensor tiers", "comparison": "Comparison"}
-        title = f"bmdcheck report: {a.name}" + (f" vs {b.name}" if b is not None else "")
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        page = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-                f"<style>{CSS}</style></head><body><h1>{_e(title)}</h1><p class='muted'>Written {now} by bmdcheck "
-                f"{_e(a.provenance.get('code_version'))}. Public-literature parameters and kinematic feasibility only."
-                "</p><nav>" + "".join(f"<a href='#{k}'>{titles[k]}</a>" for k in SECTIONS) + "</nav>"]
-        for k in SECTIONS:
-            page.append(f"<section id='{k}'><h2>{titles[k]}</h2>{body[k]}</section>")
-        page.append("</body></html>")
-        (tmp / "index.html").write_text("\n".join(page), encoding="utf-8")
+        page = _page(a, b, _sections(a, b, alts, diag_html, reports, comp))
+        (tmp / "index.html").write_text(page, encoding="utf-8")
         os.chmod(tmp, 0o755)
         try:
             _replace_dir(tmp, out)

@@ -87,39 +87,17 @@ def base_axes(lat_pts, lon_pts, fig=None, rect=(0.01, 0.12, 0.98, 0.80)):
     return fig, ax
 
 
-def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_alt_km: float = 300.0,
-             tracks=None, details=None, title: str | None = None):
-    """Draw the scenario map of a result set (a ``ResultSet`` or a results directory path).
-
-    ``pairs``: pair ids whose interceptor fly-out paths are drawn (default: none; ``details`` may
-    pass already computed ``PairDetail`` objects). ``footprint_alt_km``: target altitudes of the
-    reach footprints. Returns the matplotlib Figure.
-    """
+def _draw_radars(ax, rad, radar_alt_km, rcs_m2, legend) -> None:
+    """Radar coverage for targets at radar_alt_km (sectors for limited-azimuth radars) and the radars."""
     import cartopy.crs as ccrs
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .data import ResultSet, load_results, pair_detail, radar_ground_range_m, radars, reach_range_m, threat_tracks
+    from .data import radar_ground_range_m
 
-    rs = results if isinstance(results, ResultSet) else load_results(results)
-    tracks = tracks if tracks is not None else threat_tracks(rs)
-    details = list(details or []) + [pair_detail(rs, p, tracks) for p in (pairs or [])]
-    cases = rs.cases()
-    defence = rs.defence()
-    tl = rs.timeline()
-    rad = radars(rs)
-    # points that must be in the frame
-    lat_pts = [c.launch_lat for c in cases] + [c.aim_lat for c in cases] + [sp.lat_deg for sp, _, _ in defence]
-    lon_pts = [c.launch_lon for c in cases] + [c.aim_lon for c in cases] + [sp.lon_deg for sp, _, _ in defence]
-    for tr in tracks.values():
-        lat_pts += list(tr.lat_deg[::20])
-        lon_pts += list(tr.lon_deg[::20])
-    fig, ax = base_axes(lat_pts, lon_pts)
     geo = ccrs.Geodetic()
-    legend = []
     # radar coverage
     for r in rad:
-        g = radar_ground_range_m(r, radar_alt_km * 1e3, tl.rcs_m2)
+        g = radar_ground_range_m(r, radar_alt_km * 1e3, rcs_m2)
         if g <= 0:
             continue
         if r.azimuth_min_deg is None:
@@ -138,7 +116,17 @@ def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_al
         ax.plot(r.lon_deg, r.lat_deg, marker="^", color=RADAR, markersize=6, transform=geo, zorder=6)
     if rad:
         legend.append(Patch(facecolor=RADAR, alpha=0.3, edgecolor=RADAR,
-                            label=f"radar coverage (targets at {radar_alt_km:g} km, RCS {tl.rcs_m2:g} m²)"))
+                            label=f"radar coverage (targets at {radar_alt_km:g} km, RCS {rcs_m2:g} m²)"))
+
+
+def _draw_reach(ax, defence, footprint_alt_km, legend) -> None:
+    """Reach footprints of every site at each target altitude, one colour per interceptor type."""
+    import cartopy.crs as ccrs
+    from matplotlib.lines import Line2D
+
+    from .data import reach_range_m
+
+    geo = ccrs.Geodetic()
     # reach footprints, one colour per interceptor type
     types = []
     for sp, it, _ in defence:
@@ -158,6 +146,14 @@ def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_al
     for k, alt in enumerate(footprint_alt_km):
         legend.append(Line2D([], [], color="#444444", linestyle=ALT_STYLES[k % len(ALT_STYLES)], linewidth=1.1,
                              label=f"reach at {alt:g} km target altitude"))
+
+
+def _draw_tracks(ax, tracks, legend) -> None:
+    """Threat ground tracks, solid where a site can engage the threat, dashed where none can."""
+    import cartopy.crs as ccrs
+    from matplotlib.lines import Line2D
+
+    geo = ccrs.Geodetic()
     # threat tracks
     n_eng = n_not = 0
     for tr in tracks.values():
@@ -169,6 +165,14 @@ def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_al
     legend.append(Line2D([], [], color=ENGAGEABLE, linewidth=1.8, label=f"threat engageable by a site ({n_eng})"))
     legend.append(Line2D([], [], color=NOT_ENGAGEABLE, linestyle=(0, (5, 2)), linewidth=1.5,
                          label=f"threat not engageable ({n_not})"))
+
+
+def _draw_intercepts(ax, rs, details, legend) -> None:
+    """First intercept points of the feasible nominal rows and the given fly-out paths."""
+    import cartopy.crs as ccrs
+    from matplotlib.lines import Line2D
+
+    geo = ccrs.Geodetic()
     # intercepts and fly-outs
     rows = [r for r in rs.nominal_rows() if r["feasible"] and np.isfinite(r.get("intercept_lat") or math.nan)]
     if rows:
@@ -184,6 +188,14 @@ def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_al
             drawn = True
     if drawn:
         legend.append(Line2D([], [], color=INTERCEPTOR, linewidth=2.2, label="interceptor fly-out (diagrams below)"))
+
+
+def _draw_places(ax, rs, cases, defence, has_radars, legend) -> None:
+    """Launch and aim points with their area names, area polygons and interceptor sites."""
+    import cartopy.crs as ccrs
+    from matplotlib.lines import Line2D
+
+    geo = ccrs.Geodetic()
     # areas and sites
     seen = set()
     for c in cases:
@@ -207,8 +219,40 @@ def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_al
         ax.text(sp.lon_deg, sp.lat_deg, f" {sp.name}", transform=ccrs.PlateCarree(), fontsize=7, zorder=9,
                 va="bottom")
     legend.append(Line2D([], [], marker="s", color="black", linestyle="none", markersize=6, label="interceptor site"))
-    if rad:
+    if has_radars:
         legend.append(Line2D([], [], marker="^", color=RADAR, linestyle="none", markersize=6, label="radar"))
+
+
+def plot_map(results, *, pairs=None, footprint_alt_km=FOOTPRINT_ALT_KM, radar_alt_km: float = 300.0,
+             tracks=None, details=None, title: str | None = None):
+    """Draw the scenario map of a result set (a ``ResultSet`` or a results directory path).
+
+    ``pairs``: pair ids whose interceptor fly-out paths are drawn (default: none; ``details`` may
+    pass already computed ``PairDetail`` objects). ``footprint_alt_km``: target altitudes of the
+    reach footprints. Returns the matplotlib Figure.
+    """
+    from .data import ResultSet, load_results, pair_detail, radars, threat_tracks
+
+    rs = results if isinstance(results, ResultSet) else load_results(results)
+    tracks = tracks if tracks is not None else threat_tracks(rs)
+    details = list(details or []) + [pair_detail(rs, p, tracks) for p in (pairs or [])]
+    cases = rs.cases()
+    defence = rs.defence()
+    tl = rs.timeline()
+    rad = radars(rs)
+    # points that must be in the frame
+    lat_pts = [c.launch_lat for c in cases] + [c.aim_lat for c in cases] + [sp.lat_deg for sp, _, _ in defence]
+    lon_pts = [c.launch_lon for c in cases] + [c.aim_lon for c in cases] + [sp.lon_deg for sp, _, _ in defence]
+    for tr in tracks.values():
+        lat_pts += list(tr.lat_deg[::20])
+        lon_pts += list(tr.lon_deg[::20])
+    fig, ax = base_axes(lat_pts, lon_pts)
+    legend = []
+    _draw_radars(ax, rad, radar_alt_km, tl.rcs_m2, legend)
+    _draw_reach(ax, defence, footprint_alt_km, legend)
+    _draw_tracks(ax, tracks, legend)
+    _draw_intercepts(ax, rs, details, legend)
+    _draw_places(ax, rs, cases, defence, bool(rad), legend)
     fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=7.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title or f"{rs.name}: which threat trajectories can the defence engage?", fontsize=12, y=0.975)
     tier = f"sensor tier {rs.tier} (engageability rests on it; other tiers in the report's tier table); " \
