@@ -92,14 +92,21 @@ def _free_port() -> int:
 def server(browser_ready, tmp_path_factory):
     """`bmdcheck serve` on 127.0.0.1 with a token; yields its base URL."""
     state = tmp_path_factory.mktemp("serve-state")
-    env = dict(os.environ, NUMBA_CACHE_DIR=os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache")))
+    env = dict(os.environ, NUMBA_CACHE_DIR=os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache")),
+               BMDCHECK_PASSPHRASE="browser-test-passphrase")
     code = "import sys; from bmdcheck.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    # a ledger with one signed declaration, for the ledger panel
+    ledger, key = state / "ledger.db", state / "usa.key"
+    scenario = ROOT / "src" / "bmdcheck" / "data" / "scenarios" / "teaching-ship-vs-icbm.toml"
+    for args in (["ledger", "init", ledger], ["ledger", "keygen", "--party", "usa", "--out", key],
+                 ["ledger", "declare", ledger, scenario, "--key", key]):
+        subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, check=True, capture_output=True)
     proc = None
     for _ in range(3):                       # the random port may be taken between probe and bind
         port = _free_port()
         log = open(state / "server.log", "w")
         proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--token", TOKEN, "--state-dir", str(state / "jobs")],
+                                 "--token", TOKEN, "--state-dir", str(state / "jobs"), "--ledger", str(ledger)],
                                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         t_end = time.monotonic() + 60
@@ -172,6 +179,8 @@ def test_control_room_runs_a_shipped_scenario_offline(server, browser):
         # shipped lists came through the token-protected API
         assert page.locator("#scenario option[value='teaching-ship-vs-icbm']").count() == 1
         assert page.locator("#rules option[value='epaa-no-russian-icbm']").count() == 1
+        entry = page.locator("#ledger .ledger-entry[data-seq='1']").inner_text()
+        assert "declaration" in entry and "teaching-ship-vs-icbm" in entry and "by usa" in entry, entry
 
         page.select_option("#scenario", "teaching-ship-vs-icbm")
         page.wait_for_function("() => window.bmd.scenarioLayer.entities.values.length >= 4", timeout=30_000)
@@ -241,6 +250,21 @@ def test_control_room_runs_a_shipped_scenario_offline(server, browser):
             img = Image.open(shot).convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
                                                            dither=Image.Dither.NONE)
             img.save(ROOT / "docs" / "img" / "control-room.png", optimize=True)
+
+        # Two scenarios compared (the early-warning cue tier, nominal draw): the table per tier, then
+        # the second one's trajectories on the globe with its own sites.
+        page.uncheck("#tiers input[value='local']")
+        page.uncheck("#tiers input[value='remote']")
+        page.select_option("#cmp-a", "teaching-single-site")
+        page.select_option("#cmp-b", "teaching-ship-vs-icbm")
+        page.click("#compare")
+        page.wait_for_selector("#comparison table tr[data-tier='cue']", timeout=240_000)
+        cells = page.locator("#comparison tr[data-tier='cue'] td").all_inner_texts()
+        assert cells[1:] == ["0 / 1", "2 / 4", "+2"], cells
+        page.locator("#comparison button").nth(1).click()
+        page.wait_for_function("() => window.bmd.drawnScenario === 'teaching-ship-vs-icbm' && window.bmd.results"
+                               " && window.bmd.results.entities.values.some(e => e.id === 'threat-3')", timeout=60_000)
+        print(f"compared at {time.monotonic() - t_start:.1f} s")
     finally:
         ctx.close()
 
