@@ -42,7 +42,7 @@ def to_czml(scene: Scene, epoch):
         key = "interceptor" if tr.kind == "interceptor" else (
             "engageable" if tr.properties.get("feasible") else "not-engageable")
         col = COLORS[key]
-        props = {k: v for k, v in tr.properties.items() if isinstance(v, (str, int, float, bool, list)) or v is None}
+        props = {k: v for k, v in tr.properties.items() if isinstance(v, (str, int, float, bool, list))}
         packets.append(Packet(
             id=tr.id, name=tr.label, description=f"{tr.kind}: {tr.label}",
             availability=TimeInterval(start=ep, end=epoch + timedelta(seconds=float(t_abs[-1]))),
@@ -84,8 +84,8 @@ def to_czml(scene: Scene, epoch):
 
 
 def _jsonable(d: dict) -> dict:
-    """JSON-ready property values; a missing value (None, NaN) is left out: CesiumJS's CZML reader
-    fails on a null property value (1.140: "Cannot read properties of null")."""
+    """Packet properties as JSON values; a property with no value (None, NaN) is left out, since
+    Cesium's CZML reader fails on a null property value ("reading 'hasOwnProperty'")."""
     out = {}
     for k, v in d.items():
         if isinstance(v, (np.floating,)):

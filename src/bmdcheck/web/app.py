@@ -174,7 +174,6 @@ class Guard:
 
     def __init__(self, app, token: str | None):
         self.app, self.token = app, token
-        self.raw = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -183,8 +182,8 @@ class Guard:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 have = {k.lower() for k, _ in message.get("headers", [])}
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [h for h in self.raw if h[0] not in have]
+                raw = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+                message["headers"] = list(message.get("headers", [])) + [h for h in raw if h[0] not in have]
             await send(message)
 
         path = scope.get("path", "")
