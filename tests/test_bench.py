@@ -75,3 +75,27 @@ def test_markdown_table_states_machine_and_rows():
     rows = [ln for ln in md.splitlines() if ln.startswith("| `bench")]
     assert len(rows) == 2 and "1,234 trajectories/s" in rows[0] and "impact points within 50 m" in rows[0]
     assert np.all([ln.count("|") == 6 for ln in rows])
+
+
+def test_demo_stage_clock_json_and_table_row(tmp_path):
+    """`make demo` writes its stage timings (wall and CPU) beside its results; the table renders them."""
+    from rich.console import Console
+
+    from bmdcheck.demo import StageClock, write_timing
+
+    clock = StageClock()
+    sum(i * i for i in range(200_000))  # some CPU
+    clock.done("1. flights (compile)")
+    clock.done("2a. assess: more words")
+    j = clock.to_json()
+    assert [x["stage"] for x in j["stages"]] == ["1. flights (compile)", "2a. assess: more words"]
+    assert j["cpu_s"] >= j["stages"][0]["cpu_s"] > 0 and j["wall_s"] >= j["stages"][0]["wall_s"]
+    assert {"tables_built", "tables_read", "load_average", "cores", "versions"} <= set(j)
+    write_timing(tmp_path / "t" / "demo-timing.json", j)
+    assert json.loads((tmp_path / "t" / "demo-timing.json").read_text()) == j
+    c = Console(width=200, record=True)
+    c.print(clock.table())
+    text = c.export_text()
+    assert "CPU s" in text and "total" in text
+    row = next(ln for ln in bench.markdown_table([j]).splitlines() if ln.startswith("| `make demo`"))
+    assert "1. flights " in row and "2a. assess " in row and "s CPU" in row and "tables:" in row

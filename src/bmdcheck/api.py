@@ -73,6 +73,7 @@ _LAZY = {
     "get_early_warning": (".defence.sensors", "get_early_warning"),
     "sensors": (".defence.sensors", "sensor_catalogue"),
     "rcs_catalogue": (".defence.rcs", "catalogue_rcs"),
+    "catalogue_rows": (".catalogues", "catalogue_rows"),
     # engagement and thresholds
     "engage": (".defence.query", "engage"),
     "EngageResult": (".defence.query", "EngageResult"),

@@ -27,6 +27,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _cpu_model() -> str:
+    """The processor's model name (Linux /proc/cpuinfo), else platform.processor() or the machine type."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _load_average():
     try:
         return os.getloadavg()[0]
@@ -88,7 +102,7 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     return {"benchmark": "flight", "missile": m.name, "n": n, "n_ref": int(len(idx)),
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "max_impact_diff_km": float(np.max(d) / 1e3), "impacted": int(b.ok.sum()),
-            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
+            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
@@ -202,7 +216,7 @@ def bench_steer(n: int = 2_000, n_ref: int = 24, seed: int = 1013, sampled: bool
             "kernel_flights_per_trajectory": flights / n, "flights_per_s_rtol_1e-10": flight_per_s,
             "fast_seconds": t_fast, "reference_seconds": t_ref, "table_seconds": t_table,
             "shapes": {sh: int(np.sum(shape == sh)) for sh in ("min-energy", "lofted", "depressed")},
-            **extra, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
+            **extra, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
             "threads": numba.get_num_threads(),
             "versions": _versions()}
 
@@ -231,7 +245,7 @@ def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict
     dt = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"benchmark": "stream", "n": n, "chunk": chunk, "seconds": dt, "per_s": n / dt,
-            "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count()}
+            "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count(), "cpu": _cpu_model()}
 
 
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
@@ -305,7 +319,7 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)), "fast_seconds": t_fast,
             "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
             "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
-            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(),
+            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
             "threads": numba.get_num_threads(), "versions": _versions()}
 
 
@@ -396,7 +410,7 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
             "dask_ratio": t_dask / t_local if dsk else None,
             "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
             "hashes_equal": (loc.results_hash == dsk.results_hash) if dsk else None, "shapes": list(shapes),
-            "cores": os.cpu_count(), "versions": _versions()}
+            "cores": os.cpu_count(), "cpu": _cpu_model(), "versions": _versions()}
 
 
 def markdown_table(results: list[dict]) -> str:
@@ -443,16 +457,26 @@ def markdown_table(results: list[dict]) -> str:
                          f"{r['dask_ratio']:.2f}" if r.get("dask_ratio") is not None else "—",
                          "results hashes equal" if r.get("hashes_equal") else
                          ("—" if r.get("hashes_equal") is None else "results hashes DIFFER")))
+        elif b == "demo":
+            st = "; ".join(f"{x['stage'].split(':')[0].split(' (')[0]} {x['wall_s']:.0f} s / {x['cpu_s']:.0f} s"
+                           for x in r["stages"])
+            rows.append(("`make demo` (the main job: 8 flights, EPAA phase 4 2010 and 2013 assessed at 3 sensor tiers "
+                         "× 20 draws, 3 rules files checked on both, the report); wall / CPU per stage: " + st,
+                         f"{r['wall_s']:,.0f} s wall, {r['cpu_s']:,.0f} s CPU"
+                         + (f" (load average {r['load_average']:.1f})" if r.get("load_average") is not None else ""),
+                         "—", "—", f"fly-out tables: {r['tables_built']} built, {r['tables_read']} read from the disk "
+                                   "cache"))
         elif b == "stream":
             rows.append((f"`bench stream`: {r['n']:,} summary-only flights in chunks of {r['chunk']:,}",
                          f"{r['per_s']:,.0f} trajectories/s ({r['seconds']:.0f} s)", "—", "—",
                          f"peak RSS {r['peak_rss_mb']:,.0f} MB"))
     v = next((r["versions"] for r in results if r.get("versions")), {})
     cores = next((r["cores"] for r in results if r.get("cores")), os.cpu_count())
+    cpu = next((r["cpu"] for r in results if r.get("cpu")), None)
     loads = [r["load_average"] for r in results if r.get("load_average") is not None]
     load = f", load average {min(loads):.1f}–{max(loads):.1f} while measuring" if loads else ""
-    head = (f"Measured with `bmdcheck bench ... --json`, rendered by `bmdcheck bench table`: {cores}-core "
-            f"{platform.machine()}{load}; Python {platform.python_version()}, NumPy {v.get('numpy', '?')}, "
+    head = (f"Measured with `tools/bench-readme.sh` (`bmdcheck bench ... --json`, rendered by `bmdcheck bench table`): {cores}-core "
+            f"{platform.machine()}{' (' + cpu + ')' if cpu else ''}{load}; Python {platform.python_version()}, NumPy {v.get('numpy', '?')}, "
             f"Numba {v.get('numba', '?')}, SciPy {v.get('scipy', '?')}. Ratios between two paths measured in the "
             "same run are what to compare; absolute rates on a shared machine are noise.")
     lines = [head, "", "| benchmark | fast path | reference (same run) | ratio | agreement |", "|---|---|---|---|---|"]

@@ -27,6 +27,8 @@ import numpy as np
 T = TypeVar("T")
 
 _OFF = {"", "0", "off", "none", "false", "no"}
+STATS = {"read": 0, "built": 0}
+"""Entries read from disk and built in this process (``make demo`` reports them)."""
 _PKG = Path(__file__).resolve().parent
 
 
@@ -98,15 +100,19 @@ def cached(kind: str, params: dict, build: Callable[[], T], cls: type, depends: 
     """
     d = cache_dir()
     if d is None:
+        STATS["built"] += 1
         return build()
     key = entry_key(kind, params, depends)
     path = d / f"{kind}-{key[:32]}.npz"
     if path.exists():
         try:
-            return _load(path, cls, key)
+            obj = _load(path, cls, key)
+            STATS["read"] += 1
+            return obj
         except Exception:  # noqa: BLE001  unreadable, truncated (BadZipFile) or foreign entry
             pass  # rebuild and replace it
     obj = build()
+    STATS["built"] += 1
     try:
         _save(path, obj, key)
     except OSError:

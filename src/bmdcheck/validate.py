@@ -118,3 +118,45 @@ def catalogue_name(name, kind: str, cat: Mapping, extra: tuple = (), param: str 
 def lookup(cat: Mapping, name, kind: str, param: str | None = None):
     """``cat[name]`` case-insensitively, or the CatalogueError of :func:`catalogue_name`."""
     return cat[catalogue_name(name, kind, cat, param=param)]
+
+
+# ---- pydantic errors as one line ------------------------------------------------------------------
+
+_COMPARE = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"),
+            "less_than": ("<", "lt")}
+_TYPES = {
+    ("int_type", "int_parsing", "int_from_float"): "expected a whole number{unit}",
+    ("float_type", "float_parsing", "finite_number"): "expected a finite number{unit}",
+    ("string_type",): "expected a string",
+    ("bool_type",): "expected true or false",
+    ("dict_type", "model_type", "model_attributes_type"): "expected a table",
+    ("list_type", "tuple_type"): "expected an array",
+}
+
+
+def pydantic_message(err: dict, show, unit: str = "", what: str = "a value") -> str | None:
+    """The one-line text of one pydantic error (``err`` from ``ValidationError.errors()``): bounds,
+    types and literals, as scenario and rules files report them; None for the error types a caller
+    words itself (missing keys, unknown keys, union tags, lengths). ``show(value)`` renders the
+    input; ``unit`` is appended to the expected value (" (seconds)"); ``what``: "a value" or
+    "a whole number" for bounds.
+
+        >>> pydantic_message({"type": "greater_than", "input": -1, "ctx": {"gt": 0}}, repr)
+        'expected a value > 0, got -1'
+    """
+    t, got, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    if t in _COMPARE:
+        op, key = _COMPARE[t]
+        bound = ctx.get(key, next(iter(ctx.values()), "?") if ctx else "?")
+        return f"expected {what} {op} {show(bound) if not isinstance(bound, str) else bound}{unit}, got {show(got)}"
+    for types, text in _TYPES.items():
+        if t in types:
+            return f"{text.format(unit=unit)}, got {show(got)}"
+    if t == "literal_error":
+        return f"expected one of {ctx.get('expected')}, got {show(got)}"
+    return None
+
+
+def more_problems(n: int) -> str:
+    """The suffix of a one-line error that reports the first of ``n`` problems."""
+    return f" (and {n - 1} more problem{'s' if n > 2 else ''})" if n > 1 else ""

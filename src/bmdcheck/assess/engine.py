@@ -450,8 +450,7 @@ def assess(scenario_path: str | Path | Plan, out_dir: str | Path | None = None, 
             out.mkdir(parents=True, exist_ok=True)
             lock = R.lock(out)  # one writer per folder: a second run is refused, not interleaved
             parts_dir.mkdir(exist_ok=True)
-            res = _run(p.scenario, p.scenario_json, p.scenario_hash, p.cases, p.draws, p.defence, out, parts_dir,
-                       dask, client, p.chunk_cases, progress, resume, p.scenario_path, __version__)
+            res = _run(p, parts_dir, client, progress=progress, resume=resume, dask=bool(dask), version=__version__)
         except OSError as e:
             raise _oserror(out, e) from None
     except (BmdcheckError, MemoryError):
@@ -483,68 +482,80 @@ def _rollback(out: Path, created: list) -> None:
     R.remove_stale(out)
 
 
-def _run(s, sj, shash, cases, nd, defence, out, parts_dir, dask, client, chunk_cases, progress, resume, scenario_path,
-         version) -> AssessmentResult:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def _part(parts_dir: Path, c: Chunk) -> Path:
+    return parts_dir / f"part-{c.index:05d}.parquet"
 
+
+def _chunks_to_run(p: Plan, parts_dir: Path, resume: bool, sch) -> tuple[list, list]:
+    """All chunks, and those still to compute: finished parts are kept when resuming the same
+    scenario, chunking, draws and catalogue (the manifest); zero-length, truncated or stale parts
+    are recomputed."""
+    from ..scenario import expand as _expand
+
+    out = p.out
     R.remove_stale(out)
     manifest = out / R.MANIFEST
-    key = {"scenario_hash": shash, "chunk_cases": chunk_cases, "draws": nd, "catalogue": catalogue_version(),
-           "format": R.FORMAT}
+    key = {"scenario_hash": p.scenario_hash, "chunk_cases": p.chunk_cases, "draws": p.draws,
+           "catalogue": catalogue_version(), "format": R.FORMAT}
     try:
         old = json.loads(manifest.read_text()) if manifest.exists() else None
     except (OSError, ValueError):
         old = None
     if old != key or not resume:
-        for p in parts_dir.glob("part-*.parquet"):
-            p.unlink()
+        for q in parts_dir.glob("part-*.parquet"):
+            q.unlink()
         R.fsync_dir(parts_dir)
     R.write_text(manifest, json.dumps(key, indent=2))
-    chunks = plan_chunks(len(cases), nd, chunk_cases)
-    sch = _schema()
-    n_sites = len(defence)
-    from ..scenario import expand as _expand
-
-    n_tiers = len(_expand.tiers(s))
-
-    def part(c):
-        return parts_dir / f"part-{c.index:05d}.parquet"
-
+    chunks = plan_chunks(len(p.cases), p.draws, p.chunk_cases)
+    n_rows_per = len(p.defence) * len(_expand.tiers(p.scenario))
     todo = []
     for c in chunks:
-        p = part(c)
-        if p.exists() and not R.part_ok(p, len(c.cases) * n_sites * len(c.draws) * n_tiers, sch):
-            p.unlink()  # zero-length, truncated or stale: recompute it
-        if not p.exists():
+        q = _part(parts_dir, c)
+        if q.exists() and not R.part_ok(q, len(c.cases) * len(c.draws) * n_rows_per, sch):
+            q.unlink()  # zero-length, truncated or stale: recompute it
+        if not q.exists():
             todo.append(c)
+    return chunks, todo
+
+
+def _compute_parts(sj: str, todo, parts_dir: Path, client, progress, done: int, total: int) -> None:
+    """Compute the chunks still to do, locally or on the Dask client, each into its part file."""
+    if client is None:
+        for c in todo:
+            R.write_parquet(run_chunk_table(sj, c), _part(parts_dir, c))
+            done += 1
+            if progress:
+                progress(done, total)
+        return
+    from distributed import as_completed
+
+    futs = {client.submit(run_chunk_table, sj, c, pure=False, retries=2): c for c in todo}
+    for fut in as_completed(futs):
+        R.write_parquet(fut.result(), _part(parts_dir, futs[fut]))
+        done += 1
+        if progress:
+            progress(done, total)
+
+
+def _run(p: Plan, parts_dir: Path, client, *, progress, resume: bool, dask: bool, version) -> AssessmentResult:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    s, out, nd = p.scenario, p.out, p.draws
+    sch = _schema()
+    chunks, todo = _chunks_to_run(p, parts_dir, resume, sch)
     done = len(chunks) - len(todo)
     if progress:
         progress(done, len(chunks))
-    if client is None:
-        for c in todo:
-            R.write_parquet(run_chunk_table(sj, c), part(c))
-            done += 1
-            if progress:
-                progress(done, len(chunks))
-    else:
-        from distributed import as_completed
-
-        futs = {client.submit(run_chunk_table, sj, c, pure=False, retries=2): c for c in todo}
-        for fut in as_completed(futs):
-            c = futs[fut]
-            R.write_parquet(fut.result(), part(c))
-            done += 1
-            if progress:
-                progress(done, len(chunks))
-    table = pa.concat_tables([pq.read_table(part(c), schema=sch) for c in chunks])
+    _compute_parts(p.scenario_json, todo, parts_dir, client, progress, done, len(chunks))
+    table = pa.concat_tables([pq.read_table(_part(parts_dir, c), schema=sch) for c in chunks])
     rhash = results_hash(table)
     summary = summarise(table, nd)
-    prov = {"format": R.FORMAT, "scenario": scenario_path, "scenario_name": s.name, "scenario_hash": shash,
+    prov = {"format": R.FORMAT, "scenario": p.scenario_path, "scenario_name": s.name, "scenario_hash": p.scenario_hash,
             "catalogue_version": catalogue_version(), "code_version": version, "git_commit": _git_commit(),
-            "seed": s.uncertainty.seed, "draws": nd, "threat_cases": len(cases), "sites": n_sites,
-            "rows": table.num_rows, "results_hash": rhash, "dask": bool(dask)}
-    table = R.with_metadata(table, {"scenario": s.name, "scenario_hash": shash, "results_hash": rhash,
+            "seed": s.uncertainty.seed, "draws": nd, "threat_cases": len(p.cases), "sites": len(p.defence),
+            "rows": table.num_rows, "results_hash": rhash, "dask": dask}
+    table = R.with_metadata(table, {"scenario": s.name, "scenario_hash": p.scenario_hash, "results_hash": rhash,
                                     "catalogue_version": prov["catalogue_version"], "code_version": version})
     stable = R.summary_table(summary)
     R.publish(out, table, stable, prov)

@@ -176,11 +176,7 @@ def _cell(key, v) -> str:
 @app.command()
 def interceptors(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """List the interceptor catalogue with its sources."""
-    rows = [{"name": i.name, "party": i.party, "burnout_speed_mps": i.burnout_speed_mps, "burn_time_s": i.burn_time_s,
-             "altitude_band_km": [i.min_intercept_alt_km, i.max_intercept_alt_km],
-             "max_flight_time_s": i.max_flight_time_s, "min_closing_speed_mps": i.min_closing_speed_mps,
-             "spread": {k: dict(v) for k, v in i.spread.items()}, "sources": dict(i.sources), "summary": i.summary}
-            for i in api.interceptors().values()]
+    rows = api.catalogue_rows("interceptors")
     _list(rows, [("name", "name"), ("party", "party"), ("burnout_speed_mps", "burnout m/s"), ("burn_time_s", "burn s"),
                  ("altitude_band_km", "altitudes km"), ("max_flight_time_s", "max flight s")],
           "interceptors (sources: --json, docs/CATALOGUE-DEFENCE.md)", as_json)
@@ -189,9 +185,7 @@ def interceptors(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
 @app.command()
 def sites(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """List the interceptor sites (the names --site takes; interceptors with their rounds)."""
-    rows = [{"name": s.name, "party": s.party, "kind": s.kind, "status": s.status, "lat": s.lat_deg, "lon": s.lon_deg,
-             "interceptors": dict(s.interceptors), "radar": s.radar, "sources": dict(s.sources)}
-            for s in api.sites().values()]
+    rows = api.catalogue_rows("sites")
     if not as_json:  # the table: status only where it is not "operational" (all of it: --json)
         rows = [{**r, "kind": r["kind"] + ("" if r["status"] == "operational" else f" ({r['status']})")} for r in rows]
     _list(rows, [("name", "name"), ("party", "party"), ("kind", "kind"), ("lat", "lat °"), ("lon", "lon °"),
@@ -202,13 +196,7 @@ def sites(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
 @app.command()
 def sensors(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """List radars and early-warning systems (the names --remote-radar and --early-warning take)."""
-    cat = api.sensors()
-    rows = [{"name": r.name, "kind": "radar", "lat": r.lat_deg, "lon": r.lon_deg, "range_km": r.range_km,
-             "rcs_ref_m2": r.rcs_ref_m2, "azimuth": None if r.azimuth_min_deg is None else
-             f"{r.azimuth_min_deg:g}→{r.azimuth_max_deg:g}", "elevation_mask_deg": r.elevation_mask_deg,
-             "min_track_s": r.min_track_s, "sources": dict(r.sources)} for r in cat.radars.values()]
-    rows += [{"name": e.name, "kind": "early-warning", "detect_after_s": e.detect_after_s,
-              "report_delay_s": e.report_delay_s, "sources": dict(e.sources)} for e in cat.early_warning.values()]
+    rows = api.catalogue_rows("sensors")
     _list(rows, [("name", "name"), ("kind", "kind"), ("lat", "lat °"), ("lon", "lon °"), ("range_km", "range km"),
                  ("rcs_ref_m2", "at m²"), ("azimuth", "azimuth °"), ("min_track_s", "track s"),
                  ("detect_after_s", "detect s")], "sensors (the names --remote-radar, --early-warning take)", as_json)

@@ -105,12 +105,7 @@ def fly(
 @app.command()
 def missiles(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """List the missile catalogue: name, class, stages, maximum range, sources."""
-    rows = []
-    for m in api.missiles().values():
-        rows.append({"name": m.name, "class": m.cls, "stages": len(m.stages),
-                     "max_range_km": round(api.max_range_km(m), 1), "launch_mass_kg": round(m.launch_mass_kg, 1),
-                     "burn_time_s": round(m.burn_end_s, 1), "summary": m.summary,
-                     "sources": sorted(set(m.sources.values()))})
+    rows = api.catalogue_rows("missiles")
     if as_json:
         emit_json(rows)
         return

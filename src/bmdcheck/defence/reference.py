@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -101,13 +102,37 @@ def _first_index(key, k, lo, hi, h, up, j):
     return j
 
 
-@njit(cache=True)
-def _earliest(R, H, d, alt, t, spd, fpa, kmax, kmin, i_apo, n, law, tmax, dmax3, amax3, out):
-    """Earliest arrival (t, speed, fpa) at each (R[q], H[q]); inf where none within tmax.
+class _Fan(NamedTuple):
+    """A flown fan of K fly-outs sampled at M times, rows padded (``DirectReach``): ground range d,
+    altitude alt (-1e9 past the end), time t, speed spd, flight-path angle fpa (K, M); running
+    maximum kmax and running minimum from the apogee on kmin (K, M); apogee index i_apo, sample
+    count n and steering law (0 gravity turn, 1 attitude hold) (K,); dmax3, amax3 (K,) the largest
+    range and apogee of trajectories k-1, k, k+1."""
 
-    dmax3[k], amax3[k]: the largest range and apogee of trajectories k-1, k, k+1: when R or H is
-    beyond both, no pair involving k can bracket the point, and k is skipped (a pure speed-up).
+    d: np.ndarray
+    alt: np.ndarray
+    t: np.ndarray
+    spd: np.ndarray
+    fpa: np.ndarray
+    kmax: np.ndarray
+    kmin: np.ndarray
+    i_apo: np.ndarray
+    n: np.ndarray
+    law: np.ndarray
+    dmax3: np.ndarray
+    amax3: np.ndarray
+
+
+@njit(cache=True)
+def _earliest(R, H, fan, tmax, out):
+    """Earliest arrival (t, speed, fpa) at each (R[q], H[q]) from the fan; inf where none within tmax.
+
+    When R or H is beyond fan.dmax3[k] or fan.amax3[k], no pair involving k can bracket the point,
+    and k is skipped (a pure speed-up).
     """
+    d, alt, t, spd, fpa, kmax, kmin, i_apo, n, law = (fan.d, fan.alt, fan.t, fan.spd, fan.fpa, fan.kmax, fan.kmin,
+                                                      fan.i_apo, fan.n, fan.law)
+    dmax3, amax3 = fan.dmax3, fan.amax3
     K = d.shape[0]
     xd = np.empty(K)
     xt = np.empty(K)
@@ -231,21 +256,21 @@ class DirectReach:
                 arrs.append(a)
             return np.ascontiguousarray(np.concatenate(arrs))
 
-        (self._d, self._alt, self._t, self._spd, self._fpa, self._kmax, self._kmin, self._iapo, self._n,
-         self._law) = (cat(0, 0.0), cat(1, -1e9), cat(2, np.inf), cat(3, 0.0), cat(4, 0.0), cat(5, -1e9),
-                       cat(6, -1e9), cat(7, 0), cat(8, 0), cat(9, 0))
-        valid = np.arange(M)[None, :] < self._n[:, None]
-        dmax = np.where(valid, self._d, 0.0).max(axis=1)
-        amax = self._kmax.max(axis=1)
-        self._dmax3 = np.maximum(np.maximum(dmax, np.r_[dmax[1:], 0.0]), np.r_[0.0, dmax[:-1]])
-        self._amax3 = np.maximum(np.maximum(amax, np.r_[amax[1:], -1e9]), np.r_[-1e9, amax[:-1]])
+        cols = (cat(0, 0.0), cat(1, -1e9), cat(2, np.inf), cat(3, 0.0), cat(4, 0.0), cat(5, -1e9),
+                cat(6, -1e9), cat(7, 0), cat(8, 0), cat(9, 0))
+        d, kmax, n = cols[0], cols[5], cols[8]
+        valid = np.arange(M)[None, :] < n[:, None]
+        dmax = np.where(valid, d, 0.0).max(axis=1)
+        amax = kmax.max(axis=1)
+        dmax3 = np.maximum(np.maximum(dmax, np.r_[dmax[1:], 0.0]), np.r_[0.0, dmax[:-1]])
+        amax3 = np.maximum(np.maximum(amax, np.r_[amax[1:], -1e9]), np.r_[-1e9, amax[:-1]])
+        self._fan = _Fan(*cols, dmax3, amax3)
 
     def __call__(self, range_m, alt_m):
         R, H = np.broadcast_arrays(np.atleast_1d(np.asarray(range_m, float)), np.atleast_1d(np.asarray(alt_m, float)))
         R, H = np.ascontiguousarray(R.ravel()), np.ascontiguousarray(H.ravel())
         out = np.empty((3, R.size))
-        _earliest(R, H, self._d, self._alt, self._t, self._spd, self._fpa, self._kmax, self._kmin, self._iapo,
-                  self._n, self._law, self.max_flight_time_s, self._dmax3, self._amax3, out)
+        _earliest(R, H, self._fan, self.max_flight_time_s, out)
         return out[0], out[1], out[2]
 
 

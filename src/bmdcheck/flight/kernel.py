@@ -117,12 +117,13 @@ class Work(NamedTuple):
 
 
 class Model(NamedTuple):
-    """What the equations of motion read: Earth parameters, the segment vector S (S_*), the
-    missile and the atmosphere table."""
+    """What the equations of motion read: Earth parameters, the segment vector S (S_*), the drag
+    table and the atmosphere table (only these: the tuple is passed to every derivative call)."""
 
     E: np.ndarray
     S: np.ndarray
-    mis: MissileArgs
+    mach: np.ndarray
+    cd: np.ndarray
     atm: AtmosphereTable
 
 
@@ -252,7 +253,7 @@ def _deriv(t, s, out, model):
         if thrust < 0.0:
             thrust = 0.0
         if rho > 0.0 and vrel > 0.0:
-            c = _drag_cd(model.mis.mach, model.mis.cd, vrel / a_snd)
+            c = _drag_cd(model.mach, model.cd, vrel / a_snd)
             k = -0.5 * rho * vrel * c * S[S_SREF] / m
             ax += k * vrx
             ay += k * vry
@@ -357,13 +358,13 @@ def _err_norm(y, ynew, e, rtol):
     return m
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _kink_frac(y, ynew, model):
     """Fraction of the step to the first drag-table Mach node or density kink crossed; 1.0 if none.
 
     Linear interpolation of Mach number / altitude between the step's ends.
     """
-    E, S, atm, mach = model.E, model.S, model.atm, model.mis.mach
+    E, S, atm, mach = model.E, model.S, model.atm, model.mach
     if E[E_ATMOS] == 0.0:
         return 1.0
     a = E[E_A]
@@ -397,7 +398,7 @@ def _kink_frac(y, ynew, model):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _impact_frac(h, y, f0, ynew, f1, a, b):
     """Fraction of the step where the interpolated altitude crosses 0: bisection to 1e-7 s."""
     lo, hi = 0.0, 1.0
@@ -412,7 +413,7 @@ def _impact_frac(h, y, f0, ynew, f1, a, b):
     return 0.5 * (lo + hi)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _store_samples(t, h, s_end, y, f0, ynew, f1, samp_dt, buf):
     """Samples at multiples of samp_dt inside (t, t + s_end·h] into buf, from the step's interpolant."""
     nmax = buf.t_s.shape[0]
@@ -432,7 +433,7 @@ def _store_samples(t, h, s_end, y, f0, ynew, f1, samp_dt, buf):
         cnt[0] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _refine_apogee(t, h, s_end, y, f0, ynew, f1, a, b, apo):
     """Where the radial velocity turns negative inside the step, locate the altitude maximum on
     the interpolant (golden section) and keep it in apo if it is the highest so far."""
@@ -607,12 +608,12 @@ def _set_stage(S, mis, tm):
 
 
 @njit(cache=True)
-def _fly_boost(i, y, f0, work, model, starts, ctl, buf, apo):
+def _fly_boost(i, y, f0, work, model, mis, starts, ctl, buf, apo):
     """Boost of trajectory i from t = 0 to its cut-off, segment by segment between events.
 
     Returns (t, dt, status): status STATUS_RUNNING when the boost ended normally.
     """
-    S, mis = model.S, model.mis
+    S = model.S
     E = model.E
     S[S_PHASE] = PHASE_BOOST
     S[S_SREF] = mis.ref_area_m2
@@ -671,7 +672,7 @@ def _fly_one(i, boost, starts, mis, E, atm, ctl, out):
     y = np.empty(6)
     f0 = np.empty(6)
     work = Work(np.empty((7, 6)), np.empty(6), np.empty(6))
-    model = Model(E, np.zeros(S_LEN), mis, atm)
+    model = Model(E, np.zeros(S_LEN), mis.mach, mis.cd, atm)
     S = model.S
     apo = np.zeros(APO_LEN)
     buf = SampleBuffer(out.t_s[i], out.r_eci_m[i], out.v_eci_mps[i], np.zeros(1, dtype=np.int64))
@@ -684,7 +685,7 @@ def _fly_one(i, boost, starts, mis, E, atm, ctl, out):
     dt = 1.0
     status = STATUS_RUNNING
     if boost:
-        t, dt, status = _fly_boost(i, y, f0, work, model, starts, ctl, buf, apo)
+        t, dt, status = _fly_boost(i, y, f0, work, model, mis, starts, ctl, buf, apo)
     summary = out.summary
     summary[i, SUM_TBO] = t
     for j in range(3):

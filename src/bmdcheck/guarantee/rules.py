@@ -35,9 +35,10 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, T
 from pydantic import model_validator
 
 from ..errors import BmdcheckError
-from ..scenario.locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
+from ..scenario.locate import key_lines, line_of, parse_toml, read_input_text
 from ..scenario.schema import Area, LatLon, LocError
 from ..catalogues import catalogue_names
+from ..validate import more_problems, pydantic_message
 
 ANY_PARTY = "any"
 """The reserved party that every site and radar of a scenario belongs to."""
@@ -431,16 +432,7 @@ def load_rules(path) -> RulesFile:
     if not p.exists() and p.suffix == "" and str(path) == p.name and p.name in shipped_rules():
         p = shipped_rules()[p.name]
     display = str(path)
-    try:
-        if not p.is_file():  # a directory, FIFO or device (/dev/zero) is never read
-            raise IsADirectoryError(21, "not a regular file") if p.is_dir() else OSError(0, "not a regular file")
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise BmdcheckError(f"{display}: cannot read the rules file ({reason}); expected a UTF-8 TOML file") from None
-    return rules_from_text(text, display)
+    return rules_from_text(read_input_text(p, display, "rules"), display)
 
 
 def rules_from_text(text: str, display: str = "<rules>") -> RulesFile:
@@ -532,29 +524,20 @@ def _first_msg(e: ValidationError) -> str:
     return cause.msg if isinstance(cause, LocError) else _message(err)
 
 
+def _show_json(got) -> str:
+    return json.dumps(got) if isinstance(got, (str, int, float, bool, list)) and len(str(got)) < 80 else type(got).__name__
+
+
 def _message(err: dict) -> str:
-    t, got, ctx = err["type"], err.get("input"), err.get("ctx") or {}
-    show = json.dumps(got) if isinstance(got, (str, int, float, bool, list)) and len(str(got)) < 80 else type(got).__name__
+    t, ctx = err["type"], err.get("ctx") or {}
     if t == "missing":
         return "missing required key"
-    if t in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[t]
-        bound = next(iter(ctx.values())) if ctx else "?"
-        return f"expected a value {op} {bound}, got {show}"
-    if t in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {show}"
-    if t in ("float_type", "float_parsing", "finite_number"):
-        return f"expected a finite number, got {show}"
-    if t == "string_type":
-        return f"expected a string, got {show}"
-    if t == "bool_type":
-        return f"expected true or false, got {show}"
-    if t in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a table, got {show}"
-    if t in ("list_type", "tuple_type"):
-        return f"expected an array, got {show}"
-    if t == "literal_error":
-        return f"expected one of {ctx.get('expected')}, got {show}"
+    if t in ("greater_than_equal", "greater_than", "less_than_equal", "less_than") and ctx:
+        err = {**err, "ctx": {{"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le",
+                               "less_than": "lt"}[t]: next(iter(ctx.values()))}}
+    text = pydantic_message(err, _show_json)
+    if text is not None:
+        return text
     if t == "union_tag_invalid":
         return f"unknown rule kind {ctx.get('tag')!r}; expected one of: {', '.join(KINDS)}"
     if t == "union_tag_not_found":
@@ -586,6 +569,6 @@ def _from_validation(e: ValidationError, data: dict, lines: dict, display: str) 
     # drop the duplicate reports of a union field (the str branch and the list branch)
     uniq = list(dict.fromkeys(found))
     loc, msg = uniq[0]
-    more = f" (and {len(uniq) - 1} more problem{'s' if len(uniq) > 2 else ''})" if len(uniq) > 1 else ""
+    more = more_problems(len(uniq))
     rules = data.get("rule") if isinstance(data, dict) else None
     return BmdcheckError(f"{display}:{line_of(lines, loc)}: {_path(loc, rules)}: {msg}{more}".replace("\n", " "))

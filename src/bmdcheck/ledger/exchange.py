@@ -87,14 +87,9 @@ def read_export(path: str | Path) -> tuple[list[Entry], dict[str, Party], dict]:
     return entries, parties, doc
 
 
-def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
-    """Verify an export file and write its chain into ledger ``dest``.
-
-    A file that does not verify (or whose n_entries/head_hash disagree with its chain) raises
-    LedgerIntegrityError and nothing is written. ``dest`` may be missing (created atomically), an
-    empty ledger, or a ledger whose chain is a prefix of the imported one (the rest is appended in
-    one transaction); anything else is refused with BmdcheckError.
-    """
+def _verified_export(src):
+    """Entries, parties and checkpoints of an export file, and its verification report;
+    LedgerIntegrityError when it does not verify or its n_entries/head_hash disagree with its chain."""
     entries, parties, doc = read_export(src)
     cps = doc.get("checkpoints", [])
     if not isinstance(cps, list):
@@ -106,40 +101,47 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
     if doc.get("n_entries") != len(entries) or doc.get("head_hash") != report.head_hash:
         raise LedgerIntegrityError(f"{src}: n_entries/head_hash do not match its chain (entries removed "
                                    f"from the end?), nothing imported", report)
-    d = Path(dest)
-    if not d.exists():
-        if not d.parent.is_dir():
-            raise BmdcheckError(f"folder not found: {d.parent}")
-        tmp = temp_path_beside(d, ".db")
+    return entries, parties, cps, report
+
+
+def _import_new(d: Path, entries, parties, cps, head_hash: str) -> None:
+    """Write the chain into a new ledger file d: built and re-verified beside it, then published."""
+    if not d.parent.is_dir():
+        raise BmdcheckError(f"folder not found: {d.parent}")
+    tmp = temp_path_beside(d, ".db")
+    try:
+        create_schema(tmp)
+        con = sqlite3.connect(tmp, isolation_level=None)
         try:
-            create_schema(tmp)
-            con = sqlite3.connect(tmp, isolation_level=None)
-            try:
-                con.execute("BEGIN IMMEDIATE")
-                for q in parties.values():
-                    _insert_party(con, q)
-                for e in entries:
-                    _insert_entry(con, e)
-                for cp in cps:
-                    store_checkpoint(con, cp)
-                con.execute("COMMIT")
-            except sqlite3.Error as e:
-                raise _cannot_write(d, e) from None
-            finally:
-                con.close()
-            check = Ledger(tmp).verify()
-            if not check.ok or check.head_hash != report.head_hash:
-                raise LedgerIntegrityError(f"imported ledger failed its re-check: {check.summary()}", check)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        try:
-            os.chmod(tmp, 0o644)
-            publish(tmp, d, overwrite=False)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise BmdcheckError(f"cannot write {d}: {os_reason(e)}") from None
-        return ImportResult(True, len(entries), len(entries), report.head_hash)
+            con.execute("BEGIN IMMEDIATE")
+            for q in parties.values():
+                _insert_party(con, q)
+            for e in entries:
+                _insert_entry(con, e)
+            for cp in cps:
+                store_checkpoint(con, cp)
+            con.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise _cannot_write(d, e) from None
+        finally:
+            con.close()
+        check = Ledger(tmp).verify()
+        if not check.ok or check.head_hash != head_hash:
+            raise LedgerIntegrityError(f"imported ledger failed its re-check: {check.summary()}", check)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:
+        os.chmod(tmp, 0o644)
+        publish(tmp, d, overwrite=False)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise BmdcheckError(f"cannot write {d}: {os_reason(e)}") from None
+
+
+def _import_into(d: Path, src, entries, parties, cps, head_hash: str) -> int:
+    """Append the rest of the chain to ledger d, whose chain must be a prefix of it, in one
+    transaction; returns the number of entries added."""
     led = Ledger(d)
     with led._write() as con:
         have, have_parties = led._entries(con), led._parties(con)
@@ -165,6 +167,23 @@ def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
         for cp in cps:
             store_checkpoint(con, cp)
         after = verify_chain(led._entries(con), led._parties(con), None, _read_checkpoints(con))
-        if not after.ok or after.head_hash != report.head_hash:
+        if not after.ok or after.head_hash != head_hash:
             raise LedgerIntegrityError(f"imported ledger failed its re-check: {after.summary()}", after)
-    return ImportResult(False, len(entries) - len(have), len(entries), report.head_hash)
+    return len(entries) - len(have)
+
+
+def import_ledger(src: str | Path, dest: str | Path) -> ImportResult:
+    """Verify an export file and write its chain into ledger ``dest``.
+
+    A file that does not verify (or whose n_entries/head_hash disagree with its chain) raises
+    LedgerIntegrityError and nothing is written. ``dest`` may be missing (created atomically), an
+    empty ledger, or a ledger whose chain is a prefix of the imported one (the rest is appended in
+    one transaction); anything else is refused with BmdcheckError.
+    """
+    entries, parties, cps, report = _verified_export(src)
+    d = Path(dest)
+    if not d.exists():
+        _import_new(d, entries, parties, cps, report.head_hash)
+        return ImportResult(True, len(entries), len(entries), report.head_hash)
+    added = _import_into(d, src, entries, parties, cps, report.head_hash)
+    return ImportResult(False, added, len(entries), report.head_hash)

@@ -31,7 +31,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BmdcheckError, InputError
-from .locate import MAX_INPUT_BYTES, key_lines, line_of, parse_toml
+from ..validate import more_problems, pydantic_message
+from .locate import key_lines, line_of, parse_toml, read_input_text
 from .schema import LocError, Scenario, plan_site_ops
 
 SCHEMA_FILE = "scenario.schema.json"
@@ -167,14 +168,7 @@ def _err(f: _File, loc: tuple, msg: str) -> BmdcheckError:
 
 
 def _read(p: Path, display: str, parent: tuple | None) -> tuple[_File, dict]:
-    try:
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise BmdcheckError(f"{display}: cannot read the scenario file ({reason}); "
-                            f"expected a UTF-8 TOML file") from None
+    text = read_input_text(p, display, "scenario")
     f = _File(display, p.resolve(), text)
     where = f" (included from {parent[0]}:{parent[1]})" if parent else ""
     return f, parse_toml(text, display, where)
@@ -394,29 +388,14 @@ def _message(err: dict, loc: tuple) -> str:
     if coord and t in ("greater_than_equal", "less_than_equal"):
         lim = 90 if coord == "latitude" else 180
         return f"expected a {coord} within [-{lim}, {lim}] degrees, got {_show(got)}"
-    ops = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"),
-           "less_than": ("<", "lt")}
-    if t in ops:
-        op, k = ops[t]
-        what = "a whole number" if isinstance(got, int) else "a value"
-        return f"expected {what} {op} {_show(ctx.get(k))}{unit}, got {_show(got)}"
-    if t in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number{unit}, got {_show(got)}"
-    if t in ("float_type", "float_parsing", "finite_number"):
-        return f"expected a finite number{' (' + coord + ', degrees)' if coord else unit}, got {_show(got)}"
-    if t in ("string_type",):
-        return f"expected a string, got {_show(got)}"
-    if t in ("bool_type",):
-        return f"expected true or false, got {_show(got)}"
     if loc and loc[-1] == "site" and t in ("dict_type", "model_type", "model_attributes_type"):
         return (f"expected a catalogue site name or an inline table {{ name, lat_deg, lon_deg, alt_m, radar }}, "
                 f"got {_show(got)}")
-    if t in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a table, got {_show(got)}"
-    if t in ("list_type", "tuple_type"):
-        return f"expected an array, got {_show(got)}"
-    if t == "literal_error":
-        return f"expected one of {ctx.get('expected')}, got {_show(got)}"
+    degrees = coord and t in ("float_type", "float_parsing", "finite_number")
+    text = pydantic_message(err, _show, f" ({coord}, degrees)" if degrees else unit,
+                            "a whole number" if isinstance(got, int) else "a value")
+    if text is not None:
+        return text
     if t in ("too_short", "too_long"):
         if key == "point" or (key in ("points", "polygon") and isinstance(loc[-1], int)):
             return f"expected one [lat, lon] pair in degrees, got {_show(got)}"
@@ -441,5 +420,5 @@ def _from_validation(e: ValidationError, root: _Org, files: dict) -> BmdcheckErr
         file, local = _origin(root, loc)
         found.append((file, line_of(files[file].lines, local) if file in files else 1, local, msg))
     file, line, local, msg = found[0]
-    more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+    more = more_problems(len(found))
     return BmdcheckError(f"{file}:{line}: {_path(local)}: {msg}{more}".replace("\n", " "))

@@ -242,3 +242,21 @@ def _too_deep(data):
         elif isinstance(v, list):
             stack.extend((x, d + 1, top) for x in v)
     return None
+
+
+def read_input_text(p, display: str, what: str) -> str:
+    """The text of a scenario or rules file ``p``: a regular file of at most MAX_INPUT_BYTES, UTF-8;
+    else one BmdcheckError line ``DISPLAY: cannot read the WHAT file (reason); expected a UTF-8 TOML
+    file``. A directory, FIFO or device (/dev/zero) is never read."""
+    from pathlib import Path
+
+    p = Path(p)
+    try:
+        if not p.is_file():
+            raise IsADirectoryError(21, "not a regular file") if p.is_dir() else OSError(0, "not a regular file")
+        if p.stat().st_size > MAX_INPUT_BYTES:
+            raise OSError(27, f"larger than {MAX_INPUT_BYTES // 2**20} MiB")
+        return p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise BmdcheckError(f"{display}: cannot read the {what} file ({reason}); expected a UTF-8 TOML file") from None
