@@ -460,8 +460,10 @@ def markdown_table(results: list[dict]) -> str:
                          "results hashes equal" if r.get("hashes_equal") else
                          ("—" if r.get("hashes_equal") is None else "results hashes DIFFER")))
         elif b == "demo":
-            st = "; ".join(f"{x['stage'].split(':')[0].split(' (')[0]} {x['wall_s']:.0f} s / {x['cpu_s']:.0f} s"
-                           for x in r["stages"])
+            import re
+
+            st = "; ".join(f"{re.sub(r' [(][^)]*[)]$', '', x['stage']).split(':')[0]} {x['wall_s']:.0f} s / "
+                           f"{x['cpu_s']:.0f} s" for x in r["stages"])
             rows.append(("`make demo` (the main job: 8 flights, EPAA phase 4 2010 and 2013 assessed at 3 sensor tiers "
                          "× 20 draws, 3 rules files checked on both, the report); wall / CPU per stage: " + st,
                          f"{r['wall_s']:,.0f} s wall, {r['cpu_s']:,.0f} s CPU"
