@@ -428,9 +428,9 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
         small = Path(d) / "small.toml"
         small.write_text(_bench_scenario(4, 4, seed))
         assess(small, Path(d) / "warm", chunk_cases=4)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loc = assess(sc, Path(d) / "local", chunk_cases=chunk_cases)
-        t_local = time.perf_counter() - t0
+        t_local, c_local = time.perf_counter() - t0, time.process_time() - c0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         dsk, t_dask = None, None
         if dask_workers > 0:
@@ -440,6 +440,7 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
         pairs = loc.provenance["rows"]
     return {"benchmark": "assess", "pairs": pairs, "threat_cases": loc.provenance["threat_cases"],
             "sites": loc.provenance["sites"], "seconds": t_local, "pairs_per_s": pairs / t_local,
+            "cpu_seconds": c_local,
             "peak_rss_mb": peak, "load_average": _load_average(), "chunk_cases": chunk_cases, "dask_workers": dask_workers, "dask_seconds": t_dask,
             "dask_ratio": t_dask / t_local if dsk else None,
             "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
@@ -489,13 +490,16 @@ def markdown_table(results: list[dict]) -> str:
                    if r.get("dask_seconds") is not None else "—")
             rows.append((f"`bench assess`: {r['pairs']:,} pairs ({r['threat_cases']:,} aimed trajectories ({shapes}) × "
                          f"{r['sites']:,} sites), steering + flight + windows + Parquet",
-                         f"{r['seconds']:.1f} s local ({r['pairs_per_s']:,.0f} pairs/s){mem}", dsk,
+                         f"{r['seconds']:.1f} s local ({r['pairs_per_s']:,.0f} pairs/s"
+                         + (f"; CPU {r['cpu_seconds']:.0f} s" if r.get("cpu_seconds") else "") + f"){mem}", dsk,
                          f"{r['dask_ratio']:.2f}" if r.get("dask_ratio") is not None else "—",
                          "results hashes equal" if r.get("hashes_equal") else
                          ("—" if r.get("hashes_equal") is None else "results hashes DIFFER")))
         elif b == "demo":
-            st = "; ".join(f"{x['stage'].split(':')[0].split(' (')[0]} {x['wall_s']:.0f} s / {x['cpu_s']:.0f} s"
-                           for x in r["stages"])
+            import re
+
+            st = "; ".join(f"{re.sub(r' [(][^)]*[)]$', '', x['stage']).split(':')[0]} {x['wall_s']:.0f} s / "
+                           f"{x['cpu_s']:.0f} s" for x in r["stages"])
             rows.append(("`make demo` (the main job: 8 flights, EPAA phase 4 2010 and 2013 assessed at 3 sensor tiers "
                          "× 20 draws, 3 rules files checked on both, the report); wall / CPU per stage: " + st,
                          f"{r['wall_s']:,.0f} s wall, {r['cpu_s']:,.0f} s CPU"
