@@ -109,14 +109,14 @@ class StageClock:
         """``demo-timing.json``: stages [{stage, wall_s, cpu_s}], totals, the machine and the table cache."""
         import platform
 
-        from .bench import _load_average, _versions
+        from .bench import _cpu_model, _load_average, _versions
         from .diskcache import STATS, cache_dir
 
         d = cache_dir()
         return {"benchmark": "demo", "stages": [{"stage": a, "wall_s": round(w, 2), "cpu_s": round(c, 2)}
                                                 for a, w, c in self.stages],
                 "wall_s": round(time.perf_counter() - self.t0, 2), "cpu_s": round(time.process_time() - self.c0, 2),
-                "load_average": _load_average(), "cores": os.cpu_count(), "python": platform.python_version(),
+                "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(),
                 "versions": _versions(), "tables_built": STATS["built"], "tables_read": STATS["read"],
                 "table_cache": str(d) if d else None}
 

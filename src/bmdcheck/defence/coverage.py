@@ -119,6 +119,31 @@ def _in_sector(e, n, S):
     return not (cw_start < 0.0 and cw_end < 0.0)
 
 
+@njit(cache=True, inline="always")
+def _seen_range2(G, t, r, i, j, max_r2, use_min, sin_min, use_max, sin_max, use_az, S):
+    """Squared slant range of sample (i, j) if the radar G sees it (within max_r2, the elevation
+    limits, the sector S and the line of sight), else NaN."""
+    x, y, z = _to_ecef(G, t, r, i, j)
+    dx = x - G[G_RX]
+    dy = y - G[G_RY]
+    dz = z - G[G_RZ]
+    rng2 = dx * dx + dy * dy + dz * dz
+    if not (rng2 <= max_r2):
+        return np.nan  # out of range, or not finite
+    rng = math.sqrt(rng2)
+    up = dx * G[G_UX] + dy * G[G_UY] + dz * G[G_UZ]
+    if use_min and up < rng * sin_min:
+        return np.nan
+    if use_max and up > rng * sin_max:
+        return np.nan
+    if use_az:
+        e = dx * G[G_EX] + dy * G[G_EY] + dz * G[G_EZ]
+        nn = dx * G[G_NX] + dy * G[G_NY] + dz * G[G_NZ]
+        if not _in_sector(e, nn, S):
+            return np.nan
+    return rng2 if _los(G, x, y, z) else np.nan
+
+
 @njit(parallel=True, cache=True)
 def visibility_kernel(t, r, ns, G, max_range_m, use_min, sin_min, use_max, sin_max, use_az, S, out):
     """Fill out (N, M) bool: the four visibility conditions for samples j < ns[i]; see module doc.
@@ -131,27 +156,8 @@ def visibility_kernel(t, r, ns, G, max_range_m, use_min, sin_min, use_max, sin_m
     max_r2 = max_range_m * max_range_m
     for i in prange(n):
         for j in range(ns[i]):
-            out[i, j] = False
-            x, y, z = _to_ecef(G, t, r, i, j)
-            dx = x - G[G_RX]
-            dy = y - G[G_RY]
-            dz = z - G[G_RZ]
-            rng2 = dx * dx + dy * dy + dz * dz
-            if not (rng2 <= max_r2):
-                continue  # out of range, or not finite
-            rng = math.sqrt(rng2)
-            up = dx * G[G_UX] + dy * G[G_UY] + dz * G[G_UZ]
-            if use_min and up < rng * sin_min:
-                continue
-            if use_max and up > rng * sin_max:
-                continue
-            if use_az:
-                e = dx * G[G_EX] + dy * G[G_EY] + dz * G[G_EZ]
-                nn = dx * G[G_NX] + dy * G[G_NY] + dz * G[G_NZ]
-                if not _in_sector(e, nn, S):
-                    continue
-            if _los(G, x, y, z):
-                out[i, j] = True
+            out[i, j] = not math.isnan(_seen_range2(G, t, r, i, j, max_r2, use_min, sin_min, use_max, sin_max,
+                                                    use_az, S))
 
 
 @njit(parallel=True, cache=True)
@@ -162,27 +168,7 @@ def range2_kernel(t, r, ns, G, use_min, sin_min, use_max, sin_max, use_az, S, ou
     n = t.shape[0]
     for i in prange(n):
         for j in range(ns[i]):
-            out[i, j] = np.nan
-            x, y, z = _to_ecef(G, t, r, i, j)
-            dx = x - G[G_RX]
-            dy = y - G[G_RY]
-            dz = z - G[G_RZ]
-            rng2 = dx * dx + dy * dy + dz * dz
-            if not (rng2 <= math.inf):
-                continue  # not finite
-            rng = math.sqrt(rng2)
-            up = dx * G[G_UX] + dy * G[G_UY] + dz * G[G_UZ]
-            if use_min and up < rng * sin_min:
-                continue
-            if use_max and up > rng * sin_max:
-                continue
-            if use_az:
-                e = dx * G[G_EX] + dy * G[G_EY] + dz * G[G_EZ]
-                nn = dx * G[G_NX] + dy * G[G_NY] + dz * G[G_NZ]
-                if not _in_sector(e, nn, S):
-                    continue
-            if _los(G, x, y, z):
-                out[i, j] = rng2
+            out[i, j] = _seen_range2(G, t, r, i, j, math.inf, use_min, sin_min, use_max, sin_max, use_az, S)
 
 
 @njit(parallel=True, cache=True)

@@ -40,12 +40,15 @@ def run_guarantees(console) -> dict:
     from .table import capability_text, counterexample_text
 
     t0 = time.perf_counter()
+    from ..defence import coverage
+
     rules = [load_rules(name) for name in RULES]
     reports = {}
     for sc, _ in SCENARIOS:
         ctx = Context(load_scenario(sc))
-        for r in rules:
-            reports[(sc, r.name)] = check(ctx, r, scenario_path=sc)
+        with coverage.memo():  # each radar's geometry over the scenario's threats once, for every rule and margin
+            for r in rules:
+                reports[(sc, r.name)] = check(ctx, r, scenario_path=sc)
     t = Table(title="Guarantees (src/bmdcheck/data/rules) checked with margins and per sensor tier; "
                     "FAIL (binding margin; binding tier)")
     for c in ("rules file", "rule", "kind") + tuple(label for _, label in SCENARIOS) + ("evidence (2013)",):

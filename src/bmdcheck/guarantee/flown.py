@@ -81,10 +81,15 @@ class FlownCases:
 
     def threats(self, case_ids) -> Threats:
         """A Threats batch of the given flown cases: t_s (N, M), r_eci_m / v_eci_mps (N, M, 3), padded."""
+        key = tuple(case_ids)
+        memo = self.__dict__.setdefault("_threats", {})  # the same object for the same cases: every rule,
+        if key in memo:                                   # corner and search step (and coverage.memo) reuse it
+            return memo[key]
         rows = [self._rows[i] for i in case_ids]
         if not rows:
             raise ValueError("no flown cases")
         from ..flight.batch import pad_rows
 
         t, r, v, ns = pad_rows([row[:3] for row in rows])
-        return Threats(t, r, v, ns, rows[0][3], burnout_s=np.array([row[4] for row in rows]))
+        memo[key] = Threats(t, r, v, ns, rows[0][3], burnout_s=np.array([row[4] for row in rows]))
+        return memo[key]

@@ -158,6 +158,44 @@ def _position(p, what: str) -> tuple:
     return check_position(p, what)
 
 
+def _target_point(target: dict, earth):
+    """Where and when the target crosses its intercept altitude: (intercept_time_s, (lat, lon, alt_km),
+    description), for a flown target or a sampled one."""
+    if "t_s" in target:  # sampled trajectory (a threat file)
+        t_c, lat, lon, alt = crossing(target["t_s"], target["r_eci_m"], target["alt_km"],
+                                      target.get("branch", "descending"), earth)
+    else:
+        t_c, lat, lon, alt = target_crossing(target["missile"], target["launch"], target["aim"], target["alt_km"],
+                                             target.get("shape", "min-energy"), target.get("branch", "descending"),
+                                             target.get("apogee_km"), earth)
+    t0 = float(target.get("launch_time_s") or 0.0)
+    return t0 + t_c, (lat, lon, alt), {"missile": target.get("missile"), "file": target.get("file"),
+                                       "launch_time_s": t0, "crossing_time_s": t_c,
+                                       "branch": target.get("branch", "descending")}
+
+
+def _lambert_leg(site_ecef, point_ecef, time_of_flight_s, intercept_time_s, launch_time_s, bt, earth):
+    """(Lambert bound m/s, time of flight used s, whether it was given): for the given time of
+    flight (or intercept minus launch time), else minimised over the time of flight."""
+    if time_of_flight_s is None and intercept_time_s is not None and launch_time_s is not None:
+        time_of_flight_s = float(intercept_time_s) - float(launch_time_s)
+        if not time_of_flight_s > 0:
+            raise BmdcheckError(f"the intercept ({float(intercept_time_s):g} s) is not after the interceptor launch "
+                                f"({float(launch_time_s):g} s)")
+    elif time_of_flight_s is not None and (launch_time_s is not None and intercept_time_s is not None):
+        raise BmdcheckError("give --time-of-flight-s or the launch and intercept times, not both")
+    if time_of_flight_s is not None:
+        tof = float(time_of_flight_s)
+        if not (math.isfinite(tof) and tof > bt):
+            raise BmdcheckError(f"time of flight must be longer than the burn time ({bt:g} s), got {time_of_flight_s}")
+        dv = lambert_speed_mps(site_ecef, point_ecef, tof, bt, earth)
+        if not math.isfinite(dv):
+            raise BmdcheckError("no two-body arc joins the site and the intercept point in that time")
+        return dv, tof, True
+    dv, tof_used = lambert_min_over_tof(site_ecef, point_ecef, bt, earth)
+    return dv, tof_used, False
+
+
 def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=None, launch_time_s=None,
                           time_of_flight_s=None, burn_time_s: float = 0.0, flyout: bool = False,
                           earth: EarthModel = EarthModel()) -> dict:
@@ -185,42 +223,15 @@ def reconstruct_intercept(site, *, point=None, target=None, intercept_time_s=Non
     site_ecef = geodetic_to_ecef(float(site[0]), float(site[1]), s_alt * 1e3, earth).reshape(3)
     desc = {}
     if target is not None:
-        if "t_s" in target:  # sampled trajectory (a threat file)
-            t_c, lat, lon, alt = crossing(target["t_s"], target["r_eci_m"], target["alt_km"],
-                                          target.get("branch", "descending"), earth)
-        else:
-            t_c, lat, lon, alt = target_crossing(target["missile"], target["launch"], target["aim"], target["alt_km"],
-                                                 target.get("shape", "min-energy"), target.get("branch", "descending"),
-                                                 target.get("apogee_km"), earth)
-        t0 = float(target.get("launch_time_s") or 0.0)
+        t_crossing, point, desc["target"] = _target_point(target, earth)
         if intercept_time_s is not None:
             raise BmdcheckError("with a target trajectory the intercept time follows from it; drop --intercept-time-s")
-        intercept_time_s = t0 + t_c
-        point = (lat, lon, alt)
-        desc["target"] = {"missile": target.get("missile"), "file": target.get("file"), "launch_time_s": t0,
-                          "crossing_time_s": t_c,
-                          "branch": target.get("branch", "descending")}
+        intercept_time_s = t_crossing
     if not (-1.0 <= float(point[2]) <= 5000.0):
         raise BmdcheckError(f"intercept altitude must be within 0-5,000 km, got {point[2]:g}")
     point_ecef = geodetic_to_ecef(float(point[0]), float(point[1]), float(point[2]) * 1e3, earth).reshape(3)
-    if time_of_flight_s is None and intercept_time_s is not None and launch_time_s is not None:
-        time_of_flight_s = float(intercept_time_s) - float(launch_time_s)
-        if not time_of_flight_s > 0:
-            raise BmdcheckError(f"the intercept ({float(intercept_time_s):g} s) is not after the interceptor launch "
-                                f"({float(launch_time_s):g} s)")
-    elif time_of_flight_s is not None and (launch_time_s is not None and intercept_time_s is not None):
-        raise BmdcheckError("give --time-of-flight-s or the launch and intercept times, not both")
-    if time_of_flight_s is not None:
-        tof = float(time_of_flight_s)
-        if not (math.isfinite(tof) and tof > bt):
-            raise BmdcheckError(f"time of flight must be longer than the burn time ({bt:g} s), got {time_of_flight_s}")
-        dv = lambert_speed_mps(site_ecef, point_ecef, tof, bt, earth)
-        if not math.isfinite(dv):
-            raise BmdcheckError("no two-body arc joins the site and the intercept point in that time")
-        tof_used, tof_given = tof, True
-    else:
-        dv, tof_used = lambert_min_over_tof(site_ecef, point_ecef, bt, earth)
-        tof_given = False
+    dv, tof_used, tof_given = _lambert_leg(site_ecef, point_ecef, time_of_flight_s, intercept_time_s, launch_time_s,
+                                           bt, earth)
     u1, u2 = site_ecef / np.linalg.norm(site_ecef), point_ecef / np.linalg.norm(point_ecef)
     ground_km = math.atan2(np.linalg.norm(np.cross(u1, u2)), float(u1 @ u2)) * 6_371.0
     doc = {"site": {"lat": float(site[0]), "lon": float(site[1]), "alt_km": s_alt},

@@ -348,6 +348,35 @@ def _page(a, b, body) -> str:
     return "\n".join(page)
 
 
+def _check_rules(rules, result_sets, tick) -> list:
+    """[(label, Report)] of every rules file (or shipped name) checked against each result set's scenario."""
+    if not rules:
+        return []
+    from ..guarantee import check, load_rules
+
+    reports = []
+    for r in rules:
+        rf = load_rules(r)
+        for rs in result_sets:
+            reports.append((rs.name, check(rs.scenario, rf, scenario_path=rs.provenance.get("scenario"))))
+            tick(f"rules {rf.name}")
+    return reports
+
+
+def _diagrams(details, tmp: Path, dpi: int, tick) -> list[str]:
+    """Draw the engagement diagram of every pair into tmp; their HTML blocks."""
+    from .diagram import plot_engagement
+
+    html = []
+    for i, d in enumerate(details):
+        name = f"engagement-{i + 1}.png"
+        _save(plot_engagement(d), tmp / name, dpi)
+        html.append(f"<h3 id='pair-{_e(d.pair_id)}'>Pair {_e(d.pair_id)}</h3><img src='{name}' "
+                    f"alt='engagement diagram of pair {_e(d.pair_id)}'><p>{_e(_pair_caption(d))}</p>")
+        tick(f"diagram {d.pair_id}")
+    return html
+
+
 def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(), guarantees=None,
                  max_pairs: int = 4, progress=None, dpi: int = 100, footprint_alt_km=None) -> Path:
     """Write the report; returns the path of index.html.
@@ -363,7 +392,6 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
     matplotlib.use("Agg")
 
     from .data import ResultSet, default_pairs, load_results, pair_detail, threat_tracks
-    from .diagram import plot_engagement
     from .maps import FOOTPRINT_ALT_KM, plot_map
 
     a = results if isinstance(results, ResultSet) else load_results(results)
@@ -382,14 +410,7 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
         if progress:
             progress(done, steps, what)
 
-    if rules:
-        from ..guarantee import check, load_rules
-
-        for r in rules:
-            rf = load_rules(r)
-            for rs in (a, b) if b is not None else (a,):
-                reports.append((rs.name, check(rs.scenario, rf, scenario_path=rs.provenance.get("scenario"))))
-                tick(f"rules {rf.name}")
+    reports += _check_rules(rules, (a, b) if b is not None else (a,), tick)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp", dir=out.parent))
     except OSError as e:
@@ -400,21 +421,13 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
         details = []
         for p in sel:
             details.append(pair_detail(a, p, tracks_a))
-        figs = []
         alts = tuple(footprint_alt_km or FOOTPRINT_ALT_KM)
         for h in alts:
             if not (0 < h < 10_000):
                 raise BmdcheckError(f"footprint altitude must be between 0 and 10,000 km, got {h:g}")
         _save(plot_map(a, tracks=tracks_a, details=details, footprint_alt_km=alts), tmp / "map.png", dpi)
-        figs.append("map.png")
         tick("map")
-        diag_html = []
-        for i, d in enumerate(details):
-            name = f"engagement-{i + 1}.png"
-            _save(plot_engagement(d), tmp / name, dpi)
-            diag_html.append(f"<h3 id='pair-{_e(d.pair_id)}'>Pair {_e(d.pair_id)}</h3><img src='{name}' "
-                             f"alt='engagement diagram of pair {_e(d.pair_id)}'><p>{_e(_pair_caption(d))}</p>")
-            tick(f"diagram {d.pair_id}")
+        diag_html = _diagrams(details, tmp, dpi, tick)
         comp = ""
         if b is not None:
             _save(plot_map(b, footprint_alt_km=alts), tmp / "map-b.png", dpi)
