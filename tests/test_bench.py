@@ -38,6 +38,7 @@ def test_bench_assess_json_fields(tmp_path):
     assert r["benchmark"] == "assess" and r["pairs"] == r["threat_cases"] * r["sites"] == 4 * 3
     assert r["peak_rss_mb"] > 50 and r["load_average"] is None or r["load_average"] >= 0
     assert r["dask_seconds"] is None and r["hashes_equal"] is None
+    assert 0 < r["cpu_seconds"] and r["cpu"]
     json.dumps(r)  # the --json output is plain JSON
     md = bench.markdown_table([r])
     assert "`bench assess`: 12 pairs (4 aimed trajectories (min-energy) × 3 sites)" in md

@@ -58,13 +58,28 @@ def bench_missile():
     return next(m for m in cat.values() if m.cls == "icbm")
 
 
-def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: bool = False) -> dict:
-    """Fly n full ICBM trajectories with the batch engine and n_ref of them with SciPy DOP853.
+def _uptime() -> str | None:
+    """The `uptime` line (machine load beside the figures)."""
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: bool = False,
+                 n_adaptive: int | None = None) -> dict:
+    """Fly n full ICBM trajectories with the lock-step kernel and n_adaptive (default n) of them with
+    the adaptive kernel, then n_ref of them with SciPy DOP853 (rtol 1e-10), all in one process.
 
     The trajectories: boost with drag, J2, rotation, USSA76, to impact, from random points of
     35–60° N, 30–90° E in random directions, pitch kicks from 0.6× the maximum-range kick to
     the lesser of 1.4× and 89°.
-    Returns fast_per_s, reference_per_s, ratio, max_impact_diff_km, and the machine's figures.
+    Returns fast_per_s (lock-step), adaptive_per_s, lockstep_vs_adaptive (ratio of the two),
+    reference_per_s (SciPy), ratio (lock-step vs SciPy), max_impact_diff_km (lock-step vs SciPy on the
+    n_ref subsample), adaptive_max_impact_diff_km (same for the adaptive kernel),
+    max_lockstep_vs_adaptive_km (all n_adaptive flights), peak_rss_mb, load_average and uptime.
     """
     import numba
 
@@ -82,28 +97,47 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     lon = rng.uniform(30, 90, n)
     az = rng.uniform(0, 360, n)
     kick = rng.uniform(0.6 * k_star, min(89.0, 1.4 * k_star), n)
-    fly_missile_batch(m, lat[:64], lon[:64], az[:64], kick[:64], earth=earth)  # compile / load cache
+    na = n if n_adaptive is None else max(1, min(n, int(n_adaptive)))
+    for kern in ("lockstep", "adaptive"):  # compile / load the caches outside the timing
+        fly_missile_batch(m, lat[:64], lon[:64], az[:64], kick[:64], earth=earth, kernel=kern)
+    up0 = _uptime()
     t0 = time.perf_counter()
-    b = fly_missile_batch(m, lat, lon, az, kick, earth=earth)
+    b = fly_missile_batch(m, lat, lon, az, kick, earth=earth, kernel="lockstep")
     t_fast = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ba = fly_missile_batch(m, lat[:na], lon[:na], az[:na], kick[:na], earth=earth, kernel="adaptive")
+    t_adapt = time.perf_counter() - t0
+    up1 = _uptime()
     fast_lat, fast_lon, _ = b.impact_geodetic()
-    idx = rng.choice(n, size=min(n_ref, n), replace=False)
-    diffs = []
+    ad_lat, ad_lon, _ = ba.impact_geodetic()
+    both = b.ok[:na] & ba.ok
+    d_la = geodesic_inverse(fast_lat[:na][both], fast_lon[:na][both], ad_lat[both], ad_lon[both], earth)[0]
+    idx = rng.choice(na, size=min(n_ref, na), replace=False)
+    ref = []
     t0 = time.perf_counter()
     for i in idx:
         r = fly_reference(m, launch_lat_deg=lat[i], launch_lon_deg=lon[i], azimuth_deg=az[i], kick_deg=kick[i],
                           earth="wgs84", gravity="j2", rotation=True, atmosphere="ussa76", rtol=1e-10)
-        diffs.append((r.impact_lat_deg, r.impact_lon_deg))
+        ref.append((r.impact_lat_deg, r.impact_lon_deg, r.t_impact_s))
     t_ref = time.perf_counter() - t0
-    ref = np.array(diffs)
+    ref = np.array(ref)
     d, _ = geodesic_inverse(fast_lat[idx], fast_lon[idx], ref[:, 0], ref[:, 1], earth)
+    da, _ = geodesic_inverse(ad_lat[idx], ad_lon[idx], ref[:, 0], ref[:, 1], earth)
     fast_per_s = n / t_fast
+    adaptive_per_s = na / t_adapt
     ref_per_s = len(idx) / t_ref
-    return {"benchmark": "flight", "missile": m.name, "n": n, "n_ref": int(len(idx)),
-            "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
-            "max_impact_diff_km": float(np.max(d) / 1e3), "impacted": int(b.ok.sum()),
-            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
-            "threads": numba.get_num_threads(), "versions": _versions()}
+    return {"benchmark": "flight", "missile": m.name, "n": n, "n_adaptive": na, "n_ref": int(len(idx)),
+            "kernel": b.kernel, "fast_per_s": fast_per_s, "adaptive_per_s": adaptive_per_s,
+            "lockstep_vs_adaptive": fast_per_s / adaptive_per_s, "reference_per_s": ref_per_s,
+            "ratio": fast_per_s / ref_per_s,
+            "max_impact_diff_km": float(np.max(d) / 1e3),
+            "max_impact_time_diff_s": float(np.max(np.abs(b.impact_time_s[idx] - ref[:, 2]))),
+            "adaptive_max_impact_diff_km": float(np.max(da) / 1e3),
+            "max_lockstep_vs_adaptive_km": float(np.max(d_la) / 1e3) if d_la.size else float("nan"),
+            "impacted": int(b.ok.sum()), "impacted_adaptive": int(ba.ok.sum()),
+            "fast_seconds": t_fast, "adaptive_seconds": t_adapt, "reference_seconds": t_ref,
+            "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "uptime": up0, "uptime_after": up1,
+            "cores": os.cpu_count(), "cpu": _cpu_model(), "threads": numba.get_num_threads(), "versions": _versions()}
 
 
 def steer_cases(n: int, seed: int = 1013, max_range_km: float = 9_500.0):
@@ -394,9 +428,9 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
         small = Path(d) / "small.toml"
         small.write_text(_bench_scenario(4, 4, seed))
         assess(small, Path(d) / "warm", chunk_cases=4)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loc = assess(sc, Path(d) / "local", chunk_cases=chunk_cases)
-        t_local = time.perf_counter() - t0
+        t_local, c_local = time.perf_counter() - t0, time.process_time() - c0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         dsk, t_dask = None, None
         if dask_workers > 0:
@@ -406,6 +440,7 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
         pairs = loc.provenance["rows"]
     return {"benchmark": "assess", "pairs": pairs, "threat_cases": loc.provenance["threat_cases"],
             "sites": loc.provenance["sites"], "seconds": t_local, "pairs_per_s": pairs / t_local,
+            "cpu_seconds": c_local,
             "peak_rss_mb": peak, "load_average": _load_average(), "chunk_cases": chunk_cases, "dask_workers": dask_workers, "dask_seconds": t_dask,
             "dask_ratio": t_dask / t_local if dsk else None,
             "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
@@ -437,8 +472,10 @@ def markdown_table(results: list[dict]) -> str:
                          f"max miss {r['max_miss_km'] * 1e3:.1f} m, {r['failed']} failed; vs reference Δaz "
                          f"{d['azimuth_deg']:.0e}°, Δkick {d['kick_deg']:.0e}°, Δcut {d['t_cut_s']:.0e} s"))
         elif b == "flight":
+            kern = (f" ({r['kernel']} kernel; adaptive kernel {r['adaptive_per_s']:,.0f}/s in the same run, "
+                    f"{r['lockstep_vs_adaptive']:.1f}×)" if r.get("adaptive_per_s") else "")
             rows.append((f"`bench flight`: {r['n']:,} full ICBM trajectories (boost + drag, WGS84, J2, rotation, "
-                          "USSA76, to impact)", f"{r['fast_per_s']:,.0f} trajectories/s{mem}",
+                          "USSA76, to impact)", f"{r['fast_per_s']:,.0f} trajectories/s{kern}{mem}",
                           f"SciPy `solve_ivp` DOP853 rtol 1e-10: {r['reference_per_s']:,.2f} /s",
                           f"{r['ratio']:,.0f}×", f"impact points within {r['max_impact_diff_km'] * 1e3:.0f} m"))
         elif b == "engage":
@@ -453,13 +490,16 @@ def markdown_table(results: list[dict]) -> str:
                    if r.get("dask_seconds") is not None else "—")
             rows.append((f"`bench assess`: {r['pairs']:,} pairs ({r['threat_cases']:,} aimed trajectories ({shapes}) × "
                          f"{r['sites']:,} sites), steering + flight + windows + Parquet",
-                         f"{r['seconds']:.1f} s local ({r['pairs_per_s']:,.0f} pairs/s){mem}", dsk,
+                         f"{r['seconds']:.1f} s local ({r['pairs_per_s']:,.0f} pairs/s"
+                         + (f"; CPU {r['cpu_seconds']:.0f} s" if r.get("cpu_seconds") else "") + f"){mem}", dsk,
                          f"{r['dask_ratio']:.2f}" if r.get("dask_ratio") is not None else "—",
                          "results hashes equal" if r.get("hashes_equal") else
                          ("—" if r.get("hashes_equal") is None else "results hashes DIFFER")))
         elif b == "demo":
-            st = "; ".join(f"{x['stage'].split(':')[0].split(' (')[0]} {x['wall_s']:.0f} s / {x['cpu_s']:.0f} s"
-                           for x in r["stages"])
+            import re
+
+            st = "; ".join(f"{re.sub(r' [(][^)]*[)]$', '', x['stage']).split(':')[0]} {x['wall_s']:.0f} s / "
+                           f"{x['cpu_s']:.0f} s" for x in r["stages"])
             rows.append(("`make demo` (the main job: 8 flights, EPAA phase 4 2010 and 2013 assessed at 3 sensor tiers "
                          "× 20 draws, 3 rules files checked on both, the report); wall / CPU per stage: " + st,
                          f"{r['wall_s']:,.0f} s wall, {r['cpu_s']:,.0f} s CPU"

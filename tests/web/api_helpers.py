@@ -86,7 +86,7 @@ def post_toml(client, kind: str, text, ctype: str = "application/toml", **kw):
     return client.post(f"/api/uploads?kind={kind}", content=body, headers={"content-type": ctype, **kw})
 
 
-def wait_job(client, jid: str, timeout_s: float = 300.0, headers=None) -> dict:
+def wait_job(client, jid: str, timeout_s: float = 900.0, headers=None) -> dict:
     """Poll GET /api/jobs/{id} until done or failed; the last status document."""
     t_end = time.monotonic() + timeout_s
     while True:

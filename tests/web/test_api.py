@@ -231,6 +231,16 @@ def test_upload_content_checks(client, state, headers, body, status):
     assert snapshot(state) == before
 
 
+def test_a_full_upload_store_is_429_and_nothing_changes(client, state, monkeypatch):
+    import bmdcheck.web.inputs as I
+
+    monkeypatch.setattr(I, "MAX_UPLOADS", 0)
+    before = snapshot(state)
+    assert_refused(post_toml(client, "scenario", TINY.replace("web-tiny", "web-tiny-full")), 429, "at most 0")
+    assert snapshot(state) == before
+    assert post_toml(client, "scenario", TINY).status_code == 201      # a stored upload is still found by content
+
+
 @pytest.mark.parametrize("query", ["", "?kind=toml", "?kind=../x"])
 def test_upload_kind_is_checked(client, state, query):
     before = snapshot(state)

@@ -63,7 +63,7 @@ def test_serve_for_real_prints_its_url_and_stops_cleanly(tmp_path):
         line = p.stdout.readline()
         assert f"http://127.0.0.1:{port}/#token={token}" in line
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(600):
             try:
                 r = httpx.get(f"{base}/api/health", headers={"Authorization": f"Bearer {token}"})
                 break

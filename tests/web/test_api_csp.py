@@ -80,7 +80,7 @@ def server(tmp_path_factory):
     up = httpx.post(f"{base}/api/uploads?kind=scenario", content=ENGAGE, headers={"content-type": "text/plain"})
     jid = httpx.post(f"{base}/api/jobs", json={"kind": "assess", "scenario": up.json()["id"], "tiers": ["cue"]},
                      timeout=300).json()["id"]
-    for _ in range(3000):
+    for _ in range(9000):
         if httpx.get(f"{base}/api/jobs/{jid}").json()["status"] in ("done", "failed"):
             break
         time.sleep(0.1)

@@ -131,7 +131,7 @@ def _pid_alive(pid: int) -> bool:
 
 def _running(client, body):
     jid = client.post("/api/jobs", json=body).json()["id"]
-    for _ in range(600):
+    for _ in range(3000):
         d = client.get(f"/api/jobs/{jid}").json()
         if d["status"] == "running":
             break

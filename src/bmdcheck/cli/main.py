@@ -139,10 +139,14 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
     t = Table(title="bench flight: full ICBM trajectories (boost + drag, J2, rotation, to impact)")
     t.add_column("path")
     t.add_column("trajectories/s", justify="right")
-    t.add_row(f"batch engine (numba, {res['threads']} threads, n={res['n']})", f"{res['fast_per_s']:,.0f}")
+    t.add_row(f"lock-step kernel (numba, {res['threads']} threads, n={res['n']})", f"{res['fast_per_s']:,.0f}")
+    t.add_row(f"adaptive kernel (n={res['n_adaptive']})", f"{res['adaptive_per_s']:,.0f}")
     t.add_row(f"SciPy DOP853 rtol 1e-10 (n={res['n_ref']})", f"{res['reference_per_s']:,.2f}")
     out.print(t)
-    out.print(f"ratio: {res['ratio']:,.0f}×   largest impact-point difference: {res['max_impact_diff_km'] * 1e3:.1f} m")
+    out.print(f"lock-step / adaptive: {res['lockstep_vs_adaptive']:.1f}×   lock-step / SciPy: {res['ratio']:,.0f}×   "
+              f"largest impact-point difference vs SciPy: {res['max_impact_diff_km'] * 1e3:.1f} m "
+              f"(adaptive {res['adaptive_max_impact_diff_km'] * 1e3:.1f} m)")
+    out.print(f"uptime: {res['uptime']}   peak RSS {res['peak_rss_mb']:,.0f} MB")
     out.print(f"{res['cores']} cores; numpy {res['versions']['numpy']}, numba {res['versions']['numba']}, "
               f"scipy {res['versions']['scipy']}")
 

@@ -241,6 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _nf(request, exc):
         return _problem(404, str(exc))
 
+    @app.exception_handler(I.Full)
     @app.exception_handler(Busy)
     async def _busy(request, exc):
         return _problem(429, str(exc), {"Retry-After": "10"})
@@ -313,7 +314,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         out += [{"name": u["id"], "title": u["name"], "path_kind": "upload"} for u in uploads.listing("rules")]
         return out
 
-    @app.post("/api/uploads", response_model=UploadDoc, status_code=201, responses=ERRORS, tags=["uploads"],
+    @app.post("/api/uploads", response_model=UploadDoc, status_code=201, responses={**ERRORS, 429: {"model": Problem}},
+              tags=["uploads"],
               openapi_extra={"requestBody": {"required": True, "description": (
                   f"TOML text, at most {I.MAX_UPLOAD_BYTES:,} bytes (UTF-8)"),
                   "content": {"text/plain": {"schema": {"type": "string"}},

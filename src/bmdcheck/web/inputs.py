@@ -26,6 +26,8 @@ from ..errors import BmdcheckError
 
 MAX_UPLOAD_BYTES = 256 * 1024
 """Uploads larger than this (256 KiB) are refused with 413 unread (the shipped files are < 20 kB)."""
+MAX_UPLOADS = 1000
+"""Stored uploads of one kind at most (with MAX_UPLOAD_BYTES: at most 250 MiB per kind on disk)."""
 KINDS = ("scenario", "rules")
 ID_RE = re.compile(r"[0-9a-f]{64}")
 SCENARIO_FILE = "scenario.toml"
@@ -33,6 +35,10 @@ SCENARIO_FILE = "scenario.toml"
 
 class NotFound(BmdcheckError):
     """An unknown scenario, rules file, upload or job (HTTP 404)."""
+
+
+class Full(BmdcheckError):
+    """The upload store is full (HTTP 429)."""
 
 
 def is_id(text: str) -> bool:
@@ -158,6 +164,10 @@ class Uploads:
         uid = hashlib.sha256(data).hexdigest()
         p = self._path(kind, uid)
         if not p.exists():
+            n = sum(1 for _ in p.parent.glob("*.toml")) if p.parent.is_dir() else 0
+            if n >= MAX_UPLOADS:
+                raise Full(f"{n} {kind} uploads are stored (at most {MAX_UPLOADS}); restart the server with a "
+                           f"fresh --state-dir, or use a stored one by its id")
             atomic_write(p.with_suffix(".json"), json.dumps({"kind": kind, "name": name}).encode())
             atomic_write(p, data)
         return {"id": uid, "kind": kind, "name": name}

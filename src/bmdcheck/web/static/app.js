@@ -91,6 +91,9 @@ async function makeViewer() {
     baseLayerPicker: false, geocoder: false, homeButton: false, sceneModePicker: false,
     navigationHelpButton: false, fullscreenButton: false, infoBox: false, selectionIndicator: true,
     animation: true, timeline: true, shouldAnimate: false,
+    // Render only when something changes (a running clock counts): an idle globe costs no CPU,
+    // which matters with software WebGL while a job runs on the same machine.
+    requestRenderMode: true, maximumRenderTimeChange: 0.0,
   });
   viewer.scene.globe.enableLighting = false;
   viewer.scene.skyAtmosphere.show = true;
@@ -193,6 +196,7 @@ function flyToLayer(ds, duration = 1.5) {
 
 async function showResults(jobId, opts = {}) {
   const viewer = bmd.viewer;
+  if (opts.scenario && opts.scenario !== bmd.drawnScenario) await drawScenarioByName(opts.scenario);
   const q = (opts.which ? `&which=${opts.which}` : "") + (opts.tier ? `&tier=${opts.tier}` : "");
   const czml = await api(`/api/jobs/${encodeURIComponent(jobId)}/result?format=czml${q}`);
   const doc = typeof czml === "string" ? JSON.parse(czml) : czml;
@@ -323,12 +327,12 @@ async function drawTier(tier) {
   try {
     if (bmd.czmlTiers && bmd.czmlTiers[tier]) {
       setMessage(`Globe: loading the ${tier} tier…`);
-      await showResults(bmd.job.assess, { tier });
+      await showResults(bmd.job.assess, { tier, scenario: bmd.lastRun.scenario });
     } else {
       const id = await startJob(Object.assign({}, bmd.lastRun, { kind: "assess", tiers: [tier] }));
       const j = await waitJob(id, jobProgress(`globe: ${tier}`));
       if (j.status === "failed") throw new Error(j.message || "failed");
-      await showResults(id);
+      await showResults(id, { scenario: bmd.lastRun.scenario });
     }
     bmd.globeTier = tier;
     for (const tr of document.querySelectorAll("#summary tr.tier-row")) tr.classList.toggle("on-globe", tr.dataset.tier === tier);
@@ -438,18 +442,22 @@ function renderComparison(j) {
       return el("tr", { "data-tier": k }, el("td", {}, el("b", {}, k)), el("td", { class: "num" }, cell(a)), el("td", { class: "num" }, cell(b)),
         el("td", { class: `num ${d ? "hit" : ""}` }, d > 0 ? `+${d}` : String(d)));
     })))];
-  const changed = (sum.rows || []).filter((r) => r.change != null && Math.abs(r.change) > 1e-9);
+  const rows = sum.rows || [];
+  const changed = rows.filter((r) => r.change != null && Math.abs(r.change) > 1e-9);
+  const onlyA = rows.filter((r) => r.a_fraction != null && r.b_fraction == null).length;
+  const onlyB = rows.filter((r) => r.b_fraction != null && r.a_fraction == null).length;
   if (changed.length) {
-    kids.push(el("div", { class: "why" }, `Engageable fraction changed in ${changed.length} threat group(s):`));
+    kids.push(el("div", { class: "why" }, `Engageable fraction changed in ${changed.length} threat group(s) (missile, launch → aim, tier):`));
     for (const r of changed.slice(0, 6)) {
       kids.push(el("div", { class: "why" }, `${r.missile} ${r.launch_area} → ${r.aim_area}, ${r.tier}: ${fmt(100 * (r.a_fraction || 0))} % → ${fmt(100 * (r.b_fraction || 0))} %`));
     }
-  } else if (keys.length) {
+  } else if (rows.length && !onlyA && !onlyB) {
     kids.push(el("div", { class: "why" }, "No threat group changed."));
   }
+  if (onlyA || onlyB) kids.push(el("div", { class: "why" }, `Threat groups only in ${short(na)}: ${onlyA}; only in ${short(nb)}: ${onlyB}.`));
   kids.push(el("div", { class: "row" },
-    el("button", { class: "small", onclick: () => showResults(j.id, { which: "a" }) }, `globe: ${short(na)}`),
-    el("button", { class: "small", onclick: () => showResults(j.id, { which: "b" }) }, `globe: ${short(nb)}`)));
+    el("button", { class: "small", onclick: () => showResults(j.id, { which: "a", scenario: req.scenario }) }, `globe: ${short(na)}`),
+    el("button", { class: "small", onclick: () => showResults(j.id, { which: "b", scenario: req.other }) }, `globe: ${short(nb)}`)));
   box.classList.remove("muted");
   box.replaceChildren(...kids);
 }
@@ -464,11 +472,12 @@ async function loadLedger() {
     box.classList.remove("muted");
     box.replaceChildren(...entries.slice(-30).reverse().map((e) => {
       const doc = e.document || {};
-      const what = doc.scenario_name || doc.name || (doc.scenario && doc.scenario.name) || e.kind || "";
-      return el("div", { class: "ledger-entry" },
-        el("code", {}, `#${e.seq ?? e.index ?? "?"}`), " ", e.kind || "", " ", what, " ",
-        e.party ? `by ${e.party} ` : "", e.time || e.timestamp || "",
-        (e.entry_hash || e.hash) ? el("div", { class: "muted" }, `${String(e.entry_hash || e.hash).slice(0, 24)}…`) : null);
+      const what = doc.name || doc.scenario_name || (doc.scenario && doc.scenario.name) || "";
+      const when = String(e.timestamp || e.time || "").slice(0, 16).replace("T", " ");
+      return el("div", { class: "ledger-entry", "data-seq": String(e.seq) },
+        el("code", {}, `#${e.seq ?? "?"}`), ` ${e.kind || ""} `, el("b", {}, what), e.party ? ` by ${e.party}` : "",
+        e.verdict ? `, verdict ${e.verdict}` : "", when ? `, ${when} UTC` : "",
+        e.entry_hash ? el("div", { class: "muted" }, `entry ${String(e.entry_hash).slice(0, 24)}…`) : null);
     }));
   } catch (err) {
     box.classList.add("muted");
@@ -531,7 +540,7 @@ async function run() {
     bmd.czmlTiers = a.summary.czml_tiers || null;
     renderSummary(a.summary);
     setMessage("Loading trajectories…");
-    await showResults(aId);
+    await showResults(aId, { scenario });
     if (vId) {
       const v = await waitJob(vId, jobProgress("verify", 0.5, 1));
       if (v.status === "failed") throw new Error(`verify: ${v.message || "failed"}`);
@@ -591,17 +600,23 @@ async function upload(kind, input, select) {
   }
 }
 
+// The scenario layer (sites, radar coverage, launch and aim areas) of a shipped name or upload id.
+async function drawScenarioByName(name) {
+  const s = await api(`/api/scenarios/${encodeURIComponent(name)}`);
+  drawScenario(s.summary || {});
+  bmd.drawnScenario = name;
+  return s.summary || {};
+}
+
 async function pickScenario() {
   const name = $("scenario").value;
   if (!name) return;
   try {
-    const s = await api(`/api/scenarios/${encodeURIComponent(name)}`);
-    const sum = s.summary || {};
+    const sum = await drawScenarioByName(name);
     $("scenario-desc").textContent = sum.description || "";
     bmd.scenarioMode = sum.timeline_mode;
     $("draws").placeholder = sum.draws != null ? `${sum.draws} (scenario)` : "scenario's";
     for (const box of document.querySelectorAll("#tiers input")) box.disabled = sum.tiers ? !sum.tiers.includes(box.value) : false;
-    drawScenario(sum);
     flyToLayer(bmd.scenarioLayer);
   } catch (err) {
     setMessage(err.message, true);
