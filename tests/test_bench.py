@@ -100,3 +100,18 @@ def test_demo_stage_clock_json_and_table_row(tmp_path):
     assert "CPU s" in text and "total" in text
     row = next(ln for ln in bench.markdown_table([j]).splitlines() if ln.startswith("| `make demo`"))
     assert "1. flights " in row and "2a. assess " in row and "s CPU" in row and "tables:" in row
+
+
+def test_bench_engage_reports_both_reach_models():
+    """`bench engage` measures both reach models against their references in one run (issue 10), and
+    the README table renders a row for each."""
+    r = bench.bench_engage(n_traj=3, n_sites=4, n_ref=3, n_traj_lambert=2, n_sites_lambert=3, n_ref_lambert=2)
+    for k in ("table", "lambert"):
+        m = r["models"][k]
+        for f in ("pairs", "fast_per_s", "reference_per_s", "ratio", "verdict_agreement", "max_edge_diff_s",
+                  "feasible_fraction", "fast_cpu_seconds", "reference"):
+            assert f in m, (k, f)
+        assert 0.0 <= m["verdict_agreement"] <= 1.0 and m["fast_per_s"] > 0
+    assert r["models"]["lambert"]["pairs"] == 6 and r["pairs"] == 12 and r["peak_rss_mb"] > 0
+    rows = [ln for ln in bench.markdown_table([r]).splitlines() if ln.startswith("| `bench engage`")]
+    assert len(rows) == 2 and "Lambert" in rows[1]

@@ -20,9 +20,6 @@ EXEMPT = {
     "cli/main.py:fly": "Typer command",
     "cli/reconstruct_cmd.py:reconstruct": "Typer command",
     "cli/reconstruct_cmd.py:reconstruct_intercept_cmd": "Typer command",
-    # the engagement kernels: converted to named tuples by the window-scanner work
-    "defence/engagement.py:engage_kernel": "scanner converts it",
-    "defence/lambert_engage.py:lambert_kernel": "scanner converts it",
 }
 
 

@@ -58,13 +58,28 @@ def bench_missile():
     return next(m for m in cat.values() if m.cls == "icbm")
 
 
-def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: bool = False) -> dict:
-    """Fly n full ICBM trajectories with the batch engine and n_ref of them with SciPy DOP853.
+def _uptime() -> str | None:
+    """The `uptime` line (machine load beside the figures)."""
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: bool = False,
+                 n_adaptive: int | None = None) -> dict:
+    """Fly n full ICBM trajectories with the lock-step kernel and n_adaptive (default n) of them with
+    the adaptive kernel, then n_ref of them with SciPy DOP853 (rtol 1e-10), all in one process.
 
     The trajectories: boost with drag, J2, rotation, USSA76, to impact, from random points of
     35–60° N, 30–90° E in random directions, pitch kicks from 0.6× the maximum-range kick to
     the lesser of 1.4× and 89°.
-    Returns fast_per_s, reference_per_s, ratio, max_impact_diff_km, and the machine's figures.
+    Returns fast_per_s (lock-step), adaptive_per_s, lockstep_vs_adaptive (ratio of the two),
+    reference_per_s (SciPy), ratio (lock-step vs SciPy), max_impact_diff_km (lock-step vs SciPy on the
+    n_ref subsample), adaptive_max_impact_diff_km (same for the adaptive kernel),
+    max_lockstep_vs_adaptive_km (all n_adaptive flights), peak_rss_mb, load_average and uptime.
     """
     import numba
 
@@ -82,28 +97,47 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     lon = rng.uniform(30, 90, n)
     az = rng.uniform(0, 360, n)
     kick = rng.uniform(0.6 * k_star, min(89.0, 1.4 * k_star), n)
-    fly_missile_batch(m, lat[:64], lon[:64], az[:64], kick[:64], earth=earth)  # compile / load cache
+    na = n if n_adaptive is None else max(1, min(n, int(n_adaptive)))
+    for kern in ("lockstep", "adaptive"):  # compile / load the caches outside the timing
+        fly_missile_batch(m, lat[:64], lon[:64], az[:64], kick[:64], earth=earth, kernel=kern)
+    up0 = _uptime()
     t0 = time.perf_counter()
-    b = fly_missile_batch(m, lat, lon, az, kick, earth=earth)
+    b = fly_missile_batch(m, lat, lon, az, kick, earth=earth, kernel="lockstep")
     t_fast = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ba = fly_missile_batch(m, lat[:na], lon[:na], az[:na], kick[:na], earth=earth, kernel="adaptive")
+    t_adapt = time.perf_counter() - t0
+    up1 = _uptime()
     fast_lat, fast_lon, _ = b.impact_geodetic()
-    idx = rng.choice(n, size=min(n_ref, n), replace=False)
-    diffs = []
+    ad_lat, ad_lon, _ = ba.impact_geodetic()
+    both = b.ok[:na] & ba.ok
+    d_la = geodesic_inverse(fast_lat[:na][both], fast_lon[:na][both], ad_lat[both], ad_lon[both], earth)[0]
+    idx = rng.choice(na, size=min(n_ref, na), replace=False)
+    ref = []
     t0 = time.perf_counter()
     for i in idx:
         r = fly_reference(m, launch_lat_deg=lat[i], launch_lon_deg=lon[i], azimuth_deg=az[i], kick_deg=kick[i],
                           earth="wgs84", gravity="j2", rotation=True, atmosphere="ussa76", rtol=1e-10)
-        diffs.append((r.impact_lat_deg, r.impact_lon_deg))
+        ref.append((r.impact_lat_deg, r.impact_lon_deg, r.t_impact_s))
     t_ref = time.perf_counter() - t0
-    ref = np.array(diffs)
+    ref = np.array(ref)
     d, _ = geodesic_inverse(fast_lat[idx], fast_lon[idx], ref[:, 0], ref[:, 1], earth)
+    da, _ = geodesic_inverse(ad_lat[idx], ad_lon[idx], ref[:, 0], ref[:, 1], earth)
     fast_per_s = n / t_fast
+    adaptive_per_s = na / t_adapt
     ref_per_s = len(idx) / t_ref
-    return {"benchmark": "flight", "missile": m.name, "n": n, "n_ref": int(len(idx)),
-            "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
-            "max_impact_diff_km": float(np.max(d) / 1e3), "impacted": int(b.ok.sum()),
-            "fast_seconds": t_fast, "reference_seconds": t_ref, "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
-            "threads": numba.get_num_threads(), "versions": _versions()}
+    return {"benchmark": "flight", "missile": m.name, "n": n, "n_adaptive": na, "n_ref": int(len(idx)),
+            "kernel": b.kernel, "fast_per_s": fast_per_s, "adaptive_per_s": adaptive_per_s,
+            "lockstep_vs_adaptive": fast_per_s / adaptive_per_s, "reference_per_s": ref_per_s,
+            "ratio": fast_per_s / ref_per_s,
+            "max_impact_diff_km": float(np.max(d) / 1e3),
+            "max_impact_time_diff_s": float(np.max(np.abs(b.impact_time_s[idx] - ref[:, 2]))),
+            "adaptive_max_impact_diff_km": float(np.max(da) / 1e3),
+            "max_lockstep_vs_adaptive_km": float(np.max(d_la) / 1e3) if d_la.size else float("nan"),
+            "impacted": int(b.ok.sum()), "impacted_adaptive": int(ba.ok.sum()),
+            "fast_seconds": t_fast, "adaptive_seconds": t_adapt, "reference_seconds": t_ref,
+            "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "uptime": up0, "uptime_after": up1,
+            "cores": os.cpu_count(), "cpu": _cpu_model(), "threads": numba.get_num_threads(), "versions": _versions()}
 
 
 def steer_cases(n: int, seed: int = 1013, max_range_km: float = 9_500.0):
@@ -248,22 +282,72 @@ def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict
             "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count(), "cpu": _cpu_model()}
 
 
+def lambert_reference_window(t_s, r_eci_m, v_eci_mps, alt_m, site_ecef_m, t_launch_s, *, burnout_mps, burn_s,
+                             min_alt_m, max_alt_m, min_tof_s=0.0, max_tof_s=900.0, min_closing_mps=0.0,
+                             omega_rad_s=None, n_launch=None):
+    """The Lambert model sample by sample in NumPy, without the window scanner: at each sample in the
+    altitude band, ``n_launch`` launch times over [max(t_L, t − t_b − t_max), t − t_b − t_min], one
+    Lambert problem each (``lambert.lambert_batch``), the smallest speed change relative to the turning
+    site wins; feasible where it is <= the burnout speed and the closing speed of that transfer is
+    >= the minimum. Returns (feasible, first_s, last_s, n_feasible) at sample resolution."""
+    from .defence.lambert import lambert_batch
+    from .defence.lambert_engage import N_LAUNCH
+    from .earth.constants import OMEGA_EARTH_RAD_S
+
+    w = OMEGA_EARTH_RAD_S if omega_rad_s is None else omega_rad_s
+    k = N_LAUNCH if n_launch is None else n_launch
+    band = (alt_m >= min_alt_m) & (alt_m <= max_alt_m)
+    t = t_s[band]
+    lo = np.maximum(t_launch_s, t - burn_s - max_tof_s)
+    hi = t - burn_s - min_tof_s
+    ok_row = (hi >= lo) & (t - burn_s - lo > 0.0)
+    L = lo[:, None] + (hi - lo)[:, None] * (np.arange(k) / (k - 1))[None, :]  # (n, k) launch times
+    t1 = L + burn_s
+    tof = t[:, None] - t1
+    th = w * t1
+    c, s_ = np.cos(th), np.sin(th)
+    x, y, z = site_ecef_m
+    r1 = np.stack([c * x - s_ * y, s_ * x + c * y, np.full_like(c, z)], -1)
+    r2 = np.broadcast_to(r_eci_m[band][:, None, :], r1.shape)
+    good = ok_row[:, None] & (tof > 0.0) & (tof >= min_tof_s - 1e-9) & (tof <= max_tof_s + 1e-9)
+    v1, v2, ok = lambert_batch(r1.reshape(-1, 3), np.ascontiguousarray(r2).reshape(-1, 3),
+                               np.where(good, tof, 1.0).ravel())
+    v1, v2, ok = v1.reshape(r1.shape), v2.reshape(r1.shape), ok.reshape(good.shape) & good
+    v_site = w * np.stack([-r1[..., 1], r1[..., 0], np.zeros_like(c)], -1)
+    dv = np.where(ok, np.linalg.norm(v1 - v_site, axis=-1), np.inf)
+    j = np.argmin(dv, axis=1)
+    dv_min = dv[np.arange(len(t)), j]
+    vc = np.linalg.norm(v_eci_mps[band] - v2[np.arange(len(t)), j], axis=-1)
+    feas = (dv_min <= burnout_mps) & (vc >= min_closing_mps)
+    if not feas.any():
+        return False, math.nan, math.nan, 0
+    return True, float(t[feas][0]), float(t[feas][-1]), int(feas.sum())
+
+
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
-                 progress: bool = False) -> dict:
-    """Engagement windows for n_traj × n_sites (trajectory, site) pairs with 1 s samples.
+                 progress: bool = False, n_traj_lambert: int = 40, n_sites_lambert: int = 50,
+                 n_ref_lambert: int = 20) -> dict:
+    """Engagement windows for (trajectory, site) pairs with 1 s samples, both reach models.
 
     Threats: ICBMs from 50–58° N, 30–60° E toward the US (random azimuths 290–340°, kicks around
     the maximum-range kick). Sites: scattered within ±25° of the threats' apogee points, so that
     a good share of pairs is feasible. Interceptor: a 4.5 km/s, 50 s burn class with a 100–1,500 km
     altitude band, 900 s maximum flight time; launch 200–400 s after threat launch.
-    The compiled solver runs on all pairs; the straightforward per-sample reference
-    (``defence.reference``) on n_ref random pairs of the same set, in the same process.
+    Table model (non-rotating table): the scanner on n_traj × n_sites pairs; the straightforward
+    per-sample reference (``defence.reference``, its own flown fan) on n_ref random pairs of the set.
+    Lambert model: the scanner on the first n_traj_lambert trajectories × n_sites_lambert sites;
+    the per-sample NumPy reference (:func:`lambert_reference_window`) on n_ref_lambert of them.
+    Both in the same process; the top-level fields are the table model's (``models`` has both).
     """
     import numba
 
-    from .defence.engagement import PairSpec, Threats, prepare, solve_windows
+    from .defence.engagement import PairSpec, Threats, pairs_record, prepare, solve_windows
     from .defence.flyout import booster_for, table_for
+    from .defence.lambert_engage import LambertReach, lambert_kernel
     from .defence.reference import DirectReach, reference_window
+    from .defence.windows import N_OUT
+    from .earth.constants import GM_M3_S2
+    from .earth.frames import geodetic_to_ecef
     from .earth.model import EarthModel
     from .flight.batch import fly_missile_batch
     from .flight.performance import max_range_performance
@@ -293,12 +377,13 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     solve_windows(prepare(Threats(th.t_s[:2], th.r_eci_m[:2], th.v_eci_mps[:2], th.n_samples[:2], earth)), sites, [tab],
                   PairSpec(np.zeros(4, dtype=np.int64), np.arange(4), np.zeros(4, dtype=np.int64), np.full(4, 300.0),
                            100e3, 1500e3, 0.0, 900.0, 0.0, 60.0))
-    t_fast = math.inf
+    t_fast, cpu_fast = math.inf, math.inf
     for _ in range(3):  # best of three: shared machine; the first full-size call may specialise kernels
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         geo = prepare(th)
         w = solve_windows(geo, sites, [tab], spec)
         t_fast = min(t_fast, time.perf_counter() - t0)
+        cpu_fast = min(cpu_fast, time.process_time() - c0)
     idx = rng.choice(P, size=min(n_ref, P), replace=False)
     agree, edge = 0, []
     reach = DirectReach(booster_for(4500.0, 50.0), 900.0)  # the reference's own fan (no table)
@@ -313,14 +398,55 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
             if feas:
                 edge += [abs(first - w.first_s[p]), abs(last - w.last_s[p])]
     t_ref = time.perf_counter() - t0
-    fast_per_s = P / t_fast
-    ref_per_s = len(idx) / t_ref
-    return {"benchmark": "engage", "pairs": P, "samples_per_trajectory": float(th.n_samples.mean()),
-            "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)), "fast_seconds": t_fast,
-            "fast_per_s": fast_per_s, "reference_per_s": ref_per_s, "ratio": fast_per_s / ref_per_s,
-            "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
-            "ref_feasible": int(sum(1 for _ in edge) // 2), "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(),
-            "threads": numba.get_num_threads(), "versions": _versions()}
+    table = {"pairs": P, "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)),
+             "fast_seconds": t_fast, "fast_cpu_seconds": cpu_fast, "fast_per_s": P / t_fast,
+             "reference_per_s": len(idx) / t_ref, "ratio": (P / t_fast) / (len(idx) / t_ref),
+             "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
+             "ref_feasible": len(edge) // 2,
+             "reference": "defence.reference: per-sample Python/SciPy loop, reach from its own flown fan"}
+    # Lambert model: the first trajectories and sites of the same set
+    nt, ns = min(n_traj_lambert, n_traj), min(n_sites_lambert, n_sites)
+    PL = nt * ns
+    ltraj, lsite = np.repeat(np.arange(nt), ns), np.tile(np.arange(ns), nt)
+    ltl = tL[ltraj * n_sites + lsite]
+    lspec = PairSpec(ltraj, lsite, np.zeros(PL, dtype=np.int64), ltl, 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
+    site_ecef = np.ascontiguousarray(geodetic_to_ecef(sites[:, 0], sites[:, 1], sites[:, 2], earth))
+    lam = LambertReach(site_ecef, np.full(PL, 4500.0), np.full(PL, 50.0), float(earth.omega_rad_s), float(GM_M3_S2),
+                       False)
+    prs = pairs_record(lspec, None)
+    smp = geo.samples()
+    lambert_kernel(lam, smp, pairs_record(PairSpec(ltraj[:2], lsite[:2], np.zeros(2, dtype=np.int64), ltl[:2], 100e3,
+                                                   1500e3, 0.0, 900.0, 0.0, 60.0), None), np.zeros((2, N_OUT)))
+    lout = np.zeros((PL, N_OUT))
+    t0, c0 = time.perf_counter(), time.process_time()
+    lambert_kernel(lam, smp, prs, lout)
+    tl_fast, cl_fast = time.perf_counter() - t0, time.process_time() - c0
+    lfeas = lout[:, 0] > 0.5
+    lidx = rng.choice(PL, size=min(n_ref_lambert, PL), replace=False)
+    agree, edge = 0, []
+    t0 = time.perf_counter()
+    for p in lidx:
+        i = ltraj[p]
+        nn = th.n_samples[i]
+        feas, first, last, _ = lambert_reference_window(
+            th.t_s[i, :nn], th.r_eci_m[i, :nn], th.v_eci_mps[i, :nn], geo.alt[i, :nn], site_ecef[lsite[p]], ltl[p],
+            burnout_mps=4500.0, burn_s=50.0, min_alt_m=100e3, max_alt_m=1500e3, max_tof_s=900.0,
+            omega_rad_s=earth.omega_rad_s)
+        if feas == bool(lfeas[p]):
+            agree += 1
+            if feas:
+                edge += [abs(first - lout[p, 2]), abs(last - lout[p, 3])]
+    tl_ref = time.perf_counter() - t0
+    lambert = {"pairs": PL, "feasible_fraction": float(lfeas.mean()), "n_ref": int(len(lidx)),
+               "fast_seconds": tl_fast, "fast_cpu_seconds": cl_fast, "fast_per_s": PL / tl_fast,
+               "reference_per_s": len(lidx) / tl_ref, "ratio": (PL / tl_fast) / (len(lidx) / tl_ref),
+               "verdict_agreement": agree / len(lidx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
+               "ref_feasible": len(edge) // 2,
+               "reference": "bench.lambert_reference_window: per-sample NumPy, no scanner, no pruning"}
+    return {"benchmark": "engage", "samples_per_trajectory": float(th.n_samples.mean()), **table,
+            "models": {"table": table, "lambert": lambert}, "peak_rss_mb": _peak_rss_mb(),
+            "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(), "threads": numba.get_num_threads(),
+            "versions": _versions()}
 
 
 DISPERSAL_POLYGON = [[50.0, 30.0], [50.0, 50.0], [58.0, 50.0], [58.0, 30.0]]
@@ -438,8 +564,10 @@ def markdown_table(results: list[dict]) -> str:
                          f"max miss {r['max_miss_km'] * 1e3:.1f} m, {r['failed']} failed; vs reference Δaz "
                          f"{d['azimuth_deg']:.0e}°, Δkick {d['kick_deg']:.0e}°, Δcut {d['t_cut_s']:.0e} s"))
         elif b == "flight":
+            kern = (f" ({r['kernel']} kernel; adaptive kernel {r['adaptive_per_s']:,.0f}/s in the same run, "
+                    f"{r['lockstep_vs_adaptive']:.1f}×)" if r.get("adaptive_per_s") else "")
             rows.append((f"`bench flight`: {r['n']:,} full ICBM trajectories (boost + drag, WGS84, J2, rotation, "
-                          "USSA76, to impact)", f"{r['fast_per_s']:,.0f} trajectories/s{mem}",
+                          "USSA76, to impact)", f"{r['fast_per_s']:,.0f} trajectories/s{kern}{mem}",
                           f"SciPy `solve_ivp` DOP853 rtol 1e-10: {r['reference_per_s']:,.2f} /s",
                           f"{r['ratio']:,.0f}×", f"impact points within {r['max_impact_diff_km'] * 1e3:.0f} m"))
         elif b == "engage":
@@ -448,6 +576,13 @@ def markdown_table(results: list[dict]) -> str:
                          "feasible", f"{r['fast_per_s']:,.0f} pairs/s{mem}",
                          f"per-sample Python/SciPy loop: {r['reference_per_s']:,.1f} pairs/s", f"{r['ratio']:,.0f}×",
                          f"verdicts {100 * r['verdict_agreement']:.1f} %, edges within {r['max_edge_diff_s']:.2f} s"))
+            lam = (r.get("models") or {}).get("lambert")
+            if lam:
+                rows.append((f"`bench engage`, Lambert reach model: {lam['pairs']:,} pairs of the same set, "
+                             f"{100 * lam['feasible_fraction']:.0f} % feasible", f"{lam['fast_per_s']:,.0f} pairs/s",
+                             f"per-sample NumPy Lambert loop: {lam['reference_per_s']:,.2f} pairs/s",
+                             f"{lam['ratio']:,.0f}×", f"verdicts {100 * lam['verdict_agreement']:.1f} %, edges within "
+                             f"{lam['max_edge_diff_s']:.2f} s"))
         elif b == "assess":
             shapes = ", ".join(r.get("shapes") or ["min-energy"])
             dsk = (f"Dask LocalCluster, {r['dask_workers']} workers: {r['dask_seconds']:.1f} s"

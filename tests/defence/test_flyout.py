@@ -489,6 +489,7 @@ def test_rotating_lookup_is_continuous_across_north_and_matches_the_sectors():
     R, H = np.full(3, 800e3), np.full(3, 400e3)
     t = rt.lookup(R, H, [359.999, 0.0, 0.001])[0]
     assert np.all(np.isfinite(t)) and np.ptp(t) < 0.01
+    step = 360.0 / rt.n_sectors
     t_sec = rt.lookup(np.full(12, 800e3), np.full(12, 400e3), 30.0 * np.arange(12))[0]
     assert np.ptp(t_sec) > 0.5  # the azimuth matters (0.7 s peak to peak here)
     # at the arrival azimuth of sector k's own node the interpolation returns that node: base + ΔT_k
@@ -497,7 +498,7 @@ def test_rotating_lookup_is_continuous_across_north_and_matches_the_sectors():
     w = np.array([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
     for k in range(rt.n_sectors):
         node = lambda a: w @ np.array([a[k, i, j], a[k, i + 1, j], a[k, i, j + 1], a[k, i + 1, j + 1]])  # noqa: E731
-        az = (30.0 * k + np.degrees(node(rt.defl_rad))) % 360.0
+        az = (step * k + np.degrees(node(rt.defl_rad))) % 360.0
         assert rt.lookup(800e3, 400e3, az)[0] == pytest.approx(rt.base.lookup(800e3, 400e3)[0] + node(rt.dt_s),
                                                                abs=1e-9)
 
@@ -722,24 +723,26 @@ if __name__ == "__main__":
 
 
 def test_rotating_table_disk_cache_round_trip_and_rebuild(tmp_path, monkeypatch):
-    """The on-disk cache returns the same arrays; a missing or corrupt file is rebuilt (and rewritten)."""
+    """The disk cache (bmdcheck.diskcache) returns the same arrays; a corrupt entry is rebuilt."""
     import bmdcheck.defence.flyout as F
 
-    rt = F.rotating_table_for(booster_for(4500.0, 50.0), 750.0, 54.473)
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    m = booster_for(4500.0, 50.0)
+    rt = F.rotating_table_for(m, 750.0, 54.473)
+    monkeypatch.setenv("BMDCHECK_CACHE_DIR", str(tmp_path))
     built = []
     monkeypatch.setattr(F, "build_rotating_table", lambda *a, **k: built.append(a) or rt)
     f = F.rotating_table_for.__wrapped__
-    m = booster_for(4500.0, 50.0)
     a = f(m, 750.0, 54.473)                       # missing: built and written
-    path = F._cache_file(m, 750.0, 54.473)
-    assert len(built) == 1 and path.exists() and path.parent.parent == tmp_path
+    (path,) = list(tmp_path.glob("flyout-rotating-*.npz"))
+    assert len(built) == 1
     b = f(m, 750.0, 54.473)                       # read back
-    assert len(built) == 1 and b is not rt
-    for x, y in ((a.dt_s, b.dt_s), (a.defl_rad, b.defl_rad), (a.base.t_s, b.base.t_s), (a.base.fpa_rad, b.base.fpa_rad)):
+    assert len(built) == 1 and b is not a
+    for x, y in ((rt.dt_s, b.dt_s), (rt.defl_rad, b.defl_rad), (rt.base.t_s, b.base.t_s), (rt.base.fpa_rad, b.base.fpa_rad)):
         assert np.array_equal(x, y)
-    assert (b.lat_deg, b.dr_m, b.base.dh_m, b.base.name) == (a.lat_deg, a.dr_m, a.base.dh_m, a.base.name)
-    path.write_bytes(b"not a table")              # corrupt: rebuilt
+    assert (b.lat_deg, b.dr_m, b.base.dh_m, b.base.name, b.max_flight_time_s) == (
+        rt.lat_deg, rt.dr_m, rt.base.dh_m, rt.base.name, rt.max_flight_time_s)
+    path.write_bytes(b"not a table")              # corrupt: rebuilt and replaced
     f(m, 750.0, 54.473)
     assert len(built) == 2 and path.read_bytes() != b"not a table"
-    assert F._cache_file(m, 750.0, 54.0) != path and not list(tmp_path.rglob("*.tmp"))
+    f(m, 750.0, 54.0)                             # another latitude: another entry
+    assert len(built) == 3 and len(list(tmp_path.glob("flyout-rotating-*.npz"))) == 2

@@ -139,10 +139,14 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
     t = Table(title="bench flight: full ICBM trajectories (boost + drag, J2, rotation, to impact)")
     t.add_column("path")
     t.add_column("trajectories/s", justify="right")
-    t.add_row(f"batch engine (numba, {res['threads']} threads, n={res['n']})", f"{res['fast_per_s']:,.0f}")
+    t.add_row(f"lock-step kernel (numba, {res['threads']} threads, n={res['n']})", f"{res['fast_per_s']:,.0f}")
+    t.add_row(f"adaptive kernel (n={res['n_adaptive']})", f"{res['adaptive_per_s']:,.0f}")
     t.add_row(f"SciPy DOP853 rtol 1e-10 (n={res['n_ref']})", f"{res['reference_per_s']:,.2f}")
     out.print(t)
-    out.print(f"ratio: {res['ratio']:,.0f}×   largest impact-point difference: {res['max_impact_diff_km'] * 1e3:.1f} m")
+    out.print(f"lock-step / adaptive: {res['lockstep_vs_adaptive']:.1f}×   lock-step / SciPy: {res['ratio']:,.0f}×   "
+              f"largest impact-point difference vs SciPy: {res['max_impact_diff_km'] * 1e3:.1f} m "
+              f"(adaptive {res['adaptive_max_impact_diff_km'] * 1e3:.1f} m)")
+    out.print(f"uptime: {res['uptime']}   peak RSS {res['peak_rss_mb']:,.0f} MB")
     out.print(f"{res['cores']} cores; numpy {res['versions']['numpy']}, numba {res['versions']['numba']}, "
               f"scipy {res['versions']['scipy']}")
 
@@ -209,6 +213,12 @@ def bench_engage_cmd(n_traj: int = typer.Option(500, "--n-traj", help="Threat tr
               f"(ratio {res['ratio']:,.0f}×); verdicts agree on {100 * res['verdict_agreement']:.2f} % of "
               f"{res['n_ref']} pairs, window edges within {res['max_edge_diff_s']:.2f} s; "
               f"{100 * res['feasible_fraction']:.1f} % of pairs feasible")
+    lam = res["models"]["lambert"]
+    out.print(f"Lambert model: {lam['pairs']:,} pairs: {lam['fast_per_s']:,.0f} pairs/s vs {lam['reference_per_s']:,.2f} "
+              f"pairs/s reference (ratio {lam['ratio']:,.0f}×); verdicts agree on {100 * lam['verdict_agreement']:.2f} % "
+              f"of {lam['n_ref']} pairs, edges within {lam['max_edge_diff_s']:.2f} s; "
+              f"{100 * lam['feasible_fraction']:.1f} % feasible. Peak RSS {res['peak_rss_mb']:,.0f} MB, load average "
+              f"{res['load_average']}")
 
 
 @bench_app.command("assess")

@@ -22,9 +22,13 @@ import numpy as np
 from ..errors import BmdcheckError
 from ..flight.missile import Missile
 from . import coverage
-from .engagement import (R_TRACK, REASON_NAMES, TIMELINE_REASONS, PairSpec, Threats, Windows, prepare,  # noqa: F401
-                         solve_windows)
+from ..earth.constants import GM_M3_S2
+from ..earth.frames import geodetic_to_ecef
+from .engagement import (R_TRACK, REASON_NAMES, TIMELINE_REASONS, PairSpec, Threats, Windows,  # noqa: F401
+                         pairs_record, prepare, solve_windows, windows_from)
 from .flyout import FlyoutTable, RotatingTable, _booster_cached, build_table, rotating_table_for, table_for
+from .lambert_engage import LambertReach, lambert_kernel
+from .windows import C_AUX, N_COLS, N_OUT
 from .rcs import RcsModel
 
 MODES = ("local", "launch-on-remote", "engage-on-remote", "early-warning-only")
@@ -585,12 +589,42 @@ def engage_threats(threats: Threats, sites: list[SiteSpec], interceptors: list[I
     return _engage_one(threats, sites, interceptors, timeline, flyout, 0, rotating)
 
 
+def _pair_spec(plan: PairPlan, interceptors, timeline, table_of=None) -> PairSpec:
+    """The per-pair limits of the interceptors and timeline, laid out as the plan's pairs."""
+    ps = plan.per_site
+    P = plan.traj.size
+    return PairSpec(plan.traj, plan.site, ps(table_of) if table_of is not None else np.zeros(P, dtype=np.int64),
+                    plan.t_launch_s, ps([it.min_alt_m for it in interceptors]), ps([it.max_alt_m for it in interceptors]),
+                    ps([it.min_flight_time_s for it in interceptors]), ps([it.max_flight_time_s for it in interceptors]),
+                    ps([it.min_closing_mps for it in interceptors]), np.full(P, timeline.kill_assessment_s), plan.vis)
+
+
+def engage_lambert(threats, sites, interceptors, timeline, candidate: int = 0, pruned: bool = True) -> Engagement:
+    """Engagement windows with the Lambert reach model (same inputs as :func:`engage_threats`);
+    ``Engagement.min_dv_mps`` the smallest speed change per pair (exact wherever it is at most the
+    burnout speed). ``pruned=False`` classifies every sample (the pruning's reference)."""
+    for it in interceptors:
+        if it.burnout_speed_mps is None:
+            raise BmdcheckError(f"interceptor {it.name}: the Lambert model needs a burnout speed")
+    geo = prepare(threats)
+    e = threats.earth
+    plan = plan_pairs(threats, sites, interceptors, timeline, candidate)
+    lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
+    lam = LambertReach(np.ascontiguousarray(geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2], e)),
+                       np.ascontiguousarray(plan.per_site([it.burnout_speed_mps for it in interceptors]), dtype=float),
+                       np.ascontiguousarray(plan.per_site([it.burn_time_s for it in interceptors]), dtype=float),
+                       float(e.omega_rad_s), float(GM_M3_S2), timeline.launch_at_s is not None)
+    prs = pairs_record(_pair_spec(plan, interceptors, timeline), plan.vis_stack)
+    out = np.full((plan.traj.size, N_OUT), np.nan)
+    lambert_kernel(lam, geo.samples(), prs, out, pruned)
+    eng = plan.engagement(windows_from(out[:, :N_COLS], geo, plan.traj), "lambert")
+    eng.min_dv_mps = out[:, C_AUX]
+    return eng
+
+
 def _engage_one(threats, sites, interceptors, timeline, flyout, candidate, rotating=True) -> Engagement:
     if flyout == "lambert":
-        from .lambert_engage import engage_lambert
-
-        return engage_lambert(threats, sites, interceptors, timeline,
-                              plan_pairs(threats, sites, interceptors, timeline, candidate))
+        return engage_lambert(threats, sites, interceptors, timeline, candidate)
     tables, table_of = [], []
     seen: dict = {}
     for s, it in zip(sites, interceptors):  # one table per distinct interceptor (and site latitude)
@@ -600,12 +634,7 @@ def _engage_one(threats, sites, interceptors, timeline, flyout, candidate, rotat
             tables.append(tb)
         table_of.append(seen[id(tb)])
     plan = plan_pairs(threats, sites, interceptors, timeline, candidate)
-    ps = plan.per_site
-    spec = PairSpec(plan.traj, plan.site, ps(table_of), plan.t_launch_s,
-                    ps([it.min_alt_m for it in interceptors]), ps([it.max_alt_m for it in interceptors]),
-                    ps([it.min_flight_time_s for it in interceptors]), ps([it.max_flight_time_s for it in interceptors]),
-                    ps([it.min_closing_mps for it in interceptors]), np.full(plan.traj.size, timeline.kill_assessment_s),
-                    plan.vis)
+    spec = _pair_spec(plan, interceptors, timeline, table_of)
     lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
     w = solve_windows(prepare(threats), lla, tables, spec, plan.vis_stack)
     return plan.engagement(w, flyout)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -25,10 +26,14 @@ from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
 from .flyout import FlyoutTable, RotatingTable, azimuth_from, sector_correction
+from .windows import (C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
+                      C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
+                      C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
+                      R_TRACK, R_VIS, Pairs, Samples, scan_pair, summarise, visible)
 
-# Kernel codes: higher = got further through the checks. Code 4 (R_TRACK) is "every check but the
-# timeline passes somewhere": the engagement layer names it after the pair's launch basis
-# (``timeline_reason``): never_tracked, tracked_too_late or launch_too_late.
+# Kernel codes (windows.R_*): higher = got further through the checks. Code 4 (R_TRACK) is "every
+# check but the timeline passes somewhere": the engagement layer names it after the pair's launch
+# basis (``timeline_reason``): never_tracked, tracked_too_late or launch_too_late.
 REASONS = {
     0: "below_min_altitude",
     1: "above_max_altitude",
@@ -40,7 +45,6 @@ REASONS = {
     7: "feasible",
 }
 REASON_CODE = {v: k for k, v in REASONS.items()}
-R_BELOW, R_ABOVE, R_REACH, R_TOF, R_TRACK, R_OUTRUN, R_VIS, R_OK = range(8)
 TIMELINE_REASONS = {"none": "never_tracked", "track": "tracked_too_late", "cue": "launch_too_late",
                     "fixed": "launch_too_late"}
 """Launch basis of a pair -> the name of kernel code R_TRACK (docs/design/engagement.md, reason codes):
@@ -50,13 +54,6 @@ REASON_NAMES = ("below_min_altitude", "above_max_altitude", "out_of_reach", "bey
                 "never_tracked", "tracked_too_late", "launch_too_late", "target_outruns_interceptor",
                 "not_visible_to_engagement_radar", "feasible")
 """Every public reason code, in the order of the checks (later = got further)."""
-
-# Result columns of the kernel.
-(C_FEAS, C_REASON, C_FIRST, C_LAST, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST, C_SHOTS,
- C_IDX_FIRST, C_FRAC_FIRST, C_IDX_LAST, C_FRAC_LAST, C_DURATION, C_LATEST) = range(15)
-N_COLS = 15
-"""C_LATEST: the latest interceptor launch time (s, threat time scale) at which some sample passes
-every check but the timeline: launch = t - flight time, maximised over those samples; NaN if none."""
 
 
 @dataclass
@@ -99,105 +96,6 @@ class Threats:
         return cls(t[None], r[None], v[None], np.array([t.size]), earth)
 
 
-@njit(parallel=True, cache=True)
-def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel, vmax, wmax):
-    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF).
-
-    Also per trajectory the largest Earth-relative speed (bounds |dh/dt|) and angular rate of the
-    sub-target point |d û/dt| <= |v_rel| / |r|, each with a 10 % margin for between-sample peaks.
-    """
-    N, M = t.shape
-    for i in prange(N):
-        vm = 0.0
-        wm = 0.0
-        for m in range(n[i]):
-            th = omega * t[i, m]
-            c, s = math.cos(th), math.sin(th)
-            x = c * r[i, m, 0] + s * r[i, m, 1]
-            y = -s * r[i, m, 0] + c * r[i, m, 1]
-            z = r[i, m, 2]
-            ecef[i, m, 0], ecef[i, m, 1], ecef[i, m, 2] = x, y, z
-            rn = math.sqrt(x * x + y * y + z * z)
-            u[i, m, 0], u[i, m, 1], u[i, m, 2] = x / rn, y / rn, z / rn
-            alt[i, m] = alt_approx(x, y, z, a, b)
-            # v_rel = v - ω ẑ × r in ECI, then rotated to ECEF axes
-            vx = v[i, m, 0] + omega * r[i, m, 1]
-            vy = v[i, m, 1] - omega * r[i, m, 0]
-            vrel[i, m, 0] = c * vx + s * vy
-            vrel[i, m, 1] = -s * vx + c * vy
-            vrel[i, m, 2] = v[i, m, 2]
-            sp = math.sqrt(vx * vx + vy * vy + v[i, m, 2] * v[i, m, 2])
-            if sp > vm:
-                vm = sp
-            if sp / rn > wm:
-                wm = sp / rn
-        vmax[i] = 1.1 * vm + 1.0
-        wmax[i] = 1.1 * wm + 1e-7
-
-
-@njit(cache=True, inline="always")
-def _sample(i, m, t, u, alt, vrel, us, rs, tL, hmin, hmax, tofmin, tofmax, vcmin, dr, dh, T, vis, use_vis,
-            cos_reach, h_reach, cos_row, rot, sdr, sdh, DT, DF):
-    """Checks at one sample. Returns (code, tof, closing, margins...) with code R_* (R_OK = feasible).
-
-    Margins (positive = satisfied): altitude low/high, reach slack (t - tL - tof), max-TOF, closing.
-    """
-    h = alt[i, m]
-    m_lo = h - hmin
-    m_hi = hmax - h
-    tof = math.inf
-    vc = 0.0
-    slack = math.nan  # NaN: not evaluated (comparisons with NaN are false)
-    m_tof = math.nan
-    m_vc = math.nan
-    if m_lo < 0.0:
-        return R_BELOW, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    if m_hi < 0.0:
-        return R_ABOVE, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    ux, uy, uz = u[i, m, 0], u[i, m, 1], u[i, m, 2]
-    ca = ux * us[0] + uy * us[1] + uz * us[2]
-    if ca < cos_reach or h >= h_reach:  # beyond the table: no trigonometry needed
-        return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    jr = int(h / dh)
-    if ca < cos_row[jr]:  # beyond the reachable range at this altitude (conservative bound)
-        return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    if ca > 1.0:
-        ca = 1.0
-    elif ca < -1.0:
-        ca = -1.0
-    ang = math.acos(ca)
-    Tr, Vi, cg, sg = _lookup4(ang * rs, h, dr, dh, T)
-    if rot and Tr < math.inf:  # rotating Earth: the sector correction at the arrival azimuth (flyout.RotatingTable)
-        Tr += sector_correction(ang * rs, h, azimuth_from(ux, uy, uz, us), sdr, sdh, DT, DF)
-    if Tr == math.inf:
-        return R_REACH, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    tof = Tr if Tr > tofmin else tofmin
-    m_tof = tofmax - tof
-    if m_tof < 0.0:
-        return R_TOF, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    slack = (t[i, m] - tL) - tof
-    # interceptor velocity at the target point, Earth-relative, ECEF axes
-    sa = math.sqrt(max(0.0, 1.0 - ca * ca))
-    if sa > 1e-9:
-        hx = (ux * ca - us[0]) / sa
-        hy = (uy * ca - us[1]) / sa
-        hz = (uz * ca - us[2]) / sa
-    else:
-        hx, hy, hz = 0.0, 0.0, 0.0
-    dx = vrel[i, m, 0] - Vi * (cg * hx + sg * ux)
-    dy = vrel[i, m, 1] - Vi * (cg * hy + sg * uy)
-    dz = vrel[i, m, 2] - Vi * (cg * hz + sg * uz)
-    vc = math.sqrt(dx * dx + dy * dy + dz * dz)
-    m_vc = vc - vcmin
-    if slack < 0.0:
-        return R_TRACK, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    if m_vc < 0.0:
-        return R_OUTRUN, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    if use_vis and not vis[i, m]:
-        return R_VIS, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-    return R_OK, tof, vc, m_lo, m_hi, slack, m_tof, m_vc
-
-
 @njit(cache=True, inline="always")
 def _lookup4(r, h, dr, dh, TAB):
     """Bilinear (t, speed, cos γ, sin γ) from an interleaved table TAB (NR, NH, 4) = [t, v, cos γ, sin γ].
@@ -229,215 +127,224 @@ def _lookup4(r, h, dr, dh, TAB):
     return t, v, c, sn
 
 
+
+@njit(parallel=True, cache=True)
+def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
+    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF)."""
+    N, M = t.shape
+    for i in prange(N):
+        for m in range(n[i]):
+            th = omega * t[i, m]
+            c, s = math.cos(th), math.sin(th)
+            x = c * r[i, m, 0] + s * r[i, m, 1]
+            y = -s * r[i, m, 0] + c * r[i, m, 1]
+            z = r[i, m, 2]
+            ecef[i, m, 0], ecef[i, m, 1], ecef[i, m, 2] = x, y, z
+            rn = math.sqrt(x * x + y * y + z * z)
+            u[i, m, 0], u[i, m, 1], u[i, m, 2] = x / rn, y / rn, z / rn
+            alt[i, m] = alt_approx(x, y, z, a, b)
+            # v_rel = v - ω ẑ × r in ECI, then rotated to ECEF axes
+            vx = v[i, m, 0] + omega * r[i, m, 1]
+            vy = v[i, m, 1] - omega * r[i, m, 0]
+            vrel[i, m, 0] = c * vx + s * vy
+            vrel[i, m, 1] = -s * vx + c * vy
+            vrel[i, m, 2] = v[i, m, 2]
+
+
+class TableReach(NamedTuple):
+    """The fly-out table reach model as the scanner's model record.
+
+    table (P,) the pair's table; site_u (S, 3), site_r_m (S,) the sites' unit vectors and geocentric
+    radii; tab (Q, NR, NH, 4) interleaved [t, speed, cos γ, sin γ] (one cache line per corner);
+    dr_m, dh_m (Q,) grid steps; cos_row (Q, NH) per altitude row the cosine of a conservative
+    largest reachable central angle (a cheap per-sample test); bounds for whole chunks: range_max_m
+    (Q, L, NH) sparse table, level l holding the largest reachable range over rows [j, j + 2^l);
+    t_blk_s (Q, NR // B + 1, NH // B + 1) the earliest arrival over ranges >= I·B cells and rows
+    [J·B, J·B + B] (B = ``_BLK``); cos_all, sin_all (P,) cosine and sine of the pair's largest
+    reachable central angle at any altitude (the first, cheapest chunk test). Rotating Earth
+    (``flyout.RotatingTable``): rot (Q,) true where table q has sectors sec_dt_s, sec_defl_rad
+    (Q, S, nr, nh) on grids sec_dr_m, sec_dh_m (Q,), their correction added to the base arrival at
+    the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
+    """
+
+    table: np.ndarray
+    site_u: np.ndarray
+    site_r_m: np.ndarray
+    tab: np.ndarray
+    dr_m: np.ndarray
+    dh_m: np.ndarray
+    cos_row: np.ndarray
+    range_max_m: np.ndarray
+    t_blk_s: np.ndarray
+    cos_all: np.ndarray
+    sin_all: np.ndarray
+    rot: np.ndarray
+    sec_dr_m: np.ndarray
+    sec_dh_m: np.ndarray
+    sec_dt_s: np.ndarray
+    sec_defl_rad: np.ndarray
+    dt_low_s: np.ndarray
+
+
+_BLK = 16
+
+
 @njit(cache=True, inline="always")
-def _cross(ma, mb):
-    """Fraction in [0, 1] where a margin goes from ma to mb through 0 (linear)."""
-    if ma == mb or not (math.isfinite(ma) and math.isfinite(mb)):
-        return 0.5
-    f = ma / (ma - mb)
-    if f < 0.0:
-        return 0.0
-    if f > 1.0:
-        return 1.0
-    return f
+def reach_lookup(reach, q, s, ux, uy, uz, ca, h):
+    """Earliest arrival from site s of pair table q at a sample at altitude h, unit vector (ux, uy, uz)
+    (ECEF), whose central angle from the site has cosine ca: (T, speed, cos γ, sin γ) bilinear in
+    (ground range, altitude), plus on the rotating Earth the sector correction at the azimuth from
+    the site to the sample; T = inf where the table does not reach. The one place the table model
+    reads a fly-out table."""
+    if ca > 1.0:
+        ca = 1.0
+    elif ca < -1.0:
+        ca = -1.0
+    rng = math.acos(ca) * reach.site_r_m[s]
+    Tr, Vi, cg, sg = _lookup4(rng, h, reach.dr_m[q], reach.dh_m[q], reach.tab[q])
+    if reach.rot[q] and Tr < math.inf:
+        Tr += sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
+                                reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
+    return Tr, Vi, cg, sg
+
+
+@njit(cache=True, inline="always")
+def table_classify(reach, smp, prs, p, i, m, tl, ws):
+    """The checks at one sample under the fly-out table model (windows.py, ``classify``)."""
+    h = smp.alt_m[i, m]
+    m_lo = h - prs.min_alt_m[p]
+    m_hi = prs.max_alt_m[p] - h
+    nan = math.nan
+    if m_lo < 0.0:
+        return R_BELOW, math.inf, nan, nan, nan, m_lo, m_hi, nan, nan, nan, nan
+    if m_hi < 0.0:
+        return R_ABOVE, math.inf, nan, nan, nan, m_lo, m_hi, nan, nan, nan, nan
+    q = reach.table[p]
+    s = prs.site[p]
+    ux, uy, uz = smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2]
+    sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
+    ca = ux * sx + uy * sy + uz * sz
+    dh = reach.dh_m[q]
+    jr = int(h / dh)
+    if jr >= reach.tab.shape[2] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
+        return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
+    Tr, Vi, cg, sg = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
+    if Tr == math.inf:
+        return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
+    tofmin = prs.min_tof_s[p]
+    tof = Tr if Tr > tofmin else tofmin
+    m_tof = prs.max_tof_s[p] - tof
+    if m_tof < 0.0:
+        return R_TOF, tof, nan, nan, nan, m_lo, m_hi, math.inf, m_tof, nan, nan
+    tm = smp.t_s[i, m]
+    slack = (tm - tl) - tof
+    # interceptor velocity at the target point, Earth-relative, ECEF axes
+    if ca > 1.0:
+        ca = 1.0
+    sa = math.sqrt(max(0.0, 1.0 - ca * ca))
+    if sa > 1e-9:
+        hx = (ux * ca - sx) / sa
+        hy = (uy * ca - sy) / sa
+        hz = (uz * ca - sz) / sa
+    else:
+        hx, hy, hz = 0.0, 0.0, 0.0
+    dx = smp.vrel_mps[i, m, 0] - Vi * (cg * hx + sg * ux)
+    dy = smp.vrel_mps[i, m, 1] - Vi * (cg * hy + sg * uy)
+    dz = smp.vrel_mps[i, m, 2] - Vi * (cg * hz + sg * uz)
+    vc = math.sqrt(dx * dx + dy * dy + dz * dz)
+    m_vc = vc - prs.min_closing_mps[p]
+    vis = visible(prs, p, i, m)
+    launch = tm - tof if (m_vc >= 0.0 and vis) else nan
+    if slack < 0.0:
+        code = R_TRACK
+    elif m_vc < 0.0:
+        code = R_OUTRUN
+    elif not vis:
+        code = R_VIS
+    else:
+        code = R_OK
+    return code, tof, vc, launch, nan, m_lo, m_hi, math.inf, m_tof, slack, m_vc
+
+
+@njit(cache=True, inline="always")
+def table_bound(reach, smp, prs, p, i, c, tl):
+    """Chunk bound of the table model (windows.py, ``bound``): altitude band, largest reachable range
+    over the chunk's altitudes, earliest arrival over its ranges and altitudes."""
+    hmin = prs.min_alt_m[p]
+    hmax = prs.max_alt_m[p]
+    lo = smp.ch_hmin_m[i, c]
+    hi = smp.ch_hmax_m[i, c]
+    if hi < hmin:
+        return R_BELOW, -math.inf
+    if lo > hmax:
+        return R_ABOVE, -math.inf
+    s = prs.site[p]
+    ca = (reach.site_u[s, 0] * smp.ch_u[i, c, 0] + reach.site_u[s, 1] * smp.ch_u[i, c, 1]
+          + reach.site_u[s, 2] * smp.ch_u[i, c, 2])
+    # cos(A + rho) = cos A cos rho - sin A sin rho, A the largest reachable angle (A + rho < pi)
+    if reach.sin_all[p] >= 0.0 and ca < reach.cos_all[p] * smp.ch_cos_rho[i, c] - reach.sin_all[p] * smp.ch_sin_rho[i, c]:
+        return R_REACH, -math.inf
+    q = reach.table[p]
+    dh = reach.dh_m[q]
+    nh = reach.tab.shape[2]
+    hlo = max(lo, hmin, 0.0)
+    hhi = min(hi, hmax)
+    jlo = int(hlo / dh)
+    if jlo >= nh - 1:
+        return R_REACH, -math.inf
+    jhi = min(int(hhi / dh), nh - 2)
+    ang = math.acos(max(-1.0, min(1.0, ca))) - smp.ch_rho_rad[i, c]
+    rng = max(ang, 0.0) * reach.site_r_m[s] * (1.0 - 1e-12)
+    k = 0
+    while (2 << k) <= jhi - jlo + 1:
+        k += 1
+    rmax = max(reach.range_max_m[q, k, jlo], reach.range_max_m[q, k, jhi - (1 << k) + 1])
+    if rng > rmax:
+        return R_REACH, -math.inf
+    ib = int(rng / reach.dr_m[q]) // _BLK
+    tmin = math.inf
+    for jb in range(jlo // _BLK, jhi // _BLK + 1):
+        v = reach.t_blk_s[q, ib, jb]
+        if v < tmin:
+            tmin = v
+    if tmin == math.inf:
+        return R_REACH, -math.inf
+    tof_lb = max(tmin + reach.dt_low_s[q], prs.min_tof_s[p])
+    if tof_lb > prs.max_tof_s[p]:
+        return R_TOF, -math.inf
+    return -1, smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1] - tof_lb
+
+
+@njit(cache=True)
+def _table_pair(reach, smp, prs, p, out, pruned):
+    scan_pair(table_classify, table_bound, reach, smp, prs, p, out, pruned)
 
 
 @njit(parallel=True, cache=True)
-def engage_kernel(t, u, alt, vrel, vmax, wmax, n, pair_traj, pair_site, pair_table, site_u, site_r, tL, hmin, hmax,
-                  tofmin, tofmax, vcmin, t_ka, tab_dr, tab_dh, tab_T, tab_row, vis, pair_vis, out, tab_rot, sec_dr,
-                  sec_dh, sec_DT, sec_DF):
-    """Intercept windows for P pairs. Per-pair inputs are (P,) arrays; tables stacked and interleaved
-    (Q, NR, NH, 4) = [t, speed, cos γ, sin γ], with tab_row (Q, NH) the per-altitude reach bound;
-    tab_rot (Q,) true where table q has rotating-Earth sectors sec_DT, sec_DF (Q, S, nr, nh) on
-    grids sec_dr, sec_dh (Q,) (``flyout.RotatingTable``).
-
-    pair_vis[p] >= 0 selects vis[pair_vis[p]] (N, M) as the engagement radar's visibility of the
-    intercept point; -1 means no such constraint. out: (P, N_COLS).
-    """
-    P = pair_traj.shape[0]
-    for p in prange(P):
-        i = pair_traj[p]
-        s = pair_site[p]
-        q = pair_table[p]
-        us = site_u[s]
-        rs = site_r[s]
-        T = tab_T[q]
-        cos_row = tab_row[q]
-        dr = tab_dr[q]
-        dh = tab_dh[q]
-        rot = tab_rot[q]
-        sdr = sec_dr[q]
-        sdh = sec_dh[q]
-        DT = sec_DT[q]
-        DF = sec_DF[q]
-        use_vis = pair_vis[p] >= 0
-        vv = vis[max(pair_vis[p], 0)]
-        reach_ang = (T.shape[0] - 1) * dr / rs
-        cos_reach = math.cos(reach_ang) if reach_ang < math.pi else -2.0
-        h_reach = (T.shape[1] - 1) * dh
-        best = -1
-        first = math.nan
-        last = math.nan
-        tof_f = math.nan
-        tof_l = math.nan
-        vc_f = math.nan
-        vc_l = math.nan
-        idx_f = -1
-        fr_f = 0.0
-        idx_l = -1
-        fr_l = 0.0
-        dur = 0.0
-        shots = 0
-        L = tL[p]
-        prev_ok = False
-        p_tof = 0.0
-        p_code = 0
-        p_vc = 0.0
-        p_m = (0.0, 0.0, 0.0, 0.0, 0.0)
-        latest = -math.inf
-        if not math.isfinite(tL[p]):
-            # never launched: classify how far the geometry alone gets (timeline fails)
-            for m in range(n[i]):
-                code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, 0.0, hmin[p], hmax[p],
-                                                            tofmin[p], tofmax[p], vcmin[p], dr, dh, T, vv, use_vis,
-                                                            cos_reach, h_reach, cos_row, rot, sdr, sdh, DT, DF)
-                c = code if code < R_TRACK else R_TRACK
-                if c > best:
-                    best = c
-                if (code == R_OK or code == R_TRACK) and a5 >= 0.0 and (not use_vis or vv[i, m]):
-                    if t[i, m] - tof > latest:
-                        latest = t[i, m] - tof
-            out[p, C_FEAS] = 0.0
-            out[p, C_REASON] = best
-            for c in range(C_FIRST, N_COLS):
-                out[p, c] = math.nan
-            out[p, C_SHOTS] = 0.0
-            out[p, C_LATEST] = latest if latest > -math.inf else math.nan
-            continue
-        m = 0
-        while m < n[i]:
-            code, tof, vc, a1, a2, a3, a4, a5 = _sample(i, m, t, u, alt, vrel, us, rs, tL[p], hmin[p], hmax[p],
-                                                        tofmin[p], tofmax[p], vcmin[p], dr, dh, T, vv, use_vis,
-                                                        cos_reach, h_reach, cos_row, rot, sdr, sdh, DT, DF)
-            if code > best:
-                best = code
-            ok = code == R_OK
-            tm = t[i, m]
-            if (ok or code == R_TRACK) and a5 >= 0.0 and (not use_vis or vv[i, m]) and tm - tof > latest:
-                latest = tm - tof
-            if ok and not prev_ok:
-                # entering a feasible stretch: the last margin to turn positive binds
-                if m == 0:
-                    f = 0.0
-                else:
-                    f = 0.0
-                    mm = (a1, a2, a3, a4, a5)
-                    for k in range(5):
-                        pa = p_m[k]
-                        if pa < 0.0 and mm[k] >= 0.0:
-                            fk = _cross(pa, mm[k])
-                            if fk > f:
-                                f = fk
-                    if p_code == R_REACH:
-                        f = 0.5 if f < 0.5 else f
-                te = tm if m == 0 else t[i, m - 1] + f * (tm - t[i, m - 1])
-                if math.isnan(first):
-                    first = te
-                    idx_f = m - 1 if m > 0 else 0
-                    fr_f = f if m > 0 else 0.0
-                    if m > 0 and math.isfinite(p_tof):
-                        tof_f = p_tof + f * (tof - p_tof)
-                        vc_f = p_vc + f * (vc - p_vc)
-                    else:
-                        tof_f = tof
-                        vc_f = vc
-                seg_start = te
-            if prev_ok and not ok:
-                f = 1.0
-                mm = (a1, a2, a3, a4, a5)
-                for k in range(5):
-                    pa = p_m[k]
-                    if pa >= 0.0 and mm[k] < 0.0:
-                        fk = _cross(pa, mm[k])
-                        if fk < f:
-                            f = fk
-                if code == R_REACH:
-                    f = 0.5 if f > 0.5 else f
-                te = t[i, m - 1] + f * (tm - t[i, m - 1])
-                last = te
-                idx_l = m - 1
-                fr_l = f
-                if math.isfinite(tof):
-                    tof_l = p_tof + f * (tof - p_tof)
-                    vc_l = p_vc + f * (vc - p_vc)
-                else:
-                    tof_l = p_tof
-                    vc_l = p_vc
-                dur += te - seg_start
-            if ok and m == n[i] - 1:
-                last = tm
-                idx_l = m
-                fr_l = 0.0
-                tof_l = tof
-                vc_l = vc
-                dur += tm - seg_start
-            # shoot-look-shoot: a shot fits if all checks but the timeline pass and launch >= L
-            if ok or code == R_TRACK:
-                if math.isfinite(tof) and (tm - tof) >= L and a5 >= 0.0 and (not use_vis or vv[i, m]) \
-                        and a1 >= 0.0 and a2 >= 0.0 and a4 >= 0.0:
-                    shots += 1
-                    L = tm + t_ka[p]
-            prev_ok = ok
-            p_code = code
-            p_tof = tof
-            p_vc = vc
-            p_m = (a1, a2, a3, a4, a5)
-            # skip ahead over samples that provably cannot be feasible (bounded speed and angular rate)
-            tb = 0.0
-            h = alt[i, m]
-            if code == R_BELOW:
-                tb = (hmin[p] - h) / vmax[i]
-            elif code == R_ABOVE:
-                tb = (h - hmax[p]) / vmax[i]
-            elif code == R_REACH:
-                ca = u[i, m, 0] * us[0] + u[i, m, 1] * us[1] + u[i, m, 2] * us[2]
-                if ca < cos_reach:
-                    tb = (math.acos(max(-1.0, ca)) - reach_ang) / wmax[i]
-            mn = m + 1
-            if tb > 0.0:
-                lim = tm + tb
-                while mn + 1 < n[i] and t[i, mn + 1] < lim:
-                    mn += 1
-            m = mn
-        feas = not math.isnan(first)
-        out[p, C_FEAS] = 1.0 if feas else 0.0
-        out[p, C_REASON] = R_OK if feas else best
-        out[p, C_FIRST] = first
-        out[p, C_LAST] = last
-        out[p, C_TOF_FIRST] = tof_f
-        out[p, C_TOF_LAST] = tof_l
-        out[p, C_VC_FIRST] = vc_f
-        out[p, C_VC_LAST] = vc_l
-        out[p, C_SHOTS] = shots
-        out[p, C_IDX_FIRST] = idx_f
-        out[p, C_FRAC_FIRST] = fr_f
-        out[p, C_IDX_LAST] = idx_l
-        out[p, C_FRAC_LAST] = fr_l
-        out[p, C_DURATION] = dur if feas else 0.0
-        out[p, C_LATEST] = latest if latest > -math.inf else math.nan
+def table_kernel(reach, smp, prs, out, pruned=True):
+    """Windows of every pair under the fly-out table model: out (P, N_OUT). ``pruned=False``: no chunk
+    bounds (every sample classified), the pruning's test reference."""
+    for p in prange(prs.traj.shape[0]):
+        _table_pair(reach, smp, prs, p, out, pruned)
 
 
 @dataclass
 class Geometry:
-    """Per-trajectory geometry computed once: ECEF positions, unit vectors, altitudes, v_rel (ECEF)."""
+    """Per-trajectory geometry computed once: ECEF positions, unit vectors, altitudes, v_rel (ECEF),
+    and the chunk summaries of the window scanner (``windows.Samples``)."""
 
     threats: Threats
     ecef: np.ndarray
     u: np.ndarray
     alt: np.ndarray
     vrel: np.ndarray
-    vmax: np.ndarray
-    wmax: np.ndarray
+    chunks: tuple
+
+    def samples(self) -> Samples:
+        """The scanner's per-trajectory record."""
+        th = self.threats
+        return Samples(np.ascontiguousarray(th.t_s), th.n_samples.astype(np.int64), self.alt, self.u, self.vrel,
+                       np.ascontiguousarray(th.r_eci_m), np.ascontiguousarray(th.v_eci_mps), *self.chunks)
 
 
 def prepare(threats: Threats) -> Geometry:
@@ -447,12 +354,10 @@ def prepare(threats: Threats) -> Geometry:
     u = np.zeros((N, M, 3))
     alt = np.full((N, M), -1.0)
     vrel = np.zeros((N, M, 3))
-    vmax = np.zeros(N)
-    wmax = np.zeros(N)
+    n = threats.n_samples.astype(np.int64)
     _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
-             np.ascontiguousarray(threats.v_eci_mps), threats.n_samples.astype(np.int64), e.omega_rad_s,
-             e.a_m, e.b_m, ecef, u, alt, vrel, vmax, wmax)
-    return Geometry(threats, ecef, u, alt, vrel, vmax, wmax)
+             np.ascontiguousarray(threats.v_eci_mps), n, e.omega_rad_s, e.a_m, e.b_m, ecef, u, alt, vrel)
+    return Geometry(threats, ecef, u, alt, vrel, summarise(u, alt, ecef, n))
 
 
 @dataclass
@@ -497,24 +402,26 @@ class Windows:
         return self.raw[:, C_LATEST]
 
 
-def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: PairSpec,
-                  vis_stack: np.ndarray | None = None) -> Windows:
-    """Run the engagement kernel over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m. ``tables``:
+def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
+                sites_lla: np.ndarray, earth: EarthModel) -> TableReach:
+    """The table model's record: tables stacked and interleaved, with their chunk bounds. ``tables``:
     FlyoutTable (non-rotating) or RotatingTable (its base plus the sector correction at the
-    site-to-sample arrival azimuth; the table must be built for the latitude of the pairs' site)."""
-    th = geo.threats
+    site-to-sample arrival azimuth; built for the latitude of the pairs' site)."""
     rot_tabs = [tb if isinstance(tb, RotatingTable) else None for tb in tables]
     tables = [tb.base if isinstance(tb, RotatingTable) else tb for tb in tables]
-    shp = next(((r.dt_s.shape) for r in rot_tabs if r is not None), (1, 2, 2))
-    sec_DT = np.zeros((len(tables),) + shp)
-    sec_DF = np.zeros((len(tables),) + shp)
-    sec_dr, sec_dh, tab_rot = np.ones(len(tables)), np.ones(len(tables)), np.zeros(len(tables), dtype=np.bool_)
+    shp = next((r.dt_s.shape for r in rot_tabs if r is not None), (1, 2, 2))
+    sec_dt = np.zeros((len(tables),) + shp)
+    sec_df = np.zeros((len(tables),) + shp)
+    sec_dr, sec_dh = np.ones(len(tables)), np.ones(len(tables))
+    rot, dt_low = np.zeros(len(tables), dtype=np.bool_), np.zeros(len(tables))
     for k, r in enumerate(rot_tabs):
         if r is not None:
-            sec_DT[k], sec_DF[k], sec_dr[k], sec_dh[k], tab_rot[k] = r.dt_s, r.defl_rad, r.dr_m, r.dh_m, True
-    e = th.earth
+            sec_dt[k], sec_df[k], sec_dr[k], sec_dh[k], rot[k] = r.dt_s, r.defl_rad, r.dr_m, r.dh_m, True
+            fin = r.dt_s[np.isfinite(r.dt_s)]
+            if fin.size:  # cubic Lagrange in azimuth may overshoot its nodes: twice their spread below
+                dt_low[k] = min(0.0, fin.min() - 2.0 * (fin.max() - fin.min()))
     sll = np.atleast_2d(np.asarray(sites_lla, float))
-    s_ecef = geodetic_to_ecef(sll[:, 0], sll[:, 1], sll[:, 2], e)
+    s_ecef = geodetic_to_ecef(sll[:, 0], sll[:, 1], sll[:, 2], earth)
     s_r = np.linalg.norm(s_ecef, axis=-1)
     s_u = s_ecef / s_r[:, None]
     nr = max(t.t_s.shape[0] for t in tables)
@@ -526,29 +433,62 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: Pair
         a, b = tb.t_s.shape
         TT[k, :a, :b, 0], TT[k, :a, :b, 1] = tb.t_s, tb.speed_mps
         TT[k, :a, :b, 2], TT[k, :a, :b, 3] = np.cos(tb.fpa_rad), np.sin(tb.fpa_rad)
-    # per altitude row: cos of the largest reachable central angle (rows j and j+1, one cell of
-    # margin, on the smallest Earth radius: a conservative bound used to skip lookups)
+    # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup at
+    # a larger range is inf. As a cosine of the central angle on the smallest Earth radius (per-sample
+    # test) and as a sparse table of range maxima over row spans (chunk test).
     ROW = np.full((Q, nh), 2.0)
+    levels = max(1, int(np.ceil(np.log2(nh))) + 1)
+    RMAX = np.full((Q, levels, nh), -1.0)
+    TB = np.full((Q, nr // _BLK + 1, nh // _BLK + 1), np.inf)
     for k, tb in enumerate(tables):
-        fin = np.isfinite(tb.t_s)
+        fin = np.isfinite(TT[k, :, :, 0])
         last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
         both = np.maximum(last, np.append(last[1:], -1))
-        ang = (both + 2) * tb.dr_m / (0.99 * e.b_m)
-        row = np.where(both >= 0, np.cos(np.minimum(ang, np.pi)), 2.0)
-        ROW[k, :row.size] = row
+        rng = np.where(both >= 0, (both + 2) * tb.dr_m, -1.0)
+        ang = rng / (0.99 * earth.b_m)
+        ROW[k] = np.where(both >= 0, np.cos(np.minimum(ang, np.pi)), 2.0)
+        RMAX[k, 0] = rng
+        for lv in range(1, levels):
+            w = 1 << (lv - 1)
+            RMAX[k, lv] = RMAX[k, lv - 1]
+            RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
+        suf = np.minimum.accumulate(TT[k, ::-1, :, 0], axis=0)[::-1]  # earliest arrival at ranges >= i
+        for ib in range(TB.shape[1]):
+            row = suf[min(ib * _BLK, nr - 1)]
+            for jb in range(TB.shape[2]):
+                TB[k, ib, jb] = row[jb * _BLK: jb * _BLK + _BLK + 1].min(initial=np.inf)
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
+    q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
+    # per pair: the largest reachable central angle at any altitude (sin < 0 flags "no test": >= pi)
+    ang = RMAX[q, -1, 0] / s_r[site_of_pair] * (1.0 + 1e-9) if len(q) else np.zeros(0)
+    cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
+    sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
+    return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
+                      dt_low)
+
+
+def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:
+    """The scanner's per-pair record from a :class:`PairSpec` (scalars broadcast)."""
     P = spec.traj.shape[0]
-    if vis_stack is None:
-        vis_stack = np.zeros((1, 1, 1), dtype=np.bool_)
-    pv = spec.vis if spec.vis is not None else np.full(P, -1, dtype=np.int64)
-    out = np.zeros((P, N_COLS))
     f = lambda a: np.ascontiguousarray(np.broadcast_to(np.asarray(a, float), (P,)))  # noqa: E731
-    engage_kernel(th.t_s, geo.u, geo.alt, geo.vrel, geo.vmax, geo.wmax, th.n_samples.astype(np.int64), spec.traj.astype(np.int64),
-                  spec.site.astype(np.int64), spec.table.astype(np.int64), s_u, s_r, f(spec.t_launch_s),
-                  f(spec.min_alt_m), f(spec.max_alt_m), f(spec.min_tof_s), f(spec.max_tof_s),
-                  f(spec.min_closing_mps), f(spec.kill_assessment_s), dr, dh, TT, ROW, vis_stack,
-                  pv.astype(np.int64), out, tab_rot, sec_dr, sec_dh, sec_DT, sec_DF)
+    vis = vis_stack if vis_stack is not None else np.zeros((1, 1, 1), dtype=np.bool_)
+    pv = spec.vis if spec.vis is not None else np.full(P, -1, dtype=np.int64)
+    return Pairs(np.ascontiguousarray(spec.traj, dtype=np.int64), np.ascontiguousarray(spec.site, dtype=np.int64),
+                 f(spec.t_launch_s), f(spec.min_alt_m), f(spec.max_alt_m), f(spec.min_tof_s), f(spec.max_tof_s),
+                 f(spec.min_closing_mps), f(spec.kill_assessment_s), np.ascontiguousarray(pv, dtype=np.int64),
+                 np.ascontiguousarray(vis, dtype=np.bool_))
+
+
+def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: PairSpec,
+                  vis_stack: np.ndarray | None = None, pruned: bool = True) -> Windows:
+    """Run the table model over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m.
+
+    ``pruned=False`` classifies every sample (no chunk bounds): the reference of the pruning."""
+    reach = table_reach(tables, spec.table, np.asarray(spec.site, dtype=np.int64), sites_lla, geo.threats.earth)
+    prs = pairs_record(spec, vis_stack)
+    out = np.zeros((prs.traj.shape[0], N_OUT))
+    table_kernel(reach, geo.samples(), prs, out, pruned)
     return windows_from(out, geo, spec.traj)
 
 
@@ -568,6 +508,7 @@ def windows_from(out: np.ndarray, geo: Geometry, traj: np.ndarray) -> Windows:
         pt = np.stack([lat, lon, h / 1e3], axis=-1)
         pt[~ok] = np.nan
         pts.append(pt)
+    out = out[:, :N_COLS]
     return Windows(out[:, C_FEAS] > 0.5, [REASONS[int(c)] for c in out[:, C_REASON]], out[:, C_FIRST],
                    out[:, C_LAST], out[:, C_TOF_FIRST], out[:, C_TOF_LAST], out[:, C_VC_FIRST], out[:, C_VC_LAST],
                    out[:, C_SHOTS].astype(np.int64), out[:, C_DURATION], pts[0], pts[1], out)

@@ -22,10 +22,14 @@ gravity turn. Points below the flattest (89.5° kick) trajectory are reached onl
 branches, later; a faster booster cannot fly a slower one's low, flat trajectories, so its table
 does not cover every cell the slower one does (docs/validation/flyout.md).
 
-Frame: the table is built on the non-rotating WGS84 Earth (J2, USSA76) from 45° N and applied in
-the Earth-fixed frame at any site and in any direction. The Earth's rotation during the fly-out
-(Coriolis, the site's own rotation speed) and the direction-dependence of the ellipsoid are
-neglected; both are measured in docs/validation/flyout.md.
+Frame: ``FlyoutTable`` is built on the non-rotating WGS84 Earth (J2, USSA76) from 45° N toward
+azimuth 90°. ``RotatingTable`` (what the engagement uses) adds the Earth's rotation and the
+direction: per site latitude, 8 launch-azimuth sectors flown on the rotating Earth, each sample
+taken in the Earth-fixed frame at its own time (so a threat sample's ECEF position at time t is
+compared with the interceptor's ECEF position t − t_launch after launch), stored as coarse
+differences to a non-rotating twin and added to the fine base; interpolated in arrival azimuth with
+the Coriolis drift. Within 0.38 s of rotating direct integration for every catalogue interceptor
+(docs/validation/flyout.md, "Rotating-Earth tables").
 """
 
 from __future__ import annotations
@@ -631,7 +635,7 @@ def _booster_cached(burnout_speed_mps, burn_time_s, kv_mass_kg, isp_vac_s) -> Mi
 # The rotating Earth: sector corrections per site latitude (docs/validation/flyout.md)
 
 ROTATING_EARTH = EarthModel("wgs84", "j2", True, "ussa76")
-N_SECTORS = 12  # launch-azimuth sectors of 30°
+N_SECTORS = 8  # launch-azimuth sectors of 45° (6 were not enough: 1.7 s; docs/validation/flyout.md)
 _SECTOR_KICKS = 150  # kicks per fan of a sector (and of its non-rotating twin)
 _SECTOR_RANGE, _SECTOR_ALT = 150, 200  # sector grid: cells across the base table's range and altitude
 _SECTOR_SAMPLE_S = 1.0  # sample interval of the sector fans
@@ -815,68 +819,46 @@ def build_rotating_table(booster: Missile, max_flight_time_s: float, lat_deg: fl
     return RotatingTable(base, float(lat_deg), grid[0], grid[1], DT, DF, float(max_flight_time_s))
 
 
-@lru_cache(maxsize=32)  # 12 sectors × 152 × 202 cells × 2 arrays: ~6 MB each, plus the shared base
+@lru_cache(maxsize=32)  # 8 sectors × 152 × 202 cells × 2 arrays: ~4 MB each, plus the base (12 MB)
 def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
-    """``build_rotating_table``, cached in the process and on disk (``_cache_file``: named by a hash
-    of everything the table depends on, written by temp file + rename; an unreadable file is rebuilt)."""
-    path = _cache_file(booster, max_flight_time_s, lat_deg)
-    try:
-        return _load_rotating(path)
-    except (OSError, KeyError, ValueError, EOFError):
-        pass
-    rt = build_rotating_table(booster, max_flight_time_s, lat_deg)
-    _save_rotating(path, rt)
-    return rt
-
-
-_CACHE_VERSION = 1
-
-
-def _cache_file(booster: Missile, max_flight_time_s: float, lat_deg: float):
-    """$NUMBA_CACHE_DIR (set by the Makefile) or ~/.cache/bmdcheck, /bmdcheck-flyout/NAME-HASH.npz; the
-    hash covers the booster, the flight-time limit, the latitude, the table parameters and the
-    source of this module and of the flight kernel (as ``flight.newton``'s boost tables)."""
+    """``build_rotating_table``, cached in the process and on disk (``bmdcheck.diskcache``: named by a
+    hash of the booster, the flight-time limit, the latitude, the table parameters and the sources
+    in TABLE_DEPENDS)."""
     import dataclasses
-    import hashlib
-    import os
-    from pathlib import Path
 
-    from ..flight import kernel
+    from ..diskcache import cached
 
-    key = repr((tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare),
-                float(max_flight_time_s), float(lat_deg), N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT,
-                _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE, _N_ALT, _SAMPLE_S, _CACHE_VERSION)).encode()
-    key += Path(__file__).read_bytes() + Path(kernel.__file__).read_bytes()
-    root = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "bmdcheck")
-    return Path(root) / "bmdcheck-flyout" / f"{booster.name}-{hashlib.sha256(key).hexdigest()[:20]}.npz"
-
-
-def _save_rotating(path, rt: RotatingTable) -> None:
-    """Temp file + rename: a reader never sees a half-written table; failures are ignored (a cache)."""
-    import os
-    import tempfile
-
-    b = rt.base
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, name=np.array(b.name), base_grid=np.array([b.dr_m, b.dh_m, b.r_site_m, b.burnout_speed_mps,
-                                                                        b.burn_time_s, b.max_flight_time_s]),
-                         t_s=b.t_s, speed_mps=b.speed_mps, fpa_rad=b.fpa_rad, dt_s=rt.dt_s, defl_rad=rt.defl_rad,
-                         grid=np.array([rt.lat_deg, rt.dr_m, rt.dh_m, rt.max_flight_time_s]))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
+    params = {"booster": repr(tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare)),
+              "max_flight_time_s": float(max_flight_time_s), "lat_deg": float(lat_deg),
+              "grid": [N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT, _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE,
+                       _N_ALT, _SAMPLE_S]}
+    e = cached("flyout-rotating", params,
+               lambda: _RotatingEntry.of(build_rotating_table(booster, max_flight_time_s, lat_deg)),
+               _RotatingEntry, TABLE_DEPENDS)
+    return e.table()
 
 
-def _load_rotating(path) -> RotatingTable:
-    with np.load(path) as z:
-        g, bg = z["grid"], z["base_grid"]
-        base = FlyoutTable(str(z["name"]), float(bg[0]), float(bg[1]), z["t_s"], z["speed_mps"], z["fpa_rad"],
-                           float(bg[2]), float(bg[3]), float(bg[4]), float(bg[5]))
-        return RotatingTable(base, float(g[0]), float(g[1]), float(g[2]), z["dt_s"], z["defl_rad"], float(g[3]))
+@dataclass(frozen=True)
+class _RotatingEntry:
+    """A RotatingTable flattened to arrays and scalars (the disk cache's record)."""
+
+    name: str
+    base_grid: np.ndarray  # dr_m, dh_m, r_site_m, burnout_speed_mps, burn_time_s, max_flight_time_s
+    t_s: np.ndarray
+    speed_mps: np.ndarray
+    fpa_rad: np.ndarray
+    grid: np.ndarray  # lat_deg, dr_m, dh_m, max_flight_time_s
+    dt_s: np.ndarray
+    defl_rad: np.ndarray
+
+    @classmethod
+    def of(cls, rt: RotatingTable) -> "_RotatingEntry":
+        b = rt.base
+        return cls(b.name, np.array([b.dr_m, b.dh_m, b.r_site_m, b.burnout_speed_mps, b.burn_time_s,
+                                     b.max_flight_time_s]), b.t_s, b.speed_mps, b.fpa_rad,
+                   np.array([rt.lat_deg, rt.dr_m, rt.dh_m, rt.max_flight_time_s]), rt.dt_s, rt.defl_rad)
+
+    def table(self) -> RotatingTable:
+        g, bg = [float(x) for x in self.grid], [float(x) for x in self.base_grid]
+        base = FlyoutTable(str(self.name), bg[0], bg[1], self.t_s, self.speed_mps, self.fpa_rad, *bg[2:])
+        return RotatingTable(base, g[0], g[1], g[2], self.dt_s, self.defl_rad, g[3])

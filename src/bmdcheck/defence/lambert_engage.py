@@ -15,21 +15,17 @@ whole trajectory is the burnout-speed threshold of the engagement.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
-from ..earth.constants import GM_M3_S2
-from ..earth.frames import geodetic_to_ecef
-from .engagement import (C_DURATION, C_FEAS, C_LATEST, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST, C_LAST,
-                         C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST, N_COLS, R_ABOVE,
-                         R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, prepare, windows_from)
 from .lambert import STATUS_OK, izzo2015_into
+from .windows import CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, scan_pair, visible
 
 N_LAUNCH = 12
 LATEST_MAX_TOF_S = 7200.0
 """The latest-launch diagnostic searches flight times up to min(max flight time, this), s."""
-C_MIN_DV = N_COLS  # extra column: smallest speed change needed where all other constraints hold
 
 
 @njit(cache=True)
@@ -129,168 +125,152 @@ def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin,
     return -math.inf
 
 
+class LambertReach(NamedTuple):
+    """The Lambert reach model as the scanner's model record: site_ecef_m (S, 3); per pair (P,)
+    burnout_mps (the largest speed change) and burn_s (launch to departure); omega_rad_s, mu_m3_s2;
+    fixed: the launch time is fixed (``--launch-at``) rather than "any time from the timeline's on"."""
+
+    site_ecef_m: np.ndarray
+    burnout_mps: np.ndarray
+    burn_s: np.ndarray
+    omega_rad_s: float
+    mu_m3_s2: float
+    fixed: bool
+
+
+@njit(cache=True, inline="always")
+def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
+    """The checks at one sample under the Lambert model (windows.py, ``classify``); ``aux`` is the
+    smallest speed change of the admissible launches where the closing speed and radar checks pass."""
+    nan = math.nan
+    h = smp.alt_m[i, m]
+    g_lo = h - prs.min_alt_m[p]
+    g_hi = prs.max_alt_m[p] - h
+    se = lam.site_ecef_m[prs.site[p]]
+    r1, v1, v2, rt, vt = ws[0:3], ws[3:6], ws[6:9], ws[9:12], ws[12:15]
+    tm = smp.t_s[i, m]
+    vbo = lam.burnout_mps[p]
+    t_b = lam.burn_s[p]
+    tofmin, tofmax, vcmin = prs.min_tof_s[p], prs.max_tof_s[p], prs.min_closing_mps[p]
+    om, mu = lam.omega_rad_s, lam.mu_m3_s2
+    for k in range(3):
+        rt[k] = smp.r_eci_m[i, m, k]
+        vt[k] = smp.v_eci_mps[i, m, k]
+    vis = visible(prs, p, i, m)
+    launch = nan
+    if g_lo >= 0.0 and g_hi >= 0.0:
+        # the chunk bound at this one point (``_dv_lower``): beyond it no launch at any time reaches the
+        # sample, so no Lambert problem is solved; the reach margin is then the bound's (>= the true one)
+        r1n = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+        ca = (se[0] * smp.u[i, m, 0] + se[1] * smp.u[i, m, 1] + se[2] * smp.u[i, m, 2]) / r1n
+        th = max(math.acos(max(-1.0, min(1.0, ca))) - om * tofmax, 0.0) * (1.0 - 1e-9)
+        r2n = math.sqrt(rt[0] * rt[0] + rt[1] * rt[1] + rt[2] * rt[2]) * (1.0 - 1e-9)
+        lb, _tp = _dv_lower(r1n, r2n, math.cos(th), tofmax, om * math.sqrt(se[0] * se[0] + se[1] * se[1]), mu)
+        if lb > vbo * (1.0 + 1e-9):
+            if tl == math.inf:
+                return R_TRACK, math.inf, nan, nan, nan, g_lo, g_hi, nan, nan, nan, nan
+            return R_REACH, math.inf, nan, nan, nan, g_lo, g_hi, vbo - lb, nan, nan, nan
+    if g_lo >= 0.0 and g_hi >= 0.0 and vis:
+        lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2)
+        if lx > -math.inf:
+            launch = lx
+    if g_lo < 0.0:
+        return R_BELOW, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+    if g_hi < 0.0:
+        return R_ABOVE, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+    if tl == math.inf:  # never launched
+        return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+    dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2)
+    if dv == math.inf:
+        # no admissible launch under the timeline: is the point reachable at all?
+        dv0, _a, _b, _c, _L = _best_dv(tm, rt, se, om, -math.inf, False, t_b, tofmin, tofmax, mu, r1, v1, v2)
+        code = R_TRACK if dv0 <= vbo else R_REACH
+        return code, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
+    tof = tm - L
+    dx, dy, dz = vt[0] - ax, vt[1] - ay, vt[2] - az
+    vc = math.sqrt(dx * dx + dy * dy + dz * dz)
+    g_reach = vbo - dv
+    aux = dv if (vc >= vcmin and vis) else nan
+    if g_reach < 0.0:
+        code = R_REACH
+    elif vc < vcmin:
+        code = R_OUTRUN
+    elif not vis:
+        code = R_VIS
+    else:
+        code = R_OK
+        if not (launch >= L):  # the launch found is itself admissible: the latest is no earlier
+            launch = L
+    return code, tof, vc, launch, aux, g_lo, g_hi, g_reach, nan, nan, vc - vcmin
+
+
+@njit(cache=True, inline="always")
+def _dv_lower(r1, r2, cos_th, tof_max, v_site, mu):
+    """A lower bound on the speed change of any short-way transfer from radius r1 to radius >= r2
+    over a central angle with cosine <= cos_th in at most tof_max: v1 >= sqrt(mu (2/r1 - 2/s)) (the
+    minimum-energy ellipse, a >= s/2) and, when tof_max is below the parabolic time of flight
+    (Lagrange: (1/3) sqrt(2/mu) (s^1.5 - (s-c)^1.5)), v1 >= the escape speed; minus the site's speed.
+    Chord c and semi-perimeter s from r2 and the angle are lower bounds too (both grow with them)."""
+    if r2 >= r1 * cos_th:
+        c = math.sqrt(max(0.0, r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * cos_th))
+    else:
+        c = r1 * math.sqrt(max(0.0, 1.0 - cos_th * cos_th))
+    s = 0.5 * (r1 + r2 + c)
+    tp = math.sqrt(2.0 / mu) / 3.0 * (s ** 1.5 - max(s - c, 0.0) ** 1.5)
+    if tof_max < tp:
+        v1 = math.sqrt(2.0 * mu / r1)
+    else:
+        v1 = math.sqrt(max(0.0, mu * (2.0 / r1 - 2.0 / s)))
+    return v1 - v_site, tp
+
+
+@njit(cache=True, inline="always")
+def lambert_bound(lam, smp, prs, p, i, c, tl):
+    """Chunk bound of the Lambert model (windows.py, ``bound``): altitude band, then a lower bound on
+    the speed change (``_dv_lower``) over the chunk, the central angle lowered by the Earth's turn
+    during the longest flight (the site moves by at most ω·t_max around the axis)."""
+    lo = smp.ch_hmin_m[i, c]
+    hi = smp.ch_hmax_m[i, c]
+    if hi < prs.min_alt_m[p]:
+        return R_BELOW, -math.inf
+    if lo > prs.max_alt_m[p]:
+        return R_ABOVE, -math.inf
+    s = prs.site[p]
+    se = lam.site_ecef_m[s]
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    v_site = lam.omega_rad_s * math.sqrt(se[0] * se[0] + se[1] * se[1])
+    tofmax = prs.max_tof_s[p]
+    ca = (se[0] * smp.ch_u[i, c, 0] + se[1] * smp.ch_u[i, c, 1] + se[2] * smp.ch_u[i, c, 2]) / r1
+    th = math.acos(max(-1.0, min(1.0, ca))) - smp.ch_rho_rad[i, c] - lam.omega_rad_s * tofmax
+    th = max(th, 0.0) * (1.0 - 1e-9)
+    cth = math.cos(th)
+    r2 = smp.ch_rmin_m[i, c] * (1.0 - 1e-9)
+    vbo = lam.burnout_mps[p]
+    dv, tp = _dv_lower(r1, r2, cth, tofmax, v_site, lam.mu_m3_s2)
+    if dv > vbo * (1.0 + 1e-9):
+        return (R_TRACK if tl == math.inf else R_REACH), -math.inf
+    t_end = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1]
+    t_b = lam.burn_s[p]
+    tof_lo = prs.min_tof_s[p]
+    if vbo + v_site < math.sqrt(2.0 * lam.mu_m3_s2 / r1):  # elliptic transfers only: no faster than parabolic
+        tof_lo = max(tof_lo, tp)
+    ub = t_end - t_b - tof_lo * (1.0 - 1e-9)
+    if math.isfinite(tl) and tl < ub:
+        dvt, _ = _dv_lower(r1, r2, cth, min(tofmax, t_end - t_b - tl), v_site, lam.mu_m3_s2)
+        if dvt > vbo * (1.0 + 1e-9):  # no launch from tl on reaches the chunk: its latest launch is earlier
+            ub = tl - 1e-6
+    return -1, ub
+
+
+@njit(cache=True)
+def _lambert_pair(lam, smp, prs, p, out, pruned):
+    scan_pair(lambert_classify, lambert_bound, lam, smp, prs, p, out, pruned)
+
+
 @njit(parallel=True, cache=True)
-def lambert_kernel(t, r, v, alt, n, pair_traj, pair_site, site_ecef, omega, tL, fixed, vbo, t_b, hmin, hmax,
-                   tofmin, tofmax, vcmin, t_ka, vis, pair_vis, mu, out):
-    """Windows under the Lambert reach model; out (P, N_COLS + 1), last column the minimum Δv."""
-    P = pair_traj.shape[0]
-    for p in prange(P):
-        i = pair_traj[p]
-        se = site_ecef[pair_site[p]]
-        r1 = np.empty(3)
-        v1 = np.empty(3)
-        v2 = np.empty(3)
-        rt = np.empty(3)
-        use_vis = pair_vis[p] >= 0
-        vv = vis[max(pair_vis[p], 0)]
-        best_code = -1
-        first = last = math.nan
-        tof_f = tof_l = vc_f = vc_l = math.nan
-        idx_f = idx_l = -1
-        prev_ok = False
-        prev_margin = 0.0
-        prev_tof = prev_vc = math.nan
-        dur = 0.0
-        seg = 0.0
-        shots = 0
-        Lnext = tL[p]
-        min_dv = math.inf
-        latest = -math.inf
-        launched = math.isfinite(tL[p])
-        vt = np.empty(3)
-        for m in range(n[i]):
-            tm = t[i, m]
-            h = alt[i, m]
-            if hmin[p] <= h <= hmax[p] and (not use_vis or vv[i, m]):
-                for j in range(3):
-                    rt[j] = r[i, m, j]
-                    vt[j] = v[i, m, j]
-                Lx = _latest_launch(tm, rt, vt, se, omega, t_b[p], tofmin[p], tofmax[p], vbo[p], vcmin[p], mu, r1, v1, v2)
-                if Lx > latest:
-                    latest = Lx
-            code = R_OK
-            margin = math.nan
-            tof = math.nan
-            vc = math.nan
-            if h < hmin[p]:
-                code = R_BELOW
-            elif h > hmax[p]:
-                code = R_ABOVE
-            elif not launched:
-                code = R_TRACK
-            else:
-                for j in range(3):
-                    rt[j] = r[i, m, j]
-                dv, ax, ay, az, L = _best_dv(tm, rt, se, omega, tL[p], fixed, t_b[p], tofmin[p], tofmax[p], mu,
-                                             r1, v1, v2)
-                if dv == math.inf:
-                    # no admissible launch under the timeline: is the point reachable at all?
-                    dv0, _a, _b, _c, _L = _best_dv(tm, rt, se, omega, -math.inf, False, t_b[p], tofmin[p],
-                                                   tofmax[p], mu, r1, v1, v2)
-                    code = R_TRACK if dv0 <= vbo[p] else R_REACH
-                else:
-                    tof = tm - L
-                    dx = v[i, m, 0] - ax
-                    dy = v[i, m, 1] - ay
-                    dz = v[i, m, 2] - az
-                    vc = math.sqrt(dx * dx + dy * dy + dz * dz)
-                    margin = vbo[p] - dv
-                    if vc >= vcmin[p] and (not use_vis or vv[i, m]):
-                        if dv < min_dv:
-                            min_dv = dv
-                    if margin < 0.0:
-                        code = R_REACH
-                    elif vc < vcmin[p]:
-                        code = R_OUTRUN
-                    elif use_vis and not vv[i, m]:
-                        code = R_VIS
-            if code > best_code:
-                best_code = code
-            ok = code == R_OK
-            if ok and not prev_ok:
-                f = 0.0
-                if m > 0 and math.isfinite(prev_margin) and prev_margin < 0.0:
-                    f = prev_margin / (prev_margin - margin)
-                te = tm if m == 0 else t[i, m - 1] + f * (tm - t[i, m - 1])
-                if math.isnan(first):
-                    first = te
-                    idx_f = m - 1 if m > 0 else 0
-                    out[p, C_FRAC_FIRST] = f if m > 0 else 0.0
-                    if m > 0 and math.isfinite(prev_tof) and math.isfinite(prev_vc):
-                        tof_f = prev_tof + f * (tof - prev_tof)
-                        vc_f = prev_vc + f * (vc - prev_vc)
-                    else:
-                        tof_f = tof
-                        vc_f = vc
-                seg = te
-            if prev_ok and not ok:
-                f = 0.0
-                if math.isfinite(margin) and margin < 0.0:
-                    f = prev_margin / (prev_margin - margin)
-                te = t[i, m - 1] + f * (tm - t[i, m - 1])
-                last = te
-                idx_l = m - 1
-                out[p, C_FRAC_LAST] = f
-                if math.isfinite(tof) and math.isfinite(vc):
-                    tof_l = prev_tof + f * (tof - prev_tof)
-                    vc_l = prev_vc + f * (vc - prev_vc)
-                else:
-                    tof_l = prev_tof
-                    vc_l = prev_vc
-                dur += te - seg
-            if ok and m == n[i] - 1:
-                last = tm
-                idx_l = m
-                out[p, C_FRAC_LAST] = 0.0
-                tof_l = tof
-                vc_l = vc
-                dur += tm - seg
-            if ok and tm - tof >= Lnext - 1e-9:
-                shots += 1
-                Lnext = tm + t_ka[p]
-            prev_ok = ok
-            prev_margin = margin
-            prev_tof = tof
-            prev_vc = vc
-        feas = not math.isnan(first)
-        out[p, C_FEAS] = 1.0 if feas else 0.0
-        out[p, C_REASON] = R_OK if feas else best_code
-        out[p, C_FIRST] = first
-        out[p, C_LAST] = last
-        out[p, C_TOF_FIRST] = tof_f
-        out[p, C_TOF_LAST] = tof_l
-        out[p, C_VC_FIRST] = vc_f
-        out[p, C_VC_LAST] = vc_l
-        out[p, C_SHOTS] = shots
-        out[p, C_IDX_FIRST] = idx_f
-        out[p, C_IDX_LAST] = idx_l
-        out[p, C_DURATION] = dur if feas else 0.0
-        out[p, C_MIN_DV] = min_dv
-        out[p, C_LATEST] = latest if latest > -math.inf else math.nan
-
-
-def engage_lambert(threats, sites, interceptors, timeline, plan):
-    """Engagement windows with the Lambert reach model (the inputs of ``engage.engage_threats`` and
-    their ``engage.plan_pairs`` plan)."""
-    from ..errors import BmdcheckError
-
-    for it in interceptors:
-        if it.burnout_speed_mps is None:
-            raise BmdcheckError(f"interceptor {it.name}: the Lambert model needs a burnout speed")
-    geo = prepare(threats)
-    e = threats.earth
-    f = lambda attr: np.ascontiguousarray(plan.per_site([getattr(it, attr) for it in interceptors]), dtype=float)  # noqa: E731
-    lla = np.array([[s.lat_deg, s.lon_deg, s.alt_m] for s in sites])
-    site_ecef = geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2], e)
-    P = plan.traj.size
-    out = np.full((P, N_COLS + 1), np.nan)
-    vs = plan.vis_stack if plan.vis_stack is not None else np.zeros((1, 1, 1), dtype=np.bool_)
-    lambert_kernel(threats.t_s, np.ascontiguousarray(threats.r_eci_m), np.ascontiguousarray(threats.v_eci_mps),
-                   geo.alt, threats.n_samples.astype(np.int64), plan.traj.astype(np.int64), plan.site.astype(np.int64),
-                   site_ecef, e.omega_rad_s, plan.t_launch_s.astype(float), timeline.launch_at_s is not None,
-                   f("burnout_speed_mps"), f("burn_time_s"), f("min_alt_m"), f("max_alt_m"), f("min_flight_time_s"),
-                   f("max_flight_time_s"), f("min_closing_mps"), np.full(P, timeline.kill_assessment_s), vs,
-                   plan.vis.astype(np.int64), GM_M3_S2, out)
-    eng = plan.engagement(windows_from(out[:, :N_COLS], geo, plan.traj), "lambert")
-    eng.min_dv_mps = out[:, C_MIN_DV]
-    return eng
+def lambert_kernel(lam, smp, prs, out, pruned=True):
+    """Windows of every pair under the Lambert model: out (P, windows.N_OUT), column C_AUX the smallest
+    speed change (exact wherever it is <= the burnout speed; pruned chunks need more). ``pruned=False``:
+    no chunk bounds, every sample classified."""
+    for p in prange(prs.traj.shape[0]):
+        _lambert_pair(lam, smp, prs, p, out, pruned)

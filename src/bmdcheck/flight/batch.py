@@ -55,6 +55,8 @@ class FlightBatch:
     r_eci_m: np.ndarray | None = None
     v_eci_mps: np.ndarray | None = None
     n_samples: np.ndarray | None = None
+    kernel: str = "adaptive"
+    """Which integrator flew the batch: "adaptive" (``flight.kernel``) or "lockstep" (``flight.lockstep``)."""
 
     def __len__(self) -> int:
         return self.summary.shape[0]
@@ -161,8 +163,16 @@ def free_body_args(ballistic_coefficient_kgm2: float) -> K.MissileArgs:
                          0.0 if not np.isfinite(beta) else 1.0 / beta, 0.0, 1.0, False)
 
 
-def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_interval_s):
+KERNELS = ("adaptive", "lockstep")
+"""``kernel=`` choices: "adaptive" (Dormand–Prince with error control, samples, ``rtol``; the
+reference path) or "lockstep" (``flight.lockstep``: blocks of 32 with fixed-rule steps, summaries
+only, impact within 100 m of the SciPy reference: docs/VALIDATION.md)."""
+
+
+def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_interval_s, kernel="adaptive"):
     """Fly the batch; with sampling, buffers are sized to the flights, not to t_max.
+
+    kernel "lockstep": summary rows from ``flight.lockstep`` (no samples; rtol does not apply).
 
     The first call holds SAMPLE_GUESS_S of samples per row; rows that fly longer (their buffer
     filled before the end) are flown again, alone, with buffers sized from their known end times
@@ -171,6 +181,14 @@ def _run(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, sample_
     """
     n = r0.shape[0]
     samp = float(sample_interval_s) if sample_interval_s else 0.0
+    if kernel not in KERNELS:
+        raise BmdcheckError(f"kernel must be one of {', '.join(KERNELS)}, got {kernel!r}")
+    if kernel == "lockstep":
+        if samp > 0:
+            raise BmdcheckError("the lock-step kernel gives summaries only; use kernel='adaptive' for samples")
+        from .lockstep import fly_summary
+
+        return fly_summary(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max), None, None, None, None
     if samp <= 0:
         summary, *_ = _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, 0.0, 0)
         return summary, None, None, None, None
@@ -241,13 +259,15 @@ def launch_direction_ecef(lat_deg, lon_deg, azimuth_deg) -> np.ndarray:
 
 def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s=None, *,
                       earth: EarthModel = EarthModel(), sample_interval_s: float | None = None,
-                      duration_s: float | None = None, rtol: float = DEFAULT_RTOL) -> FlightBatch:
+                      duration_s: float | None = None, rtol: float = DEFAULT_RTOL,
+                      kernel: str = "adaptive") -> FlightBatch:
     """Fly N launches of ``missile`` with given steering; inputs broadcast to shape (N,).
 
     missile: a Missile or a catalogue name; lat_deg, lon_deg: launch points (geodetic, deg);
     azimuth_deg: launch azimuth clockwise from north; kick_deg: pitch-kick angle from the vertical
     (0-90); t_cut_s: thrust cut-off time (default: full burn). ``status`` (N,) of the result: codes
-    of the table ``STATUS_TEXT`` (0 impact).
+    of the table ``STATUS_TEXT`` (0 impact). kernel: "adaptive" or "lockstep" (``KERNELS``); the result's
+    ``kernel`` says which ran.
     """
     if not isinstance(missile, Missile):
         from .missile import get_missile
@@ -269,8 +289,8 @@ def fly_missile_batch(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg,
     v0 = np.stack([-w * r0[:, 1], w * r0[:, 0], np.zeros(len(lat))], axis=-1)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
     out = _run(r0, v0, True, launch_direction_ecef(lat, lon, az), np.radians(kick), tcut, missile_args(missile), earth,
-               t_max, rtol, sample_interval_s)
-    return FlightBatch(out[0], earth, lat.copy(), lon.copy(), *out[1:])
+               t_max, rtol, sample_interval_s, kernel)
+    return FlightBatch(out[0], earth, lat.copy(), lon.copy(), *out[1:], kernel=kernel)
 
 
 def burnout_state_eci(lat_deg, lon_deg, alt_m, speed_mps, fpa_deg, azimuth_deg,
@@ -294,10 +314,12 @@ def burnout_state_eci(lat_deg, lon_deg, alt_m, speed_mps, fpa_deg, azimuth_deg,
 
 def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, earth: EarthModel = EarthModel(),
                    start_lat_deg=None, start_lon_deg=None, sample_interval_s: float | None = None,
-                   duration_s: float | None = None, rtol: float = DEFAULT_RTOL) -> FlightBatch:
+                   duration_s: float | None = None, rtol: float = DEFAULT_RTOL,
+                   kernel: str = "adaptive") -> FlightBatch:
     """Fly N free bodies (no thrust) from ECI states at t = 0 to impact; r0, v0 shape (N, 3).
 
     ballistic_coefficient_kgm2: β = m / (Cd S) of the body (inf: no drag), scalar.
+    kernel: "adaptive" or "lockstep", as ``fly_missile_batch``.
     """
     r0 = np.atleast_2d(np.asarray(r0_eci_m, dtype=float))
     v0 = np.atleast_2d(np.asarray(v0_eci_mps, dtype=float))
@@ -310,15 +332,17 @@ def fly_free_batch(r0_eci_m, v0_eci_mps, ballistic_coefficient_kgm2=np.inf, *, e
     margs = free_body_args(beta)
     t_max = DEFAULT_T_MAX_S if duration_s is None else float(duration_s)
     z = np.zeros(n)
-    out = _run(r0, v0, False, np.zeros((n, 3)), z, z, margs, earth, t_max, rtol, sample_interval_s)
+    out = _run(r0, v0, False, np.zeros((n, 3)), z, z, margs, earth, t_max, rtol, sample_interval_s, kernel)
     return FlightBatch(out[0], earth, np.broadcast_to(np.asarray(start_lat_deg, float), (n,)).copy(),
-                       np.broadcast_to(np.asarray(start_lon_deg, float), (n,)).copy(), *out[1:])
+                       np.broadcast_to(np.asarray(start_lon_deg, float), (n,)).copy(), *out[1:], kernel=kernel)
 
 
 def iter_missile_summaries(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick_deg, t_cut_s=None, *,
                            earth: EarthModel = EarthModel(), chunk: int = 50_000,
-                           rtol: float = DEFAULT_RTOL) -> Iterator[tuple[slice, FlightBatch]]:
-    """Fly a large batch in chunks, yielding (slice, FlightBatch) so memory stays bounded."""
+                           rtol: float = DEFAULT_RTOL, kernel: str = "adaptive") -> Iterator[tuple[slice, FlightBatch]]:
+    """Fly a large batch in chunks, yielding (slice, FlightBatch) so memory stays bounded.
+
+    kernel: "adaptive" or "lockstep" (``KERNELS``), as ``fly_missile_batch``."""
     if t_cut_s is None:
         t_cut_s = missile.burn_end_s
     arrs = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
@@ -326,7 +350,7 @@ def iter_missile_summaries(missile: Missile, lat_deg, lon_deg, azimuth_deg, kick
     n = arrs[0].shape[0]
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
-        yield sl, fly_missile_batch(missile, *(a[sl] for a in arrs), earth=earth, rtol=rtol)
+        yield sl, fly_missile_batch(missile, *(a[sl] for a in arrs), earth=earth, rtol=rtol, kernel=kernel)
 
 
 def pad_rows(rows, width: int | None = None):

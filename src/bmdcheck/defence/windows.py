@@ -1,0 +1,389 @@
+"""The one intercept-window scanner shared by every reach model (fly-out table, Lambert).
+
+A reach model supplies two compiled functions and a record (a NamedTuple of arrays):
+
+- ``classify(model, smp, prs, p, i, m, tl, ws)`` -> ``(code, tof_s, closing_mps, launch_s, aux,
+  g_lo, g_hi, g_reach, g_tof, g_slack, g_vc)``: the checks of docs/design/engagement.md at sample m
+  of trajectory i for pair p, with the launch ``tl`` (+inf: never launched). ``code`` is an
+  ``R_*`` code (R_OK = feasible); ``launch_s`` the latest launch from which this sample passes every
+  check but the timeline (NaN if none); ``aux`` a model quantity minimised over the evaluated samples
+  (the Lambert model's Δv; NaN otherwise); ``g_*`` the margins (>= 0 passes; ±inf passes/fails
+  with no magnitude; NaN not evaluated) of the altitude floor and ceiling, reach, maximum flight
+  time, timeline (launch slack) and closing speed.
+- ``bound(model, smp, prs, p, i, c, tl)`` -> ``(kind, ub_launch_s)`` for the chunk c of ``CHUNK``
+  samples: ``kind >= 0`` proves that no sample of the chunk passes the checks before the timeline
+  and that every sample's code is <= kind; ``kind = -1`` proves nothing, and then ``ub_launch_s`` is
+  an upper bound on ``launch_s`` over the chunk's samples (so ``ub < tl`` proves no sample feasible).
+
+The scanner (:func:`scan_pair`) owns everything else, once: which chunks to classify, window edges,
+duration, shoot-look-shoot shots, the latest-launch diagnostic, the furthest reason, the output row.
+
+Edge convention (docs/design/engagement.md, "Window edges"): an edge lies between the last sample on
+one side and the first on the other, at the fraction where the binding margin crosses zero by linear
+interpolation: on entry the last of the failing margins to turn positive, on exit the first passing
+margin to turn negative. A check with no magnitude on one side of the edge (visibility, a point
+outside the fly-out table, no Lambert transfer) puts its crossing at the midpoint; with no crossing
+at all the edge is at the midpoint. A window open at the first (last) sample starts (ends) there.
+
+Pruning is exact: a chunk is skipped only when its bound proves it cannot change the verdict, the
+edges, the shots, the latest launch or the reason; every sample that can is classified.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+CHUNK = 32
+"""Samples per chunk of the bound search."""
+
+# Kernel codes: higher = got further through the checks (engagement.REASONS names them).
+R_BELOW, R_ABOVE, R_REACH, R_TOF, R_TRACK, R_OUTRUN, R_VIS, R_OK = range(8)
+
+# Result columns of the scanner.
+(C_FEAS, C_REASON, C_FIRST, C_LAST, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST, C_SHOTS,
+ C_IDX_FIRST, C_FRAC_FIRST, C_IDX_LAST, C_FRAC_LAST, C_DURATION, C_LATEST, C_AUX) = range(16)
+N_COLS = 15
+"""Columns every model fills; C_LATEST: the latest interceptor launch time (s, threat time scale)
+at which some sample passes every check but the timeline, NaN if none."""
+N_OUT = 16
+"""Width of the scanner's output rows: N_COLS + C_AUX (the model's ``aux`` minimum, NaN if none)."""
+N_MARGINS = 6
+N_WS = 32
+"""Scratch floats handed to ``classify`` per pair (the Lambert model's 3-vectors)."""
+
+
+class Samples(NamedTuple):
+    """Per-trajectory sample arrays (N trajectories, M samples) and chunk summaries (C chunks).
+
+    t_s (N, M); n (N,) samples used; alt_m (N, M) height above the ellipsoid; u (N, M, 3) Earth-fixed
+    unit vectors; vrel_mps (N, M, 3) Earth-relative velocity in ECEF axes; r_eci_m, v_eci_mps
+    (N, M, 3); per chunk: ch_u (N, C, 3) unit centre, ch_rho_rad (N, C) largest angle from it to a
+    sample, ch_hmin_m / ch_hmax_m / ch_rmin_m (N, C) smallest / largest altitude and smallest
+    geocentric radius of its samples, ch_cos_rho / ch_sin_rho (N, C) cosine and sine of ch_rho_rad.
+    """
+
+    t_s: np.ndarray
+    n: np.ndarray
+    alt_m: np.ndarray
+    u: np.ndarray
+    vrel_mps: np.ndarray
+    r_eci_m: np.ndarray
+    v_eci_mps: np.ndarray
+    ch_u: np.ndarray
+    ch_rho_rad: np.ndarray
+    ch_hmin_m: np.ndarray
+    ch_hmax_m: np.ndarray
+    ch_rmin_m: np.ndarray
+    ch_cos_rho: np.ndarray
+    ch_sin_rho: np.ndarray
+
+
+class Pairs(NamedTuple):
+    """Per (threat, site) pair p, arrays (P,): trajectory and site index, launch time (NaN: never
+    launched), the interceptor's altitude band, flight-time and closing-speed limits, the kill
+    assessment time; vis_index (P,) into vis (V, N, M) the engagement radar's visibility (-1: none)."""
+
+    traj: np.ndarray
+    site: np.ndarray
+    t_launch_s: np.ndarray
+    min_alt_m: np.ndarray
+    max_alt_m: np.ndarray
+    min_tof_s: np.ndarray
+    max_tof_s: np.ndarray
+    min_closing_mps: np.ndarray
+    kill_assessment_s: np.ndarray
+    vis_index: np.ndarray
+    vis: np.ndarray
+
+
+@njit(cache=True)
+def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin):
+    """Fill the chunk summaries of :class:`Samples` for one trajectory's rows (see there)."""
+    C = ch_rho.shape[0]
+    for c in range(C):
+        a = c * CHUNK
+        b = min(a + CHUNK, n)
+        if a >= b:
+            ch_u[c, 0], ch_u[c, 1], ch_u[c, 2] = 0.0, 0.0, 1.0
+            ch_rho[c] = 0.0
+            ch_hmin[c] = math.inf
+            ch_hmax[c] = -math.inf
+            ch_rmin[c] = math.inf
+            continue
+        sx = sy = sz = 0.0
+        hmn, hmx, rmn = math.inf, -math.inf, math.inf
+        for m in range(a, b):
+            sx += u[m, 0]
+            sy += u[m, 1]
+            sz += u[m, 2]
+            if alt[m] < hmn:
+                hmn = alt[m]
+            if alt[m] > hmx:
+                hmx = alt[m]
+            rr = math.sqrt(ecef[m, 0] ** 2 + ecef[m, 1] ** 2 + ecef[m, 2] ** 2)
+            if rr < rmn:
+                rmn = rr
+        sn = math.sqrt(sx * sx + sy * sy + sz * sz)
+        cx, cy, cz = sx / sn, sy / sn, sz / sn
+        cmin = 1.0
+        for m in range(a, b):
+            d = cx * u[m, 0] + cy * u[m, 1] + cz * u[m, 2]
+            if d < cmin:
+                cmin = d
+        ch_u[c, 0], ch_u[c, 1], ch_u[c, 2] = cx, cy, cz
+        ch_rho[c] = math.acos(max(-1.0, min(1.0, cmin))) * (1.0 + 1e-9) + 1e-9  # rounding margin
+        ch_hmin[c] = hmn
+        ch_hmax[c] = hmx
+        ch_rmin[c] = rmn
+
+
+def summarise(u: np.ndarray, alt: np.ndarray, ecef: np.ndarray, n: np.ndarray):
+    """Chunk summaries (the ``ch_*`` fields of :class:`Samples`, in order) for every trajectory."""
+    N, M = alt.shape
+    C = max(1, (M + CHUNK - 1) // CHUNK)
+    ch_u = np.zeros((N, C, 3))
+    ch_rho = np.zeros((N, C))
+    ch_hmin = np.zeros((N, C))
+    ch_hmax = np.zeros((N, C))
+    ch_rmin = np.zeros((N, C))
+    for i in range(N):
+        chunk_summaries(u[i], alt[i], ecef[i], int(n[i]), ch_u[i], ch_rho[i], ch_hmin[i], ch_hmax[i], ch_rmin[i])
+    return ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, np.cos(ch_rho), np.sin(ch_rho)
+
+
+@njit(cache=True, inline="always")
+def cross(ma, mb):
+    """Fraction in [0, 1] where a margin goes from ma to mb through 0 (linear); 0.5 without magnitude."""
+    if ma == mb or not (math.isfinite(ma) and math.isfinite(mb)):
+        return 0.5
+    f = ma / (ma - mb)
+    if f < 0.0:
+        return 0.0
+    if f > 1.0:
+        return 1.0
+    return f
+
+
+@njit(cache=True, inline="always")
+def visible(prs, p, i, m):
+    """Is sample m of trajectory i visible to pair p's engagement radar (True without one)?"""
+    k = prs.vis_index[p]
+    return k < 0 or prs.vis[k, i, m]
+
+
+# Scanner state, one small float array per pair.
+(S_BEST, S_FIRST, S_LAST, S_TOF_F, S_TOF_L, S_VC_F, S_VC_L, S_IDX_F, S_FR_F, S_IDX_L, S_FR_L, S_DUR,
+ S_SHOTS, S_LNEXT, S_LATEST, S_AUX, S_SEG, S_PREV_OK, S_PREV_M, S_P_TOF, S_P_VC) = range(21)
+S_P_G = 21  # previous sample's margins, N_MARGINS values
+N_STATE = S_P_G + N_MARGINS
+
+
+@njit(cache=True, inline="always")
+def _note(st, code, launch, aux):
+    """What every classified sample contributes, in any order: the furthest code, the latest launch,
+    the model's minimum."""
+    if code > st[S_BEST]:
+        st[S_BEST] = code
+    if launch > st[S_LATEST]:  # NaN compares false
+        st[S_LATEST] = launch
+    if aux < st[S_AUX]:
+        st[S_AUX] = aux
+
+
+@njit(cache=True, inline="always")
+def _step(st, t, i, m, r, tka):
+    """Advance the window state by sample m (consecutive with S_PREV_M, else after a gap of samples
+    known not to be feasible). r: the classify tuple."""
+    code, tof, vc, launch, aux = r[0], r[1], r[2], r[3], r[4]
+    g = (r[5], r[6], r[7], r[8], r[9], r[10])
+    _note(st, code, launch, aux)
+    tm = t[i, m]
+    ok = code == R_OK
+    prev_ok = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == m - 1
+    known_prev = st[S_PREV_M] == m - 1
+    if ok and not prev_ok:
+        if m == 0 or not known_prev:
+            f = 0.0
+            te = tm
+            idx = m
+            tf, vf = tof, vc
+        else:
+            f = -1.0
+            for k in range(N_MARGINS):
+                pa = st[S_P_G + k]
+                if pa < 0.0 and g[k] >= 0.0:
+                    fk = cross(pa, g[k])
+                    if fk > f:
+                        f = fk
+            if f < 0.0:
+                f = 0.5
+            t0 = t[i, m - 1]
+            te = t0 + f * (tm - t0)
+            idx = m - 1
+            pt, pv = st[S_P_TOF], st[S_P_VC]
+            tf = pt + f * (tof - pt) if math.isfinite(pt) else tof
+            vf = pv + f * (vc - pv) if math.isfinite(pv) else vc
+        if math.isnan(st[S_FIRST]):
+            st[S_FIRST] = te
+            st[S_IDX_F] = idx
+            st[S_FR_F] = f
+            st[S_TOF_F] = tf
+            st[S_VC_F] = vf
+        st[S_SEG] = te
+    if prev_ok and not ok:
+        f = 2.0
+        for k in range(N_MARGINS):
+            pa = st[S_P_G + k]
+            if pa >= 0.0 and g[k] < 0.0:
+                fk = cross(pa, g[k])
+                if fk < f:
+                    f = fk
+        if f > 1.0:
+            f = 0.5
+        t0 = t[i, m - 1]
+        te = t0 + f * (tm - t0)
+        pt, pv = st[S_P_TOF], st[S_P_VC]
+        st[S_LAST] = te
+        st[S_IDX_L] = m - 1
+        st[S_FR_L] = f
+        st[S_TOF_L] = pt + f * (tof - pt) if math.isfinite(tof) else pt
+        st[S_VC_L] = pv + f * (vc - pv) if math.isfinite(vc) else pv
+        st[S_DUR] += te - st[S_SEG]
+    if ok and launch >= st[S_LNEXT]:  # shoot-look-shoot: launch after the previous kill assessment
+        st[S_SHOTS] += 1.0
+        st[S_LNEXT] = tm + tka
+    st[S_PREV_OK] = 1.0 if ok else 0.0
+    st[S_PREV_M] = m
+    st[S_P_TOF] = tof
+    st[S_P_VC] = vc
+    for k in range(N_MARGINS):
+        st[S_P_G + k] = g[k]
+
+
+@njit(cache=True, inline="always")
+def scan_pair(classify, bound, model, smp, prs, p, out, prune):
+    """Scan pair p: bound every chunk, classify the samples that matter, write ``out[p]`` (N_OUT).
+
+    ``prune=False`` ignores the bounds (every sample classified): the pruning's reference. Inlined
+    into each model's kernel (the model's functions are then compile-time constants, which keeps
+    the kernel cacheable)."""
+    i = prs.traj[p]
+    n = smp.n[i]
+    t = smp.t_s
+    tl = prs.t_launch_s[p]
+    if not math.isfinite(tl):
+        tl = math.inf
+    tka = prs.kill_assessment_s[p]
+    C = (n + CHUNK - 1) // CHUNK
+    kind = np.empty(C, dtype=np.int64)
+    ub = np.empty(C)
+    done = np.zeros(C, dtype=np.bool_)
+    ws = np.empty(N_WS)
+    st = np.empty(N_STATE)
+    st[:] = math.nan
+    st[S_BEST] = -1.0
+    st[S_DUR] = 0.0
+    st[S_SHOTS] = 0.0
+    st[S_LNEXT] = tl
+    st[S_LATEST] = -math.inf
+    st[S_AUX] = math.inf
+    st[S_PREV_OK] = 0.0
+    st[S_PREV_M] = -2.0
+    for c in range(C):
+        if prune:
+            kind[c], ub[c] = bound(model, smp, prs, p, i, c, tl)
+        else:
+            kind[c], ub[c] = -1, math.inf
+    # One loop, one classify call (the model's function is inlined once), three phases:
+    # 0. forward, in time order: every chunk that may hold a feasible sample (edges, shots, duration),
+    #    with the sample before it (the entry edge needs its margins) and, when a window is open at a
+    #    chunk boundary, the first sample after it;
+    # 1. the latest launch: chunks whose bound could raise it, largest bound first;
+    # 2. the furthest reason: chunks whose codes could exceed it (none of them can be feasible).
+    phase = 0
+    c = -1
+    m = 0
+    end = 0
+    cap = 0
+    last_ok = False
+    while True:
+        if m >= end or (phase == 2 and st[S_BEST] >= cap):
+            if phase == 0:
+                c += 1
+                if c < C:
+                    a = c * CHUNK
+                    end = min(a + CHUNK, n)
+                    if kind[c] < 0 and ub[c] >= tl:
+                        m = a - 1 if (a > 0 and st[S_PREV_M] != a - 1) else a
+                        done[c] = True
+                    elif st[S_PREV_OK] > 0.5 and st[S_PREV_M] == a - 1:
+                        m = a
+                        end = a + 1
+                    else:
+                        m = end
+                    continue
+                last_ok = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == n - 1
+                phase = 1
+            if phase == 1:
+                cb = -1
+                for k in range(C):
+                    if not done[k] and kind[k] < 0 and ub[k] > st[S_LATEST] and (cb < 0 or ub[k] > ub[cb]):
+                        cb = k
+                if cb >= 0:
+                    done[cb] = True
+                    m = cb * CHUNK
+                    end = min(m + CHUNK, n)
+                    continue
+                phase = 2
+                c = -1
+            c += 1
+            while c < C:
+                cap = R_TRACK if kind[c] < 0 else kind[c]
+                if not done[c] and cap > st[S_BEST]:
+                    break
+                c += 1
+            if c >= C:
+                break
+            m = c * CHUNK
+            end = min(m + CHUNK, n)
+            continue
+        r = classify(model, smp, prs, p, i, m, tl, ws)
+        if phase == 0:
+            _step(st, t, i, m, r, tka)
+        else:
+            _note(st, r[0], r[3], r[4])
+        m += 1
+    feas = not math.isnan(st[S_FIRST])
+    if last_ok:
+        tm = t[i, n - 1]
+        st[S_LAST] = tm
+        st[S_IDX_L] = n - 1
+        st[S_FR_L] = 0.0
+        st[S_TOF_L] = st[S_P_TOF]
+        st[S_VC_L] = st[S_P_VC]
+        st[S_DUR] += tm - st[S_SEG]
+    out[p, C_FEAS] = 1.0 if feas else 0.0
+    out[p, C_REASON] = R_OK if feas else max(st[S_BEST], 0.0)
+    if feas:
+        out[p, C_FIRST] = st[S_FIRST]
+        out[p, C_LAST] = st[S_LAST]
+        out[p, C_TOF_FIRST] = st[S_TOF_F]
+        out[p, C_TOF_LAST] = st[S_TOF_L]
+        out[p, C_VC_FIRST] = st[S_VC_F]
+        out[p, C_VC_LAST] = st[S_VC_L]
+        out[p, C_IDX_FIRST] = st[S_IDX_F]
+        out[p, C_FRAC_FIRST] = st[S_FR_F]
+        out[p, C_IDX_LAST] = st[S_IDX_L]
+        out[p, C_FRAC_LAST] = st[S_FR_L]
+        out[p, C_DURATION] = st[S_DUR]
+    else:
+        for k in range(C_FIRST, C_DURATION):
+            out[p, k] = math.nan
+        out[p, C_DURATION] = 0.0
+    out[p, C_SHOTS] = st[S_SHOTS]
+    out[p, C_LATEST] = st[S_LATEST] if st[S_LATEST] > -math.inf else math.nan
+    out[p, C_AUX] = st[S_AUX] if st[S_AUX] < math.inf else math.nan
