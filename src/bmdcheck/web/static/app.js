@@ -211,6 +211,8 @@ async function showResults(jobId, opts = {}) {
   const ds = await Cesium.CzmlDataSource.load(doc);
   if (bmd.results) viewer.dataSources.remove(bmd.results, true);
   bmd.windowLayer.entities.removeAll();
+  // The timeline has no public way to drop highlight bands: clear the previous scene's.
+  if (viewer.timeline && Array.isArray(viewer.timeline._highlightRanges)) viewer.timeline._highlightRanges.length = 0;
   await viewer.dataSources.add(ds);
   bmd.results = ds;
   viewer.clockTrackedDataSource = ds;
