@@ -132,6 +132,12 @@ _LAZY = {
     "bench_assess": (".bench", "bench_assess"),
     "bench_stream": (".bench", "bench_stream"),
     "bench_table": (".bench", "markdown_table"),
+    "machine_cpu_model": (".bench", "_cpu_model"),
+    "machine_load_average": (".bench", "_load_average"),
+    "machine_versions": (".bench", "_versions"),
+    "cache_stats": (".diskcache", "STATS"),
+    "cache_dir": (".diskcache", "cache_dir"),
+    "write_text_durably": (".assess.results", "write_text"),
 }
 
 # whole subpackages with their own curated __all__ (the ledger's key, chain and proof tools)

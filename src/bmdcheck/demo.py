@@ -109,8 +109,8 @@ class StageClock:
         """``demo-timing.json``: stages [{stage, wall_s, cpu_s}], totals, the machine and the table cache."""
         import platform
 
-        from .bench import _cpu_model, _load_average, _versions
-        from .diskcache import STATS, cache_dir
+        _cpu_model, _load_average, _versions = api.machine_cpu_model, api.machine_load_average, api.machine_versions
+        STATS, cache_dir = api.cache_stats, api.cache_dir
 
         d = cache_dir()
         return {"benchmark": "demo", "stages": [{"stage": a, "wall_s": round(w, 2), "cpu_s": round(c, 2)}
@@ -133,7 +133,7 @@ def write_timing(path: Path, timing: dict) -> None:
     """Write the timings durably (temporary file + rename)."""
     import json
 
-    from .assess.results import write_text
+    write_text = api.write_text_durably
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps(timing, indent=2) + "\n")

@@ -99,6 +99,9 @@ def engage(
     if remote_radar is not None and tier is None and mode not in (Mode.launch_on_remote, Mode.engage_on_remote):
         raise BmdcheckError("--remote-radar needs --tier remote or --mode launch-on-remote / engage-on-remote "
                             "(local mode would not use it)")
+    if burn_time == 0.0 and flyout != Flyout.lambert:
+        raise BmdcheckError("--burn-time 0 is the impulsive Lambert model: add --flyout lambert "
+                            "(the table fly-out needs a positive burn time)")
     if interceptor is None and site is None and burnout_speed is None:
         raise BmdcheckError("give --interceptor NAME or an ad-hoc --burnout-speed M/S")
     res = api.engage(

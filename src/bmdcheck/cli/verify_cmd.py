@@ -37,5 +37,5 @@ def verify(scenario: str = typer.Argument(..., help="Scenario TOML file, or a sh
         n_fail = sum(v.verdict == "FAIL" for v in rep.verdicts)
         out.print(f"{rep.verdict}: {len(rep.verdicts) - n_fail} of {len(rep.verdicts)} rules pass.  scenario "
                   f"{rep.scenario_hash[:12]}…  rules {rep.rules_sha256[:12]}…  results hash {rep.results_hash}",
-                  highlight=False, markup=False)
+                  highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(0 if rep.verdict == "PASS" else 1)
