@@ -3,7 +3,12 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+# Numba's cache notices only changes to a kernel's own file, not to the njit functions it inlines
+# from other files; a folder per source fingerprint means an edited tree never reads stale kernels.
+ifndef NUMBA_CACHE_DIR
+NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache/$(shell find src/bmdcheck -name '*.py' | LC_ALL=C sort | xargs cat | sha1sum | cut -c1-12)
+endif
+export NUMBA_CACHE_DIR
 export BMDCHECK_CACHE_DIR ?= $(CURDIR)/.cache
 
 .PHONY: demo test setup bench clean web-assets chromium
@@ -34,8 +39,10 @@ $(CESIUM)/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 web-assets: $(CESIUM)/.installed
 
 # Browser tests drive Debian's chromium (never a browser downloaded by Playwright).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 chromium:
-	test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 bench: $(STAMP)
 	$(BIN)/bmdcheck bench flight
