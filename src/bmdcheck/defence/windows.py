@@ -128,14 +128,18 @@ def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin):
             if rr < rmn:
                 rmn = rr
         sn = math.sqrt(sx * sx + sy * sy + sz * sz)
-        cx, cy, cz = sx / sn, sy / sn, sz / sn
-        cmin = 1.0
-        for m in range(a, b):
-            d = cx * u[m, 0] + cy * u[m, 1] + cz * u[m, 2]
-            if d < cmin:
-                cmin = d
-        ch_u[c, 0], ch_u[c, 1], ch_u[c, 2] = cx, cy, cz
-        ch_rho[c] = math.acos(max(-1.0, min(1.0, cmin))) * (1.0 + 1e-9) + 1e-9  # rounding margin
+        if sn > 1e-9:
+            cx, cy, cz = sx / sn, sy / sn, sz / sn
+            cmin = 1.0
+            for m in range(a, b):
+                d = cx * u[m, 0] + cy * u[m, 1] + cz * u[m, 2]
+                if d < cmin:
+                    cmin = d
+            ch_u[c, 0], ch_u[c, 1], ch_u[c, 2] = cx, cy, cz
+            ch_rho[c] = math.acos(max(-1.0, min(1.0, cmin))) * (1.0 + 1e-9) + 1e-9  # rounding margin
+        else:  # directions cancel or are not finite (hostile input): a cap over the whole sphere
+            ch_u[c, 0], ch_u[c, 1], ch_u[c, 2] = 0.0, 0.0, 1.0
+            ch_rho[c] = math.pi
         ch_hmin[c] = hmn
         ch_hmax[c] = hmx
         ch_rmin[c] = rmn
