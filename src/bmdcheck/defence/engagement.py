@@ -25,7 +25,7 @@ from ..earth.frames import ecef_to_geodetic, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
-from .flyout import FlyoutTable, RotatingTable, azimuth_from, sector_correction
+from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sector_correction
 from .windows import (C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
@@ -102,11 +102,8 @@ def _lookup4(r, h, dr, dh, TAB):
 
     A cell is used only when its four corners are reachable (t finite); (inf, 0, 0, 0) otherwise.
     """
-    x = r / dr
-    y = h / dh
-    i = int(x)
-    j = int(y)
-    if r < 0.0 or h < 0.0 or i >= TAB.shape[0] - 1 or j >= TAB.shape[1] - 1:
+    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, TAB.shape[0], TAB.shape[1])
+    if i < 0:
         return math.inf, 0.0, 0.0, 0.0
     t00 = TAB[i, j, 0]
     t10 = TAB[i + 1, j, 0]
@@ -114,12 +111,6 @@ def _lookup4(r, h, dr, dh, TAB):
     t11 = TAB[i + 1, j + 1, 0]
     if t00 == math.inf or t10 == math.inf or t01 == math.inf or t11 == math.inf:
         return math.inf, 0.0, 0.0, 0.0
-    fx = x - i
-    fy = y - j
-    w00 = (1 - fx) * (1 - fy)
-    w10 = fx * (1 - fy)
-    w01 = (1 - fx) * fy
-    w11 = fx * fy
     t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
     v = w00 * TAB[i, j, 1] + w10 * TAB[i + 1, j, 1] + w01 * TAB[i, j + 1, 1] + w11 * TAB[i + 1, j + 1, 1]
     c = w00 * TAB[i, j, 2] + w10 * TAB[i + 1, j, 2] + w01 * TAB[i, j + 1, 2] + w11 * TAB[i + 1, j + 1, 2]

@@ -101,31 +101,37 @@ class FlyoutTable:
 
 
 @njit(cache=True, inline="always")
+def bilinear_cell(r, h, dr, dh, nr, nh):
+    """Cell (i, j) and bilinear weights (w00, w10, w01, w11) of (r, h) on a grid of spacing (dr, dh)
+    with (nr, nh) nodes; i = -1 when (r, h) is outside the grid."""
+    if r < 0.0 or h < 0.0:
+        return -1, 0, 0.0, 0.0, 0.0, 0.0
+    x = r / dr
+    y = h / dh
+    i = int(x)
+    j = int(y)
+    if i >= nr - 1 or j >= nh - 1:
+        return -1, 0, 0.0, 0.0, 0.0, 0.0
+    fx = x - i
+    fy = y - j
+    return i, j, (1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy
+
+
+@njit(cache=True, inline="always")
 def table_lookup(r, h, dr, dh, T, V, G):
     """Bilinear lookup of (t, speed, fpa) at range r, altitude h (m); (inf, 0, 0) if unreachable.
 
     A cell is used only when all four corners are reachable (conservative at the envelope edge).
     """
-    if r < 0.0 or h < 0.0:
+    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, T.shape[0], T.shape[1])
+    if i < 0:
         return math.inf, 0.0, 0.0
-    x = r / dr
-    y = h / dh
-    i = int(x)
-    j = int(y)
-    if i >= T.shape[0] - 1 or j >= T.shape[1] - 1:
-        return math.inf, 0.0, 0.0
-    fx = x - i
-    fy = y - j
     t00 = T[i, j]
     t10 = T[i + 1, j]
     t01 = T[i, j + 1]
     t11 = T[i + 1, j + 1]
     if t00 == math.inf or t10 == math.inf or t01 == math.inf or t11 == math.inf:
         return math.inf, 0.0, 0.0
-    w00 = (1 - fx) * (1 - fy)
-    w10 = fx * (1 - fy)
-    w01 = (1 - fx) * fy
-    w11 = fx * fy
     t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
     v = w00 * V[i, j] + w10 * V[i + 1, j] + w01 * V[i, j + 1] + w11 * V[i + 1, j + 1]
     g = w00 * G[i, j] + w10 * G[i + 1, j] + w01 * G[i, j + 1] + w11 * G[i + 1, j + 1]
@@ -696,11 +702,8 @@ class RotatingTable:
 @njit(cache=True, inline="always")
 def _node(r, h, dr, dh, DT, DF, k):
     """Bilinear (ok, ΔT, deflection) of sector k at (r, h); ok only when the four corners are finite."""
-    x = r / dr
-    y = h / dh
-    i = int(x)
-    j = int(y)
-    if r < 0.0 or h < 0.0 or i >= DT.shape[1] - 1 or j >= DT.shape[2] - 1:
+    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, DT.shape[1], DT.shape[2])
+    if i < 0:
         return False, 0.0, 0.0
     a00 = DT[k, i, j]
     a10 = DT[k, i + 1, j]
@@ -708,12 +711,6 @@ def _node(r, h, dr, dh, DT, DF, k):
     a11 = DT[k, i + 1, j + 1]
     if a00 == math.inf or a10 == math.inf or a01 == math.inf or a11 == math.inf:
         return False, 0.0, 0.0
-    fx = x - i
-    fy = y - j
-    w00 = (1 - fx) * (1 - fy)
-    w10 = fx * (1 - fy)
-    w01 = (1 - fx) * fy
-    w11 = fx * fy
     v = w00 * a00 + w10 * a10 + w01 * a01 + w11 * a11
     q = w00 * DF[k, i, j] + w10 * DF[k, i + 1, j] + w01 * DF[k, i, j + 1] + w11 * DF[k, i + 1, j + 1]
     return True, v, q

@@ -273,18 +273,32 @@ def _deriv(t, s, out, model):
 
 
 @njit(cache=True, inline="always")
-def _hermite(s, h, y0, f0, y1, f1, j):
-    """Position component j at fraction s of a step of length h (quintic Hermite in r, v, a)."""
+def hermite_basis(s):
+    """Quintic Hermite weights at fraction s of a step for (y0, h·v0, h²·a0, h²·a1, h·v1, y1)."""
     s2 = s * s
     s3 = s2 * s
     s4 = s3 * s
     s5 = s4 * s
-    h0 = 1 - 10 * s3 + 15 * s4 - 6 * s5
-    h1 = s - 6 * s3 + 8 * s4 - 3 * s5
-    h2 = 0.5 * s2 - 1.5 * s3 + 1.5 * s4 - 0.5 * s5
-    h3 = 0.5 * s3 - s4 + 0.5 * s5
-    h4 = -4 * s3 + 7 * s4 - 3 * s5
-    h5 = 10 * s3 - 15 * s4 + 6 * s5
+    return (1 - 10 * s3 + 15 * s4 - 6 * s5, s - 6 * s3 + 8 * s4 - 3 * s5,
+            0.5 * s2 - 1.5 * s3 + 1.5 * s4 - 0.5 * s5, 0.5 * s3 - s4 + 0.5 * s5,
+            -4 * s3 + 7 * s4 - 3 * s5, 10 * s3 - 15 * s4 + 6 * s5)
+
+
+@njit(cache=True, inline="always")
+def hermite_basis_ds(s):
+    """d/ds of ``hermite_basis`` (divide the combination by h for a velocity)."""
+    s2 = s * s
+    s3 = s2 * s
+    s4 = s3 * s
+    return (-30 * s2 + 60 * s3 - 30 * s4, 1 - 18 * s2 + 32 * s3 - 15 * s4,
+            s - 4.5 * s2 + 6 * s3 - 2.5 * s4, 1.5 * s2 - 4 * s3 + 2.5 * s4,
+            -12 * s2 + 28 * s3 - 15 * s4, 30 * s2 - 60 * s3 + 30 * s4)
+
+
+@njit(cache=True, inline="always")
+def _hermite(s, h, y0, f0, y1, f1, j):
+    """Position component j at fraction s of a step of length h (quintic Hermite in r, v, a)."""
+    h0, h1, h2, h3, h4, h5 = hermite_basis(s)
     return (h0 * y0[j] + h1 * h * y0[j + 3] + h2 * h * h * f0[j + 3]
             + h3 * h * h * f1[j + 3] + h4 * h * y1[j + 3] + h5 * y1[j])
 
@@ -292,15 +306,7 @@ def _hermite(s, h, y0, f0, y1, f1, j):
 @njit(cache=True, inline="always")
 def _hermite_vel(s, h, y0, f0, y1, f1, j):
     """Velocity component j at fraction s (derivative of the quintic Hermite)."""
-    s2 = s * s
-    s3 = s2 * s
-    s4 = s3 * s
-    d0 = -30 * s2 + 60 * s3 - 30 * s4
-    d1 = 1 - 18 * s2 + 32 * s3 - 15 * s4
-    d2 = s - 4.5 * s2 + 6 * s3 - 2.5 * s4
-    d3 = 1.5 * s2 - 4 * s3 + 2.5 * s4
-    d4 = -12 * s2 + 28 * s3 - 15 * s4
-    d5 = 30 * s2 - 60 * s3 + 30 * s4
+    d0, d1, d2, d3, d4, d5 = hermite_basis_ds(s)
     return (d0 * y0[j] + d1 * h * y0[j + 3] + d2 * h * h * f0[j + 3]
             + d3 * h * h * f1[j + 3] + d4 * h * y1[j + 3] + d5 * y1[j]) / h
 

@@ -244,33 +244,16 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _herm(s, h, Y0, F0, Y1, F1, c, j):
-    """Position component c of lane j at fraction s of the step h (quintic Hermite in r, v, a)."""
-    s2 = s * s
-    s3 = s2 * s
-    s4 = s3 * s
-    s5 = s4 * s
-    h0 = 1 - 10 * s3 + 15 * s4 - 6 * s5
-    h1 = s - 6 * s3 + 8 * s4 - 3 * s5
-    h2 = 0.5 * s2 - 1.5 * s3 + 1.5 * s4 - 0.5 * s5
-    h3 = 0.5 * s3 - s4 + 0.5 * s5
-    h4 = -4 * s3 + 7 * s4 - 3 * s5
-    h5 = 10 * s3 - 15 * s4 + 6 * s5
+    """Position component c of lane j at fraction s of the step h (kernel.hermite_basis)."""
+    h0, h1, h2, h3, h4, h5 = K.hermite_basis(s)
     return (h0 * Y0[c, j] + h1 * h * Y0[c + 3, j] + h2 * h * h * F0[c + 3, j]
             + h3 * h * h * F1[c + 3, j] + h4 * h * Y1[c + 3, j] + h5 * Y1[c, j])
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _herm_vel(s, h, Y0, F0, Y1, F1, c, j):
-    """Velocity component c of lane j at fraction s (derivative of the quintic Hermite)."""
-    s2 = s * s
-    s3 = s2 * s
-    s4 = s3 * s
-    d0 = -30 * s2 + 60 * s3 - 30 * s4
-    d1 = 1 - 18 * s2 + 32 * s3 - 15 * s4
-    d2 = s - 4.5 * s2 + 6 * s3 - 2.5 * s4
-    d3 = 1.5 * s2 - 4 * s3 + 2.5 * s4
-    d4 = -12 * s2 + 28 * s3 - 15 * s4
-    d5 = 30 * s2 - 60 * s3 + 30 * s4
+    """Velocity component c of lane j at fraction s (kernel.hermite_basis_ds)."""
+    d0, d1, d2, d3, d4, d5 = K.hermite_basis_ds(s)
     return (d0 * Y0[c, j] + d1 * h * Y0[c + 3, j] + d2 * h * h * F0[c + 3, j]
             + d3 * h * h * F1[c + 3, j] + d4 * h * Y1[c + 3, j] + d5 * Y1[c, j]) / h
 
