@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from .. import __version__
 from ..errors import BmdcheckError
 from . import inputs as I
+from .runner import _finite  # NaN/inf -> null, the job runner's JSON rule (Starlette refuses them)
 from .security import HEADERS, token_ok
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -150,17 +151,6 @@ class Problem(BaseModel):
 
 
 ERRORS = {k: {"model": Problem} for k in (401, 404, 409, 413, 415, 422)}
-
-
-def _finite(x):
-    """JSON-ready: NaN and infinities become null (Starlette refuses them), recursively."""
-    if isinstance(x, float):
-        return x if x == x and abs(x) != float("inf") else None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    return x
 
 
 def _problem(status: int, detail: str, headers: dict | None = None) -> JSONResponse:
