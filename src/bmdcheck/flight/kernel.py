@@ -578,6 +578,23 @@ def _boost_events(mis, t_cut):
 
 
 @njit(cache=True)
+def stack_at(stages, payload_kg, tm):
+    """(burning stage index or -1, mass of the stack at the start of that stage's burn or of the
+    coast, kg) at time tm: the payload plus every stage not yet burnt out (dry + propellant)."""
+    m_burning = -1
+    m0 = payload_kg
+    for k in range(stages.shape[0] - 1, -1, -1):
+        mprop = stages[k, 2] * (stages[k, 1] - stages[k, 0])
+        if tm >= stages[k, 1]:
+            break
+        m0 += stages[k, 5] + mprop
+        if stages[k, 0] <= tm < stages[k, 1]:
+            m_burning = k
+            break
+    return m_burning, m0
+
+
+@njit(cache=True)
 def _set_stage(S, mis, tm):
     """Steering mode, mass and thrust of the segment around time tm (a burning stage, or the
     coasting stack) into S."""
@@ -589,16 +606,7 @@ def _set_stage(S, mis, tm):
     else:
         S[S_STEER] = STEER_GRAVITY_TURN
     stages = mis.stages
-    m_burning = -1
-    m0 = mis.payload_kg
-    for k in range(stages.shape[0] - 1, -1, -1):
-        mprop = stages[k, 2] * (stages[k, 1] - stages[k, 0])
-        if tm >= stages[k, 1]:
-            break
-        m0 += stages[k, 5] + mprop
-        if stages[k, 0] <= tm < stages[k, 1]:
-            m_burning = k
-            break
+    m_burning, m0 = stack_at(stages, mis.payload_kg, tm)
     S[S_M0] = m0
     if m_burning >= 0:
         k = m_burning

@@ -704,7 +704,6 @@ def segment_table(stages, payload_kg, t_vert, t_kick) -> np.ndarray:
     Columns G_*: t0, t1, steering (0 vertical, 1 kick, 2 turn), thrust_vac, exit_area, mdot,
     mass at t_ign (or the coasting mass), t_ign.
     """
-    nst = stages.shape[0]
     ev = sorted({0.0, t_vert, t_vert + t_kick, *stages[:, 0].tolist(), *stages[:, 1].tolist()})
     ev = [e for e in ev if e >= 0.0]
     rows = []
@@ -713,15 +712,7 @@ def segment_table(stages, payload_kg, t_vert, t_kick) -> np.ndarray:
             continue
         tm = 0.5 * (t0 + t1)
         steer = 0.0 if tm < t_vert else (1.0 if tm < t_vert + t_kick else 2.0)
-        m_burning, m0 = -1, payload_kg
-        for k in range(nst - 1, -1, -1):
-            mprop = stages[k, 2] * (stages[k, 1] - stages[k, 0])
-            if tm >= stages[k, 1]:
-                break
-            m0 += stages[k, 5] + mprop
-            if stages[k, 0] <= tm < stages[k, 1]:
-                m_burning = k
-                break
+        m_burning, m0 = K.stack_at(np.ascontiguousarray(stages, dtype=np.float64), float(payload_kg), tm)
         if m_burning >= 0:
             k = m_burning
             rows.append((t0, t1, steer, stages[k, 3], stages[k, 4], stages[k, 2], m0, stages[k, 0]))
