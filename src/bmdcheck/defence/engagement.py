@@ -29,7 +29,7 @@ from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sec
 from .windows import (C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
-                      R_TRACK, R_VIS, Pairs, Samples, scan_pair, summarise, visible)
+                      R_TRACK, R_VIS, Pairs, Samples, scan_pair_in, scratch, summarise, visible)
 
 # Kernel codes (windows.R_*): higher = got further through the checks. Code 4 (R_TRACK) is "every
 # check but the timeline passes somewhere": the engagement layer names it after the pair's launch
@@ -306,17 +306,33 @@ def table_bound(reach, smp, prs, p, i, c, tl):
     return -1, smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1] - tof_lb
 
 
-@njit(cache=True)
-def _table_pair(reach, smp, prs, p, out, pruned):
-    scan_pair(table_classify, table_bound, reach, smp, prs, p, out, pruned)
+@njit(cache=True, _nrt=False)
+def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_in)."""
+    for p in range(p0, p1):
+        scan_pair_in(table_classify, table_bound, reach, smp, prs, p, out, pruned, kind, ub, done, order, ws, st)
+
+
+_PAIR_BLOCK = 64
+"""Pairs per task of the parallel loop (one scratch allocation each)."""
 
 
 @njit(parallel=True, cache=True)
 def table_kernel(reach, smp, prs, out, pruned=True):
     """Windows of every pair under the fly-out table model: out (P, N_OUT). ``pruned=False``: no chunk
-    bounds (every sample classified), the pruning's test reference."""
-    for p in prange(prs.traj.shape[0]):
-        _table_pair(reach, smp, prs, p, out, pruned)
+    bounds (every sample classified), the pruning's test reference. Blocks of pairs are dealt to the
+    two halves of the parallel range alternately (even blocks first), so that each thread gets
+    blocks from the whole pair list (load balance) and consecutive pairs of a block share a
+    trajectory (cache)."""
+    P = prs.traj.shape[0]
+    C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
+    nb = (P + _PAIR_BLOCK - 1) // _PAIR_BLOCK
+    half = (nb + 1) // 2
+    for b in prange(nb):
+        blk = 2 * b if b < half else 2 * (b - half) + 1
+        kind, ub, done, order, ws, st = scratch(C)
+        _table_pairs(reach, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
+                     kind, ub, done, order, ws, st)
 
 
 @dataclass

@@ -270,11 +270,29 @@ def _step(st, t, i, m, r, tka):
 
 @njit(cache=True, inline="always")
 def scan_pair(classify, bound, model, smp, prs, p, out, prune):
+    """Scan pair p (allocating its scratch): :func:`scan_pair_in` with fresh scratch arrays."""
+    C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
+    kind, ub, done, order, ws, st = scratch(C)
+    scan_pair_in(classify, bound, model, smp, prs, p, out, prune, kind, ub, done, order, ws, st)
+
+
+@njit(cache=True, inline="always")
+def scratch(C):
+    """Scratch arrays of :func:`scan_pair_in` for up to C chunks: (kind, ub, done, order, ws, st)."""
+    return (np.empty(C, dtype=np.int64), np.empty(C), np.zeros(C, dtype=np.bool_), np.empty(C, dtype=np.int64),
+            np.empty(N_WS), np.empty(N_STATE))
+
+
+@njit(cache=True, inline="always")
+def scan_pair_in(classify, bound, model, smp, prs, p, out, prune, kind, ub, done, order, ws, st):
     """Scan pair p: bound every chunk, classify the samples that matter, write ``out[p]`` (N_OUT).
 
     ``prune=False`` ignores the bounds (every sample classified): the pruning's reference. Inlined
     into each model's kernel (the model's functions are then compile-time constants, which keeps
-    the kernel cacheable)."""
+    the kernel cacheable). kind, ub, done, order, ws, st: scratch from :func:`scratch` (reused across
+    pairs: nothing is allocated here, so a model's per-pair function can be compiled without
+    reference counting, ``njit(_nrt=False)``: the arrays read from the model's NamedTuple records
+    inside an inlined ``classify`` otherwise cost an NRT incref/decref call each, per sample)."""
     i = prs.traj[p]
     n = smp.n[i]
     t = smp.t_s
@@ -283,12 +301,10 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
         tl = math.inf
     tka = prs.kill_assessment_s[p]
     C = (n + CHUNK - 1) // CHUNK
-    kind = np.empty(C, dtype=np.int64)
-    ub = np.empty(C)
-    done = np.zeros(C, dtype=np.bool_)
-    ws = np.empty(N_WS)
-    st = np.empty(N_STATE)
-    st[:] = math.nan
+    for c in range(C):
+        done[c] = False
+    for k in range(N_STATE):
+        st[k] = math.nan
     st[S_BEST] = -1.0
     st[S_DUR] = 0.0
     st[S_SHOTS] = 0.0
@@ -314,6 +330,8 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
     end = 0
     cap = 0
     last_ok = False
+    n_ord = -1
+    i_ord = 0
     while True:
         if m >= end or (phase == 2 and st[S_BEST] >= cap):
             if phase == 0:
@@ -333,11 +351,20 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
                 last_ok = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == n - 1
                 phase = 1
             if phase == 1:
-                cb = -1
-                for k in range(C):
-                    if not done[k] and kind[k] < 0 and ub[k] > st[S_LATEST] and (cb < 0 or ub[k] > ub[cb]):
-                        cb = k
-                if cb >= 0:
+                if n_ord < 0:  # the candidates, by upper bound, largest first (insertion sort: few)
+                    n_ord = 0
+                    for k in range(C):
+                        if not done[k] and kind[k] < 0:
+                            j = n_ord
+                            while j > 0 and ub[order[j - 1]] < ub[k]:
+                                order[j] = order[j - 1]
+                                j -= 1
+                            order[j] = k
+                            n_ord += 1
+                    i_ord = 0
+                if i_ord < n_ord and ub[order[i_ord]] > st[S_LATEST]:
+                    cb = order[i_ord]
+                    i_ord += 1
                     done[cb] = True
                     m = cb * CHUNK
                     end = min(m + CHUNK, n)
