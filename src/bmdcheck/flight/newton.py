@@ -61,6 +61,7 @@ STATUS_TEXT = {
 }
 
 TOL_MISS_KM = 0.01
+TOL_LOCKSTEP_KM = 0.005  # lock-step miss at which a row is flown once with the adaptive kernel
 TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
 MAX_KERNEL_ITER = 8
 # kernel tolerance of the first calls, then the caller's (at most 1e-10): the first flights only
@@ -680,6 +681,8 @@ class NewtonResult:
     shape_residual: np.ndarray
     kernel_flights: int
     iterations: np.ndarray
+    verify_flights: int = 0
+    """Of kernel_flights, those flown by the adaptive kernel at the final tolerance (the misses)."""
 
     @property
     def ok(self):
@@ -746,17 +749,19 @@ class _IterState:
     B: np.ndarray  # (N, 3, 3) Broyden estimate of the defect's Jacobian
     x_prev: np.ndarray
     d_prev: np.ndarray
+    bias: np.ndarray  # (N, 3) adaptive − lock-step residual measured by the verifying flights
     flights: int = 0
+    verify_flights: int = 0
 
     @classmethod
     def start(cls, active):
         n = len(active)
         return cls(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=np.int64), np.full(n, np.inf),
                    np.zeros(n, dtype=bool), active, np.zeros((n, 3, 3)), np.full((n, 3), np.nan),
-                   np.full((n, 3), np.nan))
+                   np.full((n, 3), np.nan), np.zeros((n, 3)))
 
 
-def _fly_trials(c: _Ctx, g: _Guess, idx, fd, rtol, la, lo):
+def _fly_trials(c: _Ctx, g: _Guess, idx, fd, la, lo, kernel_name, rtol):
     """Fly the rows idx at x, plus three finite-difference points for the rows with fd, in one batch.
 
     Returns the kernel residuals of every flight and the index of each row's first flight.
@@ -764,19 +769,20 @@ def _fly_trials(c: _Ctx, g: _Guess, idx, fd, rtol, la, lo):
     nrep = np.where(fd, 4, 1)
     rows = np.repeat(idx, nrep)
     X = np.repeat(g.x[idx], nrep, axis=0)
-    starts = np.concatenate([[0], np.cumsum(nrep)[:-1]])
+    starts = np.concatenate([[0], np.cumsum(nrep)[:-1]]).astype(np.int64)
     for q in range(3):
         X[starts[fd] + q + 1, q] += (0.01, 0.01, -0.05)[q]
     X = _clip_x(X, c.t_full, np.repeat(g.free_cut[idx], nrep))
-    b = fly_missile_batch(c.missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=c.earth, rtol=rtol)
+    b = fly_missile_batch(c.missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=c.earth, rtol=rtol,
+                          kernel=kernel_name)
     return _kernel_residuals(b, c.P.take(rows), c.earth, c.shape, c.apogee_km), starts
 
 
-def _fd_steps(c: _Ctx, g: _Guess, gi, R, s):
+def _fd_steps(c: _Ctx, g: _Guess, gi, R, s, bias):
     """Newton steps with kernel sensitivities for rows gi whose four flights start at R[s]."""
     Rk = np.stack([R[s + q] for q in range(4)], axis=1)
     J = (Rk[:, 1:, :] - Rk[:, :1, :]).transpose(0, 2, 1) / np.array([0.01, 0.01, -0.05])
-    return _newton_step(J, Rk[:, 0, :], g.free_cut[gi] & c.use3)
+    return _newton_step(J, Rk[:, 0, :] + bias, g.free_cut[gi] & c.use3)
 
 
 def _defect_steps(c: _Ctx, g: _Guess, st: _IterState, rows_j, r0j, first):
@@ -808,38 +814,85 @@ def _defect_steps(c: _Ctx, g: _Guess, st: _IterState, rows_j, r0j, first):
     return xn
 
 
-def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final):
+def _converged(c: _Ctx, g: _Guess, rows, r, tol_miss_km):
+    """Rows whose residuals r meet the miss and shape tolerances."""
+    shape_ok = np.where(g.free_cut[rows] & c.use3, np.abs(r[:, 2]) < TOL_SHAPE, True)
+    return (np.hypot(r[:, 0], r[:, 1]) < tol_miss_km) & shape_ok
+
+
+def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final):
+    """Fly rows (converged on the lock-step kernel) once with the adaptive kernel at rtol_final: the
+    miss and shape residual they report are that flight's. Rows that meet the tolerances there are
+    done; for the others the difference of the two kernels joins their residual (``st.bias``, a
+    constant shift of the lock-step residual) and the iterations go on. Returns the rows still going
+    and their (biased) residuals."""
+    Rv, _ = _fly_trials(c, g, rows, np.zeros(rows.size, dtype=bool), la, lo, "adaptive", rtol_final)
+    st.flights += rows.size
+    st.verify_flights += rows.size
+    st.miss[rows] = np.hypot(Rv[:, 0], Rv[:, 1])
+    st.shape_res[rows] = Rv[:, 2]
+    failed = ~np.all(np.isfinite(Rv), axis=1)
+    g.status[rows[failed]] = STATUS_FLIGHT_FAILED
+    done = ~failed & _converged(c, g, rows, Rv, TOL_MISS_KM)
+    st.active[rows[done | failed]] = False
+    go = ~done & ~failed
+    shift = Rv[go] - r_ls[go]
+    st.bias[rows[go]] += shift
+    # the defect learnt at this x moves with the residual, so Broyden sees no jump
+    st.d_prev[rows[go]] += np.where(np.isfinite(st.d_prev[rows[go]]), shift, 0.0)
+    return go, Rv[go]
+
+
+def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep"):
     """Fly, measure, step: at most MAX_KERNEL_ITER kernel calls over the active rows. Updates g in
-    place; returns the iteration state (miss, shape residual, iterations, flights, still active)."""
+    place; returns the iteration state (miss, shape residual, iterations, flights, still active).
+
+    iter_kernel "lockstep": the iterations fly the lock-step kernel (residual + ``st.bias``) to
+    TOL_LOCKSTEP_KM; each row that meets it is flown once with the adaptive kernel at rtol_final
+    (:func:`_verify`), which alone decides whether it is solved. "adaptive": the iterations fly the
+    adaptive kernel at the tolerances of _RTOL_SCHEDULE, then rtol_final; a row is solved on a
+    flight at rtol_final."""
     st = _IterState.start(g.status == STATUS_OK)
+    lockstep = iter_kernel == "lockstep"
     for it in range(MAX_KERNEL_ITER):
         idx = np.nonzero(st.active)[0]
         if idx.size == 0:
             break
         fd = st.use_fd[idx]
-        r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
-        R, starts = _fly_trials(c, g, idx, fd, r_call, la, lo)
+        if lockstep:
+            r_call = rtol_final
+        else:
+            r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
+        R, starts = _fly_trials(c, g, idx, fd, la, lo, iter_kernel, r_call)
         st.flights += len(R)
-        r0 = R[starts]
+        r0 = R[starts] + st.bias[idx]
         st.iters[idx] += 1
-        m = np.hypot(r0[:, 0], r0[:, 1])
-        st.miss[idx] = m
+        st.miss[idx] = np.hypot(r0[:, 0], r0[:, 1])
         st.shape_res[idx] = r0[:, 2]
         failed = ~np.all(np.isfinite(r0), axis=1)
         g.status[idx[failed]] = STATUS_FLIGHT_FAILED
-        shape_ok = np.where(g.free_cut[idx] & c.use3, np.abs(r0[:, 2]) < TOL_SHAPE, True)
-        done = ~failed & (m < TOL_MISS_KM) & shape_ok & (r_call == rtol_final)
-        st.active[idx[done | failed]] = False
-        go = ~done & ~failed
-        if not np.any(go):
+        st.active[idx[failed]] = False
+        if lockstep:
+            conv = ~failed & _converged(c, g, idx, r0, TOL_LOCKSTEP_KM)
+            if np.any(conv):
+                cv = np.nonzero(conv)[0]
+                go_v, rv = _verify(c, g, st, idx[cv], r0[cv], la, lo, rtol_final)
+                r0[cv[go_v]] = rv
+                conv[cv[go_v]] = False
+            go = ~failed & ~conv
+        else:
+            done = ~failed & _converged(c, g, idx, r0, TOL_MISS_KM) & (r_call == rtol_final)
+            st.active[idx[done]] = False
+            go = ~done & ~failed
+        if not np.any(go) or it == MAX_KERNEL_ITER - 1:
             break
         gi = idx[go]
-        norm = m[go] + np.abs(np.where(g.free_cut[gi] & c.use3, r0[go, 2], 0.0)) * 10.0
+        norm = np.hypot(r0[go, 0], r0[go, 1]) + np.abs(np.where(g.free_cut[gi] & c.use3, r0[go, 2], 0.0)) * 10.0
         # rows that flew finite differences: a Newton step with kernel sensitivities
         fdg = fd[go]
         xn = g.x[gi].copy()
         if np.any(fdg):
-            dx = _fd_steps(c, g, gi[fdg], R, starts[go][fdg])
+            dx = _fd_steps(c, g, gi[fdg], R, starts[go][fdg], st.bias[gi[fdg]])
             ok = np.all(np.isfinite(dx), axis=1)
             xn[np.nonzero(fdg)[0][ok]] = _clip_x(xn[fdg][ok] + dx[ok], c.t_full, g.free_cut[gi][fdg][ok])
         # the others: the predictor plus its defect
@@ -877,23 +930,28 @@ def _check_branch(c: _Ctx, g: _Guess):
 
 def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
                           apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
-                          rtol: float = DEFAULT_RTOL) -> NewtonResult:
+                          rtol: float = DEFAULT_RTOL, iter_kernel: str = "lockstep") -> NewtonResult:
     """Fast path: (azimuth, kick, cut-off) for each (launch, aim) pair; inputs broadcast to (N,).
 
     Same shapes and residual definitions as :func:`steering.solve_steering`; rows that it cannot
-    solve carry a status code (``STATUS_TEXT``) instead of a solution.
+    solve carry a status code (``STATUS_TEXT``) instead of a solution. iter_kernel: which kernel
+    flies the Newton iterations ("lockstep", or "adaptive"); either way a row is solved only on
+    a flight of the adaptive kernel at min(rtol, 1e-10), whose miss is the one reported.
     """
     check_shape(shape, apogee_km)
+    if iter_kernel not in ("lockstep", "adaptive"):
+        raise BmdcheckError(f"iter_kernel must be lockstep or adaptive, got {iter_kernel!r}")
     la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
     c = _Ctx(boost_table(missile, earth), _problem(la, lo, ta, to, earth), missile, earth, shape, apogee_km)
     g, kick_star = _first_guess(c.tab, c.P, missile, earth, shape, apogee_km)
     _predictor_start(c, kick_star, g)
-    st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10))
+    st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10), iter_kernel)
     g.status[st.active] = STATUS_NOT_CONVERGED
     _check_branch(c, g)
     g.x[:, 0] %= 360.0
-    return NewtonResult(g.x[:, 0], g.x[:, 1], g.x[:, 2], g.status, st.miss, st.shape_res, st.flights, st.iters)
+    return NewtonResult(g.x[:, 0], g.x[:, 1], g.x[:, 2], g.status, st.miss, st.shape_res, st.flights, st.iters,
+                        st.verify_flights)
 
 
 def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
@@ -919,6 +977,7 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
     st = Steering(r.azimuth_deg.copy(), r.kick_deg.copy(), r.t_cut_s.copy(), r.ok.copy(), r.miss_km.copy(), errors)
     st.method = np.full(n, "newton", dtype=object)
     st.kernel_flights = r.kernel_flights  # trajectories the fast path flew (all rows)
+    st.verify_flights = r.verify_flights  # of them, adaptive flights at the final tolerance
     bad = np.nonzero(~r.ok)[0]
     if method == "auto" and bad.size:
         la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
