@@ -36,7 +36,7 @@ whose answer (or error message) is then used.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -94,6 +94,19 @@ class BoostTable:
 
     s_grid: np.ndarray
     segments: tuple  # of (t0_s, t1_s, m0_kg, mdot_kgps, values (5, n_cut + 2, n_kick + 2) with ghosts; NaN: crashed)
+
+    @cached_property
+    def packed(self):
+        """(seg (S, 5): t0, t1, m0, mdot, n_cut; V (S, 5, max n_cut + 2, n_kick + 2)) for the
+        compiled predictor (``flight.predictor``)."""
+        S = len(self.segments)
+        ncm = max(v.shape[1] for *_, v in self.segments)
+        seg = np.zeros((S, 5))
+        V = np.full((S, 5, ncm, self.segments[0][4].shape[2]), np.nan)
+        for q, (t0, t1, m0, mdot, v) in enumerate(self.segments):
+            seg[q] = (t0, t1, m0, mdot, v.shape[1] - 2)
+            V[q, :, :v.shape[1]] = v
+        return seg, V
 
     def interp(self, kick_deg, t_cut_s):
         """Bicubic Catmull-Rom interpolation; returns (5, N); NaN where a node boost crashed."""
@@ -350,7 +363,28 @@ def _residuals(r_bo, v_bo, r_imp_eci, t_imp, P: _Problem, earth, shape, apogee_k
     return res
 
 
-def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False):
+def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False, prow=None):
+    """Predictor residuals (M, 3) at x = (az_deg, kick_deg, t_cut_s) (M, 3) of problem rows prow (M,)
+    (default: row i of P for x[i]); NaN where invalid. With want_range, also returns the predicted
+    central angle launch -> impact (rad). Compiled (``flight.predictor.predict_rows``); the
+    NumPy form :func:`_predict_numpy` is its reference."""
+    from .predictor import SHAPE_APOGEE, SHAPE_MIN_ENERGY, SHAPE_NONE, predict_rows
+
+    x = np.ascontiguousarray(x, dtype=float)
+    m = x.shape[0]
+    prow = np.arange(m, dtype=np.int64) if prow is None else np.ascontiguousarray(prow, dtype=np.int64)
+    code = SHAPE_MIN_ENERGY if shape == "min-energy" else (SHAPE_APOGEE if apogee_km is not None else SHAPE_NONE)
+    seg, V = tab.packed
+    res = np.empty((m, 3))
+    rng = np.empty(m)
+    c = np.ascontiguousarray
+    predict_rows(tab.s_grid, seg, V, _KICK_LO, _KICK_HI, prow, c(P.r0), c(P.north0), c(P.east0), c(P.r_aim),
+                 c(P.e_aim), c(P.n_aim), x, code, float(apogee_km) if apogee_km is not None else 0.0, float(earth.omega_rad_s),
+                 float(earth.mu), _CORIOLIS_K, _CORIOLIS_B, res, rng)
+    return (res, rng) if want_range else res
+
+
+def _predict_numpy(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False):
     """Predictor residuals (N, 3) at x = (az_deg, kick_deg, t_cut_s) (N, 3); NaN where invalid.
 
     With want_range, also returns the predicted central angle launch -> impact (rad).
@@ -454,8 +488,7 @@ def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, r0=None):
     X = np.repeat(x[:, None, :], 4, axis=1)
     for q in range(3):
         X[:, q + 1, q] += _FD[q] if q < 2 else -_FD[q]
-    Pn = P.take(np.repeat(np.arange(n), 4))
-    R = _predict(tab, Pn, X.reshape(-1, 3), earth, shape, apogee_km).reshape(n, 4, 3)
+    R = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, prow=np.repeat(np.arange(n), 4)).reshape(n, 4, 3)
     J = (R[:, 1:, :] - R[:, :1, :]).transpose(0, 2, 1) / np.array([_FD[0], _FD[1], -_FD[2]])
     return R[:, 0, :], J
 
@@ -538,8 +571,8 @@ def _full_burn_fan(tab, P, kicks, t_full, earth, shape, apogee_km):
     X[..., 0] = P.az_aim[:, None]
     X[..., 1] = kicks[None, :]
     X[..., 2] = t_full
-    res, rng = _predict(tab, P.take(np.repeat(np.arange(n), nk)), X.reshape(-1, 3), earth, shape, apogee_km,
-                        want_range=True)
+    res, rng = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, want_range=True,
+                        prow=np.repeat(np.arange(n), nk))
     full = rng.reshape(n, nk)
     full[~np.isfinite(res[:, 0]).reshape(n, nk)] = np.nan
     return full
@@ -555,8 +588,8 @@ def _shared_fan(tab, kicks, cuts, earth, shape, apogee_km):
     X[..., 0] = 90.0
     X[..., 1] = kicks[None, :]
     X[..., 2] = cuts[:, None]
-    res0, rng0 = _predict(tab, P0.take(np.zeros(nt * nk, dtype=np.int64)), X.reshape(-1, 3), flat, shape,
-                          apogee_km, want_range=True)
+    res0, rng0 = _predict(tab, P0, X.reshape(-1, 3), flat, shape, apogee_km, want_range=True,
+                          prow=np.zeros(nt * nk, dtype=np.int64))
     D0 = rng0.reshape(nt, nk)
     D0[~np.isfinite(res0[:, 0]).reshape(nt, nk)] = np.nan
     return D0, res0[:, 2].reshape(nt, nk)
@@ -725,7 +758,7 @@ def _predictor_start(c: _Ctx, kick_star, g: _Guess):
     if act.size:
         g.x[act] = c.model_solve(act, g.x[act], np.zeros((act.size, 3)), g.free_cut[act])
         if c.shape == "min-energy":
-            r = _predict(c.tab, c.P.take(act), g.x[act], c.earth, c.shape, c.apogee_km)
+            r = _predict(c.tab, c.P, g.x[act], c.earth, c.shape, c.apogee_km, prow=act)
             sw = _to_full_burn(g.x[act], r, g.free_cut[act], c.t_full)
             if np.any(sw):
                 j = act[sw]
@@ -921,7 +954,7 @@ def _check_branch(c: _Ctx, g: _Guess):
     X = np.repeat(g.x[chk], 2, axis=0)
     X[0::2, 1] -= 0.2
     X[1::2, 1] += 0.2
-    _, rr = _predict(c.tab, c.P.take(np.repeat(chk, 2)), X, c.earth, c.shape, c.apogee_km, want_range=True)
+    _, rr = _predict(c.tab, c.P, X, c.earth, c.shape, c.apogee_km, want_range=True, prow=np.repeat(chk, 2))
     slope = (rr[1::2] - rr[0::2]) * 6371.0 / 0.4  # km per degree of kick
     wrong = np.sign(slope) * g.branch[chk] < 0
     wrong &= np.abs(slope) > 2.0  # near the maximum-range kick the branches meet
