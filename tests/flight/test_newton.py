@@ -211,3 +211,55 @@ def test_compiled_kepler_arc_is_ballistic_range():
         fin = np.isfinite(f)
         assert np.max(np.abs(out[fin, j] - f[fin]) / np.maximum(1.0, np.abs(f[fin]))) < 1e-12
     assert 0.2 < np.isfinite(out[:, 0]).mean() < 0.95
+
+
+def test_sampled_aim_returns_the_verifying_flights(monkeypatch):
+    """aim(..., sample_interval_s) hands back the flights that verified each solved row: the same
+    flights as flying the returned steering again (adaptive kernel, rtol 1e-10, samples), and
+    they hit the aims; the fallback's rows are flown and included in row order."""
+    m = bc.get_missile("topol-m")
+    p = _groups()["topol-m"]
+    st = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "depressed", sample_interval_s=2.0)
+    ok = np.nonzero(st.ok)[0]
+    b = st.flights
+    assert len(b) == ok.size and b.t_s.shape[1] == b.n_samples.max()
+    again = bc.fly_missile_batch(m, p[ok, 0], p[ok, 1], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
+                                 rtol=1e-10, sample_interval_s=2.0)
+    assert np.array_equal(again.n_samples, b.n_samples)
+    assert np.allclose(again.summary, b.summary, rtol=0, atol=1e-6)
+    for j in range(ok.size):
+        k = b.n_samples[j]
+        assert np.allclose(again.r_eci_m[j, :k], b.r_eci_m[j, :k], rtol=0, atol=1e-6)
+    la, lo, _ = b.impact_geodetic()
+    assert np.all(geodesic_inverse(la, lo, p[ok, 2], p[ok, 3])[0] < 20.0)
+    # a row the fast path leaves to the fallback (after its verifying flight): flown, in row order
+    real = NW._check_branch
+
+    def reject_first(c, g):
+        real(c, g)
+        g.status[0] = NW.STATUS_WRONG_BRANCH
+
+    monkeypatch.setattr(NW, "_check_branch", reject_first)
+    mix = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "depressed", sample_interval_s=2.0)
+    assert mix.method[0] == "reference" and mix.ok[0]
+    okm = np.nonzero(mix.ok)[0]
+    la, lo, _ = mix.flights.impact_geodetic()
+    assert len(mix.flights) == okm.size
+    assert np.all(geodesic_inverse(la, lo, p[okm, 2], p[okm, 3])[0] < 50.0)
+    ref = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "depressed", method="reference", sample_interval_s=2.0)
+    assert len(ref.flights) == int(ref.ok.sum())
+
+
+def test_adaptive_iterations_reach_the_same_steering():
+    """The Newton iterations flown by the adaptive kernel instead of the lock-step one converge to the
+    same steering (both verified by an adaptive flight at rtol 1e-10)."""
+    m = bc.get_missile("topol-m")
+    p = _groups()["topol-m"]
+    a = NW.solve_steering_newton(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3])
+    b = NW.solve_steering_newton(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], iter_kernel="adaptive")
+    both = a.ok & b.ok
+    assert both.sum() >= 2
+    assert np.all(np.abs((a.azimuth_deg - b.azimuth_deg + 180) % 360 - 180)[both] < 1e-3)
+    assert np.all(np.abs(a.kick_deg - b.kick_deg)[both] < 2e-3)
+    assert np.all(np.abs(a.t_cut_s - b.t_cut_s)[both] < 0.05)
+    assert a.verify_flights >= a.ok.sum() and b.verify_flights == 0

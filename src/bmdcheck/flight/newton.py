@@ -35,7 +35,7 @@ whose answer (or error message) is then used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 import numpy as np
@@ -44,7 +44,7 @@ from ..earth.frames import eci_to_ecef, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from . import kepler, kernel
-from .batch import DEFAULT_RTOL, fly_missile_batch
+from .batch import DEFAULT_RTOL, FlightBatch, fly_missile_batch
 from .missile import Missile
 from .steering import Steering, check_shape, solve_steering
 
@@ -716,6 +716,8 @@ class NewtonResult:
     iterations: np.ndarray
     verify_flights: int = 0
     """Of kernel_flights, those flown by the adaptive kernel at the final tolerance (the misses)."""
+    flights: FlightBatch | None = None
+    """With sample_interval_s: the solved rows' verifying flights, sampled, in row order."""
 
     @property
     def ok(self):
@@ -785,6 +787,7 @@ class _IterState:
     bias: np.ndarray  # (N, 3) adaptive − lock-step residual measured by the verifying flights
     flights: int = 0
     verify_flights: int = 0
+    kept: list = field(default_factory=list)  # (rows, FlightBatch) of solved rows' sampled verifying flights
 
     @classmethod
     def start(cls, active):
@@ -853,13 +856,16 @@ def _converged(c: _Ctx, g: _Guess, rows, r, tol_miss_km):
     return (np.hypot(r[:, 0], r[:, 1]) < tol_miss_km) & shape_ok
 
 
-def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final):
+def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final, samp=None):
     """Fly rows (converged on the lock-step kernel) once with the adaptive kernel at rtol_final: the
     miss and shape residual they report are that flight's. Rows that meet the tolerances there are
-    done; for the others the difference of the two kernels joins their residual (``st.bias``, a
-    constant shift of the lock-step residual) and the iterations go on. Returns the rows still going
-    and their (biased) residuals."""
-    Rv, _ = _fly_trials(c, g, rows, np.zeros(rows.size, dtype=bool), la, lo, "adaptive", rtol_final)
+    done (with samp, their sampled flights are kept in ``st.kept``); for the others the difference
+    of the two kernels joins their residual (``st.bias``, a constant shift of the lock-step
+    residual) and the iterations go on. Returns the rows still going and their (biased) residuals."""
+    x = g.x[rows]
+    b = fly_missile_batch(c.missile, la[rows], lo[rows], x[:, 0], x[:, 1], x[:, 2], earth=c.earth, rtol=rtol_final,
+                          sample_interval_s=samp)
+    Rv = _kernel_residuals(b, c.P.take(rows), c.earth, c.shape, c.apogee_km)
     st.flights += rows.size
     st.verify_flights += rows.size
     st.miss[rows] = np.hypot(Rv[:, 0], Rv[:, 1])
@@ -868,6 +874,8 @@ def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final):
     g.status[rows[failed]] = STATUS_FLIGHT_FAILED
     done = ~failed & _converged(c, g, rows, Rv, TOL_MISS_KM)
     st.active[rows[done | failed]] = False
+    if samp and np.any(done):
+        st.kept.append((rows[done], take_rows(b, np.nonzero(done)[0])))
     go = ~done & ~failed
     shift = Rv[go] - r_ls[go]
     st.bias[rows[go]] += shift
@@ -876,7 +884,7 @@ def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final):
     return go, Rv[go]
 
 
-def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep"):
+def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep", samp=None):
     """Fly, measure, step: at most MAX_KERNEL_ITER kernel calls over the active rows. Updates g in
     place; returns the iteration state (miss, shape residual, iterations, flights, still active).
 
@@ -909,7 +917,7 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
             conv = ~failed & _converged(c, g, idx, r0, TOL_LOCKSTEP_KM)
             if np.any(conv):
                 cv = np.nonzero(conv)[0]
-                go_v, rv = _verify(c, g, st, idx[cv], r0[cv], la, lo, rtol_final)
+                go_v, rv = _verify(c, g, st, idx[cv], r0[cv], la, lo, rtol_final, samp)
                 r0[cv[go_v]] = rv
                 conv[cv[go_v]] = False
             go = ~failed & ~conv
@@ -946,6 +954,38 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
     return st
 
 
+def take_rows(b: FlightBatch, j) -> FlightBatch:
+    """Rows j of a batch (copies; sample arrays cut to the longest kept row)."""
+    j = np.asarray(j, dtype=np.int64)
+    if b.t_s is None:
+        return FlightBatch(b.summary[j], b.earth, b.launch_lat_deg[j], b.launch_lon_deg[j], kernel=b.kernel)
+    m = int(b.n_samples[j].max()) if j.size else 0
+    return FlightBatch(b.summary[j], b.earth, b.launch_lat_deg[j], b.launch_lon_deg[j], b.t_s[j, :m],
+                       b.r_eci_m[j, :m], b.v_eci_mps[j, :m], b.n_samples[j], kernel=b.kernel)
+
+
+def stack_rows(parts, n: int) -> FlightBatch:
+    """One batch of n rows from parts [(rows, FlightBatch), ...] that cover 0..n-1 once (row rows[k]
+    of the result is row k of its part); sample arrays zero-padded to the longest row."""
+    b0 = parts[0][1]
+    if len(parts) == 1 and len(b0) == n and np.array_equal(parts[0][0], np.arange(n)):
+        return b0
+    summary = np.empty((n, b0.summary.shape[1]))
+    lat, lon = np.empty(n), np.empty(n)
+    sampled = b0.t_s is not None
+    if sampled:
+        m = max(b.t_s.shape[1] for _, b in parts)
+        t, r, v, ns = np.zeros((n, m)), np.zeros((n, m, 3)), np.zeros((n, m, 3)), np.zeros(n, dtype=np.int64)
+    for rows, b in parts:
+        summary[rows], lat[rows], lon[rows] = b.summary, b.launch_lat_deg, b.launch_lon_deg
+        if sampled:
+            k = b.t_s.shape[1]
+            t[rows, :k], r[rows, :k], v[rows, :k], ns[rows] = b.t_s, b.r_eci_m, b.v_eci_mps, b.n_samples
+    if not sampled:
+        return FlightBatch(summary, b0.earth, lat, lon, kernel=b0.kernel)
+    return FlightBatch(summary, b0.earth, lat, lon, t, r, v, ns, kernel=b0.kernel)
+
+
 def _check_branch(c: _Ctx, g: _Guess):
     """Full-burn rows must lie on their branch: lofted has range rising with kick, depressed falling."""
     chk = np.nonzero((g.status == STATUS_OK) & (g.branch != 0) & ~g.free_cut)[0]
@@ -963,13 +1003,16 @@ def _check_branch(c: _Ctx, g: _Guess):
 
 def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
                           apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
-                          rtol: float = DEFAULT_RTOL, iter_kernel: str = "lockstep") -> NewtonResult:
+                          rtol: float = DEFAULT_RTOL, iter_kernel: str = "lockstep",
+                          sample_interval_s: float | None = None) -> NewtonResult:
     """Fast path: (azimuth, kick, cut-off) for each (launch, aim) pair; inputs broadcast to (N,).
 
     Same shapes and residual definitions as :func:`steering.solve_steering`; rows that it cannot
     solve carry a status code (``STATUS_TEXT``) instead of a solution. iter_kernel: which kernel
     flies the Newton iterations ("lockstep", or "adaptive"); either way a row is solved only on
-    a flight of the adaptive kernel at min(rtol, 1e-10), whose miss is the one reported.
+    a flight of the adaptive kernel at min(rtol, 1e-10), whose miss is the one reported. With
+    sample_interval_s (lock-step iterations only), those flights are flown with samples and returned
+    as ``flights`` (the solved rows, in row order): no second flight is needed to use them.
     """
     check_shape(shape, apogee_km)
     if iter_kernel not in ("lockstep", "adaptive"):
@@ -979,32 +1022,56 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     c = _Ctx(boost_table(missile, earth), _problem(la, lo, ta, to, earth), missile, earth, shape, apogee_km)
     g, kick_star = _first_guess(c.tab, c.P, missile, earth, shape, apogee_km)
     _predictor_start(c, kick_star, g)
-    st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10), iter_kernel)
+    samp = sample_interval_s if iter_kernel == "lockstep" else None
+    st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     g.status[st.active] = STATUS_NOT_CONVERGED
     _check_branch(c, g)
     g.x[:, 0] %= 360.0
+    flights = None
+    if sample_interval_s:
+        ok = np.nonzero(g.status == STATUS_OK)[0]
+        pos = np.full(len(g.status), -1)
+        pos[ok] = np.arange(ok.size)
+        parts = [(pos[rows], b) if np.all(pos[rows] >= 0) else
+                 (pos[rows][pos[rows] >= 0], take_rows(b, np.nonzero(pos[rows] >= 0)[0])) for rows, b in st.kept]
+        st.kept = []
+        have = np.zeros(ok.size, dtype=bool)
+        for rows, _ in parts:
+            have[rows] = True
+        if not np.all(have):  # adaptive iterations: the solved rows flown once more, sampled
+            j = ok[~have]
+            parts.append((np.nonzero(~have)[0], fly_missile_batch(
+                missile, la[j], lo[j], g.x[j, 0], g.x[j, 1], g.x[j, 2], earth=earth, rtol=min(rtol, 1e-10),
+                sample_interval_s=sample_interval_s)))
+        flights = stack_rows(parts, ok.size) if parts else None
     return NewtonResult(g.x[:, 0], g.x[:, 1], g.x[:, 2], g.status, st.miss, st.shape_res, st.flights, st.iters,
-                        st.verify_flights)
+                        st.verify_flights, flights)
 
 
 def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
         apogee_km: float | None = None, *, earth: EarthModel = EarthModel(), rtol: float = DEFAULT_RTOL,
-        method: str = "auto") -> Steering:
+        method: str = "auto", sample_interval_s: float | None = None) -> Steering:
     """Steering for N (launch, aim) pairs: the Newton fast path, with the reference solver as fallback.
 
     method: "auto" (fast path, then :func:`steering.solve_steering` for every row it leaves
     unsolved), "newton" (fast path only; unsolved rows carry the status text) or "reference".
-    Returns a :class:`steering.Steering`; ``method`` per row says which path solved it.
+    Returns a :class:`steering.Steering`; ``method`` per row says which path solved it. With
+    sample_interval_s, ``flights`` is also set: a FlightBatch of the solved rows (row order of
+    ``np.nonzero(ok)``), flown by the adaptive kernel at min(rtol, 1e-10) with samples (for the
+    fast path's rows, the very flights that verified them).
     """
     if method not in ("auto", "newton", "reference"):
         raise BmdcheckError(f"method must be auto, newton or reference, got {method!r}")
+    la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                           for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
     if method == "reference":
-        st = solve_steering(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
-                            rtol=rtol)
+        st = solve_steering(missile, la, lo, ta, to, shape, apogee_km, earth=earth, rtol=rtol)
         st.method = np.full(len(st.ok), "reference", dtype=object)
+        if sample_interval_s:
+            st.flights = _fly_solved(missile, la, lo, st, np.nonzero(st.ok)[0], earth, rtol, sample_interval_s)
         return st
-    r = solve_steering_newton(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
-                              rtol=rtol)
+    r = solve_steering_newton(missile, la, lo, ta, to, shape, apogee_km, earth=earth, rtol=rtol,
+                              sample_interval_s=sample_interval_s)
     n = len(r.status)
     errors = [r.reason(i) for i in range(n)]
     st = Steering(r.azimuth_deg.copy(), r.kick_deg.copy(), r.t_cut_s.copy(), r.ok.copy(), r.miss_km.copy(), errors)
@@ -1013,14 +1080,29 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
     st.verify_flights = r.verify_flights  # of them, adaptive flights at the final tolerance
     bad = np.nonzero(~r.ok)[0]
     if method == "auto" and bad.size:
-        la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
-                                               for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
         ref = solve_steering(missile, la[bad], lo[bad], ta[bad], to[bad], shape, apogee_km, earth=earth, rtol=rtol)
         for j, i in enumerate(bad):
             st.azimuth_deg[i], st.kick_deg[i], st.t_cut_s[i] = ref.azimuth_deg[j], ref.kick_deg[j], ref.t_cut_s[j]
             st.ok[i], st.miss_km[i], st.error[i] = ref.ok[j], ref.miss_km[j], ref.error[j]
             st.method[i] = "reference"
+    if sample_interval_s:
+        ok = np.nonzero(st.ok)[0]
+        pos = np.full(n, -1)
+        pos[ok] = np.arange(ok.size)
+        parts = []
+        if r.flights is not None:
+            parts.append((pos[r.ok], r.flights))
+        extra = ok[~r.ok[ok]]
+        if extra.size:
+            parts.append((pos[extra], _fly_solved(missile, la, lo, st, extra, earth, rtol, sample_interval_s)))
+        st.flights = stack_rows(parts, ok.size) if parts else _fly_solved(missile, la, lo, st, ok, earth, rtol,
+                                                                           sample_interval_s)
     return st
+
+
+def _fly_solved(missile, la, lo, st, rows, earth, rtol, samp):
+    return fly_missile_batch(missile, la[rows], lo[rows], st.azimuth_deg[rows], st.kick_deg[rows], st.t_cut_s[rows],
+                             earth=earth, sample_interval_s=samp, rtol=min(rtol, 1e-10))
 
 
 def iter_aimed_flights(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
@@ -1029,15 +1111,21 @@ def iter_aimed_flights(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lo
     """Aim and fly N trajectories in chunks, yielding (slice, Steering, FlightBatch of the solved rows).
 
     Memory is bounded by the chunk (samples every sample_interval_s, buffers sized to the flights),
-    not by N; each chunk is aimed with :func:`aim` and flown at the tolerance of its final check.
+    not by N. Each chunk is aimed with :func:`aim`; the fast path's rows come with the sampled
+    flights that verified them (adaptive kernel, min(rtol, 1e-10)), the fallback's rows are flown
+    at that tolerance.
     """
     la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
     n = la.shape[0]
     for s0 in range(0, n, max(1, int(chunk))):
         sl = slice(s0, min(n, s0 + int(chunk)))
-        st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol)
-        ok = np.nonzero(st.ok)[0]
-        b = fly_missile_batch(missile, la[sl][ok], lo[sl][ok], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
-                              earth=earth, sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))
+        if sample_interval_s:
+            st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol,
+                     sample_interval_s=sample_interval_s)
+            b = st.flights
+            st.flights = None  # one reference to the samples: the caller's
+        else:
+            st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol)
+            b = _fly_solved(missile, la[sl], lo[sl], st, np.nonzero(st.ok)[0], earth, rtol, None)
         yield sl, st, b
