@@ -17,16 +17,21 @@ with a handful of kernel flights per trajectory instead of hundreds:
 3. First guess: the predictor's full-burn kick fan per trajectory (maximum range, branches) and
    a shared (kick, cut-off) fan on the non-rotating Earth, bracketed with the reference solver's
    rules; Newton on the predictor then gives x₀ (no flights so far).
-4. **Kernel iterations**, all active trajectories of a batch in one kernel call: fly x_k, measure
-   the true residual R(x_k). The defect d = R − M varies slowly: the step solves
-   (J_M + B) Δx = −R(x_k), J_M the predictor's Jacobian at x_k and B the defect's Jacobian learnt
-   by Broyden rank-one updates from the steps flown (the first step: Newton on M(x) + d₀ = 0).
-   A trajectory whose residual does not shrink by 4× gets kernel sensitivities in the next call:
-   finite differences flown as 3 extra trajectories in the same batch, and a plain Newton step.
-   The first two calls fly at rtol 1e-6 and 1e-9 (they measure errors of tens of km and a few
-   km), the rest at the caller's tolerance (at most 1e-10). Converged: miss ≤ 10 m and the shape
-   condition within 0.002° (or 2 m of apogee) on a flight at that final tolerance; typically 3
-   flights per trajectory (4 for depressed ones).
+4. **Kernel iterations**, all active trajectories of a batch in one call of the lock-step kernel
+   (``fly_missile_batch(kernel="lockstep")``, ~7x cheaper than the adaptive kernel at rtol 1e-10 and
+   within a few metres of it): fly x_k, measure the residual R(x_k). The defect d = R − M varies
+   slowly: the step solves (J_M + B) Δx = −R(x_k), J_M the predictor's Jacobian at x_k (compiled,
+   :mod:`flight.predictor`) and B the defect's Jacobian learnt by Broyden rank-one updates from the
+   steps flown (the first step: Newton on M(x) + d₀ = 0). A trajectory whose residual does not
+   shrink by 4x gets kernel sensitivities in the next call: finite differences flown as 3 extra
+   trajectories in the same batch, and a plain Newton step.
+5. **Verification**: a row whose lock-step miss is below TOL_LOCKSTEP_KM (5 m, shape condition
+   met) is flown once by the adaptive kernel at the caller's tolerance (at most 1e-10). It is
+   solved when that flight misses by at most TOL_MISS_KM (10 m) with the shape condition within
+   0.002° (or 2 m of apogee); the miss reported is that flight's. Otherwise the two kernels'
+   difference is added to the row's lock-step residual and the iterations go on. Typically 3–4
+   lock-step flights and 1 adaptive flight per trajectory. ``iter_kernel="adaptive"`` flies the
+   iterations with the adaptive kernel instead (rtol 1e-6, 1e-9, then the final tolerance).
 
 Failures are status codes with reasons (``STATUS_TEXT``); :func:`aim` runs this fast path and
 hands every trajectory it does not solve to :func:`steering.solve_steering` (the reference path),
@@ -875,7 +880,7 @@ def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final, 
     done = ~failed & _converged(c, g, rows, Rv, TOL_MISS_KM)
     st.active[rows[done | failed]] = False
     if samp and np.any(done):
-        st.kept.append((rows[done], take_rows(b, np.nonzero(done)[0])))
+        st.kept.append((rows[done], b if np.all(done) else take_rows(b, np.nonzero(done)[0])))
     go = ~done & ~failed
     shift = Rv[go] - r_ls[go]
     st.bias[rows[go]] += shift
@@ -966,7 +971,9 @@ def take_rows(b: FlightBatch, j) -> FlightBatch:
 
 def stack_rows(parts, n: int) -> FlightBatch:
     """One batch of n rows from parts [(rows, FlightBatch), ...] that cover 0..n-1 once (row rows[k]
-    of the result is row k of its part); sample arrays zero-padded to the longest row."""
+    of the result is row k of its part); sample arrays zero-padded to the longest row. The list is
+    emptied as the parts are copied (each part's memory is freed as soon as it is copied, if the
+    caller holds no other reference)."""
     b0 = parts[0][1]
     if len(parts) == 1 and len(b0) == n and np.array_equal(parts[0][0], np.arange(n)):
         return b0
@@ -976,14 +983,18 @@ def stack_rows(parts, n: int) -> FlightBatch:
     if sampled:
         m = max(b.t_s.shape[1] for _, b in parts)
         t, r, v, ns = np.zeros((n, m)), np.zeros((n, m, 3)), np.zeros((n, m, 3)), np.zeros(n, dtype=np.int64)
-    for rows, b in parts:
+    b0 = None
+    while parts:
+        rows, b = parts.pop()
         summary[rows], lat[rows], lon[rows] = b.summary, b.launch_lat_deg, b.launch_lon_deg
         if sampled:
             k = b.t_s.shape[1]
             t[rows, :k], r[rows, :k], v[rows, :k], ns[rows] = b.t_s, b.r_eci_m, b.v_eci_mps, b.n_samples
+        earth, kern = b.earth, b.kernel
+        del b
     if not sampled:
-        return FlightBatch(summary, b0.earth, lat, lon, kernel=b0.kernel)
-    return FlightBatch(summary, b0.earth, lat, lon, t, r, v, ns, kernel=b0.kernel)
+        return FlightBatch(summary, earth, lat, lon, kernel=kern)
+    return FlightBatch(summary, earth, lat, lon, t, r, v, ns, kernel=kern)
 
 
 def _check_branch(c: _Ctx, g: _Guess):
@@ -1036,8 +1047,8 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
                  (pos[rows][pos[rows] >= 0], take_rows(b, np.nonzero(pos[rows] >= 0)[0])) for rows, b in st.kept]
         st.kept = []
         have = np.zeros(ok.size, dtype=bool)
-        for rows, _ in parts:
-            have[rows] = True
+        for q in range(len(parts)):
+            have[parts[q][0]] = True
         if not np.all(have):  # adaptive iterations: the solved rows flown once more, sampled
             j = ok[~have]
             parts.append((np.nonzero(~have)[0], fly_missile_batch(
@@ -1092,6 +1103,7 @@ def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str =
         parts = []
         if r.flights is not None:
             parts.append((pos[r.ok], r.flights))
+            r.flights = None
         extra = ok[~r.ok[ok]]
         if extra.size:
             parts.append((pos[extra], _fly_solved(missile, la, lo, st, extra, earth, rtol, sample_interval_s)))
@@ -1120,12 +1132,9 @@ def iter_aimed_flights(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lo
     n = la.shape[0]
     for s0 in range(0, n, max(1, int(chunk))):
         sl = slice(s0, min(n, s0 + int(chunk)))
-        if sample_interval_s:
-            st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol,
-                     sample_interval_s=sample_interval_s)
-            b = st.flights
-            st.flights = None  # one reference to the samples: the caller's
-        else:
-            st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol)
-            b = _fly_solved(missile, la[sl], lo[sl], st, np.nonzero(st.ok)[0], earth, rtol, None)
-        yield sl, st, b
+        st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol,
+                 sample_interval_s=sample_interval_s)
+        # no local reference to the batch: the caller's is the only one, so a chunk's samples are
+        # freed as soon as the caller lets them go, before the next chunk is flown
+        yield sl, st, (st.__dict__.pop("flights") if sample_interval_s else
+                       _fly_solved(missile, la[sl], lo[sl], st, np.nonzero(st.ok)[0], earth, rtol, None))
