@@ -67,8 +67,9 @@ STATUS_TEXT = {
 
 TOL_MISS_KM = 0.01
 TOL_LOCKSTEP_KM = 0.005  # lock-step miss at which a row is flown once with the adaptive kernel
+TOL_DIRECT_KM = 1.0  # lock-step residual from which the stepped row is verified without another lock-step flight
 TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
-MAX_KERNEL_ITER = 8
+MAX_KERNEL_ITER = 10
 # kernel tolerance of the first calls, then the caller's (at most 1e-10): the first flights only
 # measure the predictor's error (tens of km), the second a few km
 _RTOL_SCHEDULE = (1e-6, 1e-9)
@@ -790,6 +791,8 @@ class _IterState:
     x_prev: np.ndarray
     d_prev: np.ndarray
     bias: np.ndarray  # (N, 3) adaptive − lock-step residual measured by the verifying flights
+    direct: np.ndarray  # (N,) the next flight is the verifying one (no lock-step flight at that x)
+    pending: np.ndarray  # (N, 3) adaptive residual of a failed direct verification, NaN: none
     flights: int = 0
     verify_flights: int = 0
     kept: list = field(default_factory=list)  # (rows, FlightBatch) of solved rows' sampled verifying flights
@@ -799,7 +802,7 @@ class _IterState:
         n = len(active)
         return cls(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=np.int64), np.full(n, np.inf),
                    np.zeros(n, dtype=bool), active, np.zeros((n, 3, 3)), np.full((n, 3), np.nan),
-                   np.full((n, 3), np.nan), np.zeros((n, 3)))
+                   np.full((n, 3), np.nan), np.zeros((n, 3)), np.zeros(n, dtype=bool), np.full((n, 3), np.nan))
 
 
 def _fly_trials(c: _Ctx, g: _Guess, idx, fd, la, lo, kernel_name, rtol):
@@ -882,7 +885,8 @@ def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final, 
     if samp and np.any(done):
         st.kept.append((rows[done], b if np.all(done) else take_rows(b, np.nonzero(done)[0])))
     go = ~done & ~failed
-    shift = Rv[go] - r_ls[go]
+    shift = Rv[go] - r_ls[go]  # NaN for a row without a lock-step flight at this x: no shift known
+    shift[~np.isfinite(shift)] = 0.0
     st.bias[rows[go]] += shift
     # the defect learnt at this x moves with the residual, so Broyden sees no jump
     st.d_prev[rows[go]] += np.where(np.isfinite(st.d_prev[rows[go]]), shift, 0.0)
@@ -905,24 +909,40 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
         if idx.size == 0:
             break
         fd = st.use_fd[idx]
+        direct = st.direct[idx]  # verified at x without a lock-step flight there
+        lsi = np.nonzero(~direct)[0]
         if lockstep:
             r_call = rtol_final
         else:
             r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
-        R, starts = _fly_trials(c, g, idx, fd, la, lo, iter_kernel, r_call)
-        st.flights += len(R)
-        r0 = R[starts] + st.bias[idx]
+        r0 = np.full((idx.size, 3), np.nan)
+        starts = np.full(idx.size, -1)
+        R = np.empty((0, 3))
+        if lsi.size:
+            R, starts[lsi] = _fly_trials(c, g, idx[lsi], fd[lsi], la, lo, iter_kernel, r_call)
+            st.flights += len(R)
+            r0[lsi] = R[starts[lsi]] + st.bias[idx[lsi]]
+            # rows whose direct verification failed: this flight (same x) gives the kernels' difference
+            pend = lsi[np.isfinite(st.pending[idx[lsi], 0]) & np.all(np.isfinite(r0[lsi]), axis=1)]
+            if pend.size:
+                rp = idx[pend]
+                shift = st.pending[rp] - r0[pend]
+                st.bias[rp] += shift
+                st.d_prev[rp] += np.where(np.isfinite(st.d_prev[rp]), shift, 0.0)
+                r0[pend] = st.pending[rp]
+            st.pending[idx[lsi]] = np.nan
         st.iters[idx] += 1
-        st.miss[idx] = np.hypot(r0[:, 0], r0[:, 1])
-        st.shape_res[idx] = r0[:, 2]
-        failed = ~np.all(np.isfinite(r0), axis=1)
+        failed = ~direct & ~np.all(np.isfinite(r0), axis=1)
+        st.miss[idx[lsi]] = np.hypot(r0[lsi, 0], r0[lsi, 1])
+        st.shape_res[idx[lsi]] = r0[lsi, 2]
         g.status[idx[failed]] = STATUS_FLIGHT_FAILED
         st.active[idx[failed]] = False
         if lockstep:
-            conv = ~failed & _converged(c, g, idx, r0, TOL_LOCKSTEP_KM)
+            conv = direct | (~failed & _converged(c, g, idx, r0, TOL_LOCKSTEP_KM))
             if np.any(conv):
                 cv = np.nonzero(conv)[0]
                 go_v, rv = _verify(c, g, st, idx[cv], r0[cv], la, lo, rtol_final, samp)
+                failed |= ~st.active[idx] & (g.status[idx] == STATUS_FLIGHT_FAILED)
                 r0[cv[go_v]] = rv
                 conv[cv[go_v]] = False
             go = ~failed & ~conv
@@ -930,12 +950,20 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
             done = ~failed & _converged(c, g, idx, r0, TOL_MISS_KM) & (r_call == rtol_final)
             st.active[idx[done]] = False
             go = ~done & ~failed
-        if not np.any(go) or it == MAX_KERNEL_ITER - 1:
+        st.direct[idx] = False
+        if lockstep:
+            # a failed direct verification: the next flight is a lock-step one at the same x
+            hold = go & direct
+            st.pending[idx[hold]] = r0[hold]
+            go &= ~direct
+        if it == MAX_KERNEL_ITER - 1:
             break
+        if not np.any(go):
+            continue
         gi = idx[go]
         norm = np.hypot(r0[go, 0], r0[go, 1]) + np.abs(np.where(g.free_cut[gi] & c.use3, r0[go, 2], 0.0)) * 10.0
         # rows that flew finite differences: a Newton step with kernel sensitivities
-        fdg = fd[go]
+        fdg = fd[go] & ~direct[go]
         xn = g.x[gi].copy()
         if np.any(fdg):
             dx = _fd_steps(c, g, gi[fdg], R, starts[go][fdg], st.bias[gi[fdg]])
@@ -956,6 +984,10 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
                 g.x[j, 2] = c.t_full
         st.use_fd[gi] = norm > 0.25 * st.prev_norm[gi]
         st.prev_norm[gi] = norm
+        if lockstep and it > 0:
+            # a lock-step residual this small: the step lands within the tolerance, so the next
+            # flight of the row is its verifying flight
+            st.direct[gi] = ~direct[go] & ~st.use_fd[gi] & (norm < TOL_DIRECT_KM)
     return st
 
 
