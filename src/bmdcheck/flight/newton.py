@@ -26,12 +26,14 @@ with a handful of kernel flights per trajectory instead of hundreds:
    shrink by 4x gets kernel sensitivities in the next call: finite differences flown as 3 extra
    trajectories in the same batch, and a plain Newton step.
 5. **Verification**: a row whose lock-step miss is below TOL_LOCKSTEP_KM (5 m, shape condition
-   met) is flown once by the adaptive kernel at the caller's tolerance (at most 1e-10). It is
-   solved when that flight misses by at most TOL_MISS_KM (10 m) with the shape condition within
-   0.002° (or 2 m of apogee); the miss reported is that flight's. Otherwise the two kernels'
-   difference is added to the row's lock-step residual and the iterations go on. Typically 3–4
-   lock-step flights and 1 adaptive flight per trajectory. ``iter_kernel="adaptive"`` flies the
-   iterations with the adaptive kernel instead (rtol 1e-6, 1e-9, then the final tolerance).
+   met), or whose lock-step residual was below TOL_DIRECT_KM (1 km) before its last step (the
+   steps shrink the residual ~100-fold), is flown once by the adaptive kernel at the caller's
+   tolerance (at most 1e-10). It is solved when that flight misses by at most TOL_MISS_KM (10 m)
+   with the shape condition within 0.002° (or 2 m of apogee); the miss reported is that flight's.
+   Otherwise the two kernels' difference at that x (measured by a lock-step flight there if
+   there was none) is added to the row's lock-step residual and the iterations go on. Typically
+   2–3 lock-step flights and 1 adaptive flight per trajectory. ``iter_kernel="adaptive"`` flies
+   the iterations with the adaptive kernel instead (rtol 1e-6, 1e-9, then the final tolerance).
 
 Failures are status codes with reasons (``STATUS_TEXT``); :func:`aim` runs this fast path and
 hands every trajectory it does not solve to :func:`steering.solve_steering` (the reference path),
