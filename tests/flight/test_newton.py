@@ -263,3 +263,19 @@ def test_adaptive_iterations_reach_the_same_steering():
     assert np.all(np.abs(a.kick_deg - b.kick_deg)[both] < 2e-3)
     assert np.all(np.abs(a.t_cut_s - b.t_cut_s)[both] < 0.05)
     assert a.verify_flights >= a.ok.sum() and b.verify_flights == 0
+
+
+def test_a_solution_on_the_other_branch_is_retried_from_the_mirrored_kick():
+    """Near the maximum range the first guess can converge on the other pitch branch; the fast path
+    starts once more from the kick mirrored across the maximum-range kick and finds the reference's
+    solution (Topol-M depressed, 9,490 km: the reference solver's kick is 64.9°)."""
+    m = bc.get_missile("topol-m")
+    la, lo, ta, to = 50.95293647809008, 36.125162702620834, 30.919510778573528, -89.4908778116037
+    fast = NW.solve_steering_newton(m, la, lo, ta, to, "depressed")
+    ref = bc.solve_steering(m, la, lo, ta, to, "depressed")
+    assert ref.ok[0] and fast.ok[0]
+    assert abs(fast.kick_deg[0] - ref.kick_deg[0]) < 0.02 and fast.miss_km[0] <= NW.TOL_MISS_KM
+    st = NW.aim(m, la, lo, ta, to, "depressed", sample_interval_s=5.0)
+    assert st.method[0] == "newton" and len(st.flights) == 1
+    lat, lon, _ = st.flights.impact_geodetic()
+    assert float(np.max(geodesic_inverse(lat, lon, ta, to)[0])) < 20.0

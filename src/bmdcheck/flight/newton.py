@@ -1046,6 +1046,38 @@ def _check_branch(c: _Ctx, g: _Guess):
     g.status[chk[wrong]] = STATUS_WRONG_BRANCH
 
 
+def _retry_other_side(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_final, iter_kernel, samp):
+    """Rows that converged on the other pitch branch (near the maximum range, where the branches
+    meet) start once more from the kick mirrored across the maximum-range kick, with the same
+    iterations and checks; rows solved there replace their first answer (and its flights)."""
+    w = np.nonzero(g.status == STATUS_WRONG_BRANCH)[0]
+    if not w.size:
+        return
+    c2 = _Ctx(c.tab, c.P.take(w), c.missile, c.earth, c.shape, c.apogee_km)
+    g2 = _Guess(g.x[w].copy(), g.free_cut[w].copy(), g.branch[w].copy(), np.full(w.size, STATUS_OK))
+    g2.x[:, 1] = np.clip(2.0 * kick_star[w] - g2.x[:, 1], _KICK_LO, 89.0)
+    g2.x = c2.model_solve(np.arange(w.size), g2.x, np.zeros((w.size, 3)), g2.free_cut)
+    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp)
+    g2.status[st2.active] = STATUS_NOT_CONVERGED
+    _check_branch(c2, g2)
+    st.flights += st2.flights
+    st.verify_flights += st2.verify_flights
+    st.iters[w] += st2.iters
+    good = g2.status == STATUS_OK
+    if not np.any(good):
+        return
+    wg = w[good]
+    g.x[wg], g.status[wg], g.free_cut[wg] = g2.x[good], STATUS_OK, g2.free_cut[good]
+    st.miss[wg], st.shape_res[wg] = st2.miss[good], st2.shape_res[good]
+    if samp:
+        kept = []
+        for rows, b in st.kept:
+            keep = ~np.isin(rows, wg)
+            kept.append((rows, b) if np.all(keep) else (rows[keep], take_rows(b, np.nonzero(keep)[0])))
+        kept += [(w[rows][good[rows]], take_rows(b, np.nonzero(good[rows])[0])) for rows, b in st2.kept]
+        st.kept = [(rows, b) for rows, b in kept if rows.size]
+
+
 def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
                           apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
                           rtol: float = DEFAULT_RTOL, iter_kernel: str = "lockstep",
@@ -1071,6 +1103,7 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     g.status[st.active] = STATUS_NOT_CONVERGED
     _check_branch(c, g)
+    _retry_other_side(c, g, st, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     g.x[:, 0] %= 360.0
     flights = None
     if sample_interval_s:
