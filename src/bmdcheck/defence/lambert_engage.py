@@ -26,6 +26,8 @@ from .windows import CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, 
 N_LAUNCH = 12
 LATEST_MAX_TOF_S = 7200.0
 """The latest-launch diagnostic searches flight times up to min(max flight time, this), s."""
+LATEST_TOL_S = 1e-4
+"""The latest launch is refined to a bracket this narrow (s); the passing end is returned."""
 
 
 @njit(cache=True)
@@ -89,40 +91,113 @@ def _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2):
 
 
 @njit(cache=True)
+def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
+    """(ok, Δv - vbo) for a launch at L: Δv <= vbo and closing speed >= vcmin (the miss NaN when the
+    closing speed fails, inf when no transfer)."""
+    dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+    if not dv <= vbo:
+        return False, dv - vbo
+    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+    if math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin:
+        return True, dv - vbo
+    return False, math.nan
+
+
+@njit(cache=True)
+def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb):
+    """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb): Illinois
+    false position on Δv(L) - vbo while both ends carry a speed miss, else bisection; stops when the
+    bracket is below LATEST_TOL_S and returns its passing end."""
+    side = 0
+    for _ in range(60):
+        if b - a <= LATEST_TOL_S:
+            break
+        if fb > 0.0 and fb < math.inf and fa <= 0.0 and fb - fa > 0.0:
+            x = a + (b - a) * (-fa) / (fb - fa)
+            w = 0.02 * (b - a)  # keep off the ends, so the bracket shrinks by at least that much
+            x = min(max(x, a + w), b - w)
+        else:
+            x = 0.5 * (a + b)
+        ok, f = _ok_at(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2)
+        if ok:
+            a, fa = x, f
+            if side == -1:
+                fb *= 0.5
+            side = -1
+        else:
+            b, fb = x, f
+            if side == 1:
+                fa *= 0.5
+            side = 1
+    return a
+
+
+@njit(cache=True)
 def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2):
     """Latest launch L (no timeline bound) with Δv(L) <= vbo and closing speed >= vcmin at time t; -inf if
-    none on the N_LAUNCH grid over [t - t_b - tofmax, t - t_b - tofmin], refined by 20 bisections."""
+    none on the N_LAUNCH grid over [t - t_b - tofmax, t - t_b - tofmin], refined (``_refine_latest``)
+    between the latest passing grid point and the failing one above it."""
     hi = t - t_b - tofmin
     lo = t - t_b - min(tofmax, LATEST_MAX_TOF_S)
     if hi <= lo:
         return -math.inf
     n = N_LAUNCH
     prev_bad = math.nan
+    f_bad = math.nan
     for k in range(n - 1, -1, -1):
         L = lo + (hi - lo) * k / (n - 1)
-        dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
-        ok = dv <= vbo
-        if ok:
-            dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-            ok = math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin
+        ok, f = _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2)
         if ok:
             if k == n - 1 or math.isnan(prev_bad):
                 return L
-            a, b = L, prev_bad   # a ok, b not: bisect
-            for _ in range(20):
-                m = 0.5 * (a + b)
-                dvm = _dv_at(t, rt, site_ecef, omega, m, t_b, mu, r1, v1, v2)
-                okm = dvm <= vbo
-                if okm:
-                    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-                    okm = math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin
-                if okm:
-                    a = m
-                else:
-                    b = m
-            return a
+            return _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, L, f, prev_bad, f_bad)
         prev_bad = L
+        f_bad = f
     return -math.inf
+
+
+@njit(cache=True)
+def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest):
+    """``_best_dv`` and ``_latest_launch`` in one pass when their grids coincide (the timeline's earliest
+    launch is no later than t - t_b - tofmax, tofmin < tofmax <= LATEST_MAX_TOF_S, launch not fixed):
+    the same N_LAUNCH Lambert problems serve both. Returns (best, v2x, v2y, v2z, L_best, latest)."""
+    hi = t - t_b - tofmin
+    lo = t - t_b - tofmax
+    n = N_LAUNCH
+    best = math.inf
+    bv2x = bv2y = bv2z = 0.0
+    bL = math.nan
+    latest = -math.inf
+    found = not want_latest
+    a = fa = b = fb = math.nan
+    for k in range(n - 1, -1, -1):
+        L = lo + (hi - lo) * k / (n - 1)
+        dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+        if dv <= best:  # ties to the earliest launch, as _best_dv's ascending scan
+            best = dv
+            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+            bL = L
+        if not found:
+            ok = dv <= vbo
+            f = dv - vbo
+            if ok:
+                dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+                if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
+                    ok = False
+                    f = math.nan
+            if ok:
+                found = True
+                if k == n - 1:
+                    latest = L
+                else:
+                    a, fa = L, f
+            else:
+                b, fb = L, f
+    if best == math.inf:
+        bL = math.nan
+    if not math.isnan(a):
+        latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb)
+    return best, bv2x, bv2y, bv2z, bL, latest
 
 
 class LambertReach(NamedTuple):
@@ -167,22 +242,31 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
             if tl == math.inf:
                 return R_TRACK, math.inf, nan, nan, nan, g_lo, g_hi, nan, nan, nan, nan
             return R_REACH, math.inf, nan, nan, nan, g_lo, g_hi, vbo - lb, nan, nan, nan
-    if g_lo >= 0.0 and g_hi >= 0.0 and vis:
-        lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2)
-        if lx > -math.inf:
+    in_band = g_lo >= 0.0 and g_hi >= 0.0
+    if (in_band and tl < math.inf and not lam.fixed and tl <= tm - t_b - tofmax and tofmin < tofmax
+            and tofmax <= LATEST_MAX_TOF_S):
+        dv, ax, ay, az, L, lx = _shared_scan(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, vis)
+        if vis and lx > -math.inf:
             launch = lx
-    if g_lo < 0.0:
-        return R_BELOW, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
-    if g_hi < 0.0:
-        return R_ABOVE, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
-    if tl == math.inf:  # never launched
-        return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
-    dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2)
-    if dv == math.inf:
-        # no admissible launch under the timeline: is the point reachable at all?
-        dv0, _a, _b, _c, _L = _best_dv(tm, rt, se, om, -math.inf, False, t_b, tofmin, tofmax, mu, r1, v1, v2)
-        code = R_TRACK if dv0 <= vbo else R_REACH
-        return code, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
+        if dv == math.inf:  # the timeline does not bind here: no launch at any time reaches the point
+            return R_REACH, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
+    else:
+        if in_band and vis:
+            lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2)
+            if lx > -math.inf:
+                launch = lx
+        if g_lo < 0.0:
+            return R_BELOW, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+        if g_hi < 0.0:
+            return R_ABOVE, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+        if tl == math.inf:  # never launched
+            return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+        dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2)
+        if dv == math.inf:
+            # no admissible launch under the timeline: is the point reachable at all?
+            dv0, _a, _b, _c, _L = _best_dv(tm, rt, se, om, -math.inf, False, t_b, tofmin, tofmax, mu, r1, v1, v2)
+            code = R_TRACK if dv0 <= vbo else R_REACH
+            return code, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
     tof = tm - L
     dx, dy, dz = vt[0] - ax, vt[1] - ay, vt[2] - az
     vc = math.sqrt(dx * dx + dy * dy + dz * dz)
