@@ -457,6 +457,7 @@ def _kernel_residuals(b, P, earth, shape, apogee_km):
 # ---------------------------------------------------------------------------------------------
 _FD = np.array([1e-3, 1e-3, 1e-2])  # az deg, kick deg, cut s
 _STEP_LIM = np.array([3.0, 4.0, 15.0])
+_STEP_DONE = np.array([1e-9, 1e-9, 1e-8])  # predictor Newton: a row stops below these steps (deg, deg, s)
 
 
 def _clip_x(x, t_full, free_cut):
@@ -491,12 +492,15 @@ def _newton_step(J, r, free_cut):
     return dx
 
 
-def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, r0=None):
+def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, rows=None):
+    """Predictor residuals (n, 3) and forward-difference Jacobian (n, 3, 3) at x (n, 3) of problem
+    rows ``rows`` (default 0..n-1)."""
     n = x.shape[0]
     X = np.repeat(x[:, None, :], 4, axis=1)
     for q in range(3):
         X[:, q + 1, q] += _FD[q] if q < 2 else -_FD[q]
-    R = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, prow=np.repeat(np.arange(n), 4)).reshape(n, 4, 3)
+    rows = np.arange(n) if rows is None else rows
+    R = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, prow=np.repeat(rows, 4)).reshape(n, 4, 3)
     J = (R[:, 1:, :] - R[:, :1, :]).transpose(0, 2, 1) / np.array([_FD[0], _FD[1], -_FD[2]])
     return R[:, 0, :], J
 
@@ -507,15 +511,21 @@ def _to_full_burn(x, r, free_cut, t_full):
 
 
 def _model_solve(tab, P, x, defect, earth, shape, apogee_km, free_cut, t_full, iters=8):
-    """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start)."""
+    """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start). At most
+    iters steps; a row stops once its step is below _STEP_DONE (its own test: each row's answer does
+    not depend on the rest of the batch)."""
     x = x.copy()
+    act = np.arange(x.shape[0])
     for _ in range(iters):
-        r, J = _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut)
-        r = r + defect
-        dx = _newton_step(J, r, free_cut)
+        if not act.size:
+            break
+        r, J = _model_jacobian(tab, P, x[act], earth, shape, apogee_km, free_cut[act], rows=act)
+        r = r + defect[act]
+        dx = _newton_step(J, r, free_cut[act])
         ok = np.all(np.isfinite(dx), axis=1)
-        x[ok] = _clip_x(x[ok] + dx[ok], t_full, free_cut[ok])
-    return x  # a fixed number of steps: each row's answer does not depend on the rest of the batch
+        x[act[ok]] = _clip_x(x[act[ok]] + dx[ok], t_full, free_cut[act[ok]])
+        act = act[ok & np.any(np.abs(dx) > _STEP_DONE, axis=1)]
+    return x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -835,9 +845,8 @@ def _defect_steps(c: _Ctx, g: _Guess, st: _IterState, rows_j, r0j, first):
     """Newton on the predictor plus its measured defect d = R - M, whose Jacobian B is learnt by
     Broyden's rank-one updates from the steps already flown. Returns new x for rows_j (NaN rows:
     no step)."""
-    Pj = c.P.take(rows_j)
     fc = g.free_cut[rows_j] & c.use3
-    m0, JM = _model_jacobian(c.tab, Pj, g.x[rows_j], c.earth, c.shape, c.apogee_km, fc)
+    m0, JM = _model_jacobian(c.tab, c.P, g.x[rows_j], c.earth, c.shape, c.apogee_km, fc, rows=rows_j)
     defect = r0j - m0
     defect[~fc, 2] = 0.0
     has = np.isfinite(st.d_prev[rows_j, 0])
