@@ -904,7 +904,8 @@ def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final, 
     return go, Rv[go]
 
 
-def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep", samp=None):
+def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep", samp=None,
+                       fd_first=False):
     """Fly, measure, step: at most MAX_KERNEL_ITER kernel calls over the active rows. Updates g in
     place; returns the iteration state (miss, shape residual, iterations, flights, still active).
 
@@ -914,6 +915,7 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
     adaptive kernel at the tolerances of _RTOL_SCHEDULE, then rtol_final; a row is solved on a
     flight at rtol_final."""
     st = _IterState.start(g.status == STATUS_OK)
+    st.use_fd[:] = fd_first
     lockstep = iter_kernel == "lockstep"
     for it in range(MAX_KERNEL_ITER):
         idx = np.nonzero(st.active)[0]
@@ -1065,8 +1067,8 @@ def _retry_other_side(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rto
     c2 = _Ctx(c.tab, c.P.take(w), c.missile, c.earth, c.shape, c.apogee_km)
     g2 = _Guess(g.x[w].copy(), g.free_cut[w].copy(), g.branch[w].copy(), np.full(w.size, STATUS_OK))
     g2.x[:, 1] = np.clip(2.0 * kick_star[w] - g2.x[:, 1], _KICK_LO, 89.0)
-    g2.x = c2.model_solve(np.arange(w.size), g2.x, np.zeros((w.size, 3)), g2.free_cut)
-    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp)
+    # from there, Newton steps with kernel sensitivities (the predictor led to the other branch)
+    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp, fd_first=True)
     g2.status[st2.active] = STATUS_NOT_CONVERGED
     _check_branch(c2, g2)
     st.flights += st2.flights
