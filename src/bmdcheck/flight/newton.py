@@ -1059,15 +1059,32 @@ def _check_branch(c: _Ctx, g: _Guess):
 
 def _retry_other_side(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_final, iter_kernel, samp):
     """Rows that converged on the other pitch branch (near the maximum range, where the branches
-    meet) start once more from the kick mirrored across the maximum-range kick, with the same
-    iterations and checks; rows solved there replace their first answer (and its flights)."""
-    w = np.nonzero(g.status == STATUS_WRONG_BRANCH)[0]
-    if not w.size:
-        return
+    meet) start once more from the kick mirrored across the maximum-range kick, then (if still on
+    the other branch) from halfway between it and the horizontal; depressed rows the predictor
+    could not bracket (its drag-free arc overshoots even at the flattest kicks) from that halfway
+    kick. Newton steps with kernel sensitivities from there, the same checks; rows solved replace
+    their first answer (and its flights)."""
+    wrong = g.status == STATUS_WRONG_BRANCH
+    flat = (g.status == STATUS_NO_BRACKET) & (g.branch == -1) & ~g.free_cut & np.isfinite(kick_star)
+    flat &= c.apogee_km is None  # with a requested apogee the cut-off is an unknown too: not a full burn
+    w = np.nonzero(wrong | flat)[0]
+    if w.size:
+        half = 0.5 * (kick_star[w] + 89.0)
+        _retry_from(c, g, st, w, np.where(wrong[w], 2.0 * kick_star[w] - g.x[w, 1], half), kick_star, la, lo,
+                    rtol_final, iter_kernel, samp)
+        w2 = w[wrong[w] & (g.status[w] == STATUS_WRONG_BRANCH)]
+        if w2.size:
+            _retry_from(c, g, st, w2, 0.5 * (kick_star[w2] + 89.0), kick_star, la, lo, rtol_final, iter_kernel,
+                        samp)
+
+
+def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo, rtol_final, iter_kernel, samp):
+    """Kernel Newton iterations (sensitivities from the first flight) for rows w from pitch kick kick0."""
     c2 = _Ctx(c.tab, c.P.take(w), c.missile, c.earth, c.shape, c.apogee_km)
     g2 = _Guess(g.x[w].copy(), g.free_cut[w].copy(), g.branch[w].copy(), np.full(w.size, STATUS_OK))
-    g2.x[:, 1] = np.clip(2.0 * kick_star[w] - g2.x[:, 1], _KICK_LO, 89.0)
-    # from there, Newton steps with kernel sensitivities (the predictor led to the other branch)
+    g2.x[:, 1] = np.clip(kick0, _KICK_LO, 89.0)
+    g2.x[:, 0] = np.where(np.isfinite(g2.x[:, 0]), g2.x[:, 0], c2.P.az_aim)
+    g2.x[:, 2] = np.where(g2.free_cut, g2.x[:, 2], c.t_full)
     st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp, fd_first=True)
     g2.status[st2.active] = STATUS_NOT_CONVERGED
     _check_branch(c2, g2)
