@@ -374,9 +374,9 @@ def _residuals(r_bo, v_bo, r_imp_eci, t_imp, P: _Problem, earth, shape, apogee_k
 def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False, prow=None):
     """Predictor residuals (M, 3) at x = (az_deg, kick_deg, t_cut_s) (M, 3) of problem rows prow (M,)
     (default: row i of P for x[i]); NaN where invalid. With want_range, also returns the predicted
-    central angle launch -> impact (rad). Compiled (``flight.predictor.predict_rows``); the
+    central angle launch -> impact (rad). Compiled (``flight.predictor._predict_rows``); the
     NumPy form :func:`_predict_numpy` is its reference."""
-    from .predictor import SHAPE_APOGEE, SHAPE_MIN_ENERGY, SHAPE_NONE, predict_rows
+    from .predictor import SHAPE_APOGEE, SHAPE_MIN_ENERGY, SHAPE_NONE, _predict_rows
 
     x = np.ascontiguousarray(x, dtype=float)
     m = x.shape[0]
@@ -386,7 +386,7 @@ def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_rang
     res = np.empty((m, 3))
     rng = np.empty(m)
     c = np.ascontiguousarray
-    predict_rows(tab.s_grid, seg, V, _KICK_LO, _KICK_HI, prow, c(P.r0), c(P.north0), c(P.east0), c(P.r_aim),
+    _predict_rows(tab.s_grid, seg, V, _KICK_LO, _KICK_HI, prow, c(P.r0), c(P.north0), c(P.east0), c(P.r_aim),
                  c(P.e_aim), c(P.n_aim), x, code, float(apogee_km) if apogee_km is not None else 0.0, float(earth.omega_rad_s),
                  float(earth.mu), _CORIOLIS_K, _CORIOLIS_B, res, rng)
     return (res, rng) if want_range else res

@@ -156,7 +156,7 @@ def _interp(s_grid, seg, V, kick_deg, t_cut_s, kick_lo, kick_hi):
 
 
 @njit(cache=True, error_model="numpy")
-def predict_rows(s_grid, seg, V, kick_lo, kick_hi, prow, r0, north0, east0, r_aim, e_aim, n_aim, x, shape_code,
+def _predict_rows(s_grid, seg, V, kick_lo, kick_hi, prow, r0, north0, east0, r_aim, e_aim, n_aim, x, shape_code,
                  apogee_km, omega, mu, coriolis_k, coriolis_b, res, rng):
     """Predictor residuals res (M, 3) and central angle launch -> impact rng (M,) for trial x (M, 3)
     = (az_deg, kick_deg, t_cut_s) of problem rows prow (M,) (geometry arrays indexed by prow)."""
