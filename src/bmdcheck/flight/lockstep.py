@@ -53,7 +53,7 @@ H_BOOST_LOW_S = 1.0
 H_BOOST_HIGH_S = 4.0
 """Step during boost above BOOST_ALT_M, s."""
 BOOST_ALT_M = 40_000.0
-DS_ATM_M = 10_000.0
+DS_ATM_M = 40_000.0
 """Ballistic step below ALT_ATM_M as a length along the air-relative path, m (step = DS / |v_rel|)."""
 H_ATM_MAX_S = 10.0
 """Largest ballistic step below ALT_ATM_M, s."""
@@ -61,7 +61,7 @@ ALT_ATM_M = 100_000.0
 """Below this altitude the ballistic step follows the air; above, the orbit."""
 ETA_KEPLER = 0.08
 """Ballistic step above ALT_ATM_M as a fraction of the dynamical time sqrt(r³/μ) (~65 s low)."""
-DRAG_FRACTION = 0.05
+DRAG_FRACTION = 0.2
 """Ballistic step at most this fraction of the drag time |v_rel| / a_D (a_D = ρ v_rel² / 2β)."""
 STEP_RULE = np.array([H_BOOST_LOW_S, DS_ATM_M, H_ATM_MAX_S, ALT_ATM_M, ETA_KEPLER, H_BOOST_HIGH_S, BOOST_ALT_M,
                       DRAG_FRACTION])
@@ -701,6 +701,32 @@ def segment_table(stages, payload_kg, t_vert, t_kick) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
+def _deal_blocks(order: np.ndarray) -> np.ndarray:
+    """Blocks of ``order`` (BLOCK rows each) dealt round-robin to the threads' static shares.
+
+    prange gives thread t the t-th contiguous share of the blocks; neighbouring blocks of the
+    sorted order cost about the same and cost grows along it (kick, cut-off), so the shares
+    are made of every T-th block instead (T = numba's thread count): equal work per thread.
+    """
+    import numba
+
+    n = order.shape[0]
+    nblk = (n + BLOCK - 1) // BLOCK
+    nt = max(1, min(numba.get_num_threads(), nblk))
+    if nt == 1 or n % BLOCK:
+        full = n // BLOCK  # the short last block stays last
+    else:
+        full = nblk
+    per = full // nt
+    if per == 0:
+        return order
+    used = per * nt
+    k = np.arange(used)
+    src = (k % per) * nt + k // per  # share t, position c <- sorted block c·nt + t
+    blocks = order[:used * BLOCK].reshape(used, BLOCK)[src]
+    return np.concatenate([blocks.ravel(), order[used * BLOCK:]])
+
+
 def fly_summary(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max) -> np.ndarray:
     """Summary rows (N, kernel.SUM_LEN) of N flights; arguments as ``flight.batch._call``.
 
@@ -719,7 +745,7 @@ def fly_summary(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max) -> np.
     mnodes = np.append(mk, mk[-1] + ms[-1]) if len(mk) else np.zeros(0)
     kick = np.ascontiguousarray(kick, dtype=float)
     tcut = np.ascontiguousarray(tcut, dtype=float)
-    order = np.lexsort((tcut, kick)).astype(np.int64)
+    order = _deal_blocks(np.lexsort((tcut, kick)).astype(np.int64))
     fly_lockstep(order, np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
                  np.ascontiguousarray(dir_ecef, dtype=float), kick, tcut, seg, bool(hold), float(beta_inv), float(sref),
                  mk, ms, ck, cd0, float(t_vert), max(float(t_kick), 1e-300), earth.params(), air_table().rows,
