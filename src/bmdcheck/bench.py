@@ -79,7 +79,10 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     Returns fast_per_s (lock-step), adaptive_per_s, lockstep_vs_adaptive (ratio of the two),
     reference_per_s (SciPy), ratio (lock-step vs SciPy), max_impact_diff_km (lock-step vs SciPy on the
     n_ref subsample), adaptive_max_impact_diff_km (same for the adaptive kernel),
-    max_lockstep_vs_adaptive_km (all n_adaptive flights), peak_rss_mb, load_average and uptime.
+    max_lockstep_vs_adaptive_km (all n_adaptive flights), peak_rss_mb, load_average and uptime;
+    fast_cpu_seconds / adaptive_cpu_seconds (process CPU time of the two runs, all threads) and
+    fast_per_cpu_s / adaptive_per_cpu_s (flights per CPU second: × the cores ≈ the idle-machine
+    rate when other processes load the cores).
     """
     import numba
 
@@ -101,12 +104,12 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
     for kern in ("lockstep", "adaptive"):  # compile / load the caches outside the timing
         fly_missile_batch(m, lat[:64], lon[:64], az[:64], kick[:64], earth=earth, kernel=kern)
     up0 = _uptime()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     b = fly_missile_batch(m, lat, lon, az, kick, earth=earth, kernel="lockstep")
-    t_fast = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t_fast, c_fast = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     ba = fly_missile_batch(m, lat[:na], lon[:na], az[:na], kick[:na], earth=earth, kernel="adaptive")
-    t_adapt = time.perf_counter() - t0
+    t_adapt, c_adapt = time.perf_counter() - t0, time.process_time() - c0
     up1 = _uptime()
     fast_lat, fast_lon, _ = b.impact_geodetic()
     ad_lat, ad_lon, _ = ba.impact_geodetic()
@@ -136,6 +139,9 @@ def bench_flight(n: int = 10_000, n_ref: int = 12, seed: int = 20131, progress: 
             "max_lockstep_vs_adaptive_km": float(np.max(d_la) / 1e3) if d_la.size else float("nan"),
             "impacted": int(b.ok.sum()), "impacted_adaptive": int(ba.ok.sum()),
             "fast_seconds": t_fast, "adaptive_seconds": t_adapt, "reference_seconds": t_ref,
+            "fast_cpu_seconds": c_fast, "adaptive_cpu_seconds": c_adapt,
+            "fast_per_cpu_s": n / c_fast if c_fast > 0 else float("nan"),
+            "adaptive_per_cpu_s": na / c_adapt if c_adapt > 0 else float("nan"),
             "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "uptime": up0, "uptime_after": up1,
             "cores": os.cpu_count(), "cpu": _cpu_model(), "threads": numba.get_num_threads(), "versions": _versions()}
 
