@@ -854,6 +854,25 @@ def threats_beyond(nearest_m_by_lat: dict):
         _BEYOND.reset(token)
 
 
+def nearest_by_lat(threats, sites) -> dict:
+    """{site latitude: the smallest ground range, m, from any site at that latitude to any threat
+    sample}, as the engagement measures it (central angle between the site and the sample, Earth-fixed
+    at the sample's time, times the site's geocentric radius); {} without threats."""
+    if threats is None or not sites:
+        return {}
+    valid = np.arange(threats.t_s.shape[1])[None, :] < threats.n_samples[:, None]
+    r = eci_to_ecef(threats.r_eci_m[valid], threats.t_s[valid], threats.earth)
+    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    out: dict = {}
+    for sp in sites:
+        s = geodetic_to_ecef(sp.lat_deg, sp.lon_deg, sp.alt_m, threats.earth)
+        rs = float(np.linalg.norm(s))
+        ca = float(np.max(u @ (s / rs))) if u.size else -1.0
+        d = math.acos(min(1.0, max(-1.0, ca))) * rs
+        out[float(sp.lat_deg)] = min(d, out.get(float(sp.lat_deg), math.inf))
+    return out
+
+
 def _beyond_table(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable | None:
     """The sector-free table of ``threats_beyond`` when it applies, else None."""
     hint = _BEYOND.get()
