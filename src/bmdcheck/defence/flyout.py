@@ -881,7 +881,7 @@ def _beyond_table(booster: Missile, max_flight_time_s: float, lat_deg: float) ->
     key = (booster, float(max_flight_time_s), float(lat_deg))
     if key in hint["tables"]:
         return hint["tables"][key]
-    base = _fine_base(booster, extended_flight_time_s(max_flight_time_s))
+    base = _fine_base_stored(booster, extended_flight_time_s(max_flight_time_s))
     if not hint["nearest"][float(lat_deg)] > base.max_range_m + BEYOND_MARGIN_M:
         return None
     dr, dh, nr, nh = _sector_grid(base)
@@ -889,6 +889,23 @@ def _beyond_table(booster: Missile, max_flight_time_s: float, lat_deg: float) ->
                        np.zeros((N_SECTORS, nr, nh)), float(max_flight_time_s))
     hint["tables"][key] = rt
     return rt
+
+
+def _booster_key(booster: Missile) -> str:
+    import dataclasses
+
+    return repr(tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare))
+
+
+@lru_cache(maxsize=16)
+def _fine_base_stored(booster: Missile, t_ext: float) -> FlyoutTable:
+    """``_fine_base`` through the disk cache (kind ``flyout-base``): the sector-free tables of
+    ``threats_beyond`` need only the base, and a later scenario of the same run reads it back."""
+    from ..diskcache import cached
+
+    return cached("flyout-base", {"booster": _booster_key(booster), "t_ext_s": float(t_ext),
+                                  "grid": [_N_KICKS, _N_RANGE, _N_ALT, _SAMPLE_S]},
+                  lambda: _fine_base(booster, t_ext), FlyoutTable, TABLE_DEPENDS)
 
 
 def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
@@ -901,11 +918,9 @@ def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: floa
 
 @lru_cache(maxsize=32)  # 8 sectors × 152 × 202 cells × 2 arrays: ~4 MB each, plus the base (12 MB)
 def _rotating_table_cached(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
-    import dataclasses
-
     from ..diskcache import cached
 
-    params = {"booster": repr(tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare)),
+    params = {"booster": _booster_key(booster),
               "max_flight_time_s": float(max_flight_time_s), "lat_deg": float(lat_deg),
               "grid": [N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT, _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE,
                        _N_ALT, _SAMPLE_S]}
