@@ -301,7 +301,9 @@ def bench_stream(n: int = 1_000_000, chunk: int = 50_000, seed: int = 7) -> dict
     dt = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"benchmark": "stream", "n": n, "chunk": chunk, "seconds": dt, "per_s": n / dt,
-            "peak_rss_mb": peak_mb, "load_average": _load_average(), "median_range_km": float(np.median(ranges)), "cores": os.cpu_count(), "cpu": _cpu_model()}
+            "peak_rss_mb": peak_mb, "load_average": _load_average(), "uptime": _uptime(),
+            "median_range_km": float(np.median(ranges)), "cores": os.cpu_count(), "cpu": _cpu_model(),
+            "versions": _versions()}
 
 
 def lambert_reference_window(t_s, r_eci_m, v_eci_mps, alt_m, site_ecef_m, t_launch_s, *, burnout_mps, burn_s,
@@ -566,7 +568,7 @@ def bench_assess(n_cases: int = 100, n_sites: int = 10_000, dask_workers: int = 
     return {"benchmark": "assess", "pairs": pairs, "threat_cases": loc.provenance["threat_cases"],
             "sites": loc.provenance["sites"], "seconds": t_local, "pairs_per_s": pairs / t_local,
             "cpu_seconds": c_local,
-            "peak_rss_mb": peak, "load_average": _load_average(), "chunk_cases": chunk_cases, "dask_workers": dask_workers, "dask_seconds": t_dask,
+            "peak_rss_mb": peak, "load_average": _load_average(), "uptime": _uptime(), "chunk_cases": chunk_cases, "dask_workers": dask_workers, "dask_seconds": t_dask,
             "dask_ratio": t_dask / t_local if dsk else None,
             "results_hash_local": loc.results_hash, "results_hash_dask": dsk.results_hash if dsk else None,
             "hashes_equal": (loc.results_hash == dsk.results_hash) if dsk else None, "shapes": list(shapes),
@@ -635,7 +637,8 @@ def markdown_table(results: list[dict]) -> str:
             rows.append(("`make demo` (the main job: 8 flights, EPAA phase 4 2010 and 2013 assessed at 3 sensor tiers "
                          "× 20 draws, 3 rules files checked on both, the report); wall / CPU per stage: " + st,
                          f"{r['wall_s']:,.0f} s wall, {r['cpu_s']:,.0f} s CPU"
-                         + (f" (load average {r['load_average']:.1f})" if r.get("load_average") is not None else ""),
+                         + (f" (load average {r['load_average']:.1f})" if r.get("load_average") is not None else "")
+                         + mem,
                          "—", "—", f"fly-out tables: {r['tables_built']} built, {r['tables_read']} read from the disk "
                                    "cache"))
         elif b == "stream":

@@ -756,7 +756,6 @@ def test_threats_beyond_skips_the_sectors_only_out_of_reach_and_changes_no_resul
     a site in Australia (out of reach) and at a site 2° south of the track (in reach, feasible)."""
     import bmdcheck as bc
     import bmdcheck.defence.flyout as F
-    from bmdcheck.assess.engine import nearest_by_lat
     from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_threats
     from bmdcheck.defence.engagement import Threats
 
@@ -768,7 +767,7 @@ def test_threats_beyond_skips_the_sectors_only_out_of_reach_and_changes_no_resul
     near = SiteSpec("under-track", float(s.lat_deg[k]) - 2.0, float(s.lon_deg[k]))
     it = InterceptorSpec("iia", 4500.0, 50.0, 100e3, 1500e3, 0.0, 750.0)
     tl = TimelineSpec(mode="early-warning-only", launch_at_s=100.0)
-    nearest = nearest_by_lat(th, [far, near])
+    nearest = F.nearest_by_lat(th, [far, near])
     full = {sp.name: it.rotating_table(sp.lat_deg) for sp in (far, near)}
     assert nearest[far.lat_deg] > full["far"].base.max_range_m + F.BEYOND_MARGIN_M  # the premise
     assert nearest[near.lat_deg] < full["under-track"].base.max_range_m

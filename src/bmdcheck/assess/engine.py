@@ -82,27 +82,6 @@ def _scaled(it, k: float):
     return it.with_burnout_speed(round(it.burnout_speed_mps * k, 3))
 
 
-def nearest_by_lat(threats, sites) -> dict:
-    """{site latitude: the smallest ground range, m, from any site at that latitude to any threat
-    sample}, as the engagement measures it (central angle between the site and the sample, Earth-fixed
-    at the sample's time, times the site's geocentric radius); {} without threats."""
-    from ..earth.frames import eci_to_ecef, geodetic_to_ecef
-
-    if threats is None or not sites:
-        return {}
-    valid = np.arange(threats.t_s.shape[1])[None, :] < threats.n_samples[:, None]
-    r = eci_to_ecef(threats.r_eci_m[valid], threats.t_s[valid], threats.earth)
-    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
-    out: dict = {}
-    for sp in sites:
-        s = geodetic_to_ecef(sp.lat_deg, sp.lon_deg, sp.alt_m, threats.earth)
-        rs = float(np.linalg.norm(s))
-        ca = float(np.max(u @ (s / rs))) if u.size else -1.0
-        d = math.acos(min(1.0, max(-1.0, ca))) * rs
-        out[float(sp.lat_deg)] = min(d, out.get(float(sp.lat_deg), math.inf))
-    return out
-
-
 def _fly_cases(case_ids, sel) -> dict:
     """Fly a chunk's threats: one steering solve and one sampled batch flight per (missile, shape).
 
@@ -175,7 +154,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     """
     from ..defence import coverage
     from ..defence.engage import engage_threats
-    from ..defence.flyout import threats_beyond
+    from ..defence.flyout import nearest_by_lat, threats_beyond
     from ..scenario import expand
 
     s = _scenario_from_json(scenario_json)

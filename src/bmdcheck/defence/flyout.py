@@ -854,6 +854,25 @@ def threats_beyond(nearest_m_by_lat: dict):
         _BEYOND.reset(token)
 
 
+def nearest_by_lat(threats, sites) -> dict:
+    """{site latitude: the smallest ground range, m, from any site at that latitude to any threat
+    sample}, as the engagement measures it (central angle between the site and the sample, Earth-fixed
+    at the sample's time, times the site's geocentric radius); {} without threats."""
+    if threats is None or not sites:
+        return {}
+    valid = np.arange(threats.t_s.shape[1])[None, :] < threats.n_samples[:, None]
+    r = eci_to_ecef(threats.r_eci_m[valid], threats.t_s[valid], threats.earth)
+    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    out: dict = {}
+    for sp in sites:
+        s = geodetic_to_ecef(sp.lat_deg, sp.lon_deg, sp.alt_m, threats.earth)
+        rs = float(np.linalg.norm(s))
+        ca = float(np.max(u @ (s / rs))) if u.size else -1.0
+        d = math.acos(min(1.0, max(-1.0, ca))) * rs
+        out[float(sp.lat_deg)] = min(d, out.get(float(sp.lat_deg), math.inf))
+    return out
+
+
 def _beyond_table(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable | None:
     """The sector-free table of ``threats_beyond`` when it applies, else None."""
     hint = _BEYOND.get()
@@ -862,7 +881,7 @@ def _beyond_table(booster: Missile, max_flight_time_s: float, lat_deg: float) ->
     key = (booster, float(max_flight_time_s), float(lat_deg))
     if key in hint["tables"]:
         return hint["tables"][key]
-    base = _fine_base(booster, extended_flight_time_s(max_flight_time_s))
+    base = _fine_base_stored(booster, extended_flight_time_s(max_flight_time_s))
     if not hint["nearest"][float(lat_deg)] > base.max_range_m + BEYOND_MARGIN_M:
         return None
     dr, dh, nr, nh = _sector_grid(base)
@@ -870,6 +889,23 @@ def _beyond_table(booster: Missile, max_flight_time_s: float, lat_deg: float) ->
                        np.zeros((N_SECTORS, nr, nh)), float(max_flight_time_s))
     hint["tables"][key] = rt
     return rt
+
+
+def _booster_key(booster: Missile) -> str:
+    import dataclasses
+
+    return repr(tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare))
+
+
+@lru_cache(maxsize=16)
+def _fine_base_stored(booster: Missile, t_ext: float) -> FlyoutTable:
+    """``_fine_base`` through the disk cache (kind ``flyout-base``): the sector-free tables of
+    ``threats_beyond`` need only the base, and a later scenario of the same run reads it back."""
+    from ..diskcache import cached
+
+    return cached("flyout-base", {"booster": _booster_key(booster), "t_ext_s": float(t_ext),
+                                  "grid": [_N_KICKS, _N_RANGE, _N_ALT, _SAMPLE_S]},
+                  lambda: _fine_base(booster, t_ext), FlyoutTable, TABLE_DEPENDS)
 
 
 def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
@@ -882,11 +918,9 @@ def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: floa
 
 @lru_cache(maxsize=32)  # 8 sectors × 152 × 202 cells × 2 arrays: ~4 MB each, plus the base (12 MB)
 def _rotating_table_cached(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
-    import dataclasses
-
     from ..diskcache import cached
 
-    params = {"booster": repr(tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare)),
+    params = {"booster": _booster_key(booster),
               "max_flight_time_s": float(max_flight_time_s), "lat_deg": float(lat_deg),
               "grid": [N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT, _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE,
                        _N_ALT, _SAMPLE_S]}
