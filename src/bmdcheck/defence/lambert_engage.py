@@ -390,7 +390,7 @@ def _reachable(se, cx, cy, cz, rho, r2, tofmax, vbo, omega, mu):
 def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
     """A lower bound (> vbo) on the speed change to reach the point (Earth-fixed direction u, radius >= r2)
     within tofmax when ``_reachable`` proves vbo too small; -1 otherwise. The largest speed that
-    ``_reachable`` still refuses, by doubling and 16 bisections (it is monotone in the speed)."""
+    ``_reachable`` still refuses, by doubling and 8 bisections (it is monotone in the speed)."""
     ok, _t = _reachable(se, ux, uy, uz, 0.0, r2, tofmax, vbo, omega, mu)
     if ok:
         return -1.0
@@ -404,7 +404,7 @@ def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
         good = 2.0 * good
     if not ok:
         return bad
-    for _ in range(16):
+    for _ in range(8):
         mid = 0.5 * (bad + good)
         ok, _t = _reachable(se, ux, uy, uz, 0.0, r2, tofmax, mid, omega, mu)
         if ok:
