@@ -82,6 +82,27 @@ def _scaled(it, k: float):
     return it.with_burnout_speed(round(it.burnout_speed_mps * k, 3))
 
 
+def nearest_by_lat(threats, sites) -> dict:
+    """{site latitude: the smallest ground range, m, from any site at that latitude to any threat
+    sample}, as the engagement measures it (central angle between the site and the sample, Earth-fixed
+    at the sample's time, times the site's geocentric radius); {} without threats."""
+    from ..earth.frames import eci_to_ecef, geodetic_to_ecef
+
+    if threats is None or not sites:
+        return {}
+    valid = np.arange(threats.t_s.shape[1])[None, :] < threats.n_samples[:, None]
+    r = eci_to_ecef(threats.r_eci_m[valid], threats.t_s[valid], threats.earth)
+    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    out: dict = {}
+    for sp in sites:
+        s = geodetic_to_ecef(sp.lat_deg, sp.lon_deg, sp.alt_m, threats.earth)
+        rs = float(np.linalg.norm(s))
+        ca = float(np.max(u @ (s / rs))) if u.size else -1.0
+        d = math.acos(min(1.0, max(-1.0, ca))) * rs
+        out[float(sp.lat_deg)] = min(d, out.get(float(sp.lat_deg), math.inf))
+    return out
+
+
 def _fly_cases(case_ids, sel) -> dict:
     """Fly a chunk's threats: one steering solve and one sampled batch flight per (missile, shape).
 
@@ -154,6 +175,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     """
     from ..defence import coverage
     from ..defence.engage import engage_threats
+    from ..defence.flyout import threats_beyond
     from ..scenario import expand
 
     s = _scenario_from_json(scenario_json)
@@ -173,7 +195,9 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     for q, ci in enumerate(good):
         good_pos[chunk.cases.index(ci)] = q
     out_cols = {n: [] for n, _ in COLUMNS}
-    with coverage.memo():  # each radar's geometry over the chunk's threats once, for every draw and tier
+    # each radar's geometry over the chunk's threats once, for every draw and tier; no sector fans
+    # for an interceptor at a site no threat of the chunk comes within reach of (flyout.threats_beyond)
+    with coverage.memo(), threats_beyond(nearest_by_lat(threats, [sp for sp, _, _ in defence])):
         for d in chunk.draws:
             dr = all_draws[d]
             sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]

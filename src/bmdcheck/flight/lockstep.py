@@ -42,6 +42,7 @@ import math
 import numpy as np
 from numba import int64, njit, prange
 
+from ..earth.atmosphere import AIR_BASE, AIR_DH_M, AIR_SPLIT, air_table
 from ..earth.model import E_A, E_ATMOS, E_B, E_J2, E_MU, E_OMEGA, E_RE_J2
 from . import kernel as K
 
@@ -99,11 +100,11 @@ def _cos_sin(x):
 
 
 @njit(cache=True, error_model="numpy")
-def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx):
+def _rhs(t, Y, F, P, boost, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx):
     """F = dY/dt for the block (Y, F: (6, B)) under the lane parameters P (NP, B).
 
-    boost: some lane is in boost (else the cheaper ballistic right-hand side). tab_r (N+1, 2):
-    ρ and its forward difference on the 10 m grid; tab_b (N+1, 4): p, Δp, a, Δa. Cd(M) =
+    boost: some lane is in boost (else the cheaper ballistic right-hand side). air: the rows of
+    ``earth.atmosphere.air_table()`` (cubic pieces of ρ, p, a; cells of AIR_DH_M). Cd(M) =
     cd0 + Σ_q ck[q] (clamp(M, mk[q], mk[q] + ms[q]) - mk[q]). tmp (11, B) scratch.
     """
     nb = Y.shape[1]
@@ -112,14 +113,18 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
     mu = E[E_MU]
     j2 = E[E_J2]
     w = E[E_OMEGA]
-    air = E[E_ATMOS]
+    air_on = E[E_ATMOS]
     re = E[E_RE_J2]
     a2 = a_ * a_
     b2 = b_ * b_
     ab = a_ * b_
-    ntab = tab_r.shape[0] - 1
-    top = ntab * 10.0
-    hmax = (top - 1e-6) / 10.0
+    ia2 = 1.0 / a2
+    ib2 = 1.0 / b2
+    ia4 = ia2 * ia2
+    ib4 = ib2 * ib2
+    top = (air.shape[0] // 2) * AIR_DH_M
+    hmax = top * (1.0 - 1e-15)
+    idh = 1.0 / AIR_DH_M
     for j in range(nb):
         x = Y[0, j]
         y = Y[1, j]
@@ -132,22 +137,29 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
         zz = 5.0 * z * z / r2
         gxy = -mu_r3 * (1.0 + fac * (1.0 - zz))
         gz = -mu_r3 * (1.0 + fac * (3.0 - zz))
-        h = r - ab * r / math.sqrt(b2 * (x * x + y * y) + a2 * z * z)
-        hc = min(max(h * 0.1, 0.0), hmax)
-        k = int64(hc)
+        p2 = x * x + y * y
+        h = (1.0 - ab / math.sqrt(b2 * p2 + a2 * z * z)) * (p2 * ia2 + z * z * ib2) / math.sqrt(
+            p2 * ia4 + z * z * ib4)  # kernel.alt_air
+        hc = min(max(h, 0.0), hmax)
+        k = int64(hc * idh)
         F[0, j] = Y[3, j]
         F[1, j] = Y[4, j]
         F[2, j] = Y[5, j]
         F[3, j] = gxy * x
         F[4, j] = gxy * y
         F[5, j] = gz * z
-        tmp[1, j] = air if h < top else 0.0
-        tmp[2, j] = hc - k
+        tmp[1, j] = air_on if h < top else 0.0
+        tmp[2, j] = hc
         kidx[j] = k
     # table look-ups: gathers, kept out of the vectorised loops
     for j in range(nb):
-        k = kidx[j]
-        tmp[0, j] = (tab_r[k, 0] + tmp[2, j] * tab_r[k, 1]) * tmp[1, j]
+        k = 2 * kidx[j]
+        hc = tmp[2, j]
+        jj = k + (1 if hc >= air[k, AIR_SPLIT] else 0)
+        x = hc - air[jj, AIR_BASE]
+        tmp[0, j] = (air[jj, 2] + x * (air[jj, 3] + x * (air[jj, 4] + x * air[jj, 5]))) * tmp[1, j]
+        tmp[2, j] = x
+        kidx[j] = jj
     for j in range(nb):
         x = Y[0, j]
         y = Y[1, j]
@@ -165,10 +177,10 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
     if not boost:
         return
     for j in range(nb):
-        k = kidx[j]
-        fr = tmp[2, j]
-        tmp[5, j] = (tab_b[k, 0] + fr * tab_b[k, 1]) * tmp[1, j]
-        tmp[4, j] = tab_b[k, 2] + fr * tab_b[k, 3]
+        jj = kidx[j]
+        x = tmp[2, j]
+        tmp[5, j] = (air[jj, 6] + x * (air[jj, 7] + x * (air[jj, 8] + x * air[jj, 9]))) * tmp[1, j]
+        tmp[4, j] = air[jj, 10] + x * (air[jj, 11] + x * (air[jj, 12] + x * air[jj, 13]))
     for j in range(nb):
         tmp[4, j] = tmp[6, j] / tmp[4, j]
         tmp[7, j] = cd0
@@ -181,8 +193,6 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
     nkick = 0
     for j in range(nb):
         nkick += P[P_FK, j] > 0.0
-    ia2 = 1.0 / a2
-    ib2 = 1.0 / b2
     if nkick > 0:
         # kick: cos θ û + sin θ ĥ, ĥ the launch direction turned by the Earth (Rz(ωt) h₀) and
         # projected on the horizontal plane; θ = δ (t - t_vertical) / t_kick, at most δ
@@ -265,16 +275,6 @@ def _alt(x, y, z, a, b):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _dhdt(x, y, z, vx, vy, vz, a, b):
-    """Rate of change of the altitude ``_alt`` along the velocity, m/s."""
-    r = math.sqrt(x * x + y * y + z * z)
-    q2 = b * b * (x * x + y * y) + a * a * z * z
-    sq = math.sqrt(q2)
-    dq = b * b * (x * vx + y * vy) + a * a * z * vz
-    return (x * vx + y * vy + z * vz) / r * (1.0 - a * b / sq) + a * b * r * dq / (q2 * sq)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
 def _h_at(s, h, Y0, F0, Y1, F1, j, a, b):
     return _alt(_herm(s, h, Y0, F0, Y1, F1, 0, j), _herm(s, h, Y0, F0, Y1, F1, 1, j),
                 _herm(s, h, Y0, F0, Y1, F1, 2, j), a, b)
@@ -343,7 +343,7 @@ def _escaped(Y, j, E):
 
 @njit(cache=True, error_model="numpy")
 def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_inv, sref, mk, ms, ck, cd0,
-               t_vert, t_kick, E, tab_r, tab_b, t_max, sp, kinks, mnodes, summary):
+               t_vert, t_kick, E, air, t_max, sp, kinks, mnodes, summary):
     """Fly the trajectories idx (at most BLOCK) side by side; write their summary rows."""
     nb = idx.shape[0]
     a_ = E[E_A]
@@ -370,7 +370,8 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
     nst = np.zeros(nb, dtype=np.int64)
     nseg = seg.shape[0]
     nboost = 0
-    hmax = (tab_r.shape[0] - 1 - 1e-7)
+    hmax = (air.shape[0] // 2) * AIR_DH_M * (1.0 - 1e-15)
+    idh = 1.0 / AIR_DH_M
     air_on = E[E_ATMOS] != 0.0
     for j in range(nb):
         i = idx[j]
@@ -384,7 +385,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
         apo[1, j] = _alt(Y[0, j], Y[1, j], Y[2, j], a_, b_)
         for c in range(3):
             apo[2 + c, j] = Y[c, j]
-        vr_prev[j] = _dhdt(Y[0, j], Y[1, j], Y[2, j], Y[3, j], Y[4, j], Y[5, j], a_, b_)
+        vr_prev[j] = K.alt_rate(Y[0, j], Y[1, j], Y[2, j], Y[3, j], Y[4, j], Y[5, j], a_, b_)
         summary[i, K.SUM_TBO] = 0.0
         for c in range(3):
             summary[i, K.SUM_RBO + c] = Y[c, j]
@@ -411,7 +412,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
     nact = 0
     for j in range(nb):
         nact += act[j] > 0.0
-    _rhs(t, Y, Ks[0], P, nboost > 0, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+    _rhs(t, Y, Ks[0], P, nboost > 0, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
     fin_flags = np.zeros(nb)
     ts = np.empty(nb)
     while nact > 0:
@@ -428,7 +429,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             r = math.sqrt(x * x + y * y + z * z)
             q2 = b_ * b_ * (x * x + y * y) + a_ * a_ * z * z
             sq = math.sqrt(q2)
-            alt = r - a_ * b_ * r / sq
+            alt = K.alt_air(x, y, z, a_, b_)  # the air's altitude (kinks, table rows)
             vrx = vx + w * y
             vry = vy - w * x
             vrel = math.sqrt(vrx * vrx + vry * vry + vz * vz)
@@ -442,11 +443,9 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             boost_j = inb[j] > 0.0
             hb = (sp[0] if alt < sp[6] else sp[5]) if boost_j else hb
             low = act[j] > 0.0 and alt < 125000.0 and air_on
-            hc = min(max(alt * 0.1, 0.0), hmax)
-            k = int64(hc)
-            fr = hc - k
-            kidx[j] = k
-            tmp[2, j] = fr
+            hc = min(max(alt, 0.0), hmax)
+            kidx[j] = int64(hc * idh)
+            tmp[2, j] = hc
             # d|v_rel|/dt = v_rel · (a - ω ẑ × v) / |v_rel|
             dvrel = (vrx * (Ks[0, 3, j] + w * vy) + vry * (Ks[0, 4, j] - w * vx) + vz * Ks[0, 5, j]) / max(vrel, 1e-9)
             hs[j] = hb
@@ -457,10 +456,13 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             tmp[6, j] = 1.0 if alt > 0.0 else 0.0
         if air_on:
             for j in range(nb):  # sound speed and its slope, density (gathers)
-                k = kidx[j]
-                tmp[3, j] = tab_b[k, 2] + tmp[2, j] * tab_b[k, 3]
-                tmp[7, j] = tab_b[k, 3] * 0.1 * tmp[6, j]
-                tmp[8, j] = tab_r[k, 0] + tmp[2, j] * tab_r[k, 1]
+                k = 2 * kidx[j]
+                hc = tmp[2, j]
+                jj = k + (1 if hc >= air[k, AIR_SPLIT] else 0)
+                x = hc - air[jj, AIR_BASE]
+                tmp[3, j] = air[jj, 10] + x * (air[jj, 11] + x * (air[jj, 12] + x * air[jj, 13]))
+                tmp[7, j] = (air[jj, 11] + x * (2.0 * air[jj, 12] + x * 3.0 * air[jj, 13])) * tmp[6, j]
+                tmp[8, j] = air[jj, 2] + x * (air[jj, 3] + x * (air[jj, 4] + x * air[jj, 5]))
             for j in range(nb):
                 # ballistic drag: a step at most sp[7] of the drag time |v_rel| / a_D (stability and accuracy)
                 rate = 0.5 * tmp[8, j] * tmp[4, j] * P[P_BETA_INV, j]
@@ -510,7 +512,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             cs = _DP_C[s]
             for j in range(nb):
                 ts[j] = t[j] + cs * hs[j]
-            _rhs(ts, Yt, Ks[s], P, bst, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+            _rhs(ts, Yt, Ks[s], P, bst, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
         for c in range(6):
             for j in range(nb):
                 acc = Y0[c, j]
@@ -519,7 +521,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
                 Y[c, j] = acc
         for j in range(nb):
             t[j] = tt[j]
-        _rhs(t, Y, Ks[0], P, bst, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+        _rhs(t, Y, Ks[0], P, bst, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
         # flags: impact, apogee, end of segment; running apogee at step ends
         nflag = 0
         for j in range(nb):
@@ -528,7 +530,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             z = Y[2, j]
             r = math.sqrt(x * x + y * y + z * z)
             alt = r - a_ * b_ * r / math.sqrt(b_ * b_ * (x * x + y * y) + a_ * a_ * z * z)
-            vr = _dhdt(x, y, z, Y[3, j], Y[4, j], Y[5, j], a_, b_)
+            vr = K.alt_rate(x, y, z, Y[3, j], Y[4, j], Y[5, j], a_, b_)
             imp = act[j] > 0.0 and inb[j] == 0.0 and alt < 0.0
             top = act[j] > 0.0 and vr_prev[j] > 0.0 and vr <= 0.0
             ev = act[j] > 0.0 and t[j] >= tend[j]
@@ -635,17 +637,18 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
                     st = K.STATUS_ESCAPE if _escaped(Y, j, E) else K.STATUS_DURATION
                     _finish(summary, i, st, t[j], Y, j, apo, nst[j])
         if changed:
-            _rhs(t, Y, Ks[0], P, nboost > 0, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+            _rhs(t, Y, Ks[0], P, nboost > 0, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def fly_lockstep(order, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_inv, sref, mk, ms, ck, cd0,
-                 t_vert, t_kick, E, tab_r, tab_b, t_max, sp, kinks, mnodes, summary):
+                 t_vert, t_kick, E, air, t_max, sp, kinks, mnodes, summary):
     """Fly N trajectories in blocks of BLOCK lanes, the blocks in parallel; rows in ``order``.
 
     Inputs as ``kernel.fly_kernel`` (summary rows, columns SUM_*), with seg the boost segment
-    table (``segment_table``), the Cd table as ramps (``cd_ramps``) and the USSA76 tables of
-    ``lockstep_tables``. order: a permutation of 0..N-1; neighbours in it share a block.
+    table (``segment_table``), the Cd table as ramps (``cd_ramps``) and air the rows of the cubic
+    USSA76 table ``earth.atmosphere.air_table()``. order: a permutation of 0..N-1; neighbours in it
+    share a block.
     """
     n = order.shape[0]
     nblk = (n + BLOCK - 1) // BLOCK
@@ -653,35 +656,10 @@ def fly_lockstep(order, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, bet
         lo = bk * BLOCK
         hi = min(n, lo + BLOCK)
         _fly_block(order[lo:hi], r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_inv, sref, mk, ms, ck,
-                   cd0, t_vert, t_kick, E, tab_r, tab_b, t_max, sp, kinks, mnodes, summary)
+                   cd0, t_vert, t_kick, E, air, t_max, sp, kinks, mnodes, summary)
 
 
 # ---- host-side tables --------------------------------------------------------------------------
-
-_TABLES = None
-
-
-def lockstep_tables():
-    """(tab_r (N+1, 2): ρ, Δρ; tab_b (N+1, 4): p, Δp, a, Δa) from the USSA76 10 m table."""
-    global _TABLES
-    if _TABLES is None:
-        from ..earth.atmosphere import atmosphere_table
-
-        tab = atmosphere_table()
-        assert tab.dh_m == 10.0
-        rho = np.exp(tab.ln_rho)
-        p = np.exp(tab.ln_p)
-        a = np.asarray(tab.sound_mps)
-
-        def fwd(x):
-            d = np.zeros_like(x)
-            d[:-1] = np.diff(x)
-            return d
-
-        _TABLES = (np.ascontiguousarray(np.stack([rho, fwd(rho)], -1)),
-                   np.ascontiguousarray(np.stack([p, fwd(p), a, fwd(a)], -1)))
-    return _TABLES
-
 
 def cd_ramps(mach, cd):
     """Cd(M) piecewise linear (held beyond the ends) as cd0 + Σ ck (clamp(M, mk, mk + ms) - mk)."""
@@ -739,12 +717,11 @@ def fly_summary(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max) -> np.
     seg = segment_table(stages, payload, t_vert, t_kick) if boost else np.zeros((1, G_LEN))
     mk, ms, ck, cd0 = cd_ramps(mach, cd)
     mnodes = np.append(mk, mk[-1] + ms[-1]) if len(mk) else np.zeros(0)
-    tab_r, tab_b = lockstep_tables()
     kick = np.ascontiguousarray(kick, dtype=float)
     tcut = np.ascontiguousarray(tcut, dtype=float)
     order = np.lexsort((tcut, kick)).astype(np.int64)
     fly_lockstep(order, np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
                  np.ascontiguousarray(dir_ecef, dtype=float), kick, tcut, seg, bool(hold), float(beta_inv), float(sref),
-                 mk, ms, ck, cd0, float(t_vert), max(float(t_kick), 1e-300), earth.params(), tab_r, tab_b,
+                 mk, ms, ck, cd0, float(t_vert), max(float(t_kick), 1e-300), earth.params(), air_table().rows,
                  float(t_max), STEP_RULE, K.KINK_ALT_M, mnodes, summary)
     return summary
