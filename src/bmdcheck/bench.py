@@ -349,8 +349,8 @@ def lambert_reference_window(t_s, r_eci_m, v_eci_mps, alt_m, site_ecef_m, t_laun
 
 
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
-                 progress: bool = False, n_traj_lambert: int = 40, n_sites_lambert: int = 50,
-                 n_ref_lambert: int = 20) -> dict:
+                 progress: bool = False, n_traj_lambert: int = 100, n_sites_lambert: int = 100,
+                 n_ref_lambert: int = 200) -> dict:
     """Engagement windows for (trajectory, site) pairs with 1 s samples, both reach models.
 
     Threats: ICBMs from 50–58° N, 30–60° E toward the US (random azimuths 290–340°, kicks around
@@ -359,8 +359,10 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     altitude band, 900 s maximum flight time; launch 200–400 s after threat launch.
     Table model (non-rotating table): the scanner on n_traj × n_sites pairs; the straightforward
     per-sample reference (``defence.reference``, its own flown fan) on n_ref random pairs of the set.
-    Lambert model: the scanner on the first n_traj_lambert trajectories × n_sites_lambert sites;
-    the per-sample NumPy reference (:func:`lambert_reference_window`) on n_ref_lambert of them.
+    Lambert model: the scanner on the first n_traj_lambert trajectories × n_sites_lambert sites (best
+    of two runs); the per-sample NumPy reference (:func:`lambert_reference_window`) on n_ref_lambert
+    of them, half drawn from the pairs the scanner finds feasible and half from the others (so that
+    both verdicts and the edges are checked on many pairs at any feasible fraction).
     Both in the same process; the top-level fields are the table model's (``models`` has both).
     """
     import numba
@@ -453,11 +455,17 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     lambert_kernel(lam, smp, pairs_record(PairSpec(ltraj[:2], lsite[:2], np.zeros(2, dtype=np.int64), ltl[:2], 100e3,
                                                    1500e3, 0.0, 900.0, 0.0, 60.0), None), np.zeros((2, N_OUT)))
     lout = np.zeros((PL, N_OUT))
-    t0, c0 = time.perf_counter(), time.process_time()
-    lambert_kernel(lam, smp, prs, lout)
-    tl_fast, cl_fast = time.perf_counter() - t0, time.process_time() - c0
+    tl_fast, cl_fast = math.inf, math.inf
+    for _ in range(2):  # best of two: shared machine
+        t0, c0 = time.perf_counter(), time.process_time()
+        lambert_kernel(lam, smp, prs, lout)
+        tl_fast = min(tl_fast, time.perf_counter() - t0)
+        cl_fast = min(cl_fast, time.process_time() - c0)
     lfeas = lout[:, 0] > 0.5
-    lidx = rng.choice(PL, size=min(n_ref_lambert, PL), replace=False)
+    pf, pn = np.flatnonzero(lfeas), np.flatnonzero(~lfeas)
+    kf = min(len(pf), n_ref_lambert // 2)
+    kn = min(len(pn), n_ref_lambert - kf)
+    lidx = np.concatenate([rng.choice(pf, size=kf, replace=False), rng.choice(pn, size=kn, replace=False)])
     agree, edge = 0, []
     t0 = time.perf_counter()
     for p in lidx:
@@ -474,10 +482,12 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     tl_ref = time.perf_counter() - t0
     lambert = {"pairs": PL, "feasible_fraction": float(lfeas.mean()), "n_ref": int(len(lidx)),
                "fast_seconds": tl_fast, "fast_cpu_seconds": cl_fast, "fast_per_s": PL / tl_fast,
+               "fast_per_cpu_s": PL / cl_fast,
                "reference_per_s": len(lidx) / tl_ref, "ratio": (PL / tl_fast) / (len(lidx) / tl_ref),
                "verdict_agreement": agree / len(lidx), "max_edge_diff_s": float(max(edge)) if edge else 0.0,
                "ref_feasible": len(edge) // 2,
-               "reference": "bench.lambert_reference_window: per-sample NumPy, no scanner, no pruning"}
+               "reference": "bench.lambert_reference_window: per-sample NumPy, no scanner, no pruning; "
+                            "pairs drawn half from the scanner's feasible pairs, half from the others"}
     return {"benchmark": "engage", "samples_per_trajectory": float(th.n_samples.mean()), **table,
             "models": {"table": table, "lambert": lambert}, "peak_rss_mb": _peak_rss_mb(),
             "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(), "threads": numba.get_num_threads(),
