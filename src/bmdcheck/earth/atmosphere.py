@@ -13,7 +13,10 @@ Two layers:
   cumulative Simpson rule. They are then read back by cubic Hermite interpolation, whose end
   slopes are the exact integrands.
 - ``atmosphere_table()`` and ``atmos_lookup`` give a uniform table of ln rho, ln p and a, and a
-  Numba scalar look-up that interpolates it linearly, for use inside compiled kernels.
+  Numba scalar look-up that interpolates it linearly.
+- ``air_table()`` and ``air_at`` give what the flight kernels read: cubic pieces of rho, p and a
+  (100 m, never spanning a break of the model), within 1e-8 of ``ussa76`` and smooth between
+  the breaks, so a Runge-Kutta step sees no corner there (the linear table has one every 10 m).
 
 The standard defines the speed of sound only up to 86 km (eq. 50). Above 86 km, bmdcheck uses
 the same formula a = sqrt(gamma R* T / M), with the kinetic temperature T, the local mean
@@ -32,7 +35,8 @@ import numpy as np
 
 from .constants import G0_MPS2
 
-__all__ = ["Atmosphere", "AtmosphereTable", "ussa76", "atmosphere_table", "atmos_lookup"]
+__all__ = ["Atmosphere", "AtmosphereTable", "AirTable", "ussa76", "atmosphere_table", "atmos_lookup", "air_table",
+           "air_at"]
 
 # --- Constants of the standard (NOAA-S/T 76-1562, Tables 2-7) ------------------------------
 R0_M = 6_356_766.0
@@ -382,3 +386,101 @@ def atmos_lookup(h_m, dh_m, ln_rho, ln_p, sound_mps):
     rho = math.exp(ln_rho[k] + w * (ln_rho[k + 1] - ln_rho[k]))
     p = math.exp(ln_p[k] + w * (ln_p[k + 1] - ln_p[k]))
     return rho, p, sound_mps[k] + w * (sound_mps[k + 1] - sound_mps[k])
+
+
+# --- Piecewise-cubic table for the flight kernels ------------------------------------------------
+
+AIR_DH_M = 200.0
+"""Cell size of the cubic air table, m (each cell is split in two: 100 m pieces)."""
+AIR_BREAKS_M = tuple(R0_M * h / (R0_M - h) for h in _H_B[1:]) + tuple(z * 1e3 for z in _BREAKS_KM[:-1])
+"""Altitudes (geometric, m) where rho, p or a has a corner or a step: the six lower layer bases
+(geopotential 11, 20, 32, 47, 51, 71 km' at Z = r0 H / (r0 - H), eq. 18) and the segment ends of
+the upper model (86, 91, 95, 97, 100, 110, 115, 120, 150, 500 km: temperature law, eddy
+diffusion, transport terms, mean molecular weight, hydrogen). A cubic piece never spans one."""
+AIR_COLS = 14
+(AIR_SPLIT, AIR_BASE, AIR_RHO, AIR_P, AIR_A) = (0, 1, 2, 6, 10)
+"""Columns of an ``AirTable`` row: the split altitude of its cell, the piece's base altitude h0,
+then 4 coefficients each of rho, p and a: q(h) = c0 + c1 x + c2 x² + c3 x³, x = h - h0 (m)."""
+
+
+class AirTable(NamedTuple):
+    """USSA76 as cubic pieces: cell k = [k dh_m, (k+1) dh_m) is split at rows[2k, AIR_SPLIT]
+    into pieces 2k (below) and 2k+1; rows (2N, AIR_COLS), N dh_m = 1,000,000 m, read-only."""
+
+    dh_m: float
+    rows: np.ndarray
+
+
+def _air_rows(dh_m: float, breaks_m=AIR_BREAKS_M) -> np.ndarray:
+    """Fit the cubic pieces: each interpolates ussa76 at 4 equally spaced points of the piece
+    (its ends taken 1 µm inside, so a piece starting on a step takes the value above it)."""
+    n = round(TOP_M / dh_m)
+    lo = np.arange(n) * dh_m
+    split = lo + 0.5 * dh_m
+    for hb in breaks_m:
+        k = int(hb // dh_m)
+        if hb - lo[k] < 1e-3 or lo[k] + dh_m - hb < 1e-3:  # on a cell edge: nothing to split
+            continue
+        if split[k] != lo[k] + 0.5 * dh_m:
+            raise ValueError("two breaks in one cell of the air table")
+        split[k] = hb
+    p0 = np.stack([lo, split], -1).ravel()      # piece starts
+    p1 = np.stack([split, lo + dh_m], -1).ravel()  # piece ends
+    length = p1 - p0
+    w = np.array([0.0, 1 / 3, 2 / 3, 1.0])
+    pts = p0[:, None] + length[:, None] * w
+    pts[:, 0] += 1e-6
+    pts[:, 3] -= 1e-6
+    atm = ussa76(pts)
+    ww = (pts - p0[:, None]) / length[:, None]
+    rows = np.zeros((2 * n, AIR_COLS))
+    rows[:, AIR_SPLIT] = np.repeat(split, 2)
+    rows[:, AIR_BASE] = p0
+    scale = length[:, None] ** -np.arange(4.0)
+    for col, q in ((AIR_RHO, atm.density_kgm3), (AIR_P, atm.pressure_Pa), (AIR_A, atm.sound_speed_mps)):
+        vand = ww[:, :, None] ** np.arange(4.0)  # (pieces, point, power)
+        coef = np.linalg.solve(vand, q[:, :, None])[:, :, 0]
+        rows[:, col:col + 4] = coef * scale
+    return rows
+
+
+@functools.lru_cache(maxsize=1)
+def air_table() -> AirTable:
+    """Return the cached cubic USSA76 table of the flight kernels (built on first use, ~0.1 s).
+
+    Pieces of at most 100 m (200 m where a break splits a cell unevenly) that never span a
+    break of the model (``AIR_BREAKS_M``), so rho, p and a are smooth inside every piece and
+    continuous across pieces (to 1e-9 relative) except at the steps of the model itself: the
+    integrator sees no corner between the breaks. Largest error against ``ussa76``:
+    docs/validation/atmosphere.md (tests/earth/test_atmosphere.py).
+    """
+    rows = _air_rows(AIR_DH_M)
+    rows.flags.writeable = False
+    return AirTable(AIR_DH_M, rows)
+
+
+@numba.njit(cache=True, inline="always")
+def air_piece(h_m, dh_m, rows):
+    """(row, x) of altitude h_m in ``AirTable`` rows: the piece and the offset from its base, m.
+
+    h_m is clamped to [0, top); NaN gives row 0 and x NaN."""
+    n = rows.shape[0] // 2
+    hc = min(max(h_m, 0.0), n * dh_m * (1.0 - 1e-15))
+    k = min(int(hc / dh_m), n - 1)
+    j = 2 * k + (1 if hc >= rows[2 * k, 0] else 0)
+    return j, (hc if h_m == h_m else h_m) - rows[j, 1]
+
+
+@numba.njit(cache=True, inline="always")
+def air_at(h_m, dh_m, rows):
+    """USSA76 (rho kg/m³, p Pa, a m/s) at geometric altitude h_m from the cubic ``air_table()``.
+
+    Below 0 m the values at 0 m; from the top (1,000 km) up (0, 0, a at the top); NaN gives NaNs.
+    """
+    j, x = air_piece(h_m, dh_m, rows)
+    rho = rows[j, 2] + x * (rows[j, 3] + x * (rows[j, 4] + x * rows[j, 5]))
+    p = rows[j, 6] + x * (rows[j, 7] + x * (rows[j, 8] + x * rows[j, 9]))
+    a = rows[j, 10] + x * (rows[j, 11] + x * (rows[j, 12] + x * rows[j, 13]))
+    if h_m >= (rows.shape[0] // 2) * dh_m:
+        return 0.0, 0.0, a
+    return rho, p, a

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..earth.atmosphere import atmosphere_table
+from ..earth.atmosphere import air_table
 from ..earth.frames import (earth_relative_velocity, ecef_to_geodetic, eci_to_ecef, geodesic_inverse,
                             geodetic_to_ecef, local_angles)
 from ..earth.model import EarthModel
@@ -231,7 +231,7 @@ def _call(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max, rtol, samp, 
                     np.zeros(n, dtype=np.int64))
     c = lambda a: np.ascontiguousarray(a, dtype=float)  # noqa: E731
     starts = K.Starts(c(r0), c(v0), c(dir_ecef), c(kick), c(tcut))
-    K.fly_kernel(bool(boost), starts, margs, earth.params(), atmosphere_table(),
+    K.fly_kernel(bool(boost), starts, margs, earth.params(), air_table(),
                  K.Control(float(t_max), float(rtol), DT_MAX_S, float(samp)), out)
     return out
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from ..earth.atmosphere import AtmosphereTable, atmos_lookup
+from ..earth.atmosphere import AIR_BREAKS_M, AirTable, air_at
 from ..earth.model import E_A, E_ATMOS, E_B, E_J2, E_MU, E_OMEGA, E_RE_J2
 
 # Segment parameter vector layout (set per boost segment / ballistic phase).
@@ -118,21 +118,22 @@ class Work(NamedTuple):
 
 class Model(NamedTuple):
     """What the equations of motion read: Earth parameters, the segment vector S (S_*), the drag
-    table and the atmosphere table (only these: the tuple is passed to every derivative call)."""
+    table and the cubic air table (only these: the tuple is passed to every derivative call)."""
 
     E: np.ndarray
     S: np.ndarray
     mach: np.ndarray
     cd: np.ndarray
-    atm: AtmosphereTable
+    atm: AirTable
 
 
 MAX_STEPS = 400_000
 
-# Altitudes (geometric, m) where the USSA76 density changes slope (layer bases, 86-120 km segments):
-# steps are shortened to end on them, like Mach nodes of the drag table during boost, so the
-# Runge-Kutta step never straddles a kink (keeps the method's order; docs/VALIDATION.md).
-KINK_ALT_M = np.array([11019.1, 20063.1, 32161.9, 47350.1, 51412.5, 71802.0, 86000.0, 91000.0, 110000.0, 120000.0])
+# Altitudes (geometric, m) below 125 km where USSA76 has a corner (layer bases, 86-120 km segment
+# ends; ``earth.atmosphere.AIR_BREAKS_M``): steps are shortened to end on them, like Mach nodes of
+# the drag table during boost, so the Runge-Kutta step never straddles a kink (keeps the method's
+# order; docs/VALIDATION.md).
+KINK_ALT_M = np.array([hb for hb in AIR_BREAKS_M if hb < 125e3])
 
 # Dormand–Prince 5(4) tableau.
 _C2, _C3, _C4, _C5 = 1 / 5, 3 / 10, 4 / 5, 8 / 9
@@ -154,6 +155,41 @@ def alt_approx(x, y, z, a, b):
     """
     r = math.sqrt(x * x + y * y + z * z)
     return r - a * b * r / math.sqrt(b * b * (x * x + y * y) + a * a * z * z)
+
+
+@njit(cache=True, inline="always")
+def alt_rate(x, y, z, vx, vy, vz, a, b):
+    """Rate of change of ``alt_approx`` along the velocity (its gradient · v), m/s.
+
+    With r = |r| and q = b² (x² + y²) + a² z²: dh/dt = (r·v / r)(1 - ab/sqrt(q))
+    + ab r (b² (x vx + y vy) + a² z vz) / q^1.5. (The geocentric radial velocity differs from it
+    by ~f sin 2φ |v|: on a flight skimming the air it puts the apogee kilometres away.)
+    """
+    r = math.sqrt(x * x + y * y + z * z)
+    q2 = b * b * (x * x + y * y) + a * a * z * z
+    sq = math.sqrt(q2)
+    dq = b * b * (x * vx + y * vy) + a * a * z * vz
+    return (x * vx + y * vy + z * vz) / r * (1.0 - a * b / sq) + a * b * r * dq / (q2 * sq)
+
+
+@njit(cache=True, inline="always")
+def alt_air(x, y, z, a, b):
+    """Geodetic height for the air (density, pressure, sound speed and their kinks), m.
+
+    The distance from the point P to the tangent plane of the ellipsoid at Q0, where the
+    geocentric radius through P meets the surface (Q0 = s P, s = a b / sqrt(q), q = b² (x² + y²)
+    + a² z²; the normal there is parallel to (x/a², y/a², z/b²)):
+    h = (1 - s) (q / a²b²) / sqrt((x² + y²)/a⁴ + z²/b⁴). Exact on the surface and on a sphere;
+    off the geodetic height by O(h² (f sin 2φ)² / R): at most 0.1 mm at 10 km, 1.4 mm at 40 km,
+    4.5 mm at 72 km, 1.3 cm at 120 km, 0.8 m at 1000 km (tests/flight/test_flight_validation.py,
+    against PROJ). The height along the radius (``alt_approx``) is 0.4 m high at 72 km and 45°,
+    which moved the impact of a flight skimming the mesosphere for 4,000 km by 110 m.
+    """
+    p2 = x * x + y * y
+    q = b * b * p2 + a * a * z * z
+    ia2 = 1.0 / (a * a)
+    ib2 = 1.0 / (b * b)
+    return (1.0 - a * b / math.sqrt(q)) * (p2 * ia2 + z * z * ib2) / math.sqrt(p2 * ia2 * ia2 + z * z * ib2 * ib2)
 
 
 @njit(cache=True, inline="always")
@@ -237,9 +273,8 @@ def _deriv(t, s, out, model):
     p = 0.0
     a_snd = 340.0
     if E[E_ATMOS] != 0.0:
-        atm = model.atm
-        h = alt_approx(x, y, z, E[E_A], E[E_B])
-        rho, p, a_snd = atmos_lookup(h, atm.dh_m, atm.ln_rho, atm.ln_p, atm.sound_mps)
+        h = alt_air(x, y, z, E[E_A], E[E_B])
+        rho, p, a_snd = air_at(h, model.atm.dh_m, model.atm.rows)
     if S[S_PHASE] == PHASE_BALLISTIC:
         bi = S[S_BETA_INV]
         if rho > 0.0 and bi > 0.0:
@@ -375,8 +410,8 @@ def _kink_frac(y, ynew, model):
         return 1.0
     a = E[E_A]
     b = E[E_B]
-    h0 = alt_approx(y[0], y[1], y[2], a, b)
-    h1 = alt_approx(ynew[0], ynew[1], ynew[2], a, b)
+    h0 = alt_air(y[0], y[1], y[2], a, b)
+    h1 = alt_air(ynew[0], ynew[1], ynew[2], a, b)
     best = 1.0
     if h0 < 125000.0 or h1 < 125000.0:
         for k in range(KINK_ALT_M.shape[0]):
@@ -389,12 +424,10 @@ def _kink_frac(y, ynew, model):
         w = E[E_OMEGA]
         vx = y[3] + w * y[1]
         vy = y[4] - w * y[0]
-        m0 = math.sqrt(vx * vx + vy * vy + y[5] * y[5]) / atmos_lookup(h0, atm.dh_m, atm.ln_rho, atm.ln_p,
-                                                                         atm.sound_mps)[2]
+        m0 = math.sqrt(vx * vx + vy * vy + y[5] * y[5]) / air_at(h0, atm.dh_m, atm.rows)[2]
         vx = ynew[3] + w * ynew[1]
         vy = ynew[4] - w * ynew[0]
-        m1 = math.sqrt(vx * vx + vy * vy + ynew[5] * ynew[5]) / atmos_lookup(h1, atm.dh_m, atm.ln_rho, atm.ln_p,
-                                                                               atm.sound_mps)[2]
+        m1 = math.sqrt(vx * vx + vy * vy + ynew[5] * ynew[5]) / air_at(h1, atm.dh_m, atm.rows)[2]
         for k in range(mach.shape[0]):
             mk = mach[k]
             if (m0 - mk) * (m1 - mk) < 0.0:
@@ -441,10 +474,10 @@ def _store_samples(t, h, s_end, y, f0, ynew, f1, samp_dt, buf):
 
 @njit(cache=True, inline="always")
 def _refine_apogee(t, h, s_end, y, f0, ynew, f1, a, b, apo):
-    """Where the radial velocity turns negative inside the step, locate the altitude maximum on
+    """Where the climb rate turns negative inside the step, locate the altitude maximum on
     the interpolant (golden section) and keep it in apo if it is the highest so far."""
-    vr0 = y[0] * y[3] + y[1] * y[4] + y[2] * y[5]
-    vr1 = ynew[0] * ynew[3] + ynew[1] * ynew[4] + ynew[2] * ynew[5]
+    vr0 = alt_rate(y[0], y[1], y[2], y[3], y[4], y[5], a, b)
+    vr1 = alt_rate(ynew[0], ynew[1], ynew[2], ynew[3], ynew[4], ynew[5], a, b)
     if not (vr0 > 0.0 and vr1 <= 0.0):
         return
     lo, hi = 0.0, s_end
@@ -734,7 +767,7 @@ def fly_kernel(boost, starts, mis, E, atm, ctl, out):
 
     starts: :class:`Starts` (r0, v0 (N, 3) ECI state at t = 0; the launch direction (N, 3);
     kick_rad, t_cut_s (N,) steering); mis: :class:`MissileArgs`; E the Earth parameter vector
-    (``EarthModel.params()``); atm the ``atmosphere_table()``; ctl: :class:`Control` (time limit,
+    (``EarthModel.params()``); atm the ``earth.atmosphere.air_table()``; ctl: :class:`Control` (time limit,
     step-control tolerance, largest step, sample interval: > 0 to sample into out.t_s (N, M),
     out.r_eci_m, out.v_eci_mps (N, M, 3) and counts out.n_samples (N,)).
     Output: out.summary (N, SUM_LEN) rows, columns SUM_*.

@@ -11,14 +11,19 @@ ballistic flight to impact. Only the numerics differ:
   ``ETA_KEPLER`` · sqrt(r³/μ) above it, shortened to arrive at ``ALT_ATM_M``, and at most
   ``DRAG_FRACTION`` of the drag time |v_rel| / a_D (light, draggy bodies); every step ends on
   the boost events (pitch programme, staging, cut-off) and the time limit, and just past the
-  next USSA76 density kink or drag-table Mach node predicted ahead (as the adaptive kernel ends
-  its steps on them).
+  next USSA76 density kink or drag-table Mach node ahead, as the adaptive kernel ends its steps
+  on them. The crossing time is predicted to second order (q + q' t + q'' t²/2 = node, two
+  Newton steps from the linear guess; h'' from the acceleration, M'' from the change of dM/dt
+  over the lane's last step); a boost step that still crossed one more than ``REDO_S`` before
+  its end is taken again by that lane alone, ending at the crossing (linear between the step's
+  ends; checked again). A corner inside a step costs the method its order: without the redo,
+  MM-III boosts needed 1 s steps for 10 m at impact; with it, 3 s steps give 2.5 m.
 - The right-hand side has no data-dependent branches (selects only), so LLVM vectorises the
-  loops over the block: density, pressure and sound speed by linear interpolation in a 10 m
-  USSA76 table (ρ and p themselves rather than their logarithms: relative difference at most
-  (Δh/H)²/8 ≈ 3e-7 from the adaptive kernel's log-linear look-up), Cd(Mach) as a sum of clamped
-  ramps (exactly the piecewise-linear table), cos/sin by Taylor polynomials after halving the
-  angle (error < 1e-16 for |x| ≤ π).
+  loops over the block: density, pressure and sound speed from the cubic USSA76 pieces of
+  ``earth.atmosphere.air_table`` (within 1e-8 of the model, smooth between its breaks) at the
+  geodetic height ``kernel.alt_air``, Cd(Mach) as a sum of clamped ramps (exactly the
+  piecewise-linear table), cos/sin by Taylor polynomials after halving the angle (error < 1e-16
+  for |x| ≤ π).
 - Integrator: the 5th-order Dormand–Prince solution (Dormand & Prince 1980), with its last
   stage reused as the next step's first (FSAL): 6 evaluations per step.
 - Impact and apogee are located on the quintic Hermite interpolant through (r, v, a) at both
@@ -42,17 +47,18 @@ import math
 import numpy as np
 from numba import int64, njit, prange
 
+from ..earth.atmosphere import AIR_BASE, AIR_DH_M, AIR_SPLIT, air_table
 from ..earth.model import E_A, E_ATMOS, E_B, E_J2, E_MU, E_OMEGA, E_RE_J2
 from . import kernel as K
 
 BLOCK = 32
 """Trajectories per block (lanes)."""
-H_BOOST_LOW_S = 1.0
+H_BOOST_LOW_S = 3.0
 """Step during boost below BOOST_ALT_M, s (drag and its kinks)."""
-H_BOOST_HIGH_S = 4.0
+H_BOOST_HIGH_S = 8.0
 """Step during boost above BOOST_ALT_M, s."""
 BOOST_ALT_M = 40_000.0
-DS_ATM_M = 10_000.0
+DS_ATM_M = 40_000.0
 """Ballistic step below ALT_ATM_M as a length along the air-relative path, m (step = DS / |v_rel|)."""
 H_ATM_MAX_S = 10.0
 """Largest ballistic step below ALT_ATM_M, s."""
@@ -60,8 +66,10 @@ ALT_ATM_M = 100_000.0
 """Below this altitude the ballistic step follows the air; above, the orbit."""
 ETA_KEPLER = 0.08
 """Ballistic step above ALT_ATM_M as a fraction of the dynamical time sqrt(r³/μ) (~65 s low)."""
-DRAG_FRACTION = 0.05
+DRAG_FRACTION = 0.2
 """Ballistic step at most this fraction of the drag time |v_rel| / a_D (a_D = ρ v_rel² / 2β)."""
+REDO_S = 5e-4
+"""A boost step is taken again if a density kink or Mach node was crossed more than this before its end, s."""
 STEP_RULE = np.array([H_BOOST_LOW_S, DS_ATM_M, H_ATM_MAX_S, ALT_ATM_M, ETA_KEPLER, H_BOOST_HIGH_S, BOOST_ALT_M,
                       DRAG_FRACTION])
 """The step rule as passed to the kernel (sp)."""
@@ -99,11 +107,11 @@ def _cos_sin(x):
 
 
 @njit(cache=True, error_model="numpy")
-def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx):
+def _rhs(t, Y, F, P, boost, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx):
     """F = dY/dt for the block (Y, F: (6, B)) under the lane parameters P (NP, B).
 
-    boost: some lane is in boost (else the cheaper ballistic right-hand side). tab_r (N+1, 2):
-    ρ and its forward difference on the 10 m grid; tab_b (N+1, 4): p, Δp, a, Δa. Cd(M) =
+    boost: some lane is in boost (else the cheaper ballistic right-hand side). air: the rows of
+    ``earth.atmosphere.air_table()`` (cubic pieces of ρ, p, a; cells of AIR_DH_M). Cd(M) =
     cd0 + Σ_q ck[q] (clamp(M, mk[q], mk[q] + ms[q]) - mk[q]). tmp (11, B) scratch.
     """
     nb = Y.shape[1]
@@ -112,14 +120,18 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
     mu = E[E_MU]
     j2 = E[E_J2]
     w = E[E_OMEGA]
-    air = E[E_ATMOS]
+    air_on = E[E_ATMOS]
     re = E[E_RE_J2]
     a2 = a_ * a_
     b2 = b_ * b_
     ab = a_ * b_
-    ntab = tab_r.shape[0] - 1
-    top = ntab * 10.0
-    hmax = (top - 1e-6) / 10.0
+    ia2 = 1.0 / a2
+    ib2 = 1.0 / b2
+    ia4 = ia2 * ia2
+    ib4 = ib2 * ib2
+    top = (air.shape[0] // 2) * AIR_DH_M
+    hmax = top * (1.0 - 1e-15)
+    idh = 1.0 / AIR_DH_M
     for j in range(nb):
         x = Y[0, j]
         y = Y[1, j]
@@ -132,22 +144,29 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
         zz = 5.0 * z * z / r2
         gxy = -mu_r3 * (1.0 + fac * (1.0 - zz))
         gz = -mu_r3 * (1.0 + fac * (3.0 - zz))
-        h = r - ab * r / math.sqrt(b2 * (x * x + y * y) + a2 * z * z)
-        hc = min(max(h * 0.1, 0.0), hmax)
-        k = int64(hc)
+        p2 = x * x + y * y
+        h = (1.0 - ab / math.sqrt(b2 * p2 + a2 * z * z)) * (p2 * ia2 + z * z * ib2) / math.sqrt(
+            p2 * ia4 + z * z * ib4)  # kernel.alt_air
+        hc = min(max(h, 0.0), hmax)
+        k = int64(hc * idh)
         F[0, j] = Y[3, j]
         F[1, j] = Y[4, j]
         F[2, j] = Y[5, j]
         F[3, j] = gxy * x
         F[4, j] = gxy * y
         F[5, j] = gz * z
-        tmp[1, j] = air if h < top else 0.0
-        tmp[2, j] = hc - k
+        tmp[1, j] = air_on if h < top else 0.0
+        tmp[2, j] = hc
         kidx[j] = k
     # table look-ups: gathers, kept out of the vectorised loops
     for j in range(nb):
-        k = kidx[j]
-        tmp[0, j] = (tab_r[k, 0] + tmp[2, j] * tab_r[k, 1]) * tmp[1, j]
+        k = 2 * kidx[j]
+        hc = tmp[2, j]
+        jj = k + (1 if hc >= air[k, AIR_SPLIT] else 0)
+        x = hc - air[jj, AIR_BASE]
+        tmp[0, j] = (air[jj, 2] + x * (air[jj, 3] + x * (air[jj, 4] + x * air[jj, 5]))) * tmp[1, j]
+        tmp[2, j] = x
+        kidx[j] = jj
     for j in range(nb):
         x = Y[0, j]
         y = Y[1, j]
@@ -165,10 +184,10 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
     if not boost:
         return
     for j in range(nb):
-        k = kidx[j]
-        fr = tmp[2, j]
-        tmp[5, j] = (tab_b[k, 0] + fr * tab_b[k, 1]) * tmp[1, j]
-        tmp[4, j] = tab_b[k, 2] + fr * tab_b[k, 3]
+        jj = kidx[j]
+        x = tmp[2, j]
+        tmp[5, j] = (air[jj, 6] + x * (air[jj, 7] + x * (air[jj, 8] + x * air[jj, 9]))) * tmp[1, j]
+        tmp[4, j] = air[jj, 10] + x * (air[jj, 11] + x * (air[jj, 12] + x * air[jj, 13]))
     for j in range(nb):
         tmp[4, j] = tmp[6, j] / tmp[4, j]
         tmp[7, j] = cd0
@@ -181,8 +200,6 @@ def _rhs(t, Y, F, P, boost, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_ki
     nkick = 0
     for j in range(nb):
         nkick += P[P_FK, j] > 0.0
-    ia2 = 1.0 / a2
-    ib2 = 1.0 / b2
     if nkick > 0:
         # kick: cos θ û + sin θ ĥ, ĥ the launch direction turned by the Earth (Rz(ωt) h₀) and
         # projected on the horizontal plane; θ = δ (t - t_vertical) / t_kick, at most δ
@@ -265,16 +282,6 @@ def _alt(x, y, z, a, b):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _dhdt(x, y, z, vx, vy, vz, a, b):
-    """Rate of change of the altitude ``_alt`` along the velocity, m/s."""
-    r = math.sqrt(x * x + y * y + z * z)
-    q2 = b * b * (x * x + y * y) + a * a * z * z
-    sq = math.sqrt(q2)
-    dq = b * b * (x * vx + y * vy) + a * a * z * vz
-    return (x * vx + y * vy + z * vz) / r * (1.0 - a * b / sq) + a * b * r * dq / (q2 * sq)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
 def _h_at(s, h, Y0, F0, Y1, F1, j, a, b):
     return _alt(_herm(s, h, Y0, F0, Y1, F1, 0, j), _herm(s, h, Y0, F0, Y1, F1, 1, j),
                 _herm(s, h, Y0, F0, Y1, F1, 2, j), a, b)
@@ -343,7 +350,7 @@ def _escaped(Y, j, E):
 
 @njit(cache=True, error_model="numpy")
 def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_inv, sref, mk, ms, ck, cd0,
-               t_vert, t_kick, E, tab_r, tab_b, t_max, sp, kinks, mnodes, summary):
+               t_vert, t_kick, E, air, t_max, sp, kinks, mnodes, summary):
     """Fly the trajectories idx (at most BLOCK) side by side; write their summary rows."""
     nb = idx.shape[0]
     a_ = E[E_A]
@@ -370,7 +377,8 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
     nst = np.zeros(nb, dtype=np.int64)
     nseg = seg.shape[0]
     nboost = 0
-    hmax = (tab_r.shape[0] - 1 - 1e-7)
+    hmax = (air.shape[0] // 2) * AIR_DH_M * (1.0 - 1e-15)
+    idh = 1.0 / AIR_DH_M
     air_on = E[E_ATMOS] != 0.0
     for j in range(nb):
         i = idx[j]
@@ -384,7 +392,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
         apo[1, j] = _alt(Y[0, j], Y[1, j], Y[2, j], a_, b_)
         for c in range(3):
             apo[2 + c, j] = Y[c, j]
-        vr_prev[j] = _dhdt(Y[0, j], Y[1, j], Y[2, j], Y[3, j], Y[4, j], Y[5, j], a_, b_)
+        vr_prev[j] = K.alt_rate(Y[0, j], Y[1, j], Y[2, j], Y[3, j], Y[4, j], Y[5, j], a_, b_)
         summary[i, K.SUM_TBO] = 0.0
         for c in range(3):
             summary[i, K.SUM_RBO + c] = Y[c, j]
@@ -411,8 +419,17 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
     nact = 0
     for j in range(nb):
         nact += act[j] > 0.0
-    _rhs(t, Y, Ks[0], P, nboost > 0, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+    _rhs(t, Y, Ks[0], P, nboost > 0, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
     fin_flags = np.zeros(nb)
+    hdd = np.zeros(nb)     # d²h/dt² now (second-order event prediction)
+    mdd = np.zeros(nb)     # d²M/dt², from the change of dM/dt over the lane's last step
+    dm_prev = np.zeros(nb)
+    t_prev = np.full(nb, -1.0)  # < 0: no usable previous dM/dt (start, new segment)
+    cut = np.zeros(nb)          # 1.0: the lane's last step was shortened to end on an event
+    hcap = np.full(nb, 1e300)   # a lane's next step at most this (set when a step is redone)
+    ev0 = np.zeros((2, nb))     # altitude (air) and Mach number at the step's start
+    t0 = np.zeros(nb)
+    near = np.zeros((4, nb))    # nearest density kink above / below, Mach node above / below
     ts = np.empty(nb)
     while nact > 0:
         # step lengths (rule), then shortened to end just past the next density kink or drag-table
@@ -428,7 +445,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             r = math.sqrt(x * x + y * y + z * z)
             q2 = b_ * b_ * (x * x + y * y) + a_ * a_ * z * z
             sq = math.sqrt(q2)
-            alt = r - a_ * b_ * r / sq
+            alt = K.alt_air(x, y, z, a_, b_)  # the air's altitude (kinks, table rows)
             vrx = vx + w * y
             vry = vy - w * x
             vrel = math.sqrt(vrx * vrx + vry * vry + vz * vz)
@@ -442,14 +459,17 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             boost_j = inb[j] > 0.0
             hb = (sp[0] if alt < sp[6] else sp[5]) if boost_j else hb
             low = act[j] > 0.0 and alt < 125000.0 and air_on
-            hc = min(max(alt * 0.1, 0.0), hmax)
-            k = int64(hc)
-            fr = hc - k
-            kidx[j] = k
-            tmp[2, j] = fr
+            hc = min(max(alt, 0.0), hmax)
+            kidx[j] = int64(hc * idh)
+            tmp[2, j] = hc
             # d|v_rel|/dt = v_rel · (a - ω ẑ × v) / |v_rel|
             dvrel = (vrx * (Ks[0, 3, j] + w * vy) + vry * (Ks[0, 4, j] - w * vx) + vz * Ks[0, 5, j]) / max(vrel, 1e-9)
-            hs[j] = hb
+            hs[j] = min(hb, hcap[j])
+            hcap[j] = 1e300
+            ev0[0, j] = alt
+            # h'' = r̂·a + (v² - v_r²) / r (the sphere's; good enough for a prediction)
+            hdd[j] = (x * Ks[0, 3, j] + y * Ks[0, 4, j] + z * Ks[0, 5, j]) / r + (
+                vx * vx + vy * vy + vz * vz - vrad * vrad) / r
             tmp[0, j] = alt
             tmp[1, j] = hd if low else 0.0
             tmp[4, j] = vrel
@@ -457,10 +477,13 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             tmp[6, j] = 1.0 if alt > 0.0 else 0.0
         if air_on:
             for j in range(nb):  # sound speed and its slope, density (gathers)
-                k = kidx[j]
-                tmp[3, j] = tab_b[k, 2] + tmp[2, j] * tab_b[k, 3]
-                tmp[7, j] = tab_b[k, 3] * 0.1 * tmp[6, j]
-                tmp[8, j] = tab_r[k, 0] + tmp[2, j] * tab_r[k, 1]
+                k = 2 * kidx[j]
+                hc = tmp[2, j]
+                jj = k + (1 if hc >= air[k, AIR_SPLIT] else 0)
+                x = hc - air[jj, AIR_BASE]
+                tmp[3, j] = air[jj, 10] + x * (air[jj, 11] + x * (air[jj, 12] + x * air[jj, 13]))
+                tmp[7, j] = (air[jj, 11] + x * (2.0 * air[jj, 12] + x * 3.0 * air[jj, 13])) * tmp[6, j]
+                tmp[8, j] = air[jj, 2] + x * (air[jj, 3] + x * (air[jj, 4] + x * air[jj, 5]))
             for j in range(nb):
                 # ballistic drag: a step at most sp[7] of the drag time |v_rel| / a_D (stability and accuracy)
                 rate = 0.5 * tmp[8, j] * tmp[4, j] * P[P_BETA_INV, j]
@@ -469,22 +492,51 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
                 snd = tmp[3, j]
                 mach = tmp[4, j] / snd
                 dmach = tmp[5, j] / snd - mach * tmp[7, j] * hd / snd
-                tmp[1, j] = 1.0 / hd if hd != 0.0 else 0.0
+                tmp[1, j] = hd
                 tmp[4, j] = mach
-                tmp[5, j] = 1.0 / dmach if (tmp[5, j] != 0.0 and dmach != 0.0) else 0.0
+                ev0[1, j] = mach
+                dmv = dmach if tmp[5, j] != 0.0 else 0.0
+                dtp = t[j] - t_prev[j]
+                # dM/dt jumps where the sound speed's slope does (a density kink): a difference across
+                # the event that ended the last step would be meaningless; keep the one before it
+                mdd_fd = (dmv - dm_prev[j]) / dtp if dtp > 1e-3 else mdd[j]
+                mdd[j] = 0.0 if t_prev[j] < 0.0 else (mdd[j] if cut[j] > 0.0 else mdd_fd)
+                dm_prev[j] = dmv
+                t_prev[j] = t[j]
+                tmp[5, j] = dmv
                 tmp[6, j] = hs[j]
+                near[0, j] = 1e300
+                near[1, j] = -1e300
+                near[2, j] = 1e300
+                near[3, j] = -1e300
             for kk in range(kinks.shape[0]):
                 hk = kinks[kk]
                 for j in range(nb):
-                    dtk = (hk - tmp[0, j]) * tmp[1, j]
-                    tmp[6, j] = dtk if 1e-6 < dtk < tmp[6, j] else tmp[6, j]
+                    near[0, j] = min(near[0, j], hk if hk > tmp[0, j] else 1e300)
+                    near[1, j] = max(near[1, j], hk if hk < tmp[0, j] else -1e300)
             if nboost > 0:
                 for kk in range(mnodes.shape[0]):
                     mn = mnodes[kk]
                     for j in range(nb):
-                        dtk = (mn - tmp[4, j]) * tmp[5, j]
-                        tmp[6, j] = dtk if 1e-6 < dtk < tmp[6, j] else tmp[6, j]
+                        near[2, j] = min(near[2, j], mn if mn > tmp[4, j] else 1e300)
+                        near[3, j] = max(near[3, j], mn if mn < tmp[4, j] else -1e300)
+            for ev_k in range(4):
+                for j in range(nb):
+                    # time to the event: q(t) = q0 + q' t + q'' t²/2 reaches the target; linear guess,
+                    # then two Newton steps on the quadratic (no sqrt)
+                    v0 = tmp[0, j] if ev_k < 2 else tmp[4, j]
+                    d1 = tmp[1, j] if ev_k < 2 else tmp[5, j]
+                    d2 = hdd[j] if ev_k < 2 else mdd[j]
+                    dq = near[ev_k, j] - v0
+                    tl = dq / d1 if d1 != 0.0 else -1.0
+                    g1 = d1 + d2 * tl
+                    tn = tl - (d1 * tl + 0.5 * d2 * tl * tl - dq) / g1 if g1 * d1 > 0.0 else tl
+                    g1 = d1 + d2 * tn
+                    tn = tn - (d1 * tn + 0.5 * d2 * tn * tn - dq) / g1 if g1 * d1 > 0.0 else tn
+                    tn = tn if (tn > 0.5 * tl and tn < 2.0 * tl) else tl
+                    tmp[6, j] = tn if 1e-6 < tn < tmp[6, j] else tmp[6, j]
             for j in range(nb):
+                cut[j] = 1.0 if tmp[6, j] < hs[j] else 0.0
                 hs[j] = tmp[6, j] + 2e-4 if tmp[6, j] < hs[j] else hs[j]
         for j in range(nb):
             hb = hs[j]
@@ -510,7 +562,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             cs = _DP_C[s]
             for j in range(nb):
                 ts[j] = t[j] + cs * hs[j]
-            _rhs(ts, Yt, Ks[s], P, bst, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+            _rhs(ts, Yt, Ks[s], P, bst, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
         for c in range(6):
             for j in range(nb):
                 acc = Y0[c, j]
@@ -518,8 +570,54 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
                     acc += hs[j] * _DP_B[u] * Ks[u, c, j]
                 Y[c, j] = acc
         for j in range(nb):
+            t0[j] = t[j]
             t[j] = tt[j]
-        _rhs(t, Y, Ks[0], P, bst, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+        _rhs(t, Y, Ks[0], P, bst, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+        if air_on and bst:
+            # a density kink or Mach node crossed inside a boost step (more than REDO_S before its end:
+            # the prediction missed it): the lane takes the step again, ending at the crossing
+            # (linear between the step's ends; checked again after that step)
+            for j in range(nb):
+                x = Y[0, j]
+                y = Y[1, j]
+                z = Y[2, j]
+                alt = K.alt_air(x, y, z, a_, b_)
+                vrx = Y[3, j] + w * y
+                vry = Y[4, j] - w * x
+                tmp[0, j] = alt
+                tmp[4, j] = math.sqrt(vrx * vrx + vry * vry + Y[5, j] * Y[5, j])
+                hc = min(max(alt, 0.0), hmax)
+                kidx[j] = int64(hc * idh)
+                tmp[2, j] = hc
+            for j in range(nb):
+                k = 2 * kidx[j]
+                hc = tmp[2, j]
+                jj = k + (1 if hc >= air[k, AIR_SPLIT] else 0)
+                x = hc - air[jj, AIR_BASE]
+                tmp[4, j] = tmp[4, j] / (air[jj, 10] + x * (air[jj, 11] + x * (air[jj, 12] + x * air[jj, 13])))
+                tmp[6, j] = hs[j]
+            for kk in range(kinks.shape[0]):
+                hk = kinks[kk]
+                for j in range(nb):
+                    a0 = ev0[0, j]
+                    a1 = tmp[0, j]
+                    fk = (hk - a0) / (a1 - a0) * hs[j] if (a0 - hk) * (a1 - hk) < 0.0 else 1e300
+                    tmp[6, j] = min(tmp[6, j], fk)
+            for kk in range(mnodes.shape[0]):
+                mn = mnodes[kk]
+                for j in range(nb):
+                    a0 = ev0[1, j]
+                    a1 = tmp[4, j]
+                    fk = (mn - a0) / (a1 - a0) * hs[j] if (a0 - mn) * (a1 - mn) < 0.0 else 1e300
+                    tmp[6, j] = min(tmp[6, j], fk)
+            for j in range(nb):
+                redo = inb[j] > 0.0 and act[j] > 0.0 and tmp[6, j] < hs[j] - REDO_S and tmp[0, j] < 125000.0
+                if redo:
+                    hcap[j] = max(tmp[6, j], 0.0) + 2e-4
+                    t[j] = t0[j]
+                    for c in range(6):
+                        Y[c, j] = Y0[c, j]
+                        Ks[0, c, j] = F0[c, j]
         # flags: impact, apogee, end of segment; running apogee at step ends
         nflag = 0
         for j in range(nb):
@@ -528,7 +626,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             z = Y[2, j]
             r = math.sqrt(x * x + y * y + z * z)
             alt = r - a_ * b_ * r / math.sqrt(b_ * b_ * (x * x + y * y) + a_ * a_ * z * z)
-            vr = _dhdt(x, y, z, Y[3, j], Y[4, j], Y[5, j], a_, b_)
+            vr = K.alt_rate(x, y, z, Y[3, j], Y[4, j], Y[5, j], a_, b_)
             imp = act[j] > 0.0 and inb[j] == 0.0 and alt < 0.0
             top = act[j] > 0.0 and vr_prev[j] > 0.0 and vr <= 0.0
             ev = act[j] > 0.0 and t[j] >= tend[j]
@@ -628,6 +726,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
                         q[j] = qn
                         tend[j] = min(seg[qn, G_T1], t_cut[i], t_max)
                         _load_segment(P, j, seg, qn, hold, beta_inv)
+                    t_prev[j] = -1.0
                     changed = True
                 else:
                     act[j] = 0.0
@@ -635,17 +734,18 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
                     st = K.STATUS_ESCAPE if _escaped(Y, j, E) else K.STATUS_DURATION
                     _finish(summary, i, st, t[j], Y, j, apo, nst[j])
         if changed:
-            _rhs(t, Y, Ks[0], P, nboost > 0, E, tab_r, tab_b, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
+            _rhs(t, Y, Ks[0], P, nboost > 0, E, air, mk, ms, ck, cd0, sref, t_vert, t_kick, tmp, kidx)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def fly_lockstep(order, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_inv, sref, mk, ms, ck, cd0,
-                 t_vert, t_kick, E, tab_r, tab_b, t_max, sp, kinks, mnodes, summary):
+                 t_vert, t_kick, E, air, t_max, sp, kinks, mnodes, summary):
     """Fly N trajectories in blocks of BLOCK lanes, the blocks in parallel; rows in ``order``.
 
     Inputs as ``kernel.fly_kernel`` (summary rows, columns SUM_*), with seg the boost segment
-    table (``segment_table``), the Cd table as ramps (``cd_ramps``) and the USSA76 tables of
-    ``lockstep_tables``. order: a permutation of 0..N-1; neighbours in it share a block.
+    table (``segment_table``), the Cd table as ramps (``cd_ramps``) and air the rows of the cubic
+    USSA76 table ``earth.atmosphere.air_table()``. order: a permutation of 0..N-1; neighbours in it
+    share a block.
     """
     n = order.shape[0]
     nblk = (n + BLOCK - 1) // BLOCK
@@ -653,35 +753,10 @@ def fly_lockstep(order, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, bet
         lo = bk * BLOCK
         hi = min(n, lo + BLOCK)
         _fly_block(order[lo:hi], r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_inv, sref, mk, ms, ck,
-                   cd0, t_vert, t_kick, E, tab_r, tab_b, t_max, sp, kinks, mnodes, summary)
+                   cd0, t_vert, t_kick, E, air, t_max, sp, kinks, mnodes, summary)
 
 
 # ---- host-side tables --------------------------------------------------------------------------
-
-_TABLES = None
-
-
-def lockstep_tables():
-    """(tab_r (N+1, 2): ρ, Δρ; tab_b (N+1, 4): p, Δp, a, Δa) from the USSA76 10 m table."""
-    global _TABLES
-    if _TABLES is None:
-        from ..earth.atmosphere import atmosphere_table
-
-        tab = atmosphere_table()
-        assert tab.dh_m == 10.0
-        rho = np.exp(tab.ln_rho)
-        p = np.exp(tab.ln_p)
-        a = np.asarray(tab.sound_mps)
-
-        def fwd(x):
-            d = np.zeros_like(x)
-            d[:-1] = np.diff(x)
-            return d
-
-        _TABLES = (np.ascontiguousarray(np.stack([rho, fwd(rho)], -1)),
-                   np.ascontiguousarray(np.stack([p, fwd(p), a, fwd(a)], -1)))
-    return _TABLES
-
 
 def cd_ramps(mach, cd):
     """Cd(M) piecewise linear (held beyond the ends) as cd0 + Σ ck (clamp(M, mk, mk + ms) - mk)."""
@@ -723,6 +798,32 @@ def segment_table(stages, payload_kg, t_vert, t_kick) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
+def _deal_blocks(order: np.ndarray) -> np.ndarray:
+    """Blocks of ``order`` (BLOCK rows each) dealt round-robin to the threads' static shares.
+
+    prange gives thread t the t-th contiguous share of the blocks; neighbouring blocks of the
+    sorted order cost about the same and cost grows along it (kick, cut-off), so the shares
+    are made of every T-th block instead (T = numba's thread count): equal work per thread.
+    """
+    import numba
+
+    n = order.shape[0]
+    nblk = (n + BLOCK - 1) // BLOCK
+    nt = max(1, min(numba.get_num_threads(), nblk))
+    if nt == 1 or n % BLOCK:
+        full = n // BLOCK  # the short last block stays last
+    else:
+        full = nblk
+    per = full // nt
+    if per == 0:
+        return order
+    used = per * nt
+    k = np.arange(used)
+    src = (k % per) * nt + k // per  # share t, position c <- sorted block c·nt + t
+    blocks = order[:used * BLOCK].reshape(used, BLOCK)[src]
+    return np.concatenate([blocks.ravel(), order[used * BLOCK:]])
+
+
 def fly_summary(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max) -> np.ndarray:
     """Summary rows (N, kernel.SUM_LEN) of N flights; arguments as ``flight.batch._call``.
 
@@ -739,12 +840,11 @@ def fly_summary(r0, v0, boost, dir_ecef, kick, tcut, margs, earth, t_max) -> np.
     seg = segment_table(stages, payload, t_vert, t_kick) if boost else np.zeros((1, G_LEN))
     mk, ms, ck, cd0 = cd_ramps(mach, cd)
     mnodes = np.append(mk, mk[-1] + ms[-1]) if len(mk) else np.zeros(0)
-    tab_r, tab_b = lockstep_tables()
     kick = np.ascontiguousarray(kick, dtype=float)
     tcut = np.ascontiguousarray(tcut, dtype=float)
-    order = np.lexsort((tcut, kick)).astype(np.int64)
+    order = _deal_blocks(np.lexsort((tcut, kick)).astype(np.int64))
     fly_lockstep(order, np.ascontiguousarray(r0, dtype=float), np.ascontiguousarray(v0, dtype=float), bool(boost),
                  np.ascontiguousarray(dir_ecef, dtype=float), kick, tcut, seg, bool(hold), float(beta_inv), float(sref),
-                 mk, ms, ck, cd0, float(t_vert), max(float(t_kick), 1e-300), earth.params(), tab_r, tab_b,
+                 mk, ms, ck, cd0, float(t_vert), max(float(t_kick), 1e-300), earth.params(), air_table().rows,
                  float(t_max), STEP_RULE, K.KINK_ALT_M, mnodes, summary)
     return summary
