@@ -91,7 +91,8 @@ def test_demo_stage_clock_json_and_table_row(tmp_path):
     j = clock.to_json()
     assert [x["stage"] for x in j["stages"]] == ["1. flights (compile)", "2a. assess: more words"]
     assert j["cpu_s"] >= j["stages"][0]["cpu_s"] > 0 and j["wall_s"] >= j["stages"][0]["wall_s"]
-    assert {"tables_built", "tables_read", "load_average", "cores", "versions"} <= set(j)
+    assert {"tables_built", "tables_read", "load_average", "uptime", "cores", "versions"} <= set(j)
+    assert j["peak_rss_mb"] > 10  # this process's resident peak, MB (issue 10: in every bench JSON)
     write_timing(tmp_path / "t" / "demo-timing.json", j)
     assert json.loads((tmp_path / "t" / "demo-timing.json").read_text()) == j
     c = Console(width=200, record=True)
@@ -100,6 +101,12 @@ def test_demo_stage_clock_json_and_table_row(tmp_path):
     assert "CPU s" in text and "total" in text
     row = next(ln for ln in bench.markdown_table([j]).splitlines() if ln.startswith("| `make demo`"))
     assert "1. flights " in row and "2a. assess " in row and "s CPU" in row and "tables:" in row
+    assert "peak RSS" in row
+
+
+def test_bench_stream_reports_peak_memory_and_the_machine():
+    r = bench.bench_stream(n=200, chunk=50)
+    assert r["n"] == 200 and r["peak_rss_mb"] > 10 and {"versions", "uptime", "cores", "cpu"} <= set(r)
 
 
 def test_bench_engage_reports_both_reach_models():

@@ -18,6 +18,17 @@ def _loaded(code: str) -> list[str]:
 
 def test_cli_import_loads_no_heavy_dependency():
     assert _loaded("import bmdcheck.cli.main") == []
+    assert _loaded("import bmdcheck.cli.app") == []
+
+
+def test_help_of_every_command_loads_no_heavy_dependency():
+    """`bmdcheck --help` and a command's --help import none of SciPy, Numba, Dask, DuckDB (issue 10:
+    start-up under 0.5 s; they load only when a command runs)."""
+    for argv in (["--help"], ["bench", "--help"], ["bench", "assess", "--help"], ["demo", "--help"], ["fly", "--help"]):
+        code = (f"import io, sys\nfrom bmdcheck.cli.main import main\nsys.argv = ['bmdcheck', *{argv!r}]\n"
+                "out, sys.stdout = sys.stdout, io.StringIO()  # the help text is not the module list\n"
+                "try:\n    main()\nexcept SystemExit:\n    pass\nsys.stdout = out")
+        assert not set(_loaded(code)) & {"scipy", "numba", "dask", "distributed", "duckdb"}, argv
 
 
 def test_package_import_is_lazy_and_the_api_resolves():

@@ -135,6 +135,8 @@ _LAZY = {
     "machine_cpu_model": (".bench", "_cpu_model"),
     "machine_load_average": (".bench", "_load_average"),
     "machine_versions": (".bench", "_versions"),
+    "machine_peak_rss_mb": (".bench", "_peak_rss_mb"),
+    "machine_uptime": (".bench", "_uptime"),
     "cache_stats": (".diskcache", "STATS"),
     "cache_dir": (".diskcache", "cache_dir"),
     "write_text_durably": (".assess.results", "write_text"),

@@ -106,17 +106,20 @@ class StageClock:
         return t
 
     def to_json(self) -> dict:
-        """``demo-timing.json``: stages [{stage, wall_s, cpu_s}], totals, the machine and the table cache."""
+        """``demo-timing.json``: stages [{stage, wall_s, cpu_s}], totals, peak_rss_mb, the machine (load
+        average, ``uptime`` line, cores, CPU, versions) and the table cache."""
         import platform
 
         _cpu_model, _load_average, _versions = api.machine_cpu_model, api.machine_load_average, api.machine_versions
+        _peak_rss_mb, _uptime = api.machine_peak_rss_mb, api.machine_uptime
         STATS, cache_dir = api.cache_stats, api.cache_dir
 
         d = cache_dir()
         return {"benchmark": "demo", "stages": [{"stage": a, "wall_s": round(w, 2), "cpu_s": round(c, 2)}
                                                 for a, w, c in self.stages],
                 "wall_s": round(time.perf_counter() - self.t0, 2), "cpu_s": round(time.process_time() - self.c0, 2),
-                "load_average": _load_average(), "cores": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(),
+                "peak_rss_mb": _peak_rss_mb(), "load_average": _load_average(), "uptime": _uptime(),
+                "cores": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(),
                 "versions": _versions(), "tables_built": STATS["built"], "tables_read": STATS["read"],
                 "table_cache": str(d) if d else None}
 

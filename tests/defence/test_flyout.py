@@ -731,7 +731,7 @@ def test_rotating_table_disk_cache_round_trip_and_rebuild(tmp_path, monkeypatch)
     monkeypatch.setenv("BMDCHECK_CACHE_DIR", str(tmp_path))
     built = []
     monkeypatch.setattr(F, "build_rotating_table", lambda *a, **k: built.append(a) or rt)
-    f = F.rotating_table_for.__wrapped__
+    f = F._rotating_table_cached.__wrapped__
     a = f(m, 750.0, 54.473)                       # missing: built and written
     (path,) = list(tmp_path.glob("flyout-rotating-*.npz"))
     assert len(built) == 1
@@ -746,3 +746,40 @@ def test_rotating_table_disk_cache_round_trip_and_rebuild(tmp_path, monkeypatch)
     assert len(built) == 2 and path.read_bytes() != b"not a table"
     f(m, 750.0, 54.0)                             # another latitude: another entry
     assert len(built) == 3 and len(list(tmp_path.glob("flyout-rotating-*.npz"))) == 2
+
+
+def test_threats_beyond_skips_the_sectors_only_out_of_reach_and_changes_no_result():
+    """``flyout.threats_beyond`` (used per assessment chunk): at a site every threat sample is farther
+    from than the base table reaches, the rotating table comes without sector fans (all unreachable)
+    and the engagement's every output column is identical to the full table's; at a site in reach
+    the full table is used. A Topol-M flying Kozelsk → Washington; an SM-3 IIA-class interceptor at
+    a site in Australia (out of reach) and at a site 2° south of the track (in reach, feasible)."""
+    import bmdcheck as bc
+    import bmdcheck.defence.flyout as F
+    from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_threats
+    from bmdcheck.defence.engagement import Threats
+
+    t = bc.fly("topol-m", (54.038, 35.772), (38.895, -77.036), sample_interval_s=1.0)
+    s = t.samples
+    th = Threats.from_arrays(s.t_s, s.r_eci_m, s.v_eci_mps)
+    k = int(np.searchsorted(s.t_s, 300.0))
+    far = SiteSpec("far", -35.0, 150.0)
+    near = SiteSpec("under-track", float(s.lat_deg[k]) - 2.0, float(s.lon_deg[k]))
+    it = InterceptorSpec("iia", 4500.0, 50.0, 100e3, 1500e3, 0.0, 750.0)
+    tl = TimelineSpec(mode="early-warning-only", launch_at_s=100.0)
+    nearest = F.nearest_by_lat(th, [far, near])
+    full = {sp.name: it.rotating_table(sp.lat_deg) for sp in (far, near)}
+    assert nearest[far.lat_deg] > full["far"].base.max_range_m + F.BEYOND_MARGIN_M  # the premise
+    assert nearest[near.lat_deg] < full["under-track"].base.max_range_m
+    ref = {sp.name: engage_threats(th, [sp], [it], tl).windows for sp in (far, near)}
+    with F.threats_beyond(nearest):
+        skipped, kept = it.rotating_table(far.lat_deg), it.rotating_table(near.lat_deg)
+        got = {sp.name: engage_threats(th, [sp], [it], tl).windows for sp in (far, near)}
+    assert np.all(np.isinf(skipped.dt_s)) and skipped.dt_s.shape == full["far"].dt_s.shape
+    assert np.array_equal(skipped.base.t_s, full["far"].base.t_s)
+    assert kept is full["under-track"]
+    assert it.rotating_table(far.lat_deg) is full["far"]  # outside the block: the full table again
+    for name in ref:
+        assert np.array_equal(ref[name].raw, got[name].raw, equal_nan=True), name
+    assert ref["far"].reason == ["out_of_reach"]
+    assert ref["under-track"].feasible[0]  # the sectors are read there

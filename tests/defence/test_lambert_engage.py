@@ -106,3 +106,102 @@ def test_cli_burn_time_zero_is_the_impulsive_lambert_model():
     p = subprocess.run(base + ["--burn-time", "0"], capture_output=True, text=True, timeout=600)
     lines = [x for x in p.stderr.splitlines() if x.strip()]
     assert p.returncode == 2 and len(lines) == 1 and "--flyout lambert" in lines[0], p.stderr
+
+
+def _transfer(rng, mu):
+    """A random short-way engagement-like transfer: r1 on the Earth, r2 100-3,000 km up, angle, flight time."""
+    r1 = rng.uniform(6.35e6, 6.39e6)
+    r2 = r1 + rng.uniform(1e5, 3e6)
+    th = rng.uniform(0.005, 3.0)
+    tof = rng.uniform(30.0, 4000.0)
+    return r1, r2, th, tof
+
+
+def test_tof_lower_bound_is_below_every_transfer():
+    """The chunk bound's flight-time floor (Lagrange's fast-branch time at the largest semi-major axis
+    the speed allows, lowest chord and semi-perimeter) never exceeds the flight time of a transfer
+    that needs at most that speed, for any larger radius or angle (Izzo solver as the truth)."""
+    from bmdcheck.defence.lambert import izzo2015
+    from bmdcheck.defence.lambert_engage import _tof_lower
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    rng = np.random.default_rng(11)
+    n = tight = 0
+    for _ in range(4000):
+        r1, r2, th, tof = _transfer(rng, GM_M3_S2)
+        v1, _, ok = izzo2015(np.array([r1, 0.0, 0.0]), np.array([r2 * np.cos(th), r2 * np.sin(th), 0.0]), tof, GM_M3_S2)
+        if not ok:
+            continue
+        v = float(np.linalg.norm(v1))
+        k_r, k_th = rng.uniform(0.9, 1.0), rng.uniform(0.5, 1.0)
+        lb = _tof_lower(r1, max(r2 * k_r, r1 * 1.0001), np.cos(th * k_th), v * (1 + 1e-12), GM_M3_S2)
+        assert lb <= tof * (1 + 1e-9), (r1, r2, th, tof, v, lb)
+        exact = _tof_lower(r1, r2, np.cos(th), v, GM_M3_S2)
+        assert exact <= tof * (1 + 1e-9)
+        tight += abs(exact - tof) < 1e-6 * tof
+        n += 1
+    assert n > 3500 and tight > 0.2 * n  # the fast-branch transfers meet the bound with equality
+
+
+def test_tof_lower_bound_equals_the_universal_variable_fast_transfer():
+    """On the fast branch (flight time below the minimum-energy time) the bound at the transfer's own
+    speed is the transfer's flight time (independent universal-variable solver, SciPy brentq)."""
+    from bmdcheck.defence.lambert_engage import _tof_lower
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    r1v = np.array([6.371e6, 0.0, 0.0])
+    for th, h, tof in ((0.2, 500e3, 300.0), (0.5, 1000e3, 600.0), (0.05, 200e3, 60.0), (1.0, 1500e3, 1100.0)):
+        r2 = 6.371e6 + h
+        v1, _ = lambert_universal(r1v, np.array([r2 * np.cos(th), r2 * np.sin(th), 0.0]), tof)
+        v = float(np.linalg.norm(v1))
+        assert _tof_lower(6.371e6, r2, np.cos(th), v, GM_M3_S2) == pytest.approx(tof, rel=1e-7)
+    # below the minimum-energy ellipse's speed no transfer exists; at escape speed no time floor
+    assert _tof_lower(6.371e6, 7.0e6, np.cos(0.5), 1000.0, GM_M3_S2) == np.inf
+    assert _tof_lower(6.371e6, 7.0e6, np.cos(0.5), 11.2e3, GM_M3_S2) == 0.0
+
+
+def test_reach_bound_admits_every_transfer_within_the_burnout_speed():
+    """The chunk, sample and launch bounds (``_reachable``, ``_dv_floor``, ``_refused``) never refuse a
+    transfer that exists:
+    random sites, target directions in random caps, flight times and Earth turns; the exact speed
+    change from the Izzo solver (site velocity omega x r1) as the burnout speed must be admitted, with
+    a flight-time floor no later than the transfer's, and the sample floor must not exceed it."""
+    from bmdcheck.defence.lambert import izzo2015
+    from bmdcheck.defence.lambert_engage import _dv_floor, _reachable, _refused
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    rng = np.random.default_rng(12)
+    w = OMEGA_EARTH_RAD_S
+    n = n_refused = 0
+    for _ in range(3000):
+        lat, lon = np.radians(rng.uniform(-80, 80)), np.radians(rng.uniform(-180, 180))
+        se = 6.37e6 * np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+        c = rng.normal(size=3)
+        c /= np.linalg.norm(c)
+        if rng.uniform() < 0.7:  # mostly near the site, where the bound has to work
+            c = se / 6.37e6 + rng.uniform(0.01, 0.6) * c
+            c /= np.linalg.norm(c)
+        rho = rng.uniform(0.0, 0.05)
+        e = rng.normal(size=3)
+        e -= e.dot(c) * c
+        e /= np.linalg.norm(e)
+        u = np.cos(rho * rng.uniform() ** 0.5) * c + np.sin(rho * rng.uniform() ** 0.5) * e
+        u /= np.linalg.norm(u)
+        r2n = 6.37e6 + rng.uniform(1e5, 2e6)
+        tof = rng.uniform(30.0, 1500.0)
+        psi = w * tof
+        cp, sp = np.cos(psi), np.sin(psi)
+        r2 = r2n * np.array([cp * u[0] - sp * u[1], sp * u[0] + cp * u[1], u[2]])  # ECI at arrival, r1 = se
+        v1, _, ok = izzo2015(se, r2, tof, GM_M3_S2)
+        if not ok:
+            continue
+        dv = float(np.linalg.norm(v1 - w * np.array([-se[1], se[0], 0.0])))
+        tofmax = tof + rng.uniform(0.0, 300.0)
+        ok, tof_lb = _reachable(se, c[0], c[1], c[2], rho, r2n * 0.999, tofmax, dv * (1 + 1e-12), w, GM_M3_S2)
+        assert ok and tof_lb <= tof * (1 + 1e-9), (se, c, rho, u, r2n, tof, dv, tof_lb)
+        fl = _dv_floor(se, u[0], u[1], u[2], r2n, tofmax, 0.5 * dv, w, GM_M3_S2)
+        assert fl <= dv * (1 + 1e-9)
+        assert not _refused(se, r2, tof, dv * (1 + 1e-12), w, GM_M3_S2)  # the launch-level test, plane known
+        n_refused += _refused(se, r2, tof, 0.9 * dv, w, GM_M3_S2)
+        n += 1
+    assert n > 2500 and n_refused > 0.3 * n  # and it does refuse transfers 10 % beyond the speed

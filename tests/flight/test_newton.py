@@ -170,3 +170,130 @@ def test_iter_aimed_flights_chunks_cover_all_and_hit_the_aims():
         d, _ = geodesic_inverse(la, lo, p[sl][ok, 2], p[sl][ok, 3])
         assert np.all(d < 20.0)
     assert seen == list(range(len(p)))
+
+
+@pytest.mark.parametrize("shape,apogee_km", [("min-energy", None), ("lofted", None), ("lofted", 1200.0),
+                                             ("depressed", 300.0)])
+def test_compiled_predictor_is_the_numpy_predictor(shape, apogee_km):
+    """flight.predictor (compiled, per row) against newton._predict_numpy (array form) on random
+    trial steerings, crashed boosts and non-landing arcs included: same NaN pattern, residuals
+    within 1e-9 km / 1e-9, ranges within 1e-12 rad."""
+    m = bc.get_missile("topol-m")
+    earth = bc.EarthModel()
+    tab = NW.boost_table(m, earth)
+    rng = np.random.default_rng(3)
+    n = 400
+    lat0, lon0 = rng.uniform(-80, 80, n), rng.uniform(-180, 180, n)
+    lat1, lon1 = rng.uniform(-80, 80, n), rng.uniform(-180, 180, n)
+    P = NW._problem(lat0, lon0, lat1, lon1, earth)
+    x = np.stack([rng.uniform(0, 360, n), rng.uniform(0.1, 89.9, n), rng.uniform(0.04, 1.02, n) * m.burn_end_s], -1)
+    a, ra = NW._predict(tab, P, x, earth, shape, apogee_km, want_range=True)
+    b, rb = NW._predict_numpy(tab, P, x, earth, shape, apogee_km, want_range=True)
+    assert np.array_equal(np.isfinite(a), np.isfinite(b)) and 0.5 < np.isfinite(a[:, 0]).mean() < 1.0
+    assert np.nanmax(np.abs(a - b)) < 1e-9
+    assert np.nanmax(np.abs(ra - rb)) < 1e-12
+    # rows picked by index give the rows of the taken problem
+    pr = rng.integers(0, n, 50)
+    c = NW._predict(tab, P, x[pr], earth, shape, apogee_km, prow=pr)
+    assert np.array_equal(c, a[pr], equal_nan=True)
+
+
+def test_compiled_kepler_arc_is_ballistic_range():
+    from bmdcheck.flight.predictor import ballistic_arc
+
+    rng = np.random.default_rng(4)
+    r, v = rng.uniform(6.3e6, 7.5e6, 3000), rng.uniform(0.0, 1.1e4, 3000)
+    g, r2 = rng.uniform(-1.57, 1.57, 3000), rng.uniform(6.3e6, 6.5e6, 3000)
+    k = kepler.ballistic_range(r, v, g, r2, 3.986004418e14)
+    out = np.array([ballistic_arc(*z, 3.986004418e14) for z in zip(r, v, g, r2)])
+    for j, f in enumerate([k.range_angle_rad, k.flight_time_s, k.apogee_radius_m]):
+        assert np.array_equal(np.isfinite(out[:, j]), np.isfinite(f))
+        fin = np.isfinite(f)
+        assert np.max(np.abs(out[fin, j] - f[fin]) / np.maximum(1.0, np.abs(f[fin]))) < 1e-12
+    assert 0.2 < np.isfinite(out[:, 0]).mean() < 0.95
+
+
+def test_sampled_aim_returns_the_verifying_flights(monkeypatch):
+    """aim(..., sample_interval_s) hands back the flights that verified each solved row: the same
+    flights as flying the returned steering again (adaptive kernel, rtol 1e-10, samples), and
+    they hit the aims; the fallback's rows are flown and included in row order."""
+    m = bc.get_missile("topol-m")
+    p = _groups()["topol-m"]
+    st = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "depressed", sample_interval_s=2.0)
+    ok = np.nonzero(st.ok)[0]
+    b = st.flights
+    assert len(b) == ok.size and b.t_s.shape[1] == b.n_samples.max()
+    again = bc.fly_missile_batch(m, p[ok, 0], p[ok, 1], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
+                                 rtol=1e-10, sample_interval_s=2.0)
+    assert np.array_equal(again.n_samples, b.n_samples)
+    assert np.allclose(again.summary, b.summary, rtol=0, atol=1e-6)
+    for j in range(ok.size):
+        k = b.n_samples[j]
+        assert np.allclose(again.r_eci_m[j, :k], b.r_eci_m[j, :k], rtol=0, atol=1e-6)
+    la, lo, _ = b.impact_geodetic()
+    assert np.all(geodesic_inverse(la, lo, p[ok, 2], p[ok, 3])[0] < 20.0)
+    # a row the fast path leaves to the fallback (after its verifying flight): flown, in row order
+    real = NW._check_branch
+
+    def reject_first(c, g):
+        real(c, g)
+        g.status[0] = NW.STATUS_WRONG_BRANCH
+
+    monkeypatch.setattr(NW, "_check_branch", reject_first)
+    mix = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "depressed", sample_interval_s=2.0)
+    assert mix.method[0] == "reference" and mix.ok[0]
+    okm = np.nonzero(mix.ok)[0]
+    la, lo, _ = mix.flights.impact_geodetic()
+    assert len(mix.flights) == okm.size
+    assert np.all(geodesic_inverse(la, lo, p[okm, 2], p[okm, 3])[0] < 50.0)
+    ref = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "depressed", method="reference", sample_interval_s=2.0)
+    assert len(ref.flights) == int(ref.ok.sum())
+
+
+def test_adaptive_iterations_reach_the_same_steering():
+    """The Newton iterations flown by the adaptive kernel instead of the lock-step one converge to the
+    same steering (both verified by an adaptive flight at rtol 1e-10)."""
+    m = bc.get_missile("topol-m")
+    p = _groups()["topol-m"]
+    a = NW.solve_steering_newton(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3])
+    b = NW.solve_steering_newton(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], iter_kernel="adaptive")
+    both = a.ok & b.ok
+    assert both.sum() >= 2
+    assert np.all(np.abs((a.azimuth_deg - b.azimuth_deg + 180) % 360 - 180)[both] < 1e-3)
+    assert np.all(np.abs(a.kick_deg - b.kick_deg)[both] < 2e-3)
+    assert np.all(np.abs(a.t_cut_s - b.t_cut_s)[both] < 0.05)
+    assert a.verify_flights >= a.ok.sum() and b.verify_flights == 0
+
+
+def test_a_solution_on_the_other_branch_is_retried_from_the_mirrored_kick():
+    """Near the maximum range the first guess can converge on the other pitch branch; the fast path
+    starts once more from the kick mirrored across the maximum-range kick and finds the reference's
+    solution (Topol-M depressed, 9,490 km: the reference solver's kick is 64.9°)."""
+    m = bc.get_missile("topol-m")
+    la, lo, ta, to = 50.95293647809008, 36.125162702620834, 30.919510778573528, -89.4908778116037
+    fast = NW.solve_steering_newton(m, la, lo, ta, to, "depressed")
+    ref = bc.solve_steering(m, la, lo, ta, to, "depressed")
+    assert ref.ok[0] and fast.ok[0]
+    assert abs(fast.kick_deg[0] - ref.kick_deg[0]) < 0.02 and fast.miss_km[0] <= NW.TOL_MISS_KM
+    st = NW.aim(m, la, lo, ta, to, "depressed", sample_interval_s=5.0)
+    assert st.method[0] == "newton" and len(st.flights) == 1
+    lat, lon, _ = st.flights.impact_geodetic()
+    assert float(np.max(geodesic_inverse(lat, lon, ta, to)[0])) < 20.0
+
+
+@pytest.mark.parametrize("name,pair", [("minuteman-iii", (60.667, 126.73, 2.757, -121.403)),
+                                       ("trident-ii-d5", (17.451, 116.957, 37.084, -106.303)),
+                                       ("trident-ii-d5", (19.755, -125.453, 39.25, 13.66))])
+def test_flat_depressed_shots_are_solved_by_the_fast_path(name, pair):
+    """Depressed shots at kicks of 75-82° (the predictor's drag-free arc overshoots there, or leads
+    to the other branch): the retry with kernel sensitivities finds the reference's solution."""
+    m = bc.get_missile(name)
+    fast = NW.solve_steering_newton(m, *pair, shape="depressed")
+    ref = bc.solve_steering(m, *pair, shape="depressed")
+    assert ref.ok[0] and fast.ok[0], NW.STATUS_TEXT[int(fast.status[0])]
+    assert fast.kick_deg[0] > 70.0
+    assert abs(fast.kick_deg[0] - ref.kick_deg[0]) < 0.02
+    assert abs((fast.azimuth_deg[0] - ref.azimuth_deg[0] + 180) % 360 - 180) < 0.01
+    b = bc.fly_missile_batch(m, pair[0], pair[1], fast.azimuth_deg, fast.kick_deg, fast.t_cut_s, rtol=1e-10)
+    la, lo, _ = b.impact_geodetic()
+    assert float(np.max(geodesic_inverse(la, lo, pair[2], pair[3])[0])) < 20.0

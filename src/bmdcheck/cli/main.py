@@ -153,7 +153,7 @@ def bench_flight(n: int = typer.Option(10_000, "--n", help="Trajectories for the
 
 @bench_app.command("steer")
 def bench_steer_cmd(n: int = typer.Option(2_000, "--n", help="Trajectories to aim with the Newton fast path."),
-                    n_ref: int = typer.Option(24, "--n-ref", help="Of them, aimed again with the reference solver."),
+                    n_ref: int = typer.Option(60, "--n-ref", help="Of them, aimed again with the reference solver."),
                     sampled: bool = typer.Option(False, "--sampled",
                                                  help="Then aim and fly all n with 1 s samples, in chunks."),
                     as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):

@@ -35,6 +35,8 @@ the Coriolis drift. Within 0.38 s of rotating direct integration for every catal
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -778,13 +780,24 @@ def _rot_lookup_many(r, h, psi, dr, dh, T, V, G, sdr, sdh, DT, DF, out):
 
 
 @lru_cache(maxsize=16)
+def _fine_base(booster: Missile, t_ext: float) -> FlyoutTable:
+    """The fine non-rotating base of the rotating tables of one booster (every site latitude)."""
+    return build_table(booster, t_ext, booster.name)
+
+
+def _sector_grid(base: FlyoutTable) -> tuple:
+    """The sector tables' grid (dr_m, dh_m, NR, NH) over the base's extent."""
+    return base.max_range_m / _SECTOR_RANGE, base.max_alt_m / _SECTOR_ALT, _SECTOR_RANGE + 2, _SECTOR_ALT + 2
+
+
+@lru_cache(maxsize=16)
 def _base_for(booster: Missile, t_ext: float):
     """The rotating tables' shared part for one booster: the fine non-rotating base table, the
     sector fans' kicks, the sector grid and the coarse non-rotating twin of the sectors."""
-    base = build_table(booster, t_ext, booster.name)
+    base = _fine_base(booster, t_ext)
     hold = _hold(booster)
     kicks = (kick_fan(booster, t_ext, _SECTOR_KICKS), kick_fan(hold, t_ext, _SECTOR_KICKS))
-    grid = (base.max_range_m / _SECTOR_RANGE, base.max_alt_m / _SECTOR_ALT, _SECTOR_RANGE + 2, _SECTOR_ALT + 2)
+    grid = _sector_grid(base)
     fans = [_fan(booster, t_ext, kicks[0], dt_s=_SECTOR_SAMPLE_S), _fan(hold, t_ext, kicks[1], dt_s=_SECTOR_SAMPLE_S)]
     twin = _fill_fans(fans, *grid, t_ext)[0]
     return base, kicks, grid, twin
@@ -816,16 +829,98 @@ def build_rotating_table(booster: Missile, max_flight_time_s: float, lat_deg: fl
     return RotatingTable(base, float(lat_deg), grid[0], grid[1], DT, DF, float(max_flight_time_s))
 
 
-@lru_cache(maxsize=32)  # 8 sectors × 152 × 202 cells × 2 arrays: ~4 MB each, plus the base (12 MB)
+_BEYOND: ContextVar = ContextVar("bmdcheck_flyout_beyond", default=None)
+BEYOND_MARGIN_M = 1_000.0
+"""How much farther than the base's last grid range every threat sample must be before the sectors
+are skipped (the engagement's ground range and the caller's differ by rounding only)."""
+
+
+@contextmanager
+def threats_beyond(nearest_m_by_lat: dict):
+    """Within the block, ``rotating_table_for(booster, T, lat)`` skips the sector fans (8 × 2 of the
+    build's 9 × 2 fans) when ``nearest_m_by_lat[lat]`` (the smallest ground range, m, from any site
+    at that latitude to any threat sample the block engages: arc on the sphere of the site's
+    geocentric radius, as the engagement measures it) exceeds the base table's grid by
+    BEYOND_MARGIN_M. The table returned then has the real base and unreachable sectors: a lookup
+    past the base's grid is inf before any sector correction is read (``RotatingTable.lookup``,
+    the engagement's ``reach_lookup``), so every result is the same as with the full table
+    (tests/defence/test_flyout.py). Such tables are kept for the block only (never in the caches).
+    Used by the assessment engine per chunk: a Monte-Carlo draw scales the burnout speed, and each
+    scaled interceptor would otherwise fly its sectors at every site, in reach or not."""
+    token = _BEYOND.set({"nearest": {float(k): float(v) for k, v in nearest_m_by_lat.items()}, "tables": {}})
+    try:
+        yield
+    finally:
+        _BEYOND.reset(token)
+
+
+def nearest_by_lat(threats, sites) -> dict:
+    """{site latitude: the smallest ground range, m, from any site at that latitude to any threat
+    sample}, as the engagement measures it (central angle between the site and the sample, Earth-fixed
+    at the sample's time, times the site's geocentric radius); {} without threats."""
+    if threats is None or not sites:
+        return {}
+    valid = np.arange(threats.t_s.shape[1])[None, :] < threats.n_samples[:, None]
+    r = eci_to_ecef(threats.r_eci_m[valid], threats.t_s[valid], threats.earth)
+    u = r / np.linalg.norm(r, axis=-1, keepdims=True)
+    out: dict = {}
+    for sp in sites:
+        s = geodetic_to_ecef(sp.lat_deg, sp.lon_deg, sp.alt_m, threats.earth)
+        rs = float(np.linalg.norm(s))
+        ca = float(np.max(u @ (s / rs))) if u.size else -1.0
+        d = math.acos(min(1.0, max(-1.0, ca))) * rs
+        out[float(sp.lat_deg)] = min(d, out.get(float(sp.lat_deg), math.inf))
+    return out
+
+
+def _beyond_table(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable | None:
+    """The sector-free table of ``threats_beyond`` when it applies, else None."""
+    hint = _BEYOND.get()
+    if hint is None or float(lat_deg) not in hint["nearest"]:
+        return None
+    key = (booster, float(max_flight_time_s), float(lat_deg))
+    if key in hint["tables"]:
+        return hint["tables"][key]
+    base = _fine_base_stored(booster, extended_flight_time_s(max_flight_time_s))
+    if not hint["nearest"][float(lat_deg)] > base.max_range_m + BEYOND_MARGIN_M:
+        return None
+    dr, dh, nr, nh = _sector_grid(base)
+    rt = RotatingTable(base, float(lat_deg), dr, dh, np.full((N_SECTORS, nr, nh), np.inf),
+                       np.zeros((N_SECTORS, nr, nh)), float(max_flight_time_s))
+    hint["tables"][key] = rt
+    return rt
+
+
+def _booster_key(booster: Missile) -> str:
+    import dataclasses
+
+    return repr(tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare))
+
+
+@lru_cache(maxsize=16)
+def _fine_base_stored(booster: Missile, t_ext: float) -> FlyoutTable:
+    """``_fine_base`` through the disk cache (kind ``flyout-base``): the sector-free tables of
+    ``threats_beyond`` need only the base, and a later scenario of the same run reads it back."""
+    from ..diskcache import cached
+
+    return cached("flyout-base", {"booster": _booster_key(booster), "t_ext_s": float(t_ext),
+                                  "grid": [_N_KICKS, _N_RANGE, _N_ALT, _SAMPLE_S]},
+                  lambda: _fine_base(booster, t_ext), FlyoutTable, TABLE_DEPENDS)
+
+
 def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
     """``build_rotating_table``, cached in the process and on disk (``bmdcheck.diskcache``: named by a
     hash of the booster, the flight-time limit, the latitude, the table parameters and the sources
-    in TABLE_DEPENDS)."""
-    import dataclasses
+    in TABLE_DEPENDS); inside ``threats_beyond``, sector-free where no threat is in reach."""
+    rt = _beyond_table(booster, max_flight_time_s, lat_deg)
+    return rt if rt is not None else _rotating_table_cached(booster, float(max_flight_time_s), float(lat_deg))
 
+
+@lru_cache(maxsize=32)  # 8 sectors × 152 × 202 cells × 2 arrays: ~4 MB each, plus the base (12 MB)
+def _rotating_table_cached(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
     from ..diskcache import cached
 
-    params = {"booster": repr(tuple(getattr(booster, f.name) for f in dataclasses.fields(booster) if f.compare)),
+    params = {"booster": _booster_key(booster),
               "max_flight_time_s": float(max_flight_time_s), "lat_deg": float(lat_deg),
               "grid": [N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT, _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE,
                        _N_ALT, _SAMPLE_S]}

@@ -26,11 +26,40 @@ from .windows import CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, 
 N_LAUNCH = 12
 LATEST_MAX_TOF_S = 7200.0
 """The latest-launch diagnostic searches flight times up to min(max flight time, this), s."""
+LATEST_TOL_S = 1e-4
+"""The latest launch is refined to a bracket this narrow (s); the passing end is returned."""
+
+
+@njit(cache=True, inline="always")
+def _refused(r1, rt, tof, vbo, omega, mu):
+    """True when the transfer r1 -> rt (ECI, short way) in tof surely needs a speed change > vbo
+    relative to the site (velocity omega z x r1): ``_reach_geometry``'s speed limit with the transfer
+    plane known (w_t = omega r1 n_z exactly, n the plane's normal), then ``_tof_lower`` at the exact
+    radii and angle. A refused launch needs no Lambert problem; one admitted may still fail."""
+    r1n = math.sqrt(r1[0] * r1[0] + r1[1] * r1[1] + r1[2] * r1[2])
+    r2n = math.sqrt(rt[0] * rt[0] + rt[1] * rt[1] + rt[2] * rt[2])
+    cx = r1[1] * rt[2] - r1[2] * rt[1]
+    cy = r1[2] * rt[0] - r1[0] * rt[2]
+    cz = r1[0] * rt[1] - r1[1] * rt[0]
+    cn = math.sqrt(cx * cx + cy * cy + cz * cz)
+    v_s = omega * math.sqrt(r1[0] * r1[0] + r1[1] * r1[1])
+    w = v_s
+    if cn > 0.0:
+        w = min(max(omega * r1n * cz / cn * (1.0 + 1e-9) + 1e-9, 0.0), v_s)
+    d = vbo * vbo - v_s * v_s + w * w
+    if d < 0.0:
+        return True
+    v1max = (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+    cth = (r1[0] * rt[0] + r1[1] * rt[1] + r1[2] * rt[2]) / (r1n * r2n)
+    cth = min(1.0, cth + 1e-12)
+    return _tof_lower(r1n, r2n * (1.0 - 1e-12), cth, v1max, mu) * (1.0 - 1e-9) - 1e-6 > tof
 
 
 @njit(cache=True)
-def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1, v2):
-    """Smallest Δv (and its v2, launch time) to be at rt (ECI) at time t; inf if no admissible launch."""
+def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo):
+    """Smallest Δv (and its v2, launch time) to be at rt (ECI) at time t; inf if no admissible launch.
+    Launches that ``_refused`` rules out (Δv > vbo) are solved only when no other one is within vbo
+    (then the smallest Δv above vbo is still exact)."""
     lo = t - t_b - tofmax
     if lo < tL:
         lo = tL
@@ -44,6 +73,52 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
     if hi < lo or t - t_b - lo <= 0.0:
         return best, bv2x, bv2y, bv2z, bL
     n = 1 if hi == lo else N_LAUNCH
+    bk = n
+    n_ref = 0
+    for sweep in range(2):
+        for k in range(n):
+            L = lo + (hi - lo) * k / max(n - 1, 1)
+            t1 = L + t_b
+            tof = t - t1
+            if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
+                continue
+            th = omega * t1
+            c, s = math.cos(th), math.sin(th)
+            r1[0] = c * site_ecef[0] - s * site_ecef[1]
+            r1[1] = s * site_ecef[0] + c * site_ecef[1]
+            r1[2] = site_ecef[2]
+            refused = _refused(r1, rt, tof, vbo, omega, mu)
+            if sweep == 0 and refused:
+                n_ref += 1
+                continue
+            if sweep == 1 and not refused:
+                continue
+            st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
+            if st != STATUS_OK:
+                continue
+            dx = v1[0] + omega * r1[1]
+            dy = v1[1] - omega * r1[0]
+            dz = v1[2]
+            dv = math.sqrt(dx * dx + dy * dy + dz * dz)
+            if dv < best or (dv == best and k < bk):
+                best = dv
+                bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                bL = L
+                bk = k
+        if best <= vbo or n_ref == 0:
+            break
+    return best, bv2x, bv2y, bv2z, bL
+
+
+@njit(cache=True)
+def _any_reach(t, rt, site_ecef, omega, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo):
+    """Does some launch of ``_best_dv``'s grid without a timeline (any launch time) need Δv <= vbo?
+    (= its smallest Δv <= vbo, stopping at the first such launch and skipping refused ones)."""
+    lo = t - t_b - tofmax
+    hi = t - t_b - tofmin
+    if hi < lo or t - t_b - lo <= 0.0:
+        return False
+    n = 1 if hi == lo else N_LAUNCH
     for k in range(n):
         L = lo + (hi - lo) * k / max(n - 1, 1)
         t1 = L + t_b
@@ -55,18 +130,15 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
         r1[0] = c * site_ecef[0] - s * site_ecef[1]
         r1[1] = s * site_ecef[0] + c * site_ecef[1]
         r1[2] = site_ecef[2]
-        st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
-        if st != STATUS_OK:
+        if _refused(r1, rt, tof, vbo, omega, mu):
+            continue
+        if izzo2015_into(r1, rt, tof, mu, True, v1, v2) != STATUS_OK:
             continue
         dx = v1[0] + omega * r1[1]
         dy = v1[1] - omega * r1[0]
-        dz = v1[2]
-        dv = math.sqrt(dx * dx + dy * dy + dz * dz)
-        if dv < best:
-            best = dv
-            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
-            bL = L
-    return best, bv2x, bv2y, bv2z, bL
+        if math.sqrt(dx * dx + dy * dy + v1[2] * v1[2]) <= vbo:
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -89,40 +161,140 @@ def _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2):
 
 
 @njit(cache=True)
+def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
+    """(ok, Δv - vbo) for a launch at L: Δv <= vbo and closing speed >= vcmin (the miss NaN when the
+    closing speed fails or ``_refused`` rules the launch out unsolved, inf when no transfer)."""
+    t1 = L + t_b
+    th = omega * t1
+    c, s = math.cos(th), math.sin(th)
+    r1[0] = c * site_ecef[0] - s * site_ecef[1]
+    r1[1] = s * site_ecef[0] + c * site_ecef[1]
+    r1[2] = site_ecef[2]
+    if t - t1 > 0.0 and _refused(r1, rt, t - t1, vbo, omega, mu):
+        return False, math.nan
+    dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+    if not dv <= vbo:
+        return False, dv - vbo
+    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+    if math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin:
+        return True, dv - vbo
+    return False, math.nan
+
+
+@njit(cache=True)
+def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb):
+    """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb): Illinois
+    false position on Δv(L) - vbo while both ends carry a speed miss, else bisection; stops when the
+    bracket is below LATEST_TOL_S and returns its passing end."""
+    side = 0
+    for _ in range(60):
+        if b - a <= LATEST_TOL_S:
+            break
+        if fb > 0.0 and fb < math.inf and fa <= 0.0 and fb - fa > 0.0:
+            x = a + (b - a) * (-fa) / (fb - fa)
+            w = 0.02 * (b - a)  # keep off the ends, so the bracket shrinks by at least that much
+            x = min(max(x, a + w), b - w)
+        else:
+            x = 0.5 * (a + b)
+        ok, f = _ok_at(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2)
+        if ok:
+            a, fa = x, f
+            if side == -1:
+                fb *= 0.5
+            side = -1
+        else:
+            b, fb = x, f
+            if side == 1:
+                fa *= 0.5
+            side = 1
+    return a
+
+
+@njit(cache=True)
 def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2):
     """Latest launch L (no timeline bound) with Δv(L) <= vbo and closing speed >= vcmin at time t; -inf if
-    none on the N_LAUNCH grid over [t - t_b - tofmax, t - t_b - tofmin], refined by 20 bisections."""
+    none on the N_LAUNCH grid over [t - t_b - tofmax, t - t_b - tofmin], refined (``_refine_latest``)
+    between the latest passing grid point and the failing one above it."""
     hi = t - t_b - tofmin
     lo = t - t_b - min(tofmax, LATEST_MAX_TOF_S)
     if hi <= lo:
         return -math.inf
     n = N_LAUNCH
     prev_bad = math.nan
+    f_bad = math.nan
     for k in range(n - 1, -1, -1):
         L = lo + (hi - lo) * k / (n - 1)
-        dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
-        ok = dv <= vbo
-        if ok:
-            dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-            ok = math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin
+        ok, f = _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2)
         if ok:
             if k == n - 1 or math.isnan(prev_bad):
                 return L
-            a, b = L, prev_bad   # a ok, b not: bisect
-            for _ in range(20):
-                m = 0.5 * (a + b)
-                dvm = _dv_at(t, rt, site_ecef, omega, m, t_b, mu, r1, v1, v2)
-                okm = dvm <= vbo
-                if okm:
-                    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-                    okm = math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin
-                if okm:
-                    a = m
-                else:
-                    b = m
-            return a
+            return _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, L, f, prev_bad, f_bad)
         prev_bad = L
+        f_bad = f
     return -math.inf
+
+
+@njit(cache=True)
+def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest):
+    """``_best_dv`` and ``_latest_launch`` in one pass when their grids coincide (the timeline's earliest
+    launch is no later than t - t_b - tofmax, tofmin < tofmax <= LATEST_MAX_TOF_S, launch not fixed):
+    the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are solved only
+    when no other one is within vbo). Returns (best, v2x, v2y, v2z, L_best, latest)."""
+    hi = t - t_b - tofmin
+    lo = t - t_b - tofmax
+    n = N_LAUNCH
+    best = math.inf
+    bv2x = bv2y = bv2z = 0.0
+    bL = math.nan
+    bk = n
+    n_ref = 0
+    latest = -math.inf
+    found = not want_latest
+    a = fa = b = fb = math.nan
+    for sweep in range(2):
+        for k in range(n - 1, -1, -1):
+            L = lo + (hi - lo) * k / (n - 1)
+            t1 = L + t_b
+            tof = t - t1
+            th = omega * t1
+            c, s = math.cos(th), math.sin(th)
+            r1[0] = c * site_ecef[0] - s * site_ecef[1]
+            r1[1] = s * site_ecef[0] + c * site_ecef[1]
+            r1[2] = site_ecef[2]
+            refused = tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu)
+            if sweep == 1 and not refused:
+                continue
+            if sweep == 0 and refused:
+                n_ref += 1
+                dv = math.nan
+            else:
+                dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+                if dv < best or (dv == best and k < bk):  # ties to the earliest launch, as _best_dv
+                    best = dv
+                    bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                    bL = L
+                    bk = k
+            if sweep == 0 and not found:
+                ok = dv <= vbo
+                f = dv - vbo
+                if ok:
+                    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+                    if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
+                        ok = False
+                        f = math.nan
+                if ok:
+                    found = True
+                    if k == n - 1:
+                        latest = L
+                    else:
+                        a, fa = L, f
+                else:
+                    b, fb = L, f
+        if best <= vbo or n_ref == 0:
+            break
+    if not math.isnan(a):
+        latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb)
+    return best, bv2x, bv2y, bv2z, bL, latest
 
 
 class LambertReach(NamedTuple):
@@ -159,33 +331,38 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
     vis = visible(prs, p, i, m)
     launch = nan
     if g_lo >= 0.0 and g_hi >= 0.0:
-        # the chunk bound at this one point (``_dv_lower``): beyond it no launch at any time reaches the
+        # the chunk bound at this one point (``_reachable``): beyond it no launch at any time reaches the
         # sample, so no Lambert problem is solved; the reach margin is then the bound's (>= the true one)
-        r1n = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
-        ca = (se[0] * smp.u[i, m, 0] + se[1] * smp.u[i, m, 1] + se[2] * smp.u[i, m, 2]) / r1n
-        th = max(math.acos(max(-1.0, min(1.0, ca))) - om * tofmax, 0.0) * (1.0 - 1e-9)
-        r2n = math.sqrt(rt[0] * rt[0] + rt[1] * rt[1] + rt[2] * rt[2]) * (1.0 - 1e-9)
-        lb, _tp = _dv_lower(r1n, r2n, math.cos(th), tofmax, om * math.sqrt(se[0] * se[0] + se[1] * se[1]), mu)
-        if lb > vbo * (1.0 + 1e-9):
+        lb = _dv_floor(se, smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2],
+                       math.sqrt(rt[0] * rt[0] + rt[1] * rt[1] + rt[2] * rt[2]) * (1.0 - 1e-9), tofmax, vbo, om, mu)
+        if lb > vbo:
             if tl == math.inf:
                 return R_TRACK, math.inf, nan, nan, nan, g_lo, g_hi, nan, nan, nan, nan
             return R_REACH, math.inf, nan, nan, nan, g_lo, g_hi, vbo - lb, nan, nan, nan
-    if g_lo >= 0.0 and g_hi >= 0.0 and vis:
-        lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2)
-        if lx > -math.inf:
+    in_band = g_lo >= 0.0 and g_hi >= 0.0
+    if (in_band and tl < math.inf and not lam.fixed and tl <= tm - t_b - tofmax and tofmin < tofmax
+            and tofmax <= LATEST_MAX_TOF_S):
+        dv, ax, ay, az, L, lx = _shared_scan(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, vis)
+        if vis and lx > -math.inf:
             launch = lx
-    if g_lo < 0.0:
-        return R_BELOW, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
-    if g_hi < 0.0:
-        return R_ABOVE, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
-    if tl == math.inf:  # never launched
-        return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
-    dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2)
-    if dv == math.inf:
-        # no admissible launch under the timeline: is the point reachable at all?
-        dv0, _a, _b, _c, _L = _best_dv(tm, rt, se, om, -math.inf, False, t_b, tofmin, tofmax, mu, r1, v1, v2)
-        code = R_TRACK if dv0 <= vbo else R_REACH
-        return code, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
+        if dv == math.inf:  # the timeline does not bind here: no launch at any time reaches the point
+            return R_REACH, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
+    else:
+        if in_band and vis:
+            lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2)
+            if lx > -math.inf:
+                launch = lx
+        if g_lo < 0.0:
+            return R_BELOW, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+        if g_hi < 0.0:
+            return R_ABOVE, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+        if tl == math.inf:  # never launched
+            return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
+        dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo)
+        if dv == math.inf:
+            # no admissible launch under the timeline: is the point reachable at all?
+            code = R_TRACK if _any_reach(tm, rt, se, om, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo) else R_REACH
+            return code, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
     tof = tm - L
     dx, dy, dz = vt[0] - ax, vt[1] - ay, vt[2] - az
     vc = math.sqrt(dx * dx + dy * dy + dz * dz)
@@ -205,30 +382,141 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
 
 
 @njit(cache=True, inline="always")
-def _dv_lower(r1, r2, cos_th, tof_max, v_site, mu):
-    """A lower bound on the speed change of any short-way transfer from radius r1 to radius >= r2
-    over a central angle with cosine <= cos_th in at most tof_max: v1 >= sqrt(mu (2/r1 - 2/s)) (the
-    minimum-energy ellipse, a >= s/2) and, when tof_max is below the parabolic time of flight
-    (Lagrange: (1/3) sqrt(2/mu) (s^1.5 - (s-c)^1.5)), v1 >= the escape speed; minus the site's speed.
-    Chord c and semi-perimeter s from r2 and the angle are lower bounds too (both grow with them)."""
+def _u_minus_sin(u):
+    """u - sin(u) without cancellation for small u (series to u^13 below 0.5)."""
+    if u < 0.5:
+        u2 = u * u
+        return u * u2 / 6.0 * (1.0 - u2 / 20.0 * (1.0 - u2 / 42.0 * (1.0 - u2 / 72.0 * (1.0 - u2 / 110.0
+                                                                                       * (1.0 - u2 / 156.0)))))
+    return u - math.sin(u)
+
+
+@njit(cache=True, inline="always")
+def _tof_lower(r1, r2, cos_th, v1max, mu):
+    """A lower bound on the flight time of any short-way transfer leaving radius r1 at inertial speed
+    <= v1max for a point at radius >= r2 and central angle with cosine <= cos_th: 0 if v1max reaches
+    escape speed; inf if no ellipse of the allowed energy joins the points; else Lagrange's time on the
+    fast branch for the largest allowed semi-major axis a_max = 1/(2/r1 - v1max^2/mu),
+
+        t = sqrt(a^3/mu) [(alpha - sin alpha) - (beta - sin beta)],
+        sin^2(alpha/2) = s/(2a), sin^2(beta/2) = (s - c)/(2a)
+
+    (Battin, *An Introduction to the Mathematics and Methods of Astrodynamics*, 1999, sec. 6.6).
+    Bound: every ellipse with semi-major axis a through the points takes at least this fast-branch
+    time, which falls as a grows (so a <= a_max gives t >= t(a_max)) and grows with s at fixed c
+    (dt/ds = (tan(alpha/2) - tan(beta/2))/a >= 0) and with c at fixed s (beta falls): the chord c and
+    semi-perimeter s are taken at their smallest over the region."""
     if r2 >= r1 * cos_th:
         c = math.sqrt(max(0.0, r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * cos_th))
     else:
         c = r1 * math.sqrt(max(0.0, 1.0 - cos_th * cos_th))
     s = 0.5 * (r1 + r2 + c)
-    tp = math.sqrt(2.0 / mu) / 3.0 * (s ** 1.5 - max(s - c, 0.0) ** 1.5)
-    if tof_max < tp:
-        v1 = math.sqrt(2.0 * mu / r1)
-    else:
-        v1 = math.sqrt(max(0.0, mu * (2.0 / r1 - 2.0 / s)))
-    return v1 - v_site, tp
+    inv_a = 2.0 / r1 - v1max * v1max / mu
+    if inv_a <= 0.0:
+        return 0.0
+    a = 1.0 / inv_a
+    qa = s * inv_a * 0.5
+    if qa > 1.0:
+        return math.inf
+    qb = max(s - c, 0.0) * inv_a * 0.5
+    al = 2.0 * math.asin(math.sqrt(qa))
+    be = 2.0 * math.asin(math.sqrt(min(qb, 1.0)))
+    return math.sqrt(a * a * a / mu) * max(_u_minus_sin(al) - _u_minus_sin(be), 0.0)
+
+
+@njit(cache=True, inline="always")
+def _reach_geometry(se, cx, cy, cz, rho, psi_max, vbo, omega):
+    """Bounds for transfers from the site (ECEF se) to any point whose Earth-fixed direction lies in the
+    cap (unit centre c, angular radius rho), launched while the Earth turns by psi in [0, psi_max]
+    during the flight. Returns (cos_th, v1max): the cosine of the smallest central angle, and the
+    largest inertial departure speed with a speed change <= vbo relative to the site (-1: none).
+
+    Angle: the target's direction turns by at most psi_max cos(latitude) about the axis.
+    Speed: with v1 = v_r r1_hat + v_t t_hat (t_hat in the transfer plane, toward the target, v_t > 0
+    on the short way) and the site velocity's in-plane part w_t t_hat and normal part w_n
+    (w_t^2 + w_n^2 = v_s^2, v_s = omega |se_xy|): |dv|^2 = v_r^2 + (v_t - w_t)^2 + w_n^2, so
+    |dv| <= vbo needs |v1| <= sqrt(vbo^2 - v_s^2 + w_t^2) + max(w_t, 0), increasing in w_t; and
+    w_t = omega r1 n_z with n_z sin(theta) = z.(r1_hat x r2_hat) = q(psi).u, q(psi) the site's east
+    direction times cos(site latitude) turned by -psi: its largest value over the cap and the turn,
+    divided by the smallest sin(theta), bounds w_t (never above v_s)."""
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    sx, sy, sz = se[0] / r1, se[1] / r1, se[2] / r1
+    qn = math.sqrt(sx * sx + sy * sy)  # cos(site latitude) = |q|
+    v_s = omega * r1 * qn
+    ang = math.acos(max(-1.0, min(1.0, sx * cx + sy * cy + sz * cz)))
+    lat_c = math.asin(min(1.0, abs(cz)))
+    slack = psi_max * math.cos(max(lat_c - rho, 0.0)) * (1.0 + 1e-9) + 1e-12
+    th_lo = max(ang - rho - slack, 0.0) * (1.0 - 1e-9)
+    th_hi = min(ang + rho + slack, math.pi)
+    # largest q(psi).c over psi in [0, psi_max]: A cos(psi) + B sin(psi)
+    a_ = -sy * cx + sx * cy
+    b_ = sx * cx + sy * cy
+    g = max(a_, a_ * math.cos(psi_max) + b_ * math.sin(psi_max))
+    ph = math.atan2(b_, a_)
+    if 0.0 <= ph <= psi_max:
+        g = math.sqrt(a_ * a_ + b_ * b_)
+    w = v_s
+    if qn > 1e-9:
+        beta = math.acos(max(-1.0, min(1.0, g / qn)))
+        m_max = qn * math.cos(max(beta - rho, 0.0)) + 1e-12
+        sin_min = min(math.sin(th_lo), math.sin(th_hi))
+        if m_max <= 0.0:
+            w = 0.0
+        elif m_max < qn * sin_min:
+            w = v_s * m_max / (qn * sin_min)
+    d = vbo * vbo - v_s * v_s + w * w
+    if d < 0.0:
+        return math.cos(th_lo), -1.0
+    return math.cos(th_lo), (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+
+
+@njit(cache=True, inline="always")
+def _reachable(se, cx, cy, cz, rho, r2, tofmax, vbo, omega, mu):
+    """(possible, tof_lb): can a transfer with speed change <= vbo reach the cap at radius >= r2 within
+    tofmax (``_reach_geometry`` + ``_tof_lower``), and the floor on its flight time."""
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    cth, v1max = _reach_geometry(se, cx, cy, cz, rho, omega * tofmax, vbo, omega)
+    if v1max < 0.0:
+        return False, math.inf
+    tof_lb = _tof_lower(r1, r2, cth, v1max, mu) * (1.0 - 1e-9) - 1e-6
+    return tof_lb <= tofmax, tof_lb
+
+
+@njit(cache=True)
+def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
+    """A lower bound (> vbo) on the speed change to reach the point (Earth-fixed direction u, radius >= r2)
+    within tofmax when ``_reachable`` proves vbo too small; -1 otherwise. The largest speed that
+    ``_reachable`` still refuses, by doubling and 8 bisections (it is monotone in the speed)."""
+    ok, _t = _reachable(se, ux, uy, uz, 0.0, r2, tofmax, vbo, omega, mu)
+    if ok:
+        return -1.0
+    bad = vbo
+    good = 2.0 * vbo + 1.0
+    for _ in range(8):
+        ok, _t = _reachable(se, ux, uy, uz, 0.0, r2, tofmax, good, omega, mu)
+        if ok:
+            break
+        bad = good
+        good = 2.0 * good
+    if not ok:
+        return bad
+    for _ in range(8):
+        mid = 0.5 * (bad + good)
+        ok, _t = _reachable(se, ux, uy, uz, 0.0, r2, tofmax, mid, omega, mu)
+        if ok:
+            good = mid
+        else:
+            bad = mid
+    return bad
 
 
 @njit(cache=True, inline="always")
 def lambert_bound(lam, smp, prs, p, i, c, tl):
     """Chunk bound of the Lambert model (windows.py, ``bound``): altitude band, then a lower bound on
-    the speed change (``_dv_lower``) over the chunk, the central angle lowered by the Earth's turn
-    during the longest flight (the site moves by at most ω·t_max around the axis)."""
+    the flight time at the burnout speed (``_tof_lower``: radius from the chunk's smallest, central
+    angle from its cap lowered by the Earth's turn during the longest flight, the site moving by at
+    most ω·t_max around the axis). No sample is reachable when it exceeds the longest flight time;
+    else no sample's latest launch is later than the chunk's last time − burn − that flight time."""
     lo = smp.ch_hmin_m[i, c]
     hi = smp.ch_hmax_m[i, c]
     if hi < prs.min_alt_m[p]:
@@ -237,29 +525,13 @@ def lambert_bound(lam, smp, prs, p, i, c, tl):
         return R_ABOVE, -math.inf
     s = prs.site[p]
     se = lam.site_ecef_m[s]
-    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
-    v_site = lam.omega_rad_s * math.sqrt(se[0] * se[0] + se[1] * se[1])
-    tofmax = prs.max_tof_s[p]
-    ca = (se[0] * smp.ch_u[i, c, 0] + se[1] * smp.ch_u[i, c, 1] + se[2] * smp.ch_u[i, c, 2]) / r1
-    th = math.acos(max(-1.0, min(1.0, ca))) - smp.ch_rho_rad[i, c] - lam.omega_rad_s * tofmax
-    th = max(th, 0.0) * (1.0 - 1e-9)
-    cth = math.cos(th)
-    r2 = smp.ch_rmin_m[i, c] * (1.0 - 1e-9)
-    vbo = lam.burnout_mps[p]
-    dv, tp = _dv_lower(r1, r2, cth, tofmax, v_site, lam.mu_m3_s2)
-    if dv > vbo * (1.0 + 1e-9):
+    ok, tof_lb = _reachable(se, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2], smp.ch_rho_rad[i, c],
+                            smp.ch_rmin_m[i, c] * (1.0 - 1e-9), prs.max_tof_s[p], lam.burnout_mps[p],
+                            lam.omega_rad_s, lam.mu_m3_s2)
+    if not ok:
         return (R_TRACK if tl == math.inf else R_REACH), -math.inf
     t_end = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1]
-    t_b = lam.burn_s[p]
-    tof_lo = prs.min_tof_s[p]
-    if vbo + v_site < math.sqrt(2.0 * lam.mu_m3_s2 / r1):  # elliptic transfers only: no faster than parabolic
-        tof_lo = max(tof_lo, tp)
-    ub = t_end - t_b - tof_lo * (1.0 - 1e-9)
-    if math.isfinite(tl) and tl < ub:
-        dvt, _ = _dv_lower(r1, r2, cth, min(tofmax, t_end - t_b - tl), v_site, lam.mu_m3_s2)
-        if dvt > vbo * (1.0 + 1e-9):  # no launch from tl on reaches the chunk: its latest launch is earlier
-            ub = tl - 1e-6
-    return -1, ub
+    return -1, t_end - lam.burn_s[p] - max(prs.min_tof_s[p] * (1.0 - 1e-9), tof_lb)
 
 
 @njit(cache=True)

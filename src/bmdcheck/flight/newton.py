@@ -17,16 +17,23 @@ with a handful of kernel flights per trajectory instead of hundreds:
 3. First guess: the predictor's full-burn kick fan per trajectory (maximum range, branches) and
    a shared (kick, cut-off) fan on the non-rotating Earth, bracketed with the reference solver's
    rules; Newton on the predictor then gives x₀ (no flights so far).
-4. **Kernel iterations**, all active trajectories of a batch in one kernel call: fly x_k, measure
-   the true residual R(x_k). The defect d = R − M varies slowly: the step solves
-   (J_M + B) Δx = −R(x_k), J_M the predictor's Jacobian at x_k and B the defect's Jacobian learnt
-   by Broyden rank-one updates from the steps flown (the first step: Newton on M(x) + d₀ = 0).
-   A trajectory whose residual does not shrink by 4× gets kernel sensitivities in the next call:
-   finite differences flown as 3 extra trajectories in the same batch, and a plain Newton step.
-   The first two calls fly at rtol 1e-6 and 1e-9 (they measure errors of tens of km and a few
-   km), the rest at the caller's tolerance (at most 1e-10). Converged: miss ≤ 10 m and the shape
-   condition within 0.002° (or 2 m of apogee) on a flight at that final tolerance; typically 3
-   flights per trajectory (4 for depressed ones).
+4. **Kernel iterations**, all active trajectories of a batch in one call of the lock-step kernel
+   (``fly_missile_batch(kernel="lockstep")``, ~7x cheaper than the adaptive kernel at rtol 1e-10 and
+   within a few metres of it): fly x_k, measure the residual R(x_k). The defect d = R − M varies
+   slowly: the step solves (J_M + B) Δx = −R(x_k), J_M the predictor's Jacobian at x_k (compiled,
+   :mod:`flight.predictor`) and B the defect's Jacobian learnt by Broyden rank-one updates from the
+   steps flown (the first step: Newton on M(x) + d₀ = 0). A trajectory whose residual does not
+   shrink by 4x gets kernel sensitivities in the next call: finite differences flown as 3 extra
+   trajectories in the same batch, and a plain Newton step.
+5. **Verification**: a row whose lock-step miss is below TOL_LOCKSTEP_KM (5 m, shape condition
+   met), or whose lock-step residual was below TOL_DIRECT_KM (1 km) before its last step (the
+   steps shrink the residual ~100-fold), is flown once by the adaptive kernel at the caller's
+   tolerance (at most 1e-10). It is solved when that flight misses by at most TOL_MISS_KM (10 m)
+   with the shape condition within 0.002° (or 2 m of apogee); the miss reported is that flight's.
+   Otherwise the two kernels' difference at that x (measured by a lock-step flight there if
+   there was none) is added to the row's lock-step residual and the iterations go on. Typically
+   2–3 lock-step flights and 1 adaptive flight per trajectory. ``iter_kernel="adaptive"`` flies
+   the iterations with the adaptive kernel instead (rtol 1e-6, 1e-9, then the final tolerance).
 
 Failures are status codes with reasons (``STATUS_TEXT``); :func:`aim` runs this fast path and
 hands every trajectory it does not solve to :func:`steering.solve_steering` (the reference path),
@@ -35,8 +42,8 @@ whose answer (or error message) is then used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -44,7 +51,7 @@ from ..earth.frames import eci_to_ecef, geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from . import kepler, kernel
-from .batch import DEFAULT_RTOL, fly_missile_batch
+from .batch import DEFAULT_RTOL, FlightBatch, fly_missile_batch
 from .missile import Missile
 from .steering import Steering, check_shape, solve_steering
 
@@ -61,8 +68,10 @@ STATUS_TEXT = {
 }
 
 TOL_MISS_KM = 0.01
+TOL_LOCKSTEP_KM = 0.005  # lock-step miss at which a row is flown once with the adaptive kernel
+TOL_DIRECT_KM = 1.0  # lock-step residual from which the stepped row is verified without another lock-step flight
 TOL_SHAPE = 0.002  # deg (min-energy angle) or km (apogee)
-MAX_KERNEL_ITER = 8
+MAX_KERNEL_ITER = 10
 # kernel tolerance of the first calls, then the caller's (at most 1e-10): the first flights only
 # measure the predictor's error (tens of km), the second a few km
 _RTOL_SCHEDULE = (1e-6, 1e-9)
@@ -93,6 +102,19 @@ class BoostTable:
 
     s_grid: np.ndarray
     segments: tuple  # of (t0_s, t1_s, m0_kg, mdot_kgps, values (5, n_cut + 2, n_kick + 2) with ghosts; NaN: crashed)
+
+    @cached_property
+    def packed(self):
+        """(seg (S, 5): t0, t1, m0, mdot, n_cut; V (S, 5, max n_cut + 2, n_kick + 2)) for the
+        compiled predictor (``flight.predictor``)."""
+        S = len(self.segments)
+        ncm = max(v.shape[1] for *_, v in self.segments)
+        seg = np.zeros((S, 5))
+        V = np.full((S, 5, ncm, self.segments[0][4].shape[2]), np.nan)
+        for q, (t0, t1, m0, mdot, v) in enumerate(self.segments):
+            seg[q] = (t0, t1, m0, mdot, v.shape[1] - 2)
+            V[q, :, :v.shape[1]] = v
+        return seg, V
 
     def interp(self, kick_deg, t_cut_s):
         """Bicubic Catmull-Rom interpolation; returns (5, N); NaN where a node boost crashed."""
@@ -349,7 +371,28 @@ def _residuals(r_bo, v_bo, r_imp_eci, t_imp, P: _Problem, earth, shape, apogee_k
     return res
 
 
-def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False):
+def _predict(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False, prow=None):
+    """Predictor residuals (M, 3) at x = (az_deg, kick_deg, t_cut_s) (M, 3) of problem rows prow (M,)
+    (default: row i of P for x[i]); NaN where invalid. With want_range, also returns the predicted
+    central angle launch -> impact (rad). Compiled (``flight.predictor._predict_rows``); the
+    NumPy form :func:`_predict_numpy` is its reference."""
+    from .predictor import SHAPE_APOGEE, SHAPE_MIN_ENERGY, SHAPE_NONE, _predict_rows
+
+    x = np.ascontiguousarray(x, dtype=float)
+    m = x.shape[0]
+    prow = np.arange(m, dtype=np.int64) if prow is None else np.ascontiguousarray(prow, dtype=np.int64)
+    code = SHAPE_MIN_ENERGY if shape == "min-energy" else (SHAPE_APOGEE if apogee_km is not None else SHAPE_NONE)
+    seg, V = tab.packed
+    res = np.empty((m, 3))
+    rng = np.empty(m)
+    c = np.ascontiguousarray
+    _predict_rows(tab.s_grid, seg, V, _KICK_LO, _KICK_HI, prow, c(P.r0), c(P.north0), c(P.east0), c(P.r_aim),
+                 c(P.e_aim), c(P.n_aim), x, code, float(apogee_km) if apogee_km is not None else 0.0, float(earth.omega_rad_s),
+                 float(earth.mu), _CORIOLIS_K, _CORIOLIS_B, res, rng)
+    return (res, rng) if want_range else res
+
+
+def _predict_numpy(tab: BoostTable, P: _Problem, x, earth, shape, apogee_km, want_range=False):
     """Predictor residuals (N, 3) at x = (az_deg, kick_deg, t_cut_s) (N, 3); NaN where invalid.
 
     With want_range, also returns the predicted central angle launch -> impact (rad).
@@ -414,6 +457,7 @@ def _kernel_residuals(b, P, earth, shape, apogee_km):
 # ---------------------------------------------------------------------------------------------
 _FD = np.array([1e-3, 1e-3, 1e-2])  # az deg, kick deg, cut s
 _STEP_LIM = np.array([3.0, 4.0, 15.0])
+_STEP_DONE = np.array([1e-9, 1e-9, 1e-8])  # predictor Newton: a row stops below these steps (deg, deg, s)
 
 
 def _clip_x(x, t_full, free_cut):
@@ -448,13 +492,15 @@ def _newton_step(J, r, free_cut):
     return dx
 
 
-def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, r0=None):
+def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, rows=None):
+    """Predictor residuals (n, 3) and forward-difference Jacobian (n, 3, 3) at x (n, 3) of problem
+    rows ``rows`` (default 0..n-1)."""
     n = x.shape[0]
     X = np.repeat(x[:, None, :], 4, axis=1)
     for q in range(3):
         X[:, q + 1, q] += _FD[q] if q < 2 else -_FD[q]
-    Pn = P.take(np.repeat(np.arange(n), 4))
-    R = _predict(tab, Pn, X.reshape(-1, 3), earth, shape, apogee_km).reshape(n, 4, 3)
+    rows = np.arange(n) if rows is None else rows
+    R = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, prow=np.repeat(rows, 4)).reshape(n, 4, 3)
     J = (R[:, 1:, :] - R[:, :1, :]).transpose(0, 2, 1) / np.array([_FD[0], _FD[1], -_FD[2]])
     return R[:, 0, :], J
 
@@ -465,15 +511,21 @@ def _to_full_burn(x, r, free_cut, t_full):
 
 
 def _model_solve(tab, P, x, defect, earth, shape, apogee_km, free_cut, t_full, iters=8):
-    """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start)."""
+    """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start). At most
+    iters steps; a row stops once its step is below _STEP_DONE (its own test: each row's answer does
+    not depend on the rest of the batch)."""
     x = x.copy()
+    act = np.arange(x.shape[0])
     for _ in range(iters):
-        r, J = _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut)
-        r = r + defect
-        dx = _newton_step(J, r, free_cut)
+        if not act.size:
+            break
+        r, J = _model_jacobian(tab, P, x[act], earth, shape, apogee_km, free_cut[act], rows=act)
+        r = r + defect[act]
+        dx = _newton_step(J, r, free_cut[act])
         ok = np.all(np.isfinite(dx), axis=1)
-        x[ok] = _clip_x(x[ok] + dx[ok], t_full, free_cut[ok])
-    return x  # a fixed number of steps: each row's answer does not depend on the rest of the batch
+        x[act[ok]] = _clip_x(x[act[ok]] + dx[ok], t_full, free_cut[act[ok]])
+        act = act[ok & np.any(np.abs(dx) > _STEP_DONE, axis=1)]
+    return x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -537,8 +589,8 @@ def _full_burn_fan(tab, P, kicks, t_full, earth, shape, apogee_km):
     X[..., 0] = P.az_aim[:, None]
     X[..., 1] = kicks[None, :]
     X[..., 2] = t_full
-    res, rng = _predict(tab, P.take(np.repeat(np.arange(n), nk)), X.reshape(-1, 3), earth, shape, apogee_km,
-                        want_range=True)
+    res, rng = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, want_range=True,
+                        prow=np.repeat(np.arange(n), nk))
     full = rng.reshape(n, nk)
     full[~np.isfinite(res[:, 0]).reshape(n, nk)] = np.nan
     return full
@@ -554,8 +606,8 @@ def _shared_fan(tab, kicks, cuts, earth, shape, apogee_km):
     X[..., 0] = 90.0
     X[..., 1] = kicks[None, :]
     X[..., 2] = cuts[:, None]
-    res0, rng0 = _predict(tab, P0.take(np.zeros(nt * nk, dtype=np.int64)), X.reshape(-1, 3), flat, shape,
-                          apogee_km, want_range=True)
+    res0, rng0 = _predict(tab, P0, X.reshape(-1, 3), flat, shape, apogee_km, want_range=True,
+                          prow=np.zeros(nt * nk, dtype=np.int64))
     D0 = rng0.reshape(nt, nk)
     D0[~np.isfinite(res0[:, 0]).reshape(nt, nk)] = np.nan
     return D0, res0[:, 2].reshape(nt, nk)
@@ -680,6 +732,10 @@ class NewtonResult:
     shape_residual: np.ndarray
     kernel_flights: int
     iterations: np.ndarray
+    verify_flights: int = 0
+    """Of kernel_flights, those flown by the adaptive kernel at the final tolerance (the misses)."""
+    flights: FlightBatch | None = None
+    """With sample_interval_s: the solved rows' verifying flights, sampled, in row order."""
 
     @property
     def ok(self):
@@ -722,7 +778,7 @@ def _predictor_start(c: _Ctx, kick_star, g: _Guess):
     if act.size:
         g.x[act] = c.model_solve(act, g.x[act], np.zeros((act.size, 3)), g.free_cut[act])
         if c.shape == "min-energy":
-            r = _predict(c.tab, c.P.take(act), g.x[act], c.earth, c.shape, c.apogee_km)
+            r = _predict(c.tab, c.P, g.x[act], c.earth, c.shape, c.apogee_km, prow=act)
             sw = _to_full_burn(g.x[act], r, g.free_cut[act], c.t_full)
             if np.any(sw):
                 j = act[sw]
@@ -746,17 +802,22 @@ class _IterState:
     B: np.ndarray  # (N, 3, 3) Broyden estimate of the defect's Jacobian
     x_prev: np.ndarray
     d_prev: np.ndarray
+    bias: np.ndarray  # (N, 3) adaptive − lock-step residual measured by the verifying flights
+    direct: np.ndarray  # (N,) the next flight is the verifying one (no lock-step flight at that x)
+    pending: np.ndarray  # (N, 3) adaptive residual of a failed direct verification, NaN: none
     flights: int = 0
+    verify_flights: int = 0
+    kept: list = field(default_factory=list)  # (rows, FlightBatch) of solved rows' sampled verifying flights
 
     @classmethod
     def start(cls, active):
         n = len(active)
         return cls(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=np.int64), np.full(n, np.inf),
                    np.zeros(n, dtype=bool), active, np.zeros((n, 3, 3)), np.full((n, 3), np.nan),
-                   np.full((n, 3), np.nan))
+                   np.full((n, 3), np.nan), np.zeros((n, 3)), np.zeros(n, dtype=bool), np.full((n, 3), np.nan))
 
 
-def _fly_trials(c: _Ctx, g: _Guess, idx, fd, rtol, la, lo):
+def _fly_trials(c: _Ctx, g: _Guess, idx, fd, la, lo, kernel_name, rtol):
     """Fly the rows idx at x, plus three finite-difference points for the rows with fd, in one batch.
 
     Returns the kernel residuals of every flight and the index of each row's first flight.
@@ -764,28 +825,28 @@ def _fly_trials(c: _Ctx, g: _Guess, idx, fd, rtol, la, lo):
     nrep = np.where(fd, 4, 1)
     rows = np.repeat(idx, nrep)
     X = np.repeat(g.x[idx], nrep, axis=0)
-    starts = np.concatenate([[0], np.cumsum(nrep)[:-1]])
+    starts = np.concatenate([[0], np.cumsum(nrep)[:-1]]).astype(np.int64)
     for q in range(3):
         X[starts[fd] + q + 1, q] += (0.01, 0.01, -0.05)[q]
     X = _clip_x(X, c.t_full, np.repeat(g.free_cut[idx], nrep))
-    b = fly_missile_batch(c.missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=c.earth, rtol=rtol)
+    b = fly_missile_batch(c.missile, la[rows], lo[rows], X[:, 0], X[:, 1], X[:, 2], earth=c.earth, rtol=rtol,
+                          kernel=kernel_name)
     return _kernel_residuals(b, c.P.take(rows), c.earth, c.shape, c.apogee_km), starts
 
 
-def _fd_steps(c: _Ctx, g: _Guess, gi, R, s):
+def _fd_steps(c: _Ctx, g: _Guess, gi, R, s, bias):
     """Newton steps with kernel sensitivities for rows gi whose four flights start at R[s]."""
     Rk = np.stack([R[s + q] for q in range(4)], axis=1)
     J = (Rk[:, 1:, :] - Rk[:, :1, :]).transpose(0, 2, 1) / np.array([0.01, 0.01, -0.05])
-    return _newton_step(J, Rk[:, 0, :], g.free_cut[gi] & c.use3)
+    return _newton_step(J, Rk[:, 0, :] + bias, g.free_cut[gi] & c.use3)
 
 
 def _defect_steps(c: _Ctx, g: _Guess, st: _IterState, rows_j, r0j, first):
     """Newton on the predictor plus its measured defect d = R - M, whose Jacobian B is learnt by
     Broyden's rank-one updates from the steps already flown. Returns new x for rows_j (NaN rows:
     no step)."""
-    Pj = c.P.take(rows_j)
     fc = g.free_cut[rows_j] & c.use3
-    m0, JM = _model_jacobian(c.tab, Pj, g.x[rows_j], c.earth, c.shape, c.apogee_km, fc)
+    m0, JM = _model_jacobian(c.tab, c.P, g.x[rows_j], c.earth, c.shape, c.apogee_km, fc, rows=rows_j)
     defect = r0j - m0
     defect[~fc, 2] = 0.0
     has = np.isfinite(st.d_prev[rows_j, 0])
@@ -808,38 +869,117 @@ def _defect_steps(c: _Ctx, g: _Guess, st: _IterState, rows_j, r0j, first):
     return xn
 
 
-def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final):
+def _converged(c: _Ctx, g: _Guess, rows, r, tol_miss_km):
+    """Rows whose residuals r meet the miss and shape tolerances."""
+    shape_ok = np.where(g.free_cut[rows] & c.use3, np.abs(r[:, 2]) < TOL_SHAPE, True)
+    return (np.hypot(r[:, 0], r[:, 1]) < tol_miss_km) & shape_ok
+
+
+def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final, samp=None):
+    """Fly rows (converged on the lock-step kernel) once with the adaptive kernel at rtol_final: the
+    miss and shape residual they report are that flight's. Rows that meet the tolerances there are
+    done (with samp, their sampled flights are kept in ``st.kept``); for the others the difference
+    of the two kernels joins their residual (``st.bias``, a constant shift of the lock-step
+    residual) and the iterations go on. Returns the rows still going and their (biased) residuals."""
+    x = g.x[rows]
+    b = fly_missile_batch(c.missile, la[rows], lo[rows], x[:, 0], x[:, 1], x[:, 2], earth=c.earth, rtol=rtol_final,
+                          sample_interval_s=samp)
+    Rv = _kernel_residuals(b, c.P.take(rows), c.earth, c.shape, c.apogee_km)
+    st.flights += rows.size
+    st.verify_flights += rows.size
+    st.miss[rows] = np.hypot(Rv[:, 0], Rv[:, 1])
+    st.shape_res[rows] = Rv[:, 2]
+    failed = ~np.all(np.isfinite(Rv), axis=1)
+    g.status[rows[failed]] = STATUS_FLIGHT_FAILED
+    done = ~failed & _converged(c, g, rows, Rv, TOL_MISS_KM)
+    st.active[rows[done | failed]] = False
+    if samp and np.any(done):
+        st.kept.append((rows[done], b if np.all(done) else take_rows(b, np.nonzero(done)[0])))
+    go = ~done & ~failed
+    shift = Rv[go] - r_ls[go]  # NaN for a row without a lock-step flight at this x: no shift known
+    shift[~np.isfinite(shift)] = 0.0
+    st.bias[rows[go]] += shift
+    # the defect learnt at this x moves with the residual, so Broyden sees no jump
+    st.d_prev[rows[go]] += np.where(np.isfinite(st.d_prev[rows[go]]), shift, 0.0)
+    return go, Rv[go]
+
+
+def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep", samp=None,
+                       fd_first=False):
     """Fly, measure, step: at most MAX_KERNEL_ITER kernel calls over the active rows. Updates g in
-    place; returns the iteration state (miss, shape residual, iterations, flights, still active)."""
+    place; returns the iteration state (miss, shape residual, iterations, flights, still active).
+
+    iter_kernel "lockstep": the iterations fly the lock-step kernel (residual + ``st.bias``) to
+    TOL_LOCKSTEP_KM; each row that meets it is flown once with the adaptive kernel at rtol_final
+    (:func:`_verify`), which alone decides whether it is solved. "adaptive": the iterations fly the
+    adaptive kernel at the tolerances of _RTOL_SCHEDULE, then rtol_final; a row is solved on a
+    flight at rtol_final."""
     st = _IterState.start(g.status == STATUS_OK)
+    st.use_fd[:] = fd_first
+    lockstep = iter_kernel == "lockstep"
     for it in range(MAX_KERNEL_ITER):
         idx = np.nonzero(st.active)[0]
         if idx.size == 0:
             break
         fd = st.use_fd[idx]
-        r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
-        R, starts = _fly_trials(c, g, idx, fd, r_call, la, lo)
-        st.flights += len(R)
-        r0 = R[starts]
+        direct = st.direct[idx]  # verified at x without a lock-step flight there
+        lsi = np.nonzero(~direct)[0]
+        if lockstep:
+            r_call = rtol_final
+        else:
+            r_call = max(rtol_final, _RTOL_SCHEDULE[it]) if it < len(_RTOL_SCHEDULE) else rtol_final
+        r0 = np.full((idx.size, 3), np.nan)
+        starts = np.full(idx.size, -1)
+        R = np.empty((0, 3))
+        if lsi.size:
+            R, starts[lsi] = _fly_trials(c, g, idx[lsi], fd[lsi], la, lo, iter_kernel, r_call)
+            st.flights += len(R)
+            r0[lsi] = R[starts[lsi]] + st.bias[idx[lsi]]
+            # rows whose direct verification failed: this flight (same x) gives the kernels' difference
+            pend = lsi[np.isfinite(st.pending[idx[lsi], 0]) & np.all(np.isfinite(r0[lsi]), axis=1)]
+            if pend.size:
+                rp = idx[pend]
+                shift = st.pending[rp] - r0[pend]
+                st.bias[rp] += shift
+                st.d_prev[rp] += np.where(np.isfinite(st.d_prev[rp]), shift, 0.0)
+                r0[pend] = st.pending[rp]
+            st.pending[idx[lsi]] = np.nan
         st.iters[idx] += 1
-        m = np.hypot(r0[:, 0], r0[:, 1])
-        st.miss[idx] = m
-        st.shape_res[idx] = r0[:, 2]
-        failed = ~np.all(np.isfinite(r0), axis=1)
+        failed = ~direct & ~np.all(np.isfinite(r0), axis=1)
+        st.miss[idx[lsi]] = np.hypot(r0[lsi, 0], r0[lsi, 1])
+        st.shape_res[idx[lsi]] = r0[lsi, 2]
         g.status[idx[failed]] = STATUS_FLIGHT_FAILED
-        shape_ok = np.where(g.free_cut[idx] & c.use3, np.abs(r0[:, 2]) < TOL_SHAPE, True)
-        done = ~failed & (m < TOL_MISS_KM) & shape_ok & (r_call == rtol_final)
-        st.active[idx[done | failed]] = False
-        go = ~done & ~failed
-        if not np.any(go):
+        st.active[idx[failed]] = False
+        if lockstep:
+            conv = direct | (~failed & _converged(c, g, idx, r0, TOL_LOCKSTEP_KM))
+            if np.any(conv):
+                cv = np.nonzero(conv)[0]
+                go_v, rv = _verify(c, g, st, idx[cv], r0[cv], la, lo, rtol_final, samp)
+                failed |= ~st.active[idx] & (g.status[idx] == STATUS_FLIGHT_FAILED)
+                r0[cv[go_v]] = rv
+                conv[cv[go_v]] = False
+            go = ~failed & ~conv
+        else:
+            done = ~failed & _converged(c, g, idx, r0, TOL_MISS_KM) & (r_call == rtol_final)
+            st.active[idx[done]] = False
+            go = ~done & ~failed
+        st.direct[idx] = False
+        if lockstep:
+            # a failed direct verification: the next flight is a lock-step one at the same x
+            hold = go & direct
+            st.pending[idx[hold]] = r0[hold]
+            go &= ~direct
+        if it == MAX_KERNEL_ITER - 1:
             break
+        if not np.any(go):
+            continue
         gi = idx[go]
-        norm = m[go] + np.abs(np.where(g.free_cut[gi] & c.use3, r0[go, 2], 0.0)) * 10.0
+        norm = np.hypot(r0[go, 0], r0[go, 1]) + np.abs(np.where(g.free_cut[gi] & c.use3, r0[go, 2], 0.0)) * 10.0
         # rows that flew finite differences: a Newton step with kernel sensitivities
-        fdg = fd[go]
+        fdg = fd[go] & ~direct[go]
         xn = g.x[gi].copy()
         if np.any(fdg):
-            dx = _fd_steps(c, g, gi[fdg], R, starts[go][fdg])
+            dx = _fd_steps(c, g, gi[fdg], R, starts[go][fdg], st.bias[gi[fdg]])
             ok = np.all(np.isfinite(dx), axis=1)
             xn[np.nonzero(fdg)[0][ok]] = _clip_x(xn[fdg][ok] + dx[ok], c.t_full, g.free_cut[gi][fdg][ok])
         # the others: the predictor plus its defect
@@ -857,7 +997,49 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final):
                 g.x[j, 2] = c.t_full
         st.use_fd[gi] = norm > 0.25 * st.prev_norm[gi]
         st.prev_norm[gi] = norm
+        if lockstep and it > 0:
+            # a lock-step residual this small: the step lands within the tolerance, so the next
+            # flight of the row is its verifying flight
+            st.direct[gi] = ~direct[go] & ~st.use_fd[gi] & (norm < TOL_DIRECT_KM)
     return st
+
+
+def take_rows(b: FlightBatch, j) -> FlightBatch:
+    """Rows j of a batch (copies; sample arrays cut to the longest kept row)."""
+    j = np.asarray(j, dtype=np.int64)
+    if b.t_s is None:
+        return FlightBatch(b.summary[j], b.earth, b.launch_lat_deg[j], b.launch_lon_deg[j], kernel=b.kernel)
+    m = int(b.n_samples[j].max()) if j.size else 0
+    return FlightBatch(b.summary[j], b.earth, b.launch_lat_deg[j], b.launch_lon_deg[j], b.t_s[j, :m],
+                       b.r_eci_m[j, :m], b.v_eci_mps[j, :m], b.n_samples[j], kernel=b.kernel)
+
+
+def stack_rows(parts, n: int) -> FlightBatch:
+    """One batch of n rows from parts [(rows, FlightBatch), ...] that cover 0..n-1 once (row rows[k]
+    of the result is row k of its part); sample arrays zero-padded to the longest row. The list is
+    emptied as the parts are copied (each part's memory is freed as soon as it is copied, if the
+    caller holds no other reference)."""
+    b0 = parts[0][1]
+    if len(parts) == 1 and len(b0) == n and np.array_equal(parts[0][0], np.arange(n)):
+        return b0
+    summary = np.empty((n, b0.summary.shape[1]))
+    lat, lon = np.empty(n), np.empty(n)
+    sampled = b0.t_s is not None
+    if sampled:
+        m = max(b.t_s.shape[1] for _, b in parts)
+        t, r, v, ns = np.zeros((n, m)), np.zeros((n, m, 3)), np.zeros((n, m, 3)), np.zeros(n, dtype=np.int64)
+    b0 = None
+    while parts:
+        rows, b = parts.pop()
+        summary[rows], lat[rows], lon[rows] = b.summary, b.launch_lat_deg, b.launch_lon_deg
+        if sampled:
+            k = b.t_s.shape[1]
+            t[rows, :k], r[rows, :k], v[rows, :k], ns[rows] = b.t_s, b.r_eci_m, b.v_eci_mps, b.n_samples
+        earth, kern = b.earth, b.kernel
+        del b
+    if not sampled:
+        return FlightBatch(summary, earth, lat, lon, kernel=kern)
+    return FlightBatch(summary, earth, lat, lon, t, r, v, ns, kernel=kern)
 
 
 def _check_branch(c: _Ctx, g: _Guess):
@@ -868,67 +1050,166 @@ def _check_branch(c: _Ctx, g: _Guess):
     X = np.repeat(g.x[chk], 2, axis=0)
     X[0::2, 1] -= 0.2
     X[1::2, 1] += 0.2
-    _, rr = _predict(c.tab, c.P.take(np.repeat(chk, 2)), X, c.earth, c.shape, c.apogee_km, want_range=True)
+    _, rr = _predict(c.tab, c.P, X, c.earth, c.shape, c.apogee_km, want_range=True, prow=np.repeat(chk, 2))
     slope = (rr[1::2] - rr[0::2]) * 6371.0 / 0.4  # km per degree of kick
     wrong = np.sign(slope) * g.branch[chk] < 0
     wrong &= np.abs(slope) > 2.0  # near the maximum-range kick the branches meet
     g.status[chk[wrong]] = STATUS_WRONG_BRANCH
 
 
+def _retry_other_side(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_final, iter_kernel, samp):
+    """Rows that converged on the other pitch branch (near the maximum range, where the branches
+    meet) start once more from the kick mirrored across the maximum-range kick, then (if still on
+    the other branch) from halfway between it and the horizontal; depressed rows the predictor
+    could not bracket (its drag-free arc overshoots even at the flattest kicks) from that halfway
+    kick. Newton steps with kernel sensitivities from there, the same checks; rows solved replace
+    their first answer (and its flights)."""
+    wrong = g.status == STATUS_WRONG_BRANCH
+    flat = (g.status == STATUS_NO_BRACKET) & (g.branch == -1) & ~g.free_cut & np.isfinite(kick_star)
+    flat &= c.apogee_km is None  # with a requested apogee the cut-off is an unknown too: not a full burn
+    w = np.nonzero(wrong | flat)[0]
+    if w.size:
+        half = 0.5 * (kick_star[w] + 89.0)
+        _retry_from(c, g, st, w, np.where(wrong[w], 2.0 * kick_star[w] - g.x[w, 1], half), kick_star, la, lo,
+                    rtol_final, iter_kernel, samp)
+        w2 = w[wrong[w] & (g.status[w] == STATUS_WRONG_BRANCH)]
+        if w2.size:
+            _retry_from(c, g, st, w2, 0.5 * (kick_star[w2] + 89.0), kick_star, la, lo, rtol_final, iter_kernel,
+                        samp)
+
+
+def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo, rtol_final, iter_kernel, samp):
+    """Kernel Newton iterations (sensitivities from the first flight) for rows w from pitch kick kick0."""
+    c2 = _Ctx(c.tab, c.P.take(w), c.missile, c.earth, c.shape, c.apogee_km)
+    g2 = _Guess(g.x[w].copy(), g.free_cut[w].copy(), g.branch[w].copy(), np.full(w.size, STATUS_OK))
+    g2.x[:, 1] = np.clip(kick0, _KICK_LO, 89.0)
+    g2.x[:, 0] = np.where(np.isfinite(g2.x[:, 0]), g2.x[:, 0], c2.P.az_aim)
+    g2.x[:, 2] = np.where(g2.free_cut, g2.x[:, 2], c.t_full)
+    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp, fd_first=True)
+    g2.status[st2.active] = STATUS_NOT_CONVERGED
+    _check_branch(c2, g2)
+    st.flights += st2.flights
+    st.verify_flights += st2.verify_flights
+    st.iters[w] += st2.iters
+    good = g2.status == STATUS_OK
+    if not np.any(good):
+        return
+    wg = w[good]
+    g.x[wg], g.status[wg], g.free_cut[wg] = g2.x[good], STATUS_OK, g2.free_cut[good]
+    st.miss[wg], st.shape_res[wg] = st2.miss[good], st2.shape_res[good]
+    if samp:
+        kept = []
+        for rows, b in st.kept:
+            keep = ~np.isin(rows, wg)
+            kept.append((rows, b) if np.all(keep) else (rows[keep], take_rows(b, np.nonzero(keep)[0])))
+        kept += [(w[rows][good[rows]], take_rows(b, np.nonzero(good[rows])[0])) for rows, b in st2.kept]
+        st.kept = [(rows, b) for rows, b in kept if rows.size]
+
+
 def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
                           apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
-                          rtol: float = DEFAULT_RTOL) -> NewtonResult:
+                          rtol: float = DEFAULT_RTOL, iter_kernel: str = "lockstep",
+                          sample_interval_s: float | None = None) -> NewtonResult:
     """Fast path: (azimuth, kick, cut-off) for each (launch, aim) pair; inputs broadcast to (N,).
 
     Same shapes and residual definitions as :func:`steering.solve_steering`; rows that it cannot
-    solve carry a status code (``STATUS_TEXT``) instead of a solution.
+    solve carry a status code (``STATUS_TEXT``) instead of a solution. iter_kernel: which kernel
+    flies the Newton iterations ("lockstep", or "adaptive"); either way a row is solved only on
+    a flight of the adaptive kernel at min(rtol, 1e-10), whose miss is the one reported. With
+    sample_interval_s (lock-step iterations only), those flights are flown with samples and returned
+    as ``flights`` (the solved rows, in row order): no second flight is needed to use them.
     """
     check_shape(shape, apogee_km)
+    if iter_kernel not in ("lockstep", "adaptive"):
+        raise BmdcheckError(f"iter_kernel must be lockstep or adaptive, got {iter_kernel!r}")
     la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
     c = _Ctx(boost_table(missile, earth), _problem(la, lo, ta, to, earth), missile, earth, shape, apogee_km)
     g, kick_star = _first_guess(c.tab, c.P, missile, earth, shape, apogee_km)
     _predictor_start(c, kick_star, g)
-    st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10))
+    samp = sample_interval_s if iter_kernel == "lockstep" else None
+    st = _kernel_iterations(c, g, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     g.status[st.active] = STATUS_NOT_CONVERGED
     _check_branch(c, g)
+    _retry_other_side(c, g, st, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     g.x[:, 0] %= 360.0
-    return NewtonResult(g.x[:, 0], g.x[:, 1], g.x[:, 2], g.status, st.miss, st.shape_res, st.flights, st.iters)
+    flights = None
+    if sample_interval_s:
+        ok = np.nonzero(g.status == STATUS_OK)[0]
+        pos = np.full(len(g.status), -1)
+        pos[ok] = np.arange(ok.size)
+        parts = [(pos[rows], b) if np.all(pos[rows] >= 0) else
+                 (pos[rows][pos[rows] >= 0], take_rows(b, np.nonzero(pos[rows] >= 0)[0])) for rows, b in st.kept]
+        st.kept = []
+        have = np.zeros(ok.size, dtype=bool)
+        for q in range(len(parts)):
+            have[parts[q][0]] = True
+        if not np.all(have):  # adaptive iterations: the solved rows flown once more, sampled
+            j = ok[~have]
+            parts.append((np.nonzero(~have)[0], fly_missile_batch(
+                missile, la[j], lo[j], g.x[j, 0], g.x[j, 1], g.x[j, 2], earth=earth, rtol=min(rtol, 1e-10),
+                sample_interval_s=sample_interval_s)))
+        flights = stack_rows(parts, ok.size) if parts else None
+    return NewtonResult(g.x[:, 0], g.x[:, 1], g.x[:, 2], g.status, st.miss, st.shape_res, st.flights, st.iters,
+                        st.verify_flights, flights)
 
 
 def aim(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
         apogee_km: float | None = None, *, earth: EarthModel = EarthModel(), rtol: float = DEFAULT_RTOL,
-        method: str = "auto") -> Steering:
+        method: str = "auto", sample_interval_s: float | None = None) -> Steering:
     """Steering for N (launch, aim) pairs: the Newton fast path, with the reference solver as fallback.
 
     method: "auto" (fast path, then :func:`steering.solve_steering` for every row it leaves
     unsolved), "newton" (fast path only; unsolved rows carry the status text) or "reference".
-    Returns a :class:`steering.Steering`; ``method`` per row says which path solved it.
+    Returns a :class:`steering.Steering`; ``method`` per row says which path solved it. With
+    sample_interval_s, ``flights`` is also set: a FlightBatch of the solved rows (row order of
+    ``np.nonzero(ok)``), flown by the adaptive kernel at min(rtol, 1e-10) with samples (for the
+    fast path's rows, the very flights that verified them).
     """
     if method not in ("auto", "newton", "reference"):
         raise BmdcheckError(f"method must be auto, newton or reference, got {method!r}")
+    la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
+                                           for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
     if method == "reference":
-        st = solve_steering(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
-                            rtol=rtol)
+        st = solve_steering(missile, la, lo, ta, to, shape, apogee_km, earth=earth, rtol=rtol)
         st.method = np.full(len(st.ok), "reference", dtype=object)
+        if sample_interval_s:
+            st.flights = _fly_solved(missile, la, lo, st, np.nonzero(st.ok)[0], earth, rtol, sample_interval_s)
         return st
-    r = solve_steering_newton(missile, launch_lat, launch_lon, aim_lat, aim_lon, shape, apogee_km, earth=earth,
-                              rtol=rtol)
+    r = solve_steering_newton(missile, la, lo, ta, to, shape, apogee_km, earth=earth, rtol=rtol,
+                              sample_interval_s=sample_interval_s)
     n = len(r.status)
     errors = [r.reason(i) for i in range(n)]
     st = Steering(r.azimuth_deg.copy(), r.kick_deg.copy(), r.t_cut_s.copy(), r.ok.copy(), r.miss_km.copy(), errors)
     st.method = np.full(n, "newton", dtype=object)
     st.kernel_flights = r.kernel_flights  # trajectories the fast path flew (all rows)
+    st.verify_flights = r.verify_flights  # of them, adaptive flights at the final tolerance
     bad = np.nonzero(~r.ok)[0]
     if method == "auto" and bad.size:
-        la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
-                                               for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
         ref = solve_steering(missile, la[bad], lo[bad], ta[bad], to[bad], shape, apogee_km, earth=earth, rtol=rtol)
         for j, i in enumerate(bad):
             st.azimuth_deg[i], st.kick_deg[i], st.t_cut_s[i] = ref.azimuth_deg[j], ref.kick_deg[j], ref.t_cut_s[j]
             st.ok[i], st.miss_km[i], st.error[i] = ref.ok[j], ref.miss_km[j], ref.error[j]
             st.method[i] = "reference"
+    if sample_interval_s:
+        ok = np.nonzero(st.ok)[0]
+        pos = np.full(n, -1)
+        pos[ok] = np.arange(ok.size)
+        parts = []
+        if r.flights is not None:
+            parts.append((pos[r.ok], r.flights))
+            r.flights = None
+        extra = ok[~r.ok[ok]]
+        if extra.size:
+            parts.append((pos[extra], _fly_solved(missile, la, lo, st, extra, earth, rtol, sample_interval_s)))
+        st.flights = stack_rows(parts, ok.size) if parts else _fly_solved(missile, la, lo, st, ok, earth, rtol,
+                                                                           sample_interval_s)
     return st
+
+
+def _fly_solved(missile, la, lo, st, rows, earth, rtol, samp):
+    return fly_missile_batch(missile, la[rows], lo[rows], st.azimuth_deg[rows], st.kick_deg[rows], st.t_cut_s[rows],
+                             earth=earth, sample_interval_s=samp, rtol=min(rtol, 1e-10))
 
 
 def iter_aimed_flights(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
@@ -937,15 +1218,18 @@ def iter_aimed_flights(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lo
     """Aim and fly N trajectories in chunks, yielding (slice, Steering, FlightBatch of the solved rows).
 
     Memory is bounded by the chunk (samples every sample_interval_s, buffers sized to the flights),
-    not by N; each chunk is aimed with :func:`aim` and flown at the tolerance of its final check.
+    not by N. Each chunk is aimed with :func:`aim`; the fast path's rows come with the sampled
+    flights that verified them (adaptive kernel, min(rtol, 1e-10)), the fallback's rows are flown
+    at that tolerance.
     """
     la, lo, ta, to = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                            for v in (launch_lat, launch_lon, aim_lat, aim_lon)))
     n = la.shape[0]
     for s0 in range(0, n, max(1, int(chunk))):
         sl = slice(s0, min(n, s0 + int(chunk)))
-        st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol)
-        ok = np.nonzero(st.ok)[0]
-        b = fly_missile_batch(missile, la[sl][ok], lo[sl][ok], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
-                              earth=earth, sample_interval_s=sample_interval_s, rtol=min(rtol, 1e-10))
-        yield sl, st, b
+        st = aim(missile, la[sl], lo[sl], ta[sl], to[sl], shape, apogee_km, earth=earth, rtol=rtol,
+                 sample_interval_s=sample_interval_s)
+        # no local reference to the batch: the caller's is the only one, so a chunk's samples are
+        # freed as soon as the caller lets them go, before the next chunk is flown
+        yield sl, st, (st.__dict__.pop("flights") if sample_interval_s else
+                       _fly_solved(missile, la[sl], lo[sl], st, np.nonzero(st.ok)[0], earth, rtol, None))

@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from ..defence.engage import REASON_NAMES, engage_threats
+from ..defence.flyout import nearest_by_lat, threats_beyond
 from ..errors import BmdcheckError
 from ..flight.missile import get_missile
 from .joint import capability_box, joint_search
@@ -93,7 +94,8 @@ _TIER_KEYS = ("engageable", "fraction", "by_entry", "reasons", "closest_reasons"
 def _evaluate_tier(ctx: Context, rule, entries, flown, th, corner: Corner, tier: str) -> Outcome:
     sites = [site_at(e.site, corner) for e in entries]
     its = [scaled_interceptor(e.interceptor, corner.burnout_scale) for e in entries]
-    res = engage_threats(th, sites, its, timeline_at(ctx.tier_timeline(tier), corner))
+    with threats_beyond(nearest_by_lat(th, sites)):  # no sector fans where no threat comes within reach
+        res = engage_threats(th, sites, its, timeline_at(ctx.tier_timeline(tier), corner))
     w = res.windows
     E, n = len(entries), len(flown)
     feas = w.feasible.reshape(E, n)

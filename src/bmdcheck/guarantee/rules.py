@@ -36,7 +36,7 @@ from pydantic import model_validator
 
 from ..errors import BmdcheckError
 from ..scenario.locate import key_lines, line_of, parse_toml, read_input_text
-from ..scenario.schema import Area, LatLon, LocError
+from ..scenario.schema import TIERS, Area, LatLon, LocError
 from ..catalogues import catalogue_names
 from ..validate import more_problems, pydantic_message
 
@@ -49,7 +49,7 @@ KINDS = ("engagement", "burnout-speed", "inventory", "site-count", "site-exclusi
 MARGIN_KEYS = ("burnout_speed_increase_pct", "decision_delay_reduction_s", "detection_delay_reduction_s",
                "radar_range_scale", "salvo_window")
 """The robustness margins, in the order they are reported."""
-RULE_TIERS = ("local", "remote", "cue", "worst")
+RULE_TIERS = (*TIERS, "worst")
 """An engagement rule's ``tier``: one sensor tier, or the worst case over the scenario's tiers."""
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 

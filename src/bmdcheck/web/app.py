@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
+from ..catalogues import LISTINGS
+from ..scenario.schema import TIERS
 from ..errors import BmdcheckError
 from . import inputs as I
 from .runner import _finite  # NaN/inf -> null, the job runner's JSON rule (Starlette refuses them)
@@ -56,11 +58,8 @@ class Settings:
 
 # ---- request and response models (the OpenAPI contract) ------------------------------------------
 
-class CatalogueKind(str, Enum):
-    missiles = "missiles"
-    interceptors = "interceptors"
-    sites = "sites"
-    sensors = "sensors"
+CatalogueKind = Enum("CatalogueKind", {k: k for k in LISTINGS}, type=str)
+"""The catalogue listings (``bmdcheck.catalogues.LISTINGS``)."""
 
 
 class UploadKind(str, Enum):
@@ -74,10 +73,8 @@ class ResultFormat(str, Enum):
     czml = "czml"
 
 
-class Tier(str, Enum):
-    local = "local"
-    remote = "remote"
-    cue = "cue"
+Tier = Enum("Tier", {t: t for t in TIERS}, type=str)
+"""The engagement sensor tiers (``scenario.schema.TIERS``)."""
 
 
 class JobRequest(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-KINDS = ("missiles", "interceptors", "sites", "sensors")
+from ..catalogues import LISTINGS as KINDS  # noqa: F401  (one list of listings)
 
 
 @lru_cache(maxsize=None)
