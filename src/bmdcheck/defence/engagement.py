@@ -98,25 +98,46 @@ class Threats:
 
 @njit(cache=True, inline="always")
 def _lookup4(r, h, dr, dh, TAB):
-    """Bilinear (t, speed, cos γ, sin γ) from an interleaved table TAB (NR, NH, 4) = [t, v, cos γ, sin γ].
+    """Bilinear (t, speed, cos γ, sin γ, w) from an interleaved table TAB (NR, NH, 4) = [t, v, cos γ, sin γ].
 
-    A cell is used only when its four corners are reachable (t finite); (inf, 0, 0, 0) otherwise.
+    w: the bilinear interpolation of the four corners' reachability (1 where t is finite, else 0);
+    -inf outside the grid. A point is reachable where w >= 1/2 (the table's envelope runs halfway
+    between its last reachable and first unreachable nodes); its values are then the bilinear
+    average over the reachable corners (all four inside the envelope: plain bilinear).
+    (inf, 0, 0, 0, w) where not reachable.
     """
     i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, TAB.shape[0], TAB.shape[1])
     if i < 0:
-        return math.inf, 0.0, 0.0, 0.0
+        return math.inf, 0.0, 0.0, 0.0, -math.inf
     t00 = TAB[i, j, 0]
     t10 = TAB[i + 1, j, 0]
     t01 = TAB[i, j + 1, 0]
     t11 = TAB[i + 1, j + 1, 0]
-    if t00 == math.inf or t10 == math.inf or t01 == math.inf or t11 == math.inf:
-        return math.inf, 0.0, 0.0, 0.0
-    t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
-    v = w00 * TAB[i, j, 1] + w10 * TAB[i + 1, j, 1] + w01 * TAB[i, j + 1, 1] + w11 * TAB[i + 1, j + 1, 1]
-    c = w00 * TAB[i, j, 2] + w10 * TAB[i + 1, j, 2] + w01 * TAB[i, j + 1, 2] + w11 * TAB[i + 1, j + 1, 2]
-    sn = w00 * TAB[i, j, 3] + w10 * TAB[i + 1, j, 3] + w01 * TAB[i, j + 1, 3] + w11 * TAB[i + 1, j + 1, 3]
-    return t, v, c, sn
-
+    if t00 < math.inf and t10 < math.inf and t01 < math.inf and t11 < math.inf:
+        t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
+        v = w00 * TAB[i, j, 1] + w10 * TAB[i + 1, j, 1] + w01 * TAB[i, j + 1, 1] + w11 * TAB[i + 1, j + 1, 1]
+        c = w00 * TAB[i, j, 2] + w10 * TAB[i + 1, j, 2] + w01 * TAB[i, j + 1, 2] + w11 * TAB[i + 1, j + 1, 2]
+        sn = w00 * TAB[i, j, 3] + w10 * TAB[i + 1, j, 3] + w01 * TAB[i, j + 1, 3] + w11 * TAB[i + 1, j + 1, 3]
+        return t, v, c, sn, 1.0
+    if t00 == math.inf:
+        w00 = 0.0
+    if t10 == math.inf:
+        w10 = 0.0
+    if t01 == math.inf:
+        w01 = 0.0
+    if t11 == math.inf:
+        w11 = 0.0
+    w = w00 + w10 + w01 + w11
+    if not w >= 0.5:
+        return math.inf, 0.0, 0.0, 0.0, w
+    t = v = c = sn = 0.0
+    for di, dj, wk in ((0, 0, w00), (1, 0, w10), (0, 1, w01), (1, 1, w11)):
+        if wk > 0.0:
+            t += wk * TAB[i + di, j + dj, 0]
+            v += wk * TAB[i + di, j + dj, 1]
+            c += wk * TAB[i + di, j + dj, 2]
+            sn += wk * TAB[i + di, j + dj, 3]
+    return t / w, v / w, c / w, sn / w, w
 
 
 @njit(parallel=True, cache=True)
@@ -187,20 +208,24 @@ _BMX = 8  # nodes per block side of the latest-arrival blocks (the all-feasible 
 @njit(cache=True, inline="always")
 def reach_lookup(reach, q, s, ux, uy, uz, ca, h):
     """Earliest arrival from site s of pair table q at a sample at altitude h, unit vector (ux, uy, uz)
-    (ECEF), whose central angle from the site has cosine ca: (T, speed, cos γ, sin γ) bilinear in
-    (ground range, altitude), plus on the rotating Earth the sector correction at the azimuth from
-    the site to the sample; T = inf where the table does not reach. The one place the table model
-    reads a fly-out table."""
+    (ECEF), whose central angle from the site has cosine ca: (T, speed, cos γ, sin γ, reach margin)
+    bilinear in (ground range, altitude) (``_lookup4``), plus on the rotating Earth the sector
+    correction at the azimuth from the site to the sample; T = inf where the table does not reach;
+    the reach margin is the interpolated corner reachability minus 1/2 (-inf without magnitude:
+    outside the grid, or the sectors do not reach). The one place the table model reads a fly-out
+    table."""
     if ca > 1.0:
         ca = 1.0
     elif ca < -1.0:
         ca = -1.0
     rng = math.acos(ca) * reach.site_r_m[s]
-    Tr, Vi, cg, sg = _lookup4(rng, h, reach.dr_m[q], reach.dh_m[q], reach.tab[q])
+    Tr, Vi, cg, sg, w = _lookup4(rng, h, reach.dr_m[q], reach.dh_m[q], reach.tab[q])
     if reach.rot[q] and Tr < math.inf:
         Tr += sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
                                 reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
-    return Tr, Vi, cg, sg
+        if Tr == math.inf:  # the sectors do not reach: no magnitude
+            w = -math.inf
+    return Tr, Vi, cg, sg, w - 0.5
 
 
 @njit(cache=True, inline="always")
@@ -223,14 +248,14 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
     jr = int(h / dh)
     if jr >= reach.tab.shape[2] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
         return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
-    Tr, Vi, cg, sg = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
+    Tr, Vi, cg, sg, m_reach = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
     if Tr == math.inf:
-        return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
+        return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, m_reach, nan, nan, nan
     tofmin = prs.min_tof_s[p]
     tof = Tr if Tr > tofmin else tofmin
     m_tof = prs.max_tof_s[p] - tof
     if m_tof < 0.0:
-        return R_TOF, tof, nan, nan, nan, m_lo, m_hi, math.inf, m_tof, nan, nan
+        return R_TOF, tof, nan, nan, nan, m_lo, m_hi, m_reach, m_tof, nan, nan
     tm = smp.t_s[i, m]
     slack = (tm - tl) - tof
     # interceptor velocity at the target point, Earth-relative, ECEF axes
@@ -258,7 +283,7 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
         code = R_VIS
     else:
         code = R_OK
-    return code, tof, vc, launch, nan, m_lo, m_hi, math.inf, m_tof, slack, m_vc
+    return code, tof, vc, launch, nan, m_lo, m_hi, m_reach, m_tof, slack, m_vc
 
 
 @njit(cache=True, inline="always")
@@ -341,7 +366,7 @@ def table_interior(reach, smp, prs, p, i, m, tl):
     ux, uy, uz = smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2]
     sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
     ca = ux * sx + uy * sy + uz * sz
-    Tr, Vi, cg, sg = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
+    Tr, Vi, cg, sg, m_reach = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
     tofmin = prs.min_tof_s[p]
     tof = Tr if Tr > tofmin else tofmin
     return smp.t_s[i, m] - tof, math.nan
