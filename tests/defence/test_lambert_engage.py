@@ -161,17 +161,18 @@ def test_tof_lower_bound_equals_the_universal_variable_fast_transfer():
 
 
 def test_reach_bound_admits_every_transfer_within_the_burnout_speed():
-    """The chunk and sample bound (``_reachable``, ``_dv_floor``) never refuses a transfer that exists:
+    """The chunk, sample and launch bounds (``_reachable``, ``_dv_floor``, ``_refused``) never refuse a
+    transfer that exists:
     random sites, target directions in random caps, flight times and Earth turns; the exact speed
     change from the Izzo solver (site velocity omega x r1) as the burnout speed must be admitted, with
     a flight-time floor no later than the transfer's, and the sample floor must not exceed it."""
     from bmdcheck.defence.lambert import izzo2015
-    from bmdcheck.defence.lambert_engage import _dv_floor, _reachable
+    from bmdcheck.defence.lambert_engage import _dv_floor, _reachable, _refused
     from bmdcheck.earth.constants import GM_M3_S2
 
     rng = np.random.default_rng(12)
     w = OMEGA_EARTH_RAD_S
-    n = 0
+    n = n_refused = 0
     for _ in range(3000):
         lat, lon = np.radians(rng.uniform(-80, 80)), np.radians(rng.uniform(-180, 180))
         se = 6.37e6 * np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
@@ -200,5 +201,7 @@ def test_reach_bound_admits_every_transfer_within_the_burnout_speed():
         assert ok and tof_lb <= tof * (1 + 1e-9), (se, c, rho, u, r2n, tof, dv, tof_lb)
         fl = _dv_floor(se, u[0], u[1], u[2], r2n, tofmax, 0.5 * dv, w, GM_M3_S2)
         assert fl <= dv * (1 + 1e-9)
+        assert not _refused(se, r2, tof, dv * (1 + 1e-12), w, GM_M3_S2)  # the launch-level test, plane known
+        n_refused += _refused(se, r2, tof, 0.9 * dv, w, GM_M3_S2)
         n += 1
-    assert n > 2500
+    assert n > 2500 and n_refused > 0.3 * n  # and it does refuse transfers 10 % beyond the speed

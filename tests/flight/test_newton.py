@@ -279,3 +279,21 @@ def test_a_solution_on_the_other_branch_is_retried_from_the_mirrored_kick():
     assert st.method[0] == "newton" and len(st.flights) == 1
     lat, lon, _ = st.flights.impact_geodetic()
     assert float(np.max(geodesic_inverse(lat, lon, ta, to)[0])) < 20.0
+
+
+@pytest.mark.parametrize("name,pair", [("minuteman-iii", (60.667, 126.73, 2.757, -121.403)),
+                                       ("trident-ii-d5", (17.451, 116.957, 37.084, -106.303)),
+                                       ("trident-ii-d5", (19.755, -125.453, 39.25, 13.66))])
+def test_flat_depressed_shots_are_solved_by_the_fast_path(name, pair):
+    """Depressed shots at kicks of 75-82° (the predictor's drag-free arc overshoots there, or leads
+    to the other branch): the retry with kernel sensitivities finds the reference's solution."""
+    m = bc.get_missile(name)
+    fast = NW.solve_steering_newton(m, *pair, shape="depressed")
+    ref = bc.solve_steering(m, *pair, shape="depressed")
+    assert ref.ok[0] and fast.ok[0], NW.STATUS_TEXT[int(fast.status[0])]
+    assert fast.kick_deg[0] > 70.0
+    assert abs(fast.kick_deg[0] - ref.kick_deg[0]) < 0.02
+    assert abs((fast.azimuth_deg[0] - ref.azimuth_deg[0] + 180) % 360 - 180) < 0.01
+    b = bc.fly_missile_batch(m, pair[0], pair[1], fast.azimuth_deg, fast.kick_deg, fast.t_cut_s, rtol=1e-10)
+    la, lo, _ = b.impact_geodetic()
+    assert float(np.max(geodesic_inverse(la, lo, pair[2], pair[3])[0])) < 20.0

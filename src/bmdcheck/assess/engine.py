@@ -87,7 +87,6 @@ def _fly_cases(case_ids, sel) -> dict:
 
     Returns case id -> ((batch, row, range_km, flight_time_s, apogee_km), None), or (None, error).
     """
-    from ..flight.batch import fly_missile_batch
     from ..flight.missile import get_missile
     from ..flight.newton import aim as aim_steering
 
@@ -101,14 +100,15 @@ def _fly_cases(case_ids, sel) -> dict:
         lo = np.array([c.launch_lon for _, c in items])
         ta = np.array([c.aim_lat for _, c in items])
         to = np.array([c.aim_lon for _, c in items])
-        st = aim_steering(m, la, lo, ta, to, shape)  # Newton fast path, reference solver as fallback
+        # Newton fast path, reference solver as fallback; the solved rows come with their verifying
+        # flights (1 s samples, rtol 1e-10): the same flights as flying the steering again
+        st = aim_steering(m, la, lo, ta, to, shape, sample_interval_s=1.0)
         ok = np.nonzero(st.ok)[0]
         for k, (ci, _) in enumerate(items):
             if not st.ok[k]:
                 flown[ci] = (None, st.error[k])
         if ok.size:
-            b = fly_missile_batch(m, la[ok], lo[ok], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
-                                  sample_interval_s=1.0, rtol=1e-10)
+            b = st.flights
             rng = b.range_m() / 1e3
             apo = b.apogee_alt_m() / 1e3
             for j, k in enumerate(ok):

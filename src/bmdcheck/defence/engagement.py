@@ -26,10 +26,10 @@ from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
 from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sector_correction
-from .windows import (C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
+from .windows import (KIND_ALL_OK, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
-                      R_TRACK, R_VIS, Pairs, Samples, scan_pair, summarise, visible)
+                      R_TRACK, R_VIS, Pairs, Samples, scan_pair_in, scratch, summarise, visible)
 
 # Kernel codes (windows.R_*): higher = got further through the checks. Code 4 (R_TRACK) is "every
 # check but the timeline passes somewhere": the engagement layer names it after the pair's launch
@@ -150,9 +150,11 @@ class TableReach(NamedTuple):
     dr_m, dh_m (Q,) grid steps; cos_row (Q, NH) per altitude row the cosine of a conservative
     largest reachable central angle (a cheap per-sample test); bounds for whole chunks: range_max_m
     (Q, L, NH) sparse table, level l holding the largest reachable range over rows [j, j + 2^l);
-    t_blk_s (Q, NR // B + 1, NH // B + 1) the earliest arrival over ranges >= I·B cells and rows
-    [J·B, J·B + B] (B = ``_BLK``); cos_all, sin_all (P,) cosine and sine of the pair's largest
-    reachable central angle at any altitude (the first, cheapest chunk test). Rotating Earth
+    t_blk_s (Q, NR, NH // B + 1) the earliest arrival over ranges >= I cells and rows
+    [J·B, J·B + B] (B = ``_BLK``); t_bmax_s (Q, ⌈NR/B'⌉, ⌈NH/B'⌉) the latest arrival over the nodes
+    [I·B', I·B' + B') × [J·B', J·B' + B'), inf if any is unreachable (B' = ``_BMX``; the
+    all-feasible chunk test); cos_all, sin_all (P,) cosine and sine of the pair's largest reachable
+    central angle at any altitude (the first, cheapest chunk test). Rotating Earth
     (``flyout.RotatingTable``): rot (Q,) true where table q has sectors sec_dt_s, sec_defl_rad
     (Q, S, nr, nh) on grids sec_dr_m, sec_dh_m (Q,), their correction added to the base arrival at
     the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
@@ -167,6 +169,7 @@ class TableReach(NamedTuple):
     cos_row: np.ndarray
     range_max_m: np.ndarray
     t_blk_s: np.ndarray
+    t_bmax_s: np.ndarray
     cos_all: np.ndarray
     sin_all: np.ndarray
     rot: np.ndarray
@@ -178,6 +181,7 @@ class TableReach(NamedTuple):
 
 
 _BLK = 16
+_BMX = 8  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
 
 
 @njit(cache=True, inline="always")
@@ -292,7 +296,7 @@ def table_bound(reach, smp, prs, p, i, c, tl):
     rmax = max(reach.range_max_m[q, k, jlo], reach.range_max_m[q, k, jhi - (1 << k) + 1])
     if rng > rmax:
         return R_REACH, -math.inf
-    ib = int(rng / reach.dr_m[q]) // _BLK
+    ib = min(int(rng / reach.dr_m[q]), reach.t_blk_s.shape[1] - 1)
     tmin = math.inf
     for jb in range(jlo // _BLK, jhi // _BLK + 1):
         v = reach.t_blk_s[q, ib, jb]
@@ -303,20 +307,74 @@ def table_bound(reach, smp, prs, p, i, c, tl):
     tof_lb = max(tmin + reach.dt_low_s[q], prs.min_tof_s[p])
     if tof_lb > prs.max_tof_s[p]:
         return R_TOF, -math.inf
-    return -1, smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1] - tof_lb
+    ubl = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1] - tof_lb
+    # every sample feasible? In the band, no closing-speed floor or engagement radar, non-rotating
+    # table, every table node the chunk's lookups can read finite, and the latest of them (bilinear
+    # never exceeds its corners) within the flight-time limit and the timeline at the chunk's first sample.
+    if (lo >= hmin and hi <= hmax and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0 and prs.vis_index[p] < 0
+            and not reach.rot[q]):
+        r_hi = (ang + 2.0 * smp.ch_rho_rad[i, c]) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
+        r_lo = max(rng - 1.0, 0.0)
+        dr = reach.dr_m[q]
+        i1 = int(r_hi / dr) + 1
+        j1 = int(hi / dh) + 1
+        if i1 <= reach.tab.shape[1] - 1 and j1 <= nh - 1:
+            tmax = -math.inf
+            for ib in range(int(r_lo / dr) // _BMX, i1 // _BMX + 1):
+                for jb in range(int(lo / dh) // _BMX, j1 // _BMX + 1):
+                    v = reach.t_bmax_s[q, ib, jb]
+                    if v > tmax:
+                        tmax = v
+            tof_ub = max(tmax, prs.min_tof_s[p]) + 1e-6  # + rounding of the bilinear weights
+            if tof_ub <= prs.max_tof_s[p] and (smp.t_s[i, c * CHUNK] - tl) - tof_ub >= 0.0:
+                return KIND_ALL_OK, ubl
+    return -1, ubl
 
 
-@njit(cache=True)
-def _table_pair(reach, smp, prs, p, out, pruned):
-    scan_pair(table_classify, table_bound, reach, smp, prs, p, out, pruned)
+@njit(cache=True, inline="always")
+def table_interior(reach, smp, prs, p, i, m, tl):
+    """(launch_s, aux) at a sample of a chunk whose every sample is feasible (windows.py, ``interior``):
+    the same arithmetic as :func:`table_classify`, without the margins and the closing speed."""
+    h = smp.alt_m[i, m]
+    q = reach.table[p]
+    s = prs.site[p]
+    ux, uy, uz = smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2]
+    sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
+    ca = ux * sx + uy * sy + uz * sz
+    Tr, Vi, cg, sg = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
+    tofmin = prs.min_tof_s[p]
+    tof = Tr if Tr > tofmin else tofmin
+    return smp.t_s[i, m] - tof, math.nan
+
+
+@njit(cache=True, _nrt=False)
+def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_in)."""
+    for p in range(p0, p1):
+        scan_pair_in(table_classify, table_bound, table_interior, reach, smp, prs, p, out, pruned, kind, ub, done, order,
+                     ws, st)
+
+
+_PAIR_BLOCK = 64
+"""Pairs per task of the parallel loop (one scratch allocation each)."""
 
 
 @njit(parallel=True, cache=True)
 def table_kernel(reach, smp, prs, out, pruned=True):
     """Windows of every pair under the fly-out table model: out (P, N_OUT). ``pruned=False``: no chunk
-    bounds (every sample classified), the pruning's test reference."""
-    for p in prange(prs.traj.shape[0]):
-        _table_pair(reach, smp, prs, p, out, pruned)
+    bounds (every sample classified), the pruning's test reference. Blocks of pairs are dealt to the
+    two halves of the parallel range alternately (even blocks first), so that each thread gets
+    blocks from the whole pair list (load balance) and consecutive pairs of a block share a
+    trajectory (cache)."""
+    P = prs.traj.shape[0]
+    C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
+    nb = (P + _PAIR_BLOCK - 1) // _PAIR_BLOCK
+    half = (nb + 1) // 2
+    for b in prange(nb):
+        blk = 2 * b if b < half else 2 * (b - half) + 1
+        kind, ub, done, order, ws, st = scratch(C)
+        _table_pairs(reach, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
+                     kind, ub, done, order, ws, st)
 
 
 @dataclass
@@ -430,7 +488,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     ROW = np.full((Q, nh), 2.0)
     levels = max(1, int(np.ceil(np.log2(nh))) + 1)
     RMAX = np.full((Q, levels, nh), -1.0)
-    TB = np.full((Q, nr // _BLK + 1, nh // _BLK + 1), np.inf)
+    TB = np.full((Q, nr, nh // _BLK + 1), np.inf)
     for k, tb in enumerate(tables):
         fin = np.isfinite(TT[k, :, :, 0])
         last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
@@ -444,10 +502,12 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
             RMAX[k, lv] = RMAX[k, lv - 1]
             RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
         suf = np.minimum.accumulate(TT[k, ::-1, :, 0], axis=0)[::-1]  # earliest arrival at ranges >= i
-        for ib in range(TB.shape[1]):
-            row = suf[min(ib * _BLK, nr - 1)]
-            for jb in range(TB.shape[2]):
-                TB[k, ib, jb] = row[jb * _BLK: jb * _BLK + _BLK + 1].min(initial=np.inf)
+        for jb in range(TB.shape[2]):
+            TB[k, :, jb] = suf[:, jb * _BLK: jb * _BLK + _BLK + 1].min(axis=1, initial=np.inf)
+    nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
+    TP = np.full((Q, nbr * _BMX, nbh * _BMX), np.inf)
+    TP[:, :nr, :nh] = TT[..., 0]
+    TBX = TP.reshape(Q, nbr, _BMX, nbh, _BMX).max(axis=(2, 4))  # latest arrival per block of nodes
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
     q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
@@ -455,7 +515,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     ang = RMAX[q, -1, 0] / s_r[site_of_pair] * (1.0 + 1e-9) if len(q) else np.zeros(0)
     cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
-    return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
+    return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
                       dt_low)
 
 
@@ -489,17 +549,20 @@ def windows_from(out: np.ndarray, geo: Geometry, traj: np.ndarray) -> Windows:
     pts = []
     for ci, cf in ((C_IDX_FIRST, C_FRAC_FIRST), (C_IDX_LAST, C_FRAC_LAST)):
         idx = out[:, ci]
-        ok = np.isfinite(idx) & (idx >= 0)
-        ii = np.where(ok, idx, 0).astype(np.int64)
-        jj = np.minimum(ii + 1, th.n_samples[traj] - 1)
-        fr = np.where(ok, out[:, cf], 0.0)[:, None]
-        a = geo.ecef[traj, ii]
-        b = geo.ecef[traj, jj]
-        lat, lon, h = ecef_to_geodetic(a + fr * (b - a), th.earth)
-        pt = np.stack([lat, lon, h / 1e3], axis=-1)
-        pt[~ok] = np.nan
+        ok = np.flatnonzero(np.isfinite(idx) & (idx >= 0))  # only the pairs with a window
+        ii = idx[ok].astype(np.int64)
+        tr = traj[ok]
+        jj = np.minimum(ii + 1, th.n_samples[tr] - 1)
+        fr = out[ok, cf][:, None]
+        pt = np.full((out.shape[0], 3), np.nan)
+        if ok.size:
+            a = geo.ecef[tr, ii]
+            b = geo.ecef[tr, jj]
+            lat, lon, h = ecef_to_geodetic(a + fr * (b - a), th.earth)
+            pt[ok, 0], pt[ok, 1], pt[ok, 2] = lat, lon, h / 1e3
         pts.append(pt)
     out = out[:, :N_COLS]
-    return Windows(out[:, C_FEAS] > 0.5, [REASONS[int(c)] for c in out[:, C_REASON]], out[:, C_FIRST],
+    names = np.array([REASONS[k] for k in range(len(REASONS))], dtype=object)
+    return Windows(out[:, C_FEAS] > 0.5, names[out[:, C_REASON].astype(np.int64)].tolist(), out[:, C_FIRST],
                    out[:, C_LAST], out[:, C_TOF_FIRST], out[:, C_TOF_LAST], out[:, C_VC_FIRST], out[:, C_VC_LAST],
                    out[:, C_SHOTS].astype(np.int64), out[:, C_DURATION], pts[0], pts[1], out)

@@ -30,9 +30,36 @@ LATEST_TOL_S = 1e-4
 """The latest launch is refined to a bracket this narrow (s); the passing end is returned."""
 
 
+@njit(cache=True, inline="always")
+def _refused(r1, rt, tof, vbo, omega, mu):
+    """True when the transfer r1 -> rt (ECI, short way) in tof surely needs a speed change > vbo
+    relative to the site (velocity omega z x r1): ``_reach_geometry``'s speed limit with the transfer
+    plane known (w_t = omega r1 n_z exactly, n the plane's normal), then ``_tof_lower`` at the exact
+    radii and angle. A refused launch needs no Lambert problem; one admitted may still fail."""
+    r1n = math.sqrt(r1[0] * r1[0] + r1[1] * r1[1] + r1[2] * r1[2])
+    r2n = math.sqrt(rt[0] * rt[0] + rt[1] * rt[1] + rt[2] * rt[2])
+    cx = r1[1] * rt[2] - r1[2] * rt[1]
+    cy = r1[2] * rt[0] - r1[0] * rt[2]
+    cz = r1[0] * rt[1] - r1[1] * rt[0]
+    cn = math.sqrt(cx * cx + cy * cy + cz * cz)
+    v_s = omega * math.sqrt(r1[0] * r1[0] + r1[1] * r1[1])
+    w = v_s
+    if cn > 0.0:
+        w = min(max(omega * r1n * cz / cn * (1.0 + 1e-9) + 1e-9, 0.0), v_s)
+    d = vbo * vbo - v_s * v_s + w * w
+    if d < 0.0:
+        return True
+    v1max = (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+    cth = (r1[0] * rt[0] + r1[1] * rt[1] + r1[2] * rt[2]) / (r1n * r2n)
+    cth = min(1.0, cth + 1e-12)
+    return _tof_lower(r1n, r2n * (1.0 - 1e-12), cth, v1max, mu) * (1.0 - 1e-9) - 1e-6 > tof
+
+
 @njit(cache=True)
-def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1, v2):
-    """Smallest Δv (and its v2, launch time) to be at rt (ECI) at time t; inf if no admissible launch."""
+def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo):
+    """Smallest Δv (and its v2, launch time) to be at rt (ECI) at time t; inf if no admissible launch.
+    Launches that ``_refused`` rules out (Δv > vbo) are solved only when no other one is within vbo
+    (then the smallest Δv above vbo is still exact)."""
     lo = t - t_b - tofmax
     if lo < tL:
         lo = tL
@@ -46,6 +73,52 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
     if hi < lo or t - t_b - lo <= 0.0:
         return best, bv2x, bv2y, bv2z, bL
     n = 1 if hi == lo else N_LAUNCH
+    bk = n
+    n_ref = 0
+    for sweep in range(2):
+        for k in range(n):
+            L = lo + (hi - lo) * k / max(n - 1, 1)
+            t1 = L + t_b
+            tof = t - t1
+            if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
+                continue
+            th = omega * t1
+            c, s = math.cos(th), math.sin(th)
+            r1[0] = c * site_ecef[0] - s * site_ecef[1]
+            r1[1] = s * site_ecef[0] + c * site_ecef[1]
+            r1[2] = site_ecef[2]
+            refused = _refused(r1, rt, tof, vbo, omega, mu)
+            if sweep == 0 and refused:
+                n_ref += 1
+                continue
+            if sweep == 1 and not refused:
+                continue
+            st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
+            if st != STATUS_OK:
+                continue
+            dx = v1[0] + omega * r1[1]
+            dy = v1[1] - omega * r1[0]
+            dz = v1[2]
+            dv = math.sqrt(dx * dx + dy * dy + dz * dz)
+            if dv < best or (dv == best and k < bk):
+                best = dv
+                bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                bL = L
+                bk = k
+        if best <= vbo or n_ref == 0:
+            break
+    return best, bv2x, bv2y, bv2z, bL
+
+
+@njit(cache=True)
+def _any_reach(t, rt, site_ecef, omega, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo):
+    """Does some launch of ``_best_dv``'s grid without a timeline (any launch time) need Δv <= vbo?
+    (= its smallest Δv <= vbo, stopping at the first such launch and skipping refused ones)."""
+    lo = t - t_b - tofmax
+    hi = t - t_b - tofmin
+    if hi < lo or t - t_b - lo <= 0.0:
+        return False
+    n = 1 if hi == lo else N_LAUNCH
     for k in range(n):
         L = lo + (hi - lo) * k / max(n - 1, 1)
         t1 = L + t_b
@@ -57,18 +130,15 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
         r1[0] = c * site_ecef[0] - s * site_ecef[1]
         r1[1] = s * site_ecef[0] + c * site_ecef[1]
         r1[2] = site_ecef[2]
-        st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
-        if st != STATUS_OK:
+        if _refused(r1, rt, tof, vbo, omega, mu):
+            continue
+        if izzo2015_into(r1, rt, tof, mu, True, v1, v2) != STATUS_OK:
             continue
         dx = v1[0] + omega * r1[1]
         dy = v1[1] - omega * r1[0]
-        dz = v1[2]
-        dv = math.sqrt(dx * dx + dy * dy + dz * dz)
-        if dv < best:
-            best = dv
-            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
-            bL = L
-    return best, bv2x, bv2y, bv2z, bL
+        if math.sqrt(dx * dx + dy * dy + v1[2] * v1[2]) <= vbo:
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -93,7 +163,15 @@ def _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2):
 @njit(cache=True)
 def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
     """(ok, Δv - vbo) for a launch at L: Δv <= vbo and closing speed >= vcmin (the miss NaN when the
-    closing speed fails, inf when no transfer)."""
+    closing speed fails or ``_refused`` rules the launch out unsolved, inf when no transfer)."""
+    t1 = L + t_b
+    th = omega * t1
+    c, s = math.cos(th), math.sin(th)
+    r1[0] = c * site_ecef[0] - s * site_ecef[1]
+    r1[1] = s * site_ecef[0] + c * site_ecef[1]
+    r1[2] = site_ecef[2]
+    if t - t1 > 0.0 and _refused(r1, rt, t - t1, vbo, omega, mu):
+        return False, math.nan
     dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
     if not dv <= vbo:
         return False, dv - vbo
@@ -160,41 +238,60 @@ def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin,
 def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest):
     """``_best_dv`` and ``_latest_launch`` in one pass when their grids coincide (the timeline's earliest
     launch is no later than t - t_b - tofmax, tofmin < tofmax <= LATEST_MAX_TOF_S, launch not fixed):
-    the same N_LAUNCH Lambert problems serve both. Returns (best, v2x, v2y, v2z, L_best, latest)."""
+    the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are solved only
+    when no other one is within vbo). Returns (best, v2x, v2y, v2z, L_best, latest)."""
     hi = t - t_b - tofmin
     lo = t - t_b - tofmax
     n = N_LAUNCH
     best = math.inf
     bv2x = bv2y = bv2z = 0.0
     bL = math.nan
+    bk = n
+    n_ref = 0
     latest = -math.inf
     found = not want_latest
     a = fa = b = fb = math.nan
-    for k in range(n - 1, -1, -1):
-        L = lo + (hi - lo) * k / (n - 1)
-        dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
-        if dv <= best:  # ties to the earliest launch, as _best_dv's ascending scan
-            best = dv
-            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
-            bL = L
-        if not found:
-            ok = dv <= vbo
-            f = dv - vbo
-            if ok:
-                dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-                if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
-                    ok = False
-                    f = math.nan
-            if ok:
-                found = True
-                if k == n - 1:
-                    latest = L
-                else:
-                    a, fa = L, f
+    for sweep in range(2):
+        for k in range(n - 1, -1, -1):
+            L = lo + (hi - lo) * k / (n - 1)
+            t1 = L + t_b
+            tof = t - t1
+            th = omega * t1
+            c, s = math.cos(th), math.sin(th)
+            r1[0] = c * site_ecef[0] - s * site_ecef[1]
+            r1[1] = s * site_ecef[0] + c * site_ecef[1]
+            r1[2] = site_ecef[2]
+            refused = tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu)
+            if sweep == 1 and not refused:
+                continue
+            if sweep == 0 and refused:
+                n_ref += 1
+                dv = math.nan
             else:
-                b, fb = L, f
-    if best == math.inf:
-        bL = math.nan
+                dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+                if dv < best or (dv == best and k < bk):  # ties to the earliest launch, as _best_dv
+                    best = dv
+                    bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                    bL = L
+                    bk = k
+            if sweep == 0 and not found:
+                ok = dv <= vbo
+                f = dv - vbo
+                if ok:
+                    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+                    if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
+                        ok = False
+                        f = math.nan
+                if ok:
+                    found = True
+                    if k == n - 1:
+                        latest = L
+                    else:
+                        a, fa = L, f
+                else:
+                    b, fb = L, f
+        if best <= vbo or n_ref == 0:
+            break
     if not math.isnan(a):
         latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb)
     return best, bv2x, bv2y, bv2z, bL, latest
@@ -261,11 +358,10 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
             return R_ABOVE, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
         if tl == math.inf:  # never launched
             return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
-        dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2)
+        dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo)
         if dv == math.inf:
             # no admissible launch under the timeline: is the point reachable at all?
-            dv0, _a, _b, _c, _L = _best_dv(tm, rt, se, om, -math.inf, False, t_b, tofmin, tofmax, mu, r1, v1, v2)
-            code = R_TRACK if dv0 <= vbo else R_REACH
+            code = R_TRACK if _any_reach(tm, rt, se, om, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo) else R_REACH
             return code, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
     tof = tm - L
     dx, dy, dz = vt[0] - ax, vt[1] - ay, vt[2] - az
@@ -390,7 +486,7 @@ def _reachable(se, cx, cy, cz, rho, r2, tofmax, vbo, omega, mu):
 def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
     """A lower bound (> vbo) on the speed change to reach the point (Earth-fixed direction u, radius >= r2)
     within tofmax when ``_reachable`` proves vbo too small; -1 otherwise. The largest speed that
-    ``_reachable`` still refuses, by doubling and 16 bisections (it is monotone in the speed)."""
+    ``_reachable`` still refuses, by doubling and 8 bisections (it is monotone in the speed)."""
     ok, _t = _reachable(se, ux, uy, uz, 0.0, r2, tofmax, vbo, omega, mu)
     if ok:
         return -1.0
@@ -404,7 +500,7 @@ def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
         good = 2.0 * good
     if not ok:
         return bad
-    for _ in range(16):
+    for _ in range(8):
         mid = 0.5 * (bad + good)
         ok, _t = _reachable(se, ux, uy, uz, 0.0, r2, tofmax, mid, omega, mu)
         if ok:

@@ -278,23 +278,21 @@ class DirectReach:
 # Windows
 
 
-def reference_window(t_s, r_eci_m, v_eci_mps, site_lla, reach: DirectReach, t_launch_s, *, min_alt_m, max_alt_m,
-                     min_tof_s=0.0, max_tof_s=math.inf, min_closing_mps=0.0, earth=None):
-    """Feasible samples of one pair, one at a time; returns (feasible, first_s, last_s, n_feasible).
+def _hermite(t0, r0, v0, t1, r1, v1, t):
+    """ECI state at time t in [t0, t1] by cubic Hermite interpolation of the two samples (r, v)."""
+    h = t1 - t0
+    x = (t - t0) / h
+    h00, h10, h01, h11 = 2 * x**3 - 3 * x**2 + 1, x**3 - 2 * x**2 + x, -2 * x**3 + 3 * x**2, x**3 - x**2
+    d00, d10, d01, d11 = 6 * x**2 - 6 * x, 3 * x**2 - 4 * x + 1, -6 * x**2 + 6 * x, 3 * x**2 - 2 * x
+    r = h00 * r0 + h10 * h * v0 + h01 * r1 + h11 * h * v1
+    v = (d00 * r0 + d10 * h * v0 + d01 * r1 + d11 * h * v1) / h
+    return r, v
 
-    t_s (M,), r_eci_m / v_eci_mps (M, 3): the threat's samples; site_lla (lat, lon, alt_m);
-    reach: a ``DirectReach`` of the interceptor. first/last are sample times (no sub-sample
-    refinement): agreement with the compiled solver is expected within one sample interval plus
-    the reach interpolation error.
-    """
-    from ..earth.model import EarthModel
 
-    earth = earth or EarthModel()
+def _feasible(t_s, r, v, site, reach, t_launch_s, min_alt_m, max_alt_m, min_tof_s, max_tof_s, min_closing_mps,
+              earth) -> np.ndarray:
+    """Every check of docs/design/engagement.md at each point (t_s (K,), ECI r, v (K, 3)): (K,) bool."""
     w = earth.omega_rad_s
-    t_s = np.asarray(t_s, float)
-    r = np.asarray(r_eci_m, float)
-    v = np.asarray(v_eci_mps, float)
-    site = lla_to_ecef(site_lla[0], site_lla[1], site_lla[2], earth)
     rs = float(np.linalg.norm(site))
     us = site / rs
     x = _rot(r, t_s, w)
@@ -308,8 +306,7 @@ def reference_window(t_s, r_eci_m, v_eci_mps, site_lla, reach: DirectReach, t_la
     G = np.zeros(len(t_s))
     if band.any():
         T[band], V[band], G[band] = reach(ang[band] * rs, h[band])
-    first = last = math.nan
-    count = 0
+    ok = np.zeros(len(t_s), dtype=bool)
     for k in range(len(t_s)):
         if not band[k] or not math.isfinite(T[k]):
             continue
@@ -321,8 +318,51 @@ def reference_window(t_s, r_eci_m, v_eci_mps, site_lla, reach: DirectReach, t_la
         v_int = V[k] * (math.cos(G[k]) * horiz + math.sin(G[k]) * ux[k])
         if float(np.linalg.norm(v_rel[k] - v_int)) < min_closing_mps:
             continue
-        count += 1
-        if math.isnan(first):
-            first = float(t_s[k])
-        last = float(t_s[k])
-    return count > 0, first, last, count
+        ok[k] = True
+    return ok
+
+
+def reference_window(t_s, r_eci_m, v_eci_mps, site_lla, reach: DirectReach, t_launch_s, *, min_alt_m, max_alt_m,
+                     min_tof_s=0.0, max_tof_s=math.inf, min_closing_mps=0.0, earth=None, refine: bool = False):
+    """Feasible samples of one pair, one at a time; returns (feasible, first_s, last_s, n_feasible).
+
+    t_s (M,), r_eci_m / v_eci_mps (M, 3): the threat's samples; site_lla (lat, lon, alt_m);
+    reach: a ``DirectReach`` of the interceptor. first/last are sample times (no sub-sample
+    refinement): agreement with the compiled solver is expected within one sample interval plus
+    the reach interpolation error. ``refine=True``: each edge that lies between two samples is
+    found by bisection in time (12 halvings of the sample interval, every check evaluated at the
+    threat state interpolated by cubic Hermite from the two samples' positions and velocities:
+    independent of the compiled solver's linear interpolation of margins); a window open at the
+    first (last) sample starts (ends) there.
+    """
+    from ..earth.model import EarthModel
+
+    earth = earth or EarthModel()
+    t_s = np.asarray(t_s, float)
+    r = np.asarray(r_eci_m, float)
+    v = np.asarray(v_eci_mps, float)
+    site = lla_to_ecef(site_lla[0], site_lla[1], site_lla[2], earth)
+    lim = (site, reach, t_launch_s, min_alt_m, max_alt_m, min_tof_s, max_tof_s, min_closing_mps, earth)
+    ok = _feasible(t_s, r, v, *lim)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return False, math.nan, math.nan, 0
+    k0, k1 = int(idx[0]), int(idx[-1])
+    first, last = float(t_s[k0]), float(t_s[k1])
+    if refine:
+        def edge(a, b, inside_at_b):  # bisection between samples a and b (b = a + 1)
+            lo, hi = float(t_s[a]), float(t_s[b])
+            for _ in range(12):
+                mid = 0.5 * (lo + hi)
+                rm, vm = _hermite(t_s[a], r[a], v[a], t_s[b], r[b], v[b], mid)
+                if bool(_feasible(np.array([mid]), rm[None], vm[None], *lim)[0]) == inside_at_b:
+                    hi = mid
+                else:
+                    lo = mid
+            return 0.5 * (lo + hi)
+
+        if k0 > 0:
+            first = edge(k0 - 1, k0, True)
+        if k1 < len(t_s) - 1:
+            last = edge(k1, k1 + 1, False)
+    return True, first, last, int(idx.size)

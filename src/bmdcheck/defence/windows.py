@@ -13,10 +13,19 @@ A reach model supplies two compiled functions and a record (a NamedTuple of arra
 - ``bound(model, smp, prs, p, i, c, tl)`` -> ``(kind, ub_launch_s)`` for the chunk c of ``CHUNK``
   samples: ``kind >= 0`` proves that no sample of the chunk passes the checks before the timeline
   and that every sample's code is <= kind; ``kind = -1`` proves nothing, and then ``ub_launch_s`` is
-  an upper bound on ``launch_s`` over the chunk's samples (so ``ub < tl`` proves no sample feasible).
+  an upper bound on ``launch_s`` over the chunk's samples (so ``ub < tl`` proves no sample feasible);
+  ``kind = KIND_ALL_OK`` (-2) proves moreover that every sample of the chunk passes every check
+  (code R_OK), with ``ub`` as for -1.
+- ``interior(model, smp, prs, p, i, m, tl)`` -> ``(launch_s, aux)``: at a sample of a KIND_ALL_OK
+  chunk, exactly (bit for bit) the ``launch_s`` and ``aux`` that ``classify`` returns there, without
+  the margins (the cheap path through window interiors).
 
 The scanner (:func:`scan_pair`) owns everything else, once: which chunks to classify, window edges,
 duration, shoot-look-shoot shots, the latest-launch diagnostic, the furthest reason, the output row.
+Inside a KIND_ALL_OK chunk it classifies only the first and last samples (edges, the margins the
+next edge needs) and takes ``interior`` at the samples between while a shot can still fall there
+(the chunk's bound is at or above the next shot's launch), else skips them; the latest launch of
+a skipped stretch is taken in the latest-launch pass like any other chunk's.
 
 Edge convention (docs/design/engagement.md, "Window edges"): an edge lies between the last sample on
 one side and the first on the other, at the fraction where the binding margin crosses zero by linear
@@ -35,10 +44,12 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 CHUNK = 32
 """Samples per chunk of the bound search."""
+KIND_ALL_OK = -2
+"""``bound`` kind proving every sample of the chunk feasible (see the module docstring)."""
 
 # Kernel codes: higher = got further through the checks (engagement.REASONS names them).
 R_BELOW, R_ABOVE, R_REACH, R_TOF, R_TRACK, R_OUTRUN, R_VIS, R_OK = range(8)
@@ -145,6 +156,12 @@ def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin):
         ch_rmin[c] = rmn
 
 
+@njit(parallel=True, cache=True)
+def _summarise_all(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin):
+    for i in prange(alt.shape[0]):
+        chunk_summaries(u[i], alt[i], ecef[i], n[i], ch_u[i], ch_rho[i], ch_hmin[i], ch_hmax[i], ch_rmin[i])
+
+
 def summarise(u: np.ndarray, alt: np.ndarray, ecef: np.ndarray, n: np.ndarray):
     """Chunk summaries (the ``ch_*`` fields of :class:`Samples`, in order) for every trajectory."""
     N, M = alt.shape
@@ -154,8 +171,7 @@ def summarise(u: np.ndarray, alt: np.ndarray, ecef: np.ndarray, n: np.ndarray):
     ch_hmin = np.zeros((N, C))
     ch_hmax = np.zeros((N, C))
     ch_rmin = np.zeros((N, C))
-    for i in range(N):
-        chunk_summaries(u[i], alt[i], ecef[i], int(n[i]), ch_u[i], ch_rho[i], ch_hmin[i], ch_hmax[i], ch_rmin[i])
+    _summarise_all(u, alt, ecef, np.ascontiguousarray(n, dtype=np.int64), ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin)
     return ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, np.cos(ch_rho), np.sin(ch_rho)
 
 
@@ -270,11 +286,36 @@ def _step(st, t, i, m, r, tka):
 
 @njit(cache=True, inline="always")
 def scan_pair(classify, bound, model, smp, prs, p, out, prune):
+    """Scan pair p (allocating its scratch): :func:`scan_pair_in` with fresh scratch arrays and a model
+    whose bound never proves a whole chunk feasible (no ``interior``)."""
+    C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
+    kind, ub, done, order, ws, st = scratch(C)
+    scan_pair_in(classify, bound, no_interior, model, smp, prs, p, out, prune, kind, ub, done, order, ws, st)
+
+
+@njit(cache=True, inline="always")
+def no_interior(model, smp, prs, p, i, m, tl):
+    """``interior`` of a model whose bound never returns KIND_ALL_OK (never called)."""
+    return math.nan, math.nan
+
+
+@njit(cache=True, inline="always")
+def scratch(C):
+    """Scratch arrays of :func:`scan_pair_in` for up to C chunks: (kind, ub, done, order, ws, st)."""
+    return (np.empty(C, dtype=np.int64), np.empty(C), np.zeros(C, dtype=np.bool_), np.empty(C, dtype=np.int64),
+            np.empty(N_WS), np.empty(N_STATE))
+
+
+@njit(cache=True, inline="always")
+def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind, ub, done, order, ws, st):
     """Scan pair p: bound every chunk, classify the samples that matter, write ``out[p]`` (N_OUT).
 
     ``prune=False`` ignores the bounds (every sample classified): the pruning's reference. Inlined
     into each model's kernel (the model's functions are then compile-time constants, which keeps
-    the kernel cacheable)."""
+    the kernel cacheable). kind, ub, done, order, ws, st: scratch from :func:`scratch` (reused across
+    pairs: nothing is allocated here, so a model's per-pair function can be compiled without
+    reference counting, ``njit(_nrt=False)``: the arrays read from the model's NamedTuple records
+    inside an inlined ``classify`` otherwise cost an NRT incref/decref call each, per sample)."""
     i = prs.traj[p]
     n = smp.n[i]
     t = smp.t_s
@@ -283,12 +324,10 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
         tl = math.inf
     tka = prs.kill_assessment_s[p]
     C = (n + CHUNK - 1) // CHUNK
-    kind = np.empty(C, dtype=np.int64)
-    ub = np.empty(C)
-    done = np.zeros(C, dtype=np.bool_)
-    ws = np.empty(N_WS)
-    st = np.empty(N_STATE)
-    st[:] = math.nan
+    for c in range(C):
+        done[c] = False
+    for k in range(N_STATE):
+        st[k] = math.nan
     st[S_BEST] = -1.0
     st[S_DUR] = 0.0
     st[S_SHOTS] = 0.0
@@ -314,12 +353,17 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
     end = 0
     cap = 0
     last_ok = False
+    n_ord = -1
+    i_ord = 0
+    cur = 0
+    a = 0
     while True:
         if m >= end or (phase == 2 and st[S_BEST] >= cap):
             if phase == 0:
                 c += 1
                 if c < C:
                     a = c * CHUNK
+                    cur = c
                     end = min(a + CHUNK, n)
                     if kind[c] < 0 and ub[c] >= tl:
                         m = a - 1 if (a > 0 and st[S_PREV_M] != a - 1) else a
@@ -333,11 +377,21 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
                 last_ok = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == n - 1
                 phase = 1
             if phase == 1:
-                cb = -1
-                for k in range(C):
-                    if not done[k] and kind[k] < 0 and ub[k] > st[S_LATEST] and (cb < 0 or ub[k] > ub[cb]):
-                        cb = k
-                if cb >= 0:
+                if n_ord < 0:  # the candidates, by upper bound, largest first (insertion sort: few)
+                    n_ord = 0
+                    for k in range(C):
+                        if not done[k] and kind[k] < 0:
+                            j = n_ord
+                            while j > 0 and ub[order[j - 1]] < ub[k]:
+                                order[j] = order[j - 1]
+                                j -= 1
+                            order[j] = k
+                            n_ord += 1
+                    i_ord = 0
+                if i_ord < n_ord and ub[order[i_ord]] > st[S_LATEST]:
+                    cb = order[i_ord]
+                    cur = cb
+                    i_ord += 1
                     done[cb] = True
                     m = cb * CHUNK
                     end = min(m + CHUNK, n)
@@ -352,9 +406,30 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
                 c += 1
             if c >= C:
                 break
+            cur = c
             m = c * CHUNK
             end = min(m + CHUNK, n)
             continue
+        if kind[cur] == KIND_ALL_OK:  # every sample of the chunk feasible: only launch times matter
+            if phase == 1:
+                la, ax = interior(model, smp, prs, p, i, m, tl)
+                _note(st, R_OK, la, ax)
+                m += 1
+                continue
+            if phase == 0 and a < m < end - 1 and st[S_PREV_OK] > 0.5 and st[S_PREV_M] == m - 1:
+                if ub[cur] < st[S_LNEXT]:  # no shot left in the chunk: on to its last sample (the state
+                    done[cur] = False      # for the next edge); its latest launch is phase 1's
+                    st[S_PREV_M] = end - 2
+                    m = end - 1
+                    continue
+                la, ax = interior(model, smp, prs, p, i, m, tl)
+                _note(st, R_OK, la, ax)
+                if la >= st[S_LNEXT]:
+                    st[S_SHOTS] += 1.0
+                    st[S_LNEXT] = t[i, m] + tka
+                st[S_PREV_M] = m
+                m += 1
+                continue
         r = classify(model, smp, prs, p, i, m, tl, ws)
         if phase == 0:
             _step(st, t, i, m, r, tka)

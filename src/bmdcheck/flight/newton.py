@@ -457,6 +457,7 @@ def _kernel_residuals(b, P, earth, shape, apogee_km):
 # ---------------------------------------------------------------------------------------------
 _FD = np.array([1e-3, 1e-3, 1e-2])  # az deg, kick deg, cut s
 _STEP_LIM = np.array([3.0, 4.0, 15.0])
+_STEP_DONE = np.array([1e-9, 1e-9, 1e-8])  # predictor Newton: a row stops below these steps (deg, deg, s)
 
 
 def _clip_x(x, t_full, free_cut):
@@ -491,12 +492,15 @@ def _newton_step(J, r, free_cut):
     return dx
 
 
-def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, r0=None):
+def _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut, rows=None):
+    """Predictor residuals (n, 3) and forward-difference Jacobian (n, 3, 3) at x (n, 3) of problem
+    rows ``rows`` (default 0..n-1)."""
     n = x.shape[0]
     X = np.repeat(x[:, None, :], 4, axis=1)
     for q in range(3):
         X[:, q + 1, q] += _FD[q] if q < 2 else -_FD[q]
-    R = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, prow=np.repeat(np.arange(n), 4)).reshape(n, 4, 3)
+    rows = np.arange(n) if rows is None else rows
+    R = _predict(tab, P, X.reshape(-1, 3), earth, shape, apogee_km, prow=np.repeat(rows, 4)).reshape(n, 4, 3)
     J = (R[:, 1:, :] - R[:, :1, :]).transpose(0, 2, 1) / np.array([_FD[0], _FD[1], -_FD[2]])
     return R[:, 0, :], J
 
@@ -507,15 +511,21 @@ def _to_full_burn(x, r, free_cut, t_full):
 
 
 def _model_solve(tab, P, x, defect, earth, shape, apogee_km, free_cut, t_full, iters=8):
-    """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start)."""
+    """Newton on M(x) + defect = 0 from x; returns x (rows that fail keep their start). At most
+    iters steps; a row stops once its step is below _STEP_DONE (its own test: each row's answer does
+    not depend on the rest of the batch)."""
     x = x.copy()
+    act = np.arange(x.shape[0])
     for _ in range(iters):
-        r, J = _model_jacobian(tab, P, x, earth, shape, apogee_km, free_cut)
-        r = r + defect
-        dx = _newton_step(J, r, free_cut)
+        if not act.size:
+            break
+        r, J = _model_jacobian(tab, P, x[act], earth, shape, apogee_km, free_cut[act], rows=act)
+        r = r + defect[act]
+        dx = _newton_step(J, r, free_cut[act])
         ok = np.all(np.isfinite(dx), axis=1)
-        x[ok] = _clip_x(x[ok] + dx[ok], t_full, free_cut[ok])
-    return x  # a fixed number of steps: each row's answer does not depend on the rest of the batch
+        x[act[ok]] = _clip_x(x[act[ok]] + dx[ok], t_full, free_cut[act[ok]])
+        act = act[ok & np.any(np.abs(dx) > _STEP_DONE, axis=1)]
+    return x
 
 
 # ---------------------------------------------------------------------------------------------
@@ -835,9 +845,8 @@ def _defect_steps(c: _Ctx, g: _Guess, st: _IterState, rows_j, r0j, first):
     """Newton on the predictor plus its measured defect d = R - M, whose Jacobian B is learnt by
     Broyden's rank-one updates from the steps already flown. Returns new x for rows_j (NaN rows:
     no step)."""
-    Pj = c.P.take(rows_j)
     fc = g.free_cut[rows_j] & c.use3
-    m0, JM = _model_jacobian(c.tab, Pj, g.x[rows_j], c.earth, c.shape, c.apogee_km, fc)
+    m0, JM = _model_jacobian(c.tab, c.P, g.x[rows_j], c.earth, c.shape, c.apogee_km, fc, rows=rows_j)
     defect = r0j - m0
     defect[~fc, 2] = 0.0
     has = np.isfinite(st.d_prev[rows_j, 0])
@@ -895,7 +904,8 @@ def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final, 
     return go, Rv[go]
 
 
-def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep", samp=None):
+def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep", samp=None,
+                       fd_first=False):
     """Fly, measure, step: at most MAX_KERNEL_ITER kernel calls over the active rows. Updates g in
     place; returns the iteration state (miss, shape residual, iterations, flights, still active).
 
@@ -905,6 +915,7 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
     adaptive kernel at the tolerances of _RTOL_SCHEDULE, then rtol_final; a row is solved on a
     flight at rtol_final."""
     st = _IterState.start(g.status == STATUS_OK)
+    st.use_fd[:] = fd_first
     lockstep = iter_kernel == "lockstep"
     for it in range(MAX_KERNEL_ITER):
         idx = np.nonzero(st.active)[0]
@@ -1048,16 +1059,33 @@ def _check_branch(c: _Ctx, g: _Guess):
 
 def _retry_other_side(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_final, iter_kernel, samp):
     """Rows that converged on the other pitch branch (near the maximum range, where the branches
-    meet) start once more from the kick mirrored across the maximum-range kick, with the same
-    iterations and checks; rows solved there replace their first answer (and its flights)."""
-    w = np.nonzero(g.status == STATUS_WRONG_BRANCH)[0]
-    if not w.size:
-        return
+    meet) start once more from the kick mirrored across the maximum-range kick, then (if still on
+    the other branch) from halfway between it and the horizontal; depressed rows the predictor
+    could not bracket (its drag-free arc overshoots even at the flattest kicks) from that halfway
+    kick. Newton steps with kernel sensitivities from there, the same checks; rows solved replace
+    their first answer (and its flights)."""
+    wrong = g.status == STATUS_WRONG_BRANCH
+    flat = (g.status == STATUS_NO_BRACKET) & (g.branch == -1) & ~g.free_cut & np.isfinite(kick_star)
+    flat &= c.apogee_km is None  # with a requested apogee the cut-off is an unknown too: not a full burn
+    w = np.nonzero(wrong | flat)[0]
+    if w.size:
+        half = 0.5 * (kick_star[w] + 89.0)
+        _retry_from(c, g, st, w, np.where(wrong[w], 2.0 * kick_star[w] - g.x[w, 1], half), kick_star, la, lo,
+                    rtol_final, iter_kernel, samp)
+        w2 = w[wrong[w] & (g.status[w] == STATUS_WRONG_BRANCH)]
+        if w2.size:
+            _retry_from(c, g, st, w2, 0.5 * (kick_star[w2] + 89.0), kick_star, la, lo, rtol_final, iter_kernel,
+                        samp)
+
+
+def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo, rtol_final, iter_kernel, samp):
+    """Kernel Newton iterations (sensitivities from the first flight) for rows w from pitch kick kick0."""
     c2 = _Ctx(c.tab, c.P.take(w), c.missile, c.earth, c.shape, c.apogee_km)
     g2 = _Guess(g.x[w].copy(), g.free_cut[w].copy(), g.branch[w].copy(), np.full(w.size, STATUS_OK))
-    g2.x[:, 1] = np.clip(2.0 * kick_star[w] - g2.x[:, 1], _KICK_LO, 89.0)
-    g2.x = c2.model_solve(np.arange(w.size), g2.x, np.zeros((w.size, 3)), g2.free_cut)
-    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp)
+    g2.x[:, 1] = np.clip(kick0, _KICK_LO, 89.0)
+    g2.x[:, 0] = np.where(np.isfinite(g2.x[:, 0]), g2.x[:, 0], c2.P.az_aim)
+    g2.x[:, 2] = np.where(g2.free_cut, g2.x[:, 2], c.t_full)
+    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp, fd_first=True)
     g2.status[st2.active] = STATUS_NOT_CONVERGED
     _check_branch(c2, g2)
     st.flights += st2.flights

@@ -4,8 +4,9 @@ for any subset of them.
 The flights are those of the assessment engine (``assess.engine.run_chunk``): one steering solve
 and one sampled batch flight per (missile, shape) group, samples every 1 s, ``rtol = 1e-10``, so a
 guarantee is checked on the same trajectories an assessment of the scenario uses. No physics here:
-``flight.newton.aim`` (Newton steering, the reference solver as fallback) and
-``flight.batch.fly_missile_batch`` do the work. Each
+``flight.newton.aim`` (Newton steering, the reference solver as fallback) does the work and hands
+back each solved case's verifying flight (adaptive kernel at RTOL, sampled), the very flight the
+engine uses. Each
 trajectory starts at its own t = 0 (launch), as in the engine; windows are therefore in seconds
 after launch.
 """
@@ -40,7 +41,6 @@ class FlownCases:
 
     def fly(self, case_ids) -> None:
         """Fly the given cases that are not flown yet (grouped by missile and shape)."""
-        from ..flight.batch import fly_missile_batch
         from ..flight.missile import get_missile
         from ..flight.newton import aim as aim_steering
 
@@ -56,14 +56,15 @@ class FlownCases:
             lo = np.array([c.launch_lon for c in cs])
             ta = np.array([c.aim_lat for c in cs])
             to = np.array([c.aim_lon for c in cs])
-            st = aim_steering(m, la, lo, ta, to, shape)  # Newton fast path, reference solver as fallback
+            # Newton fast path, reference solver as fallback; the solved rows' verifying flights
+            # (adaptive kernel at min(1e-9, 1e-10) = RTOL, samples every SAMPLE_INTERVAL_S)
+            st = aim_steering(m, la, lo, ta, to, shape, sample_interval_s=SAMPLE_INTERVAL_S)
             ok = np.nonzero(st.ok)[0]
             for k, i in enumerate(ids):
                 self.error[i] = None if st.ok[k] else str(st.error[k])
             if not ok.size:
                 continue
-            b = fly_missile_batch(m, la[ok], lo[ok], st.azimuth_deg[ok], st.kick_deg[ok], st.t_cut_s[ok],
-                                  sample_interval_s=SAMPLE_INTERVAL_S, rtol=RTOL)
+            b = st.flights
             rng = b.range_m() / 1e3
             apo = b.apogee_alt_m() / 1e3
             for j, k in enumerate(ok):

@@ -224,7 +224,6 @@ def load_results(path) -> ResultSet:
 
 def _fly_cases(cases: list, ids: list[int]):
     """{case id: (FlightBatch, index)} for the given threat cases, flown as the assessment does."""
-    from ..flight.batch import fly_missile_batch
     from ..flight.missile import get_missile
     from ..flight.newton import aim as aim_steering
 
@@ -236,11 +235,11 @@ def _fly_cases(cases: list, ids: list[int]):
     for (mname, shape), items in groups.items():
         m = get_missile(mname)
         arr = lambda k: np.array([getattr(cases[ci], k) for ci in items])  # noqa: E731
-        st = aim_steering(m, arr("launch_lat"), arr("launch_lon"), arr("aim_lat"), arr("aim_lon"), shape)
+        st = aim_steering(m, arr("launch_lat"), arr("launch_lon"), arr("aim_lat"), arr("aim_lon"), shape,
+                          sample_interval_s=1.0)  # the verifying flights: 1 s samples, rtol 1e-10
         ok = np.nonzero(st.ok)[0]
         if ok.size:
-            b = fly_missile_batch(m, arr("launch_lat")[ok], arr("launch_lon")[ok], st.azimuth_deg[ok], st.kick_deg[ok],
-                                  st.t_cut_s[ok], sample_interval_s=1.0, rtol=1e-10)
+            b = st.flights
             for j, k in enumerate(ok):
                 out[items[k]] = (b, j)
     return out
