@@ -273,6 +273,10 @@ def _fill(C, apo, dr, dh, T, V, G, Q):
     NR, NH = T.shape
     for j in prange(NH):
         hj = j * dh
+        # one compiled _arc: j as int64 (prange's index is unsigned) and cap a typed bool, not the
+        # literals False / True (each literal type and index type compiled _arc again: 4 copies, 3 s)
+        jj = np.int64(j)
+        no_cap = hj < 0.0
         x0 = np.empty(_NQ)
         x1 = np.empty(_NQ)
         star = np.empty(_NQ)
@@ -283,7 +287,7 @@ def _fill(C, apo, dr, dh, T, V, G, Q):
                 for c in range(_NQ):
                     x0[c] = C[br, c, k, j]
                     x1[c] = C[br, c, k + 1, j]
-                _arc(j, hj, x0, x1, apo[k], apo[k + 1], False, dr, T, V, G, Q)
+                _arc(jj, hj, x0, x1, apo[k], apo[k + 1], no_cap, dr, T, V, G, Q)
         # apogee caps: p crosses hj both ways, its neighbour q tops out below hj; the boundary
         # trajectory between them has its apogee at hj, where both branches meet
         for k in range(K - 1):
@@ -302,7 +306,7 @@ def _fill(C, apo, dr, dh, T, V, G, Q):
                 for br in range(2):
                     for c in range(_NQ):
                         x0[c] = C[br, c, p, j]
-                    _arc(j, hj, x0, x1, apo[p], star, True, dr, T, V, G, Q)
+                    _arc(jj, hj, x0, x1, apo[p], star, not no_cap, dr, T, V, G, Q)
         # vertical fan edge: the most vertical trajectory reaches range ~0
         if NR > 0 and T[0, j] == math.inf and not np.isnan(C[0, 1, 0, j]) and C[0, 0, 0, j] < dr:
             T[0, j] = C[0, 1, 0, j]
