@@ -23,6 +23,10 @@ EXEMPT = {
     # the lock-step integrator (landed after the kernel took named tuples): follow-up, pass it
     # flight.kernel's Starts / MissileArgs / Control / Outputs
     "flight/lockstep.py:fly_lockstep": "follow-up: named tuples as in flight.kernel",
+    # the window scanner's inlined per-pair body: the models' compiled functions and the scratch
+    # arrays come in one by one so that the per-pair loop compiles without reference counting
+    # (njit _nrt=False; a record of arrays costs an incref/decref per read, docs/design/engagement.md)
+    "defence/windows.py:scan_pair_in": "compiled without reference counting: arrays passed one by one",
 }
 
 
