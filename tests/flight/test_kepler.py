@@ -293,7 +293,7 @@ def test_min_energy_short_arcs(psi, r1, k):
 # Classic closed forms.
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(psi=st.floats(1e-6, 2.0 * math.pi - 1e-6), r=st.floats(1e6, 1e8))
 def test_min_energy_equal_radii_bmw(psi, r):
     """BMW ch. 6: gamma_me = pi/4 - psi/4, v_me^2 = mu/r * 2 sin(psi/2) / (1 + sin(psi/2))."""
@@ -315,7 +315,7 @@ def lagrange_min_energy_time(psi, r1, r2):
     return math.sqrt(s**3 / (8.0 * MU)) * (math.pi + sign * (beta - math.sin(beta)))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     psi=st.floats(0.01, 2.0 * math.pi - 0.01),
     r1=st.floats(R, 3 * R),
@@ -336,7 +336,7 @@ def _random_rotation(seed):
     return q
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     psi=st.floats(1e-3, math.pi - 1e-3),
     r1=st.floats(R, 3 * R),
@@ -374,7 +374,7 @@ def test_speed_for_range_is_minimised_at_min_energy_angle(psi, r1, r2):
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(psi=st.floats(0.01, 3.0), gamma=st.floats(0.02, 1.5), h=st.floats(0.0, 1000e3))
 def test_speed_for_range_then_ballistic_range_returns_the_range(psi, gamma, h):
     """From r1 >= r2 at gamma > 0 the arrival is descending, so ballistic_range inverts it."""
@@ -390,7 +390,7 @@ def radial_fall_time(r0, r):
     return math.sqrt(r0**3 / (2.0 * MU)) * (math.sqrt(x * (1.0 - x)) + math.acos(math.sqrt(x)))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(r=st.floats(R, 3 * R), x=st.floats(0.05, 0.999))
 def test_radial_arcs_against_free_fall(r, x):
     """Radial (e = 1) arcs: fall from rest, minimum-energy vertical shot, vertical up-and-down."""
