@@ -31,6 +31,24 @@ LATEST_TOL_S = 1e-4
 
 
 @njit(cache=True, inline="always")
+def _site_eci(site_ecef, omega, t1, r1):
+    """The site's inertial position at t1 into r1: its ECEF position turned by ω·t1 about z."""
+    th = omega * t1
+    c, s = math.cos(th), math.sin(th)
+    r1[0] = c * site_ecef[0] - s * site_ecef[1]
+    r1[1] = s * site_ecef[0] + c * site_ecef[1]
+    r1[2] = site_ecef[2]
+
+
+@njit(cache=True, inline="always")
+def _dv_rel(v1, r1, omega):
+    """|v1 − ω ẑ × r1|: the launch speed change relative to the turning site."""
+    dx = v1[0] + omega * r1[1]
+    dy = v1[1] - omega * r1[0]
+    return math.sqrt(dx * dx + dy * dy + v1[2] * v1[2])
+
+
+@njit(cache=True, inline="always")
 def _refused(r1, rt, tof, vbo, omega, mu):
     """True when the transfer r1 -> rt (ECI, short way) in tof surely needs a speed change > vbo
     relative to the site (velocity omega z x r1): ``_reach_geometry``'s speed limit with the transfer
@@ -82,11 +100,7 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
             tof = t - t1
             if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
                 continue
-            th = omega * t1
-            c, s = math.cos(th), math.sin(th)
-            r1[0] = c * site_ecef[0] - s * site_ecef[1]
-            r1[1] = s * site_ecef[0] + c * site_ecef[1]
-            r1[2] = site_ecef[2]
+            _site_eci(site_ecef, omega, t1, r1)
             refused = _refused(r1, rt, tof, vbo, omega, mu)
             if sweep == 0 and refused:
                 n_ref += 1
@@ -96,10 +110,7 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
             st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
             if st != STATUS_OK:
                 continue
-            dx = v1[0] + omega * r1[1]
-            dy = v1[1] - omega * r1[0]
-            dz = v1[2]
-            dv = math.sqrt(dx * dx + dy * dy + dz * dz)
+            dv = _dv_rel(v1, r1, omega)
             if dv < best or (dv == best and k < bk):
                 best = dv
                 bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
@@ -125,18 +136,12 @@ def _any_reach(t, rt, site_ecef, omega, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo
         tof = t - t1
         if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
             continue
-        th = omega * t1
-        c, s = math.cos(th), math.sin(th)
-        r1[0] = c * site_ecef[0] - s * site_ecef[1]
-        r1[1] = s * site_ecef[0] + c * site_ecef[1]
-        r1[2] = site_ecef[2]
+        _site_eci(site_ecef, omega, t1, r1)
         if _refused(r1, rt, tof, vbo, omega, mu):
             continue
         if izzo2015_into(r1, rt, tof, mu, True, v1, v2) != STATUS_OK:
             continue
-        dx = v1[0] + omega * r1[1]
-        dy = v1[1] - omega * r1[0]
-        if math.sqrt(dx * dx + dy * dy + v1[2] * v1[2]) <= vbo:
+        if _dv_rel(v1, r1, omega) <= vbo:
             return True
     return False
 
@@ -148,16 +153,10 @@ def _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2):
     tof = t - t1
     if tof <= 0.0:
         return math.inf
-    th = omega * t1
-    c, s = math.cos(th), math.sin(th)
-    r1[0] = c * site_ecef[0] - s * site_ecef[1]
-    r1[1] = s * site_ecef[0] + c * site_ecef[1]
-    r1[2] = site_ecef[2]
+    _site_eci(site_ecef, omega, t1, r1)
     if izzo2015_into(r1, rt, tof, mu, True, v1, v2) != STATUS_OK:
         return math.inf
-    dx = v1[0] + omega * r1[1]
-    dy = v1[1] - omega * r1[0]
-    return math.sqrt(dx * dx + dy * dy + v1[2] * v1[2])
+    return _dv_rel(v1, r1, omega)
 
 
 @njit(cache=True)
@@ -165,11 +164,7 @@ def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
     """(ok, Δv - vbo) for a launch at L: Δv <= vbo and closing speed >= vcmin (the miss NaN when the
     closing speed fails or ``_refused`` rules the launch out unsolved, inf when no transfer)."""
     t1 = L + t_b
-    th = omega * t1
-    c, s = math.cos(th), math.sin(th)
-    r1[0] = c * site_ecef[0] - s * site_ecef[1]
-    r1[1] = s * site_ecef[0] + c * site_ecef[1]
-    r1[2] = site_ecef[2]
+    _site_eci(site_ecef, omega, t1, r1)
     if t - t1 > 0.0 and _refused(r1, rt, t - t1, vbo, omega, mu):
         return False, math.nan
     dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
@@ -256,11 +251,7 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
             L = lo + (hi - lo) * k / (n - 1)
             t1 = L + t_b
             tof = t - t1
-            th = omega * t1
-            c, s = math.cos(th), math.sin(th)
-            r1[0] = c * site_ecef[0] - s * site_ecef[1]
-            r1[1] = s * site_ecef[0] + c * site_ecef[1]
-            r1[2] = site_ecef[2]
+            _site_eci(site_ecef, omega, t1, r1)
             refused = tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu)
             if sweep == 1 and not refused:
                 continue
