@@ -62,6 +62,13 @@ def test_remote_radar_without_a_remote_mode_is_an_error():
     assert "--remote-radar needs --tier remote or --mode launch-on-remote" in p.stderr
 
 
+def test_burnout_speed_above_escape_speed_is_an_error_not_a_hang():
+    p = run("engage", "--missile", "topol-m", "--from", "54.04,35.77", "--to", "38.90,-77.04", "--site",
+            "aegis-ashore-redzikowo", "--burnout-speed", "1e9", "--burn-time", "60")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+    assert "escape" in p.stderr
+
+
 def test_catalogue_tables_fit_100_columns_without_cutting_names():
     from bmdcheck import api
 

@@ -77,6 +77,9 @@ def interceptor_spec(interceptor=None, *, site=None, flyout: str = "table", burn
                     (max_flight_time_s, "max_flight_time_s")):
         if v is not None:
             check_positive(v, name)
+    if burnout_speed_mps is not None and burnout_speed_mps > THRESHOLD_RANGE_MPS[1]:
+        raise InputError(f"burnout speed must be at most {THRESHOLD_RANGE_MPS[1]:,.0f} m/s (about Earth escape "
+                         f"speed), got {burnout_speed_mps:g}", param="burnout_speed_mps")
     if min_closing_speed_mps is not None:
         check_positive(min_closing_speed_mps, "min_closing_speed_mps", allow_zero=True)
     band = None if altitude_band_km is None else _band(altitude_band_km)
