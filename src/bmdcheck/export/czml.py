@@ -38,7 +38,9 @@ def to_czml(scene: Scene, epoch):
         t_abs = tr.t0_s + np.asarray(tr.t_s, float)
         ep = epoch + timedelta(seconds=float(t_abs[0]))
         rel = t_abs - t_abs[0]
-        tagged = np.column_stack([np.round(rel, 6), np.round(tr.r_ecef_m, 3)]).ravel().tolist()
+        rel = np.round(rel, 6)  # CZML times in µs; samples closer than that would repeat a time
+        keep = np.r_[True, rel[1:] > np.maximum.accumulate(rel)[:-1]]  # CZML needs increasing times
+        tagged = np.column_stack([rel[keep], np.round(np.asarray(tr.r_ecef_m)[keep], 3)]).ravel().tolist()
         key = "interceptor" if tr.kind == "interceptor" else (
             "engageable" if tr.properties.get("feasible") else "not-engageable")
         col = COLORS[key]
