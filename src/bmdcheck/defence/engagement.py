@@ -29,7 +29,7 @@ from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sec
 from .windows import (KIND_ALL_OK, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
-                      R_TRACK, R_VIS, Pairs, Samples, scan_pair_in, scratch, summarise, visible)
+                      R_TRACK, R_VIS, SUB, Pairs, Samples, scan_pair_sub, scratch, summarise, visible)
 
 # Kernel codes (windows.R_*): higher = got further through the checks. Code 4 (R_TRACK) is "every
 # check but the timeline passes somewhere": the engagement layer names it after the pair's launch
@@ -179,6 +179,8 @@ class TableReach(NamedTuple):
     (``flyout.RotatingTable``): rot (Q,) true where table q has sectors sec_dt_s, sec_defl_rad
     (Q, S, nr, nh) on grids sec_dr_m, sec_dh_m (Q,), their correction added to the base arrival at
     the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
+    sub_*: the trajectories' summaries (``windows.Samples`` ch_* fields) of sub-chunks of CHUNK // SUB
+    samples, for ``table_sub_bound``.
     """
 
     table: np.ndarray
@@ -199,9 +201,16 @@ class TableReach(NamedTuple):
     sec_dt_s: np.ndarray
     sec_defl_rad: np.ndarray
     dt_low_s: np.ndarray
+    sub_u: np.ndarray
+    sub_rho_rad: np.ndarray
+    sub_hmin_m: np.ndarray
+    sub_hmax_m: np.ndarray
+    sub_cos_rho: np.ndarray
+    sub_sin_rho: np.ndarray
 
 
 _BLK = 16
+_SUBL = CHUNK // SUB  # samples per sub-chunk
 _BMX = 8  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
 
 
@@ -287,22 +296,19 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
 
 
 @njit(cache=True, inline="always")
-def table_bound(reach, smp, prs, p, i, c, tl):
-    """Chunk bound of the table model (windows.py, ``bound``): altitude band, largest reachable range
-    over the chunk's altitudes, earliest arrival over its ranges and altitudes."""
+def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo, hi, a, b):
+    """The table model's bound over samples a..b (inclusive) of trajectory i, summarised by the unit
+    centre (cx, cy, cz), angular radius rho (its cosine and sine) and altitude range [lo, hi]."""
     hmin = prs.min_alt_m[p]
     hmax = prs.max_alt_m[p]
-    lo = smp.ch_hmin_m[i, c]
-    hi = smp.ch_hmax_m[i, c]
     if hi < hmin:
         return R_BELOW, -math.inf
     if lo > hmax:
         return R_ABOVE, -math.inf
     s = prs.site[p]
-    ca = (reach.site_u[s, 0] * smp.ch_u[i, c, 0] + reach.site_u[s, 1] * smp.ch_u[i, c, 1]
-          + reach.site_u[s, 2] * smp.ch_u[i, c, 2])
+    ca = reach.site_u[s, 0] * cx + reach.site_u[s, 1] * cy + reach.site_u[s, 2] * cz
     # cos(A + rho) = cos A cos rho - sin A sin rho, A the largest reachable angle (A + rho < pi)
-    if reach.sin_all[p] >= 0.0 and ca < reach.cos_all[p] * smp.ch_cos_rho[i, c] - reach.sin_all[p] * smp.ch_sin_rho[i, c]:
+    if reach.sin_all[p] >= 0.0 and ca < reach.cos_all[p] * cos_rho - reach.sin_all[p] * sin_rho:
         return R_REACH, -math.inf
     q = reach.table[p]
     dh = reach.dh_m[q]
@@ -313,7 +319,7 @@ def table_bound(reach, smp, prs, p, i, c, tl):
     if jlo >= nh - 1:
         return R_REACH, -math.inf
     jhi = min(int(hhi / dh), nh - 2)
-    ang = math.acos(max(-1.0, min(1.0, ca))) - smp.ch_rho_rad[i, c]
+    ang = math.acos(max(-1.0, min(1.0, ca))) - rho
     rng = max(ang, 0.0) * reach.site_r_m[s] * (1.0 - 1e-12)
     k = 0
     while (2 << k) <= jhi - jlo + 1:
@@ -332,13 +338,13 @@ def table_bound(reach, smp, prs, p, i, c, tl):
     tof_lb = max(tmin + reach.dt_low_s[q], prs.min_tof_s[p])
     if tof_lb > prs.max_tof_s[p]:
         return R_TOF, -math.inf
-    ubl = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1] - tof_lb
+    ubl = smp.t_s[i, b] - tof_lb
     # every sample feasible? In the band, no closing-speed floor or engagement radar, non-rotating
     # table, every table node the chunk's lookups can read finite, and the latest of them (bilinear
     # never exceeds its corners) within the flight-time limit and the timeline at the chunk's first sample.
     if (lo >= hmin and hi <= hmax and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0 and prs.vis_index[p] < 0
             and not reach.rot[q]):
-        r_hi = (ang + 2.0 * smp.ch_rho_rad[i, c]) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
+        r_hi = (ang + 2.0 * rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
         r_lo = max(rng - 1.0, 0.0)
         dr = reach.dr_m[q]
         i1 = int(r_hi / dr) + 1
@@ -351,9 +357,29 @@ def table_bound(reach, smp, prs, p, i, c, tl):
                     if v > tmax:
                         tmax = v
             tof_ub = max(tmax, prs.min_tof_s[p]) + 1e-6  # + rounding of the bilinear weights
-            if tof_ub <= prs.max_tof_s[p] and (smp.t_s[i, c * CHUNK] - tl) - tof_ub >= 0.0:
+            if tof_ub <= prs.max_tof_s[p] and (smp.t_s[i, a] - tl) - tof_ub >= 0.0:
                 return KIND_ALL_OK, ubl
     return -1, ubl
+
+
+@njit(cache=True, inline="always")
+def table_bound(reach, smp, prs, p, i, c, tl):
+    """Chunk bound of the table model (windows.py, ``bound``): altitude band, largest reachable range
+    over the chunk's altitudes, earliest arrival over its ranges and altitudes (``_bound_core``)."""
+    a = c * CHUNK
+    return _bound_core(reach, smp, prs, p, i, tl, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2],
+                       smp.ch_rho_rad[i, c], smp.ch_cos_rho[i, c], smp.ch_sin_rho[i, c], smp.ch_hmin_m[i, c],
+                       smp.ch_hmax_m[i, c], a, min(a + CHUNK, smp.n[i]) - 1)
+
+
+@njit(cache=True, inline="always")
+def table_sub_bound(reach, smp, prs, p, i, f, tl):
+    """The same bound over the sub-chunk f of CHUNK // SUB samples (windows.scan_pair_sub), from the
+    sub-chunk summaries in the model record (``sub_*``)."""
+    a = f * _SUBL
+    return _bound_core(reach, smp, prs, p, i, tl, reach.sub_u[i, f, 0], reach.sub_u[i, f, 1], reach.sub_u[i, f, 2],
+                       reach.sub_rho_rad[i, f], reach.sub_cos_rho[i, f], reach.sub_sin_rho[i, f],
+                       reach.sub_hmin_m[i, f], reach.sub_hmax_m[i, f], a, min(a + _SUBL, smp.n[i]) - 1)
 
 
 @njit(cache=True, inline="always")
@@ -374,10 +400,10 @@ def table_interior(reach, smp, prs, p, i, m, tl):
 
 @njit(cache=True, _nrt=False)
 def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
-    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_in)."""
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub)."""
     for p in range(p0, p1):
-        scan_pair_in(table_classify, table_bound, table_interior, reach, smp, prs, p, out, pruned, kind, ub, done, order,
-                     ws, st)
+        scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, SUB, reach, smp, prs, p, out, pruned,
+                      kind, ub, done, order, ws, st)
 
 
 _PAIR_BLOCK = 64
@@ -397,7 +423,7 @@ def table_kernel(reach, smp, prs, out, pruned=True):
     half = (nb + 1) // 2
     for b in prange(nb):
         blk = 2 * b if b < half else 2 * (b - half) + 1
-        kind, ub, done, order, ws, st = scratch(C)
+        kind, ub, done, order, ws, st = scratch(C * SUB)
         _table_pairs(reach, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
                      kind, ub, done, order, ws, st)
 
@@ -413,6 +439,7 @@ class Geometry:
     alt: np.ndarray
     vrel: np.ndarray
     chunks: tuple
+    sub_chunks: tuple = ()
 
     def samples(self) -> Samples:
         """The scanner's per-trajectory record."""
@@ -431,7 +458,8 @@ def prepare(threats: Threats) -> Geometry:
     n = threats.n_samples.astype(np.int64)
     _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
              np.ascontiguousarray(threats.v_eci_mps), n, e.omega_rad_s, e.a_m, e.b_m, ecef, u, alt, vrel)
-    return Geometry(threats, ecef, u, alt, vrel, summarise(u, alt, ecef, n))
+    return Geometry(threats, ecef, u, alt, vrel, summarise(u, alt, ecef, n),
+                    summarise(u, alt, ecef, n, CHUNK // SUB))
 
 
 @dataclass
@@ -477,10 +505,11 @@ class Windows:
 
 
 def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
-                sites_lla: np.ndarray, earth: EarthModel) -> TableReach:
+                sites_lla: np.ndarray, earth: EarthModel, sub_chunks: tuple) -> TableReach:
     """The table model's record: tables stacked and interleaved, with their chunk bounds. ``tables``:
     FlyoutTable (non-rotating) or RotatingTable (its base plus the sector correction at the
-    site-to-sample arrival azimuth; built for the latitude of the pairs' site)."""
+    site-to-sample arrival azimuth; built for the latitude of the pairs' site). sub_chunks: the
+    trajectories' sub-chunk summaries (``Geometry.sub_chunks``)."""
     rot_tabs = [tb if isinstance(tb, RotatingTable) else None for tb in tables]
     tables = [tb.base if isinstance(tb, RotatingTable) else tb for tb in tables]
     shp = next((r.dt_s.shape for r in rot_tabs if r is not None), (1, 2, 2))
@@ -540,8 +569,9 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     ang = RMAX[q, -1, 0] / s_r[site_of_pair] * (1.0 + 1e-9) if len(q) else np.zeros(0)
     cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
+    su, srho, shmin, shmax, _srmin, scos, ssin = sub_chunks
     return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
-                      dt_low)
+                      dt_low, su, srho, shmin, shmax, scos, ssin)
 
 
 def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:
@@ -561,7 +591,8 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: Pair
     """Run the table model over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m.
 
     ``pruned=False`` classifies every sample (no chunk bounds): the reference of the pruning."""
-    reach = table_reach(tables, spec.table, np.asarray(spec.site, dtype=np.int64), sites_lla, geo.threats.earth)
+    reach = table_reach(tables, spec.table, np.asarray(spec.site, dtype=np.int64), sites_lla, geo.threats.earth,
+                        geo.sub_chunks)
     prs = pairs_record(spec, vis_stack)
     out = np.zeros((prs.traj.shape[0], N_OUT))
     table_kernel(reach, geo.samples(), prs, out, pruned)
