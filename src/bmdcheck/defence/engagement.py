@@ -98,7 +98,9 @@ class Threats:
 
 @njit(cache=True, inline="always")
 def _lookup4(r, h, dr, dh, TAB):
-    """Bilinear (t, speed, cos γ, sin γ, w) from an interleaved table TAB (NR, NH, 4) = [t, v, cos γ, sin γ].
+    """Bilinear (t, speed, cos γ, sin γ, w) from an interleaved table TAB (NH, NR, 4) = [t, v, cos γ, sin γ]
+    (altitude rows: the corners (i, j), (i + 1, j) share a cache line, and successive samples of a
+    trajectory, a few range cells apart, read nearby lines).
 
     w: the bilinear interpolation of the four corners' reachability (1 where t is finite, else 0);
     -inf outside the grid. A point is reachable where w >= 1/2 (the table's envelope runs halfway
@@ -106,18 +108,18 @@ def _lookup4(r, h, dr, dh, TAB):
     average over the reachable corners (all four inside the envelope: plain bilinear).
     (inf, 0, 0, 0, w) where not reachable.
     """
-    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, TAB.shape[0], TAB.shape[1])
+    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, TAB.shape[1], TAB.shape[0])
     if i < 0:
         return math.inf, 0.0, 0.0, 0.0, -math.inf
-    t00 = TAB[i, j, 0]
-    t10 = TAB[i + 1, j, 0]
-    t01 = TAB[i, j + 1, 0]
-    t11 = TAB[i + 1, j + 1, 0]
+    t00 = TAB[j, i, 0]
+    t10 = TAB[j, i + 1, 0]
+    t01 = TAB[j + 1, i, 0]
+    t11 = TAB[j + 1, i + 1, 0]
     if t00 < math.inf and t10 < math.inf and t01 < math.inf and t11 < math.inf:
         t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
-        v = w00 * TAB[i, j, 1] + w10 * TAB[i + 1, j, 1] + w01 * TAB[i, j + 1, 1] + w11 * TAB[i + 1, j + 1, 1]
-        c = w00 * TAB[i, j, 2] + w10 * TAB[i + 1, j, 2] + w01 * TAB[i, j + 1, 2] + w11 * TAB[i + 1, j + 1, 2]
-        sn = w00 * TAB[i, j, 3] + w10 * TAB[i + 1, j, 3] + w01 * TAB[i, j + 1, 3] + w11 * TAB[i + 1, j + 1, 3]
+        v = w00 * TAB[j, i, 1] + w10 * TAB[j, i + 1, 1] + w01 * TAB[j + 1, i, 1] + w11 * TAB[j + 1, i + 1, 1]
+        c = w00 * TAB[j, i, 2] + w10 * TAB[j, i + 1, 2] + w01 * TAB[j + 1, i, 2] + w11 * TAB[j + 1, i + 1, 2]
+        sn = w00 * TAB[j, i, 3] + w10 * TAB[j, i + 1, 3] + w01 * TAB[j + 1, i, 3] + w11 * TAB[j + 1, i + 1, 3]
         return t, v, c, sn, 1.0
     if t00 == math.inf:
         w00 = 0.0
@@ -133,10 +135,10 @@ def _lookup4(r, h, dr, dh, TAB):
     t = v = c = sn = 0.0
     for di, dj, wk in ((0, 0, w00), (1, 0, w10), (0, 1, w01), (1, 1, w11)):
         if wk > 0.0:
-            t += wk * TAB[i + di, j + dj, 0]
-            v += wk * TAB[i + di, j + dj, 1]
-            c += wk * TAB[i + di, j + dj, 2]
-            sn += wk * TAB[i + di, j + dj, 3]
+            t += wk * TAB[j + dj, i + di, 0]
+            v += wk * TAB[j + dj, i + di, 1]
+            c += wk * TAB[j + dj, i + di, 2]
+            sn += wk * TAB[j + dj, i + di, 3]
     return t / w, v / w, c / w, sn / w, w
 
 
@@ -167,7 +169,7 @@ class TableReach(NamedTuple):
     """The fly-out table reach model as the scanner's model record.
 
     table (P,) the pair's table; site_u (S, 3), site_r_m (S,) the sites' unit vectors and geocentric
-    radii; tab (Q, NR, NH, 4) interleaved [t, speed, cos γ, sin γ] (one cache line per corner);
+    radii; tab (Q, NH, NR, 4) interleaved [t, speed, cos γ, sin γ] (altitude rows; two corners a cache line);
     dr_m, dh_m (Q,) grid steps; cos_row (Q, NH) per altitude row the cosine of a conservative
     largest reachable central angle (a cheap per-sample test); bounds for whole chunks: range_max_m
     (Q, L, NH) sparse table, level l holding the largest reachable range over rows [j, j + 2^l);
@@ -180,7 +182,8 @@ class TableReach(NamedTuple):
     (Q, S, nr, nh) on grids sec_dr_m, sec_dh_m (Q,), their correction added to the base arrival at
     the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
     sub_*: the trajectories' summaries (``windows.Samples`` ch_* fields) of sub-chunks of CHUNK // SUB
-    samples, for ``table_sub_bound``.
+    samples, for ``table_sub_bound``. t_suf_s (Q, NH, NR): per altitude row the earliest arrival at
+    ranges >= each node (``table_sample_ub``).
     """
 
     table: np.ndarray
@@ -207,6 +210,7 @@ class TableReach(NamedTuple):
     sub_hmax_m: np.ndarray
     sub_cos_rho: np.ndarray
     sub_sin_rho: np.ndarray
+    t_suf_s: np.ndarray
 
 
 _BLK = 16
@@ -255,7 +259,7 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
     ca = ux * sx + uy * sy + uz * sz
     dh = reach.dh_m[q]
     jr = int(h / dh)
-    if jr >= reach.tab.shape[2] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
+    if jr >= reach.tab.shape[1] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
         return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
     Tr, Vi, cg, sg, m_reach = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
     if Tr == math.inf:
@@ -312,7 +316,7 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
         return R_REACH, -math.inf
     q = reach.table[p]
     dh = reach.dh_m[q]
-    nh = reach.tab.shape[2]
+    nh = reach.tab.shape[1]
     hlo = max(lo, hmin, 0.0)
     hhi = min(hi, hmax)
     jlo = int(hlo / dh)
@@ -349,7 +353,7 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
         dr = reach.dr_m[q]
         i1 = int(r_hi / dr) + 1
         j1 = int(hi / dh) + 1
-        if i1 <= reach.tab.shape[1] - 1 and j1 <= nh - 1:
+        if i1 <= reach.tab.shape[2] - 1 and j1 <= nh - 1:
             tmax = -math.inf
             for ib in range(int(r_lo / dr) // _BMX, i1 // _BMX + 1):
                 for jb in range(int(lo / dh) // _BMX, j1 // _BMX + 1):
@@ -383,6 +387,31 @@ def table_sub_bound(reach, smp, prs, p, i, f, tl):
 
 
 @njit(cache=True, inline="always")
+def table_sample_ub(reach, smp, prs, p, i, m, tl):
+    """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``), without an
+    arc cosine: the central angle is at least the chord 2 sin(θ/2) = sqrt(2 - 2 cos θ), so the lookup's
+    range cell is at or beyond the chord's, and every corner it averages is at or above the suffix
+    minimum over ranges of rows j and j + 1 (``t_suf_s``); lowered by the sector correction's floor."""
+    h = smp.alt_m[i, m]
+    if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h >= 0.0:
+        return -math.inf
+    q = reach.table[p]
+    s = prs.site[p]
+    ca = smp.u[i, m, 0] * reach.site_u[s, 0] + smp.u[i, m, 1] * reach.site_u[s, 1] + smp.u[i, m, 2] * reach.site_u[s, 2]
+    chord = math.sqrt(max(0.0, 2.0 - 2.0 * min(ca, 1.0)))
+    x = chord * reach.site_r_m[s] * (1.0 - 1e-9) / reach.dr_m[q]
+    nh = reach.t_suf_s.shape[1]
+    nr = reach.t_suf_s.shape[2]
+    j = int(h / reach.dh_m[q])
+    if j >= nh - 1 or not x < nr - 1:
+        return -math.inf  # outside the grid: no launch
+    ii = int(x)
+    tlo = min(reach.t_suf_s[q, j, ii], reach.t_suf_s[q, j + 1, ii])
+    tof_lb = max((tlo + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])  # - rounding of the weights
+    return smp.t_s[i, m] - tof_lb
+
+
+@njit(cache=True, inline="always")
 def table_interior(reach, smp, prs, p, i, m, tl):
     """(launch_s, aux) at a sample of a chunk whose every sample is feasible (windows.py, ``interior``):
     the same arithmetic as :func:`table_classify`, without the margins and the closing speed."""
@@ -402,8 +431,8 @@ def table_interior(reach, smp, prs, p, i, m, tl):
 def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
     """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub)."""
     for p in range(p0, p1):
-        scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, SUB, reach, smp, prs, p, out, pruned,
-                      kind, ub, done, order, ws, st)
+        scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
+                      p, out, pruned, kind, ub, done, order, ws, st)
 
 
 _PAIR_BLOCK = 64
@@ -423,7 +452,7 @@ def table_kernel(reach, smp, prs, out, pruned=True):
     half = (nb + 1) // 2
     for b in prange(nb):
         blk = 2 * b if b < half else 2 * (b - half) + 1
-        kind, ub, done, order, ws, st = scratch(C * SUB)
+        kind, ub, done, order, ws, st = scratch(C * (SUB + 1))
         _table_pairs(reach, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
                      kind, ub, done, order, ws, st)
 
@@ -543,6 +572,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     levels = max(1, int(np.ceil(np.log2(nh))) + 1)
     RMAX = np.full((Q, levels, nh), -1.0)
     TB = np.full((Q, nr, nh // _BLK + 1), np.inf)
+    TS = np.empty((Q, nh, nr))
     for k, tb in enumerate(tables):
         fin = np.isfinite(TT[k, :, :, 0])
         last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
@@ -556,6 +586,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
             RMAX[k, lv] = RMAX[k, lv - 1]
             RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
         suf = np.minimum.accumulate(TT[k, ::-1, :, 0], axis=0)[::-1]  # earliest arrival at ranges >= i
+        TS[k] = suf.T
         for jb in range(TB.shape[2]):
             TB[k, :, jb] = suf[:, jb * _BLK: jb * _BLK + _BLK + 1].min(axis=1, initial=np.inf)
     nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
@@ -570,8 +601,9 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
     su, srho, shmin, shmax, _srmin, scos, ssin = sub_chunks
-    return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
-                      dt_low, su, srho, shmin, shmax, scos, ssin)
+    TAB = np.ascontiguousarray(TT.transpose(0, 2, 1, 3))  # altitude rows (Q, NH, NR, 4)
+    return TableReach(q, s_u, s_r, TAB, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
+                      dt_low, su, srho, shmin, shmax, scos, ssin, TS)
 
 
 def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:

@@ -295,8 +295,14 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
     whose bound never proves a whole chunk feasible (no ``interior``)."""
     C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
     kind, ub, done, order, ws, st = scratch(C)
-    scan_pair_sub(classify, bound, no_interior, no_sub_bound, 1, model, smp, prs, p, out, prune, kind, ub, done, order,
-                  ws, st)
+    scan_pair_sub(classify, bound, no_interior, no_sub_bound, no_sample_ub, 1, model, smp, prs, p, out, prune, kind, ub,
+                  done, order, ws, st)
+
+
+@njit(cache=True, inline="always")
+def no_sample_ub(model, smp, prs, p, i, m, tl):
+    """``sample_ub`` of a model without a per-sample bound: +inf (no sample skipped)."""
+    return math.inf
 
 
 @njit(cache=True, inline="always")
@@ -313,8 +319,8 @@ def no_sub_bound(model, smp, prs, p, i, f, tl):
 
 @njit(cache=True, inline="always")
 def scratch(C):
-    """Scratch arrays of :func:`scan_pair_in` for up to C chunks (C·SUB sub-chunks for
-    :func:`scan_pair_sub` with nsub = SUB): (kind, ub, done, order, ws, st)."""
+    """Scratch arrays of :func:`scan_pair_in` for up to C chunks (C·(SUB + 1) for :func:`scan_pair_sub`
+    with nsub = SUB: kind also holds a flag per chunk after the sub-chunks): (kind, ub, done, order, ws, st)."""
     return (np.empty(C, dtype=np.int64), np.empty(C), np.zeros(C, dtype=np.bool_), np.empty(C, dtype=np.int64),
             np.empty(N_WS), np.empty(N_STATE))
 
@@ -322,8 +328,8 @@ def scratch(C):
 @njit(cache=True, inline="always")
 def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind, ub, done, order, ws, st):
     """Scan pair p: :func:`scan_pair_sub` without sub-chunk bounds (nsub = 1)."""
-    scan_pair_sub(classify, bound, interior, no_sub_bound, 1, model, smp, prs, p, out, prune, kind, ub, done, order,
-                  ws, st)
+    scan_pair_sub(classify, bound, interior, no_sub_bound, no_sample_ub, 1, model, smp, prs, p, out, prune, kind, ub,
+                  done, order, ws, st)
 
 
 @njit(cache=True, inline="always")
@@ -332,8 +338,8 @@ def _all_ok(k):
 
 
 @njit(cache=True, inline="always")
-def scan_pair_sub(classify, bound, interior, sub_bound, nsub, model, smp, prs, p, out, prune, kind, ub, done, order,
-                  ws, st):
+def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, smp, prs, p, out, prune, kind, ub,
+                  done, order, ws, st):
     """Scan pair p: bound every chunk, classify the samples that matter, write ``out[p]`` (N_OUT).
 
     ``prune=False`` ignores the bounds (every sample classified): the pruning's reference. Inlined
@@ -349,7 +355,12 @@ def scan_pair_sub(classify, bound, interior, sub_bound, nsub, model, smp, prs, p
     feasible sample (ub >= tl) takes each sub-chunk's own bound (only the sub-chunks that can are
     classified: edges cost a sub-chunk, not a chunk); a KIND_ALL_OK chunk and a kind -1 chunk with
     ub < tl pass theirs on, and the latest-launch pass takes the sub-chunks' own bounds (the smaller
-    ub) only for those it may visit."""
+    ub) only for those it may visit.
+
+    ``sample_ub(model, smp, prs, p, i, m, tl)``: an upper bound on ``launch_s`` at sample m (cheaper
+    than ``classify``; +inf: none). The latest-launch pass skips a sample whose bound cannot raise the
+    latest launch found so far (once one is found, every code it could still raise is at most R_TRACK,
+    which the furthest reason already has: so the reason is unchanged)."""
     i = prs.traj[p]
     n = smp.n[i]
     t = smp.t_s
@@ -382,13 +393,18 @@ def scan_pair_sub(classify, bound, interior, sub_bound, nsub, model, smp, prs, p
         if nsub == 1 or kc >= 0 or not prune:
             for f in range(f0, f1):
                 kind[f], ub[f] = kc, uc
+            if nsub > 1:
+                kind[F + c] = 2 if kc >= 0 else 0
         elif kc == KIND_ALL_OK:
             for f in range(f0, f1):
                 kind[f], ub[f] = _ALL_OK_COARSE, uc
+            kind[F + c] = 0
         elif uc < tl:
             for f in range(f0, f1):
                 kind[f], ub[f] = _OPEN_COARSE, uc
+            kind[F + c] = 1
         else:
+            kind[F + c] = 0
             for f in range(f0, f1):
                 kf, uf = sub_bound(model, smp, prs, p, i, f, tl)
                 if kf < 0 and uf > uc:
@@ -415,6 +431,10 @@ def scan_pair_sub(classify, bound, interior, sub_bound, nsub, model, smp, prs, p
         if m >= end or (phase == 2 and st[S_BEST] >= cap):
             if phase == 0:
                 c += 1
+                if nsub > 1:  # past whole chunks proven to hold no feasible sample (no exit edge at their start)
+                    while (c < F and c % nsub == 0 and kind[F + c // nsub] >= 1
+                           and not (st[S_PREV_OK] > 0.5 and st[S_PREV_M] == c * L - 1)):
+                        c += nsub
                 if c < F:
                     a = c * L
                     cur = c
@@ -433,7 +453,12 @@ def scan_pair_sub(classify, bound, interior, sub_bound, nsub, model, smp, prs, p
             if phase == 1:
                 if n_ord < 0:  # the candidates, by upper bound, largest first (insertion sort: few)
                     n_ord = 0
-                    for k in range(F):
+                    k = -1
+                    while k < F - 1:
+                        k += 1
+                        if nsub > 1 and k % nsub == 0 and kind[F + k // nsub] == 2:
+                            k += nsub - 1
+                            continue
                         if done[k] or kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                             continue
                         if kind[k] <= _ALL_OK_COARSE:  # a sub-chunk that still has its chunk's bound
@@ -472,13 +497,20 @@ def scan_pair_sub(classify, bound, interior, sub_bound, nsub, model, smp, prs, p
                 cap = R_TRACK if kind[c] < 0 else kind[c]
                 if not done[c] and cap > st[S_BEST]:
                     break
-                c += 1
+                if nsub > 1 and c % nsub == 0 and kind[F + c // nsub] == 2:
+                    c += nsub  # its sub-chunks share the chunk's kind (and none is done)
+                else:
+                    c += 1
             if c >= F:
                 break
             cur = c
             m = c * L
             end = min(m + L, n)
             continue
+        if phase == 1 and prune and st[S_LATEST] > -math.inf:
+            if not sample_ub(model, smp, prs, p, i, m, tl) > st[S_LATEST]:
+                m += 1
+                continue
         if _all_ok(kind[cur]):  # every sample of the chunk feasible: only launch times matter
             if phase == 1:
                 la, ax = interior(model, smp, prs, p, i, m, tl)
