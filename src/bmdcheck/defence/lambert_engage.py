@@ -21,7 +21,8 @@ import numpy as np
 from numba import njit, prange
 
 from .lambert import STATUS_OK, izzo2015_into
-from .windows import CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, scan_pair, visible
+from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, no_interior, scan_pair_in,
+                      scratch, visible)
 
 N_LAUNCH = 12
 LATEST_MAX_TOF_S = 7200.0
@@ -473,6 +474,71 @@ def _reachable(se, cx, cy, cz, rho, r2, tofmax, vbo, omega, mu):
     return tof_lb <= tofmax, tof_lb
 
 
+N_TOF_BINS = 8
+"""Flight-time bins of the chunk bound (``lambert_bound``)."""
+
+
+@njit(cache=True, inline="always")
+def _reach_turn(se, cx, cy, cz, rho, psi_a, psi_b, vbo, omega):
+    """``_reach_geometry`` for Earth turns psi in [psi_a, psi_b] (a flight-time bin) rather than
+    [0, psi_max]: the cap's centre turned by the middle turn, its radius grown by half the turn
+    range times cos(centre latitude) (a turn by d about the axis moves a point at latitude phi by at
+    most |d| cos(phi)); the in-plane site speed bounded over the same turns. (cos_th, v1max) as there."""
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    sx, sy, sz = se[0] / r1, se[1] / r1, se[2] / r1
+    qn = math.sqrt(sx * sx + sy * sy)
+    v_s = omega * r1 * qn
+    pm = 0.5 * (psi_a + psi_b)
+    cm, sm = math.cos(pm), math.sin(pm)
+    mx, my = cm * cx - sm * cy, sm * cx + cm * cy
+    ang = math.acos(max(-1.0, min(1.0, sx * mx + sy * my + sz * cz)))
+    clat = math.sqrt(max(0.0, 1.0 - cz * cz))
+    slack = 0.5 * (psi_b - psi_a) * clat * (1.0 + 1e-9) + 1e-12
+    th_lo = max(ang - rho - slack, 0.0) * (1.0 - 1e-9)
+    th_hi = min(ang + rho + slack, math.pi)
+    a_ = -sy * cx + sx * cy
+    b_ = sx * cx + sy * cy
+    g = max(a_ * math.cos(psi_a) + b_ * math.sin(psi_a), a_ * math.cos(psi_b) + b_ * math.sin(psi_b))
+    ph = math.atan2(b_, a_)
+    if psi_a <= ph <= psi_b:
+        g = math.sqrt(a_ * a_ + b_ * b_)
+    w = v_s
+    if qn > 1e-9:
+        beta = math.acos(max(-1.0, min(1.0, g / qn)))
+        m_max = qn * math.cos(max(beta - rho, 0.0)) + 1e-12
+        sin_min = min(math.sin(th_lo), math.sin(th_hi))
+        if m_max <= 0.0:
+            w = 0.0
+        elif m_max < qn * sin_min:
+            w = v_s * m_max / (qn * sin_min)
+    d = vbo * vbo - v_s * v_s + w * w
+    if d < 0.0:
+        return math.cos(th_lo), -1.0
+    return math.cos(th_lo), (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+
+
+@njit(cache=True, inline="always")
+def _reachable_binned(se, cx, cy, cz, rho, r2, tofmin, tofmax, vbo, omega, mu):
+    """(possible, tof_lb) as ``_reachable``, tighter: the flight times [tofmin, tofmax] in N_TOF_BINS
+    bins [a, b], each with its own Earth turn (``_reach_turn``) and the test floor <= b; tof_lb is
+    the smallest max(a, floor) over the bins that pass (inf if none)."""
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    lo = max(tofmin, 0.0)
+    if not tofmax >= lo:
+        return False, math.inf
+    step = (tofmax - lo) / N_TOF_BINS
+    for k in range(N_TOF_BINS):
+        a = lo + step * k
+        b = tofmax if k == N_TOF_BINS - 1 else lo + step * (k + 1)
+        cth, v1max = _reach_turn(se, cx, cy, cz, rho, omega * a * (1.0 - 1e-9), omega * b * (1.0 + 1e-9), vbo, omega)
+        if v1max < 0.0:
+            continue
+        tl = _tof_lower(r1, r2, cth, v1max, mu) * (1.0 - 1e-9) - 1e-6
+        if tl <= b:
+            return True, max(a, tl)  # bins in increasing flight time: the first that passes has the floor
+    return False, math.inf
+
+
 @njit(cache=True)
 def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
     """A lower bound (> vbo) on the speed change to reach the point (Earth-fixed direction u, radius >= r2)
@@ -521,19 +587,41 @@ def lambert_bound(lam, smp, prs, p, i, c, tl):
                             lam.omega_rad_s, lam.mu_m3_s2)
     if not ok:
         return (R_TRACK if tl == math.inf else R_REACH), -math.inf
+    ok, tof_lb2 = _reachable_binned(se, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2], smp.ch_rho_rad[i, c],
+                                    smp.ch_rmin_m[i, c] * (1.0 - 1e-9), prs.min_tof_s[p], prs.max_tof_s[p],
+                                    lam.burnout_mps[p], lam.omega_rad_s, lam.mu_m3_s2)
+    if not ok:
+        return (R_TRACK if tl == math.inf else R_REACH), -math.inf
+    tof_lb = max(tof_lb, tof_lb2)
     t_end = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1]
     return -1, t_end - lam.burn_s[p] - max(prs.min_tof_s[p] * (1.0 - 1e-9), tof_lb)
 
 
-@njit(cache=True)
-def _lambert_pair(lam, smp, prs, p, out, pruned):
-    scan_pair(lambert_classify, lambert_bound, lam, smp, prs, p, out, pruned)
+@njit(cache=True, _nrt=False)
+def _lambert_pairs(lam, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_in)."""
+    for p in range(p0, p1):
+        scan_pair_in(lambert_classify, lambert_bound, no_interior, lam, smp, prs, p, out, pruned, kind, ub, done, order,
+                     ws, st)
+
+
+_PAIR_BLOCK = 16
+"""Pairs per task of the parallel loop (one scratch allocation each; a Lambert pair costs far more
+than its scratch, and small blocks keep the two threads balanced)."""
 
 
 @njit(parallel=True, cache=True)
 def lambert_kernel(lam, smp, prs, out, pruned=True):
     """Windows of every pair under the Lambert model: out (P, windows.N_OUT), column C_AUX the smallest
     speed change (exact wherever it is <= the burnout speed; pruned chunks need more). ``pruned=False``:
-    no chunk bounds, every sample classified."""
-    for p in prange(prs.traj.shape[0]):
-        _lambert_pair(lam, smp, prs, p, out, pruned)
+    no chunk bounds, every sample classified. Blocks of pairs are dealt to the two halves of the
+    parallel range alternately, as ``engagement.table_kernel``."""
+    P = prs.traj.shape[0]
+    C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
+    nb = (P + _PAIR_BLOCK - 1) // _PAIR_BLOCK
+    half = (nb + 1) // 2
+    for b in prange(nb):
+        blk = 2 * b if b < half else 2 * (b - half) + 1
+        kind, ub, done, order, ws, st = scratch(C)
+        _lambert_pairs(lam, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
+                       kind, ub, done, order, ws, st)
