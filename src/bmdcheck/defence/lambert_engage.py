@@ -77,8 +77,10 @@ def _refused(r1, rt, tof, vbo, omega, mu):
 @njit(cache=True)
 def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo):
     """Smallest Δv (and its v2, launch time) to be at rt (ECI) at time t; inf if no admissible launch.
-    Launches that ``_refused`` rules out (Δv > vbo) are solved only when no other one is within vbo
-    (then the smallest Δv above vbo is still exact)."""
+    Launches that ``_refused`` rules out (Δv > vbo) are not solved: the smallest Δv is exact wherever
+    it is <= vbo; above vbo it is the smallest over the launches not ruled out, or, when every
+    admissible launch is ruled out, the Δv of the earliest (the longest flight: it gives the reach
+    margin of window edges a magnitude); inf with launch time -inf if that one has no transfer."""
     lo = t - t_b - tofmax
     if lo < tL:
         lo = tL
@@ -91,6 +93,44 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
     bL = math.nan
     if hi < lo or t - t_b - lo <= 0.0:
         return best, bv2x, bv2y, bv2z, bL
+    n = 1 if hi == lo else N_LAUNCH
+    bk = n
+    n_ref = 0
+    for k in range(n):
+        L = lo + (hi - lo) * k / max(n - 1, 1)
+        t1 = L + t_b
+        tof = t - t1
+        if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
+            continue
+        _site_eci(site_ecef, omega, t1, r1)
+        if _refused(r1, rt, tof, vbo, omega, mu):
+            n_ref += 1
+            continue
+        st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
+        if st != STATUS_OK:
+            continue
+        dv = _dv_rel(v1, r1, omega)
+        if dv < best or (dv == best and k < bk):
+            best = dv
+            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+            bL = L
+            bk = k
+    if best == math.inf and n_ref > 0:  # every admissible launch ruled out: the earliest one's Δv (the
+        for k in range(n):               # longest flight) gives the reach margin a magnitude
+            L = lo + (hi - lo) * k / max(n - 1, 1)
+            t1 = L + t_b
+            tof = t - t1
+            if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
+                continue
+            _site_eci(site_ecef, omega, t1, r1)
+            if izzo2015_into(r1, rt, tof, mu, True, v1, v2) == STATUS_OK:
+                best = _dv_rel(v1, r1, omega)
+                bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                bL = L
+            break
+        if best == math.inf:
+            bL = -math.inf
+    return best, bv2x, bv2y, bv2z, bL
     n = 1 if hi == lo else N_LAUNCH
     bk = n
     n_ref = 0
@@ -234,8 +274,8 @@ def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin,
 def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest):
     """``_best_dv`` and ``_latest_launch`` in one pass when their grids coincide (the timeline's earliest
     launch is no later than t - t_b - tofmax, tofmin < tofmax <= LATEST_MAX_TOF_S, launch not fixed):
-    the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are solved only
-    when no other one is within vbo). Returns (best, v2x, v2y, v2z, L_best, latest)."""
+    the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are not solved, as in
+    ``_best_dv``). Returns (best, v2x, v2y, v2z, L_best, latest)."""
     hi = t - t_b - tofmin
     lo = t - t_b - tofmax
     n = N_LAUNCH
@@ -243,47 +283,45 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
     bv2x = bv2y = bv2z = 0.0
     bL = math.nan
     bk = n
-    n_ref = 0
     latest = -math.inf
     found = not want_latest
     a = fa = b = fb = math.nan
-    for sweep in range(2):
-        for k in range(n - 1, -1, -1):
-            L = lo + (hi - lo) * k / (n - 1)
-            t1 = L + t_b
-            tof = t - t1
-            _site_eci(site_ecef, omega, t1, r1)
-            refused = tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu)
-            if sweep == 1 and not refused:
-                continue
-            if sweep == 0 and refused:
-                n_ref += 1
-                dv = math.nan
-            else:
-                dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
-                if dv < best or (dv == best and k < bk):  # ties to the earliest launch, as _best_dv
-                    best = dv
-                    bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
-                    bL = L
-                    bk = k
-            if sweep == 0 and not found:
-                ok = dv <= vbo
-                f = dv - vbo
-                if ok:
-                    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-                    if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
-                        ok = False
-                        f = math.nan
-                if ok:
-                    found = True
-                    if k == n - 1:
-                        latest = L
-                    else:
-                        a, fa = L, f
+    for k in range(n - 1, -1, -1):
+        L = lo + (hi - lo) * k / (n - 1)
+        t1 = L + t_b
+        tof = t - t1
+        _site_eci(site_ecef, omega, t1, r1)
+        if tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu):
+            dv = math.nan
+        else:
+            dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+            if dv < best or (dv == best and k < bk):  # ties to the earliest launch, as _best_dv
+                best = dv
+                bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                bL = L
+                bk = k
+        if not found:
+            ok = dv <= vbo
+            f = dv - vbo
+            if ok:
+                dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+                if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
+                    ok = False
+                    f = math.nan
+            if ok:
+                found = True
+                if k == n - 1:
+                    latest = L
                 else:
-                    b, fb = L, f
-        if best <= vbo or n_ref == 0:
-            break
+                    a, fa = L, f
+            else:
+                b, fb = L, f
+    if best == math.inf:  # every launch ruled out: the earliest one's Δv (longest flight), as _best_dv
+        dv = _dv_at(t, rt, site_ecef, omega, lo, t_b, mu, r1, v1, v2)
+        if dv < math.inf:
+            best = dv
+            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+            bL = lo
     if not math.isnan(a):
         latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb)
     return best, bv2x, bv2y, bv2z, bL, latest
@@ -351,6 +389,8 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
         if tl == math.inf:  # never launched
             return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
         dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo)
+        if dv == math.inf and L == -math.inf:  # admissible launches, each surely beyond the burnout speed
+            return R_REACH, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
         if dv == math.inf:
             # no admissible launch under the timeline: is the point reachable at all?
             code = R_TRACK if _any_reach(tm, rt, se, om, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo) else R_REACH
