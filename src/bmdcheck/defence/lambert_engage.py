@@ -218,21 +218,51 @@ def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
 
 
 @njit(cache=True)
+def _ok_solved(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
+    """``_ok_at`` without the ``_refused`` shortcut: the speed miss always solved (NaN only when the
+    closing speed fails)."""
+    dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+    if not dv <= vbo:
+        return False, dv - vbo
+    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+    if math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin:
+        return True, dv - vbo
+    return False, math.nan
+
+
+LATEST_STRADDLE_S = 0.01
+"""Once two successive estimates of the latest launch agree within this (s), the next probe is set
+just across the estimate (0.45 LATEST_TOL_S), so that one probe can close the bracket."""
+
+
+@njit(cache=True)
 def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb):
-    """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb): Illinois
-    false position on Δv(L) - vbo while both ends carry a speed miss, else bisection; stops when the
-    bracket is below LATEST_TOL_S and returns its passing end."""
+    """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb; NaN: not solved
+    or the closing speed fails): the failing end solved if it was not; then Illinois false position on
+    Δv - vbo against x = 1/(t - t_b + 1 s - L) (Δv grows about as 1/flight time toward short flights)
+    while both ends carry a speed miss, else bisection; once successive estimates agree within
+    LATEST_STRADDLE_S the probe goes 0.45 LATEST_TOL_S across the estimate, away from the end last
+    moved. Stops when the bracket is below LATEST_TOL_S and returns its passing end."""
+    if math.isnan(fb):
+        _ok, fb = _ok_solved(t, rt, vt, site_ecef, omega, b, t_b, vbo, vcmin, mu, r1, v1, v2)
+    T = t - t_b + 1.0
+    tol = LATEST_TOL_S
+    x_prev = math.nan
     side = 0
     for _ in range(60):
-        if b - a <= LATEST_TOL_S:
+        if b - a <= tol:
             break
         if fb > 0.0 and fb < math.inf and fa <= 0.0 and fb - fa > 0.0:
-            x = a + (b - a) * (-fa) / (fb - fa)
-            w = 0.02 * (b - a)  # keep off the ends, so the bracket shrinks by at least that much
-            x = min(max(x, a + w), b - w)
+            xa = 1.0 / (T - a)
+            xb = 1.0 / (T - b)
+            x = T - 1.0 / (xa + (xb - xa) * (-fa) / (fb - fa))
         else:
             x = 0.5 * (a + b)
-        ok, f = _ok_at(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2)
+        if abs(x - x_prev) < LATEST_STRADDLE_S:
+            x = x - 0.45 * tol if side == 1 else x + 0.45 * tol
+        x_prev = x
+        x = min(max(x, a + 0.25 * tol), b - 0.25 * tol)
+        ok, f = _ok_solved(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2)
         if ok:
             a, fa = x, f
             if side == -1:
