@@ -9,7 +9,13 @@ flight-time limits, closing speed and radar constraints are as in the fly-out mo
 Launch time: fixed (``--launch-at``) or any time from the timeline's earliest launch on; for each
 intercept time the launch times tried span [max(t_L, t − t_b − t_max), t − t_b − t_min] in
 ``N_LAUNCH`` steps and the smallest speed change wins. The smallest speed change needed over the
-whole trajectory is the burnout-speed threshold of the engagement.
+whole trajectory is the burnout-speed threshold of the engagement (exact wherever it is at most the
+burnout speed: launches that ``_refused`` proves beyond it are not solved, and pruned chunks hold
+none within it).
+
+Speed (issue 10): per sample a launch grid of Lambert problems, so the work is in how few samples
+are classified (the chunk bound ``lambert_bound``, flight-time bins ``_reachable_binned``) and how
+few problems each costs (``_refused``; the latest launch's refinement ``_refine_latest``).
 """
 
 from __future__ import annotations
