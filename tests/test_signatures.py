@@ -27,6 +27,7 @@ EXEMPT = {
     # arrays come in one by one so that the per-pair loop compiles without reference counting
     # (njit _nrt=False; a record of arrays costs an incref/decref per read, docs/design/engagement.md)
     "defence/windows.py:scan_pair_in": "compiled without reference counting: arrays passed one by one",
+    "defence/windows.py:scan_pair_sub": "scan_pair_in with a model's sub-chunk bound: the same reason",
 }
 
 

@@ -29,7 +29,7 @@ from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sec
 from .windows import (KIND_ALL_OK, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
-                      R_TRACK, R_VIS, Pairs, Samples, scan_pair_in, scratch, summarise, visible)
+                      R_TRACK, R_VIS, SUB, Pairs, Samples, scan_pair_sub, scratch, summarise, visible)
 
 # Kernel codes (windows.R_*): higher = got further through the checks. Code 4 (R_TRACK) is "every
 # check but the timeline passes somewhere": the engagement layer names it after the pair's launch
@@ -98,7 +98,9 @@ class Threats:
 
 @njit(cache=True, inline="always")
 def _lookup4(r, h, dr, dh, TAB):
-    """Bilinear (t, speed, cos γ, sin γ, w) from an interleaved table TAB (NR, NH, 4) = [t, v, cos γ, sin γ].
+    """Bilinear (t, speed, cos γ, sin γ, w) from an interleaved table TAB (NH, NR, 4) = [t, v, cos γ, sin γ]
+    (altitude rows: the corners (i, j), (i + 1, j) share a cache line, and successive samples of a
+    trajectory, a few range cells apart, read nearby lines).
 
     w: the bilinear interpolation of the four corners' reachability (1 where t is finite, else 0);
     -inf outside the grid. A point is reachable where w >= 1/2 (the table's envelope runs halfway
@@ -106,18 +108,18 @@ def _lookup4(r, h, dr, dh, TAB):
     average over the reachable corners (all four inside the envelope: plain bilinear).
     (inf, 0, 0, 0, w) where not reachable.
     """
-    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, TAB.shape[0], TAB.shape[1])
+    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, TAB.shape[1], TAB.shape[0])
     if i < 0:
         return math.inf, 0.0, 0.0, 0.0, -math.inf
-    t00 = TAB[i, j, 0]
-    t10 = TAB[i + 1, j, 0]
-    t01 = TAB[i, j + 1, 0]
-    t11 = TAB[i + 1, j + 1, 0]
+    t00 = TAB[j, i, 0]
+    t10 = TAB[j, i + 1, 0]
+    t01 = TAB[j + 1, i, 0]
+    t11 = TAB[j + 1, i + 1, 0]
     if t00 < math.inf and t10 < math.inf and t01 < math.inf and t11 < math.inf:
         t = w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
-        v = w00 * TAB[i, j, 1] + w10 * TAB[i + 1, j, 1] + w01 * TAB[i, j + 1, 1] + w11 * TAB[i + 1, j + 1, 1]
-        c = w00 * TAB[i, j, 2] + w10 * TAB[i + 1, j, 2] + w01 * TAB[i, j + 1, 2] + w11 * TAB[i + 1, j + 1, 2]
-        sn = w00 * TAB[i, j, 3] + w10 * TAB[i + 1, j, 3] + w01 * TAB[i, j + 1, 3] + w11 * TAB[i + 1, j + 1, 3]
+        v = w00 * TAB[j, i, 1] + w10 * TAB[j, i + 1, 1] + w01 * TAB[j + 1, i, 1] + w11 * TAB[j + 1, i + 1, 1]
+        c = w00 * TAB[j, i, 2] + w10 * TAB[j, i + 1, 2] + w01 * TAB[j + 1, i, 2] + w11 * TAB[j + 1, i + 1, 2]
+        sn = w00 * TAB[j, i, 3] + w10 * TAB[j, i + 1, 3] + w01 * TAB[j + 1, i, 3] + w11 * TAB[j + 1, i + 1, 3]
         return t, v, c, sn, 1.0
     if t00 == math.inf:
         w00 = 0.0
@@ -133,10 +135,10 @@ def _lookup4(r, h, dr, dh, TAB):
     t = v = c = sn = 0.0
     for di, dj, wk in ((0, 0, w00), (1, 0, w10), (0, 1, w01), (1, 1, w11)):
         if wk > 0.0:
-            t += wk * TAB[i + di, j + dj, 0]
-            v += wk * TAB[i + di, j + dj, 1]
-            c += wk * TAB[i + di, j + dj, 2]
-            sn += wk * TAB[i + di, j + dj, 3]
+            t += wk * TAB[j + dj, i + di, 0]
+            v += wk * TAB[j + dj, i + di, 1]
+            c += wk * TAB[j + dj, i + di, 2]
+            sn += wk * TAB[j + dj, i + di, 3]
     return t / w, v / w, c / w, sn / w, w
 
 
@@ -167,7 +169,7 @@ class TableReach(NamedTuple):
     """The fly-out table reach model as the scanner's model record.
 
     table (P,) the pair's table; site_u (S, 3), site_r_m (S,) the sites' unit vectors and geocentric
-    radii; tab (Q, NR, NH, 4) interleaved [t, speed, cos γ, sin γ] (one cache line per corner);
+    radii; tab (Q, NH, NR, 4) interleaved [t, speed, cos γ, sin γ] (altitude rows; two corners a cache line);
     dr_m, dh_m (Q,) grid steps; cos_row (Q, NH) per altitude row the cosine of a conservative
     largest reachable central angle (a cheap per-sample test); bounds for whole chunks: range_max_m
     (Q, L, NH) sparse table, level l holding the largest reachable range over rows [j, j + 2^l);
@@ -179,6 +181,9 @@ class TableReach(NamedTuple):
     (``flyout.RotatingTable``): rot (Q,) true where table q has sectors sec_dt_s, sec_defl_rad
     (Q, S, nr, nh) on grids sec_dr_m, sec_dh_m (Q,), their correction added to the base arrival at
     the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
+    sub_*: the trajectories' summaries (``windows.Samples`` ch_* fields) of sub-chunks of CHUNK // SUB
+    samples, for ``table_sub_bound``. t_suf_s (Q, NH, NR): per altitude row the earliest arrival at
+    ranges >= each node (``table_sample_ub``).
     """
 
     table: np.ndarray
@@ -199,9 +204,17 @@ class TableReach(NamedTuple):
     sec_dt_s: np.ndarray
     sec_defl_rad: np.ndarray
     dt_low_s: np.ndarray
+    sub_u: np.ndarray
+    sub_rho_rad: np.ndarray
+    sub_hmin_m: np.ndarray
+    sub_hmax_m: np.ndarray
+    sub_cos_rho: np.ndarray
+    sub_sin_rho: np.ndarray
+    t_suf_s: np.ndarray
 
 
 _BLK = 16
+_SUBL = CHUNK // SUB  # samples per sub-chunk
 _BMX = 8  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
 
 
@@ -246,7 +259,7 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
     ca = ux * sx + uy * sy + uz * sz
     dh = reach.dh_m[q]
     jr = int(h / dh)
-    if jr >= reach.tab.shape[2] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
+    if jr >= reach.tab.shape[1] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
         return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
     Tr, Vi, cg, sg, m_reach = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
     if Tr == math.inf:
@@ -287,33 +300,30 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
 
 
 @njit(cache=True, inline="always")
-def table_bound(reach, smp, prs, p, i, c, tl):
-    """Chunk bound of the table model (windows.py, ``bound``): altitude band, largest reachable range
-    over the chunk's altitudes, earliest arrival over its ranges and altitudes."""
+def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo, hi, a, b):
+    """The table model's bound over samples a..b (inclusive) of trajectory i, summarised by the unit
+    centre (cx, cy, cz), angular radius rho (its cosine and sine) and altitude range [lo, hi]."""
     hmin = prs.min_alt_m[p]
     hmax = prs.max_alt_m[p]
-    lo = smp.ch_hmin_m[i, c]
-    hi = smp.ch_hmax_m[i, c]
     if hi < hmin:
         return R_BELOW, -math.inf
     if lo > hmax:
         return R_ABOVE, -math.inf
     s = prs.site[p]
-    ca = (reach.site_u[s, 0] * smp.ch_u[i, c, 0] + reach.site_u[s, 1] * smp.ch_u[i, c, 1]
-          + reach.site_u[s, 2] * smp.ch_u[i, c, 2])
+    ca = reach.site_u[s, 0] * cx + reach.site_u[s, 1] * cy + reach.site_u[s, 2] * cz
     # cos(A + rho) = cos A cos rho - sin A sin rho, A the largest reachable angle (A + rho < pi)
-    if reach.sin_all[p] >= 0.0 and ca < reach.cos_all[p] * smp.ch_cos_rho[i, c] - reach.sin_all[p] * smp.ch_sin_rho[i, c]:
+    if reach.sin_all[p] >= 0.0 and ca < reach.cos_all[p] * cos_rho - reach.sin_all[p] * sin_rho:
         return R_REACH, -math.inf
     q = reach.table[p]
     dh = reach.dh_m[q]
-    nh = reach.tab.shape[2]
+    nh = reach.tab.shape[1]
     hlo = max(lo, hmin, 0.0)
     hhi = min(hi, hmax)
     jlo = int(hlo / dh)
     if jlo >= nh - 1:
         return R_REACH, -math.inf
     jhi = min(int(hhi / dh), nh - 2)
-    ang = math.acos(max(-1.0, min(1.0, ca))) - smp.ch_rho_rad[i, c]
+    ang = math.acos(max(-1.0, min(1.0, ca))) - rho
     rng = max(ang, 0.0) * reach.site_r_m[s] * (1.0 - 1e-12)
     k = 0
     while (2 << k) <= jhi - jlo + 1:
@@ -332,18 +342,18 @@ def table_bound(reach, smp, prs, p, i, c, tl):
     tof_lb = max(tmin + reach.dt_low_s[q], prs.min_tof_s[p])
     if tof_lb > prs.max_tof_s[p]:
         return R_TOF, -math.inf
-    ubl = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1] - tof_lb
+    ubl = smp.t_s[i, b] - tof_lb
     # every sample feasible? In the band, no closing-speed floor or engagement radar, non-rotating
     # table, every table node the chunk's lookups can read finite, and the latest of them (bilinear
     # never exceeds its corners) within the flight-time limit and the timeline at the chunk's first sample.
     if (lo >= hmin and hi <= hmax and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0 and prs.vis_index[p] < 0
             and not reach.rot[q]):
-        r_hi = (ang + 2.0 * smp.ch_rho_rad[i, c]) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
+        r_hi = (ang + 2.0 * rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
         r_lo = max(rng - 1.0, 0.0)
         dr = reach.dr_m[q]
         i1 = int(r_hi / dr) + 1
         j1 = int(hi / dh) + 1
-        if i1 <= reach.tab.shape[1] - 1 and j1 <= nh - 1:
+        if i1 <= reach.tab.shape[2] - 1 and j1 <= nh - 1:
             tmax = -math.inf
             for ib in range(int(r_lo / dr) // _BMX, i1 // _BMX + 1):
                 for jb in range(int(lo / dh) // _BMX, j1 // _BMX + 1):
@@ -351,9 +361,54 @@ def table_bound(reach, smp, prs, p, i, c, tl):
                     if v > tmax:
                         tmax = v
             tof_ub = max(tmax, prs.min_tof_s[p]) + 1e-6  # + rounding of the bilinear weights
-            if tof_ub <= prs.max_tof_s[p] and (smp.t_s[i, c * CHUNK] - tl) - tof_ub >= 0.0:
+            if tof_ub <= prs.max_tof_s[p] and (smp.t_s[i, a] - tl) - tof_ub >= 0.0:
                 return KIND_ALL_OK, ubl
     return -1, ubl
+
+
+@njit(cache=True, inline="always")
+def table_bound(reach, smp, prs, p, i, c, tl):
+    """Chunk bound of the table model (windows.py, ``bound``): altitude band, largest reachable range
+    over the chunk's altitudes, earliest arrival over its ranges and altitudes (``_bound_core``)."""
+    a = c * CHUNK
+    return _bound_core(reach, smp, prs, p, i, tl, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2],
+                       smp.ch_rho_rad[i, c], smp.ch_cos_rho[i, c], smp.ch_sin_rho[i, c], smp.ch_hmin_m[i, c],
+                       smp.ch_hmax_m[i, c], a, min(a + CHUNK, smp.n[i]) - 1)
+
+
+@njit(cache=True, inline="always")
+def table_sub_bound(reach, smp, prs, p, i, f, tl):
+    """The same bound over the sub-chunk f of CHUNK // SUB samples (windows.scan_pair_sub), from the
+    sub-chunk summaries in the model record (``sub_*``)."""
+    a = f * _SUBL
+    return _bound_core(reach, smp, prs, p, i, tl, reach.sub_u[i, f, 0], reach.sub_u[i, f, 1], reach.sub_u[i, f, 2],
+                       reach.sub_rho_rad[i, f], reach.sub_cos_rho[i, f], reach.sub_sin_rho[i, f],
+                       reach.sub_hmin_m[i, f], reach.sub_hmax_m[i, f], a, min(a + _SUBL, smp.n[i]) - 1)
+
+
+@njit(cache=True, inline="always")
+def table_sample_ub(reach, smp, prs, p, i, m, tl):
+    """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``), without an
+    arc cosine: the central angle is at least the chord 2 sin(θ/2) = sqrt(2 - 2 cos θ), so the lookup's
+    range cell is at or beyond the chord's, and every corner it averages is at or above the suffix
+    minimum over ranges of rows j and j + 1 (``t_suf_s``); lowered by the sector correction's floor."""
+    h = smp.alt_m[i, m]
+    if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h >= 0.0:
+        return -math.inf
+    q = reach.table[p]
+    s = prs.site[p]
+    ca = smp.u[i, m, 0] * reach.site_u[s, 0] + smp.u[i, m, 1] * reach.site_u[s, 1] + smp.u[i, m, 2] * reach.site_u[s, 2]
+    chord = math.sqrt(max(0.0, 2.0 - 2.0 * min(ca, 1.0)))
+    x = chord * reach.site_r_m[s] * (1.0 - 1e-9) / reach.dr_m[q]
+    nh = reach.t_suf_s.shape[1]
+    nr = reach.t_suf_s.shape[2]
+    j = int(h / reach.dh_m[q])
+    if j >= nh - 1 or not x < nr - 1:
+        return -math.inf  # outside the grid: no launch
+    ii = int(x)
+    tlo = min(reach.t_suf_s[q, j, ii], reach.t_suf_s[q, j + 1, ii])
+    tof_lb = max((tlo + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])  # - rounding of the weights
+    return smp.t_s[i, m] - tof_lb
 
 
 @njit(cache=True, inline="always")
@@ -374,10 +429,10 @@ def table_interior(reach, smp, prs, p, i, m, tl):
 
 @njit(cache=True, _nrt=False)
 def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
-    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_in)."""
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub)."""
     for p in range(p0, p1):
-        scan_pair_in(table_classify, table_bound, table_interior, reach, smp, prs, p, out, pruned, kind, ub, done, order,
-                     ws, st)
+        scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
+                      p, out, pruned, kind, ub, done, order, ws, st)
 
 
 _PAIR_BLOCK = 64
@@ -397,7 +452,7 @@ def table_kernel(reach, smp, prs, out, pruned=True):
     half = (nb + 1) // 2
     for b in prange(nb):
         blk = 2 * b if b < half else 2 * (b - half) + 1
-        kind, ub, done, order, ws, st = scratch(C)
+        kind, ub, done, order, ws, st = scratch(C * (SUB + 1))
         _table_pairs(reach, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
                      kind, ub, done, order, ws, st)
 
@@ -413,6 +468,7 @@ class Geometry:
     alt: np.ndarray
     vrel: np.ndarray
     chunks: tuple
+    sub_chunks: tuple = ()
 
     def samples(self) -> Samples:
         """The scanner's per-trajectory record."""
@@ -431,7 +487,8 @@ def prepare(threats: Threats) -> Geometry:
     n = threats.n_samples.astype(np.int64)
     _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
              np.ascontiguousarray(threats.v_eci_mps), n, e.omega_rad_s, e.a_m, e.b_m, ecef, u, alt, vrel)
-    return Geometry(threats, ecef, u, alt, vrel, summarise(u, alt, ecef, n))
+    return Geometry(threats, ecef, u, alt, vrel, summarise(u, alt, ecef, n),
+                    summarise(u, alt, ecef, n, CHUNK // SUB))
 
 
 @dataclass
@@ -477,10 +534,11 @@ class Windows:
 
 
 def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
-                sites_lla: np.ndarray, earth: EarthModel) -> TableReach:
+                sites_lla: np.ndarray, earth: EarthModel, sub_chunks: tuple) -> TableReach:
     """The table model's record: tables stacked and interleaved, with their chunk bounds. ``tables``:
     FlyoutTable (non-rotating) or RotatingTable (its base plus the sector correction at the
-    site-to-sample arrival azimuth; built for the latitude of the pairs' site)."""
+    site-to-sample arrival azimuth; built for the latitude of the pairs' site). sub_chunks: the
+    trajectories' sub-chunk summaries (``Geometry.sub_chunks``)."""
     rot_tabs = [tb if isinstance(tb, RotatingTable) else None for tb in tables]
     tables = [tb.base if isinstance(tb, RotatingTable) else tb for tb in tables]
     shp = next((r.dt_s.shape for r in rot_tabs if r is not None), (1, 2, 2))
@@ -514,6 +572,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     levels = max(1, int(np.ceil(np.log2(nh))) + 1)
     RMAX = np.full((Q, levels, nh), -1.0)
     TB = np.full((Q, nr, nh // _BLK + 1), np.inf)
+    TS = np.empty((Q, nh, nr))
     for k, tb in enumerate(tables):
         fin = np.isfinite(TT[k, :, :, 0])
         last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
@@ -527,6 +586,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
             RMAX[k, lv] = RMAX[k, lv - 1]
             RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
         suf = np.minimum.accumulate(TT[k, ::-1, :, 0], axis=0)[::-1]  # earliest arrival at ranges >= i
+        TS[k] = suf.T
         for jb in range(TB.shape[2]):
             TB[k, :, jb] = suf[:, jb * _BLK: jb * _BLK + _BLK + 1].min(axis=1, initial=np.inf)
     nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
@@ -540,8 +600,10 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     ang = RMAX[q, -1, 0] / s_r[site_of_pair] * (1.0 + 1e-9) if len(q) else np.zeros(0)
     cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
-    return TableReach(q, s_u, s_r, TT, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
-                      dt_low)
+    su, srho, shmin, shmax, _srmin, scos, ssin = sub_chunks
+    TAB = np.ascontiguousarray(TT.transpose(0, 2, 1, 3))  # altitude rows (Q, NH, NR, 4)
+    return TableReach(q, s_u, s_r, TAB, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
+                      dt_low, su, srho, shmin, shmax, scos, ssin, TS)
 
 
 def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:
@@ -561,7 +623,8 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: Pair
     """Run the table model over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m.
 
     ``pruned=False`` classifies every sample (no chunk bounds): the reference of the pruning."""
-    reach = table_reach(tables, spec.table, np.asarray(spec.site, dtype=np.int64), sites_lla, geo.threats.earth)
+    reach = table_reach(tables, spec.table, np.asarray(spec.site, dtype=np.int64), sites_lla, geo.threats.earth,
+                        geo.sub_chunks)
     prs = pairs_record(spec, vis_stack)
     out = np.zeros((prs.traj.shape[0], N_OUT))
     table_kernel(reach, geo.samples(), prs, out, pruned)

@@ -48,8 +48,12 @@ from numba import njit, prange
 
 CHUNK = 32
 """Samples per chunk of the bound search."""
+SUB = 4
+"""Sub-chunks per chunk for a model with a ``sub_bound`` (:func:`scan_pair_sub`): CHUNK // SUB samples each."""
 KIND_ALL_OK = -2
 """``bound`` kind proving every sample of the chunk feasible (see the module docstring)."""
+_ALL_OK_COARSE = -3  # scanner-internal: a sub-chunk of a KIND_ALL_OK chunk, its ub still the chunk's
+_OPEN_COARSE = -4  # scanner-internal: a sub-chunk of a kind -1 chunk with ub < tl, its own bound not yet taken
 
 # Kernel codes: higher = got further through the checks (engagement.REASONS names them).
 R_BELOW, R_ABOVE, R_REACH, R_TOF, R_TRACK, R_OUTRUN, R_VIS, R_OK = range(8)
@@ -112,12 +116,12 @@ class Pairs(NamedTuple):
 
 
 @njit(cache=True)
-def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin):
-    """Fill the chunk summaries of :class:`Samples` for one trajectory's rows (see there)."""
+def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, L=CHUNK):
+    """Fill the chunk summaries of :class:`Samples` for one trajectory's rows (see there), chunks of L samples."""
     C = ch_rho.shape[0]
     for c in range(C):
-        a = c * CHUNK
-        b = min(a + CHUNK, n)
+        a = c * L
+        b = min(a + L, n)
         if a >= b:
             ch_u[c, 0], ch_u[c, 1], ch_u[c, 2] = 0.0, 0.0, 1.0
             ch_rho[c] = 0.0
@@ -157,21 +161,22 @@ def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin):
 
 
 @njit(parallel=True, cache=True)
-def _summarise_all(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin):
+def _summarise_all(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, L):
     for i in prange(alt.shape[0]):
-        chunk_summaries(u[i], alt[i], ecef[i], n[i], ch_u[i], ch_rho[i], ch_hmin[i], ch_hmax[i], ch_rmin[i])
+        chunk_summaries(u[i], alt[i], ecef[i], n[i], ch_u[i], ch_rho[i], ch_hmin[i], ch_hmax[i], ch_rmin[i], L)
 
 
-def summarise(u: np.ndarray, alt: np.ndarray, ecef: np.ndarray, n: np.ndarray):
-    """Chunk summaries (the ``ch_*`` fields of :class:`Samples`, in order) for every trajectory."""
+def summarise(u: np.ndarray, alt: np.ndarray, ecef: np.ndarray, n: np.ndarray, chunk: int = CHUNK):
+    """Chunk summaries (the ``ch_*`` fields of :class:`Samples`, in order) for every trajectory, chunks of
+    ``chunk`` samples (CHUNK; CHUNK // SUB for a model's sub-chunk bound)."""
     N, M = alt.shape
-    C = max(1, (M + CHUNK - 1) // CHUNK)
+    C = max(1, (M + chunk - 1) // chunk)
     ch_u = np.zeros((N, C, 3))
     ch_rho = np.zeros((N, C))
     ch_hmin = np.zeros((N, C))
     ch_hmax = np.zeros((N, C))
     ch_rmin = np.zeros((N, C))
-    _summarise_all(u, alt, ecef, np.ascontiguousarray(n, dtype=np.int64), ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin)
+    _summarise_all(u, alt, ecef, np.ascontiguousarray(n, dtype=np.int64), ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, chunk)
     return ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, np.cos(ch_rho), np.sin(ch_rho)
 
 
@@ -290,7 +295,14 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
     whose bound never proves a whole chunk feasible (no ``interior``)."""
     C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
     kind, ub, done, order, ws, st = scratch(C)
-    scan_pair_in(classify, bound, no_interior, model, smp, prs, p, out, prune, kind, ub, done, order, ws, st)
+    scan_pair_sub(classify, bound, no_interior, no_sub_bound, no_sample_ub, 1, model, smp, prs, p, out, prune, kind, ub,
+                  done, order, ws, st)
+
+
+@njit(cache=True, inline="always")
+def no_sample_ub(model, smp, prs, p, i, m, tl):
+    """``sample_ub`` of a model without a per-sample bound: +inf (no sample skipped)."""
+    return math.inf
 
 
 @njit(cache=True, inline="always")
@@ -300,14 +312,34 @@ def no_interior(model, smp, prs, p, i, m, tl):
 
 
 @njit(cache=True, inline="always")
+def no_sub_bound(model, smp, prs, p, i, f, tl):
+    """``sub_bound`` of a model without sub-chunk bounds (never called: nsub = 1)."""
+    return -1, math.inf
+
+
+@njit(cache=True, inline="always")
 def scratch(C):
-    """Scratch arrays of :func:`scan_pair_in` for up to C chunks: (kind, ub, done, order, ws, st)."""
+    """Scratch arrays of :func:`scan_pair_in` for up to C chunks (C·(SUB + 1) for :func:`scan_pair_sub`
+    with nsub = SUB: kind also holds a flag per chunk after the sub-chunks): (kind, ub, done, order, ws, st)."""
     return (np.empty(C, dtype=np.int64), np.empty(C), np.zeros(C, dtype=np.bool_), np.empty(C, dtype=np.int64),
             np.empty(N_WS), np.empty(N_STATE))
 
 
 @njit(cache=True, inline="always")
 def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind, ub, done, order, ws, st):
+    """Scan pair p: :func:`scan_pair_sub` without sub-chunk bounds (nsub = 1)."""
+    scan_pair_sub(classify, bound, interior, no_sub_bound, no_sample_ub, 1, model, smp, prs, p, out, prune, kind, ub,
+                  done, order, ws, st)
+
+
+@njit(cache=True, inline="always")
+def _all_ok(k):
+    return k == KIND_ALL_OK or k == _ALL_OK_COARSE
+
+
+@njit(cache=True, inline="always")
+def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, smp, prs, p, out, prune, kind, ub,
+                  done, order, ws, st):
     """Scan pair p: bound every chunk, classify the samples that matter, write ``out[p]`` (N_OUT).
 
     ``prune=False`` ignores the bounds (every sample classified): the pruning's reference. Inlined
@@ -315,7 +347,20 @@ def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind
     the kernel cacheable). kind, ub, done, order, ws, st: scratch from :func:`scratch` (reused across
     pairs: nothing is allocated here, so a model's per-pair function can be compiled without
     reference counting, ``njit(_nrt=False)``: the arrays read from the model's NamedTuple records
-    inside an inlined ``classify`` otherwise cost an NRT incref/decref call each, per sample)."""
+    inside an inlined ``classify`` otherwise cost an NRT incref/decref call each, per sample).
+
+    Sub-chunks (nsub = SUB, a model with ``sub_bound(model, smp, prs, p, i, f, tl)``: the ``bound``
+    contract for the f-th run of L = CHUNK // nsub samples): the scan runs on sub-chunks. A chunk
+    whose bound is decisive (kind >= 0) passes it to its sub-chunks; a kind -1 chunk that may hold a
+    feasible sample (ub >= tl) takes each sub-chunk's own bound (only the sub-chunks that can are
+    classified: edges cost a sub-chunk, not a chunk); a KIND_ALL_OK chunk and a kind -1 chunk with
+    ub < tl pass theirs on, and the latest-launch pass takes the sub-chunks' own bounds (the smaller
+    ub) only for those it may visit.
+
+    ``sample_ub(model, smp, prs, p, i, m, tl)``: an upper bound on ``launch_s`` at sample m (cheaper
+    than ``classify``; +inf: none). The latest-launch pass skips a sample whose bound cannot raise the
+    latest launch found so far (once one is found, every code it could still raise is at most R_TRACK,
+    which the furthest reason already has: so the reason is unchanged)."""
     i = prs.traj[p]
     n = smp.n[i]
     t = smp.t_s
@@ -323,8 +368,10 @@ def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind
     if not math.isfinite(tl):
         tl = math.inf
     tka = prs.kill_assessment_s[p]
+    L = CHUNK // nsub
     C = (n + CHUNK - 1) // CHUNK
-    for c in range(C):
+    F = (n + L - 1) // L
+    for c in range(F):
         done[c] = False
     for k in range(N_STATE):
         st[k] = math.nan
@@ -338,15 +385,38 @@ def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind
     st[S_PREV_M] = -2.0
     for c in range(C):
         if prune:
-            kind[c], ub[c] = bound(model, smp, prs, p, i, c, tl)
+            kc, uc = bound(model, smp, prs, p, i, c, tl)
         else:
-            kind[c], ub[c] = -1, math.inf
+            kc, uc = -1, math.inf
+        f0 = c * nsub
+        f1 = min(f0 + nsub, F)
+        if nsub == 1 or kc >= 0 or not prune:
+            for f in range(f0, f1):
+                kind[f], ub[f] = kc, uc
+            if nsub > 1:
+                kind[F + c] = 2 if kc >= 0 else 0
+        elif kc == KIND_ALL_OK:
+            for f in range(f0, f1):
+                kind[f], ub[f] = _ALL_OK_COARSE, uc
+            kind[F + c] = 0
+        elif uc < tl:
+            for f in range(f0, f1):
+                kind[f], ub[f] = _OPEN_COARSE, uc
+            kind[F + c] = 1
+        else:
+            kind[F + c] = 0
+            for f in range(f0, f1):
+                kf, uf = sub_bound(model, smp, prs, p, i, f, tl)
+                if kf < 0 and uf > uc:
+                    uf = uc
+                kind[f], ub[f] = kf, uf
     # One loop, one classify call (the model's function is inlined once), three phases:
     # 0. forward, in time order: every chunk that may hold a feasible sample (edges, shots, duration),
     #    with the sample before it (the entry edge needs its margins) and, when a window is open at a
     #    chunk boundary, the first sample after it;
     # 1. the latest launch: chunks whose bound could raise it, largest bound first;
     # 2. the furthest reason: chunks whose codes could exceed it (none of them can be feasible).
+    # (chunk = sub-chunk of L samples from here on)
     phase = 0
     c = -1
     m = 0
@@ -361,10 +431,14 @@ def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind
         if m >= end or (phase == 2 and st[S_BEST] >= cap):
             if phase == 0:
                 c += 1
-                if c < C:
-                    a = c * CHUNK
+                if nsub > 1:  # past whole chunks proven to hold no feasible sample (no exit edge at their start)
+                    while (c < F and c % nsub == 0 and kind[F + c // nsub] >= 1
+                           and not (st[S_PREV_OK] > 0.5 and st[S_PREV_M] == c * L - 1)):
+                        c += nsub
+                if c < F:
+                    a = c * L
                     cur = c
-                    end = min(a + CHUNK, n)
+                    end = min(a + L, n)
                     if kind[c] < 0 and ub[c] >= tl:
                         m = a - 1 if (a > 0 and st[S_PREV_M] != a - 1) else a
                         done[c] = True
@@ -379,48 +453,82 @@ def scan_pair_in(classify, bound, interior, model, smp, prs, p, out, prune, kind
             if phase == 1:
                 if n_ord < 0:  # the candidates, by upper bound, largest first (insertion sort: few)
                     n_ord = 0
-                    for k in range(C):
-                        if not done[k] and kind[k] < 0:
-                            j = n_ord
-                            while j > 0 and ub[order[j - 1]] < ub[k]:
-                                order[j] = order[j - 1]
-                                j -= 1
-                            order[j] = k
-                            n_ord += 1
+                    k = -1
+                    while k < F - 1:
+                        k += 1
+                        if nsub > 1 and k % nsub == 0 and kind[F + k // nsub] == 2:
+                            k += nsub - 1
+                            continue
+                        if done[k] or kind[k] >= 0 or not ub[k] > st[S_LATEST]:
+                            continue
+                        if kind[k] <= _ALL_OK_COARSE:  # a sub-chunk that still has its chunk's bound
+                            kf, uf = sub_bound(model, smp, prs, p, i, k, tl)
+                            if kind[k] == _ALL_OK_COARSE:
+                                kind[k] = KIND_ALL_OK
+                                if kf < 0 and uf < ub[k]:
+                                    ub[k] = uf
+                            else:
+                                kind[k] = -1 if kf == KIND_ALL_OK else kf  # (the chunk proved it infeasible)
+                                if kf >= 0:
+                                    ub[k] = -math.inf
+                                elif uf < ub[k]:
+                                    ub[k] = uf
+                            if kind[k] >= 0 or not ub[k] > st[S_LATEST]:
+                                continue
+                        j = n_ord
+                        while j > 0 and ub[order[j - 1]] < ub[k]:
+                            order[j] = order[j - 1]
+                            j -= 1
+                        order[j] = k
+                        n_ord += 1
                     i_ord = 0
                 if i_ord < n_ord and ub[order[i_ord]] > st[S_LATEST]:
                     cb = order[i_ord]
                     cur = cb
                     i_ord += 1
                     done[cb] = True
-                    m = cb * CHUNK
-                    end = min(m + CHUNK, n)
+                    m = cb * L
+                    end = min(m + L, n)
                     continue
                 phase = 2
                 c = -1
             c += 1
-            while c < C:
+            while c < F:
                 cap = R_TRACK if kind[c] < 0 else kind[c]
                 if not done[c] and cap > st[S_BEST]:
                     break
-                c += 1
-            if c >= C:
+                if nsub > 1 and c % nsub == 0 and kind[F + c // nsub] == 2:
+                    c += nsub  # its sub-chunks share the chunk's kind (and none is done)
+                else:
+                    c += 1
+            if c >= F:
                 break
             cur = c
-            m = c * CHUNK
-            end = min(m + CHUNK, n)
+            m = c * L
+            end = min(m + L, n)
             continue
-        if kind[cur] == KIND_ALL_OK:  # every sample of the chunk feasible: only launch times matter
+        if phase == 1 and prune and st[S_LATEST] > -math.inf:
+            if not sample_ub(model, smp, prs, p, i, m, tl) > st[S_LATEST]:
+                m += 1
+                continue
+        if _all_ok(kind[cur]):  # every sample of the chunk feasible: only launch times matter
             if phase == 1:
                 la, ax = interior(model, smp, prs, p, i, m, tl)
                 _note(st, R_OK, la, ax)
                 m += 1
                 continue
-            if phase == 0 and a < m < end - 1 and st[S_PREV_OK] > 0.5 and st[S_PREV_M] == m - 1:
-                if ub[cur] < st[S_LNEXT]:  # no shot left in the chunk: on to its last sample (the state
-                    done[cur] = False      # for the next edge); its latest launch is phase 1's
-                    st[S_PREV_M] = end - 2
-                    m = end - 1
+            # inside a run of feasible samples (the previous one feasible, this one and the next too):
+            # no edge here, so no margins needed
+            if (phase == 0 and a <= m and st[S_PREV_OK] > 0.5 and st[S_PREV_M] == m - 1
+                    and (m < end - 1 or (cur + 1 < F and _all_ok(kind[cur + 1])))):
+                if ub[cur] < st[S_LNEXT]:  # no shot left in the chunk: past it (its latest launch is phase 1's)
+                    done[cur] = False
+                    if cur + 1 < F and _all_ok(kind[cur + 1]):
+                        st[S_PREV_M] = end - 1
+                        m = end
+                    else:  # on to its last sample (the state for the next edge)
+                        st[S_PREV_M] = end - 2
+                        m = end - 1
                     continue
                 la, ax = interior(model, smp, prs, p, i, m, tl)
                 _note(st, R_OK, la, ax)
