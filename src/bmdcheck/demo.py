@@ -175,6 +175,11 @@ class Helper:
     per line: ``lockstep`` (compiled), ``done``.
     """
 
+    cpu_s: float | None = None
+    """The helper's CPU seconds (user + system), once it has ended."""
+    tables: int | None = None
+    """Fly-out tables the helper asked for (built or read from the disk cache), once it has ended."""
+
     def __init__(self, scenario: str):
         env = dict(os.environ, NUMBA_NUM_THREADS="1")  # one core's worth: the main process keeps its threads
         self.ready = {"lockstep": threading.Event(), "done": threading.Event()}
@@ -195,7 +200,10 @@ class Helper:
 
     def _read(self) -> None:
         for line in self.proc.stdout:
-            e = self.ready.get(line.strip())
+            word, _, arg = line.strip().partition(" ")
+            if word == "tables" and arg.isdigit():
+                self.tables = int(arg)
+            e = self.ready.get(word)
             if e is not None:
                 e.set()
         self._all_ready()  # it exited (or failed): nothing more to wait for
@@ -204,6 +212,7 @@ class Helper:
         """Close the helper's stdin (it finishes the table in hand and exits); kill it after timeout_s."""
         if self.proc is None:
             return
+        t0 = os.times()
         try:
             self.proc.stdin.close()
         except OSError:
@@ -213,6 +222,8 @@ class Helper:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        t1 = os.times()
+        self.cpu_s = (t1.children_user + t1.children_system) - (t0.children_user + t0.children_system)
 
 
 def _helper_main(scenario: str) -> None:
@@ -226,7 +237,8 @@ def _helper_main(scenario: str) -> None:
     threading.Thread(target=watch_stdin, daemon=True).start()
     api.compile_lockstep()
     print("lockstep", flush=True)
-    api.prefetch_tables(scenario, stop)
+    n = api.prefetch_tables(scenario, stop)
+    print(f"tables {n}", flush=True)
     print("done", flush=True)
 
 
@@ -290,10 +302,14 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     done("4. report")
     console.print(clock.table())
     timing = clock.to_json()
+    timing["helper"] = {"cpu_s": None if helper.cpu_s is None else round(helper.cpu_s, 2), "tables": helper.tables}
     write_timing(Path(out_dir) / TIMING_FILE, timing)
     console.print(f"fly-out tables: {timing['tables_built']} built, {timing['tables_read']} read from the disk cache "
                   f"({timing['table_cache'] or 'disabled'}); timings in {Path(out_dir) / TIMING_FILE}",
                   markup=False, highlight=False)
+    if helper.cpu_s is not None:
+        console.print(f"helper process: {helper.cpu_s:.0f} s CPU, {helper.tables or 0} fly-out tables asked for "
+                      "(built, or read when the main process had built them)", markup=False, highlight=False)
     console.print(f"demo finished in {timing['wall_s']:.0f} s (CPU {timing['cpu_s']:.0f} s)")
 
 
