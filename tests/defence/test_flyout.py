@@ -723,7 +723,8 @@ if __name__ == "__main__":
 
 
 def test_rotating_table_disk_cache_round_trip_and_rebuild(tmp_path, monkeypatch):
-    """The disk cache (bmdcheck.diskcache) returns the same arrays; a corrupt entry is rebuilt."""
+    """The disk cache (bmdcheck.diskcache) returns the same arrays; a corrupt entry is rebuilt; every
+    latitude's table shares the booster's one base object (the sector entry does not store it)."""
     import bmdcheck.defence.flyout as F
 
     m = booster_for(4500.0, 50.0)
@@ -733,10 +734,11 @@ def test_rotating_table_disk_cache_round_trip_and_rebuild(tmp_path, monkeypatch)
     monkeypatch.setattr(F, "build_rotating_table", lambda *a, **k: built.append(a) or rt)
     f = F._rotating_table_cached.__wrapped__
     a = f(m, 750.0, 54.473)                       # missing: built and written
-    (path,) = list(tmp_path.glob("flyout-rotating-*.npz"))
+    (path,) = list(tmp_path.glob("flyout-sectors-*.npz"))
     assert len(built) == 1
     b = f(m, 750.0, 54.473)                       # read back
-    assert len(built) == 1 and b is not a
+    assert len(built) == 1 and b is not a and b.base is a.base
+    assert path.stat().st_size < rt.base.t_s.nbytes + rt.base.speed_mps.nbytes  # sectors only, no base
     for x, y in ((rt.dt_s, b.dt_s), (rt.defl_rad, b.defl_rad), (rt.base.t_s, b.base.t_s), (rt.base.fpa_rad, b.base.fpa_rad)):
         assert np.array_equal(x, y)
     assert (b.lat_deg, b.dr_m, b.base.dh_m, b.base.name, b.max_flight_time_s) == (
@@ -744,8 +746,9 @@ def test_rotating_table_disk_cache_round_trip_and_rebuild(tmp_path, monkeypatch)
     path.write_bytes(b"not a table")              # corrupt: rebuilt and replaced
     f(m, 750.0, 54.473)
     assert len(built) == 2 and path.read_bytes() != b"not a table"
-    f(m, 750.0, 54.0)                             # another latitude: another entry
-    assert len(built) == 3 and len(list(tmp_path.glob("flyout-rotating-*.npz"))) == 2
+    c = f(m, 750.0, 54.0)                         # another latitude: another entry, the same base
+    assert c.base is a.base
+    assert len(built) == 3 and len(list(tmp_path.glob("flyout-sectors-*.npz"))) == 2
 
 
 def test_threats_beyond_skips_the_sectors_only_out_of_reach_and_changes_no_result():

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_threats
@@ -205,3 +207,118 @@ def test_reach_bound_admits_every_transfer_within_the_burnout_speed():
         n_refused += _refused(se, r2, tof, 0.9 * dv, w, GM_M3_S2)
         n += 1
     assert n > 2500 and n_refused > 0.3 * n  # and it does refuse transfers 10 % beyond the speed
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(lat=st.floats(-80, 80), lon=st.floats(-180, 180), off=st.floats(0.005, 0.6), bearing=st.floats(0, 2 * np.pi),
+       rho=st.floats(0.0, 0.03), frac=st.floats(0, 1), h=st.floats(1e5, 2e6), tof=st.floats(30.0, 1500.0),
+       below=st.floats(0.0, 600.0), above=st.floats(0.0, 600.0))
+def test_binned_reach_bound_admits_every_transfer(lat, lon, off, bearing, rho, frac, h, tof, below, above):
+    """The chunk bound's flight-time bins (``_reachable_binned``: per bin its own Earth turn and the
+    floor <= the bin's end) never refuse a transfer that exists, and its flight-time floor is no later
+    than the transfer's: a target direction u in a cap (centre c, radius rho) near the site, the
+    arrival point turned by ω·tof (ECI), the exact Δv of the Izzo solver as the burnout speed, any
+    flight-time range [tofmin, tofmax] containing tof."""
+    from bmdcheck.defence.lambert import izzo2015
+    from bmdcheck.defence.lambert_engage import _reachable_binned
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    w = OMEGA_EARTH_RAD_S
+    la, lo = np.radians(lat), np.radians(lon)
+    s = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    se = 6.37e6 * s
+    e1 = np.cross([0.0, 0.0, 1.0], s)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(s, e1)
+    c = np.cos(off) * s + np.sin(off) * (np.cos(bearing) * e1 + np.sin(bearing) * e2)
+    d = np.cross(c, e1)
+    d /= np.linalg.norm(d)
+    u = np.cos(rho * frac) * c + np.sin(rho * frac) * d  # a direction inside the cap
+    r2n = 6.37e6 + h
+    psi = w * tof
+    r2 = r2n * np.array([np.cos(psi) * u[0] - np.sin(psi) * u[1], np.sin(psi) * u[0] + np.cos(psi) * u[1], u[2]])
+    v1, _, ok = izzo2015(se, r2, tof, GM_M3_S2)
+    if not ok:
+        return
+    dv = float(np.linalg.norm(v1 - w * np.array([-se[1], se[0], 0.0])))
+    tofmin, tofmax = max(tof - below, 0.0), tof + above
+    ok, tof_lb = _reachable_binned(se, c[0], c[1], c[2], rho, r2n * (1 - 1e-9), tofmin, tofmax, dv * (1 + 1e-12), w, GM_M3_S2)
+    assert ok and tof_lb <= tof * (1 + 1e-9), (se, c, rho, u, r2n, tof, dv, tof_lb)
+
+
+def test_binned_reach_bound_is_tighter():
+    """The binned chunk bound refuses what the single-range bound (``_reachable``, Earth turn
+    [0, ω·t_max]) admits on a good share of near misses (transfers at 0.85-0.95 of their Δv): the
+    bins' pruning is real (the test above proves that it admits every transfer that exists)."""
+    from bmdcheck.defence.lambert import izzo2015
+    from bmdcheck.defence.lambert_engage import _reachable, _reachable_binned
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    rng = np.random.default_rng(21)
+    w = OMEGA_EARTH_RAD_S
+    n = tighter = 0
+    for _ in range(1500):
+        lat, lon = np.radians(rng.uniform(-70, 70)), np.radians(rng.uniform(-180, 180))
+        se = 6.37e6 * np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+        c = se / 6.37e6 + rng.uniform(0.02, 0.5) * rng.normal(size=3)
+        c /= np.linalg.norm(c)
+        r2n = 6.37e6 + rng.uniform(1e5, 1.5e6)
+        tof = rng.uniform(60.0, 900.0)
+        psi = w * tof
+        r2 = r2n * np.array([np.cos(psi) * c[0] - np.sin(psi) * c[1], np.sin(psi) * c[0] + np.cos(psi) * c[1], c[2]])
+        v1, _, ok = izzo2015(se, r2, tof, GM_M3_S2)
+        if not ok:
+            continue
+        dv = float(np.linalg.norm(v1 - w * np.array([-se[1], se[0], 0.0]))) * rng.uniform(0.85, 0.95)
+        a, _ = _reachable(se, c[0], c[1], c[2], 0.01, r2n * 0.999, 900.0, dv, w, GM_M3_S2)
+        b, _ = _reachable_binned(se, c[0], c[1], c[2], 0.01, r2n * 0.999, 0.0, 900.0, dv, w, GM_M3_S2)
+        n += 1
+        tighter += a and not b
+    assert n > 1000 and tighter > 0.05 * n, (n, tighter)
+
+
+def _dv_universal(se, rt, t, L, t_b):
+    """Δv relative to the turning site for a launch at L (independent universal-variable solver)."""
+    t1 = L + t_b
+    th = OMEGA_EARTH_RAD_S * t1
+    r1 = np.array([np.cos(th) * se[0] - np.sin(th) * se[1], np.sin(th) * se[0] + np.cos(th) * se[1], se[2]])
+    v1, _ = lambert_universal(r1, rt, t - t1)
+    return float(np.linalg.norm(np.asarray(v1) - OMEGA_EARTH_RAD_S * np.array([-r1[1], r1[0], 0.0])))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(lat=st.floats(-60, 60), lon=st.floats(-180, 180), off=st.floats(0.03, 0.4), bearing=st.floats(0, 2 * np.pi),
+       h=st.floats(1.5e5, 1.2e6), tof_pass=st.floats(250.0, 800.0), extra=st.floats(1.0, 200.0),
+       solved_end=st.booleans())
+def test_latest_launch_refinement_brackets_the_crossing(lat, lon, off, bearing, h, tof_pass, extra, solved_end):
+    """``_refine_latest`` (Illinois in 1/flight time, straddle probes) returns a launch that passes and
+    lies within LATEST_TOL_S of one that fails, by the independent universal-variable solver: a
+    burnout speed just above the Δv of a launch with flight time tof_pass, the failing end a launch
+    with a 20 s flight (given unsolved, NaN, or solved)."""
+    from bmdcheck.defence.lambert_engage import LATEST_TOL_S, _dv_at, _refine_latest
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    la, lo = np.radians(lat), np.radians(lon)
+    s = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    se = 6.37e6 * s
+    e1 = np.cross([0.0, 0.0, 1.0], s)
+    e1 /= np.linalg.norm(e1)
+    u = np.cos(off) * s + np.sin(off) * (np.cos(bearing) * e1 + np.sin(bearing) * np.cross(s, e1))
+    t, t_b = 1500.0, 30.0
+    th = OMEGA_EARTH_RAD_S * t
+    rt = (6.37e6 + h) * np.array([np.cos(th) * u[0] - np.sin(th) * u[1], np.sin(th) * u[0] + np.cos(th) * u[1], u[2]])
+    vt = np.zeros(3)
+    ws = np.zeros((3, 3))
+    a = t - t_b - tof_pass
+    b = t - t_b - 20.0
+    dva = _dv_at(t, rt, se, OMEGA_EARTH_RAD_S, a, t_b, GM_M3_S2, ws[0], ws[1], ws[2])
+    dvb = _dv_at(t, rt, se, OMEGA_EARTH_RAD_S, b, t_b, GM_M3_S2, ws[0], ws[1], ws[2])
+    vbo = dva + extra
+    if not (np.isfinite(dva) and dvb > vbo + 1.0):
+        return
+    x = _refine_latest(t, rt, vt, se, OMEGA_EARTH_RAD_S, t_b, vbo, 0.0, GM_M3_S2, ws[0], ws[1], ws[2],
+                       a, dva - vbo, b, (dvb - vbo) if solved_end else np.nan)
+    assert a <= x < b
+    assert _dv_universal(se, rt, t, x, t_b) <= vbo * (1 + 1e-9)
+    # a failing launch within the tolerance above x (the bracket's other end)
+    assert _dv_universal(se, rt, t, x + LATEST_TOL_S, t_b) > vbo * (1 - 1e-9), x

@@ -252,7 +252,9 @@ def _counts(n_samples, n, m):
         raise BmdcheckError(f"n_samples must have shape ({n},), got {np.shape(n_samples)}") from None
     if ns.size and (ns.min() < 0 or ns.max() > m):
         raise BmdcheckError(f"n_samples must lie in [0, {m}]")
-    return np.ascontiguousarray(ns)
+    # always a writable copy: a read-only view (broadcast_to of an (n,) array) and a writable array are
+    # two Numba types, and each kernel compiled once for each (visibility_kernel: 2 × 2 s)
+    return np.array(ns, dtype=np.int64)
 
 
 def _radar_params(lat_deg, lon_deg, alt_m, earth: EarthModel) -> np.ndarray:

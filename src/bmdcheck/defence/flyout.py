@@ -798,7 +798,7 @@ def _sector_grid(base: FlyoutTable) -> tuple:
 def _base_for(booster: Missile, t_ext: float):
     """The rotating tables' shared part for one booster: the fine non-rotating base table, the
     sector fans' kicks, the sector grid and the coarse non-rotating twin of the sectors."""
-    base = _fine_base(booster, t_ext)
+    base = _fine_base_stored(booster, t_ext)
     hold = _hold(booster)
     kicks = (kick_fan(booster, t_ext, _SECTOR_KICKS), kick_fan(hold, t_ext, _SECTOR_KICKS))
     grid = _sector_grid(base)
@@ -920,41 +920,37 @@ def rotating_table_for(booster: Missile, max_flight_time_s: float, lat_deg: floa
     return rt if rt is not None else _rotating_table_cached(booster, float(max_flight_time_s), float(lat_deg))
 
 
-@lru_cache(maxsize=32)  # 8 sectors × 152 × 202 cells × 2 arrays: ~4 MB each, plus the base (12 MB)
+@lru_cache(maxsize=32)  # 8 sectors × 152 × 202 cells × 2 arrays: ~4 MB each; the base (12 MB) is shared
 def _rotating_table_cached(booster: Missile, max_flight_time_s: float, lat_deg: float) -> RotatingTable:
+    """The table from its sectors (disk cache kind ``flyout-sectors``) and the booster's one base
+    (``_fine_base_stored``): every latitude's table holds the same base object, in memory and on disk
+    (a hundred sites at a hundred latitudes are one base and a hundred ~4 MB sector sets)."""
     from ..diskcache import cached
 
     params = {"booster": _booster_key(booster),
               "max_flight_time_s": float(max_flight_time_s), "lat_deg": float(lat_deg),
               "grid": [N_SECTORS, _SECTOR_KICKS, _SECTOR_RANGE, _SECTOR_ALT, _SECTOR_SAMPLE_S, _N_KICKS, _N_RANGE,
                        _N_ALT, _SAMPLE_S]}
-    e = cached("flyout-rotating", params,
-               lambda: _RotatingEntry.of(build_rotating_table(booster, max_flight_time_s, lat_deg)),
-               _RotatingEntry, TABLE_DEPENDS)
-    return e.table()
+    base = _fine_base_stored(booster, extended_flight_time_s(max_flight_time_s))
+    e = cached("flyout-sectors", params,
+               lambda: _SectorEntry.of(build_rotating_table(booster, max_flight_time_s, lat_deg)),
+               _SectorEntry, TABLE_DEPENDS)
+    return e.table(base)
 
 
 @dataclass(frozen=True)
-class _RotatingEntry:
-    """A RotatingTable flattened to arrays and scalars (the disk cache's record)."""
+class _SectorEntry:
+    """A RotatingTable's own part (latitude, sector grid, corrections) as the disk cache's record;
+    the base is stored once per booster (kind ``flyout-base``)."""
 
-    name: str
-    base_grid: np.ndarray  # dr_m, dh_m, r_site_m, burnout_speed_mps, burn_time_s, max_flight_time_s
-    t_s: np.ndarray
-    speed_mps: np.ndarray
-    fpa_rad: np.ndarray
     grid: np.ndarray  # lat_deg, dr_m, dh_m, max_flight_time_s
     dt_s: np.ndarray
     defl_rad: np.ndarray
 
     @classmethod
-    def of(cls, rt: RotatingTable) -> "_RotatingEntry":
-        b = rt.base
-        return cls(b.name, np.array([b.dr_m, b.dh_m, b.r_site_m, b.burnout_speed_mps, b.burn_time_s,
-                                     b.max_flight_time_s]), b.t_s, b.speed_mps, b.fpa_rad,
-                   np.array([rt.lat_deg, rt.dr_m, rt.dh_m, rt.max_flight_time_s]), rt.dt_s, rt.defl_rad)
+    def of(cls, rt: RotatingTable) -> "_SectorEntry":
+        return cls(np.array([rt.lat_deg, rt.dr_m, rt.dh_m, rt.max_flight_time_s]), rt.dt_s, rt.defl_rad)
 
-    def table(self) -> RotatingTable:
-        g, bg = [float(x) for x in self.grid], [float(x) for x in self.base_grid]
-        base = FlyoutTable(str(self.name), bg[0], bg[1], self.t_s, self.speed_mps, self.fpa_rad, *bg[2:])
+    def table(self, base: FlyoutTable) -> RotatingTable:
+        g = [float(x) for x in self.grid]
         return RotatingTable(base, g[0], g[1], g[2], self.dt_s, self.defl_rad, g[3])

@@ -9,7 +9,13 @@ flight-time limits, closing speed and radar constraints are as in the fly-out mo
 Launch time: fixed (``--launch-at``) or any time from the timeline's earliest launch on; for each
 intercept time the launch times tried span [max(t_L, t − t_b − t_max), t − t_b − t_min] in
 ``N_LAUNCH`` steps and the smallest speed change wins. The smallest speed change needed over the
-whole trajectory is the burnout-speed threshold of the engagement.
+whole trajectory is the burnout-speed threshold of the engagement (exact wherever it is at most the
+burnout speed: launches that ``_refused`` proves beyond it are not solved, and pruned chunks hold
+none within it).
+
+Speed (issue 10): per sample a launch grid of Lambert problems, so the work is in how few samples
+are classified (the chunk bound ``lambert_bound``, flight-time bins ``_reachable_binned``) and how
+few problems each costs (``_refused``; the latest launch's refinement ``_refine_latest``).
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ import numpy as np
 from numba import njit, prange
 
 from .lambert import STATUS_OK, izzo2015_into
-from .windows import CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, scan_pair, visible
+from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, no_interior, scan_pair_in,
+                      scratch, visible)
 
 N_LAUNCH = 12
 LATEST_MAX_TOF_S = 7200.0
@@ -76,8 +83,10 @@ def _refused(r1, rt, tof, vbo, omega, mu):
 @njit(cache=True)
 def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo):
     """Smallest Δv (and its v2, launch time) to be at rt (ECI) at time t; inf if no admissible launch.
-    Launches that ``_refused`` rules out (Δv > vbo) are solved only when no other one is within vbo
-    (then the smallest Δv above vbo is still exact)."""
+    Launches that ``_refused`` rules out (Δv > vbo) are not solved: the smallest Δv is exact wherever
+    it is <= vbo; above vbo it is the smallest over the launches not ruled out, or, when every
+    admissible launch is ruled out, the Δv of the earliest (the longest flight: it gives the reach
+    margin of window edges a magnitude); inf with launch time -inf if that one has no transfer."""
     lo = t - t_b - tofmax
     if lo < tL:
         lo = tL
@@ -90,6 +99,44 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
     bL = math.nan
     if hi < lo or t - t_b - lo <= 0.0:
         return best, bv2x, bv2y, bv2z, bL
+    n = 1 if hi == lo else N_LAUNCH
+    bk = n
+    n_ref = 0
+    for k in range(n):
+        L = lo + (hi - lo) * k / max(n - 1, 1)
+        t1 = L + t_b
+        tof = t - t1
+        if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
+            continue
+        _site_eci(site_ecef, omega, t1, r1)
+        if _refused(r1, rt, tof, vbo, omega, mu):
+            n_ref += 1
+            continue
+        st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
+        if st != STATUS_OK:
+            continue
+        dv = _dv_rel(v1, r1, omega)
+        if dv < best or (dv == best and k < bk):
+            best = dv
+            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+            bL = L
+            bk = k
+    if best == math.inf and n_ref > 0:  # every admissible launch ruled out: the earliest one's Δv (the
+        for k in range(n):               # longest flight) gives the reach margin a magnitude
+            L = lo + (hi - lo) * k / max(n - 1, 1)
+            t1 = L + t_b
+            tof = t - t1
+            if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
+                continue
+            _site_eci(site_ecef, omega, t1, r1)
+            if izzo2015_into(r1, rt, tof, mu, True, v1, v2) == STATUS_OK:
+                best = _dv_rel(v1, r1, omega)
+                bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                bL = L
+            break
+        if best == math.inf:
+            bL = -math.inf
+    return best, bv2x, bv2y, bv2z, bL
     n = 1 if hi == lo else N_LAUNCH
     bk = n
     n_ref = 0
@@ -177,21 +224,51 @@ def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
 
 
 @njit(cache=True)
+def _ok_solved(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
+    """``_ok_at`` without the ``_refused`` shortcut: the speed miss always solved (NaN only when the
+    closing speed fails)."""
+    dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+    if not dv <= vbo:
+        return False, dv - vbo
+    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+    if math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin:
+        return True, dv - vbo
+    return False, math.nan
+
+
+LATEST_STRADDLE_S = 0.01
+"""Once two successive estimates of the latest launch agree within this (s), the next probe is set
+just across the estimate (0.45 LATEST_TOL_S), so that one probe can close the bracket."""
+
+
+@njit(cache=True)
 def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb):
-    """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb): Illinois
-    false position on Δv(L) - vbo while both ends carry a speed miss, else bisection; stops when the
-    bracket is below LATEST_TOL_S and returns its passing end."""
+    """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb; NaN: not solved
+    or the closing speed fails): the failing end solved if it was not; then Illinois false position on
+    Δv - vbo against x = 1/(t - t_b + 1 s - L) (Δv grows about as 1/flight time toward short flights)
+    while both ends carry a speed miss, else bisection; once successive estimates agree within
+    LATEST_STRADDLE_S the probe goes 0.45 LATEST_TOL_S across the estimate, away from the end last
+    moved. Stops when the bracket is below LATEST_TOL_S and returns its passing end."""
+    if math.isnan(fb):
+        _ok, fb = _ok_solved(t, rt, vt, site_ecef, omega, b, t_b, vbo, vcmin, mu, r1, v1, v2)
+    T = t - t_b + 1.0
+    tol = LATEST_TOL_S
+    x_prev = math.nan
     side = 0
     for _ in range(60):
-        if b - a <= LATEST_TOL_S:
+        if b - a <= tol:
             break
         if fb > 0.0 and fb < math.inf and fa <= 0.0 and fb - fa > 0.0:
-            x = a + (b - a) * (-fa) / (fb - fa)
-            w = 0.02 * (b - a)  # keep off the ends, so the bracket shrinks by at least that much
-            x = min(max(x, a + w), b - w)
+            xa = 1.0 / (T - a)
+            xb = 1.0 / (T - b)
+            x = T - 1.0 / (xa + (xb - xa) * (-fa) / (fb - fa))
         else:
             x = 0.5 * (a + b)
-        ok, f = _ok_at(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2)
+        if abs(x - x_prev) < LATEST_STRADDLE_S:
+            x = x - 0.45 * tol if side == 1 else x + 0.45 * tol
+        x_prev = x
+        x = min(max(x, a + 0.25 * tol), b - 0.25 * tol)
+        ok, f = _ok_solved(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2)
         if ok:
             a, fa = x, f
             if side == -1:
@@ -233,8 +310,8 @@ def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin,
 def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest):
     """``_best_dv`` and ``_latest_launch`` in one pass when their grids coincide (the timeline's earliest
     launch is no later than t - t_b - tofmax, tofmin < tofmax <= LATEST_MAX_TOF_S, launch not fixed):
-    the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are solved only
-    when no other one is within vbo). Returns (best, v2x, v2y, v2z, L_best, latest)."""
+    the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are not solved, as in
+    ``_best_dv``). Returns (best, v2x, v2y, v2z, L_best, latest)."""
     hi = t - t_b - tofmin
     lo = t - t_b - tofmax
     n = N_LAUNCH
@@ -242,47 +319,45 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
     bv2x = bv2y = bv2z = 0.0
     bL = math.nan
     bk = n
-    n_ref = 0
     latest = -math.inf
     found = not want_latest
     a = fa = b = fb = math.nan
-    for sweep in range(2):
-        for k in range(n - 1, -1, -1):
-            L = lo + (hi - lo) * k / (n - 1)
-            t1 = L + t_b
-            tof = t - t1
-            _site_eci(site_ecef, omega, t1, r1)
-            refused = tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu)
-            if sweep == 1 and not refused:
-                continue
-            if sweep == 0 and refused:
-                n_ref += 1
-                dv = math.nan
-            else:
-                dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
-                if dv < best or (dv == best and k < bk):  # ties to the earliest launch, as _best_dv
-                    best = dv
-                    bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
-                    bL = L
-                    bk = k
-            if sweep == 0 and not found:
-                ok = dv <= vbo
-                f = dv - vbo
-                if ok:
-                    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-                    if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
-                        ok = False
-                        f = math.nan
-                if ok:
-                    found = True
-                    if k == n - 1:
-                        latest = L
-                    else:
-                        a, fa = L, f
+    for k in range(n - 1, -1, -1):
+        L = lo + (hi - lo) * k / (n - 1)
+        t1 = L + t_b
+        tof = t - t1
+        _site_eci(site_ecef, omega, t1, r1)
+        if tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu):
+            dv = math.nan
+        else:
+            dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+            if dv < best or (dv == best and k < bk):  # ties to the earliest launch, as _best_dv
+                best = dv
+                bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+                bL = L
+                bk = k
+        if not found:
+            ok = dv <= vbo
+            f = dv - vbo
+            if ok:
+                dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+                if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
+                    ok = False
+                    f = math.nan
+            if ok:
+                found = True
+                if k == n - 1:
+                    latest = L
                 else:
-                    b, fb = L, f
-        if best <= vbo or n_ref == 0:
-            break
+                    a, fa = L, f
+            else:
+                b, fb = L, f
+    if best == math.inf:  # every launch ruled out: the earliest one's Δv (longest flight), as _best_dv
+        dv = _dv_at(t, rt, site_ecef, omega, lo, t_b, mu, r1, v1, v2)
+        if dv < math.inf:
+            best = dv
+            bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
+            bL = lo
     if not math.isnan(a):
         latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb)
     return best, bv2x, bv2y, bv2z, bL, latest
@@ -350,6 +425,8 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
         if tl == math.inf:  # never launched
             return R_TRACK, math.inf, nan, launch, nan, g_lo, g_hi, nan, nan, nan, nan
         dv, ax, ay, az, L = _best_dv(tm, rt, se, om, tl, lam.fixed, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo)
+        if dv == math.inf and L == -math.inf:  # admissible launches, each surely beyond the burnout speed
+            return R_REACH, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
         if dv == math.inf:
             # no admissible launch under the timeline: is the point reachable at all?
             code = R_TRACK if _any_reach(tm, rt, se, om, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo) else R_REACH
@@ -473,6 +550,71 @@ def _reachable(se, cx, cy, cz, rho, r2, tofmax, vbo, omega, mu):
     return tof_lb <= tofmax, tof_lb
 
 
+N_TOF_BINS = 8
+"""Flight-time bins of the chunk bound (``lambert_bound``)."""
+
+
+@njit(cache=True, inline="always")
+def _reach_turn(se, cx, cy, cz, rho, psi_a, psi_b, vbo, omega):
+    """``_reach_geometry`` for Earth turns psi in [psi_a, psi_b] (a flight-time bin) rather than
+    [0, psi_max]: the cap's centre turned by the middle turn, its radius grown by half the turn
+    range times cos(centre latitude) (a turn by d about the axis moves a point at latitude phi by at
+    most |d| cos(phi)); the in-plane site speed bounded over the same turns. (cos_th, v1max) as there."""
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    sx, sy, sz = se[0] / r1, se[1] / r1, se[2] / r1
+    qn = math.sqrt(sx * sx + sy * sy)
+    v_s = omega * r1 * qn
+    pm = 0.5 * (psi_a + psi_b)
+    cm, sm = math.cos(pm), math.sin(pm)
+    mx, my = cm * cx - sm * cy, sm * cx + cm * cy
+    ang = math.acos(max(-1.0, min(1.0, sx * mx + sy * my + sz * cz)))
+    clat = math.sqrt(max(0.0, 1.0 - cz * cz))
+    slack = 0.5 * (psi_b - psi_a) * clat * (1.0 + 1e-9) + 1e-12
+    th_lo = max(ang - rho - slack, 0.0) * (1.0 - 1e-9)
+    th_hi = min(ang + rho + slack, math.pi)
+    a_ = -sy * cx + sx * cy
+    b_ = sx * cx + sy * cy
+    g = max(a_ * math.cos(psi_a) + b_ * math.sin(psi_a), a_ * math.cos(psi_b) + b_ * math.sin(psi_b))
+    ph = math.atan2(b_, a_)
+    if psi_a <= ph <= psi_b:
+        g = math.sqrt(a_ * a_ + b_ * b_)
+    w = v_s
+    if qn > 1e-9:
+        beta = math.acos(max(-1.0, min(1.0, g / qn)))
+        m_max = qn * math.cos(max(beta - rho, 0.0)) + 1e-12
+        sin_min = min(math.sin(th_lo), math.sin(th_hi))
+        if m_max <= 0.0:
+            w = 0.0
+        elif m_max < qn * sin_min:
+            w = v_s * m_max / (qn * sin_min)
+    d = vbo * vbo - v_s * v_s + w * w
+    if d < 0.0:
+        return math.cos(th_lo), -1.0
+    return math.cos(th_lo), (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+
+
+@njit(cache=True, inline="always")
+def _reachable_binned(se, cx, cy, cz, rho, r2, tofmin, tofmax, vbo, omega, mu):
+    """(possible, tof_lb) as ``_reachable``, tighter: the flight times [tofmin, tofmax] in N_TOF_BINS
+    bins [a, b], each with its own Earth turn (``_reach_turn``) and the test floor <= b; tof_lb is
+    the smallest max(a, floor) over the bins that pass (inf if none)."""
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    lo = max(tofmin, 0.0)
+    if not tofmax >= lo:
+        return False, math.inf
+    step = (tofmax - lo) / N_TOF_BINS
+    for k in range(N_TOF_BINS):
+        a = lo + step * k
+        b = tofmax if k == N_TOF_BINS - 1 else lo + step * (k + 1)
+        cth, v1max = _reach_turn(se, cx, cy, cz, rho, omega * a * (1.0 - 1e-9), omega * b * (1.0 + 1e-9), vbo, omega)
+        if v1max < 0.0:
+            continue
+        tl = _tof_lower(r1, r2, cth, v1max, mu) * (1.0 - 1e-9) - 1e-6
+        if tl <= b:
+            return True, max(a, tl)  # bins in increasing flight time: the first that passes has the floor
+    return False, math.inf
+
+
 @njit(cache=True)
 def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
     """A lower bound (> vbo) on the speed change to reach the point (Earth-fixed direction u, radius >= r2)
@@ -521,19 +663,41 @@ def lambert_bound(lam, smp, prs, p, i, c, tl):
                             lam.omega_rad_s, lam.mu_m3_s2)
     if not ok:
         return (R_TRACK if tl == math.inf else R_REACH), -math.inf
+    ok, tof_lb2 = _reachable_binned(se, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2], smp.ch_rho_rad[i, c],
+                                    smp.ch_rmin_m[i, c] * (1.0 - 1e-9), prs.min_tof_s[p], prs.max_tof_s[p],
+                                    lam.burnout_mps[p], lam.omega_rad_s, lam.mu_m3_s2)
+    if not ok:
+        return (R_TRACK if tl == math.inf else R_REACH), -math.inf
+    tof_lb = max(tof_lb, tof_lb2)
     t_end = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1]
     return -1, t_end - lam.burn_s[p] - max(prs.min_tof_s[p] * (1.0 - 1e-9), tof_lb)
 
 
-@njit(cache=True)
-def _lambert_pair(lam, smp, prs, p, out, pruned):
-    scan_pair(lambert_classify, lambert_bound, lam, smp, prs, p, out, pruned)
+@njit(cache=True, _nrt=False)
+def _lambert_pairs(lam, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_in)."""
+    for p in range(p0, p1):
+        scan_pair_in(lambert_classify, lambert_bound, no_interior, lam, smp, prs, p, out, pruned, kind, ub, done, order,
+                     ws, st)
+
+
+_PAIR_BLOCK = 16
+"""Pairs per task of the parallel loop (one scratch allocation each; a Lambert pair costs far more
+than its scratch, and small blocks keep the two threads balanced)."""
 
 
 @njit(parallel=True, cache=True)
 def lambert_kernel(lam, smp, prs, out, pruned=True):
     """Windows of every pair under the Lambert model: out (P, windows.N_OUT), column C_AUX the smallest
     speed change (exact wherever it is <= the burnout speed; pruned chunks need more). ``pruned=False``:
-    no chunk bounds, every sample classified."""
-    for p in prange(prs.traj.shape[0]):
-        _lambert_pair(lam, smp, prs, p, out, pruned)
+    no chunk bounds, every sample classified. Blocks of pairs are dealt to the two halves of the
+    parallel range alternately, as ``engagement.table_kernel``."""
+    P = prs.traj.shape[0]
+    C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
+    nb = (P + _PAIR_BLOCK - 1) // _PAIR_BLOCK
+    half = (nb + 1) // 2
+    for b in prange(nb):
+        blk = 2 * b if b < half else 2 * (b - half) + 1
+        kind, ub, done, order, ws, st = scratch(C)
+        _lambert_pairs(lam, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
+                       kind, ub, done, order, ws, st)

@@ -519,8 +519,8 @@ def _polish_impact(t, ha, y, f0, work, model):
 
 
 @njit(cache=True)
-def _segment(t, t_end, y, f0, dt, stop_impact, work, model, ctl, buf, apo):
-    """Integrate from t to t_end (or to impact when stop_impact) with step control.
+def _segment(t, t_end, y, f0, dt, work, model, ctl, buf, apo):
+    """Integrate from t to t_end (or, in the ballistic phase, to impact) with step control.
 
     State y and its derivative f0 are updated in place; ``apo`` (APO_*) holds the running apogee
     and step count, ``buf`` the samples. Returns (t, dt, code), code SEG_END (reached t_end),
@@ -528,6 +528,8 @@ def _segment(t, t_end, y, f0, dt, stop_impact, work, model, ctl, buf, apo):
     """
     a = model.E[E_A]
     b = model.E[E_B]
+    # a run-time flag, not a literal argument: one compiled _segment for boost and ballistic segments
+    stop_impact = model.S[S_PHASE] == PHASE_BALLISTIC
     K, ytmp, ynew = work.K, work.ytmp, work.ynew
     resume = 0.0
     while t < t_end:
@@ -687,7 +689,7 @@ def _fly_boost(i, y, f0, work, model, mis, starts, ctl, buf, apo):
             continue
         _set_stage(S, mis, 0.5 * (t_seg + t_next))
         _deriv(t_seg, y, f0, model)
-        t, dt, code = _segment(t_seg, t_next, y, f0, dt, False, work, model, ctl, buf, apo)
+        t, dt, code = _segment(t_seg, t_next, y, f0, dt, work, model, ctl, buf, apo)
         if code == SEG_STEPS:
             return t, dt, STATUS_STEPS
         t_seg = t_next
@@ -742,7 +744,7 @@ def _fly_one(i, boost, starts, mis, E, atm, ctl, out):
         S[S_PHASE] = PHASE_BALLISTIC
         S[S_BETA_INV] = mis.beta_inv
         _deriv(t, y, f0, model)
-        t, dt, code = _segment(t, ctl.t_max_s, y, f0, dt, True, work, model, ctl, buf, apo)
+        t, dt, code = _segment(t, ctl.t_max_s, y, f0, dt, work, model, ctl, buf, apo)
         if code == SEG_END:
             status = STATUS_ESCAPE if _escaped(y, E) else STATUS_DURATION
         elif code == SEG_STEPS:
@@ -773,4 +775,6 @@ def fly_kernel(boost, starts, mis, E, atm, ctl, out):
     Output: out.summary (N, SUM_LEN) rows, columns SUM_*.
     """
     for i in prange(starts.r0_eci_m.shape[0]):
-        _fly_one(i, boost, starts, mis, E, atm, ctl, out)
+        # int64 index: prange's is unsigned in the parallel body and signed when typing the loop,
+        # which compiled _fly_one, _fly_boost and _segment twice
+        _fly_one(np.int64(i), boost, starts, mis, E, atm, ctl, out)

@@ -416,7 +416,7 @@ def _fly_block(idx, r0, v0, boost, dir_ecef, kick_rad, t_cut, seg, hold, beta_in
             tend[j] = t_max
             if boost and t_max <= 0.0:
                 act[j] = 0.0
-                _finish(summary, i, K.STATUS_DURATION, 0.0, Y, j, apo, 0)
+                _finish(summary, i, K.STATUS_DURATION, 0.0, Y, j, apo, nst[j])  # 0 as int64: one compile
     nact = 0
     for j in range(nb):
         nact += act[j] > 0.0
