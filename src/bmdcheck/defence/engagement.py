@@ -544,10 +544,52 @@ class Windows:
         return self.raw[:, C_LATEST]
 
 
-def _f32_down(x: np.ndarray) -> np.ndarray:
-    """float32 at or below each value (a lower bound stays one)."""
-    y = x.astype(np.float32)
-    return np.where(y.astype(np.float64) > x, np.nextafter(y, np.float32(-np.inf)), y)
+@njit(parallel=True, cache=True)
+def _interleave(t, v, cg, sg, out):
+    """out (NH, NR, 4) = [t, v, cos γ, sin γ] at (range i, altitude j) -> out[j, i]; inf/0 beyond the
+    table's own grid."""
+    a, b = t.shape
+    for j in prange(out.shape[0]):
+        for i in range(out.shape[1]):
+            if i < a and j < b:
+                out[j, i, 0] = t[i, j]
+                out[j, i, 1] = v[i, j]
+                out[j, i, 2] = cg[i, j]
+                out[j, i, 3] = sg[i, j]
+            else:
+                out[j, i, 0] = math.inf
+                out[j, i, 1] = 0.0
+                out[j, i, 2] = 0.0
+                out[j, i, 3] = 0.0
+
+
+@njit(cache=True, inline="always")
+def _f32_down(x):
+    """A float32 at or below x (x >= 0, inf or -1: a lower bound stays one)."""
+    y = np.float32(x * (1.0 - 2.0 ** -22))  # float32 rounding moves at most 2^-24 relative
+    if y > x:
+        y = np.float32(x * (1.0 - 2.0 ** -20))
+    return y
+
+
+@njit(parallel=True, cache=True)
+def _row_pair_minima(t, out):
+    """out (NH, NR, 2) = (A, S) of ``table_sample_ub`` from arrival times t (NR, NH): A_ji the smaller
+    of rows j, j + 1 at node i (-1 where either is not finite), S_ji the suffix minimum over ranges
+    of the smaller of the two; float32 rounded down. Row NH - 1: (-1, -1) (outside the grid)."""
+    nr, nh = t.shape
+    for j in prange(nh - 1):
+        run = math.inf
+        for i in range(nr - 1, -1, -1):
+            a0, a1 = t[i, j], t[i, j + 1]
+            m = a0 if a0 < a1 else a1
+            if m < run:
+                run = m
+            out[j, i, 0] = _f32_down(m) if (a0 < math.inf and a1 < math.inf) else np.float32(-1.0)
+            out[j, i, 1] = _f32_down(run)
+    for i in range(nr):
+        out[nh - 1, i, 0] = np.float32(-1.0)
+        out[nh - 1, i, 1] = np.float32(-1.0)
 
 
 def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
@@ -576,12 +618,13 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     nr = max(t.t_s.shape[0] for t in tables)
     nh = max(t.t_s.shape[1] for t in tables)
     Q = len(tables)
-    TT = np.zeros((Q, nr, nh, 4))  # interleaved [t, speed, cos γ, sin γ]: one cache line per corner
-    TT[..., 0] = np.inf
+    TAB = np.empty((Q, nh, nr, 4))  # interleaved [t, speed, cos γ, sin γ] by altitude rows
+    T0 = np.full((Q, nr, nh), np.inf)  # arrival times (range, altitude) for the bounds
     for k, tb in enumerate(tables):
         a, b = tb.t_s.shape
-        TT[k, :a, :b, 0], TT[k, :a, :b, 1] = tb.t_s, tb.speed_mps
-        TT[k, :a, :b, 2], TT[k, :a, :b, 3] = np.cos(tb.fpa_rad), np.sin(tb.fpa_rad)
+        T0[k, :a, :b] = tb.t_s
+        _interleave(np.ascontiguousarray(tb.t_s, dtype=float), np.ascontiguousarray(tb.speed_mps, dtype=float),
+                    np.cos(tb.fpa_rad), np.sin(tb.fpa_rad), TAB[k])
     # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup at
     # a larger range is inf. As a cosine of the central angle on the smallest Earth radius (per-sample
     # test) and as a sparse table of range maxima over row spans (chunk test).
@@ -591,7 +634,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     TB = np.full((Q, nr, nh // _BLK + 1), np.inf)
     TS = np.empty((Q, nh, nr, 2), dtype=np.float32)
     for k, tb in enumerate(tables):
-        fin = np.isfinite(TT[k, :, :, 0])
+        fin = np.isfinite(T0[k])
         last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
         both = np.maximum(last, np.append(last[1:], -1))
         rng = np.where(both >= 0, (both + 2) * tb.dr_m, -1.0)
@@ -602,18 +645,13 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
             w = 1 << (lv - 1)
             RMAX[k, lv] = RMAX[k, lv - 1]
             RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
-        suf = np.minimum.accumulate(TT[k, ::-1, :, 0], axis=0)[::-1]  # earliest arrival at ranges >= i
-        t0 = TT[k, :, :, 0]
-        a2 = np.minimum(t0[:, :-1], t0[:, 1:])  # (nr, nh - 1): node i, rows j and j + 1
-        s2 = np.minimum.accumulate(a2[::-1], axis=0)[::-1]
-        a2 = np.where(np.isfinite(t0[:, :-1]) & np.isfinite(t0[:, 1:]), a2, -1.0)
-        TS[k, :-1, :, 0], TS[k, :-1, :, 1] = _f32_down(a2.T), _f32_down(s2.T)
-        TS[k, -1] = -1.0
+        suf = np.minimum.accumulate(T0[k, ::-1], axis=0)[::-1]  # earliest arrival at ranges >= i
+        _row_pair_minima(T0[k], TS[k])
         for jb in range(TB.shape[2]):
             TB[k, :, jb] = suf[:, jb * _BLK: jb * _BLK + _BLK + 1].min(axis=1, initial=np.inf)
     nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
     TP = np.full((Q, nbr * _BMX, nbh * _BMX), np.inf)
-    TP[:, :nr, :nh] = TT[..., 0]
+    TP[:, :nr, :nh] = T0
     TBX = TP.reshape(Q, nbr, _BMX, nbh, _BMX).max(axis=(2, 4))  # latest arrival per block of nodes
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
@@ -623,7 +661,6 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
     su, srho, shmin, shmax, _srmin, scos, ssin = sub_chunks
-    TAB = np.ascontiguousarray(TT.transpose(0, 2, 1, 3))  # altitude rows (Q, NH, NR, 4)
     return TableReach(q, s_u, s_r, TAB, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
                       dt_low, su, srho, shmin, shmax, scos, ssin, TS)
 
