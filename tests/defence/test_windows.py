@@ -5,11 +5,16 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
+from numba import njit
 
 import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_lambert
-from bmdcheck.defence.engagement import PairSpec, Threats, prepare, solve_windows
+from bmdcheck.defence.engagement import (PairSpec, Threats, pairs_record, prepare, solve_windows, table_bound,
+                                         table_classify, table_reach, table_sample_ub, table_sub_bound)
 from bmdcheck.defence.flyout import table_for
+from bmdcheck.defence.windows import CHUNK, KIND_ALL_OK, R_OK, SUB
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +97,113 @@ def test_lambert_model_does_not_import_the_glue():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# --- sub-chunk and per-sample bounds of the table model (issue 10): each bound is checked against
+# the per-sample classification it claims to bound, and the pruned scan against the unpruned one on
+# random pair sets (launch times, kill assessment, closing-speed floor, engagement radar, bands).
+
+
+@njit(cache=True)
+def _bound_violations(reach, smp, prs, out):
+    """Per pair: out[p] = (violations of table_sample_ub, of table_sub_bound, of table_bound, samples
+    whose launch the sample bound leaves within 1 s, samples with a launch). A violation: a sample with a launch above the
+    bound, a code above a proven kind, or a failing sample in a chunk proven all feasible."""
+    ws = np.zeros(32)
+    L = CHUNK // SUB
+    for p in range(prs.traj.shape[0]):
+        i = prs.traj[p]
+        n = smp.n[i]
+        tl = prs.t_launch_s[p]
+        if not np.isfinite(tl):
+            tl = np.inf
+        for m in range(n):
+            r = table_classify(reach, smp, prs, p, i, m, tl, ws)
+            u = table_sample_ub(reach, smp, prs, p, i, m, tl)
+            if r[3] > u:
+                out[p, 0] += 1
+            if r[3] > u - 1.0:
+                out[p, 3] += 1
+            if r[3] == r[3]:
+                out[p, 4] += 1
+        for size, col in ((L, 1), (CHUNK, 2)):
+            for c in range((n + size - 1) // size):
+                if size == L:
+                    k, ub = table_sub_bound(reach, smp, prs, p, i, c, tl)
+                else:
+                    k, ub = table_bound(reach, smp, prs, p, i, c, tl)
+                for m in range(c * size, min(c * size + size, n)):
+                    r = table_classify(reach, smp, prs, p, i, m, tl, ws)
+                    bad = (k >= 0 and (r[0] > k or r[3] == r[3])) or r[3] > ub or (k == KIND_ALL_OK and r[0] != R_OK)
+                    if bad:
+                        out[p, col] += 1
+
+
+def _random_pairs(th, sites, rng, P, with_radar):
+    traj = rng.integers(0, len(th), P)
+    site = rng.integers(0, len(sites), P)
+    tL = rng.uniform(0.0, 900.0, P)
+    tL[rng.random(P) < 0.15] = np.nan
+    lo = rng.uniform(0.0, 300e3, P)
+    spec = PairSpec(traj, site, np.zeros(P, dtype=np.int64), tL, lo, lo + rng.uniform(50e3, 1500e3, P),
+                    rng.choice([0.0, 120.0], P), rng.uniform(300.0, 900.0, P),
+                    np.where(rng.random(P) < 0.3, rng.uniform(0.0, 4000.0, P), 0.0), rng.uniform(0.0, 200.0, P))
+    vis = None
+    if with_radar:
+        vis = rng.random((2,) + th.t_s.shape) < 0.97
+        vis[1] = np.cumsum(rng.random(th.t_s.shape) < 0.01, axis=1) % 2 == 0  # long runs
+        spec.vis = rng.integers(-1, 2, P)
+    return spec, vis
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=hst.integers(0, 2**32 - 1), with_radar=hst.booleans())
+def test_table_pruning_exact_on_random_pairs(fan, seed, with_radar):
+    """Sub-chunk bounds, the per-sample launch bound and whole-chunk skips change nothing: every output
+    column equals the unpruned scan on random pair sets."""
+    th, sites = fan
+    rng = np.random.default_rng(seed)
+    spec, vis = _random_pairs(th, sites, rng, 120, with_radar)
+    geo = prepare(th)
+    tab = table_for(4500.0, 50.0, 900.0)
+    a = solve_windows(geo, sites, [tab], spec, vis)
+    b = solve_windows(geo, sites, [tab], spec, vis, pruned=False)
+    np.testing.assert_array_equal(a.raw, b.raw)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=hst.integers(0, 2**32 - 1))
+def test_table_bounds_hold_at_every_sample(fan, seed):
+    """table_sample_ub bounds every sample's latest launch (and is tight: it leaves most launches
+    within 1 s); table_sub_bound and table_bound keep their contract (windows.py) at every sample."""
+    th, sites = fan
+    rng = np.random.default_rng(seed)
+    spec, vis = _random_pairs(th, sites, rng, 40, True)
+    geo = prepare(th)
+    tab = table_for(4500.0, 50.0, 900.0)
+    reach = table_reach([tab], spec.table, np.asarray(spec.site, dtype=np.int64), sites, th.earth, geo.sub_chunks)
+    out = np.zeros((40, 5))
+    _bound_violations(reach, geo.samples(), pairs_record(spec, vis), out)
+    assert out[:, :3].sum() == 0, out[:, :3].sum(axis=0)
+
+
+def test_sample_bound_is_tight_and_can_fail(fan):
+    """The per-sample bound is close (launches within 1 s of it at most launch-bearing samples), and the
+    check above detects a bound that is too low (the same bound lowered by 2 s fails it)."""
+    th, sites = fan
+    rng = np.random.default_rng(3)
+    spec, vis = _random_pairs(th, sites, rng, 40, False)
+    spec.t_launch_s = np.full(40, 100.0)
+    spec.min_closing_mps = np.zeros(40)
+    geo = prepare(th)
+    tab = table_for(4500.0, 50.0, 900.0)
+    reach = table_reach([tab], spec.table, np.asarray(spec.site, dtype=np.int64), sites, th.earth, geo.sub_chunks)
+    out = np.zeros((40, 5))
+    smp = geo.samples()
+    _bound_violations(reach, smp, pairs_record(spec, None), out)
+    assert out[:, 0].sum() == 0
+    low = reach._replace(dt_low_s=reach.dt_low_s + 2.0)  # raise the arrival floor by 2 s: a bound 2 s too low
+    out2 = np.zeros((40, 5))
+    _bound_violations(low, smp, pairs_record(spec, None), out2)
+    assert out2[:, 0].sum() > 0
+    assert out[:, 4].sum() > 100 and out[:, 3].sum() >= 0.5 * out[:, 4].sum()

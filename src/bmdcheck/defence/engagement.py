@@ -183,7 +183,7 @@ class TableReach(NamedTuple):
     the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
     sub_*: the trajectories' summaries (``windows.Samples`` ch_* fields) of sub-chunks of CHUNK // SUB
     samples, for ``table_sub_bound``. t_suf_s (Q, NH, NR): per altitude row the earliest arrival at
-    ranges >= each node (``table_sample_ub``).
+    ranges >= each node: (A, S) of ``table_sample_ub``, float32 rounded down.
     """
 
     table: np.ndarray
@@ -389,25 +389,36 @@ def table_sub_bound(reach, smp, prs, p, i, f, tl):
 @njit(cache=True, inline="always")
 def table_sample_ub(reach, smp, prs, p, i, m, tl):
     """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``), without an
-    arc cosine: the central angle is at least the chord 2 sin(θ/2) = sqrt(2 - 2 cos θ), so the lookup's
-    range cell is at or beyond the chord's, and every corner it averages is at or above the suffix
-    minimum over ranges of rows j and j + 1 (``t_suf_s``); lowered by the sector correction's floor."""
+    arc cosine. The central angle θ is at least c + c³/24, c = sqrt(2 - 2 cos θ) the chord
+    (θ = 2 asin(c/2), asin y >= y + y³/6), so the lookup's range r is at least that arc's r_lb. With
+    A_i the smaller arrival of rows j and j + 1 at range node i: where the four corners of the cell
+    are finite the bilinear value is at least (1 - f) A_i + f A_(i+1) at r's fraction f, a linear
+    function whose smallest value over [r_lb, end of cell] is at an end; beyond the cell every value
+    is at least the suffix minimum S_(i+1) of A; where a corner is not finite the lookup averages the
+    finite ones, at least S_i. ``t_suf_s`` holds (A_i or -1 where a row at node i is not finite, S_i)
+    as float32 rounded down; the result is lowered by the sector correction's floor and a rounding margin."""
     h = smp.alt_m[i, m]
     if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h >= 0.0:
         return -math.inf
     q = reach.table[p]
     s = prs.site[p]
     ca = smp.u[i, m, 0] * reach.site_u[s, 0] + smp.u[i, m, 1] * reach.site_u[s, 1] + smp.u[i, m, 2] * reach.site_u[s, 2]
-    chord = math.sqrt(max(0.0, 2.0 - 2.0 * min(ca, 1.0)))
-    x = chord * reach.site_r_m[s] * (1.0 - 1e-9) / reach.dr_m[q]
+    c = math.sqrt(max(0.0, 2.0 - 2.0 * min(ca, 1.0)))
+    x = (c + c * c * c * (1.0 / 24.0)) * reach.site_r_m[s] * (1.0 - 1e-9) / reach.dr_m[q]
     nh = reach.t_suf_s.shape[1]
     nr = reach.t_suf_s.shape[2]
     j = int(h / reach.dh_m[q])
     if j >= nh - 1 or not x < nr - 1:
         return -math.inf  # outside the grid: no launch
     ii = int(x)
-    tlo = min(reach.t_suf_s[q, j, ii], reach.t_suf_s[q, j + 1, ii])
-    tof_lb = max((tlo + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])  # - rounding of the weights
+    a0 = float(reach.t_suf_s[q, j, ii, 0])
+    a1 = float(reach.t_suf_s[q, j, ii + 1, 0])
+    if a0 < 0.0 or a1 < 0.0:
+        tlo = float(reach.t_suf_s[q, j, ii, 1])
+    else:
+        f = x - ii
+        tlo = min((1.0 - f) * a0 + f * a1, float(reach.t_suf_s[q, j, ii + 1, 1]))
+    tof_lb = max((tlo + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])  # - rounding
     return smp.t_s[i, m] - tof_lb
 
 
@@ -533,6 +544,12 @@ class Windows:
         return self.raw[:, C_LATEST]
 
 
+def _f32_down(x: np.ndarray) -> np.ndarray:
+    """float32 at or below each value (a lower bound stays one)."""
+    y = x.astype(np.float32)
+    return np.where(y.astype(np.float64) > x, np.nextafter(y, np.float32(-np.inf)), y)
+
+
 def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
                 sites_lla: np.ndarray, earth: EarthModel, sub_chunks: tuple) -> TableReach:
     """The table model's record: tables stacked and interleaved, with their chunk bounds. ``tables``:
@@ -572,7 +589,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     levels = max(1, int(np.ceil(np.log2(nh))) + 1)
     RMAX = np.full((Q, levels, nh), -1.0)
     TB = np.full((Q, nr, nh // _BLK + 1), np.inf)
-    TS = np.empty((Q, nh, nr))
+    TS = np.empty((Q, nh, nr, 2), dtype=np.float32)
     for k, tb in enumerate(tables):
         fin = np.isfinite(TT[k, :, :, 0])
         last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
@@ -586,7 +603,12 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
             RMAX[k, lv] = RMAX[k, lv - 1]
             RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
         suf = np.minimum.accumulate(TT[k, ::-1, :, 0], axis=0)[::-1]  # earliest arrival at ranges >= i
-        TS[k] = suf.T
+        t0 = TT[k, :, :, 0]
+        a2 = np.minimum(t0[:, :-1], t0[:, 1:])  # (nr, nh - 1): node i, rows j and j + 1
+        s2 = np.minimum.accumulate(a2[::-1], axis=0)[::-1]
+        a2 = np.where(np.isfinite(t0[:, :-1]) & np.isfinite(t0[:, 1:]), a2, -1.0)
+        TS[k, :-1, :, 0], TS[k, :-1, :, 1] = _f32_down(a2.T), _f32_down(s2.T)
+        TS[k, -1] = -1.0
         for jb in range(TB.shape[2]):
             TB[k, :, jb] = suf[:, jb * _BLK: jb * _BLK + _BLK + 1].min(axis=1, initial=np.inf)
     nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)

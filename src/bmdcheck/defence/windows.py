@@ -19,6 +19,12 @@ A reach model supplies two compiled functions and a record (a NamedTuple of arra
 - ``interior(model, smp, prs, p, i, m, tl)`` -> ``(launch_s, aux)``: at a sample of a KIND_ALL_OK
   chunk, exactly (bit for bit) the ``launch_s`` and ``aux`` that ``classify`` returns there, without
   the margins (the cheap path through window interiors).
+- optional (:func:`scan_pair_sub`; the table model has them, the Lambert model not):
+  ``sub_bound(model, smp, prs, p, i, f, tl)``, the ``bound`` contract for the sub-chunk f of
+  CHUNK // SUB samples (chunk edges, shots and the latest launch then cost a sub-chunk, not a chunk),
+  and ``sample_ub(model, smp, prs, p, i, m, tl)``, an upper bound on ``launch_s`` at sample m (+inf:
+  none), cheaper than ``classify``: the latest-launch pass skips a sample whose bound cannot raise the
+  latest launch found so far.
 
 The scanner (:func:`scan_pair`) owns everything else, once: which chunks to classify, window edges,
 duration, shoot-look-shoot shots, the latest-launch diagnostic, the furthest reason, the output row.
