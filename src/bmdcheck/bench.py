@@ -650,7 +650,9 @@ def markdown_table(results: list[dict]) -> str:
                          + (f" (load average {r['load_average']:.1f})" if r.get("load_average") is not None else "")
                          + mem,
                          "—", "—", f"fly-out tables: {r['tables_built']} built, {r['tables_read']} read from the disk "
-                                   "cache"))
+                                   "cache" + (f"; helper process {h['cpu_s']:.0f} s CPU (in the total), {h['tables']} "
+                                              "tables asked for" if (h := r.get("helper") or {}).get("cpu_s") is not None
+                                              else "")))
         elif b == "stream":
             rows.append((f"`bench stream`: {r['n']:,} summary-only flights in chunks of {r['chunk']:,}",
                          f"{r['per_s']:,.0f} trajectories/s ({r['seconds']:.0f} s)", "—", "—",
