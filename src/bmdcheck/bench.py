@@ -369,7 +369,7 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
 
     from .defence.engagement import PairSpec, Threats, pairs_record, prepare, solve_windows
     from .defence.flyout import booster_for, table_for
-    from .defence.lambert_engage import LambertReach, lambert_kernel
+    from .defence.lambert_engage import LambertReach, lambert_kernel, sub_fields
     from .defence.reference import DirectReach, reference_window
     from .defence.windows import N_OUT
     from .earth.constants import GM_M3_S2
@@ -449,7 +449,7 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     lspec = PairSpec(ltraj, lsite, np.zeros(PL, dtype=np.int64), ltl, 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
     site_ecef = np.ascontiguousarray(geodetic_to_ecef(sites[:, 0], sites[:, 1], sites[:, 2], earth))
     lam = LambertReach(site_ecef, np.full(PL, 4500.0), np.full(PL, 50.0), float(earth.omega_rad_s), float(GM_M3_S2),
-                       False)
+                       False, *sub_fields(geo.sub_chunks))
     prs = pairs_record(lspec, None)
     smp = geo.samples()
     lambert_kernel(lam, smp, pairs_record(PairSpec(ltraj[:2], lsite[:2], np.zeros(2, dtype=np.int64), ltl[:2], 100e3,
@@ -650,7 +650,9 @@ def markdown_table(results: list[dict]) -> str:
                          + (f" (load average {r['load_average']:.1f})" if r.get("load_average") is not None else "")
                          + mem,
                          "—", "—", f"fly-out tables: {r['tables_built']} built, {r['tables_read']} read from the disk "
-                                   "cache"))
+                                   "cache" + (f"; helper process {h['cpu_s']:.0f} s CPU (in the total), {h['tables']} "
+                                              "tables asked for" if (h := r.get("helper") or {}).get("cpu_s") is not None
+                                              else "")))
         elif b == "stream":
             rows.append((f"`bench stream`: {r['n']:,} summary-only flights in chunks of {r['chunk']:,}",
                          f"{r['per_s']:,.0f} trajectories/s ({r['seconds']:.0f} s)", "—", "—",

@@ -322,3 +322,60 @@ def test_latest_launch_refinement_brackets_the_crossing(lat, lon, off, bearing, 
     assert _dv_universal(se, rt, t, x, t_b) <= vbo * (1 + 1e-9)
     # a failing launch within the tolerance above x (the bracket's other end)
     assert _dv_universal(se, rt, t, x + LATEST_TOL_S, t_b) > vbo * (1 - 1e-9), x
+
+
+def test_sample_and_sub_chunk_bounds_hold_at_every_sample(threat):
+    """The scanner's per-sample launch bound (``lambert_sample_ub``) is at or above the latest launch
+    that ``lambert_classify`` finds at every sample, and each sub-chunk bound (``lambert_sub_bound``)
+    holds for its samples (kind >= 0: no code above it; kind -1: no latest launch above its ub):
+    one Topol-M track, 6 sites around it, burnout speeds 3-6 km/s, every sample classified."""
+    from numba import njit
+
+    from bmdcheck.defence.engagement import PairSpec, pairs_record, prepare
+    from bmdcheck.defence.lambert_engage import (LambertReach, lambert_classify, lambert_sample_ub, lambert_sub_bound,
+                                                 sub_fields)
+    from bmdcheck.defence.windows import CHUNK, SUB
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    s, th = threat
+    geo = prepare(th)
+    k = int(np.argmax(s.alt_km))
+    rng = np.random.default_rng(3)
+    lla = np.stack([s.lat_deg[k] + rng.uniform(-12, 12, 6), s.lon_deg[k] + rng.uniform(-20, 20, 6), np.zeros(6)], -1)
+    P = 6
+    vbo = np.array([3000.0, 3600.0, 4200.0, 4800.0, 5400.0, 6000.0])
+    spec = PairSpec(np.zeros(P, dtype=np.int64), np.arange(P), np.zeros(P, dtype=np.int64), np.full(P, 200.0),
+                    100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
+    lam = LambertReach(np.ascontiguousarray(geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2])), vbo, np.full(P, 50.0),
+                       OMEGA_EARTH_RAD_S, GM_M3_S2, False, *sub_fields(geo.sub_chunks))
+    prs = pairs_record(spec, None)
+    smp = geo.samples()
+
+    @njit
+    def sweep(lam, smp, prs, res):
+        ws = np.zeros(32)
+        L = CHUNK // SUB
+        for p in range(prs.traj.shape[0]):
+            n = smp.n[0]
+            for m in range(n):
+                r = lambert_classify(lam, smp, prs, p, 0, m, prs.t_launch_s[p], ws)
+                kind, ub = lambert_sub_bound(lam, smp, prs, p, 0, m // L, prs.t_launch_s[p])
+                res[p, m, 0] = r[0]
+                res[p, m, 1] = r[3]
+                res[p, m, 2] = lambert_sample_ub(lam, smp, prs, p, 0, m, prs.t_launch_s[p])
+                res[p, m, 3] = kind
+                res[p, m, 4] = ub
+
+    n = int(smp.n[0])
+    res = np.full((P, n, 5), np.nan)
+    sweep(lam, smp, prs, res)
+    code, launch, sub_ub, kind, ub = (res[..., j] for j in range(5))
+    has = np.isfinite(launch)
+    assert has.sum() > 200 and (code == 7).sum() > 100  # launches and feasible samples exercised
+    assert np.all(sub_ub[has] >= launch[has]), np.max(launch[has] - sub_ub[has])
+    decisive = kind >= 0
+    assert decisive.sum() > 100 and np.all(code[decisive] <= kind[decisive])
+    open_ = (kind < 0) & has
+    assert np.all(ub[open_] >= launch[open_])
+    inband = code >= 2
+    assert (sub_ub[inband] == -np.inf).sum() > 0  # the sample bound does refuse samples in the band

@@ -27,7 +27,7 @@ from ..earth.frames import geodetic_to_ecef
 from .engagement import (R_TRACK, REASON_NAMES, TIMELINE_REASONS, PairSpec, Threats, Windows,  # noqa: F401
                          pairs_record, prepare, solve_windows, windows_from)
 from .flyout import FlyoutTable, RotatingTable, _booster_cached, build_table, rotating_table_for, table_for
-from .lambert_engage import LambertReach, lambert_kernel
+from .lambert_engage import LambertReach, lambert_kernel, sub_fields
 from .windows import C_AUX, N_COLS, N_OUT
 from .rcs import RcsModel
 
@@ -613,7 +613,7 @@ def engage_lambert(threats, sites, interceptors, timeline, candidate: int = 0, p
     lam = LambertReach(np.ascontiguousarray(geodetic_to_ecef(lla[:, 0], lla[:, 1], lla[:, 2], e)),
                        np.ascontiguousarray(plan.per_site([it.burnout_speed_mps for it in interceptors]), dtype=float),
                        np.ascontiguousarray(plan.per_site([it.burn_time_s for it in interceptors]), dtype=float),
-                       float(e.omega_rad_s), float(GM_M3_S2), timeline.launch_at_s is not None)
+                       float(e.omega_rad_s), float(GM_M3_S2), timeline.launch_at_s is not None, *sub_fields(geo.sub_chunks))
     prs = pairs_record(_pair_spec(plan, interceptors, timeline), plan.vis_stack)
     out = np.full((plan.traj.size, N_OUT), np.nan)
     lambert_kernel(lam, geo.samples(), prs, out, pruned)

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from .lambert import STATUS_OK, izzo2015_into
-from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, no_interior, scan_pair_in,
+from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, SUB, no_interior, scan_pair_sub,
                       scratch, visible)
 
 N_LAUNCH = 12
@@ -366,7 +366,9 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
 class LambertReach(NamedTuple):
     """The Lambert reach model as the scanner's model record: site_ecef_m (S, 3); per pair (P,)
     burnout_mps (the largest speed change) and burn_s (launch to departure); omega_rad_s, mu_m3_s2;
-    fixed: the launch time is fixed (``--launch-at``) rather than "any time from the timeline's on"."""
+    fixed: the launch time is fixed (``--launch-at``) rather than "any time from the timeline's on";
+    sub_*: the trajectories' sub-chunk summaries (``engagement.Geometry.sub_chunks``: unit centre,
+    angular radius, smallest and largest altitude, smallest radius), for ``lambert_sub_bound``."""
 
     site_ecef_m: np.ndarray
     burnout_mps: np.ndarray
@@ -374,6 +376,17 @@ class LambertReach(NamedTuple):
     omega_rad_s: float
     mu_m3_s2: float
     fixed: bool
+    sub_u: np.ndarray
+    sub_rho_rad: np.ndarray
+    sub_hmin_m: np.ndarray
+    sub_hmax_m: np.ndarray
+    sub_rmin_m: np.ndarray
+
+
+def sub_fields(sub_chunks: tuple) -> tuple:
+    """The ``sub_*`` fields of :class:`LambertReach`, in order, from ``engagement.Geometry.sub_chunks``."""
+    su, srho, shmin, shmax, srmin = sub_chunks[:5]
+    return su, srho, shmin, shmax, srmin
 
 
 @njit(cache=True, inline="always")
@@ -644,41 +657,74 @@ def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
 
 
 @njit(cache=True, inline="always")
-def lambert_bound(lam, smp, prs, p, i, c, tl):
-    """Chunk bound of the Lambert model (windows.py, ``bound``): altitude band, then a lower bound on
-    the flight time at the burnout speed (``_tof_lower``: radius from the chunk's smallest, central
-    angle from its cap lowered by the Earth's turn during the longest flight, the site moving by at
-    most ω·t_max around the axis). No sample is reachable when it exceeds the longest flight time;
-    else no sample's latest launch is later than the chunk's last time − burn − that flight time."""
-    lo = smp.ch_hmin_m[i, c]
-    hi = smp.ch_hmax_m[i, c]
-    if hi < prs.min_alt_m[p]:
+def _bound_core(lam, smp, prs, p, tl, cx, cy, cz, rho, hmin, hmax, rmin, t_end):
+    """The chunk bound over a run of samples (cap centre c, radius rho; altitudes [hmin, hmax];
+    smallest geocentric radius rmin; last sample time t_end): ``lambert_bound``."""
+    if hmax < prs.min_alt_m[p]:
         return R_BELOW, -math.inf
-    if lo > prs.max_alt_m[p]:
+    if hmin > prs.max_alt_m[p]:
         return R_ABOVE, -math.inf
-    s = prs.site[p]
-    se = lam.site_ecef_m[s]
-    ok, tof_lb = _reachable(se, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2], smp.ch_rho_rad[i, c],
-                            smp.ch_rmin_m[i, c] * (1.0 - 1e-9), prs.max_tof_s[p], lam.burnout_mps[p],
+    se = lam.site_ecef_m[prs.site[p]]
+    ok, tof_lb = _reachable(se, cx, cy, cz, rho, rmin * (1.0 - 1e-9), prs.max_tof_s[p], lam.burnout_mps[p],
                             lam.omega_rad_s, lam.mu_m3_s2)
     if not ok:
         return (R_TRACK if tl == math.inf else R_REACH), -math.inf
-    ok, tof_lb2 = _reachable_binned(se, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2], smp.ch_rho_rad[i, c],
-                                    smp.ch_rmin_m[i, c] * (1.0 - 1e-9), prs.min_tof_s[p], prs.max_tof_s[p],
+    ok, tof_lb2 = _reachable_binned(se, cx, cy, cz, rho, rmin * (1.0 - 1e-9), prs.min_tof_s[p], prs.max_tof_s[p],
                                     lam.burnout_mps[p], lam.omega_rad_s, lam.mu_m3_s2)
     if not ok:
         return (R_TRACK if tl == math.inf else R_REACH), -math.inf
     tof_lb = max(tof_lb, tof_lb2)
-    t_end = smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1]
     return -1, t_end - lam.burn_s[p] - max(prs.min_tof_s[p] * (1.0 - 1e-9), tof_lb)
+
+
+@njit(cache=True, inline="always")
+def lambert_bound(lam, smp, prs, p, i, c, tl):
+    """Chunk bound of the Lambert model (windows.py, ``bound``): altitude band, then a lower bound on
+    the flight time at the burnout speed (``_tof_lower``: radius from the chunk's smallest, central
+    angle from its cap lowered by the Earth's turn during the longest flight, the site moving by at
+    most ω·t_max around the axis), then the same per flight-time bin (``_reachable_binned``). No
+    sample is reachable when it exceeds the longest flight time (no bin passes); else no sample's
+    latest launch is later than the chunk's last time − burn − that flight time."""
+    return _bound_core(lam, smp, prs, p, tl, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1], smp.ch_u[i, c, 2],
+                       smp.ch_rho_rad[i, c], smp.ch_hmin_m[i, c], smp.ch_hmax_m[i, c], smp.ch_rmin_m[i, c],
+                       smp.t_s[i, min(c * CHUNK + CHUNK, smp.n[i]) - 1])
+
+
+_SUBL = CHUNK // SUB
+
+
+@njit(cache=True, inline="always")
+def lambert_sub_bound(lam, smp, prs, p, i, f, tl):
+    """The same bound over the sub-chunk f of CHUNK // SUB samples (windows.scan_pair_sub), from the
+    sub-chunk summaries in the model record (``sub_*``)."""
+    return _bound_core(lam, smp, prs, p, tl, lam.sub_u[i, f, 0], lam.sub_u[i, f, 1], lam.sub_u[i, f, 2],
+                       lam.sub_rho_rad[i, f], lam.sub_hmin_m[i, f], lam.sub_hmax_m[i, f], lam.sub_rmin_m[i, f],
+                       smp.t_s[i, min(f * _SUBL + _SUBL, smp.n[i]) - 1])
+
+
+@njit(cache=True, inline="always")
+def lambert_sample_ub(lam, smp, prs, p, i, m, tl):
+    """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``): -inf outside
+    the altitude band (no latest launch there), else ``_reachable_binned`` at the sample's own
+    direction (cap radius 0) and radius: -inf when no bin passes, else t − burn − max(t_min, floor)."""
+    h = smp.alt_m[i, m]
+    if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h == h:
+        return -math.inf
+    rx, ry, rz = smp.r_eci_m[i, m, 0], smp.r_eci_m[i, m, 1], smp.r_eci_m[i, m, 2]
+    ok, tof_lb = _reachable_binned(lam.site_ecef_m[prs.site[p]], smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2], 0.0,
+                                   math.sqrt(rx * rx + ry * ry + rz * rz) * (1.0 - 1e-9), prs.min_tof_s[p],
+                                   prs.max_tof_s[p], lam.burnout_mps[p], lam.omega_rad_s, lam.mu_m3_s2)
+    if not ok:
+        return -math.inf
+    return smp.t_s[i, m] - lam.burn_s[p] - max(prs.min_tof_s[p] * (1.0 - 1e-9), tof_lb)
 
 
 @njit(cache=True, _nrt=False)
 def _lambert_pairs(lam, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
     """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_in)."""
     for p in range(p0, p1):
-        scan_pair_in(lambert_classify, lambert_bound, no_interior, lam, smp, prs, p, out, pruned, kind, ub, done, order,
-                     ws, st)
+        scan_pair_sub(lambert_classify, lambert_bound, no_interior, lambert_sub_bound, lambert_sample_ub, SUB, lam, smp,
+                      prs, p, out, pruned, kind, ub, done, order, ws, st)
 
 
 _PAIR_BLOCK = 16
@@ -698,6 +744,6 @@ def lambert_kernel(lam, smp, prs, out, pruned=True):
     half = (nb + 1) // 2
     for b in prange(nb):
         blk = 2 * b if b < half else 2 * (b - half) + 1
-        kind, ub, done, order, ws, st = scratch(C)
+        kind, ub, done, order, ws, st = scratch(C * (SUB + 1))
         _lambert_pairs(lam, smp, prs, blk * _PAIR_BLOCK, min(P, (blk + 1) * _PAIR_BLOCK), out, pruned,
                        kind, ub, done, order, ws, st)
