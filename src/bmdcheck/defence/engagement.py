@@ -168,7 +168,9 @@ def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
 class TableReach(NamedTuple):
     """The fly-out table reach model as the scanner's model record.
 
-    table (P,) the pair's table; site_u (S, 3), site_r_m (S,) the sites' unit vectors and geocentric
+    table (P,) the pair's table q; base (Q,) the index b of table q's base table into the per-base
+    arrays (tab, dr_m, dh_m, cos_row, range_max_m, t_blk_s, t_bmax_s, t_suf_s: first axis one per
+    distinct base, so a booster's rotating tables at many latitudes share one copy); site_u (S, 3), site_r_m (S,) the sites' unit vectors and geocentric
     radii; tab (Q, NH, NR, 4) interleaved [t, speed, cos γ, sin γ] (altitude rows; two corners a cache line);
     dr_m, dh_m (Q,) grid steps; cos_row (Q, NH) per altitude row the cosine of a conservative
     largest reachable central angle (a cheap per-sample test); bounds for whole chunks: range_max_m
@@ -187,6 +189,7 @@ class TableReach(NamedTuple):
     """
 
     table: np.ndarray
+    base: np.ndarray
     site_u: np.ndarray
     site_r_m: np.ndarray
     tab: np.ndarray
@@ -232,7 +235,8 @@ def reach_lookup(reach, q, s, ux, uy, uz, ca, h):
     elif ca < -1.0:
         ca = -1.0
     rng = math.acos(ca) * reach.site_r_m[s]
-    Tr, Vi, cg, sg, w = _lookup4(rng, h, reach.dr_m[q], reach.dh_m[q], reach.tab[q])
+    qb = reach.base[q]
+    Tr, Vi, cg, sg, w = _lookup4(rng, h, reach.dr_m[qb], reach.dh_m[qb], reach.tab[qb])
     if reach.rot[q] and Tr < math.inf:
         Tr += sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
                                 reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
@@ -253,13 +257,14 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
     if m_hi < 0.0:
         return R_ABOVE, math.inf, nan, nan, nan, m_lo, m_hi, nan, nan, nan, nan
     q = reach.table[p]
+    qb = reach.base[q]
     s = prs.site[p]
     ux, uy, uz = smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2]
     sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
     ca = ux * sx + uy * sy + uz * sz
-    dh = reach.dh_m[q]
+    dh = reach.dh_m[qb]
     jr = int(h / dh)
-    if jr >= reach.tab.shape[1] - 1 or ca < reach.cos_row[q, jr]:  # beyond the reachable range at this altitude
+    if jr >= reach.tab.shape[1] - 1 or ca < reach.cos_row[qb, jr]:  # beyond the reachable range at this altitude
         return R_REACH, math.inf, nan, nan, nan, m_lo, m_hi, -math.inf, nan, nan, nan
     Tr, Vi, cg, sg, m_reach = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
     if Tr == math.inf:
@@ -315,7 +320,8 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
     if reach.sin_all[p] >= 0.0 and ca < reach.cos_all[p] * cos_rho - reach.sin_all[p] * sin_rho:
         return R_REACH, -math.inf
     q = reach.table[p]
-    dh = reach.dh_m[q]
+    qb = reach.base[q]
+    dh = reach.dh_m[qb]
     nh = reach.tab.shape[1]
     hlo = max(lo, hmin, 0.0)
     hhi = min(hi, hmax)
@@ -328,13 +334,13 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
     k = 0
     while (2 << k) <= jhi - jlo + 1:
         k += 1
-    rmax = max(reach.range_max_m[q, k, jlo], reach.range_max_m[q, k, jhi - (1 << k) + 1])
+    rmax = max(reach.range_max_m[qb, k, jlo], reach.range_max_m[qb, k, jhi - (1 << k) + 1])
     if rng > rmax:
         return R_REACH, -math.inf
-    ib = min(int(rng / reach.dr_m[q]), reach.t_blk_s.shape[1] - 1)
+    ib = min(int(rng / reach.dr_m[qb]), reach.t_blk_s.shape[1] - 1)
     tmin = math.inf
     for jb in range(jlo // _BLK, jhi // _BLK + 1):
-        v = reach.t_blk_s[q, ib, jb]
+        v = reach.t_blk_s[qb, ib, jb]
         if v < tmin:
             tmin = v
     if tmin == math.inf:
@@ -350,14 +356,14 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
             and not reach.rot[q]):
         r_hi = (ang + 2.0 * rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
         r_lo = max(rng - 1.0, 0.0)
-        dr = reach.dr_m[q]
+        dr = reach.dr_m[qb]
         i1 = int(r_hi / dr) + 1
         j1 = int(hi / dh) + 1
         if i1 <= reach.tab.shape[2] - 1 and j1 <= nh - 1:
             tmax = -math.inf
             for ib in range(int(r_lo / dr) // _BMX, i1 // _BMX + 1):
                 for jb in range(int(lo / dh) // _BMX, j1 // _BMX + 1):
-                    v = reach.t_bmax_s[q, ib, jb]
+                    v = reach.t_bmax_s[qb, ib, jb]
                     if v > tmax:
                         tmax = v
             tof_ub = max(tmax, prs.min_tof_s[p]) + 1e-6  # + rounding of the bilinear weights
@@ -401,23 +407,24 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl):
     if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h >= 0.0:
         return -math.inf
     q = reach.table[p]
+    qb = reach.base[q]
     s = prs.site[p]
     ca = smp.u[i, m, 0] * reach.site_u[s, 0] + smp.u[i, m, 1] * reach.site_u[s, 1] + smp.u[i, m, 2] * reach.site_u[s, 2]
     c = math.sqrt(max(0.0, 2.0 - 2.0 * min(ca, 1.0)))
-    x = (c + c * c * c * (1.0 / 24.0)) * reach.site_r_m[s] * (1.0 - 1e-9) / reach.dr_m[q]
+    x = (c + c * c * c * (1.0 / 24.0)) * reach.site_r_m[s] * (1.0 - 1e-9) / reach.dr_m[qb]
     nh = reach.t_suf_s.shape[1]
     nr = reach.t_suf_s.shape[2]
-    j = int(h / reach.dh_m[q])
+    j = int(h / reach.dh_m[qb])
     if j >= nh - 1 or not x < nr - 1:
         return -math.inf  # outside the grid: no launch
     ii = int(x)
-    a0 = float(reach.t_suf_s[q, j, ii, 0])
-    a1 = float(reach.t_suf_s[q, j, ii + 1, 0])
+    a0 = float(reach.t_suf_s[qb, j, ii, 0])
+    a1 = float(reach.t_suf_s[qb, j, ii + 1, 0])
     if a0 < 0.0 or a1 < 0.0:
-        tlo = float(reach.t_suf_s[q, j, ii, 1])
+        tlo = float(reach.t_suf_s[qb, j, ii, 1])
     else:
         f = x - ii
-        tlo = min((1.0 - f) * a0 + f * a1, float(reach.t_suf_s[q, j, ii + 1, 1]))
+        tlo = min((1.0 - f) * a0 + f * a1, float(reach.t_suf_s[qb, j, ii + 1, 1]))
     tof_lb = max((tlo + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])  # - rounding
     return smp.t_s[i, m] - tof_lb
 
@@ -599,12 +606,17 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     site-to-sample arrival azimuth; built for the latitude of the pairs' site). sub_chunks: the
     trajectories' sub-chunk summaries (``Geometry.sub_chunks``)."""
     rot_tabs = [tb if isinstance(tb, RotatingTable) else None for tb in tables]
-    tables = [tb.base if isinstance(tb, RotatingTable) else tb for tb in tables]
+    bases = [tb.base if isinstance(tb, RotatingTable) else tb for tb in tables]
+    # one stacked copy per distinct base table (rotating tables of one booster share theirs)
+    first: dict = {}
+    base_of = np.array([first.setdefault(id(tb), len(first)) for tb in bases], dtype=np.int64)
+    n_tab = len(tables)
+    tables = list({id(tb): tb for tb in bases}.values())  # the distinct bases, in base_of's order
     shp = next((r.dt_s.shape for r in rot_tabs if r is not None), (1, 2, 2))
-    sec_dt = np.zeros((len(tables),) + shp)
-    sec_df = np.zeros((len(tables),) + shp)
-    sec_dr, sec_dh = np.ones(len(tables)), np.ones(len(tables))
-    rot, dt_low = np.zeros(len(tables), dtype=np.bool_), np.zeros(len(tables))
+    sec_dt = np.zeros((n_tab,) + shp)
+    sec_df = np.zeros((n_tab,) + shp)
+    sec_dr, sec_dh = np.ones(n_tab), np.ones(n_tab)
+    rot, dt_low = np.zeros(n_tab, dtype=np.bool_), np.zeros(n_tab)
     for k, r in enumerate(rot_tabs):
         if r is not None:
             sec_dt[k], sec_df[k], sec_dr[k], sec_dh[k], rot[k] = r.dt_s, r.defl_rad, r.dr_m, r.dh_m, True
@@ -657,11 +669,11 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     dh = np.array([tb.dh_m for tb in tables])
     q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
     # per pair: the largest reachable central angle at any altitude (sin < 0 flags "no test": >= pi)
-    ang = RMAX[q, -1, 0] / s_r[site_of_pair] * (1.0 + 1e-9) if len(q) else np.zeros(0)
+    ang = RMAX[base_of[q], -1, 0] / s_r[site_of_pair] * (1.0 + 1e-9) if len(q) else np.zeros(0)
     cos_all = np.ascontiguousarray(np.cos(np.minimum(ang, np.pi)))
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
     su, srho, shmin, shmax, _srmin, scos, ssin = sub_chunks
-    return TableReach(q, s_u, s_r, TAB, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
+    return TableReach(q, base_of, s_u, s_r, TAB, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
                       dt_low, su, srho, shmin, shmax, scos, ssin, TS)
 
 
