@@ -69,6 +69,16 @@ def test_burnout_speed_above_escape_speed_is_an_error_not_a_hang():
     assert "escape" in p.stderr
 
 
+def test_bad_interceptor_is_refused_before_the_threat_is_flown(tmp_path):
+    """With an empty Numba cache (a first run), the bad burnout speed is refused at once: the site,
+    interceptor and timeline are checked before the threat's flight compiles the kernels."""
+    p = run("engage", "--missile", "topol-m", "--from", "54.04,35.77", "--to", "38.90,-77.04", "--site",
+            "aegis-ashore-redzikowo", "--burnout-speed", "1e9", "--burn-time", "60",
+            env={"NUMBA_CACHE_DIR": str(tmp_path / "numba")}, timeout=60)
+    assert p.returncode == 2 and "escape" in p.stderr
+    assert not any((tmp_path / "numba").rglob("*.nbi"))  # nothing was compiled
+
+
 def test_catalogue_tables_fit_100_columns_without_cutting_names():
     from bmdcheck import api
 

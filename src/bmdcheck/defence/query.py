@@ -270,6 +270,15 @@ def engage(missile=None, launch=None, aim=None, *, threat=None, site, intercepto
     if flyout not in FLYOUTS:
         raise InputError(f"expected one of {', '.join(FLYOUTS)}, got {flyout!r}", param="flyout")
     earth = earth or EarthModel()
+    # the site, interceptor and timeline first: a bad one is an input error before any flight is flown
+    # (a cold first run compiles the flight kernels)
+    sspec = site_spec(site)
+    ispec = interceptor_spec(interceptor, site=site, flyout=flyout, burnout_speed_mps=burnout_speed_mps,
+                             burn_time_s=burn_time_s, altitude_band_km=altitude_band_km,
+                             min_closing_speed_mps=min_closing_speed_mps, max_flight_time_s=max_flight_time_s)
+    tl = timeline_spec(mode, tier=tier, early_warning=early_warning, remote_radar=remote_radar, rcs_model=rcs_model,
+                       decision_delay_s=decision_delay_s, rcs_m2=rcs_m2, kill_assessment_s=kill_assessment_s,
+                       network_latency_s=network_latency_s, launch_at_s=launch_at_s)
     trajectory = None
     if threat is not None:
         if missile is not None:
@@ -285,13 +294,6 @@ def engage(missile=None, launch=None, aim=None, *, threat=None, site, intercepto
     if trajectory is not None:
         desc = {"missile": trajectory.missile, "range_km": trajectory.range_km,
                 "flight_time_s": trajectory.flight_time_s, "apogee_km": trajectory.apogee_km}
-    sspec = site_spec(site)
-    ispec = interceptor_spec(interceptor, site=site, flyout=flyout, burnout_speed_mps=burnout_speed_mps,
-                             burn_time_s=burn_time_s, altitude_band_km=altitude_band_km,
-                             min_closing_speed_mps=min_closing_speed_mps, max_flight_time_s=max_flight_time_s)
-    tl = timeline_spec(mode, tier=tier, early_warning=early_warning, remote_radar=remote_radar, rcs_model=rcs_model,
-                       decision_delay_s=decision_delay_s, rcs_m2=rcs_m2, kill_assessment_s=kill_assessment_s,
-                       network_latency_s=network_latency_s, launch_at_s=launch_at_s)
     eng = engage_threats(threats, [sspec], [ispec], tl, flyout)
     rec = eng.record(0)
     rec["threat"] = desc
