@@ -506,6 +506,32 @@ def _tof_lower(r1, r2, cos_th, v1max, mu):
 
 
 @njit(cache=True, inline="always")
+def _speed_limit(sx, sy, cx, cy, qn, v_s, rho, th_lo, th_hi, psi_a, psi_b, vbo):
+    """(cos th_lo, v1max) of ``_reach_geometry`` / ``_reach_turn``: the largest q(psi).c over turns psi in
+    [psi_a, psi_b] (A cos psi + B sin psi), the in-plane site speed w_t it bounds, and the largest
+    inertial departure speed with a speed change <= vbo (-1: none)."""
+    a_ = -sy * cx + sx * cy
+    b_ = sx * cx + sy * cy
+    g = max(a_ * math.cos(psi_a) + b_ * math.sin(psi_a), a_ * math.cos(psi_b) + b_ * math.sin(psi_b))
+    ph = math.atan2(b_, a_)
+    if psi_a <= ph <= psi_b:
+        g = math.sqrt(a_ * a_ + b_ * b_)
+    w = v_s
+    if qn > 1e-9:
+        beta = math.acos(max(-1.0, min(1.0, g / qn)))
+        m_max = qn * math.cos(max(beta - rho, 0.0)) + 1e-12
+        sin_min = min(math.sin(th_lo), math.sin(th_hi))
+        if m_max <= 0.0:
+            w = 0.0
+        elif m_max < qn * sin_min:
+            w = v_s * m_max / (qn * sin_min)
+    d = vbo * vbo - v_s * v_s + w * w
+    if d < 0.0:
+        return math.cos(th_lo), -1.0
+    return math.cos(th_lo), (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+
+
+@njit(cache=True, inline="always")
 def _reach_geometry(se, cx, cy, cz, rho, psi_max, vbo, omega):
     """Bounds for transfers from the site (ECEF se) to any point whose Earth-fixed direction lies in the
     cap (unit centre c, angular radius rho), launched while the Earth turns by psi in [0, psi_max]
@@ -530,25 +556,7 @@ def _reach_geometry(se, cx, cy, cz, rho, psi_max, vbo, omega):
     th_lo = max(ang - rho - slack, 0.0) * (1.0 - 1e-9)
     th_hi = min(ang + rho + slack, math.pi)
     # largest q(psi).c over psi in [0, psi_max]: A cos(psi) + B sin(psi)
-    a_ = -sy * cx + sx * cy
-    b_ = sx * cx + sy * cy
-    g = max(a_, a_ * math.cos(psi_max) + b_ * math.sin(psi_max))
-    ph = math.atan2(b_, a_)
-    if 0.0 <= ph <= psi_max:
-        g = math.sqrt(a_ * a_ + b_ * b_)
-    w = v_s
-    if qn > 1e-9:
-        beta = math.acos(max(-1.0, min(1.0, g / qn)))
-        m_max = qn * math.cos(max(beta - rho, 0.0)) + 1e-12
-        sin_min = min(math.sin(th_lo), math.sin(th_hi))
-        if m_max <= 0.0:
-            w = 0.0
-        elif m_max < qn * sin_min:
-            w = v_s * m_max / (qn * sin_min)
-    d = vbo * vbo - v_s * v_s + w * w
-    if d < 0.0:
-        return math.cos(th_lo), -1.0
-    return math.cos(th_lo), (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+    return _speed_limit(sx, sy, cx, cy, qn, v_s, rho, th_lo, th_hi, 0.0, psi_max, vbo)
 
 
 @njit(cache=True, inline="always")
@@ -585,25 +593,7 @@ def _reach_turn(se, cx, cy, cz, rho, psi_a, psi_b, vbo, omega):
     slack = 0.5 * (psi_b - psi_a) * clat * (1.0 + 1e-9) + 1e-12
     th_lo = max(ang - rho - slack, 0.0) * (1.0 - 1e-9)
     th_hi = min(ang + rho + slack, math.pi)
-    a_ = -sy * cx + sx * cy
-    b_ = sx * cx + sy * cy
-    g = max(a_ * math.cos(psi_a) + b_ * math.sin(psi_a), a_ * math.cos(psi_b) + b_ * math.sin(psi_b))
-    ph = math.atan2(b_, a_)
-    if psi_a <= ph <= psi_b:
-        g = math.sqrt(a_ * a_ + b_ * b_)
-    w = v_s
-    if qn > 1e-9:
-        beta = math.acos(max(-1.0, min(1.0, g / qn)))
-        m_max = qn * math.cos(max(beta - rho, 0.0)) + 1e-12
-        sin_min = min(math.sin(th_lo), math.sin(th_hi))
-        if m_max <= 0.0:
-            w = 0.0
-        elif m_max < qn * sin_min:
-            w = v_s * m_max / (qn * sin_min)
-    d = vbo * vbo - v_s * v_s + w * w
-    if d < 0.0:
-        return math.cos(th_lo), -1.0
-    return math.cos(th_lo), (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
+    return _speed_limit(sx, sy, cx, cy, qn, v_s, rho, th_lo, th_hi, psi_a, psi_b, vbo)
 
 
 @njit(cache=True, inline="always")
