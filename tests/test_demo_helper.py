@@ -38,3 +38,24 @@ def test_demo_goes_on_without_its_helper(monkeypatch):
     assert h.proc is None and all(e.is_set() for e in h.ready.values())
     h.stop()
     assert h.cpu_s is None and h.tables is None
+    assert h.guarantees() is None  # no helper: stage 3 checks the guarantees itself
+
+
+def test_guarantee_reports_come_back_from_the_helper_file_or_not_at_all(monkeypatch, tmp_path):
+    """Stage 3 takes the helper's pickled reports only when the helper said it wrote them and the
+    file reads back; anything else (no message, a torn or foreign file) is None: computed again."""
+    import pickle
+
+    from bmdcheck import demo
+
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    f = tmp_path / "guarantees.pickle"
+    h = demo.Helper("epaa-phase4-2010", str(f))
+    f.write_bytes(pickle.dumps({("s", "r"): "report"}))
+    assert h.guarantees() is None  # the helper never said it wrote the file
+    h.guarantees_s = 1.5
+    assert h.guarantees() == {("s", "r"): "report"}
+    f.write_bytes(pickle.dumps({("s", "r"): "report"})[:-5])
+    assert h.guarantees() is None
+    f.unlink()
+    assert h.guarantees() is None

@@ -109,6 +109,7 @@ _LAZY = {
     "verdict_table": (".guarantee", "verdict_table"),
     "counterexample_text": (".guarantee.table", "counterexample_text"),
     "run_guarantees": (".guarantee.demo", "run_guarantees"),
+    "compute_guarantees": (".guarantee.demo", "compute_guarantees"),
     # reconstruction of observed tests
     "reconstruct_burnout": (".reconstruct.core", "reconstruct"),
     "reconstruct_intercept": (".reconstruct.intercept", "reconstruct_intercept"),

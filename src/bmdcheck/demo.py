@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -107,7 +108,7 @@ class StageClock:
         self.mark = now
 
     def table(self) -> Table:
-        t = Table(title="demo stages (CPU: all threads, and the helper process in stage 2a)")
+        t = Table(title="demo stages (CPU: all threads, and the helper process's when it ends, in stage 3)")
         t.add_column("stage")
         t.add_column("wall s", justify="right")
         t.add_column("CPU s", justify="right")
@@ -158,9 +159,9 @@ def write_timing(path: Path, timing: dict) -> None:
 
 
 class Helper:
-    """A child process (``python -m bmdcheck.demo --helper SCENARIO``) that works beside the demo on
-    the second core, with results that the main process would otherwise compute itself
-    (``bmdcheck.assess.prefetch``):
+    """A child process (``python -m bmdcheck.demo --helper SCENARIO [GUARANTEES_FILE]``) that works beside
+    the demo on the second core, with results that the main process would otherwise compute itself
+    (``bmdcheck.assess.prefetch``, ``bmdcheck.guarantee.demo``):
 
     1. it compiles the lock-step flight kernel into the Numba cache while the main process compiles
        the adaptive kernel (stage 1 needs both; Numba compiles one function at a time per process);
@@ -168,25 +169,32 @@ class Helper:
        kernel from the cache instead of compiling it a second time;
     2. it builds the scenario's fly-out tables into the disk cache, draws in reverse order, while the
        main process assesses the draws in order: each table is built once, by whichever process comes
-       to it first, and read from the disk by the other.
+       to it first, and read from the disk by the other;
+    3. with a guarantees file, it then checks the shipped guarantees (stage 3, ``compute_guarantees``)
+       while the main process finishes stage 2, and pickles the reports to that file (written to a
+       temporary name, then renamed).
 
     Without it (it failed, or the disk cache is off) the main process computes everything itself, with
-    the same results. The helper stops when its stdin closes (``stop``). Messages on its stdout, one
-    per line: ``lockstep`` (compiled), ``done``.
+    the same results. The helper stops building tables when its stdin closes (``stop_tables``). Messages
+    on its stdout, one per line: ``lockstep`` (compiled), ``tables N``, ``done`` (tables), ``guarantees
+    SECONDS`` (the file is written).
     """
 
     cpu_s: float | None = None
     """The helper's CPU seconds (user + system), once it has ended."""
     tables: int | None = None
     """Fly-out tables the helper asked for (built or read from the disk cache), once it has ended."""
+    guarantees_s: float | None = None
+    """Seconds the helper took to check the guarantees, once it has."""
 
-    def __init__(self, scenario: str):
+    def __init__(self, scenario: str, guarantees_file: str | None = None):
         env = dict(os.environ, NUMBA_NUM_THREADS="1")  # one core's worth: the main process keeps its threads
-        self.ready = {"lockstep": threading.Event(), "done": threading.Event()}
+        self.ready = {"lockstep": threading.Event(), "done": threading.Event(), "guarantees": threading.Event()}
+        self.guarantees_file = guarantees_file
+        args = [sys.executable, "-m", "bmdcheck.demo", "--helper", scenario] + ([guarantees_file] if guarantees_file else [])
         try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bmdcheck.demo", "--helper", scenario], env=env,
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                         text=True)
+            self.proc = subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, text=True)
         except OSError:
             self.proc = None
             self._all_ready()
@@ -203,20 +211,47 @@ class Helper:
             word, _, arg = line.strip().partition(" ")
             if word == "tables" and arg.isdigit():
                 self.tables = int(arg)
+            if word == "guarantees":
+                try:
+                    self.guarantees_s = float(arg)
+                except ValueError:
+                    pass
             e = self.ready.get(word)
             if e is not None:
                 e.set()
         self._all_ready()  # it exited (or failed): nothing more to wait for
 
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Close the helper's stdin (it finishes the table in hand and exits); kill it after timeout_s."""
+    def stop_tables(self) -> None:
+        """Close the helper's stdin: it finishes the table in hand and goes on to the guarantees (or exits)."""
         if self.proc is None:
             return
-        t0 = os.times()
         try:
             self.proc.stdin.close()
         except OSError:
             pass
+
+    def guarantees(self, timeout_s: float = 600.0):
+        """The helper's guarantee reports (``compute_guarantees``), waiting for it; None when it has none
+        (no file asked for, it failed, or it took longer than timeout_s). Ends the helper."""
+        self.stop_tables()
+        self.ready["guarantees"].wait(timeout_s)
+        self.stop()
+        if self.guarantees_s is None or not self.guarantees_file:
+            return None
+        import pickle
+
+        try:
+            with open(self.guarantees_file, "rb") as f:
+                return pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Close the helper's stdin and wait for it to exit; kill it after timeout_s."""
+        if self.proc is None or self.cpu_s is not None:
+            return
+        self.stop_tables()
+        t0 = os.times()
         try:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
@@ -225,8 +260,14 @@ class Helper:
         t1 = os.times()
         self.cpu_s = (t1.children_user + t1.children_system) - (t0.children_user + t0.children_system)
 
+    def kill(self) -> None:
+        """End the helper now (the demo failed or was interrupted)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        self.stop()
 
-def _helper_main(scenario: str) -> None:
+
+def _helper_main(scenario: str, guarantees_file: str | None = None) -> None:
     """The helper process's work (``Helper``)."""
     stop = threading.Event()
 
@@ -240,6 +281,25 @@ def _helper_main(scenario: str) -> None:
     n = api.prefetch_tables(scenario, stop)
     print(f"tables {n}", flush=True)
     print("done", flush=True)
+    if guarantees_file:
+        import pickle
+
+        t0 = time.perf_counter()
+        reports = api.compute_guarantees()
+        tmp = f"{guarantees_file}.tmp"
+        with open(tmp, "wb") as f:
+            pickle.dump(reports, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, guarantees_file)
+        print(f"guarantees {time.perf_counter() - t0:.3f}", flush=True)
+
+
+def _has_guarantees() -> bool:
+    """Is the guarantees layer installed?"""
+    try:
+        api.run_guarantees
+    except ImportError:
+        return False
+    return True
 
 
 def run_demo(console, out_dir: str = "results/demo") -> None:
@@ -251,54 +311,57 @@ def run_demo(console, out_dir: str = "results/demo") -> None:
     # the helper takes one core: OpenMP threads that wait at the end of a parallel loop sleep instead
     # of spinning on the core it needs (read when Numba starts its thread pool, at the first parallel kernel)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    helper = Helper(str(a))
+    scratch = tempfile.TemporaryDirectory(prefix="bmdcheck-demo-")
+    helper = Helper(str(a), os.path.join(scratch.name, "guarantees.pickle") if _has_guarantees() else None)
     try:
         _flights(console)
         done("1. ICBM flights (first run: includes compiling the kernels into the Numba cache)")
         console.print("\n[bold]2. EPAA phase 4: as announced in 2010 (SM-3 IIB) vs the March 2013 plan (no IIB)[/]")
         ra = _run(str(a), str(Path(out_dir) / "epaa-phase4-2010"), label="phase 4 (2010)")
-    finally:
+        helper.stop_tables()
+        done("2a. assess EPAA phase 4 (2010): steer, fly, build the fly-out tables, windows per draw and tier")
+        rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), label="phase 4 (2013)")
+        done("2b. assess EPAA phase 4 (2013): the same threats; fly-out tables from the disk cache")
+        console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
+        console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
+        console.print(tier_table(ra, rb))
+        key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier"))  # noqa: E731
+        ka = {key(r): r for r in ra.summary}
+        lines = []
+        for r in rb.summary:
+            x = ka.get(key(r))
+            if x is None:
+                continue
+            fa, fb = x["fraction_engageable"] or 0.0, r["fraction_engageable"] or 0.0
+            pa, pb = x.get("probability"), r.get("probability")
+            if fa != fb or (pa is not None and pb is not None and pa != pb):
+                txt = f"nominal {100 * fa:.0f} % → {100 * fb:.0f} %"
+                if pa is not None and pb is not None:
+                    txt += f"; over the Monte-Carlo draws {100 * pa:.1f} % → {100 * pb:.1f} %"
+                tier = f", tier {key(r)[3]}" if key(r)[3] else ""
+                lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}{tier}): {txt}")
+        if lines:
+            console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan, per "
+                          "sensor tier: local = own radar, remote = best declared radar, cue = launch on early warning):")
+            for ln in lines:
+                console.print(ln)
+        else:
+            console.print("Cancelling SM-3 IIB changed no engageability figure in this threat set.")
+        console.print(f"results: {ra.out_dir} and {rb.out_dir} (results folders: pandas.read_parquet(DIR); docs/CONVENTIONS.md)",
+                      markup=False, highlight=False)
+        done("2c. summary and comparison")
+        reports = None
+        if _has_guarantees():
+            console.print("\n[bold]3. Guarantees checked against the shipped EPAA scenarios[/]")
+            got = helper.guarantees()
+            reports = api.run_guarantees(console, got, helper.guarantees_s)
+            if got is not None:
+                console.print("(checked by the helper process while stage 2 ran)", markup=False, highlight=False)
+            done("3. guarantees (margins and capability searches per tier)")
         helper.stop()
-    done("2a. assess EPAA phase 4 (2010): steer, fly, build the fly-out tables, windows per draw and tier")
-    rb = _run(str(b), str(Path(out_dir) / "epaa-phase4-2013"), label="phase 4 (2013)")
-    done("2b. assess EPAA phase 4 (2013): the same threats; fly-out tables from the disk cache")
-    console.print(summary_table(ra, f"{ra.provenance['scenario_name']}"))
-    console.print(summary_table(rb, f"{rb.provenance['scenario_name']}"))
-    console.print(tier_table(ra, rb))
-    key = lambda r: (r["launch_area"], r["aim_area"], r["missile"], r.get("tier"))  # noqa: E731
-    ka = {key(r): r for r in ra.summary}
-    lines = []
-    for r in rb.summary:
-        x = ka.get(key(r))
-        if x is None:
-            continue
-        fa, fb = x["fraction_engageable"] or 0.0, r["fraction_engageable"] or 0.0
-        pa, pb = x.get("probability"), r.get("probability")
-        if fa != fb or (pa is not None and pb is not None and pa != pb):
-            txt = f"nominal {100 * fa:.0f} % → {100 * fb:.0f} %"
-            if pa is not None and pb is not None:
-                txt += f"; over the Monte-Carlo draws {100 * pa:.1f} % → {100 * pb:.1f} %"
-            tier = f", tier {key(r)[3]}" if key(r)[3] else ""
-            lines.append(f"  {key(r)[0]} → {key(r)[1]} ({key(r)[2]}{tier}): {txt}")
-    if lines:
-        console.print("What cancelling SM-3 IIB changed (share of trajectories engageable, 2010 plan → 2013 plan, per "
-                      "sensor tier: local = own radar, remote = best declared radar, cue = launch on early warning):")
-        for ln in lines:
-            console.print(ln)
-    else:
-        console.print("Cancelling SM-3 IIB changed no engageability figure in this threat set.")
-    console.print(f"results: {ra.out_dir} and {rb.out_dir} (results folders: pandas.read_parquet(DIR); docs/CONVENTIONS.md)",
-                  markup=False, highlight=False)
-    try:
-        run_guarantees = api.run_guarantees
-    except ImportError:
-        run_guarantees = None
-    done("2c. summary and comparison")
-    reports = None
-    if run_guarantees is not None:
-        console.print("\n[bold]3. Guarantees checked against the shipped EPAA scenarios[/]")
-        reports = run_guarantees(console)
-        done("3. guarantees (margins and capability searches per tier)")
+    finally:
+        helper.kill()  # a no-op once it has ended (it has, unless the demo failed or was interrupted)
+        scratch.cleanup()
     console.print("\n[bold]4. Report: EPAA phase 4, 2010 plan (A) vs 2013 plan (B)[/]")
     path = _report(ra.out_dir, rb.out_dir, Path(out_dir) / "report-epaa-phase4", reports)
     console.print(f"report: {path}  (open it in a browser; works offline)", markup=False, highlight=False)
@@ -356,5 +419,5 @@ def _report(a, b, out, reports):
 
 
 if __name__ == "__main__":  # the demo's helper process (``Helper``)
-    if len(sys.argv) == 3 and sys.argv[1] == "--helper":
-        _helper_main(sys.argv[2])
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "--helper":
+        _helper_main(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None)

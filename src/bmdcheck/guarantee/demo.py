@@ -30,17 +30,12 @@ def _cell(v) -> str:
     return f"[red]FAIL[/] ({escape(v.binding_text() + tier)})" + per
 
 
-def run_guarantees(console) -> dict:
-    """Check the shipped rules files against both phase-4 scenarios; print one verdict table.
-
-    Returns {(scenario, rules name): Report}.
-    """
+def compute_guarantees() -> dict:
+    """Check the shipped rules files against both phase-4 scenarios: {(scenario, rules name): Report}.
+    (Pure computation: ``make demo`` runs it in its helper process while the main process assesses.)"""
+    from ..defence import coverage
     from ..scenario import load_scenario
     from . import Context, check, load_rules
-    from .table import capability_text, counterexample_text
-
-    t0 = time.perf_counter()
-    from ..defence import coverage
 
     rules = [load_rules(name) for name in RULES]
     reports = {}
@@ -49,6 +44,15 @@ def run_guarantees(console) -> dict:
         with coverage.memo():  # each radar's geometry over the scenario's threats once, for every rule and margin
             for r in rules:
                 reports[(sc, r.name)] = check(ctx, r, scenario_path=sc)
+    return reports
+
+
+def print_guarantees(console, reports: dict, seconds: float) -> None:
+    """Print the verdict table of ``compute_guarantees``' reports (checked in ``seconds``)."""
+    from . import load_rules
+    from .table import capability_text, counterexample_text
+
+    rules = [load_rules(name) for name in RULES]
     t = Table(title="Guarantees (src/bmdcheck/data/rules) checked with margins and per sensor tier; "
                     "FAIL (binding margin; binding tier)")
     for c in ("rules file", "rule", "kind") + tuple(label for _, label in SCENARIOS) + ("evidence (2013)",):
@@ -69,8 +73,18 @@ def run_guarantees(console) -> dict:
     for (sc, name), rep in reports.items():
         console.print(f"  {sc} x {name}: {rep.verdict}, results hash {rep.results_hash[:16]}…", highlight=False,
                       markup=False)
-    console.print(f"guarantees checked in {time.perf_counter() - t0:.0f} s "
+    console.print(f"guarantees checked in {seconds:.0f} s "
                   f"(`bmdcheck verify SCENARIO RULES` for one pair; docs/GUARANTEES.md)", markup=False)
+
+
+def run_guarantees(console, reports: dict | None = None, seconds: float | None = None) -> dict:
+    """Check the shipped rules files against both phase-4 scenarios (unless ``reports`` computed
+    elsewhere, in ``seconds``, are given); print one verdict table. Returns {(scenario, rules name): Report}."""
+    t0 = time.perf_counter()
+    if reports is None:
+        reports = compute_guarantees()
+        seconds = time.perf_counter() - t0
+    print_guarantees(console, reports, seconds or 0.0)
     return reports
 
 
