@@ -153,7 +153,7 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     Deterministic: depends only on the scenario JSON and the chunk's indices.
     """
     from ..defence import coverage
-    from ..defence.engage import engage_threats
+    from ..defence.engage import engage_threats, reuse_setup
     from ..defence.flyout import nearest_by_lat, threats_beyond
     from ..scenario import expand
 
@@ -174,9 +174,10 @@ def run_chunk(scenario_json: str, chunk: Chunk) -> dict:
     for q, ci in enumerate(good):
         good_pos[chunk.cases.index(ci)] = q
     out_cols = {n: [] for n, _ in COLUMNS}
-    # each radar's geometry over the chunk's threats once, for every draw and tier; no sector fans
-    # for an interceptor at a site no threat of the chunk comes within reach of (flyout.threats_beyond)
-    with coverage.memo(), threats_beyond(nearest_by_lat(threats, [sp for sp, _, _ in defence])):
+    # each radar's geometry, the threats' geometry and each draw's table records once, for every draw and
+    # tier (coverage.memo, engage.reuse_setup); no sector fans for an interceptor at a site no threat of
+    # the chunk comes within reach of (flyout.threats_beyond)
+    with coverage.memo(), reuse_setup(), threats_beyond(nearest_by_lat(threats, [sp for sp, _, _ in defence])):
         for d in chunk.draws:
             dr = all_draws[d]
             sites = [replace(sp, radar=_radar_scaled(sp.radar, dr["detection_range_scale"])) for sp, _, _ in defence]

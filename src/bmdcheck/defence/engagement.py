@@ -690,12 +690,14 @@ def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:
 
 
 def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: PairSpec,
-                  vis_stack: np.ndarray | None = None, pruned: bool = True) -> Windows:
+                  vis_stack: np.ndarray | None = None, pruned: bool = True, reach: TableReach | None = None) -> Windows:
     """Run the table model over all pairs; sites_lla (S, 3) lat_deg, lon_deg, alt_m.
 
-    ``pruned=False`` classifies every sample (no chunk bounds): the reference of the pruning."""
-    reach = table_reach(tables, spec.table, np.asarray(spec.site, dtype=np.int64), sites_lla, geo.threats.earth,
-                        geo.sub_chunks)
+    ``pruned=False`` classifies every sample (no chunk bounds): the reference of the pruning.
+    ``reach``: the model record :func:`table_reach` gives for these arguments, when the caller has it."""
+    if reach is None:
+        reach = table_reach(tables, spec.table, np.asarray(spec.site, dtype=np.int64), sites_lla, geo.threats.earth,
+                            geo.sub_chunks)
     prs = pairs_record(spec, vis_stack)
     out = np.zeros((prs.traj.shape[0], N_OUT))
     table_kernel(reach, geo.samples(), prs, out, pruned)

@@ -34,6 +34,7 @@ def compute_guarantees() -> dict:
     """Check the shipped rules files against both phase-4 scenarios: {(scenario, rules name): Report}.
     (Pure computation: ``make demo`` runs it in its helper process while the main process assesses.)"""
     from ..defence import coverage
+    from ..defence.engage import reuse_setup
     from ..scenario import load_scenario
     from . import Context, check, load_rules
 
@@ -41,7 +42,7 @@ def compute_guarantees() -> dict:
     reports = {}
     for sc, _ in SCENARIOS:
         ctx = Context(load_scenario(sc))
-        with coverage.memo():  # each radar's geometry over the scenario's threats once, for every rule and margin
+        with coverage.memo(), reuse_setup():  # radar and threat geometry once, for every rule and margin
             for r in rules:
                 reports[(sc, r.name)] = check(ctx, r, scenario_path=sc)
     return reports
