@@ -190,10 +190,12 @@ def look_angles_kernel(t, r, ns, G, rng_out, el_out, az_out, los_out):
             los_out[i, j] = _los(G, x, y, z)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def first_visible_kernel(vis, t, ns, out):
-    """out[i] = t of the first visible sample of row i, NaN if none."""
-    for i in prange(vis.shape[0]):
+    """out[i] = t of the first visible sample of row i, NaN if none. (Serial: a scan that stops early
+    costs microseconds per chunk, less than waking a second thread, which on a busy machine can take
+    milliseconds; the engine calls it per draw, tier and radar.)"""
+    for i in range(vis.shape[0]):
         out[i] = np.nan
         for j in range(ns[i]):
             if vis[i, j]:
@@ -201,10 +203,11 @@ def first_visible_kernel(vis, t, ns, out):
                 break
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def track_time_kernel(vis, t, ns, min_track_s, tol_s, out):
-    """out[i] = t_start + min_track_s[i] of the first visible run reaching that length, NaN if none."""
-    for i in prange(vis.shape[0]):
+    """out[i] = t_start + min_track_s[i] of the first visible run reaching that length, NaN if none
+    (serial, as ``first_visible_kernel``)."""
+    for i in range(vis.shape[0]):
         out[i] = np.nan
         start = -1
         for j in range(ns[i]):
