@@ -529,6 +529,14 @@ def kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int = _N_KICKS
     turns from lofted to flat: for the 7.5 km/s, 200 s booster 46 % of the apogee arc lies between
     kicks of 40° and 50°, which get 87 of 300 kicks instead of 34 (docs/validation/flyout.md).
     """
+    pilot, c = _pilot_arc(booster, float(max_flight_time_s))
+    return np.interp(np.linspace(0.0, 1.0, n_kicks), c, pilot)
+
+
+@lru_cache(maxsize=16)
+def _pilot_arc(booster: Missile, max_flight_time_s: float) -> tuple:
+    """``kick_fan``'s pilot kicks and their spacing coordinate c, flown once per booster and flight time
+    (the base table's 300 kicks and the sector fans' 150 come from the same pilot fan)."""
     pilot = np.concatenate([[0.0], np.linspace(0.25, _KICK_MAX, 120)])
     b = fly_missile_batch(booster, _SITE_LAT, 0.0, 90.0, pilot, earth=TABLE_EARTH, duration_s=max_flight_time_s)
     r = b.summary[:, SUM_RAPO:SUM_RAPO + 3]
@@ -540,7 +548,9 @@ def kick_fan(booster: Missile, max_flight_time_s: float, n_kicks: int = _N_KICKS
     u = pilot / _KICK_MAX
     s = np.concatenate([[0.0], np.cumsum(seg)])
     c = 0.5 * u + 0.5 * (s / s[-1] if s[-1] > 0 else u)
-    return np.interp(np.linspace(0.0, 1.0, n_kicks), c, pilot)
+    pilot.flags.writeable = False
+    c.flags.writeable = False
+    return pilot, c
 
 
 def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SITE_LAT, az_deg: float = 90.0,
