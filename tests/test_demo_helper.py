@@ -12,21 +12,53 @@ from bmdcheck.flight import lockstep
 from bmdcheck.flight.batch import fly_missile_batch
 
 
-def test_lockstep_cache_lookup_waits_until_the_helper_is_ready():
-    ref = fly_missile_batch("topol-m", 54.0, 35.8, [0.0, 90.0], [20.0, 30.0], kernel="lockstep").summary
-    disp = lockstep.fly_lockstep
-    cache = disp._cache
+class _FakeCache:
+    """A Numba cache stand-in: ``load_overload`` returns ``value`` (None: not cached) and counts calls."""
+
+    def __init__(self, value=None):
+        self.value, self.calls = value, 0
+
+    def load_overload(self, sig, target_context):
+        self.calls += 1
+        return self.value
+
+
+class _FakeDispatcher:
+    def __init__(self, value=None):
+        self._cache = _FakeCache(value)
+
+
+def test_cache_lookup_waits_for_the_helper_only_on_a_miss():
+    miss, hit, late = _FakeDispatcher(), _FakeDispatcher("kernel"), _FakeDispatcher()
     ready = threading.Event()
+    prefetch.load_after([miss, hit], ready, timeout_s=10.0)
+    t0 = time.perf_counter()
+    assert hit._cache.load_overload("sig", None) == "kernel" and hit._cache.calls == 1
+    assert time.perf_counter() - t0 < 0.2  # cached already: no wait
+
+    def helper_done():
+        miss._cache.value = "kernel"  # the helper wrote it to the cache
+        ready.set()
+
+    threading.Timer(0.3, helper_done).start()
+    t0 = time.perf_counter()
+    assert miss._cache.load_overload("sig", None) == "kernel"  # looked again after the wait
+    assert time.perf_counter() - t0 >= 0.25 and miss._cache.calls == 2
+    prefetch.load_after([late], ready, timeout_s=10.0)
+    assert late._cache.load_overload("sig", None) is None and late._cache.calls == 1  # ready: compile here
+
+
+def test_lockstep_lookup_is_wrapped_and_flies_the_same():
+    ref = fly_missile_batch("topol-m", 54.0, 35.8, [0.0, 90.0], [20.0, 30.0], kernel="lockstep").summary
+    cache = lockstep.fly_lockstep._cache
+    ready = threading.Event()
+    ready.set()
     prefetch.load_lockstep_after(ready, timeout_s=10.0)
     try:
         assert "load_overload" in vars(cache)  # the look-up Numba makes before compiling is wrapped
-        threading.Timer(0.3, ready.set).start()
-        t0 = time.perf_counter()
-        cache.load_overload(disp.signatures[0], disp.targetctx)
-        assert time.perf_counter() - t0 >= 0.25 and ready.is_set()
+        got = fly_missile_batch("topol-m", 54.0, 35.8, [0.0, 90.0], [20.0, 30.0], kernel="lockstep").summary
     finally:
         vars(cache).pop("load_overload", None)
-    got = fly_missile_batch("topol-m", 54.0, 35.8, [0.0, 90.0], [20.0, 30.0], kernel="lockstep").summary
     np.testing.assert_array_equal(got, ref)
 
 

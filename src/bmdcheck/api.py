@@ -142,6 +142,7 @@ _LAZY = {
     # work a second process does ahead of an assessment (the demo's helper)
     "compile_lockstep": (".assess.prefetch", "compile_lockstep"),
     "load_lockstep_after": (".assess.prefetch", "load_lockstep_after"),
+    "load_flyout_after": (".assess.prefetch", "load_flyout_after"),
     "prefetch_tables": (".assess.prefetch", "prefetch_tables"),
     "cache_dir": (".diskcache", "cache_dir"),
     "write_text_durably": (".assess.results", "write_text"),

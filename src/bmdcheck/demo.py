@@ -165,8 +165,9 @@ class Helper:
 
     1. it compiles the lock-step flight kernel into the Numba cache while the main process compiles
        the adaptive kernel (stage 1 needs both; Numba compiles one function at a time per process);
-       the main process's first call of the lock-step kernel waits for it, then loads the compiled
-       kernel from the cache instead of compiling it a second time;
+       the main process's first call of the lock-step kernel, when the cache does not hold it yet,
+       waits for it, then loads the compiled kernel from the cache instead of compiling it a second
+       time; the fly-out table kernels likewise (the helper compiles them with its first table);
     2. it builds the scenario's fly-out tables into the disk cache, draws in reverse order, while the
        main process assesses the draws in order: each table is built once, by whichever process comes
        to it first, and read from the disk by the other;
@@ -176,8 +177,8 @@ class Helper:
 
     Without it (it failed, or the disk cache is off) the main process computes everything itself, with
     the same results. The helper stops building tables when its stdin closes (``stop_tables``). Messages
-    on its stdout, one per line: ``lockstep`` (compiled), ``tables N``, ``done`` (tables), ``guarantees
-    SECONDS`` (the file is written).
+    on its stdout, one per line: ``lockstep`` (compiled), ``flyout`` (its first table is built),
+    ``tables N``, ``done`` (tables), ``guarantees SECONDS`` (the file is written).
     """
 
     cpu_s: float | None = None
@@ -189,7 +190,8 @@ class Helper:
 
     def __init__(self, scenario: str, guarantees_file: str | None = None):
         env = dict(os.environ, NUMBA_NUM_THREADS="1")  # one core's worth: the main process keeps its threads
-        self.ready = {"lockstep": threading.Event(), "done": threading.Event(), "guarantees": threading.Event()}
+        self.ready = {"lockstep": threading.Event(), "flyout": threading.Event(), "done": threading.Event(),
+                      "guarantees": threading.Event()}
         self.guarantees_file = guarantees_file
         args = [sys.executable, "-m", "bmdcheck.demo", "--helper", scenario] + ([guarantees_file] if guarantees_file else [])
         try:
@@ -201,6 +203,7 @@ class Helper:
             return
         threading.Thread(target=self._read, daemon=True).start()
         api.load_lockstep_after(self.ready["lockstep"])
+        api.load_flyout_after(self.ready["flyout"])
 
     def _all_ready(self) -> None:
         for e in self.ready.values():
@@ -219,6 +222,8 @@ class Helper:
             e = self.ready.get(word)
             if e is not None:
                 e.set()
+            if word == "done":  # no table built (none to build, or stopped first): nothing to wait for
+                self.ready["flyout"].set()
         self._all_ready()  # it exited (or failed): nothing more to wait for
 
     def stop_tables(self) -> None:
@@ -278,7 +283,7 @@ def _helper_main(scenario: str, guarantees_file: str | None = None) -> None:
     threading.Thread(target=watch_stdin, daemon=True).start()
     api.compile_lockstep()
     print("lockstep", flush=True)
-    n = api.prefetch_tables(scenario, stop)
+    n = api.prefetch_tables(scenario, stop, first=lambda: print("flyout", flush=True))
     print(f"tables {n}", flush=True)
     print("done", flush=True)
     if guarantees_file:

@@ -19,32 +19,50 @@ def compile_lockstep() -> None:
     fly_missile_batch(get_missile("topol-m"), 54.0, 35.8, 0.0, 20.0, kernel="lockstep")
 
 
+def load_after(dispatchers, ready: threading.Event, timeout_s: float = 600.0) -> None:
+    """In this process, make the first compile of each Numba dispatcher wait until ``ready`` is set
+    (another process is compiling it into the Numba cache) when the cache does not hold it yet, then
+    look again, so that it is loaded from the cache, not compiled a second time. Numba looks a
+    signature up in its cache right before compiling it (``Dispatcher._cache.load_overload``, which
+    reads the cache's index anew each time); the wait goes after a look-up that finds nothing. No-op
+    for a dispatcher without a cache."""
+    for disp in dispatchers:
+        cache = getattr(disp, "_cache", None)
+        if cache is None or not hasattr(cache, "load_overload"):
+            continue
+
+        def load_overload(sig, target_context, _load=cache.load_overload):
+            got = _load(sig, target_context)
+            if got is None and not ready.is_set():
+                ready.wait(timeout_s)
+                got = _load(sig, target_context)
+            return got
+
+        cache.load_overload = load_overload
+
+
 def load_lockstep_after(ready: threading.Event, timeout_s: float = 600.0) -> None:
-    """In this process, make the lock-step kernel's first compile wait until ``ready`` is set (another
-    process is compiling it into the Numba cache), so that it is loaded from the cache, not compiled
-    a second time. Numba looks a signature up in its cache right before compiling it
-    (``Dispatcher._cache.load_overload``); the wait goes in front of that look-up. No-op when the
-    kernel is not cached."""
+    """:func:`load_after` for the lock-step flight kernel (``flight.lockstep.fly_lockstep``)."""
     from ..flight.lockstep import fly_lockstep
 
-    cache = getattr(fly_lockstep, "_cache", None)
-    if cache is None or not hasattr(cache, "load_overload"):
-        return
-    load = cache.load_overload
-
-    def load_overload(sig, target_context):
-        ready.wait(timeout_s)
-        return load(sig, target_context)
-
-    cache.load_overload = load_overload
+    load_after([fly_lockstep], ready, timeout_s)
 
 
-def prefetch_tables(scenario: str, stop: threading.Event | None = None) -> int:
+def load_flyout_after(ready: threading.Event, timeout_s: float = 600.0) -> None:
+    """:func:`load_after` for the fly-out table kernels (``defence.flyout``: fan geometry, altitude
+    crossings, grid fill), which the helper compiles with its first table."""
+    from ..defence import flyout
+
+    load_after([flyout._fan_geometry, flyout._crossings, flyout._fill], ready, timeout_s)
+
+
+def prefetch_tables(scenario: str, stop: threading.Event | None = None, first=None) -> int:
     """Build the rotating fly-out tables an assessment of ``scenario`` in one chunk asks for
     (``engine.run_chunk``: every draw's scaled interceptors at their sites, sector-free where no
     threat comes within reach, ``flyout.threats_beyond``) into the disk cache, draws in reverse
     order (an assessment running at the same time takes them in order). Stops between tables when
-    ``stop`` is set. Returns the number of tables asked for; nothing without a disk cache."""
+    ``stop`` is set; calls ``first()`` once the first table is in the cache (its kernels compiled).
+    Returns the number of tables asked for; nothing without a disk cache."""
     from ..defence.flyout import nearest_by_lat, threats_beyond
     from ..diskcache import cache_dir
     from ..scenario import expand
@@ -70,4 +88,6 @@ def prefetch_tables(scenario: str, stop: threading.Event | None = None) -> int:
                     return n
                 _scaled(it, float(dr["burnout_speed_scale"])).rotating_table(sp.lat_deg)
                 n += 1
+                if n == 1 and first is not None:
+                    first()
     return n
