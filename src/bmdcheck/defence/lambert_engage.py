@@ -109,7 +109,7 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
         if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
             continue
         _site_eci(site_ecef, omega, t1, r1)
-        if _refused(r1, rt, tof, vbo, omega, mu):
+        if _refused(r1, rt, tof, min(vbo, best), omega, mu):  # beyond the best so far (<= vbo): not the best
             n_ref += 1
             continue
         st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
@@ -136,35 +136,6 @@ def _best_dv(t, rt, site_ecef, omega, tL, fixed, t_b, tofmin, tofmax, mu, r1, v1
             break
         if best == math.inf:
             bL = -math.inf
-    return best, bv2x, bv2y, bv2z, bL
-    n = 1 if hi == lo else N_LAUNCH
-    bk = n
-    n_ref = 0
-    for sweep in range(2):
-        for k in range(n):
-            L = lo + (hi - lo) * k / max(n - 1, 1)
-            t1 = L + t_b
-            tof = t - t1
-            if tof <= 0.0 or tof < tofmin - 1e-9 or tof > tofmax + 1e-9:
-                continue
-            _site_eci(site_ecef, omega, t1, r1)
-            refused = _refused(r1, rt, tof, vbo, omega, mu)
-            if sweep == 0 and refused:
-                n_ref += 1
-                continue
-            if sweep == 1 and not refused:
-                continue
-            st = izzo2015_into(r1, rt, tof, mu, True, v1, v2)
-            if st != STATUS_OK:
-                continue
-            dv = _dv_rel(v1, r1, omega)
-            if dv < best or (dv == best and k < bk):
-                best = dv
-                bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
-                bL = L
-                bk = k
-        if best <= vbo or n_ref == 0:
-            break
     return best, bv2x, bv2y, bv2z, bL
 
 
@@ -193,17 +164,22 @@ def _any_reach(t, rt, site_ecef, omega, t_b, tofmin, tofmax, mu, r1, v1, v2, vbo
     return False
 
 
+@njit(cache=True, inline="always")
+def _dv_from(tof, rt, omega, mu, r1, v1, v2):
+    """``_dv_at`` with the site's inertial position r1 at departure already in place."""
+    if tof <= 0.0:
+        return math.inf
+    if izzo2015_into(r1, rt, tof, mu, True, v1, v2) != STATUS_OK:
+        return math.inf
+    return _dv_rel(v1, r1, omega)
+
+
 @njit(cache=True)
 def _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2):
     """Δv (relative to the site's inertial velocity) and arrival velocity v2 for a launch at L; inf if none."""
     t1 = L + t_b
-    tof = t - t1
-    if tof <= 0.0:
-        return math.inf
     _site_eci(site_ecef, omega, t1, r1)
-    if izzo2015_into(r1, rt, tof, mu, True, v1, v2) != STATUS_OK:
-        return math.inf
-    return _dv_rel(v1, r1, omega)
+    return _dv_from(t - t1, rt, omega, mu, r1, v1, v2)
 
 
 @njit(cache=True)
@@ -214,7 +190,7 @@ def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
     _site_eci(site_ecef, omega, t1, r1)
     if t - t1 > 0.0 and _refused(r1, rt, t - t1, vbo, omega, mu):
         return False, math.nan
-    dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+    dv = _dv_from(t - t1, rt, omega, mu, r1, v1, v2)
     if not dv <= vbo:
         return False, dv - vbo
     dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
@@ -327,10 +303,12 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
         t1 = L + t_b
         tof = t - t1
         _site_eci(site_ecef, omega, t1, r1)
-        if tof > 0.0 and _refused(r1, rt, tof, vbo, omega, mu):
+        # once the latest launch is found only the smallest Δv matters: a launch _refused proves beyond
+        # the best so far (<= vbo) cannot become it (the proof is strict, so no tie either)
+        if tof > 0.0 and _refused(r1, rt, tof, min(vbo, best) if found else vbo, omega, mu):
             dv = math.nan
         else:
-            dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+            dv = _dv_from(tof, rt, omega, mu, r1, v1, v2)
             if dv < best or (dv == best and k < bk):  # ties to the earliest launch, as _best_dv
                 best = dv
                 bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
