@@ -149,23 +149,44 @@ def _eta_s1(x, lam, om, oml, opl):
     return y, eta, s1
 
 
+_N_SERIES = 400
+
+
+def _series_coefficients(n=_N_SERIES):
+    """Battin's series coefficients a_k = (3)_k/(5/2)_k by the recurrence a_(k+1) = a_k (3 + k)/(2.5 + k)
+    (IEEE double, the same operations in the same order as a running product), and k a_k,
+    k(k-1) a_k, k(k-1)(k-2) a_k: (4, n). A table lifts the division off the series' critical path."""
+    c = np.empty((4, n))
+    a = 1.0
+    for k in range(n):
+        c[0, k] = a
+        c[1, k] = float(k) * a
+        c[2, k] = float(k * (k - 1)) * a
+        c[3, k] = float(k * (k - 1) * (k - 2)) * a
+        a = a * (3.0 + k) / (2.5 + k)
+    return c
+
+
+_SERIES = _series_coefficients()
+
+
 @njit(cache=True)
 def _tof_battin(x, lam, om, y, eta, s1):
     """T(x) and its first three x-derivatives from Battin's series (needs |S1| < 1)."""
     # T = (eta^3 Q(S1) + 4 lam eta)/2, Q = 4/3 sum_k (3)_k/(5/2)_k S1^k, with dQ/dS1 etc.
     q0 = q1 = q2 = q3 = 0.0
-    a = 1.0
+    cf = _SERIES
     p0, p1, p2, p3 = 1.0, 0.0, 0.0, 0.0  # S1^k, S1^(k-1), S1^(k-2), S1^(k-3)
-    for k in range(400):
+    for k in range(_N_SERIES):
+        a = cf[0, k]
         q0 += a * p0
-        q1 += k * a * p1
-        q2 += k * (k - 1) * a * p2
-        q3 += k * (k - 1) * (k - 2) * a * p3
+        q1 += cf[1, k] * p1
+        q2 += cf[2, k] * p2
+        q3 += cf[3, k] * p3
         if abs(a * p0) <= 1e-18 * abs(q0) and k > 3:
             break
         p3, p2, p1 = p2, p1, p0
         p0 = p0 * s1
-        a = a * (3.0 + k) / (2.5 + k)
     f43 = 4.0 / 3.0
     q0 *= f43
     q1 *= f43
