@@ -33,6 +33,8 @@ from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK,
 N_LAUNCH = 12
 LATEST_MAX_TOF_S = 7200.0
 """The latest-launch diagnostic searches flight times up to min(max flight time, this), s."""
+_ASIN_TERMS = 9
+"""Terms of the arcsine series in ``_tof_lower_exceeds``."""
 LATEST_TOL_S = 1e-4
 """The latest launch is refined to a bracket this narrow (s); the passing end is returned."""
 
@@ -77,7 +79,7 @@ def _refused(r1, rt, tof, vbo, omega, mu):
     v1max = (math.sqrt(d) + w) * (1.0 + 1e-9) + 1e-9
     cth = (r1[0] * rt[0] + r1[1] * rt[1] + r1[2] * rt[2]) / (r1n * r2n)
     cth = min(1.0, cth + 1e-12)
-    return _tof_lower(r1n, r2n * (1.0 - 1e-12), cth, v1max, mu) * (1.0 - 1e-9) - 1e-6 > tof
+    return _tof_lower_exceeds(r1n, r2n * (1.0 - 1e-12), cth, v1max, mu, tof)
 
 
 @njit(cache=True)
@@ -481,6 +483,77 @@ def _tof_lower(r1, r2, cos_th, v1max, mu):
     al = 2.0 * math.asin(math.sqrt(qa))
     be = 2.0 * math.asin(math.sqrt(min(qb, 1.0)))
     return math.sqrt(a * a * a / mu) * max(_u_minus_sin(al) - _u_minus_sin(be), 0.0)
+
+
+def _asin_series(n=_ASIN_TERMS + 1):
+    """Maclaurin coefficients of asin: c_k = (2k)! / (4^k (k!)^2 (2k + 1)), k < n (all positive)."""
+    c = np.empty(n)
+    for k in range(n):
+        c[k] = math.comb(2 * k, k) / (4.0 ** k * (2 * k + 1))
+    return c
+
+
+_ASIN_C = _asin_series()
+_ASIN_Z_MAX = 0.55
+"""Arcsine arguments up to this take the series bounds of ``_tof_lower_exceeds`` (remainder <= 4e-7)."""
+
+
+@njit(cache=True, inline="always")
+def _tof_lower_bounds(r1, r2, cos_th, v1max, mu):
+    """(lo, hi): bounds on ``_tof_lower(r1, r2, cos_th, v1max, mu) * (1 - 1e-9) - 1e-6`` as that
+    floating-point expression evaluates, mostly without its arcsines and sines (-inf, inf: none).
+    With x = sqrt(qa), y = sqrt(qb) (alpha = 2 asin x, beta = 2 asin y; the same floating-point qa, qb
+    and sqrt(a^3/mu) as there):
+
+        (alpha - sin alpha) - (beta - sin beta) = 2 asin z - 2 (x sqrt(1 - qa) - y sqrt(1 - qb)),
+        z = sin((alpha - beta)/2) = x sqrt(1 - qb) - y sqrt(1 - qa),
+
+    and for 0 <= z <= _ASIN_Z_MAX asin z lies between the series' partial sum S_N (positive,
+    decreasing coefficients) and S_N + c_N z^(2N+1) / (1 - z^2). Widened by every rounding
+    difference between this form and ``_tof_lower``'s: 1e-13 on the bracket plus 4e-15 / sqrt(1 - q)
+    for the arcsine of sqrt(q) near 1 (an order of magnitude above the ulp analysis), times
+    sqrt(a^3/mu), and 1e-12 relative on the result."""
+    if r2 >= r1 * cos_th:
+        c = math.sqrt(max(0.0, r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * cos_th))
+    else:
+        c = r1 * math.sqrt(max(0.0, 1.0 - cos_th * cos_th))
+    s = 0.5 * (r1 + r2 + c)
+    inv_a = 2.0 / r1 - v1max * v1max / mu
+    if inv_a > 0.0:
+        qa = s * inv_a * 0.5
+        if qa <= 1.0:
+            qb = min(max(s - c, 0.0) * inv_a * 0.5, 1.0)
+            a = 1.0 / inv_a
+            k = math.sqrt(a * a * a / mu)
+            x, y = math.sqrt(qa), math.sqrt(qb)
+            cx, cy = math.sqrt(1.0 - qa), math.sqrt(1.0 - qb)
+            z = x * cy - y * cx
+            if cx > 0.0 and cy > 0.0 and 0.0 <= z <= _ASIN_Z_MAX:
+                z2 = z * z
+                sn = _ASIN_C[_ASIN_TERMS - 1]
+                for j in range(_ASIN_TERMS - 2, -1, -1):
+                    sn = sn * z2 + _ASIN_C[j]
+                sn *= z
+                rem = _ASIN_C[_ASIN_TERMS] * z ** (2 * _ASIN_TERMS + 1) / (1.0 - z2)
+                sin_part = 2.0 * (x * cx - y * cy)
+                err = 1e-13 + 4e-15 / cx + 4e-15 / cy
+                t_lo = k * max(2.0 * sn - sin_part - err, 0.0) * (1.0 - 1e-9) - 1e-6
+                t_hi = k * max(2.0 * (sn + rem) - sin_part + err, 0.0) * (1.0 - 1e-9) - 1e-6
+                margin = 1e-12 * (abs(t_hi) + 1.0)
+                return t_lo - margin, t_hi + margin
+    return -math.inf, math.inf
+
+
+@njit(cache=True, inline="always")
+def _tof_lower_exceeds(r1, r2, cos_th, v1max, mu, tof):
+    """``_tof_lower(r1, r2, cos_th, v1max, mu) * (1 - 1e-9) - 1e-6 > tof``, the same boolean: from
+    ``_tof_lower_bounds`` when they decide it, else from ``_tof_lower``."""
+    lo, hi = _tof_lower_bounds(r1, r2, cos_th, v1max, mu)
+    if lo > tof:
+        return True
+    if hi < tof:
+        return False
+    return _tof_lower(r1, r2, cos_th, v1max, mu) * (1.0 - 1e-9) - 1e-6 > tof
 
 
 @njit(cache=True, inline="always")
