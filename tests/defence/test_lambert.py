@@ -284,6 +284,33 @@ def test_doctest_examples_run():
 # Batch, status codes, compiled callers
 
 
+def test_warm_start_solves_the_same_problem():
+    """``izzo2015_warm``: with a NaN start the bits of ``izzo2015_into``; from any start in (-1, inf)
+    (the neighbouring problem's x, a poor one, the bracket's edges) the same velocities to 1e-12
+    relative and its x written back; NaN x after a failure."""
+    rng = np.random.default_rng(5)
+    v1, v2, w1, w2 = (np.empty(3) for _ in range(4))
+    xw = np.empty(1)
+    for _ in range(2000):
+        r1 = rng.normal(size=3) * 7e6
+        r2 = rng.normal(size=3) * 7e6
+        tof = float(rng.uniform(60.0, 2e4))
+        st = lambert.izzo2015_into(r1, r2, tof, MU, True, v1, v2)
+        xw[0] = np.nan
+        assert lambert.izzo2015_warm(r1, r2, tof, MU, True, w1, w2, xw) == st
+        if st != lambert.STATUS_OK:
+            assert np.isnan(xw[0])
+            continue
+        assert np.array_equal(v1, w1) and np.array_equal(v2, w2)
+        x = xw[0]
+        for x0 in (x * (1 + 1e-6), x + 1e-3, x + 0.3, -0.999, 50.0):
+            xw[0] = x0
+            assert lambert.izzo2015_warm(r1, r2, tof, MU, True, w1, w2, xw) == lambert.STATUS_OK
+            scale = np.linalg.norm(v1) + np.linalg.norm(v2)
+            assert np.abs(w1 - v1).max() <= 1e-12 * scale and np.abs(w2 - v2).max() <= 1e-12 * scale
+            assert abs(xw[0] - x) <= 1e-12 * (1 + abs(x))
+
+
 def test_batch_matches_scalar():
     rng = np.random.default_rng(11)
     r1, r2, tof = _random_cases(3000, rng)

@@ -346,7 +346,7 @@ def test_latest_launch_refinement_brackets_the_crossing(lat, lon, off, bearing, 
     if not (np.isfinite(dva) and dvb > vbo + 1.0):
         return
     x = _refine_latest(t, rt, vt, se, OMEGA_EARTH_RAD_S, t_b, vbo, 0.0, GM_M3_S2, ws[0], ws[1], ws[2],
-                       a, dva - vbo, b, (dvb - vbo) if solved_end else np.nan)
+                       a, dva - vbo, b, (dvb - vbo) if solved_end else np.nan, np.full(1, np.nan))
     assert a <= x < b
     assert _dv_universal(se, rt, t, x, t_b) <= vbo * (1 + 1e-9)
     # a failing launch within the tolerance above x (the bracket's other end)

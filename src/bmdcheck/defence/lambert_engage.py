@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .lambert import STATUS_OK, izzo2015_into
+from .lambert import STATUS_OK, izzo2015_into, izzo2015_warm
 from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, SUB, no_interior, scan_pair_sub,
                       scratch, visible)
 
@@ -202,10 +202,15 @@ def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
 
 
 @njit(cache=True)
-def _ok_solved(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
+def _ok_solved(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2, xw):
     """``_ok_at`` without the ``_refused`` shortcut: the speed miss always solved (NaN only when the
-    closing speed fails)."""
-    dv = _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2)
+    closing speed fails); the Lambert problem started from xw[0] (``izzo2015_warm``, x written back)."""
+    t1 = L + t_b
+    tof = t - t1
+    _site_eci(site_ecef, omega, t1, r1)
+    dv = math.inf
+    if tof > 0.0 and izzo2015_warm(r1, rt, tof, mu, True, v1, v2, xw) == STATUS_OK:
+        dv = _dv_rel(v1, r1, omega)
     if not dv <= vbo:
         return False, dv - vbo
     dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
@@ -220,15 +225,17 @@ just across the estimate (0.45 LATEST_TOL_S), so that one probe can close the br
 
 
 @njit(cache=True)
-def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb):
+def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb, xw):
     """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb; NaN: not solved
     or the closing speed fails): the failing end solved if it was not; then Illinois false position on
     Δv - vbo against x = 1/(t - t_b + 1 s - L) (Δv grows about as 1/flight time toward short flights)
     while both ends carry a speed miss, else bisection; once successive estimates agree within
     LATEST_STRADDLE_S the probe goes 0.45 LATEST_TOL_S across the estimate, away from the end last
     moved. Stops when the bracket is below LATEST_TOL_S and returns its passing end."""
+    xw[0] = math.nan
     if math.isnan(fb):
-        _ok, fb = _ok_solved(t, rt, vt, site_ecef, omega, b, t_b, vbo, vcmin, mu, r1, v1, v2)
+        _ok, fb = _ok_solved(t, rt, vt, site_ecef, omega, b, t_b, vbo, vcmin, mu, r1, v1, v2, xw)
+        xw[0] = math.nan  # (the failing end is a grid step away: Izzo's guess serves the first probe better)
     T = t - t_b + 1.0
     tol = LATEST_TOL_S
     x_prev = math.nan
@@ -246,7 +253,7 @@ def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2,
             x = x - 0.45 * tol if side == 1 else x + 0.45 * tol
         x_prev = x
         x = min(max(x, a + 0.25 * tol), b - 0.25 * tol)
-        ok, f = _ok_solved(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2)
+        ok, f = _ok_solved(t, rt, vt, site_ecef, omega, x, t_b, vbo, vcmin, mu, r1, v1, v2, xw)
         if ok:
             a, fa = x, f
             if side == -1:
@@ -261,7 +268,7 @@ def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2,
 
 
 @njit(cache=True)
-def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2):
+def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, xw):
     """Latest launch L (no timeline bound) with Δv(L) <= vbo and closing speed >= vcmin at time t; -inf if
     none on the N_LAUNCH grid over [t - t_b - tofmax, t - t_b - tofmin], refined (``_refine_latest``)
     between the latest passing grid point and the failing one above it."""
@@ -278,14 +285,14 @@ def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin,
         if ok:
             if k == n - 1 or math.isnan(prev_bad):
                 return L
-            return _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, L, f, prev_bad, f_bad)
+            return _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, L, f, prev_bad, f_bad, xw)
         prev_bad = L
         f_bad = f
     return -math.inf
 
 
 @njit(cache=True)
-def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest):
+def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest, xw):
     """``_best_dv`` and ``_latest_launch`` in one pass when their grids coincide (the timeline's earliest
     launch is no later than t - t_b - tofmax, tofmin < tofmax <= LATEST_MAX_TOF_S, launch not fixed):
     the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are not solved, as in
@@ -339,7 +346,7 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
             bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
             bL = lo
     if not math.isnan(a):
-        latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb)
+        latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb, xw)
     return best, bv2x, bv2y, bv2z, bL, latest
 
 
@@ -378,7 +385,7 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
     g_lo = h - prs.min_alt_m[p]
     g_hi = prs.max_alt_m[p] - h
     se = lam.site_ecef_m[prs.site[p]]
-    r1, v1, v2, rt, vt = ws[0:3], ws[3:6], ws[6:9], ws[9:12], ws[12:15]
+    r1, v1, v2, rt, vt, xw = ws[0:3], ws[3:6], ws[6:9], ws[9:12], ws[12:15], ws[15:16]
     tm = smp.t_s[i, m]
     vbo = lam.burnout_mps[p]
     t_b = lam.burn_s[p]
@@ -401,14 +408,14 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
     in_band = g_lo >= 0.0 and g_hi >= 0.0
     if (in_band and tl < math.inf and not lam.fixed and tl <= tm - t_b - tofmax and tofmin < tofmax
             and tofmax <= LATEST_MAX_TOF_S):
-        dv, ax, ay, az, L, lx = _shared_scan(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, vis)
+        dv, ax, ay, az, L, lx = _shared_scan(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, vis, xw)
         if vis and lx > -math.inf:
             launch = lx
         if dv == math.inf:  # the timeline does not bind here: no launch at any time reaches the point
             return R_REACH, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
     else:
         if in_band and vis:
-            lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2)
+            lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, xw)
             if lx > -math.inf:
                 launch = lx
         if g_lo < 0.0:
