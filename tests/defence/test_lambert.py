@@ -284,6 +284,33 @@ def test_doctest_examples_run():
 # Batch, status codes, compiled callers
 
 
+def test_warm_start_solves_the_same_problem():
+    """``izzo2015_warm``: with a NaN start the bits of ``izzo2015_into``; from any start in (-1, inf)
+    (the neighbouring problem's x, a poor one, the bracket's edges) the same velocities to 1e-12
+    relative and its x written back; NaN x after a failure."""
+    rng = np.random.default_rng(5)
+    v1, v2, w1, w2 = (np.empty(3) for _ in range(4))
+    xw = np.empty(1)
+    for _ in range(2000):
+        r1 = rng.normal(size=3) * 7e6
+        r2 = rng.normal(size=3) * 7e6
+        tof = float(rng.uniform(60.0, 2e4))
+        st = lambert.izzo2015_into(r1, r2, tof, MU, True, v1, v2)
+        xw[0] = np.nan
+        assert lambert.izzo2015_warm(r1, r2, tof, MU, True, w1, w2, xw) == st
+        if st != lambert.STATUS_OK:
+            assert np.isnan(xw[0])
+            continue
+        assert np.array_equal(v1, w1) and np.array_equal(v2, w2)
+        x = xw[0]
+        for x0 in (x * (1 + 1e-6), x + 1e-3, x + 0.3, -0.999, 50.0):
+            xw[0] = x0
+            assert lambert.izzo2015_warm(r1, r2, tof, MU, True, w1, w2, xw) == lambert.STATUS_OK
+            scale = np.linalg.norm(v1) + np.linalg.norm(v2)
+            assert np.abs(w1 - v1).max() <= 1e-12 * scale and np.abs(w2 - v2).max() <= 1e-12 * scale
+            assert abs(xw[0] - x) <= 1e-12 * (1 + abs(x))
+
+
 def test_batch_matches_scalar():
     rng = np.random.default_rng(11)
     r1, r2, tof = _random_cases(3000, rng)
@@ -384,6 +411,65 @@ def test_battin_and_lancaster_forms_agree(lam, x):
     assert battin[0] == pytest.approx(lanc[0], rel=1e-13)
     for k in (1, 2, 3):
         assert battin[k] == pytest.approx(lanc[k], rel=10.0 ** (2 * k - 12), abs=1e-12)
+
+
+def _battin_running(x, lam, om, y, eta, s1):
+    """``_tof_battin`` in plain Python with the series coefficient as a running product (the form before
+    the coefficient table, which must give the same bits)."""
+    q0 = q1 = q2 = q3 = 0.0
+    a = 1.0
+    p0, p1, p2, p3 = 1.0, 0.0, 0.0, 0.0
+    for k in range(400):
+        q0 += a * p0
+        q1 += k * a * p1
+        q2 += k * (k - 1) * a * p2
+        q3 += k * (k - 1) * (k - 2) * a * p3
+        if abs(a * p0) <= 1e-18 * abs(q0) and k > 3:
+            break
+        p3, p2, p1 = p2, p1, p0
+        p0 = p0 * s1
+        a = a * (3.0 + k) / (2.5 + k)
+    q0, q1, q2, q3 = (q * (4.0 / 3.0) for q in (q0, q1, q2, q3))
+    lam2 = lam * lam
+    y3 = y * y * y
+    e1 = -lam * eta / y
+    e2 = lam2 * om / y3
+    e3 = -3.0 * lam2 * lam2 * om * x / (y3 * y * y)
+    s1d1 = -eta * eta / (2.0 * y)
+    s1d2 = eta * eta * lam * (2.0 * y + lam * x) / (2.0 * y3)
+    s1d3 = -(3.0 * e2 + x * e3) / 2.0
+    u0 = eta * eta * eta
+    u1 = 3.0 * eta * eta * e1
+    u2 = 6.0 * eta * e1 * e1 + 3.0 * eta * eta * e2
+    u3 = 6.0 * e1 * e1 * e1 + 18.0 * eta * e1 * e2 + 3.0 * eta * eta * e3
+    g1 = q1 * s1d1
+    g2 = q2 * s1d1 * s1d1 + q1 * s1d2
+    g3 = q3 * s1d1 * s1d1 * s1d1 + 3.0 * q2 * s1d1 * s1d2 + q1 * s1d3
+    return (0.5 * (u0 * q0 + 4.0 * lam * eta), 0.5 * (u1 * q0 + u0 * g1 + 4.0 * lam * e1),
+            0.5 * (u2 * q0 + 2.0 * u1 * g1 + u0 * g2 + 4.0 * lam * e2),
+            0.5 * (u3 * q0 + 3.0 * u2 * g1 + 3.0 * u1 * g2 + u0 * g3 + 4.0 * lam * e3))
+
+
+def test_series_table_gives_the_running_products_bits():
+    """The coefficient table holds exactly the running product's values (the same IEEE operations), so
+    the compiled ``_tof_battin`` returns the bits of the running-product form: random (x, lam) with
+    |S1| < S1_SERIES (where it is used) and beyond (|S1| up to 0.95: hundreds of terms)."""
+    rng = np.random.default_rng(7)
+    n_used = 0
+    for _ in range(6000):
+        lam = float(rng.uniform(-0.999, 0.999))
+        x = float(rng.uniform(-0.95, 3.0))
+        s1, y, eta = _forms(x, lam)
+        if not abs(s1) < 0.95:
+            continue
+        n_used += abs(s1) < lambert.S1_SERIES
+        om = 1.0 - lam * lam
+        assert lambert._tof_battin(x, lam, om, y, eta, s1) == _battin_running(x, lam, om, y, eta, s1)
+    assert n_used > 1000
+    a = 1.0
+    for k in range(lambert._N_SERIES):
+        assert lambert._SERIES[0, k] == a and lambert._SERIES[3, k] == float(k * (k - 1) * (k - 2)) * a
+        a = a * (3.0 + k) / (2.5 + k)
 
 
 @settings(max_examples=200, deadline=None)

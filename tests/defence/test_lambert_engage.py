@@ -162,6 +162,35 @@ def test_tof_lower_bound_equals_the_universal_variable_fast_transfer():
     assert _tof_lower(6.371e6, 7.0e6, np.cos(0.5), 11.2e3, GM_M3_S2) == 0.0
 
 
+def test_tof_lower_bounds_bracket_the_exact_expression_and_decide_alike():
+    """``_tof_lower_bounds`` brackets ``_tof_lower(...) * (1 - 1e-9) - 1e-6`` as evaluated, and
+    ``_tof_lower_exceeds`` gives that expression's comparison with the flight time bit for bit: random
+    radii, angles and speeds (elliptic, near-escape, no-ellipse), flight times anywhere and at the
+    expression's own value (exactly, and 1e-15, 1e-9, 1e-6 relative either side); the bounds decide
+    a good share (else the fast path would be dead code)."""
+    from bmdcheck.defence.lambert_engage import _tof_lower, _tof_lower_bounds, _tof_lower_exceeds
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    rng = np.random.default_rng(31)
+    n = 40000
+    r1 = rng.uniform(6.35e6, 6.4e6, n)
+    r2 = r1 + rng.uniform(-1e4, 3e6, n)
+    cth = np.cos(rng.uniform(0.0, 1.2, n) ** 2)
+    v = rng.uniform(500.0, 11500.0, n)
+    v[:200] = np.sqrt(2.0 * GM_M3_S2 / r1[:200]) * (1.0 + rng.uniform(-1e-9, 1e-9, 200))  # escape speed
+    tof = rng.uniform(0.0, 1500.0, n)
+    half = n // 2
+    exact = np.array([_tof_lower(a, b, c, d, GM_M3_S2) * (1.0 - 1e-9) - 1e-6 for a, b, c, d in zip(r1, r2, cth, v)])
+    tof[:half] = exact[:half] * (1.0 + rng.choice([-1e-6, -1e-9, -1e-15, 0.0, 1e-15, 1e-9, 1e-6], half))
+    decided = 0
+    for k in range(n):
+        lo, hi = _tof_lower_bounds(r1[k], r2[k], cth[k], v[k], GM_M3_S2)
+        assert lo <= exact[k] <= hi or (lo == -np.inf and hi == np.inf), k
+        decided += lo > tof[k] or hi < tof[k]
+        assert _tof_lower_exceeds(r1[k], r2[k], cth[k], v[k], GM_M3_S2, tof[k]) == (exact[k] > tof[k]), k
+    assert decided > 0.3 * n
+
+
 def test_reach_bound_admits_every_transfer_within_the_burnout_speed():
     """The chunk, sample and launch bounds (``_reachable``, ``_dv_floor``, ``_refused``) never refuse a
     transfer that exists:
@@ -317,7 +346,7 @@ def test_latest_launch_refinement_brackets_the_crossing(lat, lon, off, bearing, 
     if not (np.isfinite(dva) and dvb > vbo + 1.0):
         return
     x = _refine_latest(t, rt, vt, se, OMEGA_EARTH_RAD_S, t_b, vbo, 0.0, GM_M3_S2, ws[0], ws[1], ws[2],
-                       a, dva - vbo, b, (dvb - vbo) if solved_end else np.nan)
+                       a, dva - vbo, b, (dvb - vbo) if solved_end else np.nan, np.full(1, np.nan))
     assert a <= x < b
     assert _dv_universal(se, rt, t, x, t_b) <= vbo * (1 + 1e-9)
     # a failing launch within the tolerance above x (the bracket's other end)

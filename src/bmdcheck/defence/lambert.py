@@ -149,23 +149,44 @@ def _eta_s1(x, lam, om, oml, opl):
     return y, eta, s1
 
 
+_N_SERIES = 400
+
+
+def _series_coefficients(n=_N_SERIES):
+    """Battin's series coefficients a_k = (3)_k/(5/2)_k by the recurrence a_(k+1) = a_k (3 + k)/(2.5 + k)
+    (IEEE double, the same operations in the same order as a running product), and k a_k,
+    k(k-1) a_k, k(k-1)(k-2) a_k: (4, n). A table lifts the division off the series' critical path."""
+    c = np.empty((4, n))
+    a = 1.0
+    for k in range(n):
+        c[0, k] = a
+        c[1, k] = float(k) * a
+        c[2, k] = float(k * (k - 1)) * a
+        c[3, k] = float(k * (k - 1) * (k - 2)) * a
+        a = a * (3.0 + k) / (2.5 + k)
+    return c
+
+
+_SERIES = _series_coefficients()
+
+
 @njit(cache=True)
 def _tof_battin(x, lam, om, y, eta, s1):
     """T(x) and its first three x-derivatives from Battin's series (needs |S1| < 1)."""
     # T = (eta^3 Q(S1) + 4 lam eta)/2, Q = 4/3 sum_k (3)_k/(5/2)_k S1^k, with dQ/dS1 etc.
     q0 = q1 = q2 = q3 = 0.0
-    a = 1.0
+    cf = _SERIES
     p0, p1, p2, p3 = 1.0, 0.0, 0.0, 0.0  # S1^k, S1^(k-1), S1^(k-2), S1^(k-3)
-    for k in range(400):
+    for k in range(_N_SERIES):
+        a = cf[0, k]
         q0 += a * p0
-        q1 += k * a * p1
-        q2 += k * (k - 1) * a * p2
-        q3 += k * (k - 1) * (k - 2) * a * p3
+        q1 += cf[1, k] * p1
+        q2 += cf[2, k] * p2
+        q3 += cf[3, k] * p3
         if abs(a * p0) <= 1e-18 * abs(q0) and k > 3:
             break
         p3, p2, p1 = p2, p1, p0
         p0 = p0 * s1
-        a = a * (3.0 + k) / (2.5 + k)
     f43 = 4.0 / 3.0
     q0 *= f43
     q1 *= f43
@@ -230,8 +251,11 @@ def _tof_derivs(x, lam, om, oml, opl):
 
 
 @njit(cache=True)
-def _solve_x(tau, lam, om, oml, opl):
-    """Solve T(x) = tau for x on the single-revolution branch; returns (x, converged)."""
+def _solve_x(tau, lam, om, oml, opl, x0=math.nan):
+    """Solve T(x) = tau for x on the single-revolution branch; returns (x, converged). x0 (if not NaN):
+    the start instead of Izzo's guess (a neighbouring problem's x)."""
+    if x0 > -1.0 and x0 < math.inf:
+        return _householder(x0, tau, lam, om, oml, opl)
     sq = math.sqrt(om)
     t00 = math.atan2(sq, lam) + lam * sq  # T(x = 0) = acos(lam) + lam sqrt(1 - lam^2)
     t1 = (2.0 / 3.0) * oml * (1.0 + lam + lam * lam)  # T(x = 1) = 2/3 (1 - lam^3)
@@ -243,9 +267,15 @@ def _solve_x(tau, lam, om, oml, opl):
         x = 2.5 * t1 * (t1 - tau) / (tau * oml * (1.0 + lam + l2 + l2 * lam + l2 * l2)) + 1.0
     else:
         x = (t00 / tau) ** (math.log(2.0) / math.log(t00 / t1)) - 1.0
-    lo, hi = -1.0, math.inf
-    if not (x > lo and x < hi):
+    if not (x > -1.0 and x < math.inf):
         x = 0.0
+    return _householder(x, tau, lam, om, oml, opl)
+
+
+@njit(cache=True, inline="always")
+def _householder(x, tau, lam, om, oml, opl):
+    """Householder's iteration on T(x) = tau from x, safeguarded by a bracket: (x, converged)."""
+    lo, hi = -1.0, math.inf
     for _ in range(MAX_ITER):
         t, d1, d2, d3 = _tof_derivs(x, lam, om, oml, opl)
         f = t - tau
@@ -277,6 +307,22 @@ def izzo2015_into(r1, r2, tof_s, mu, short_way, v1, v2):
     place (NaN unless the status is ``STATUS_OK``). Returns the status code (``STATUS_*``).
     Allocates nothing: the form to call from other ``@njit`` kernels.
     """
+    st, _x = _izzo(r1, r2, tof_s, mu, short_way, v1, v2, math.nan)
+    return st
+
+
+@njit(cache=True)
+def izzo2015_warm(r1, r2, tof_s, mu, short_way, v1, v2, xw):
+    """``izzo2015_into`` started from xw[0] (Lancaster-Blanchard x of a neighbouring problem; NaN: Izzo's
+    guess); the solution's x is written back to xw[0] (NaN unless ok)."""
+    st, x = _izzo(r1, r2, tof_s, mu, short_way, v1, v2, xw[0])
+    xw[0] = x if st == STATUS_OK else math.nan
+    return st
+
+
+@njit(cache=True, inline="always")
+def _izzo(r1, r2, tof_s, mu, short_way, v1, v2, x0):
+    """``izzo2015_into`` from the start x0 (NaN: Izzo's guess): (status, x)."""
     x1, y1, z1 = r1[0], r1[1], r1[2]
     x2, y2, z2 = r2[0], r2[1], r2[2]
     for j in range(3):
@@ -289,13 +335,13 @@ def izzo2015_into(r1, r2, tof_s, mu, short_way, v1, v2):
     # (written so that NaN fails every test)
     if not (r1n > 0.0 and r2n > 0.0 and c > 0.0 and tof_s > 0.0 and mu > 0.0
             and r1n < math.inf and r2n < math.inf and tof_s < math.inf and mu < math.inf):
-        return STATUS_BAD_INPUT
+        return STATUS_BAD_INPUT, math.nan
     u1x, u1y, u1z = x1 / r1n, y1 / r1n, z1 / r1n
     u2x, u2y, u2z = x2 / r2n, y2 / r2n, z2 / r2n
     hx, hy, hz = u1x + u2x, u1y + u2y, u1z + u2z
     cos_half = 0.5 * math.sqrt(hx * hx + hy * hy + hz * hz)  # cos(theta/2), theta short-way angle
     if cos_half < _COS_HALF_MIN:
-        return STATUS_ANTIPODAL
+        return STATUS_ANTIPODAL, math.nan
     s = 0.5 * (r1n + r2n + c)
     lam_abs = math.sqrt(r1n * r2n) * cos_half / s
     if lam_abs > 1.0:
@@ -309,9 +355,9 @@ def izzo2015_into(r1, r2, tof_s, mu, short_way, v1, v2):
         oml = 1.0 - lam
         opl = om / oml
     tau = math.sqrt(2.0 * mu / (s * s * s)) * tof_s
-    x, conv = _solve_x(tau, lam, om, oml, opl)
+    x, conv = _solve_x(tau, lam, om, oml, opl, x0)
     if not conv:
-        return STATUS_NO_CONVERGENCE
+        return STATUS_NO_CONVERGENCE, math.nan
 
     y = math.sqrt(om + lam * lam * x * x)
     lx = lam * x
@@ -334,7 +380,7 @@ def izzo2015_into(r1, r2, tof_s, mu, short_way, v1, v2):
     v2[0] = vr2 * u2x + k * (p2 * u2x - x1)
     v2[1] = vr2 * u2y + k * (p2 * u2y - y1)
     v2[2] = vr2 * u2z + k * (p2 * u2z - z1)
-    return STATUS_OK
+    return STATUS_OK, x
 
 
 @njit(cache=True)
