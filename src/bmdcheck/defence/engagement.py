@@ -551,18 +551,18 @@ class Windows:
         return self.raw[:, C_LATEST]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _interleave(t, v, cg, sg, out):
-    """out (NH, NR, 4) = [t, v, cos γ, sin γ] at (range i, altitude j) -> out[j, i]; inf/0 beyond the
-    table's own grid."""
-    a, b = t.shape
-    for j in prange(out.shape[0]):
+    """out (NH, NR, 4) = [t, v, cos γ, sin γ] from arrays (nh, nr) by altitude rows (the tables'
+    transposes, so both sides are read and written in order); inf/0 beyond the table's own grid."""
+    b, a = t.shape
+    for j in range(out.shape[0]):
         for i in range(out.shape[1]):
             if i < a and j < b:
-                out[j, i, 0] = t[i, j]
-                out[j, i, 1] = v[i, j]
-                out[j, i, 2] = cg[i, j]
-                out[j, i, 3] = sg[i, j]
+                out[j, i, 0] = t[j, i]
+                out[j, i, 1] = v[j, i]
+                out[j, i, 2] = cg[j, i]
+                out[j, i, 3] = sg[j, i]
             else:
                 out[j, i, 0] = math.inf
                 out[j, i, 1] = 0.0
@@ -579,24 +579,64 @@ def _f32_down(x):
     return y
 
 
-@njit(parallel=True, cache=True)
-def _row_pair_minima(t, out):
-    """out (NH, NR, 2) = (A, S) of ``table_sample_ub`` from arrival times t (NR, NH): A_ji the smaller
-    of rows j, j + 1 at node i (-1 where either is not finite), S_ji the suffix minimum over ranges
-    of the smaller of the two; float32 rounded down. Row NH - 1: (-1, -1) (outside the grid)."""
-    nr, nh = t.shape
-    for j in prange(nh - 1):
+@njit(cache=True, inline="always")
+def _arrival(tT, i, j):
+    """Arrival time at node (range i, altitude j) of a transposed table tT (nh, nr), inf beyond its grid."""
+    return tT[j, i] if (j < tT.shape[0] and i < tT.shape[1]) else math.inf
+
+
+@njit(cache=True)
+def _table_bounds(t, last, tblk, tsuf, tbmax):
+    """The bound arrays of one base table from its arrival times transposed, t (nh_t, nr_t) (altitude
+    rows, read in order), on the stacked grid (nr, nh) (inf beyond t's own grid), see :class:`TableReach`: last (nh,) per altitude row the last range node with a finite
+    arrival (-1: none); tblk (nr, nh // _BLK + 1) t_blk_s; tsuf (nh, nr, 2) t_suf_s;
+    tbmax (⌈nr/_BMX⌉, ⌈nh/_BMX⌉) t_bmax_s."""
+    nh = tsuf.shape[0]
+    nr = tblk.shape[0]
+    for j in range(nh):
+        lj = -1
+        for i in range(nr - 1, -1, -1):
+            if _arrival(t, i, j) < math.inf:
+                lj = i
+                break
+        last[j] = lj
+    # earliest arrival over ranges >= i and rows [J·B, J·B + B] (suffix minima, B = _BLK)
+    for jb in range(tblk.shape[1]):
+        run = np.full(_BLK + 1, math.inf)
+        for i in range(nr - 1, -1, -1):
+            m = math.inf
+            for jj in range(_BLK + 1):
+                j = jb * _BLK + jj
+                if j < nh:
+                    v = _arrival(t, i, j)
+                    if v < run[jj]:
+                        run[jj] = v
+                    if run[jj] < m:
+                        m = run[jj]
+            tblk[i, jb] = m
+    # (A, S) of table_sample_ub per row pair (j, j + 1)
+    for j in range(nh - 1):
         run = math.inf
         for i in range(nr - 1, -1, -1):
-            a0, a1 = t[i, j], t[i, j + 1]
+            a0, a1 = _arrival(t, i, j), _arrival(t, i, j + 1)
             m = a0 if a0 < a1 else a1
             if m < run:
                 run = m
-            out[j, i, 0] = _f32_down(m) if (a0 < math.inf and a1 < math.inf) else np.float32(-1.0)
-            out[j, i, 1] = _f32_down(run)
+            tsuf[j, i, 0] = _f32_down(m) if (a0 < math.inf and a1 < math.inf) else np.float32(-1.0)
+            tsuf[j, i, 1] = _f32_down(run)
     for i in range(nr):
-        out[nh - 1, i, 0] = np.float32(-1.0)
-        out[nh - 1, i, 1] = np.float32(-1.0)
+        tsuf[nh - 1, i, 0] = np.float32(-1.0)
+        tsuf[nh - 1, i, 1] = np.float32(-1.0)
+    # latest arrival per block of _BMX x _BMX nodes (inf if any is unreachable or off the grid)
+    for ib in range(tbmax.shape[0]):
+        for jb in range(tbmax.shape[1]):
+            m = -math.inf
+            for i in range(ib * _BMX, ib * _BMX + _BMX):
+                for j in range(jb * _BMX, jb * _BMX + _BMX):
+                    v = _arrival(t, i, j) if (i < nr and j < nh) else math.inf
+                    if v > m:
+                        m = v
+            tbmax[ib, jb] = m
 
 
 def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
@@ -631,23 +671,22 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     nh = max(t.t_s.shape[1] for t in tables)
     Q = len(tables)
     TAB = np.empty((Q, nh, nr, 4))  # interleaved [t, speed, cos γ, sin γ] by altitude rows
-    T0 = np.full((Q, nr, nh), np.inf)  # arrival times (range, altitude) for the bounds
-    for k, tb in enumerate(tables):
-        a, b = tb.t_s.shape
-        T0[k, :a, :b] = tb.t_s
-        _interleave(np.ascontiguousarray(tb.t_s, dtype=float), np.ascontiguousarray(tb.speed_mps, dtype=float),
-                    np.cos(tb.fpa_rad), np.sin(tb.fpa_rad), TAB[k])
-    # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup at
-    # a larger range is inf. As a cosine of the central angle on the smallest Earth radius (per-sample
-    # test) and as a sparse table of range maxima over row spans (chunk test).
-    ROW = np.full((Q, nh), 2.0)
     levels = max(1, int(np.ceil(np.log2(nh))) + 1)
-    RMAX = np.full((Q, levels, nh), -1.0)
-    TB = np.full((Q, nr, nh // _BLK + 1), np.inf)
+    ROW = np.empty((Q, nh))
+    RMAX = np.empty((Q, levels, nh))
+    TB = np.empty((Q, nr, nh // _BLK + 1))
     TS = np.empty((Q, nh, nr, 2), dtype=np.float32)
+    nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
+    TBX = np.empty((Q, nbr, nbh))
     for k, tb in enumerate(tables):
-        fin = np.isfinite(T0[k])
-        last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
+        tr = lambda x: np.ascontiguousarray(np.asarray(x, dtype=float).T)  # noqa: E731 (altitude rows)
+        t = tr(tb.t_s)
+        _interleave(t, tr(tb.speed_mps), tr(np.cos(tb.fpa_rad)), tr(np.sin(tb.fpa_rad)), TAB[k])
+        last = np.empty(nh, dtype=np.int64)
+        _table_bounds(t, last, TB[k], TS[k], TBX[k])
+        # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup
+        # at a larger range is inf. As a cosine of the central angle on the smallest Earth radius
+        # (per-sample test) and as a sparse table of range maxima over row spans (chunk test).
         both = np.maximum(last, np.append(last[1:], -1))
         rng = np.where(both >= 0, (both + 2) * tb.dr_m, -1.0)
         ang = rng / (0.99 * earth.b_m)
@@ -657,14 +696,6 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
             w = 1 << (lv - 1)
             RMAX[k, lv] = RMAX[k, lv - 1]
             RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
-        suf = np.minimum.accumulate(T0[k, ::-1], axis=0)[::-1]  # earliest arrival at ranges >= i
-        _row_pair_minima(T0[k], TS[k])
-        for jb in range(TB.shape[2]):
-            TB[k, :, jb] = suf[:, jb * _BLK: jb * _BLK + _BLK + 1].min(axis=1, initial=np.inf)
-    nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
-    TP = np.full((Q, nbr * _BMX, nbh * _BMX), np.inf)
-    TP[:, :nr, :nh] = T0
-    TBX = TP.reshape(Q, nbr, _BMX, nbh, _BMX).max(axis=(2, 4))  # latest arrival per block of nodes
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
     q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
