@@ -26,7 +26,7 @@ from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
 from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sector_correction
-from .windows import (KIND_ALL_OK, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
+from .windows import (KIND_ALL_OK, C_AUX, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
                       R_TRACK, R_VIS, SUB, Pairs, Samples, scan_pair_sub, scratch, summarise, visible)
@@ -445,10 +445,62 @@ def table_interior(reach, smp, prs, p, i, m, tl):
     return smp.t_s[i, m] - tof, math.nan
 
 
+@njit(cache=True, inline="always")
+def table_pair_out(reach, smp, prs, p, out):
+    """The whole pair p below, above or out of reach: when every chunk's bound (``table_bound``) is
+    decisive with kind <= R_REACH, write the scanner's row for p and return True, else False (then
+    nothing is written). The row is the one :func:`windows.scan_pair_sub` writes for such a pair: no
+    sample passes the altitude and reach checks, so it is infeasible, with no launch time, shot or
+    ``aux``; its reason is the largest code of a sample, found as the scanner's furthest-reason pass
+    finds it (chunks in order while their kind could exceed the largest code seen), each code read
+    from the altitude alone: a chunk of kind k proves every code <= k, and a sample in the band has a
+    code >= R_REACH, so within a chunk of kind R_REACH it is R_REACH, and the band checks give R_BELOW
+    and R_ABOVE. A sample whose altitude is not a number leaves the pair to the scanner."""
+    i = prs.traj[p]
+    n = smp.n[i]
+    tl = prs.t_launch_s[p]
+    if not math.isfinite(tl):
+        tl = math.inf
+    C = (n + CHUNK - 1) // CHUNK
+    for c in range(C):
+        k, u = table_bound(reach, smp, prs, p, i, c, tl)
+        if k < 0 or k > R_REACH:
+            return False
+    hmin = prs.min_alt_m[p]
+    hmax = prs.max_alt_m[p]
+    best = -1
+    c = 0
+    while c < C and best < R_REACH:
+        k, u = table_bound(reach, smp, prs, p, i, c, tl)
+        m = c * CHUNK
+        end = min(m + CHUNK, n)
+        while m < end and best < k:
+            h = smp.alt_m[i, m]
+            if math.isnan(h):
+                return False
+            code = R_BELOW if h < hmin else (R_ABOVE if h > hmax else R_REACH)
+            if code > best:
+                best = code
+            m += 1
+        c += 1
+    out[p, C_FEAS] = 0.0
+    out[p, C_REASON] = max(best, 0)
+    for k in range(C_FIRST, C_DURATION):
+        out[p, k] = math.nan
+    out[p, C_DURATION] = 0.0
+    out[p, C_SHOTS] = 0.0
+    out[p, C_LATEST] = math.nan
+    out[p, C_AUX] = math.nan
+    return True
+
+
 @njit(cache=True, _nrt=False)
 def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
-    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub)."""
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub).
+    A pair proven out of the band or reach as a whole (:func:`table_pair_out`) skips the scanner."""
     for p in range(p0, p1):
+        if pruned and table_pair_out(reach, smp, prs, p, out):
+            continue
         scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
                       p, out, pruned, kind, ub, done, order, ws, st)
 
