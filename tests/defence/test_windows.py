@@ -12,8 +12,8 @@ from numba import njit
 import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_lambert
 from bmdcheck.defence.engagement import (PairSpec, Threats, pairs_record, prepare, solve_windows, table_bound,
-                                         table_classify, table_pair_out, table_reach, table_sample_ub,
-                                         table_sub_bound)
+                                         acos_bracket, table_classify, table_pair_out, table_reach,
+                                         table_sample_ub, table_sub_bound)
 from bmdcheck.defence.flyout import table_for
 from bmdcheck.defence.windows import CHUNK, KIND_ALL_OK, N_OUT, R_OK, SUB
 
@@ -213,8 +213,9 @@ def test_sample_bound_is_tight_and_can_fail(fan):
 @njit(cache=True)
 def _pair_out_rows(reach, smp, prs, out, taken):
     """table_pair_out on every pair: taken[p] whether it proved pair p, out[p] its row then."""
+    kind = np.empty(smp.t_s.shape[1], dtype=np.int64)
     for p in range(prs.traj.shape[0]):
-        taken[p] = table_pair_out(reach, smp, prs, p, out)
+        taken[p] = table_pair_out(reach, smp, prs, p, out, kind)
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -265,3 +266,28 @@ def test_pair_bound_check_can_fail(fan):
     _pair_out_rows(bad, geo.samples(), pairs_record(spec, None), out, taken)
     assert ref[:, 0].sum() > 0 and (taken & (ref[:, 0] > 0.5)).any()
     assert not np.array_equal(out[taken, :ref.shape[1]], ref[taken])
+
+
+def test_acos_bracket_holds_and_is_tight():
+    """The chunk bounds' arc cosine bracket holds on a dense grid (ends and the neighbourhood of ±1
+    included) and is within 2e-6 rad; the same polynomial without its margin misses (the check can fail)."""
+    from bmdcheck.defence.engagement import _ACOS_ERR
+
+    x = np.concatenate([np.linspace(-1.0, 1.0, 2_000_001), 1.0 - np.logspace(-17, -1, 20_001),
+                        -1.0 + np.logspace(-17, -1, 20_001), [-1.0, -0.0, 0.0, 1.0]])
+    lo, hi = _brackets(x)
+    a = np.arccos(x)
+    assert (lo <= a).all() and (a <= hi).all()
+    assert (hi - lo).max() <= 2.0 * _ACOS_ERR + 1e-12
+    mid = 0.5 * (lo + hi)
+    assert (mid > a).any() and (mid < a).any()  # the bare polynomial errs both ways
+    assert np.isnan(acos_bracket(np.nan)[0])
+
+
+@njit(cache=True)
+def _brackets(x):
+    lo = np.empty_like(x)
+    hi = np.empty_like(x)
+    for k in range(x.size):
+        lo[k], hi[k] = acos_bracket(x[k])
+    return lo, hi

@@ -304,6 +304,25 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
     return code, tof, vc, launch, nan, m_lo, m_hi, m_reach, m_tof, slack, m_vc
 
 
+_ACOS_C = (1.5707963050, -0.2145988016, 0.0889789874, -0.0501743046, 0.0308918810, -0.0170881256, 0.0066700901,
+           -0.0012624911)
+_ACOS_ERR = 1e-6  # rad: the polynomial's 2e-8 (measured 2.2e-8 on a dense grid, tests/defence) with a wide margin
+
+
+@njit(cache=True, inline="always")
+def acos_bracket(x):
+    """(lo, hi) with lo <= acos(x) <= hi for x in [-1, 1], cheaper than ``math.acos`` (the chunk
+    bounds only need a bracket): acos|x| = sqrt(1 - |x|) (a0 + a1|x| + ... + a7|x|^7) + e, |e| <= 2e-8
+    (Abramowitz & Stegun 4.4.46), acos x = pi - acos|x| for x < 0; widened by _ACOS_ERR. NaN in, NaN out."""
+    ax = abs(x)
+    a = _ACOS_C
+    q = ((((((a[7] * ax + a[6]) * ax + a[5]) * ax + a[4]) * ax + a[3]) * ax + a[2]) * ax + a[1]) * ax + a[0]
+    r = math.sqrt(1.0 - ax) * q
+    if x < 0.0:
+        r = math.pi - r
+    return r - _ACOS_ERR, r + _ACOS_ERR
+
+
 @njit(cache=True, inline="always")
 def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo, hi, a, b):
     """The table model's bound over samples a..b (inclusive) of trajectory i, summarised by the unit
@@ -329,7 +348,8 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
     if jlo >= nh - 1:
         return R_REACH, -math.inf
     jhi = min(int(hhi / dh), nh - 2)
-    ang = math.acos(max(-1.0, min(1.0, ca))) - rho
+    a_lo, a_hi = acos_bracket(max(-1.0, min(1.0, ca)))  # the centre's central angle from the site
+    ang = a_lo - rho
     rng = max(ang, 0.0) * reach.site_r_m[s] * (1.0 - 1e-12)
     k = 0
     while (2 << k) <= jhi - jlo + 1:
@@ -354,7 +374,7 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
     # never exceeds its corners) within the flight-time limit and the timeline at the chunk's first sample.
     if (lo >= hmin and hi <= hmax and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0 and prs.vis_index[p] < 0
             and not reach.rot[q]):
-        r_hi = (ang + 2.0 * rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
+        r_hi = (a_hi + rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
         r_lo = max(rng - 1.0, 0.0)
         dr = reach.dr_m[qb]
         i1 = int(r_hi / dr) + 1
@@ -446,32 +466,59 @@ def table_interior(reach, smp, prs, p, i, m, tl):
 
 
 @njit(cache=True, inline="always")
-def table_pair_out(reach, smp, prs, p, out):
-    """The whole pair p below, above or out of reach: when every chunk's bound (``table_bound``) is
-    decisive with kind <= R_REACH, write the scanner's row for p and return True, else False (then
-    nothing is written). The row is the one :func:`windows.scan_pair_sub` writes for such a pair: no
-    sample passes the altitude and reach checks, so it is infeasible, with no launch time, shot or
-    ``aux``; its reason is the largest code of a sample, found as the scanner's furthest-reason pass
-    finds it (chunks in order while their kind could exceed the largest code seen), each code read
-    from the altitude alone: a chunk of kind k proves every code <= k, and a sample in the band has a
-    code >= R_REACH, so within a chunk of kind R_REACH it is R_REACH, and the band checks give R_BELOW
-    and R_ABOVE. A sample whose altitude is not a number leaves the pair to the scanner."""
+def table_pair_out(reach, smp, prs, p, out, kind):
+    """The whole pair p below, above or out of reach: when every chunk's bound is decisive with kind
+    <= R_REACH, write the scanner's row for p and return True, else False (then nothing is written
+    to out). kind: scratch of at least C ints (the chunks' kinds).
+
+    The chunk bound is ``table_bound``'s: first its cheap tests (altitude band, the pair's largest
+    reachable angle at any altitude) on every chunk, then its full bound on the chunks they leave
+    open, the one nearest the site first (a pair in reach fails there at once). The row is the one
+    :func:`windows.scan_pair_sub` writes for such a pair: no sample passes the altitude and reach
+    checks, so it is infeasible, with no launch time, shot or ``aux``; its reason is the largest
+    code of a sample, found as the scanner's furthest-reason pass finds it (chunks in order while
+    their kind could exceed the largest code seen), each code read from the altitude alone: a chunk
+    of kind k proves every code <= k, and a sample in the band has a code >= R_REACH, so within a
+    chunk of kind R_REACH it is R_REACH, and the band checks give R_BELOW and R_ABOVE. A sample whose
+    altitude is not a number leaves the pair to the scanner."""
     i = prs.traj[p]
     n = smp.n[i]
     tl = prs.t_launch_s[p]
     if not math.isfinite(tl):
         tl = math.inf
     C = (n + CHUNK - 1) // CHUNK
-    for c in range(C):
-        k, u = table_bound(reach, smp, prs, p, i, c, tl)
-        if k < 0 or k > R_REACH:
-            return False
     hmin = prs.min_alt_m[p]
     hmax = prs.max_alt_m[p]
+    s = prs.site[p]
+    sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
+    cos_a, sin_a = reach.cos_all[p], reach.sin_all[p]
+    near, ca_near = -1, -math.inf
+    for c in range(C):  # _bound_core's first tests
+        if smp.ch_hmax_m[i, c] < hmin:
+            kind[c] = R_BELOW
+            continue
+        if smp.ch_hmin_m[i, c] > hmax:
+            kind[c] = R_ABOVE
+            continue
+        ca = sx * smp.ch_u[i, c, 0] + sy * smp.ch_u[i, c, 1] + sz * smp.ch_u[i, c, 2]
+        if sin_a >= 0.0 and ca < cos_a * smp.ch_cos_rho[i, c] - sin_a * smp.ch_sin_rho[i, c]:
+            kind[c] = R_REACH
+            continue
+        kind[c] = -1
+        if not ca <= ca_near:
+            near, ca_near = c, ca
+    if near >= 0:
+        for j in range(-1, C):
+            c = near if j < 0 else j
+            if kind[c] == -1:
+                k, u = table_bound(reach, smp, prs, p, i, c, tl)
+                if k < 0 or k > R_REACH:
+                    return False
+                kind[c] = k
     best = -1
     c = 0
     while c < C and best < R_REACH:
-        k, u = table_bound(reach, smp, prs, p, i, c, tl)
+        k = kind[c]
         m = c * CHUNK
         end = min(m + CHUNK, n)
         while m < end and best < k:
@@ -499,7 +546,7 @@ def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws
     """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub).
     A pair proven out of the band or reach as a whole (:func:`table_pair_out`) skips the scanner."""
     for p in range(p0, p1):
-        if pruned and table_pair_out(reach, smp, prs, p, out):
+        if pruned and table_pair_out(reach, smp, prs, p, out, kind):
             continue
         scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
                       p, out, pruned, kind, ub, done, order, ws, st)
