@@ -144,7 +144,8 @@ def _lookup4(r, h, dr, dh, TAB):
 
 @njit(parallel=True, cache=True)
 def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
-    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF)."""
+    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF);
+    altitude -1 past the trajectory's n samples."""
     N, M = t.shape
     for i in prange(N):
         for m in range(n[i]):
@@ -163,6 +164,8 @@ def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
             vrel[i, m, 0] = c * vx + s * vy
             vrel[i, m, 1] = -s * vx + c * vy
             vrel[i, m, 2] = v[i, m, 2]
+        for m in range(n[i], M):  # unused tail: no altitude
+            alt[i, m] = -1.0
 
 
 class TableReach(NamedTuple):
@@ -218,7 +221,7 @@ class TableReach(NamedTuple):
 
 _BLK = 16
 _SUBL = CHUNK // SUB  # samples per sub-chunk
-_BMX = 8  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
+_BMX = 6  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
 
 
 @njit(cache=True, inline="always")
@@ -599,7 +602,7 @@ def prepare(threats: Threats) -> Geometry:
     e = threats.earth
     ecef = np.zeros((N, M, 3))
     u = np.zeros((N, M, 3))
-    alt = np.full((N, M), -1.0)
+    alt = np.empty((N, M))  # -1 past each trajectory's samples (_prepare)
     vrel = np.zeros((N, M, 3))
     n = threats.n_samples.astype(np.int64)
     _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
