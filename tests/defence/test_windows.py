@@ -12,9 +12,10 @@ from numba import njit
 import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_lambert
 from bmdcheck.defence.engagement import (PairSpec, Threats, pairs_record, prepare, solve_windows, table_bound,
-                                         table_classify, table_reach, table_sample_ub, table_sub_bound)
+                                         acos_bracket, table_classify, table_pair_out, table_reach,
+                                         table_sample_ub, table_sub_bound)
 from bmdcheck.defence.flyout import table_for
-from bmdcheck.defence.windows import CHUNK, KIND_ALL_OK, R_OK, SUB
+from bmdcheck.defence.windows import CHUNK, KIND_ALL_OK, N_OUT, R_OK, SUB
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +208,86 @@ def test_sample_bound_is_tight_and_can_fail(fan):
     _bound_violations(low, smp, pairs_record(spec, None), out2)
     assert out2[:, 0].sum() > 0
     assert out[:, 4].sum() > 100 and out[:, 3].sum() >= 0.5 * out[:, 4].sum()
+
+
+@njit(cache=True)
+def _pair_out_rows(reach, smp, prs, out, taken):
+    """table_pair_out on every pair: taken[p] whether it proved pair p, out[p] its row then."""
+    kind = np.empty(smp.t_s.shape[1], dtype=np.int64)
+    for p in range(prs.traj.shape[0]):
+        taken[p] = table_pair_out(reach, smp, prs, p, out, kind)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=hst.integers(0, 2**32 - 1))
+def test_pair_bound_rows_equal_the_unpruned_scan(fan, seed):
+    """The whole-pair bound (table_pair_out) writes exactly the unpruned scan's row (reason, NaNs,
+    zeros) for every pair it proves, and proves none the scan finds feasible or in reach; the pairs
+    include sites on the far side of the Earth and bands below, above and around the trajectories
+    (every reason it can give: below, above, out of reach)."""
+    th, sites = fan
+    rng = np.random.default_rng(seed)
+    far = np.stack([-sites[:, 0], sites[:, 1] + 180.0, sites[:, 2]], -1)  # antipodes: out of reach
+    allsites = np.concatenate([sites, far])
+    spec, vis = _random_pairs(th, allsites, rng, 160, False)
+    kind = rng.integers(0, 4, 160)  # 0 as drawn, 1 a band above every trajectory, 2 one below it, 3 thin
+    spec.min_alt_m = np.where(kind == 1, 3000e3, np.where(kind == 2, 0.0, spec.min_alt_m))
+    spec.max_alt_m = np.where(kind == 1, 4000e3, np.where(kind == 2, rng.uniform(0.0, 20e3, 160), spec.max_alt_m))
+    spec.max_alt_m = np.where(kind == 3, spec.min_alt_m + rng.uniform(0.0, 500.0, 160), spec.max_alt_m)
+    geo = prepare(th)
+    tab = table_for(4500.0, 50.0, 900.0)
+    ref = solve_windows(geo, allsites, [tab], spec, vis, pruned=False).raw
+    reach = table_reach([tab], spec.table, np.asarray(spec.site, dtype=np.int64), allsites, th.earth, geo.sub_chunks)
+    smp, prs = geo.samples(), pairs_record(spec, vis)
+    out = np.full((160, N_OUT), -7.0)
+    taken = np.zeros(160, dtype=np.bool_)
+    _pair_out_rows(reach, smp, prs, out, taken)
+    assert taken.sum() >= 40
+    assert set(ref[taken, 1].astype(int)) >= {0, 2}  # below the band and out of reach both proven
+    np.testing.assert_array_equal(out[taken, :ref.shape[1]], ref[taken])
+    assert (out[~taken] == -7.0).all()  # nothing written for a pair it leaves to the scanner
+    np.testing.assert_array_equal(solve_windows(geo, allsites, [tab], spec, vis).raw, ref)
+
+
+def test_pair_bound_check_can_fail(fan):
+    """The comparison above detects a wrong whole-pair bound: with the largest reachable angle set to
+    zero (a reach bound that is too small) the bound claims pairs the scan finds feasible."""
+    th, sites = fan
+    P = 36
+    traj, site = np.repeat(np.arange(6), 6), np.tile(np.arange(6), 6)
+    spec = _spec(P, traj, site, np.full(P, 150.0))
+    geo = prepare(th)
+    tab = table_for(4500.0, 50.0, 900.0)
+    ref = solve_windows(geo, sites, [tab], spec, pruned=False).raw
+    reach = table_reach([tab], spec.table, np.asarray(spec.site, dtype=np.int64), sites, th.earth, geo.sub_chunks)
+    bad = reach._replace(cos_all=np.ones(P), sin_all=np.zeros(P))
+    out = np.zeros((P, N_OUT))
+    taken = np.zeros(P, dtype=np.bool_)
+    _pair_out_rows(bad, geo.samples(), pairs_record(spec, None), out, taken)
+    assert ref[:, 0].sum() > 0 and (taken & (ref[:, 0] > 0.5)).any()
+    assert not np.array_equal(out[taken, :ref.shape[1]], ref[taken])
+
+
+def test_acos_bracket_holds_and_is_tight():
+    """The chunk bounds' arc cosine bracket holds on a dense grid (ends and the neighbourhood of ±1
+    included) and is within 2e-6 rad; the same polynomial without its margin misses (the check can fail)."""
+    from bmdcheck.defence.engagement import _ACOS_ERR
+
+    x = np.concatenate([np.linspace(-1.0, 1.0, 2_000_001), 1.0 - np.logspace(-17, -1, 20_001),
+                        -1.0 + np.logspace(-17, -1, 20_001), [-1.0, -0.0, 0.0, 1.0]])
+    lo, hi = _brackets(x)
+    a = np.arccos(x)
+    assert (lo <= a).all() and (a <= hi).all()
+    assert (hi - lo).max() <= 2.0 * _ACOS_ERR + 1e-12
+    mid = 0.5 * (lo + hi)
+    assert (mid > a).any() and (mid < a).any()  # the bare polynomial errs both ways
+    assert np.isnan(acos_bracket(np.nan)[0])
+
+
+@njit(cache=True)
+def _brackets(x):
+    lo = np.empty_like(x)
+    hi = np.empty_like(x)
+    for k in range(x.size):
+        lo[k], hi[k] = acos_bracket(x[k])
+    return lo, hi

@@ -26,7 +26,7 @@ from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
 from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sector_correction
-from .windows import (KIND_ALL_OK, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
+from .windows import (KIND_ALL_OK, C_AUX, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
                       R_TRACK, R_VIS, SUB, Pairs, Samples, scan_pair_sub, scratch, summarise, visible)
@@ -144,7 +144,8 @@ def _lookup4(r, h, dr, dh, TAB):
 
 @njit(parallel=True, cache=True)
 def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
-    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF)."""
+    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF);
+    altitude -1 past the trajectory's n samples."""
     N, M = t.shape
     for i in prange(N):
         for m in range(n[i]):
@@ -163,6 +164,8 @@ def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
             vrel[i, m, 0] = c * vx + s * vy
             vrel[i, m, 1] = -s * vx + c * vy
             vrel[i, m, 2] = v[i, m, 2]
+        for m in range(n[i], M):  # unused tail: no altitude
+            alt[i, m] = -1.0
 
 
 class TableReach(NamedTuple):
@@ -218,7 +221,7 @@ class TableReach(NamedTuple):
 
 _BLK = 16
 _SUBL = CHUNK // SUB  # samples per sub-chunk
-_BMX = 8  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
+_BMX = 6  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
 
 
 @njit(cache=True, inline="always")
@@ -304,6 +307,25 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
     return code, tof, vc, launch, nan, m_lo, m_hi, m_reach, m_tof, slack, m_vc
 
 
+_ACOS_C = (1.5707963050, -0.2145988016, 0.0889789874, -0.0501743046, 0.0308918810, -0.0170881256, 0.0066700901,
+           -0.0012624911)
+_ACOS_ERR = 1e-6  # rad: the polynomial's 2e-8 (measured 2.2e-8 on a dense grid, tests/defence) with a wide margin
+
+
+@njit(cache=True, inline="always")
+def acos_bracket(x):
+    """(lo, hi) with lo <= acos(x) <= hi for x in [-1, 1], cheaper than ``math.acos`` (the chunk
+    bounds only need a bracket): acos|x| = sqrt(1 - |x|) (a0 + a1|x| + ... + a7|x|^7) + e, |e| <= 2e-8
+    (Abramowitz & Stegun 4.4.46), acos x = pi - acos|x| for x < 0; widened by _ACOS_ERR. NaN in, NaN out."""
+    ax = abs(x)
+    a = _ACOS_C
+    q = ((((((a[7] * ax + a[6]) * ax + a[5]) * ax + a[4]) * ax + a[3]) * ax + a[2]) * ax + a[1]) * ax + a[0]
+    r = math.sqrt(1.0 - ax) * q
+    if x < 0.0:
+        r = math.pi - r
+    return r - _ACOS_ERR, r + _ACOS_ERR
+
+
 @njit(cache=True, inline="always")
 def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo, hi, a, b):
     """The table model's bound over samples a..b (inclusive) of trajectory i, summarised by the unit
@@ -329,7 +351,8 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
     if jlo >= nh - 1:
         return R_REACH, -math.inf
     jhi = min(int(hhi / dh), nh - 2)
-    ang = math.acos(max(-1.0, min(1.0, ca))) - rho
+    a_lo, a_hi = acos_bracket(max(-1.0, min(1.0, ca)))  # the centre's central angle from the site
+    ang = a_lo - rho
     rng = max(ang, 0.0) * reach.site_r_m[s] * (1.0 - 1e-12)
     k = 0
     while (2 << k) <= jhi - jlo + 1:
@@ -354,7 +377,7 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
     # never exceeds its corners) within the flight-time limit and the timeline at the chunk's first sample.
     if (lo >= hmin and hi <= hmax and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0 and prs.vis_index[p] < 0
             and not reach.rot[q]):
-        r_hi = (ang + 2.0 * rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
+        r_hi = (a_hi + rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
         r_lo = max(rng - 1.0, 0.0)
         dr = reach.dr_m[qb]
         i1 = int(r_hi / dr) + 1
@@ -445,10 +468,89 @@ def table_interior(reach, smp, prs, p, i, m, tl):
     return smp.t_s[i, m] - tof, math.nan
 
 
+@njit(cache=True, inline="always")
+def table_pair_out(reach, smp, prs, p, out, kind):
+    """The whole pair p below, above or out of reach: when every chunk's bound is decisive with kind
+    <= R_REACH, write the scanner's row for p and return True, else False (then nothing is written
+    to out). kind: scratch of at least C ints (the chunks' kinds).
+
+    The chunk bound is ``table_bound``'s: first its cheap tests (altitude band, the pair's largest
+    reachable angle at any altitude) on every chunk, then its full bound on the chunks they leave
+    open, the one nearest the site first (a pair in reach fails there at once). The row is the one
+    :func:`windows.scan_pair_sub` writes for such a pair: no sample passes the altitude and reach
+    checks, so it is infeasible, with no launch time, shot or ``aux``; its reason is the largest
+    code of a sample, found as the scanner's furthest-reason pass finds it (chunks in order while
+    their kind could exceed the largest code seen), each code read from the altitude alone: a chunk
+    of kind k proves every code <= k, and a sample in the band has a code >= R_REACH, so within a
+    chunk of kind R_REACH it is R_REACH, and the band checks give R_BELOW and R_ABOVE. A sample whose
+    altitude is not a number leaves the pair to the scanner."""
+    i = prs.traj[p]
+    n = smp.n[i]
+    tl = prs.t_launch_s[p]
+    if not math.isfinite(tl):
+        tl = math.inf
+    C = (n + CHUNK - 1) // CHUNK
+    hmin = prs.min_alt_m[p]
+    hmax = prs.max_alt_m[p]
+    s = prs.site[p]
+    sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
+    cos_a, sin_a = reach.cos_all[p], reach.sin_all[p]
+    near, ca_near = -1, -math.inf
+    for c in range(C):  # _bound_core's first tests
+        if smp.ch_hmax_m[i, c] < hmin:
+            kind[c] = R_BELOW
+            continue
+        if smp.ch_hmin_m[i, c] > hmax:
+            kind[c] = R_ABOVE
+            continue
+        ca = sx * smp.ch_u[i, c, 0] + sy * smp.ch_u[i, c, 1] + sz * smp.ch_u[i, c, 2]
+        if sin_a >= 0.0 and ca < cos_a * smp.ch_cos_rho[i, c] - sin_a * smp.ch_sin_rho[i, c]:
+            kind[c] = R_REACH
+            continue
+        kind[c] = -1
+        if not ca <= ca_near:
+            near, ca_near = c, ca
+    if near >= 0:
+        for j in range(-1, C):
+            c = near if j < 0 else j
+            if kind[c] == -1:
+                k, u = table_bound(reach, smp, prs, p, i, c, tl)
+                if k < 0 or k > R_REACH:
+                    return False
+                kind[c] = k
+    best = -1
+    c = 0
+    while c < C and best < R_REACH:
+        k = kind[c]
+        m = c * CHUNK
+        end = min(m + CHUNK, n)
+        while m < end and best < k:
+            h = smp.alt_m[i, m]
+            if math.isnan(h):
+                return False
+            code = R_BELOW if h < hmin else (R_ABOVE if h > hmax else R_REACH)
+            if code > best:
+                best = code
+            m += 1
+        c += 1
+    out[p, C_FEAS] = 0.0
+    out[p, C_REASON] = max(best, 0)
+    for k in range(C_FIRST, C_DURATION):
+        out[p, k] = math.nan
+    out[p, C_DURATION] = 0.0
+    out[p, C_SHOTS] = 0.0
+    out[p, C_LATEST] = math.nan
+    out[p, C_AUX] = math.nan
+    return True
+
+
 @njit(cache=True, _nrt=False)
 def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
-    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub)."""
+    """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub).
+    A pair proven out of the band or reach as a whole (:func:`table_pair_out`) skips the scanner."""
     for p in range(p0, p1):
+        if pruned and table_pair_out(reach, smp, prs, p, out, kind):
+            continue
         scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
                       p, out, pruned, kind, ub, done, order, ws, st)
 
@@ -500,7 +602,7 @@ def prepare(threats: Threats) -> Geometry:
     e = threats.earth
     ecef = np.zeros((N, M, 3))
     u = np.zeros((N, M, 3))
-    alt = np.full((N, M), -1.0)
+    alt = np.empty((N, M))  # -1 past each trajectory's samples (_prepare)
     vrel = np.zeros((N, M, 3))
     n = threats.n_samples.astype(np.int64)
     _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
@@ -551,18 +653,18 @@ class Windows:
         return self.raw[:, C_LATEST]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _interleave(t, v, cg, sg, out):
-    """out (NH, NR, 4) = [t, v, cos γ, sin γ] at (range i, altitude j) -> out[j, i]; inf/0 beyond the
-    table's own grid."""
-    a, b = t.shape
-    for j in prange(out.shape[0]):
+    """out (NH, NR, 4) = [t, v, cos γ, sin γ] from arrays (nh, nr) by altitude rows (the tables'
+    transposes, so both sides are read and written in order); inf/0 beyond the table's own grid."""
+    b, a = t.shape
+    for j in range(out.shape[0]):
         for i in range(out.shape[1]):
             if i < a and j < b:
-                out[j, i, 0] = t[i, j]
-                out[j, i, 1] = v[i, j]
-                out[j, i, 2] = cg[i, j]
-                out[j, i, 3] = sg[i, j]
+                out[j, i, 0] = t[j, i]
+                out[j, i, 1] = v[j, i]
+                out[j, i, 2] = cg[j, i]
+                out[j, i, 3] = sg[j, i]
             else:
                 out[j, i, 0] = math.inf
                 out[j, i, 1] = 0.0
@@ -579,24 +681,64 @@ def _f32_down(x):
     return y
 
 
-@njit(parallel=True, cache=True)
-def _row_pair_minima(t, out):
-    """out (NH, NR, 2) = (A, S) of ``table_sample_ub`` from arrival times t (NR, NH): A_ji the smaller
-    of rows j, j + 1 at node i (-1 where either is not finite), S_ji the suffix minimum over ranges
-    of the smaller of the two; float32 rounded down. Row NH - 1: (-1, -1) (outside the grid)."""
-    nr, nh = t.shape
-    for j in prange(nh - 1):
+@njit(cache=True, inline="always")
+def _arrival(tT, i, j):
+    """Arrival time at node (range i, altitude j) of a transposed table tT (nh, nr), inf beyond its grid."""
+    return tT[j, i] if (j < tT.shape[0] and i < tT.shape[1]) else math.inf
+
+
+@njit(cache=True)
+def _table_bounds(t, last, tblk, tsuf, tbmax):
+    """The bound arrays of one base table from its arrival times transposed, t (nh_t, nr_t) (altitude
+    rows, read in order), on the stacked grid (nr, nh) (inf beyond t's own grid), see :class:`TableReach`: last (nh,) per altitude row the last range node with a finite
+    arrival (-1: none); tblk (nr, nh // _BLK + 1) t_blk_s; tsuf (nh, nr, 2) t_suf_s;
+    tbmax (⌈nr/_BMX⌉, ⌈nh/_BMX⌉) t_bmax_s."""
+    nh = tsuf.shape[0]
+    nr = tblk.shape[0]
+    for j in range(nh):
+        lj = -1
+        for i in range(nr - 1, -1, -1):
+            if _arrival(t, i, j) < math.inf:
+                lj = i
+                break
+        last[j] = lj
+    # earliest arrival over ranges >= i and rows [J·B, J·B + B] (suffix minima, B = _BLK)
+    for jb in range(tblk.shape[1]):
+        run = np.full(_BLK + 1, math.inf)
+        for i in range(nr - 1, -1, -1):
+            m = math.inf
+            for jj in range(_BLK + 1):
+                j = jb * _BLK + jj
+                if j < nh:
+                    v = _arrival(t, i, j)
+                    if v < run[jj]:
+                        run[jj] = v
+                    if run[jj] < m:
+                        m = run[jj]
+            tblk[i, jb] = m
+    # (A, S) of table_sample_ub per row pair (j, j + 1)
+    for j in range(nh - 1):
         run = math.inf
         for i in range(nr - 1, -1, -1):
-            a0, a1 = t[i, j], t[i, j + 1]
+            a0, a1 = _arrival(t, i, j), _arrival(t, i, j + 1)
             m = a0 if a0 < a1 else a1
             if m < run:
                 run = m
-            out[j, i, 0] = _f32_down(m) if (a0 < math.inf and a1 < math.inf) else np.float32(-1.0)
-            out[j, i, 1] = _f32_down(run)
+            tsuf[j, i, 0] = _f32_down(m) if (a0 < math.inf and a1 < math.inf) else np.float32(-1.0)
+            tsuf[j, i, 1] = _f32_down(run)
     for i in range(nr):
-        out[nh - 1, i, 0] = np.float32(-1.0)
-        out[nh - 1, i, 1] = np.float32(-1.0)
+        tsuf[nh - 1, i, 0] = np.float32(-1.0)
+        tsuf[nh - 1, i, 1] = np.float32(-1.0)
+    # latest arrival per block of _BMX x _BMX nodes (inf if any is unreachable or off the grid)
+    for ib in range(tbmax.shape[0]):
+        for jb in range(tbmax.shape[1]):
+            m = -math.inf
+            for i in range(ib * _BMX, ib * _BMX + _BMX):
+                for j in range(jb * _BMX, jb * _BMX + _BMX):
+                    v = _arrival(t, i, j) if (i < nr and j < nh) else math.inf
+                    if v > m:
+                        m = v
+            tbmax[ib, jb] = m
 
 
 def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
@@ -631,23 +773,22 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     nh = max(t.t_s.shape[1] for t in tables)
     Q = len(tables)
     TAB = np.empty((Q, nh, nr, 4))  # interleaved [t, speed, cos γ, sin γ] by altitude rows
-    T0 = np.full((Q, nr, nh), np.inf)  # arrival times (range, altitude) for the bounds
-    for k, tb in enumerate(tables):
-        a, b = tb.t_s.shape
-        T0[k, :a, :b] = tb.t_s
-        _interleave(np.ascontiguousarray(tb.t_s, dtype=float), np.ascontiguousarray(tb.speed_mps, dtype=float),
-                    np.cos(tb.fpa_rad), np.sin(tb.fpa_rad), TAB[k])
-    # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup at
-    # a larger range is inf. As a cosine of the central angle on the smallest Earth radius (per-sample
-    # test) and as a sparse table of range maxima over row spans (chunk test).
-    ROW = np.full((Q, nh), 2.0)
     levels = max(1, int(np.ceil(np.log2(nh))) + 1)
-    RMAX = np.full((Q, levels, nh), -1.0)
-    TB = np.full((Q, nr, nh // _BLK + 1), np.inf)
+    ROW = np.empty((Q, nh))
+    RMAX = np.empty((Q, levels, nh))
+    TB = np.empty((Q, nr, nh // _BLK + 1))
     TS = np.empty((Q, nh, nr, 2), dtype=np.float32)
+    nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
+    TBX = np.empty((Q, nbr, nbh))
     for k, tb in enumerate(tables):
-        fin = np.isfinite(T0[k])
-        last = np.where(fin.any(axis=0), fin.shape[0] - 1 - np.argmax(fin[::-1], axis=0), -1)
+        tr = lambda x: np.ascontiguousarray(np.asarray(x, dtype=float).T)  # noqa: E731 (altitude rows)
+        t = tr(tb.t_s)
+        _interleave(t, tr(tb.speed_mps), tr(np.cos(tb.fpa_rad)), tr(np.sin(tb.fpa_rad)), TAB[k])
+        last = np.empty(nh, dtype=np.int64)
+        _table_bounds(t, last, TB[k], TS[k], TBX[k])
+        # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup
+        # at a larger range is inf. As a cosine of the central angle on the smallest Earth radius
+        # (per-sample test) and as a sparse table of range maxima over row spans (chunk test).
         both = np.maximum(last, np.append(last[1:], -1))
         rng = np.where(both >= 0, (both + 2) * tb.dr_m, -1.0)
         ang = rng / (0.99 * earth.b_m)
@@ -657,14 +798,6 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
             w = 1 << (lv - 1)
             RMAX[k, lv] = RMAX[k, lv - 1]
             RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
-        suf = np.minimum.accumulate(T0[k, ::-1], axis=0)[::-1]  # earliest arrival at ranges >= i
-        _row_pair_minima(T0[k], TS[k])
-        for jb in range(TB.shape[2]):
-            TB[k, :, jb] = suf[:, jb * _BLK: jb * _BLK + _BLK + 1].min(axis=1, initial=np.inf)
-    nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
-    TP = np.full((Q, nbr * _BMX, nbh * _BMX), np.inf)
-    TP[:, :nr, :nh] = T0
-    TBX = TP.reshape(Q, nbr, _BMX, nbh, _BMX).max(axis=(2, 4))  # latest arrival per block of nodes
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
     q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
