@@ -465,6 +465,18 @@ def _u_minus_sin(u):
 
 
 @njit(cache=True, inline="always")
+def _chord_perimeter(r1, r2, cos_th):
+    """(c, s): the smallest chord and semi-perimeter of the transfer triangle over points at radius >= r2
+    and central-angle cosine <= cos_th from radius r1 (``_tof_lower``, ``_tof_lower_bounds``: the same
+    floating-point values in both)."""
+    if r2 >= r1 * cos_th:
+        c = math.sqrt(max(0.0, r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * cos_th))
+    else:
+        c = r1 * math.sqrt(max(0.0, 1.0 - cos_th * cos_th))
+    return c, 0.5 * (r1 + r2 + c)
+
+
+@njit(cache=True, inline="always")
 def _tof_lower(r1, r2, cos_th, v1max, mu):
     """A lower bound on the flight time of any short-way transfer leaving radius r1 at inertial speed
     <= v1max for a point at radius >= r2 and central angle with cosine <= cos_th: 0 if v1max reaches
@@ -479,11 +491,7 @@ def _tof_lower(r1, r2, cos_th, v1max, mu):
     time, which falls as a grows (so a <= a_max gives t >= t(a_max)) and grows with s at fixed c
     (dt/ds = (tan(alpha/2) - tan(beta/2))/a >= 0) and with c at fixed s (beta falls): the chord c and
     semi-perimeter s are taken at their smallest over the region."""
-    if r2 >= r1 * cos_th:
-        c = math.sqrt(max(0.0, r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * cos_th))
-    else:
-        c = r1 * math.sqrt(max(0.0, 1.0 - cos_th * cos_th))
-    s = 0.5 * (r1 + r2 + c)
+    c, s = _chord_perimeter(r1, r2, cos_th)
     inv_a = 2.0 / r1 - v1max * v1max / mu
     if inv_a <= 0.0:
         return 0.0
@@ -525,11 +533,7 @@ def _tof_lower_bounds(r1, r2, cos_th, v1max, mu):
     difference between this form and ``_tof_lower``'s: 1e-13 on the bracket plus 4e-15 / sqrt(1 - q)
     for the arcsine of sqrt(q) near 1 (an order of magnitude above the ulp analysis), times
     sqrt(a^3/mu), and 1e-12 relative on the result."""
-    if r2 >= r1 * cos_th:
-        c = math.sqrt(max(0.0, r1 * r1 + r2 * r2 - 2.0 * r1 * r2 * cos_th))
-    else:
-        c = r1 * math.sqrt(max(0.0, 1.0 - cos_th * cos_th))
-    s = 0.5 * (r1 + r2 + c)
+    c, s = _chord_perimeter(r1, r2, cos_th)
     inv_a = 2.0 / r1 - v1max * v1max / mu
     if inv_a > 0.0:
         qa = s * inv_a * 0.5
