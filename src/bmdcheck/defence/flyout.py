@@ -353,11 +353,13 @@ def azimuth_from(ux, uy, uz, us):
 
 
 @njit(parallel=True, cache=True)
-def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl):
+def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl, want_v, want_q):
     """Per fan sample, in the Earth-fixed frame at the sample time (launch at t = 0, where ECI =
     ECEF): ground range d (arc on the sphere of the site radius rs), geodetic altitude, Earth-relative
     speed and flight-path angle (above the geocentric horizontal), and the deflection of the arrival
-    azimuth from the launch azimuth az0 (rad, wrapped to (−π, π]). Samples past n[k]: altitude NaN."""
+    azimuth from the launch azimuth az0 (rad, wrapped to (−π, π]). Samples past n[k]: altitude NaN.
+    want_v / want_q False: speed and fpa / defl are not computed (0), for tables that discard them
+    (the sectors keep T and the deflection, their twin T only, the base T, speed and fpa)."""
     K, M = t.shape
     for k in prange(K):
         for m in range(M):
@@ -384,12 +386,19 @@ def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl
             ca = min(1.0, max(-1.0, ux * us[0] + uy * us[1] + uz * us[2]))
             d[k, m] = math.acos(ca) * rs
             alt[k, m] = _geodetic_height(x, y, z, a, f)
-            sp = math.sqrt(wx * wx + wy * wy + wz * wz)
-            speed[k, m] = sp
-            fpa[k, m] = math.asin(min(1.0, max(-1.0, (wx * ux + wy * uy + wz * uz) / max(sp, 1e-9))))
-            q = azimuth_from(ux, uy, uz, us) - az0
-            q = (q + math.pi) % (2 * math.pi) - math.pi
-            defl[k, m] = q
+            if want_v:
+                sp = math.sqrt(wx * wx + wy * wy + wz * wz)
+                speed[k, m] = sp
+                fpa[k, m] = math.asin(min(1.0, max(-1.0, (wx * ux + wy * uy + wz * uz) / max(sp, 1e-9))))
+            else:
+                speed[k, m] = 0.0
+                fpa[k, m] = 0.0
+            if want_q:
+                q = azimuth_from(ux, uy, uz, us) - az0
+                q = (q + math.pi) % (2 * math.pi) - math.pi
+                defl[k, m] = q
+            else:
+                defl[k, m] = 0.0
 
 
 def _stack(dv_mps: float, burn_time_s: float, kv_mass_kg: float, isp_vac_s: float, dry_fraction: float,
@@ -554,9 +563,11 @@ def _pilot_arc(booster: Missile, max_flight_time_s: float) -> tuple:
 
 
 def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SITE_LAT, az_deg: float = 90.0,
-         earth: EarthModel = TABLE_EARTH, dt_s: float = _SAMPLE_S):
+         earth: EarthModel = TABLE_EARTH, dt_s: float = _SAMPLE_S, want_v: bool = True, want_q: bool = True):
     """Fly one fan from (lat_deg, 0° E) toward az_deg on ``earth``, sampled every dt_s, in the
-    Earth-fixed frame: (d, alt, t, speed, fpa, deflection, n, apogees, in_time mask, burnout speed)."""
+    Earth-fixed frame: (d, alt, t, speed, fpa, deflection, n, apogees, in_time mask, burnout speed).
+    want_v / want_q False: speed and fpa / deflection left 0 (also in the apogees), for a table
+    that drops V and G / Q (the arrival times T never depend on them: ``_span`` compares times only)."""
     b = fly_missile_batch(booster, lat_deg, 0.0, az_deg, kicks, earth=earth, sample_interval_s=dt_s,
                           duration_s=t_max + max(60.0, 0.1 * t_max))
     u_site, r_site = _site(lat_deg, earth)
@@ -565,7 +576,8 @@ def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SI
     d, alt, speed, fpa, defl = (np.empty((K, M)) for _ in range(5))
     az0 = math.radians(az_deg)
     _fan_geometry(np.ascontiguousarray(b.t_s), np.ascontiguousarray(b.r_eci_m), np.ascontiguousarray(b.v_eci_mps), n,
-                  earth.omega_rad_s, earth.a_m, earth.f, u_site, r_site, az0, d, alt, speed, fpa, defl)
+                  earth.omega_rad_s, earth.a_m, earth.f, u_site, r_site, az0, d, alt, speed, fpa, defl,
+                  bool(want_v), bool(want_q))
     valid = np.arange(M)[None, :] < n[:, None]
     in_time = valid & (b.t_s <= t_max)
     vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
@@ -617,7 +629,8 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     """
     t_max = float(max_flight_time_s)
     hold = _hold(booster)
-    fans = [_fan(booster, t_max, kick_fan(booster, t_max, n_kicks)), _fan(hold, t_max, kick_fan(hold, t_max, n_kicks))]
+    fans = [_fan(booster, t_max, kick_fan(booster, t_max, n_kicks), want_q=False),
+            _fan(hold, t_max, kick_fan(hold, t_max, n_kicks), want_q=False)]
     _, r_site = _site()
     dr, dh, NR, NH = _grid_of(fans, dr_m, dh_m, _N_RANGE, _N_ALT)
     T, V, G, _ = _fill_fans(fans, dr, dh, NR, NH, t_max)
@@ -812,7 +825,8 @@ def _base_for(booster: Missile, t_ext: float):
     hold = _hold(booster)
     kicks = (kick_fan(booster, t_ext, _SECTOR_KICKS), kick_fan(hold, t_ext, _SECTOR_KICKS))
     grid = _sector_grid(base)
-    fans = [_fan(booster, t_ext, kicks[0], dt_s=_SECTOR_SAMPLE_S), _fan(hold, t_ext, kicks[1], dt_s=_SECTOR_SAMPLE_S)]
+    fans = [_fan(booster, t_ext, kicks[0], dt_s=_SECTOR_SAMPLE_S, want_v=False, want_q=False),
+            _fan(hold, t_ext, kicks[1], dt_s=_SECTOR_SAMPLE_S, want_v=False, want_q=False)]  # T only
     twin = _fill_fans(fans, *grid, t_ext)[0]
     return base, kicks, grid, twin
 
@@ -834,8 +848,8 @@ def build_rotating_table(booster: Missile, max_flight_time_s: float, lat_deg: fl
     DF = np.empty((S, grid[2], grid[3]))
     for k in range(S):
         az = 360.0 * k / S
-        fans = [_fan(booster, t_ext, kicks[0], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S),
-                _fan(hold, t_ext, kicks[1], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S)]
+        fans = [_fan(booster, t_ext, kicks[0], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S, want_v=False),
+                _fan(hold, t_ext, kicks[1], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S, want_v=False)]
         T, _, _, Q = _fill_fans(fans, *grid, t_ext)
         with np.errstate(invalid="ignore"):
             DT[k] = np.where(np.isfinite(T) & np.isfinite(twin), T - twin, np.inf)
