@@ -352,6 +352,26 @@ def azimuth_from(ux, uy, uz, us):
     return a + 2 * math.pi if a < 0.0 else a
 
 
+_TWO_PI = 2 * math.pi
+
+
+@njit(cache=True, inline="always")
+def _wrap_pi(q):
+    """(q + π) mod 2π − π (Python's float modulo, to the bit) without fmod for q + π in [−2π, 4π):
+    fmod is exact, so there it is x, x − 2π (exact by Sterbenz) or x + 2π (the modulo's own
+    correction of a negative remainder; x = −2π gives +0 either way)."""
+    x = q + math.pi
+    if 0.0 <= x < _TWO_PI:
+        r = x
+    elif _TWO_PI <= x < 2 * _TWO_PI:
+        r = x - _TWO_PI
+    elif -_TWO_PI <= x < 0.0:
+        r = x + _TWO_PI
+    else:
+        r = x % _TWO_PI
+    return r - math.pi
+
+
 @njit(parallel=True, cache=True)
 def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl, want_v, want_q):
     """Per fan sample, in the Earth-fixed frame at the sample time (launch at t = 0, where ECI =
@@ -394,9 +414,7 @@ def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl
                 speed[k, m] = 0.0
                 fpa[k, m] = 0.0
             if want_q:
-                q = azimuth_from(ux, uy, uz, us) - az0
-                q = (q + math.pi) % (2 * math.pi) - math.pi
-                defl[k, m] = q
+                defl[k, m] = _wrap_pi(azimuth_from(ux, uy, uz, us) - az0)
             else:
                 defl[k, m] = 0.0
 
@@ -603,9 +621,15 @@ def _fill_fans(fans, dr, dh, NR, NH, t_max):
     """The earliest-arrival grids (T, V, G, Q) of the fans; cells later than t_max dropped."""
     T = np.full((NR, NH), np.inf)
     V, G, Q = np.zeros((NR, NH)), np.zeros((NR, NH)), np.zeros((NR, NH))
+    C = None
     for d, alt, t, speed, fpa, defl, n, apo, _, _ in fans:
-        C = np.full((2, _NQ, d.shape[0], NH), np.nan)
-        _crossings(d, np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(t), speed, fpa, defl, n, dh, NH, C)
+        # one buffer for the fans of one size; only the ranges need the NaN of "no crossing": _fill
+        # reads a crossing's other quantities only where its range is set (the vertical-edge test
+        # too: NaN < dr is false). _crossings reads altitudes of valid samples only (finite).
+        if C is None or C.shape[2] != d.shape[0]:
+            C = np.empty((2, _NQ, d.shape[0], NH))
+        C[:, 0] = np.nan
+        _crossings(d, alt, np.ascontiguousarray(t), speed, fpa, defl, n, dh, NH, C)
         _fill(C, apo, dr, dh, T, V, G, Q)
     late = T > t_max
     T[late], V[late], G[late], Q[late] = np.inf, 0.0, 0.0, 0.0
