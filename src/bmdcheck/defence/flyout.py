@@ -177,7 +177,8 @@ def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G, Q):
     """Fill row j (altitude hj) between the crossings of hj by two adjacent fan trajectories.
 
     xa, xb: (range, t, speed, fpa, deflection) of the two crossings on one branch; pa, pb: the
-    trajectories' apogees (range, alt, t, speed, deflection). With cap=True, b is the boundary
+    trajectories' apogees (range, alt, t); all tuples of floats (passed in registers: an array
+    argument per call cost a third of the time of the fill). With cap=True, b is the boundary
     trajectory whose apogee is at hj exactly (xb = its apogee, fpa 0). Method: each crossing is its
     trajectory's apogee plus an offset that grows as √Δ, Δ = apogee − hj (a crossing a time τ
     before or after the apogee has Δ = g τ²/2); apogee range, time and Δ are interpolated linearly
@@ -277,17 +278,14 @@ def _fill(C, apo, dr, dh, T, V, G, Q):
         # literals False / True (each literal type and index type compiled _arc again: 4 copies, 3 s)
         jj = np.int64(j)
         no_cap = hj < 0.0
-        x0 = np.empty(_NQ)
-        x1 = np.empty(_NQ)
-        star = np.empty(_NQ)
         for br in range(2):
             for k in range(K - 1):
                 if np.isnan(C[br, 0, k, j]) or np.isnan(C[br, 0, k + 1, j]):
                     continue
-                for c in range(_NQ):
-                    x0[c] = C[br, c, k, j]
-                    x1[c] = C[br, c, k + 1, j]
-                _arc(jj, hj, x0, x1, apo[k], apo[k + 1], no_cap, dr, T, V, G, Q)
+                _arc(jj, hj, (C[br, 0, k, j], C[br, 1, k, j], C[br, 2, k, j], C[br, 3, k, j], C[br, 4, k, j]),
+                     (C[br, 0, k + 1, j], C[br, 1, k + 1, j], C[br, 2, k + 1, j], C[br, 3, k + 1, j],
+                      C[br, 4, k + 1, j]), (apo[k, 0], apo[k, 1], apo[k, 2]),
+                     (apo[k + 1, 0], apo[k + 1, 1], apo[k + 1, 2]), no_cap, dr, T, V, G, Q)
         # apogee caps: p crosses hj both ways, its neighbour q tops out below hj; the boundary
         # trajectory between them has its apogee at hj, where both branches meet
         for k in range(K - 1):
@@ -299,14 +297,14 @@ def _fill(C, apo, dr, dh, T, V, G, Q):
                 if np.isnan(apo[q, 1]) or np.isnan(apo[p, 1]) or not (apo[q, 1] < hj <= apo[p, 1]):
                     continue
                 w = (apo[p, 1] - hj) / (apo[p, 1] - apo[q, 1])
-                for c in range(_NQ):
-                    star[c] = apo[p, c] + w * (apo[q, c] - apo[p, c])
-                star[1] = hj
-                x1[0], x1[1], x1[2], x1[3], x1[4] = star[0], star[2], star[3], 0.0, star[4]
+                s0 = apo[p, 0] + w * (apo[q, 0] - apo[p, 0])
+                s2 = apo[p, 2] + w * (apo[q, 2] - apo[p, 2])
+                s3 = apo[p, 3] + w * (apo[q, 3] - apo[p, 3])
+                s4 = apo[p, 4] + w * (apo[q, 4] - apo[p, 4])
                 for br in range(2):
-                    for c in range(_NQ):
-                        x0[c] = C[br, c, p, j]
-                    _arc(jj, hj, x0, x1, apo[p], star, not no_cap, dr, T, V, G, Q)
+                    _arc(jj, hj, (C[br, 0, p, j], C[br, 1, p, j], C[br, 2, p, j], C[br, 3, p, j], C[br, 4, p, j]),
+                         (s0, s2, s3, 0.0, s4), (apo[p, 0], apo[p, 1], apo[p, 2]), (s0, hj, s2), not no_cap, dr,
+                         T, V, G, Q)
         # vertical fan edge: the most vertical trajectory reaches range ~0
         if NR > 0 and T[0, j] == math.inf and not np.isnan(C[0, 1, 0, j]) and C[0, 0, 0, j] < dr:
             T[0, j] = C[0, 1, 0, j]
