@@ -177,7 +177,8 @@ def _arc(j, hj, xa, xb, pa, pb, cap, dr, T, V, G, Q):
     """Fill row j (altitude hj) between the crossings of hj by two adjacent fan trajectories.
 
     xa, xb: (range, t, speed, fpa, deflection) of the two crossings on one branch; pa, pb: the
-    trajectories' apogees (range, alt, t, speed, deflection). With cap=True, b is the boundary
+    trajectories' apogees (range, alt, t); all tuples of floats (passed in registers: an array
+    argument per call cost a third of the time of the fill). With cap=True, b is the boundary
     trajectory whose apogee is at hj exactly (xb = its apogee, fpa 0). Method: each crossing is its
     trajectory's apogee plus an offset that grows as √Δ, Δ = apogee − hj (a crossing a time τ
     before or after the apogee has Δ = g τ²/2); apogee range, time and Δ are interpolated linearly
@@ -277,17 +278,14 @@ def _fill(C, apo, dr, dh, T, V, G, Q):
         # literals False / True (each literal type and index type compiled _arc again: 4 copies, 3 s)
         jj = np.int64(j)
         no_cap = hj < 0.0
-        x0 = np.empty(_NQ)
-        x1 = np.empty(_NQ)
-        star = np.empty(_NQ)
         for br in range(2):
             for k in range(K - 1):
                 if np.isnan(C[br, 0, k, j]) or np.isnan(C[br, 0, k + 1, j]):
                     continue
-                for c in range(_NQ):
-                    x0[c] = C[br, c, k, j]
-                    x1[c] = C[br, c, k + 1, j]
-                _arc(jj, hj, x0, x1, apo[k], apo[k + 1], no_cap, dr, T, V, G, Q)
+                _arc(jj, hj, (C[br, 0, k, j], C[br, 1, k, j], C[br, 2, k, j], C[br, 3, k, j], C[br, 4, k, j]),
+                     (C[br, 0, k + 1, j], C[br, 1, k + 1, j], C[br, 2, k + 1, j], C[br, 3, k + 1, j],
+                      C[br, 4, k + 1, j]), (apo[k, 0], apo[k, 1], apo[k, 2]),
+                     (apo[k + 1, 0], apo[k + 1, 1], apo[k + 1, 2]), no_cap, dr, T, V, G, Q)
         # apogee caps: p crosses hj both ways, its neighbour q tops out below hj; the boundary
         # trajectory between them has its apogee at hj, where both branches meet
         for k in range(K - 1):
@@ -299,14 +297,14 @@ def _fill(C, apo, dr, dh, T, V, G, Q):
                 if np.isnan(apo[q, 1]) or np.isnan(apo[p, 1]) or not (apo[q, 1] < hj <= apo[p, 1]):
                     continue
                 w = (apo[p, 1] - hj) / (apo[p, 1] - apo[q, 1])
-                for c in range(_NQ):
-                    star[c] = apo[p, c] + w * (apo[q, c] - apo[p, c])
-                star[1] = hj
-                x1[0], x1[1], x1[2], x1[3], x1[4] = star[0], star[2], star[3], 0.0, star[4]
+                s0 = apo[p, 0] + w * (apo[q, 0] - apo[p, 0])
+                s2 = apo[p, 2] + w * (apo[q, 2] - apo[p, 2])
+                s3 = apo[p, 3] + w * (apo[q, 3] - apo[p, 3])
+                s4 = apo[p, 4] + w * (apo[q, 4] - apo[p, 4])
                 for br in range(2):
-                    for c in range(_NQ):
-                        x0[c] = C[br, c, p, j]
-                    _arc(jj, hj, x0, x1, apo[p], star, not no_cap, dr, T, V, G, Q)
+                    _arc(jj, hj, (C[br, 0, p, j], C[br, 1, p, j], C[br, 2, p, j], C[br, 3, p, j], C[br, 4, p, j]),
+                         (s0, s2, s3, 0.0, s4), (apo[p, 0], apo[p, 1], apo[p, 2]), (s0, hj, s2), not no_cap, dr,
+                         T, V, G, Q)
         # vertical fan edge: the most vertical trajectory reaches range ~0
         if NR > 0 and T[0, j] == math.inf and not np.isnan(C[0, 1, 0, j]) and C[0, 0, 0, j] < dr:
             T[0, j] = C[0, 1, 0, j]
@@ -352,12 +350,34 @@ def azimuth_from(ux, uy, uz, us):
     return a + 2 * math.pi if a < 0.0 else a
 
 
+_TWO_PI = 2 * math.pi
+
+
+@njit(cache=True, inline="always")
+def _wrap_pi(q):
+    """(q + π) mod 2π − π (Python's float modulo, to the bit) without fmod for q + π in [−2π, 4π):
+    fmod is exact, so there it is x, x − 2π (exact by Sterbenz) or x + 2π (the modulo's own
+    correction of a negative remainder; x = −2π gives +0 either way)."""
+    x = q + math.pi
+    if 0.0 <= x < _TWO_PI:
+        r = x
+    elif _TWO_PI <= x < 2 * _TWO_PI:
+        r = x - _TWO_PI
+    elif -_TWO_PI <= x < 0.0:
+        r = x + _TWO_PI
+    else:
+        r = x % _TWO_PI
+    return r - math.pi
+
+
 @njit(parallel=True, cache=True)
-def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl):
+def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl, want_v, want_q):
     """Per fan sample, in the Earth-fixed frame at the sample time (launch at t = 0, where ECI =
     ECEF): ground range d (arc on the sphere of the site radius rs), geodetic altitude, Earth-relative
     speed and flight-path angle (above the geocentric horizontal), and the deflection of the arrival
-    azimuth from the launch azimuth az0 (rad, wrapped to (−π, π]). Samples past n[k]: altitude NaN."""
+    azimuth from the launch azimuth az0 (rad, wrapped to (−π, π]). Samples past n[k]: altitude NaN.
+    want_v / want_q False: speed and fpa / defl are not computed (0), for tables that discard them
+    (the sectors keep T and the deflection, their twin T only, the base T, speed and fpa)."""
     K, M = t.shape
     for k in prange(K):
         for m in range(M):
@@ -384,12 +404,17 @@ def _fan_geometry(t, r, v, n, omega, a, f, us, rs, az0, d, alt, speed, fpa, defl
             ca = min(1.0, max(-1.0, ux * us[0] + uy * us[1] + uz * us[2]))
             d[k, m] = math.acos(ca) * rs
             alt[k, m] = _geodetic_height(x, y, z, a, f)
-            sp = math.sqrt(wx * wx + wy * wy + wz * wz)
-            speed[k, m] = sp
-            fpa[k, m] = math.asin(min(1.0, max(-1.0, (wx * ux + wy * uy + wz * uz) / max(sp, 1e-9))))
-            q = azimuth_from(ux, uy, uz, us) - az0
-            q = (q + math.pi) % (2 * math.pi) - math.pi
-            defl[k, m] = q
+            if want_v:
+                sp = math.sqrt(wx * wx + wy * wy + wz * wz)
+                speed[k, m] = sp
+                fpa[k, m] = math.asin(min(1.0, max(-1.0, (wx * ux + wy * uy + wz * uz) / max(sp, 1e-9))))
+            else:
+                speed[k, m] = 0.0
+                fpa[k, m] = 0.0
+            if want_q:
+                defl[k, m] = _wrap_pi(azimuth_from(ux, uy, uz, us) - az0)
+            else:
+                defl[k, m] = 0.0
 
 
 def _stack(dv_mps: float, burn_time_s: float, kv_mass_kg: float, isp_vac_s: float, dry_fraction: float,
@@ -554,9 +579,11 @@ def _pilot_arc(booster: Missile, max_flight_time_s: float) -> tuple:
 
 
 def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SITE_LAT, az_deg: float = 90.0,
-         earth: EarthModel = TABLE_EARTH, dt_s: float = _SAMPLE_S):
+         earth: EarthModel = TABLE_EARTH, dt_s: float = _SAMPLE_S, want_v: bool = True, want_q: bool = True):
     """Fly one fan from (lat_deg, 0° E) toward az_deg on ``earth``, sampled every dt_s, in the
-    Earth-fixed frame: (d, alt, t, speed, fpa, deflection, n, apogees, in_time mask, burnout speed)."""
+    Earth-fixed frame: (d, alt, t, speed, fpa, deflection, n, apogees, in_time mask, burnout speed).
+    want_v / want_q False: speed and fpa / deflection left 0 (also in the apogees), for a table
+    that drops V and G / Q (the arrival times T never depend on them: ``_span`` compares times only)."""
     b = fly_missile_batch(booster, lat_deg, 0.0, az_deg, kicks, earth=earth, sample_interval_s=dt_s,
                           duration_s=t_max + max(60.0, 0.1 * t_max))
     u_site, r_site = _site(lat_deg, earth)
@@ -565,7 +592,8 @@ def _fan(booster: Missile, t_max: float, kicks: np.ndarray, lat_deg: float = _SI
     d, alt, speed, fpa, defl = (np.empty((K, M)) for _ in range(5))
     az0 = math.radians(az_deg)
     _fan_geometry(np.ascontiguousarray(b.t_s), np.ascontiguousarray(b.r_eci_m), np.ascontiguousarray(b.v_eci_mps), n,
-                  earth.omega_rad_s, earth.a_m, earth.f, u_site, r_site, az0, d, alt, speed, fpa, defl)
+                  earth.omega_rad_s, earth.a_m, earth.f, u_site, r_site, az0, d, alt, speed, fpa, defl,
+                  bool(want_v), bool(want_q))
     valid = np.arange(M)[None, :] < n[:, None]
     in_time = valid & (b.t_s <= t_max)
     vb = float(np.linalg.norm(b.v_burnout_eci_mps, axis=-1).max())
@@ -591,9 +619,15 @@ def _fill_fans(fans, dr, dh, NR, NH, t_max):
     """The earliest-arrival grids (T, V, G, Q) of the fans; cells later than t_max dropped."""
     T = np.full((NR, NH), np.inf)
     V, G, Q = np.zeros((NR, NH)), np.zeros((NR, NH)), np.zeros((NR, NH))
+    C = None
     for d, alt, t, speed, fpa, defl, n, apo, _, _ in fans:
-        C = np.full((2, _NQ, d.shape[0], NH), np.nan)
-        _crossings(d, np.nan_to_num(alt, nan=-1.0), np.ascontiguousarray(t), speed, fpa, defl, n, dh, NH, C)
+        # one buffer for the fans of one size; only the ranges need the NaN of "no crossing": _fill
+        # reads a crossing's other quantities only where its range is set (the vertical-edge test
+        # too: NaN < dr is false). _crossings reads altitudes of valid samples only (finite).
+        if C is None or C.shape[2] != d.shape[0]:
+            C = np.empty((2, _NQ, d.shape[0], NH))
+        C[:, 0] = np.nan
+        _crossings(d, alt, np.ascontiguousarray(t), speed, fpa, defl, n, dh, NH, C)
         _fill(C, apo, dr, dh, T, V, G, Q)
     late = T > t_max
     T[late], V[late], G[late], Q[late] = np.inf, 0.0, 0.0, 0.0
@@ -617,7 +651,8 @@ def build_table(booster: Missile, max_flight_time_s: float, name: str = "", dr_m
     """
     t_max = float(max_flight_time_s)
     hold = _hold(booster)
-    fans = [_fan(booster, t_max, kick_fan(booster, t_max, n_kicks)), _fan(hold, t_max, kick_fan(hold, t_max, n_kicks))]
+    fans = [_fan(booster, t_max, kick_fan(booster, t_max, n_kicks), want_q=False),
+            _fan(hold, t_max, kick_fan(hold, t_max, n_kicks), want_q=False)]
     _, r_site = _site()
     dr, dh, NR, NH = _grid_of(fans, dr_m, dh_m, _N_RANGE, _N_ALT)
     T, V, G, _ = _fill_fans(fans, dr, dh, NR, NH, t_max)
@@ -812,7 +847,8 @@ def _base_for(booster: Missile, t_ext: float):
     hold = _hold(booster)
     kicks = (kick_fan(booster, t_ext, _SECTOR_KICKS), kick_fan(hold, t_ext, _SECTOR_KICKS))
     grid = _sector_grid(base)
-    fans = [_fan(booster, t_ext, kicks[0], dt_s=_SECTOR_SAMPLE_S), _fan(hold, t_ext, kicks[1], dt_s=_SECTOR_SAMPLE_S)]
+    fans = [_fan(booster, t_ext, kicks[0], dt_s=_SECTOR_SAMPLE_S, want_v=False, want_q=False),
+            _fan(hold, t_ext, kicks[1], dt_s=_SECTOR_SAMPLE_S, want_v=False, want_q=False)]  # T only
     twin = _fill_fans(fans, *grid, t_ext)[0]
     return base, kicks, grid, twin
 
@@ -834,8 +870,8 @@ def build_rotating_table(booster: Missile, max_flight_time_s: float, lat_deg: fl
     DF = np.empty((S, grid[2], grid[3]))
     for k in range(S):
         az = 360.0 * k / S
-        fans = [_fan(booster, t_ext, kicks[0], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S),
-                _fan(hold, t_ext, kicks[1], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S)]
+        fans = [_fan(booster, t_ext, kicks[0], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S, want_v=False),
+                _fan(hold, t_ext, kicks[1], lat_deg, az, ROTATING_EARTH, _SECTOR_SAMPLE_S, want_v=False)]
         T, _, _, Q = _fill_fans(fans, *grid, t_ext)
         with np.errstate(invalid="ignore"):
             DT[k] = np.where(np.isfinite(T) & np.isfinite(twin), T - twin, np.inf)
