@@ -284,3 +284,23 @@ def test_facade_figures_show_the_engagement(results_dir):
     x0, w = spans[0].get_x(), spans[0].get_width()  # a Rectangle in data x (axvspan)
     assert abs(x0 - rec["first_s"]) < 1e-6 and abs(x0 + w - rec["last_s"]) < 1e-6
     assert isinstance(bc.plot_map(rs), Figure)
+
+
+def test_guarantees_can_be_given_late(results_dir, tmp_path):
+    """``guarantees`` as a function (``make demo`` checks them while the figures are drawn): called
+    once, after the figures, and the page is the one the same reports given up front make."""
+    import bmdcheck as bc
+    from bmdcheck.report import write_report
+
+    rep = bc.verify(str(Path(__file__).parent / "data" / "report-test.toml"), "speed-caps")
+    calls = []
+
+    def late():
+        calls.append(len(list((tmp_path / "late").parent.glob(".late.tmp*/map.png"))))  # figures already drawn
+        return [("late check", rep)]
+
+    a = write_report(results_dir, None, tmp_path / "late", guarantees=late, max_pairs=1)
+    b = write_report(results_dir, None, tmp_path / "given", guarantees=[("late check", rep)], max_pairs=1)
+    assert calls == [1]
+    ta, tb = a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8")
+    assert ta == tb and "late check" in ta and all(r.id in ta for r in bc.load_rules("speed-caps").rule)
