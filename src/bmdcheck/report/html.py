@@ -383,7 +383,8 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
 
     ``results``, ``results_b``: results directories (or ``ResultSet``s). ``pairs``: pair ids for
     engagement diagrams (default: ``data.default_pairs``). ``rules``: rules files or shipped names
-    to check against each scenario; ``guarantees``: already checked [(label, Report)].
+    to check against each scenario; ``guarantees``: already checked [(label, Report)], or a function
+    returning them, called once the figures are drawn (so that they can be checked meanwhile).
     ``progress(done, total, what)`` is called as figures are drawn. ``footprint_alt_km``: target
     altitudes of the map's reach footprints (default ``maps.FOOTPRINT_ALT_KM``).
     """
@@ -400,7 +401,7 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
     sel = list(pairs) if pairs else default_pairs(a, max_pairs)
     for p in sel:  # unknown ids fail before anything is drawn or written
         a.row_for(p)
-    reports = list(guarantees or [])
+    reports = [] if callable(guarantees) else list(guarantees or [])
     steps = 2 + len(sel) + (1 if b is not None else 0) + len(rules) * (2 if b is not None else 1)
     done = 0
 
@@ -434,6 +435,8 @@ def write_report(results, results_b=None, out_dir=None, *, pairs=None, rules=(),
             tick("map B")
             comp = (_comparison_section(a, b) + f"<h3>Map of B ({_e(b.name)})</h3><img src='map-b.png' "
                     f"alt='map of {_e(b.name)}'>")
+        if callable(guarantees):
+            reports = list(guarantees() or []) + reports
         page = _page(a, b, _sections(a, b, alts, diag_html, reports, comp))
         (tmp / "index.html").write_text(page, encoding="utf-8")
         os.chmod(tmp, 0o755)
