@@ -690,8 +690,9 @@ def _arrival(tT, i, j):
 @njit(cache=True)
 def _table_bounds(t, last, tblk, tsuf, tbmax):
     """The bound arrays of one base table from its arrival times transposed, t (nh_t, nr_t) (altitude
-    rows, read in order), on the stacked grid (nr, nh) (inf beyond t's own grid), see :class:`TableReach`: last (nh,) per altitude row the last range node with a finite
-    arrival (-1: none); tblk (nr, nh // _BLK + 1) t_blk_s; tsuf (nh, nr, 2) t_suf_s;
+    rows, read in order), on the stacked grid (nr, nh) (inf beyond t's own grid), see
+    :class:`TableReach`: last (nh,) per altitude row the last range node with a finite arrival
+    (-1: none); tblk (nr, nh // _BLK + 1) t_blk_s; tsuf (nh, nr, 2) t_suf_s;
     tbmax (⌈nr/_BMX⌉, ⌈nh/_BMX⌉) t_bmax_s."""
     nh = tsuf.shape[0]
     nr = tblk.shape[0]
