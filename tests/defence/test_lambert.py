@@ -414,8 +414,8 @@ def test_battin_and_lancaster_forms_agree(lam, x):
 
 
 def _battin_running(x, lam, om, y, eta, s1):
-    """``_tof_battin`` in plain Python with the series coefficient as a running product (the form before
-    the coefficient table, which must give the same bits)."""
+    """``_tof_battin`` with the series sums in plain Python, the coefficient as a running product (the
+    form before the coefficient table, which must give the same bits), then its chain rule."""
     q0 = q1 = q2 = q3 = 0.0
     a = 1.0
     p0, p1, p2, p3 = 1.0, 0.0, 0.0, 0.0
@@ -429,25 +429,7 @@ def _battin_running(x, lam, om, y, eta, s1):
         p3, p2, p1 = p2, p1, p0
         p0 = p0 * s1
         a = a * (3.0 + k) / (2.5 + k)
-    q0, q1, q2, q3 = (q * (4.0 / 3.0) for q in (q0, q1, q2, q3))
-    lam2 = lam * lam
-    y3 = y * y * y
-    e1 = -lam * eta / y
-    e2 = lam2 * om / y3
-    e3 = -3.0 * lam2 * lam2 * om * x / (y3 * y * y)
-    s1d1 = -eta * eta / (2.0 * y)
-    s1d2 = eta * eta * lam * (2.0 * y + lam * x) / (2.0 * y3)
-    s1d3 = -(3.0 * e2 + x * e3) / 2.0
-    u0 = eta * eta * eta
-    u1 = 3.0 * eta * eta * e1
-    u2 = 6.0 * eta * e1 * e1 + 3.0 * eta * eta * e2
-    u3 = 6.0 * e1 * e1 * e1 + 18.0 * eta * e1 * e2 + 3.0 * eta * eta * e3
-    g1 = q1 * s1d1
-    g2 = q2 * s1d1 * s1d1 + q1 * s1d2
-    g3 = q3 * s1d1 * s1d1 * s1d1 + 3.0 * q2 * s1d1 * s1d2 + q1 * s1d3
-    return (0.5 * (u0 * q0 + 4.0 * lam * eta), 0.5 * (u1 * q0 + u0 * g1 + 4.0 * lam * e1),
-            0.5 * (u2 * q0 + 2.0 * u1 * g1 + u0 * g2 + 4.0 * lam * e2),
-            0.5 * (u3 * q0 + 3.0 * u2 * g1 + 3.0 * u1 * g2 + u0 * g3 + 4.0 * lam * e3))
+    return lambert.battin_chain(x, lam, om, y, eta, q0, q1, q2, q3)  # the chain rule, shared
 
 
 def test_series_table_gives_the_running_products_bits():

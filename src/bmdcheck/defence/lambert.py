@@ -187,6 +187,13 @@ def _tof_battin(x, lam, om, y, eta, s1):
             break
         p3, p2, p1 = p2, p1, p0
         p0 = p0 * s1
+    return battin_chain(x, lam, om, y, eta, q0, q1, q2, q3)
+
+
+@njit(cache=True, inline="always")
+def battin_chain(x, lam, om, y, eta, q0, q1, q2, q3):
+    """T(x) and its first three x-derivatives from the series sums q_j = sum_k k!/(k-j)! a_k S1^(k-j)
+    (before the factor 4/3) by the chain rule."""
     f43 = 4.0 / 3.0
     q0 *= f43
     q1 *= f43
