@@ -15,13 +15,14 @@ Earth-relative velocities) is computed once per trajectory, not per pair.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
-from ..earth.frames import ecef_to_geodetic, geodetic_to_ecef
+from ..earth.frames import geodetic_to_ecef
 from ..earth.model import EarthModel
 from ..errors import BmdcheckError
 from ..flight.kernel import alt_approx
@@ -29,7 +30,8 @@ from .flyout import FlyoutTable, RotatingTable, azimuth_from, bilinear_cell, sec
 from .windows import (KIND_ALL_OK, C_AUX, C_FEAS, C_FIRST, C_FRAC_FIRST, C_FRAC_LAST, C_IDX_FIRST, C_IDX_LAST,  # noqa: F401
                       C_LAST, C_LATEST, C_REASON, C_SHOTS, C_TOF_FIRST, C_TOF_LAST, C_VC_FIRST, C_VC_LAST,
                       C_DURATION, CHUNK, N_COLS, N_OUT, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TOF,
-                      R_TRACK, R_VIS, SUB, Pairs, Samples, scan_pair_sub, scratch, summarise, visible)
+                      R_TRACK, R_VIS, SUB, Pairs, Samples, scan_pair_sub, scratch, chunk_summaries,
+                      summary_arrays, visible, with_trig)
 
 # Kernel codes (windows.R_*): higher = got further through the checks. Code 4 (R_TRACK) is "every
 # check but the timeline passes somewhere": the engagement layer names it after the pair's launch
@@ -143,19 +145,21 @@ def _lookup4(r, h, dr, dh, TAB):
 
 
 @njit(parallel=True, cache=True)
-def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
-    """Per trajectory sample: Earth-fixed position, unit vector, altitude, Earth-relative velocity (ECEF);
-    altitude -1 past the trajectory's n samples."""
+def _prepare(t, r, v, n, omega, a, b, u, alt, vrel, ch, sub, L_ch, L_sub):
+    """Per trajectory sample: unit vector and altitude of the Earth-fixed position, Earth-relative
+    velocity (ECEF axes), altitude -1 past the trajectory's n samples; then the trajectory's chunk
+    summaries ``ch`` (chunks of L_ch samples) and ``sub`` (L_sub), while its rows are in cache."""
     N, M = t.shape
     for i in prange(N):
+        rad = np.empty(M)
         for m in range(n[i]):
             th = omega * t[i, m]
             c, s = math.cos(th), math.sin(th)
             x = c * r[i, m, 0] + s * r[i, m, 1]
             y = -s * r[i, m, 0] + c * r[i, m, 1]
             z = r[i, m, 2]
-            ecef[i, m, 0], ecef[i, m, 1], ecef[i, m, 2] = x, y, z
             rn = math.sqrt(x * x + y * y + z * z)
+            rad[m] = rn
             u[i, m, 0], u[i, m, 1], u[i, m, 2] = x / rn, y / rn, z / rn
             alt[i, m] = alt_approx(x, y, z, a, b)
             # v_rel = v - ω ẑ × r in ECI, then rotated to ECEF axes
@@ -166,6 +170,8 @@ def _prepare(t, r, v, n, omega, a, b, ecef, u, alt, vrel):
             vrel[i, m, 2] = v[i, m, 2]
         for m in range(n[i], M):  # unused tail: no altitude
             alt[i, m] = -1.0
+        chunk_summaries(u[i], alt[i], rad, n[i], ch[0][i], ch[1][i], ch[2][i], ch[3][i], ch[4][i], L_ch)
+        chunk_summaries(u[i], alt[i], rad, n[i], sub[0][i], sub[1][i], sub[2][i], sub[3][i], sub[4][i], L_sub)
 
 
 class TableReach(NamedTuple):
@@ -579,11 +585,10 @@ def table_kernel(reach, smp, prs, out, pruned=True):
 
 @dataclass
 class Geometry:
-    """Per-trajectory geometry computed once: ECEF positions, unit vectors, altitudes, v_rel (ECEF),
-    and the chunk summaries of the window scanner (``windows.Samples``)."""
+    """Per-trajectory geometry computed once: unit vectors of the Earth-fixed positions, altitudes,
+    v_rel (ECEF), and the chunk summaries of the window scanner (``windows.Samples``)."""
 
     threats: Threats
-    ecef: np.ndarray
     u: np.ndarray
     alt: np.ndarray
     vrel: np.ndarray
@@ -598,17 +603,18 @@ class Geometry:
 
 
 def prepare(threats: Threats) -> Geometry:
+    """The per-sample geometry and chunk summaries of every trajectory, in one compiled pass."""
     N, M = threats.t_s.shape
     e = threats.earth
-    ecef = np.zeros((N, M, 3))
     u = np.zeros((N, M, 3))
     alt = np.empty((N, M))  # -1 past each trajectory's samples (_prepare)
     vrel = np.zeros((N, M, 3))
     n = threats.n_samples.astype(np.int64)
+    ch, sub = summary_arrays(N, M, CHUNK), summary_arrays(N, M, CHUNK // SUB)
     _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
-             np.ascontiguousarray(threats.v_eci_mps), n, e.omega_rad_s, e.a_m, e.b_m, ecef, u, alt, vrel)
-    return Geometry(threats, ecef, u, alt, vrel, summarise(u, alt, ecef, n),
-                    summarise(u, alt, ecef, n, CHUNK // SUB))
+             np.ascontiguousarray(threats.v_eci_mps), n, e.omega_rad_s, e.a_m, e.b_m, u, alt, vrel, ch, sub,
+             CHUNK, CHUNK // SUB)
+    return Geometry(threats, u, alt, vrel, with_trig(ch), with_trig(sub))
 
 
 @dataclass
@@ -742,6 +748,51 @@ def _table_bounds(t, last, tblk, tsuf, tbmax):
             tbmax[ib, jb] = m
 
 
+_PACK_KEEP = 4
+"""Base tables whose packed arrays (:func:`_base_pack`, ~20 MB each for a 600 x 800 grid) are kept."""
+_PACKS: dict = {}
+
+
+def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
+    """One base table's arrays of :class:`TableReach` on the stacked grid (nr, nh): (tab, cos_row,
+    range_max_m, t_blk_s, t_suf_s, t_bmax_s), each without the leading table axis. Kept for the last
+    ``_PACK_KEEP`` (table, grid) pairs (a table is immutable; the cache holds a weak reference, so an
+    entry never outlives its table or answers for another object at the same address)."""
+    key = (id(tb), nr, nh, b_m)
+    hit = _PACKS.pop(key, None)
+    if hit is not None and hit[0]() is tb:
+        _PACKS[key] = hit  # most recent last
+        return hit[1]
+    tr = lambda x: np.ascontiguousarray(np.asarray(x, dtype=float).T)  # noqa: E731 (altitude rows)
+    t = tr(tb.t_s)
+    tab = np.empty((nh, nr, 4))  # interleaved [t, speed, cos γ, sin γ] by altitude rows
+    _interleave(t, tr(tb.speed_mps), tr(np.cos(tb.fpa_rad)), tr(np.sin(tb.fpa_rad)), tab)
+    last = np.empty(nh, dtype=np.int64)
+    tblk = np.empty((nr, nh // _BLK + 1))
+    tsuf = np.empty((nh, nr, 2), dtype=np.float32)
+    tbmax = np.empty((-(-nr // _BMX), -(-nh // _BMX)))
+    _table_bounds(t, last, tblk, tsuf, tbmax)
+    # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup
+    # at a larger range is inf. As a cosine of the central angle on the smallest Earth radius
+    # (per-sample test) and as a sparse table of range maxima over row spans (chunk test).
+    levels = max(1, int(np.ceil(np.log2(nh))) + 1)
+    both = np.maximum(last, np.append(last[1:], -1))
+    rng = np.where(both >= 0, (both + 2) * tb.dr_m, -1.0)
+    ang = rng / (0.99 * b_m)
+    row = np.where(both >= 0, np.cos(np.minimum(ang, np.pi)), 2.0)
+    rmax = np.empty((levels, nh))
+    rmax[0] = rng
+    for lv in range(1, levels):
+        w = 1 << (lv - 1)
+        rmax[lv] = rmax[lv - 1]
+        rmax[lv, :nh - w] = np.maximum(rmax[lv - 1, :nh - w], rmax[lv - 1, w:])
+    pack = (tab, row, rmax, tblk, tsuf, tbmax)  # not marked read-only: numba would compile anew for that type
+    _PACKS[key] = (weakref.ref(tb), pack)
+    while len(_PACKS) > _PACK_KEEP:
+        del _PACKS[next(iter(_PACKS))]
+    return pack
+
+
 def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarray,
                 sites_lla: np.ndarray, earth: EarthModel, sub_chunks: tuple) -> TableReach:
     """The table model's record: tables stacked and interleaved, with their chunk bounds. ``tables``:
@@ -772,33 +823,10 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     s_u = s_ecef / s_r[:, None]
     nr = max(t.t_s.shape[0] for t in tables)
     nh = max(t.t_s.shape[1] for t in tables)
-    Q = len(tables)
-    TAB = np.empty((Q, nh, nr, 4))  # interleaved [t, speed, cos γ, sin γ] by altitude rows
-    levels = max(1, int(np.ceil(np.log2(nh))) + 1)
-    ROW = np.empty((Q, nh))
-    RMAX = np.empty((Q, levels, nh))
-    TB = np.empty((Q, nr, nh // _BLK + 1))
-    TS = np.empty((Q, nh, nr, 2), dtype=np.float32)
-    nbr, nbh = -(-nr // _BMX), -(-nh // _BMX)
-    TBX = np.empty((Q, nbr, nbh))
-    for k, tb in enumerate(tables):
-        tr = lambda x: np.ascontiguousarray(np.asarray(x, dtype=float).T)  # noqa: E731 (altitude rows)
-        t = tr(tb.t_s)
-        _interleave(t, tr(tb.speed_mps), tr(np.cos(tb.fpa_rad)), tr(np.sin(tb.fpa_rad)), TAB[k])
-        last = np.empty(nh, dtype=np.int64)
-        _table_bounds(t, last, TB[k], TS[k], TBX[k])
-        # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup
-        # at a larger range is inf. As a cosine of the central angle on the smallest Earth radius
-        # (per-sample test) and as a sparse table of range maxima over row spans (chunk test).
-        both = np.maximum(last, np.append(last[1:], -1))
-        rng = np.where(both >= 0, (both + 2) * tb.dr_m, -1.0)
-        ang = rng / (0.99 * earth.b_m)
-        ROW[k] = np.where(both >= 0, np.cos(np.minimum(ang, np.pi)), 2.0)
-        RMAX[k, 0] = rng
-        for lv in range(1, levels):
-            w = 1 << (lv - 1)
-            RMAX[k, lv] = RMAX[k, lv - 1]
-            RMAX[k, lv, :nh - w] = np.maximum(RMAX[k, lv - 1, :nh - w], RMAX[k, lv - 1, w:])
+    packs = [_base_pack(tb, nr, nh, earth.b_m) for tb in tables]
+    # one table: its pack's arrays as views (no copy of its ~15 MB interleaved nodes)
+    stack = (lambda xs: xs[0][None]) if len(packs) == 1 else np.stack  # noqa: E731
+    TAB, ROW, RMAX, TB, TS, TBX = (stack([pk[f] for pk in packs]) for f in range(6))
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
     q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
@@ -838,26 +866,82 @@ def solve_windows(geo: Geometry, sites_lla: np.ndarray, tables: list, spec: Pair
     return windows_from(out, geo, spec.traj)
 
 
+@njit(cache=True, inline="always")
+def geodetic_closed(x, y, z, a, f):
+    """ECEF position (m) to (lat_deg, lon_deg, height_m) in closed form (Vermeille 2004, J. Geodesy
+    78:94, valid outside the evolute, i.e. farther than ~43 km from the Earth's centre):
+    p = (x² + y²)/a², q = (1 − e²) z²/a², r = (p + q − e⁴)/6, s = e⁴pq/(4r³),
+    t = ∛(1 + s + √(s(2 + s))), u = r(1 + t + 1/t), v = √(u² + e⁴q), w = e²(u + v − q)/(2v),
+    k = √(u + v + w²) − w, D = k√(x² + y²)/(k + e²); φ = 2 atan2(z, D + √(D² + z²)),
+    h = (k + e² − 1)/k · √(D² + z²). For the sphere (f = 0), geocentric coordinates."""
+    lon = math.degrees(math.atan2(y, x))
+    rho = math.sqrt(x * x + y * y)
+    if f == 0.0:
+        return math.degrees(math.atan2(z, rho)), lon, math.sqrt(rho * rho + z * z) - a
+    e2 = f * (2.0 - f)
+    e4 = e2 * e2
+    p = rho * rho / (a * a)
+    q = (1.0 - e2) * z * z / (a * a)
+    r = (p + q - e4) / 6.0
+    s = e4 * p * q / (4.0 * r * r * r)
+    t = (1.0 + s + math.sqrt(s * (2.0 + s))) ** (1.0 / 3.0)
+    u = r * (1.0 + t + 1.0 / t)
+    v = math.sqrt(u * u + e4 * q)
+    w = e2 * (u + v - q) / (2.0 * v)
+    k = math.sqrt(u + v + w * w) - w
+    d = k * rho / (k + e2)
+    dz = math.sqrt(d * d + z * z)
+    return math.degrees(2.0 * math.atan2(z, d + dz)), lon, (k + e2 - 1.0) / k * dz
+
+
+@njit(cache=True, inline="always")
+def _ecef_at(t, r, k, m, omega):
+    """Earth-fixed position of sample m of trajectory k: Rz(−ωt) r_eci (as ``_prepare``)."""
+    th = omega * t[k, m]
+    c, s = math.cos(th), math.sin(th)
+    return c * r[k, m, 0] + s * r[k, m, 1], -s * r[k, m, 0] + c * r[k, m, 1], r[k, m, 2]
+
+
+@njit(cache=True)
+def _edge_points(out, ci, cf, t, r, traj, n, omega, a, f, pt):
+    """pt (P, 3) lat_deg, lon_deg, alt_km of each pair's window edge (columns ci, cf of out: sample
+    index and fraction toward the next) as the point a fraction of the way between the two samples'
+    Earth-fixed positions (each Rz(−ωt) r_eci, as ``_prepare``); NaN where the pair has no window.
+    Geodetic coordinates in closed form (:func:`geodetic_closed`)."""
+    for p in range(out.shape[0]):
+        idx = out[p, ci]
+        if not (math.isfinite(idx) and idx >= 0.0):
+            pt[p, 0] = pt[p, 1] = pt[p, 2] = math.nan
+            continue
+        k = traj[p]
+        m0 = int(idx)
+        m1 = min(m0 + 1, n[k] - 1)
+        x0, y0, z0 = _ecef_at(t, r, k, m0, omega)
+        x1, y1, z1 = _ecef_at(t, r, k, m1, omega)
+        fr = out[p, cf]
+        x = x0 + fr * (x1 - x0)
+        y = y0 + fr * (y1 - y0)
+        z = z0 + fr * (z1 - z0)
+        pt[p, 0], pt[p, 1], pt[p, 2] = geodetic_closed(x, y, z, a, f)
+        pt[p, 2] /= 1e3
+
+
+_REASON_NAMES = [REASONS[k] for k in range(len(REASONS))]
+
+
 def windows_from(out: np.ndarray, geo: Geometry, traj: np.ndarray) -> Windows:
     """Turn kernel rows (P, N_COLS) into :class:`Windows`, with geodetic intercept points."""
     th = geo.threats
+    e = th.earth
+    t, r = np.ascontiguousarray(th.t_s), np.ascontiguousarray(th.r_eci_m)
+    n, tr = th.n_samples.astype(np.int64), np.ascontiguousarray(traj, dtype=np.int64)
     pts = []
     for ci, cf in ((C_IDX_FIRST, C_FRAC_FIRST), (C_IDX_LAST, C_FRAC_LAST)):
-        idx = out[:, ci]
-        ok = np.flatnonzero(np.isfinite(idx) & (idx >= 0))  # only the pairs with a window
-        ii = idx[ok].astype(np.int64)
-        tr = traj[ok]
-        jj = np.minimum(ii + 1, th.n_samples[tr] - 1)
-        fr = out[ok, cf][:, None]
-        pt = np.full((out.shape[0], 3), np.nan)
-        if ok.size:
-            a = geo.ecef[tr, ii]
-            b = geo.ecef[tr, jj]
-            lat, lon, h = ecef_to_geodetic(a + fr * (b - a), th.earth)
-            pt[ok, 0], pt[ok, 1], pt[ok, 2] = lat, lon, h / 1e3
+        pt = np.empty((out.shape[0], 3))
+        _edge_points(out, ci, cf, t, r, tr, n, e.omega_rad_s, e.a_m, e.f, pt)
         pts.append(pt)
     out = out[:, :N_COLS]
-    names = np.array([REASONS[k] for k in range(len(REASONS))], dtype=object)
-    return Windows(out[:, C_FEAS] > 0.5, names[out[:, C_REASON].astype(np.int64)].tolist(), out[:, C_FIRST],
+    reason = list(map(_REASON_NAMES.__getitem__, out[:, C_REASON].astype(np.int64).tolist()))
+    return Windows(out[:, C_FEAS] > 0.5, reason, out[:, C_FIRST],
                    out[:, C_LAST], out[:, C_TOF_FIRST], out[:, C_TOF_LAST], out[:, C_VC_FIRST], out[:, C_VC_LAST],
                    out[:, C_SHOTS].astype(np.int64), out[:, C_DURATION], pts[0], pts[1], out)

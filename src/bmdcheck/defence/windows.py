@@ -122,8 +122,9 @@ class Pairs(NamedTuple):
 
 
 @njit(cache=True)
-def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, L=CHUNK):
-    """Fill the chunk summaries of :class:`Samples` for one trajectory's rows (see there), chunks of L samples."""
+def chunk_summaries(u, alt, rad, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, L=CHUNK):
+    """Fill the chunk summaries of :class:`Samples` for one trajectory's rows (see there), chunks of L
+    samples; rad (M,) the samples' geocentric radii."""
     C = ch_rho.shape[0]
     for c in range(C):
         a = c * L
@@ -145,9 +146,8 @@ def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, L=
                 hmn = alt[m]
             if alt[m] > hmx:
                 hmx = alt[m]
-            rr = math.sqrt(ecef[m, 0] ** 2 + ecef[m, 1] ** 2 + ecef[m, 2] ** 2)
-            if rr < rmn:
-                rmn = rr
+            if rad[m] < rmn:
+                rmn = rad[m]
         sn = math.sqrt(sx * sx + sy * sy + sz * sz)
         if sn > 1e-9:
             cx, cy, cz = sx / sn, sy / sn, sz / sn
@@ -166,24 +166,16 @@ def chunk_summaries(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, L=
         ch_rmin[c] = rmn
 
 
-@njit(parallel=True, cache=True)
-def _summarise_all(u, alt, ecef, n, ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, L):
-    for i in prange(alt.shape[0]):
-        chunk_summaries(u[i], alt[i], ecef[i], n[i], ch_u[i], ch_rho[i], ch_hmin[i], ch_hmax[i], ch_rmin[i], L)
-
-
-def summarise(u: np.ndarray, alt: np.ndarray, ecef: np.ndarray, n: np.ndarray, chunk: int = CHUNK):
-    """Chunk summaries (the ``ch_*`` fields of :class:`Samples`, in order) for every trajectory, chunks of
-    ``chunk`` samples (CHUNK; CHUNK // SUB for a model's sub-chunk bound)."""
-    N, M = alt.shape
+def summary_arrays(N: int, M: int, chunk: int = CHUNK) -> tuple:
+    """Empty chunk-summary arrays (ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin) for N trajectories of M
+    samples in chunks of ``chunk`` samples, for :func:`chunk_summaries` to fill."""
     C = max(1, (M + chunk - 1) // chunk)
-    ch_u = np.zeros((N, C, 3))
-    ch_rho = np.zeros((N, C))
-    ch_hmin = np.zeros((N, C))
-    ch_hmax = np.zeros((N, C))
-    ch_rmin = np.zeros((N, C))
-    _summarise_all(u, alt, ecef, np.ascontiguousarray(n, dtype=np.int64), ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, chunk)
-    return ch_u, ch_rho, ch_hmin, ch_hmax, ch_rmin, np.cos(ch_rho), np.sin(ch_rho)
+    return np.zeros((N, C, 3)), np.zeros((N, C)), np.zeros((N, C)), np.zeros((N, C)), np.zeros((N, C))
+
+
+def with_trig(summaries: tuple) -> tuple:
+    """The ``ch_*`` fields of :class:`Samples`, in order: the filled summaries plus cos and sin of ch_rho."""
+    return (*summaries, np.cos(summaries[1]), np.sin(summaries[1]))
 
 
 @njit(cache=True, inline="always")
