@@ -926,7 +926,7 @@ def _edge_points(out, ci, cf, t, r, traj, n, omega, a, f, pt):
         pt[p, 2] /= 1e3
 
 
-_REASON_NAMES = [REASONS[k] for k in range(len(REASONS))]
+_REASON_NAMES = np.array([REASONS[k] for k in range(len(REASONS))], dtype=object)
 
 
 def windows_from(out: np.ndarray, geo: Geometry, traj: np.ndarray) -> Windows:
@@ -941,7 +941,7 @@ def windows_from(out: np.ndarray, geo: Geometry, traj: np.ndarray) -> Windows:
         _edge_points(out, ci, cf, t, r, tr, n, e.omega_rad_s, e.a_m, e.f, pt)
         pts.append(pt)
     out = out[:, :N_COLS]
-    reason = list(map(_REASON_NAMES.__getitem__, out[:, C_REASON].astype(np.int64).tolist()))
+    reason = _REASON_NAMES[out[:, C_REASON].astype(np.int64)].tolist()
     return Windows(out[:, C_FEAS] > 0.5, reason, out[:, C_FIRST],
                    out[:, C_LAST], out[:, C_TOF_FIRST], out[:, C_TOF_LAST], out[:, C_VC_FIRST], out[:, C_VC_LAST],
                    out[:, C_SHOTS].astype(np.int64), out[:, C_DURATION], pts[0], pts[1], out)
