@@ -479,7 +479,10 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                         if done[k] or kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                             continue
                         if kind[k] <= _ALL_OK_COARSE:  # a sub-chunk that still has its chunk's bound
-                            kf, uf = sub_bound(model, smp, prs, p, i, k, tl)
+                            # (of a KIND_ALL_OK chunk only its ub is needed: bound it for a launch at +inf,
+                            # which spares the model its all-feasible test; ub does not depend on tl)
+                            kf, uf = sub_bound(model, smp, prs, p, i, k,
+                                               math.inf if kind[k] == _ALL_OK_COARSE else tl)
                             if kind[k] == _ALL_OK_COARSE:
                                 kind[k] = KIND_ALL_OK
                                 if kf < 0 and uf < ub[k]:
