@@ -11,6 +11,7 @@ from numba import njit
 
 import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_lambert
+from bmdcheck.defence.engagement import _BMX  # noqa: F401 (the all-feasible test's block size)
 from bmdcheck.defence.engagement import (PairSpec, Threats, pairs_record, prepare, solve_windows, table_bound,
                                          acos_bracket, table_classify, table_pair_out, table_reach,
                                          table_sample_ub, table_sub_bound)
@@ -291,3 +292,81 @@ def _brackets(x):
     for k in range(x.size):
         lo[k], hi[k] = acos_bracket(x[k])
     return lo, hi
+
+
+@njit(cache=True)
+def _all_ok_ungated(reach, smp, prs, p, i, tl, cx, cy, cz, rho, lo, hi, a):
+    """The table model's all-feasible chunk test (engagement._bound_core) restated without its ``ubl >= tl``
+    gate: would the chunk summarised by (centre, rho, [lo, hi]) starting at sample a be proven all feasible?"""
+    q = reach.table[p]
+    qb = reach.base[q]
+    s = prs.site[p]
+    if not (lo >= prs.min_alt_m[p] and hi <= prs.max_alt_m[p] and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0
+            and prs.vis_index[p] < 0 and not reach.rot[q]):
+        return False
+    ca = reach.site_u[s, 0] * cx + reach.site_u[s, 1] * cy + reach.site_u[s, 2] * cz
+    a_lo, a_hi = acos_bracket(max(-1.0, min(1.0, ca)))
+    rng = max(a_lo - rho, 0.0) * reach.site_r_m[s] * (1.0 - 1e-12)
+    r_hi = (a_hi + rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
+    r_lo = max(rng - 1.0, 0.0)
+    dr, dh = reach.dr_m[qb], reach.dh_m[qb]
+    i1 = int(r_hi / dr) + 1
+    j1 = int(hi / dh) + 1
+    if not (i1 <= reach.tab.shape[2] - 1 and j1 <= reach.tab.shape[1] - 1):
+        return False
+    tmax = -np.inf
+    for ib in range(int(r_lo / dr) // _BMX, i1 // _BMX + 1):
+        for jb in range(int(lo / dh) // _BMX, j1 // _BMX + 1):
+            tmax = max(tmax, reach.t_bmax_s[qb, ib, jb])
+    tof_ub = max(tmax, prs.min_tof_s[p]) + 1e-6
+    return tof_ub <= prs.max_tof_s[p] and (smp.t_s[i, a] - tl) - tof_ub >= 0.0
+
+
+@njit(cache=True)
+def _all_ok_proofs(reach, smp, prs, out):
+    """Per pair: out[p] = (chunks and sub-chunks proven all feasible, those the ungated test would prove,
+    disagreements between the two)."""
+    L = CHUNK // SUB
+    for p in range(prs.traj.shape[0]):
+        i = prs.traj[p]
+        n = smp.n[i]
+        tl = prs.t_launch_s[p]
+        if not np.isfinite(tl):
+            tl = np.inf
+        for c in range((n + L - 1) // L):
+            k, _ = table_sub_bound(reach, smp, prs, p, i, c, tl)
+            ref = k < 0 and _all_ok_ungated(reach, smp, prs, p, i, tl, reach.sub_u[i, c, 0], reach.sub_u[i, c, 1],
+                                            reach.sub_u[i, c, 2], reach.sub_rho_rad[i, c], reach.sub_hmin_m[i, c],
+                                            reach.sub_hmax_m[i, c], c * L)
+            out[p, 0] += k == KIND_ALL_OK
+            out[p, 1] += ref
+            out[p, 2] += (k == KIND_ALL_OK) != ref
+        for c in range((n + CHUNK - 1) // CHUNK):
+            k, _ = table_bound(reach, smp, prs, p, i, c, tl)
+            ref = k < 0 and _all_ok_ungated(reach, smp, prs, p, i, tl, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1],
+                                            smp.ch_u[i, c, 2], smp.ch_rho_rad[i, c], smp.ch_hmin_m[i, c],
+                                            smp.ch_hmax_m[i, c], c * CHUNK)
+            out[p, 0] += k == KIND_ALL_OK
+            out[p, 1] += ref
+            out[p, 2] += (k == KIND_ALL_OK) != ref
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=hst.integers(0, 2**32 - 1))
+def test_all_feasible_gate_loses_no_proof(fan, seed):
+    """The table bound tries its all-feasible test only where its launch bound reaches the launch
+    (ubl >= tl, engagement._bound_core): that gate never drops a proof the test would give, on random
+    pairs with launch times through the windows (the proofs are there: some chunks are proven). With the
+    gate 30 s too tight (ubl >= tl + 30) the check fails (4 of 426 proofs lost on a run)."""
+    th, sites = fan
+    rng = np.random.default_rng(seed)
+    spec, _ = _random_pairs(th, sites, rng, 60, False)
+    spec.min_closing_mps = np.zeros(60)
+    spec.t_launch_s = rng.uniform(0.0, 600.0, 60)
+    geo = prepare(th)
+    tab = table_for(4500.0, 50.0, 900.0)
+    reach = table_reach([tab], spec.table, np.asarray(spec.site, dtype=np.int64), sites, th.earth, geo.sub_chunks)
+    out = np.zeros((60, 3))
+    _all_ok_proofs(reach, geo.samples(), pairs_record(spec, None), out)
+    assert out[:, 1].sum() > 0
+    assert out[:, 2].sum() == 0, out.sum(axis=0)

@@ -428,23 +428,34 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
     while True:
         if m >= end or (phase == 2 and st[S_BEST] >= cap):
             if phase == 0:
-                c += 1
-                if nsub > 1:  # past whole chunks proven to hold no feasible sample (no exit edge at their start)
-                    while (c < F and c % nsub == 0 and kind[F + c // nsub] >= 1
-                           and not (st[S_PREV_OK] > 0.5 and st[S_PREV_M] == c * L - 1)):
-                        c += nsub
-                if c < F:
+                while True:  # on to the next chunk with a sample to classify (a tight loop past the others)
+                    c += 1
+                    if nsub > 1:  # past whole chunks proven to hold no feasible sample (no exit edge at their start)
+                        while (c < F and c % nsub == 0 and kind[F + c // nsub] >= 1
+                               and not (st[S_PREV_OK] > 0.5 and st[S_PREV_M] == c * L - 1)):
+                            c += nsub
+                    if c >= F:
+                        break
                     a = c * L
-                    cur = c
                     end = min(a + L, n)
+                    edge = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == a - 1  # a window open at its start
+                    if kind[c] < 0 and ub[c] >= tl:
+                        # inside a run of feasible samples (this chunk and the next proven so) with no shot
+                        # left in it: no edge, no shot, its latest launch is phase 1's
+                        if edge and _all_ok(kind[c]) and ub[c] < st[S_LNEXT] and c + 1 < F and _all_ok(kind[c + 1]):
+                            st[S_PREV_M] = end - 1
+                            continue
+                        break
+                    if edge:
+                        break
+                if c < F:
+                    cur = c
                     if kind[c] < 0 and ub[c] >= tl:
                         m = a - 1 if (a > 0 and st[S_PREV_M] != a - 1) else a
                         done[c] = True
-                    elif st[S_PREV_OK] > 0.5 and st[S_PREV_M] == a - 1:
+                    else:  # the first sample after a window open at the chunk's start (its exit edge)
                         m = a
                         end = a + 1
-                    else:
-                        m = end
                     continue
                 last_ok = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == n - 1
                 phase = 1
@@ -460,7 +471,10 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                         if done[k] or kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                             continue
                         if kind[k] <= _ALL_OK_COARSE:  # a sub-chunk that still has its chunk's bound
-                            kf, uf = sub_bound(model, smp, prs, p, i, k, tl)
+                            # (of a KIND_ALL_OK chunk only its ub is needed: bound it for a launch at +inf,
+                            # which spares the model its all-feasible test; ub does not depend on tl)
+                            kf, uf = sub_bound(model, smp, prs, p, i, k,
+                                               math.inf if kind[k] == _ALL_OK_COARSE else tl)
                             if kind[k] == _ALL_OK_COARSE:
                                 kind[k] = KIND_ALL_OK
                                 if kf < 0 and uf < ub[k]:
@@ -505,9 +519,11 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
             m = c * L
             end = min(m + L, n)
             continue
-        if phase == 1 and prune and st[S_LATEST] > -math.inf:
-            if not sample_ub(model, smp, prs, p, i, m, tl) > st[S_LATEST]:
+        if phase == 1 and prune and st[S_LATEST] > -math.inf:  # past the samples that cannot raise it
+            lt = st[S_LATEST]
+            while m < end and not sample_ub(model, smp, prs, p, i, m, tl) > lt:
                 m += 1
+            if m >= end:
                 continue
         if _all_ok(kind[cur]):  # every sample of the chunk feasible: only launch times matter
             if phase == 1:
