@@ -297,7 +297,8 @@ def _brackets(x):
 @njit(cache=True)
 def _all_ok_ungated(reach, smp, prs, p, i, tl, cx, cy, cz, rho, lo, hi, a):
     """The table model's all-feasible chunk test (engagement._bound_core) restated without its gate
-    (``t_a - tl >= tof_lb``): would the chunk summarised by (centre, rho, [lo, hi]) starting at sample a be proven all feasible?"""
+    (``t_a - tl >= tof_lb``): would the chunk summarised by (centre, rho, [lo, hi]) starting at sample a
+    be proven all feasible?"""
     q = reach.table[p]
     qb = reach.base[q]
     s = prs.site[p]
