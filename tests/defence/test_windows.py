@@ -296,8 +296,9 @@ def _brackets(x):
 
 @njit(cache=True)
 def _all_ok_ungated(reach, smp, prs, p, i, tl, cx, cy, cz, rho, lo, hi, a):
-    """The table model's all-feasible chunk test (engagement._bound_core) restated without its ``ubl >= tl``
-    gate: would the chunk summarised by (centre, rho, [lo, hi]) starting at sample a be proven all feasible?"""
+    """The table model's all-feasible chunk test (engagement._bound_core) restated without its gate
+    (``t_a - tl >= tof_lb``): would the chunk summarised by (centre, rho, [lo, hi]) starting at sample a
+    be proven all feasible?"""
     q = reach.table[p]
     qb = reach.base[q]
     s = prs.site[p]
@@ -354,10 +355,10 @@ def _all_ok_proofs(reach, smp, prs, out):
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=hst.integers(0, 2**32 - 1))
 def test_all_feasible_gate_loses_no_proof(fan, seed):
-    """The table bound tries its all-feasible test only where its launch bound reaches the launch
-    (ubl >= tl, engagement._bound_core): that gate never drops a proof the test would give, on random
+    """The table bound tries its all-feasible test only where t_a - tl >= tof_lb (engagement._bound_core,
+    the test needs t_a - tl >= tof_ub): that gate never drops a proof the test would give, on random
     pairs with launch times through the windows (the proofs are there: some chunks are proven). With the
-    gate 30 s too tight (ubl >= tl + 30) the check fails (4 of 426 proofs lost on a run)."""
+    gate 30 s too tight the check fails (8 of 426 proofs lost on a run)."""
     th, sites = fan
     rng = np.random.default_rng(seed)
     spec, _ = _random_pairs(th, sites, rng, 60, False)

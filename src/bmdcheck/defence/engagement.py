@@ -381,10 +381,11 @@ def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo
     # every sample feasible? In the band, no closing-speed floor or engagement radar, non-rotating
     # table, every table node the chunk's lookups can read finite, and the latest of them (bilinear
     # never exceeds its corners) within the flight-time limit and the timeline at the chunk's first sample.
-    # Only tried when ubl >= tl: the test needs t_a - tl >= tof_ub, and tof_ub > tof_lb (the node at
-    # range cell ib, row jlo is in both the earliest- and the latest-arrival blocks; dt_low = 0 without
-    # sectors; + 1e-6), so t_b - tof_lb >= tl. (Not trying it is always valid: kind -1 proves less.)
-    if (ubl >= tl and lo >= hmin and hi <= hmax and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0
+    # Only tried when t_a - tl >= tof_lb: the test needs t_a - tl >= tof_ub (the same float), and
+    # tof_ub >= tof_lb (the node at range cell ib, row jlo = int(lo / dh) is in both the earliest- and
+    # the latest-arrival blocks; dt_low = 0 without sectors). (Not trying it is always valid: kind -1
+    # proves less.)
+    if (smp.t_s[i, a] - tl >= tof_lb and lo >= hmin and hi <= hmax and lo >= 0.0 and prs.min_closing_mps[p] <= 0.0
             and prs.vis_index[p] < 0 and not reach.rot[q]):
         r_hi = (a_hi + rho) * reach.site_r_m[s] * (1.0 + 1e-12) + 1.0
         r_lo = max(rng - 1.0, 0.0)
