@@ -145,9 +145,10 @@ def _lookup4(r, h, dr, dh, TAB):
 
 
 @njit(parallel=True, cache=True)
-def _prepare(t, r, v, n, omega, a, b, u, alt, vrel, ch, sub, L_ch, L_sub):
-    """Per trajectory sample: unit vector and altitude of the Earth-fixed position, Earth-relative
-    velocity (ECEF axes), altitude -1 past the trajectory's n samples; then the trajectory's chunk
+def _prepare(t, r, n, omega, a, b, u, alt, ch, sub, L_ch, L_sub):
+    """Per trajectory sample: unit vector and altitude of the Earth-fixed position, altitude -1 past
+    the trajectory's n samples (the Earth-relative velocity is taken where a check needs it,
+    :func:`vrel_ecef`: storing it cost more than it saved); then the trajectory's chunk
     summaries ``ch`` (chunks of L_ch samples) and ``sub`` (L_sub), while its rows are in cache."""
     N, M = t.shape
     for i in prange(N):
@@ -162,12 +163,6 @@ def _prepare(t, r, v, n, omega, a, b, u, alt, vrel, ch, sub, L_ch, L_sub):
             rad[m] = rn
             u[i, m, 0], u[i, m, 1], u[i, m, 2] = x / rn, y / rn, z / rn
             alt[i, m] = alt_approx(x, y, z, a, b)
-            # v_rel = v - ω ẑ × r in ECI, then rotated to ECEF axes
-            vx = v[i, m, 0] + omega * r[i, m, 1]
-            vy = v[i, m, 1] - omega * r[i, m, 0]
-            vrel[i, m, 0] = c * vx + s * vy
-            vrel[i, m, 1] = -s * vx + c * vy
-            vrel[i, m, 2] = v[i, m, 2]
         for m in range(n[i], M):  # unused tail: no altitude
             alt[i, m] = -1.0
         chunk_summaries(u[i], alt[i], rad, n[i], ch[0][i], ch[1][i], ch[2][i], ch[3][i], ch[4][i], L_ch)
@@ -228,6 +223,18 @@ class TableReach(NamedTuple):
 _BLK = 16
 _SUBL = CHUNK // SUB  # samples per sub-chunk
 _BMX = 6  # nodes per block side of the latest-arrival blocks (the all-feasible chunk test)
+
+
+@njit(cache=True, inline="always")
+def vrel_ecef(smp, i, m):
+    """Earth-relative velocity of sample m of trajectory i in ECEF axes, m/s:
+    Rz(−ωt)(v − ω ẑ × r), from the ECI samples."""
+    r, v = smp.r_eci_m, smp.v_eci_mps
+    th = smp.omega_rad_s * smp.t_s[i, m]
+    c, s = math.cos(th), math.sin(th)
+    vx = v[i, m, 0] + smp.omega_rad_s * r[i, m, 1]
+    vy = v[i, m, 1] - smp.omega_rad_s * r[i, m, 0]
+    return c * vx + s * vy, -s * vx + c * vy, v[i, m, 2]
 
 
 @njit(cache=True, inline="always")
@@ -295,9 +302,10 @@ def table_classify(reach, smp, prs, p, i, m, tl, ws):
         hz = (uz * ca - sz) / sa
     else:
         hx, hy, hz = 0.0, 0.0, 0.0
-    dx = smp.vrel_mps[i, m, 0] - Vi * (cg * hx + sg * ux)
-    dy = smp.vrel_mps[i, m, 1] - Vi * (cg * hy + sg * uy)
-    dz = smp.vrel_mps[i, m, 2] - Vi * (cg * hz + sg * uz)
+    wx, wy, wz = vrel_ecef(smp, i, m)
+    dx = wx - Vi * (cg * hx + sg * ux)
+    dy = wy - Vi * (cg * hy + sg * uy)
+    dz = wz - Vi * (cg * hz + sg * uz)
     vc = math.sqrt(dx * dx + dy * dy + dz * dz)
     m_vc = vc - prs.min_closing_mps[p]
     vis = visible(prs, p, i, m)
@@ -590,19 +598,19 @@ def table_kernel(reach, smp, prs, out, pruned=True):
 @dataclass
 class Geometry:
     """Per-trajectory geometry computed once: unit vectors of the Earth-fixed positions, altitudes,
-    v_rel (ECEF), and the chunk summaries of the window scanner (``windows.Samples``)."""
+    and the chunk summaries of the window scanner (``windows.Samples``)."""
 
     threats: Threats
     u: np.ndarray
     alt: np.ndarray
-    vrel: np.ndarray
     chunks: tuple
     sub_chunks: tuple = ()
 
     def samples(self) -> Samples:
         """The scanner's per-trajectory record."""
         th = self.threats
-        return Samples(np.ascontiguousarray(th.t_s), th.n_samples.astype(np.int64), self.alt, self.u, self.vrel,
+        return Samples(np.ascontiguousarray(th.t_s), th.n_samples.astype(np.int64), self.alt, self.u,
+                       float(th.earth.omega_rad_s),
                        np.ascontiguousarray(th.r_eci_m), np.ascontiguousarray(th.v_eci_mps), *self.chunks)
 
 
@@ -612,13 +620,11 @@ def prepare(threats: Threats) -> Geometry:
     e = threats.earth
     u = np.zeros((N, M, 3))
     alt = np.empty((N, M))  # -1 past each trajectory's samples (_prepare)
-    vrel = np.zeros((N, M, 3))
     n = threats.n_samples.astype(np.int64)
     ch, sub = summary_arrays(N, M, CHUNK), summary_arrays(N, M, CHUNK // SUB)
-    _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m),
-             np.ascontiguousarray(threats.v_eci_mps), n, e.omega_rad_s, e.a_m, e.b_m, u, alt, vrel, ch, sub,
-             CHUNK, CHUNK // SUB)
-    return Geometry(threats, u, alt, vrel, with_trig(ch), with_trig(sub))
+    _prepare(np.ascontiguousarray(threats.t_s), np.ascontiguousarray(threats.r_eci_m), n, e.omega_rad_s, e.a_m,
+             e.b_m, u, alt, ch, sub, CHUNK, CHUNK // SUB)
+    return Geometry(threats, u, alt, with_trig(ch), with_trig(sub))
 
 
 @dataclass

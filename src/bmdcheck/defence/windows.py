@@ -81,7 +81,7 @@ class Samples(NamedTuple):
     """Per-trajectory sample arrays (N trajectories, M samples) and chunk summaries (C chunks).
 
     t_s (N, M); n (N,) samples used; alt_m (N, M) height above the ellipsoid; u (N, M, 3) Earth-fixed
-    unit vectors; vrel_mps (N, M, 3) Earth-relative velocity in ECEF axes; r_eci_m, v_eci_mps
+    unit vectors; omega_rad_s the Earth's rotation rate (ECEF = Rz(−ωt) ECI); r_eci_m, v_eci_mps
     (N, M, 3); per chunk: ch_u (N, C, 3) unit centre, ch_rho_rad (N, C) largest angle from it to a
     sample, ch_hmin_m / ch_hmax_m / ch_rmin_m (N, C) smallest / largest altitude and smallest
     geocentric radius of its samples, ch_cos_rho / ch_sin_rho (N, C) cosine and sine of ch_rho_rad.
@@ -91,7 +91,7 @@ class Samples(NamedTuple):
     n: np.ndarray
     alt_m: np.ndarray
     u: np.ndarray
-    vrel_mps: np.ndarray
+    omega_rad_s: float
     r_eci_m: np.ndarray
     v_eci_mps: np.ndarray
     ch_u: np.ndarray
