@@ -120,5 +120,6 @@ def test_bench_engage_reports_both_reach_models():
             assert f in m, (k, f)
         assert 0.0 <= m["verdict_agreement"] <= 1.0 and m["fast_per_s"] > 0
     assert r["models"]["lambert"]["pairs"] == 6 and r["pairs"] == 12 and r["peak_rss_mb"] > 0
+    assert r["first_call_seconds"] > 0  # the first full-size call, timed apart from the steady state
     rows = [ln for ln in bench.markdown_table([r]).splitlines() if ln.startswith("| `bench engage`")]
-    assert len(rows) == 2 and "Lambert" in rows[1]
+    assert len(rows) == 2 and "Lambert" in rows[1] and "first call" in rows[0]

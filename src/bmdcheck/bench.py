@@ -413,8 +413,13 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     solve_windows(prepare(Threats(th.t_s[:2], th.r_eci_m[:2], th.v_eci_mps[:2], th.n_samples[:2], earth)), sites, [tab],
                   PairSpec(np.zeros(4, dtype=np.int64), np.arange(4), np.zeros(4, dtype=np.int64), np.full(4, 300.0),
                            100e3, 1500e3, 0.0, 900.0, 0.0, 60.0))
+    # one full-size call first, timed apart: it pays the first touch of ~40 MB of fresh geometry
+    # and output buffers (on these VMs up to ~1.5 ms per MB); the figure is the steady state after it
+    t0 = time.perf_counter()
+    solve_windows(prepare(th), sites, [tab], spec)
+    t_first = time.perf_counter() - t0
     t_fast, cpu_fast, t_prep = math.inf, math.inf, math.inf
-    for _ in range(3):  # best of three: shared machine; the first full-size call may specialise kernels
+    for _ in range(3):  # best of three: shared machine
         t0, c0 = time.perf_counter(), time.process_time()
         geo = prepare(th)
         t1 = time.perf_counter()
@@ -442,7 +447,7 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     edge_a = np.array(edge)
     table = {"pairs": P, "feasible_fraction": float(w.feasible.mean()), "n_ref": int(len(idx)),
              "fast_seconds": t_fast, "fast_cpu_seconds": cpu_fast, "fast_per_s": P / t_fast,
-             "prepare_seconds": t_prep,
+             "prepare_seconds": t_prep, "first_call_seconds": t_first,
              "reference_per_s": len(idx) / t_ref, "ratio": (P / t_fast) / (len(idx) / t_ref),
              "verdict_agreement": agree / len(idx), "max_edge_diff_s": float(edge_a.max()) if edge else 0.0,
              "p95_edge_diff_s": float(np.percentile(edge_a, 95)) if edge else 0.0,
@@ -627,7 +632,9 @@ def markdown_table(results: list[dict]) -> str:
         elif b == "engage":
             rows.append((f"`bench engage`: {r['pairs']:,} (trajectory, site) pairs, 1 s samples "
                          f"(~{r['samples_per_trajectory']:,.0f} per trajectory), {100 * r['feasible_fraction']:.0f} % "
-                         "feasible", f"{r['fast_per_s']:,.0f} pairs/s{mem}",
+                         "feasible", f"{r['fast_per_s']:,.0f} pairs/s{mem}" + (
+                             f" (first call {r['pairs'] / r['first_call_seconds']:,.0f} pairs/s)"
+                             if r.get("first_call_seconds") else ""),
                          f"per-sample Python/SciPy loop: {r['reference_per_s']:,.1f} pairs/s", f"{r['ratio']:,.0f}×",
                          f"verdicts {100 * r['verdict_agreement']:.1f} %, edges within {r['max_edge_diff_s']:.2f} s"))
             lam = (r.get("models") or {}).get("lambert")
