@@ -358,6 +358,35 @@ def lambert_reference_window(t_s, r_eci_m, v_eci_mps, alt_m, site_ecef_m, t_laun
     return True, float(t[feas][0]), float(t[feas][-1]), int(feas.sum())
 
 
+def engage_pairs(n_traj: int = 500, n_sites: int = 200, seed: int = 2013):
+    """``bench_engage``'s threats, sites and pairs: (Threats, sites (S, 3) lat_deg, lon_deg, alt_m,
+    PairSpec, the random generator after its draws, for the bench's further ones); see there."""
+    from .defence.engagement import PairSpec, Threats
+    from .earth.model import EarthModel
+    from .flight.batch import fly_missile_batch
+    from .flight.performance import max_range_performance
+
+    rng = np.random.default_rng(seed)
+    m = bench_missile()
+    earth = EarthModel()
+    k_star = max_range_performance(m)["kick_deg"]
+    lat = rng.uniform(50, 58, n_traj)
+    lon = rng.uniform(30, 60, n_traj)
+    az = rng.uniform(290, 340, n_traj)
+    kick = rng.uniform(0.7 * k_star, min(89.0, 1.2 * k_star), n_traj)
+    b = fly_missile_batch(m, lat, lon, az, kick, earth=earth, sample_interval_s=1.0)
+    th = Threats.from_batch(b)
+    apo_lat, apo_lon, _ = b.impact_geodetic()  # scatter around the mid-course region
+    mid = rng.integers(0, n_traj, n_sites)
+    slat = np.clip(0.5 * (lat[mid] + apo_lat[mid]) + rng.uniform(-15, 15, n_sites), -85, 85)
+    slon = 0.5 * (lon[mid] + apo_lon[mid]) + rng.uniform(-25, 25, n_sites)
+    sites = np.stack([slat, slon, np.zeros(n_sites)], axis=-1)
+    P = n_traj * n_sites
+    spec = PairSpec(np.repeat(np.arange(n_traj), n_sites), np.tile(np.arange(n_sites), n_traj),
+                    np.zeros(P, dtype=np.int64), rng.uniform(200, 400, P), 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
+    return th, sites, spec, rng
+
+
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
                  progress: bool = False, n_traj_lambert: int = 100, n_sites_lambert: int = 100,
                  n_ref_lambert: int = 200) -> dict:
@@ -384,31 +413,12 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
     from .defence.windows import N_OUT
     from .earth.constants import GM_M3_S2
     from .earth.frames import geodetic_to_ecef
-    from .earth.model import EarthModel
-    from .flight.batch import fly_missile_batch
-    from .flight.performance import max_range_performance
 
-    rng = np.random.default_rng(seed)
-    m = bench_missile()
-    earth = EarthModel()
-    k_star = max_range_performance(m)["kick_deg"]
-    lat = rng.uniform(50, 58, n_traj)
-    lon = rng.uniform(30, 60, n_traj)
-    az = rng.uniform(290, 340, n_traj)
-    kick = rng.uniform(0.7 * k_star, min(89.0, 1.2 * k_star), n_traj)
-    b = fly_missile_batch(m, lat, lon, az, kick, earth=earth, sample_interval_s=1.0)
-    th = Threats.from_batch(b)
+    th, sites, spec, rng = engage_pairs(n_traj, n_sites, seed)
+    earth = th.earth
     tab = table_for(4500.0, 50.0, 900.0)
-    apo_lat, apo_lon, _ = b.impact_geodetic()  # scatter around the mid-course region
-    mid = rng.integers(0, n_traj, n_sites)
-    slat = np.clip(0.5 * (lat[mid] + apo_lat[mid]) + rng.uniform(-15, 15, n_sites), -85, 85)
-    slon = 0.5 * (lon[mid] + apo_lon[mid]) + rng.uniform(-25, 25, n_sites)
-    sites = np.stack([slat, slon, np.zeros(n_sites)], axis=-1)
     P = n_traj * n_sites
-    traj = np.repeat(np.arange(n_traj), n_sites)
-    site = np.tile(np.arange(n_sites), n_traj)
-    tL = rng.uniform(200, 400, P)
-    spec = PairSpec(traj, site, np.zeros(P, dtype=np.int64), tL, 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
+    traj, site, tL = spec.traj, spec.site, spec.t_launch_s
     # warm-up (compile or load the cache) on a small set
     solve_windows(prepare(Threats(th.t_s[:2], th.r_eci_m[:2], th.v_eci_mps[:2], th.n_samples[:2], earth)), sites, [tab],
                   PairSpec(np.zeros(4, dtype=np.int64), np.arange(4), np.zeros(4, dtype=np.int64), np.full(4, 300.0),

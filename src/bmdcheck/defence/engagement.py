@@ -144,6 +144,14 @@ def _lookup4(r, h, dr, dh, TAB):
     return t / w, v / w, c / w, sn / w, w
 
 
+@njit(cache=True, inline="always")
+def _ecef_at(t, r, k, m, omega):
+    """Earth-fixed position of sample m of trajectory k: Rz(−ωt) r_eci."""
+    th = omega * t[k, m]
+    c, s = math.cos(th), math.sin(th)
+    return c * r[k, m, 0] + s * r[k, m, 1], -s * r[k, m, 0] + c * r[k, m, 1], r[k, m, 2]
+
+
 @njit(parallel=True, cache=True)
 def _prepare(t, r, n, omega, a, b, u, alt, ch, sub, L_ch, L_sub):
     """Per trajectory sample: unit vector and altitude of the Earth-fixed position, altitude -1 past
@@ -154,11 +162,7 @@ def _prepare(t, r, n, omega, a, b, u, alt, ch, sub, L_ch, L_sub):
     for i in prange(N):
         rad = np.empty(M)
         for m in range(n[i]):
-            th = omega * t[i, m]
-            c, s = math.cos(th), math.sin(th)
-            x = c * r[i, m, 0] + s * r[i, m, 1]
-            y = -s * r[i, m, 0] + c * r[i, m, 1]
-            z = r[i, m, 2]
+            x, y, z = _ecef_at(t, r, i, m, omega)
             rn = math.sqrt(x * x + y * y + z * z)
             rad[m] = rn
             u[i, m, 0], u[i, m, 1], u[i, m, 2] = x / rn, y / rn, z / rn
@@ -902,14 +906,6 @@ def geodetic_closed(x, y, z, a, f):
     d = k * rho / (k + e2)
     dz = math.sqrt(d * d + z * z)
     return math.degrees(2.0 * math.atan2(z, d + dz)), lon, (k + e2 - 1.0) / k * dz
-
-
-@njit(cache=True, inline="always")
-def _ecef_at(t, r, k, m, omega):
-    """Earth-fixed position of sample m of trajectory k: Rz(−ωt) r_eci (as ``_prepare``)."""
-    th = omega * t[k, m]
-    c, s = math.cos(th), math.sin(th)
-    return c * r[k, m, 0] + s * r[k, m, 1], -s * r[k, m, 0] + c * r[k, m, 1], r[k, m, 2]
 
 
 @njit(cache=True)
