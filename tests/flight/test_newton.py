@@ -297,3 +297,33 @@ def test_flat_depressed_shots_are_solved_by_the_fast_path(name, pair):
     b = bc.fly_missile_batch(m, pair[0], pair[1], fast.azimuth_deg, fast.kick_deg, fast.t_cut_s, rtol=1e-10)
     la, lo, _ = b.impact_geodetic()
     assert float(np.max(geodesic_inverse(la, lo, pair[2], pair[3])[0])) < 20.0
+
+
+def test_min_energy_near_the_maximum_range_keeps_the_cut_off():
+    """Within ~300 km of the maximum range a Newton step on the predictor reaches the full burn
+    before the minimum-energy angle is met; the fast path must still find the reference solver's
+    cut-off solution (the angle met, checked with the closed form on a flight), and fly a full burn
+    only beyond the range a cut-off reaches (here 8,850 km, where the reference finds no solution).
+    UR-100NUTTH from 51.67 N 45.595 E: to Washington (a case of the 2013 threat set), and along
+    azimuth 328° at 8,600-8,800 km."""
+    from bmdcheck.earth.frames import geodesic_direct
+
+    m = bc.get_missile("ur-100nutth")
+    la0, lo0 = 51.67, 45.595
+    d_m = np.array([8600.0, 8700.0, 8800.0, 8850.0]) * 1e3
+    lat, lon = geodesic_direct(np.full(4, la0), np.full(4, lo0), np.full(4, 328.0), d_m)
+    p = np.stack([np.full(5, la0), np.full(5, lo0), np.r_[38.895, lat], np.r_[-77.036, lon]], -1)
+    fast = NW.solve_steering_newton(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "min-energy")
+    ref = bc.solve_steering(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "min-energy")
+    inside = np.array([True, True, True, True, False])
+    assert np.array_equal(ref.ok, inside) and np.all(fast.ok), (ref.ok, fast.status)
+    assert np.all(fast.t_cut_s[inside] < m.burn_end_s - 0.05), fast.t_cut_s
+    assert np.all(np.abs(fast.kick_deg - ref.kick_deg)[inside] < 0.02), (fast.kick_deg, ref.kick_deg)
+    assert np.all(np.abs(fast.t_cut_s - ref.t_cut_s)[inside] < 0.1), (fast.t_cut_s, ref.t_cut_s)
+    assert fast.t_cut_s[4] == m.burn_end_s and abs(fast.shape_residual[4]) < 1.0
+    _check_flown(m, p, NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], "min-energy"), "min-energy")
+    b = bc.fly_missile_batch(m, p[:4, 0], p[:4, 1], fast.azimuth_deg[:4], fast.kick_deg[:4], fast.t_cut_s[:4],
+                             rtol=1e-10)
+    rb, vb, ri = b.r_burnout_eci_m, b.v_burnout_eci_mps, b.r_impact_eci_m
+    gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
+    assert np.all(np.abs(gam - np.degrees(kepler.min_energy_gamma(rb, ri))) < 0.01)

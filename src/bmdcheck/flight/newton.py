@@ -78,6 +78,7 @@ _RTOL_SCHEDULE = (1e-6, 1e-9)
 _N_KICK = 48
 _TABLE_VERSION = 1  # bump when the table's contents change meaning
 _CUT_STEP_S = 8.0
+_CUT_RETRY_S = 1.0  # s short of the full burn: where _retry_cut_off starts a min-energy row
 _FAN_KICKS = 26
 _FAN_CUTS = 10
 _KICK_LO, _KICK_HI = 0.2, 89.5
@@ -905,7 +906,7 @@ def _verify(c: _Ctx, g: _Guess, st: _IterState, rows, r_ls, la, lo, rtol_final, 
 
 
 def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_kernel="lockstep", samp=None,
-                       fd_first=False):
+                       fd_first=False, switch=True):
     """Fly, measure, step: at most MAX_KERNEL_ITER kernel calls over the active rows. Updates g in
     place; returns the iteration state (miss, shape residual, iterations, flights, still active).
 
@@ -987,7 +988,7 @@ def _kernel_iterations(c: _Ctx, g: _Guess, kick_star, la, lo, rtol_final, iter_k
             j = np.nonzero(~fdg)[0]
             xn[j] = _defect_steps(c, g, st, gi[j], r0[go][j], it == 0)
         g.x[gi] = xn
-        if c.shape == "min-energy":
+        if c.shape == "min-energy" and switch:
             # the minimum-energy angle would need more than a full burn: full burn, nearest branch
             sw = _to_full_burn(xn, r0[go], g.free_cut[gi], c.t_full)
             if np.any(sw):
@@ -1078,14 +1079,18 @@ def _retry_other_side(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rto
                         samp)
 
 
-def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo, rtol_final, iter_kernel, samp):
-    """Kernel Newton iterations (sensitivities from the first flight) for rows w from pitch kick kick0."""
+def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo, rtol_final, iter_kernel, samp,
+                switch=True):
+    """Kernel Newton iterations (sensitivities from the first flight) for rows w from pitch kick kick0;
+    switch: whether a min-energy row may turn to a full burn. Returns the rows solved (they replace
+    their first answer)."""
     c2 = _Ctx(c.tab, c.P.take(w), c.missile, c.earth, c.shape, c.apogee_km)
     g2 = _Guess(g.x[w].copy(), g.free_cut[w].copy(), g.branch[w].copy(), np.full(w.size, STATUS_OK))
     g2.x[:, 1] = np.clip(kick0, _KICK_LO, 89.0)
     g2.x[:, 0] = np.where(np.isfinite(g2.x[:, 0]), g2.x[:, 0], c2.P.az_aim)
     g2.x[:, 2] = np.where(g2.free_cut, g2.x[:, 2], c.t_full)
-    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp, fd_first=True)
+    st2 = _kernel_iterations(c2, g2, kick_star[w], la[w], lo[w], rtol_final, iter_kernel, samp, fd_first=True,
+                             switch=switch)
     g2.status[st2.active] = STATUS_NOT_CONVERGED
     _check_branch(c2, g2)
     st.flights += st2.flights
@@ -1093,7 +1098,7 @@ def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo,
     st.iters[w] += st2.iters
     good = g2.status == STATUS_OK
     if not np.any(good):
-        return
+        return w[good]
     wg = w[good]
     g.x[wg], g.status[wg], g.free_cut[wg] = g2.x[good], STATUS_OK, g2.free_cut[good]
     st.miss[wg], st.shape_res[wg] = st2.miss[good], st2.shape_res[good]
@@ -1104,6 +1109,30 @@ def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo,
             kept.append((rows, b) if np.all(keep) else (rows[keep], take_rows(b, np.nonzero(keep)[0])))
         kept += [(w[rows][good[rows]], take_rows(b, np.nonzero(good[rows])[0])) for rows, b in st2.kept]
         st.kept = [(rows, b) for rows, b in kept if rows.size]
+    return wg
+
+
+def _retry_cut_off(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_final, iter_kernel, samp):
+    """Min-energy rows solved on a full burn start once more with the cut-off free, from the
+    maximum-range kick and _CUT_RETRY_S short of the full burn, kernel sensitivities, no switch.
+
+    A row turns to a full burn when a Newton step reaches it with the minimum-energy angle unmet
+    (or the fan brackets no cut-off); near the maximum range, where the range hardly depends on the
+    kick, a step overshoots there although a cut-off solution exists (UR-100NUTTH from 51.67 N
+    45.60 E to Washington, 8,537 km: cut-off 249.2 of 250 s, kick 42.8°; the full burn found was on
+    the depressed branch, 14.6° below the minimum-energy angle). A row solved here (angle met) takes
+    this answer; the others keep their full burn: beyond the range the cut-off reaches."""
+    if c.shape != "min-energy":
+        return
+    w = np.nonzero((g.status == STATUS_OK) & ~g.free_cut & np.isfinite(kick_star))[0]
+    if not w.size:
+        return
+    x0 = g.x[w].copy()
+    g.free_cut[w] = True
+    g.x[w, 2] = c.t_full - _CUT_RETRY_S
+    wg = _retry_from(c, g, st, w, kick_star[w], kick_star, la, lo, rtol_final, iter_kernel, samp, switch=False)
+    keep = ~np.isin(w, wg)
+    g.x[w[keep]], g.free_cut[w[keep]] = x0[keep], False
 
 
 def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
@@ -1132,6 +1161,7 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     g.status[st.active] = STATUS_NOT_CONVERGED
     _check_branch(c, g)
     _retry_other_side(c, g, st, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
+    _retry_cut_off(c, g, st, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     g.x[:, 0] %= 360.0
     flights = None
     if sample_interval_s:
