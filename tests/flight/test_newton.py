@@ -327,3 +327,30 @@ def test_min_energy_near_the_maximum_range_keeps_the_cut_off():
     rb, vb, ri = b.r_burnout_eci_m, b.v_burnout_eci_mps, b.r_impact_eci_m
     gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
     assert np.all(np.abs(gam - np.degrees(kepler.min_energy_gamma(rb, ri))) < 0.01)
+
+
+@pytest.mark.parametrize("scenario", ["epaa-phase4-2013", "epaa-2024"])
+def test_shipped_threat_sets_are_the_reference_solvers_steering(scenario):
+    """Every trajectory of the shipped threat sets (the 2013 and 2024 forces the headline verdicts
+    rest on): the steering ``aim`` returns is the reference solver's (kick 0.02°, cut-off 0.1 s,
+    azimuth 0.01°), and no case the reference solves is left unsolved. The 2013 set holds the
+    near-maximum-range SS-19 that was once flown on a full burn."""
+    from bmdcheck.scenario import load_scenario
+    from bmdcheck.scenario.expand import threat_cases
+
+    cases = threat_cases(load_scenario(scenario))
+    groups = {}
+    for c in cases:
+        groups.setdefault((c.missile, c.shape), []).append((c.launch_lat, c.launch_lon, c.aim_lat, c.aim_lon))
+    n = 0
+    for (name, shape), pts in groups.items():
+        m, p = bc.get_missile(name), np.array(pts)
+        got = NW.aim(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], shape)
+        ref = bc.solve_steering(m, p[:, 0], p[:, 1], p[:, 2], p[:, 3], shape)
+        assert np.all(got.ok[ref.ok]), (name, shape, got.error)
+        b = ref.ok
+        assert np.all(np.abs(got.kick_deg - ref.kick_deg)[b] < 0.02), (name, shape, got.kick_deg, ref.kick_deg)
+        assert np.all(np.abs(got.t_cut_s - ref.t_cut_s)[b] < 0.1), (name, shape, got.t_cut_s, ref.t_cut_s)
+        assert np.all(np.abs((got.azimuth_deg - ref.azimuth_deg + 180) % 360 - 180)[b] < 0.01), (name, shape)
+        n += int(b.sum())
+    assert n >= 30, n
