@@ -354,3 +354,23 @@ def test_shipped_threat_sets_are_the_reference_solvers_steering(scenario):
         assert np.all(np.abs((got.azimuth_deg - ref.azimuth_deg + 180) % 360 - 180)[b] < 0.01), (name, shape)
         n += int(b.sum())
     assert n >= 30, n
+
+
+def test_min_energy_beyond_the_cut_off_flies_the_branch_nearest_the_angle():
+    """Minuteman III at 93 % of its maximum range, min-energy: even a full burn falls short of the
+    minimum-energy angle (both full-burn solutions lie below it), so the convention is a full burn
+    on the pitch branch nearest the angle. The reference solver's (kick 55.8°, 1.2° below the
+    angle) is that one; the fast path had kept the other (kick 62.7°, 7.7° below)."""
+    m = bc.get_missile("minuteman-iii")
+    p = (-29.51430205912646, -167.79245409116348, 51.623296384978886, 150.07638697377524)
+    fast = NW.solve_steering_newton(m, *p, shape="min-energy")
+    ref = bc.solve_steering(m, *p, shape="min-energy")
+    assert fast.ok[0] and ref.ok[0]
+    assert fast.t_cut_s[0] == m.burn_end_s == ref.t_cut_s[0]
+    assert abs(fast.kick_deg[0] - ref.kick_deg[0]) < 0.02, (fast.kick_deg, ref.kick_deg)
+    b = bc.fly_missile_batch(m, p[0], p[1], fast.azimuth_deg, fast.kick_deg, fast.t_cut_s, rtol=1e-10)
+    rb, vb, ri = b.r_burnout_eci_m, b.v_burnout_eci_mps, b.r_impact_eci_m
+    gam = np.degrees(np.arcsin(np.sum(rb * vb, -1) / (np.linalg.norm(rb, axis=-1) * np.linalg.norm(vb, axis=-1))))
+    assert abs(float(gam[0] - np.degrees(kepler.min_energy_gamma(rb, ri))[0])) < 2.0
+    lat, lon, _ = b.impact_geodetic()
+    assert float(np.max(geodesic_inverse(lat, lon, p[2], p[3])[0])) < 20.0

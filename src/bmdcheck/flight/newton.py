@@ -1080,10 +1080,11 @@ def _retry_other_side(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rto
 
 
 def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo, rtol_final, iter_kernel, samp,
-                switch=True):
+                switch=True, better=None):
     """Kernel Newton iterations (sensitivities from the first flight) for rows w from pitch kick kick0;
-    switch: whether a min-energy row may turn to a full burn. Returns the rows solved (they replace
-    their first answer)."""
+    switch: whether a min-energy row may turn to a full burn; better: a test of the retry's shape
+    residuals (w,) that a solved row must also pass. Returns the rows solved (they replace their
+    first answer)."""
     c2 = _Ctx(c.tab, c.P.take(w), c.missile, c.earth, c.shape, c.apogee_km)
     g2 = _Guess(g.x[w].copy(), g.free_cut[w].copy(), g.branch[w].copy(), np.full(w.size, STATUS_OK))
     g2.x[:, 1] = np.clip(kick0, _KICK_LO, 89.0)
@@ -1097,6 +1098,8 @@ def _retry_from(c: _Ctx, g: _Guess, st: _IterState, w, kick0, kick_star, la, lo,
     st.verify_flights += st2.verify_flights
     st.iters[w] += st2.iters
     good = g2.status == STATUS_OK
+    if better is not None:
+        good &= better(st2.shape_res)
     if not np.any(good):
         return w[good]
     wg = w[good]
@@ -1135,6 +1138,26 @@ def _retry_cut_off(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_f
     g.x[w[keep]], g.free_cut[w[keep]] = x0[keep], False
 
 
+def _retry_nearest_branch(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_final, iter_kernel, samp):
+    """Min-energy rows left on a full burn (beyond the cut-off's reach) fly the pitch branch nearest the
+    minimum-energy angle: the other branch, from the kick mirrored across the maximum-range kick,
+    replaces the first answer where its angle is nearer. (The branch is chosen when a row turns to a
+    full burn, by its kick at that step, which can lie on either side: Minuteman III at 93 % of its
+    maximum range took the branch 7.7° from the angle, where the other is 1.2° from it.)"""
+    if c.shape != "min-energy":
+        return
+    w = np.nonzero((g.status == STATUS_OK) & ~g.free_cut & (g.branch != 0) & np.isfinite(kick_star)
+                   & np.isfinite(st.shape_res))[0]
+    if not w.size:
+        return
+    b0, res0 = g.branch[w].copy(), np.abs(st.shape_res[w])
+    g.branch[w] = -b0
+    wg = _retry_from(c, g, st, w, 2.0 * kick_star[w] - g.x[w, 1], kick_star, la, lo, rtol_final, iter_kernel, samp,
+                     switch=False, better=lambda r: np.abs(r) < res0)
+    keep = ~np.isin(w, wg)
+    g.branch[w[keep]] = b0[keep]
+
+
 def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim_lon, shape: str = "min-energy",
                           apogee_km: float | None = None, *, earth: EarthModel = EarthModel(),
                           rtol: float = DEFAULT_RTOL, iter_kernel: str = "lockstep",
@@ -1162,6 +1185,7 @@ def solve_steering_newton(missile: Missile, launch_lat, launch_lon, aim_lat, aim
     _check_branch(c, g)
     _retry_other_side(c, g, st, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     _retry_cut_off(c, g, st, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
+    _retry_nearest_branch(c, g, st, kick_star, la, lo, min(rtol, 1e-10), iter_kernel, samp)
     g.x[:, 0] %= 360.0
     flights = None
     if sample_interval_s:
