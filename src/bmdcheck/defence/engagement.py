@@ -265,7 +265,10 @@ def reach_lookup(reach, q, s, ux, uy, uz, ca, h):
     return Tr, Vi, cg, sg, w - 0.5
 
 
-@njit(cache=True, inline="always")
+# table_classify, _bound_core, table_sample_ub and table_interior are compiled apart, not inlined into
+# the scanner at the IR level (inline="always"): that took the kernel's compile from 25 to 50 s (the
+# first run of `make demo` pays it) for no measured speed; rows bit-identical (docs/VALIDATION.md).
+@njit(cache=True)
 def table_classify(reach, smp, prs, p, i, m, tl, ws):
     """The checks at one sample under the fly-out table model (windows.py, ``classify``)."""
     h = smp.alt_m[i, m]
@@ -344,7 +347,7 @@ def acos_bracket(x):
     return r - _ACOS_ERR, r + _ACOS_ERR
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _bound_core(reach, smp, prs, p, i, tl, cx, cy, cz, rho, cos_rho, sin_rho, lo, hi, a, b):
     """The table model's bound over samples a..b (inclusive) of trajectory i, summarised by the unit
     centre (cx, cy, cz), angular radius rho (its cosine and sine) and altitude range [lo, hi]."""
@@ -437,7 +440,7 @@ def table_sub_bound(reach, smp, prs, p, i, f, tl):
                        reach.sub_hmin_m[i, f], reach.sub_hmax_m[i, f], a, min(a + _SUBL, smp.n[i]) - 1)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def table_sample_ub(reach, smp, prs, p, i, m, tl):
     """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``), without an
     arc cosine. The central angle θ is at least c + c³/24, c = sqrt(2 - 2 cos θ) the chord
@@ -474,7 +477,7 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl):
     return smp.t_s[i, m] - tof_lb
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def table_interior(reach, smp, prs, p, i, m, tl):
     """(launch_s, aux) at a sample of a chunk whose every sample is feasible (windows.py, ``interior``):
     the same arithmetic as :func:`table_classify`, without the margins and the closing speed."""
