@@ -1122,7 +1122,7 @@ def _retry_cut_off(c: _Ctx, g: _Guess, st: _IterState, kick_star, la, lo, rtol_f
     A row turns to a full burn when a Newton step reaches it with the minimum-energy angle unmet
     (or the fan brackets no cut-off); near the maximum range, where the range hardly depends on the
     kick, a step overshoots there although a cut-off solution exists (UR-100NUTTH from 51.67 N
-    45.60 E to Washington, 8,537 km: cut-off 249.2 of 250 s, kick 42.8°; the full burn found was on
+    45.60 E to Washington, 8,537 km: cut-off 249.5 of 250 s, kick 42.7°; the full burn found was on
     the depressed branch, 14.6° below the minimum-energy angle). A row solved here (angle met) takes
     this answer; the others keep their full burn: beyond the range the cut-off reaches."""
     if c.shape != "min-energy":
