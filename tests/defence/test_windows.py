@@ -108,7 +108,8 @@ def test_lambert_model_does_not_import_the_glue():
 
 @njit(cache=True)
 def _bound_violations(reach, smp, prs, out):
-    """Per pair: out[p] = (violations of table_sample_ub, of table_sub_bound, of table_bound, samples
+    """Per pair: out[p] = (violations of table_sample_ub (with and without a latest launch lt),
+    of table_sub_bound, of table_bound, samples
     whose launch the sample bound leaves within 1 s, samples with a launch). A violation: a sample with a launch above the
     bound, a code above a proven kind, or a failing sample in a chunk proven all feasible."""
     ws = np.zeros(32)
@@ -124,6 +125,9 @@ def _bound_violations(reach, smp, prs, out):
             u = table_sample_ub(reach, smp, prs, p, i, m, tl)
             if r[3] > u:
                 out[p, 0] += 1
+            for lt in (r[3] - 5.0, r[3] - 0.5, r[3]):  # the coarse bound it may return at or below lt
+                if r[3] > table_sample_ub(reach, smp, prs, p, i, m, tl, lt):
+                    out[p, 0] += 1
             if r[3] > u - 1.0:
                 out[p, 3] += 1
             if r[3] == r[3]:
@@ -191,7 +195,8 @@ def test_table_bounds_hold_at_every_sample(fan, seed):
 
 def test_sample_bound_is_tight_and_can_fail(fan):
     """The per-sample bound is close (launches within 1 s of it at most launch-bearing samples), and the
-    check above detects a bound that is too low (the same bound lowered by 2 s fails it)."""
+    check above detects a bound that is too low (the same bound lowered by 2 s fails it, and so does
+    its coarse first test lowered by 5 s)."""
     th, sites = fan
     rng = np.random.default_rng(3)
     spec, vis = _random_pairs(th, sites, rng, 40, False)
@@ -208,6 +213,10 @@ def test_sample_bound_is_tight_and_can_fail(fan):
     out2 = np.zeros((40, 5))
     _bound_violations(low, smp, pairs_record(spec, None), out2)
     assert out2[:, 0].sum() > 0
+    coarse = reach._replace(t_blk_s=reach.t_blk_s + 5.0)  # its coarse first test 5 s too low: fails too
+    out3 = np.zeros((40, 5))
+    _bound_violations(coarse, smp, pairs_record(spec, None), out3)
+    assert out3[:, 0].sum() > 0
     assert out[:, 4].sum() > 100 and out[:, 3].sum() >= 0.5 * out[:, 4].sum()
 
 

@@ -472,7 +472,7 @@ def table_sub_bound(reach, smp, prs, p, i, f, tl):
 
 
 @njit(cache=True, inline="always")
-def table_sample_ub(reach, smp, prs, p, i, m, tl):
+def table_sample_ub(reach, smp, prs, p, i, m, tl, lt=-math.inf):
     """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``), without an
     arc cosine. The central angle θ is at least c + c³/24, c = sqrt(2 - 2 cos θ) the chord
     (θ = 2 asin(c/2), asin y >= y + y³/6), so the lookup's range r is at least that arc's r_lb. With
@@ -481,7 +481,10 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl):
     function whose smallest value over [r_lb, end of cell] is at an end; beyond the cell every value
     is at least the suffix minimum S_(i+1) of A; where a corner is not finite the lookup averages the
     finite ones, at least S_i. ``t_suf_s`` holds (A_i or -1 where a row at node i is not finite, S_i)
-    as float32 rounded down; the result is lowered by the sector correction's floor and a rounding margin."""
+    as float32 rounded down; the result is lowered by the sector correction's floor and a rounding margin.
+    First the coarser S'_i = ``t_blk_s`` at node i and row block j // _BLK (rows j, j + 1 are in it: S'_i <= S_i,
+    a cached 0.25 MB array): when that bound is already at or below lt (the latest launch the scanner
+    has), it is returned and ``t_suf_s`` (a cache miss per sample) is not read."""
     h = smp.alt_m[i, m]
     if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h >= 0.0:
         return -math.inf
@@ -497,6 +500,9 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl):
     if j >= nh - 1 or not x < nr - 1:
         return -math.inf  # outside the grid: no launch
     ii = int(x)
+    tc = max((reach.t_blk_s[qb, ii, j // _BLK] + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])
+    if not smp.t_s[i, m] - tc > lt:
+        return smp.t_s[i, m] - tc
     a0 = float(reach.t_suf_s[qb, j, ii, 0])
     a1 = float(reach.t_suf_s[qb, j, ii + 1, 0])
     if a0 < 0.0 or a1 < 0.0:

@@ -22,9 +22,10 @@ A reach model supplies two compiled functions and a record (a NamedTuple of arra
 - optional (:func:`scan_pair_sub`; the table model has them, the Lambert model not):
   ``sub_bound(model, smp, prs, p, i, f, tl)``, the ``bound`` contract for the sub-chunk f of
   CHUNK // SUB samples (chunk edges, shots and the latest launch then cost a sub-chunk, not a chunk),
-  and ``sample_ub(model, smp, prs, p, i, m, tl)``, an upper bound on ``launch_s`` at sample m (+inf:
-  none), cheaper than ``classify``: the latest-launch pass skips a sample whose bound cannot raise the
-  latest launch found so far.
+  and ``sample_ub(model, smp, prs, p, i, m, tl, lt)``, an upper bound on ``launch_s`` at sample m (+inf:
+  none; at or below lt any bound will do, so a model may return a coarser one there), cheaper than
+  ``classify``: the latest-launch pass skips a sample whose bound cannot raise the latest launch lt
+  found so far.
 
 The scanner (:func:`scan_pair`) owns everything else, once: which chunks to classify, window edges,
 duration, shoot-look-shoot shots, the latest-launch diagnostic, the furthest reason, the output row.
@@ -298,7 +299,7 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
 
 
 @njit(cache=True, inline="always")
-def no_sample_ub(model, smp, prs, p, i, m, tl):
+def no_sample_ub(model, smp, prs, p, i, m, tl, lt=-math.inf):
     """``sample_ub`` of a model without a per-sample bound: +inf (no sample skipped)."""
     return math.inf
 
@@ -521,7 +522,7 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
             continue
         if phase == 1 and prune and st[S_LATEST] > -math.inf:  # past the samples that cannot raise it
             lt = st[S_LATEST]
-            while m < end and not sample_ub(model, smp, prs, p, i, m, tl) > lt:
+            while m < end and not sample_ub(model, smp, prs, p, i, m, tl, lt) > lt:
                 m += 1
             if m >= end:
                 continue
