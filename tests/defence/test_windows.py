@@ -417,6 +417,7 @@ def test_interior_lookup_is_classify_bit_for_bit(fan):
     out = np.zeros((P, 2))
     _interior_vs_classify(reach, geo.samples(), pairs_record(spec, None), out)
     assert out[:, 0].sum() > 1000 and out[:, 1].sum() == 0
+    assert reach.tab.ctypes.data % 64 == 0 and reach.tab_t.ctypes.data % 64 == 0  # _aligned_empty: 3 lines a lookup
     rng = np.random.default_rng(4)
     nh, nr = reach.tab_t.shape[1:]
     dr, dh = reach.dr_m[0], reach.dh_m[0]
