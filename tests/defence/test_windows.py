@@ -14,7 +14,7 @@ from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, eng
 from bmdcheck.defence.engagement import _BMX  # noqa: F401 (the all-feasible test's block size)
 from bmdcheck.defence.engagement import (PairSpec, Threats, pairs_record, prepare, solve_windows, table_bound,
                                          acos_bracket, table_classify, table_pair_out, table_reach,
-                                         table_sample_ub, table_sub_bound)
+                                         table_interior, table_sample_ub, table_sub_bound, _lookup4, _lookup_t)
 from bmdcheck.defence.flyout import table_for
 from bmdcheck.defence.windows import CHUNK, KIND_ALL_OK, N_OUT, R_OK, SUB
 
@@ -108,7 +108,8 @@ def test_lambert_model_does_not_import_the_glue():
 
 @njit(cache=True)
 def _bound_violations(reach, smp, prs, out):
-    """Per pair: out[p] = (violations of table_sample_ub, of table_sub_bound, of table_bound, samples
+    """Per pair: out[p] = (violations of table_sample_ub (with and without a latest launch lt),
+    of table_sub_bound, of table_bound, samples
     whose launch the sample bound leaves within 1 s, samples with a launch). A violation: a sample with a launch above the
     bound, a code above a proven kind, or a failing sample in a chunk proven all feasible."""
     ws = np.zeros(32)
@@ -124,6 +125,9 @@ def _bound_violations(reach, smp, prs, out):
             u = table_sample_ub(reach, smp, prs, p, i, m, tl)
             if r[3] > u:
                 out[p, 0] += 1
+            for lt in (r[3] - 5.0, r[3] - 0.5, r[3]):  # the coarse bound it may return at or below lt
+                if r[3] > table_sample_ub(reach, smp, prs, p, i, m, tl, lt):
+                    out[p, 0] += 1
             if r[3] > u - 1.0:
                 out[p, 3] += 1
             if r[3] == r[3]:
@@ -191,7 +195,8 @@ def test_table_bounds_hold_at_every_sample(fan, seed):
 
 def test_sample_bound_is_tight_and_can_fail(fan):
     """The per-sample bound is close (launches within 1 s of it at most launch-bearing samples), and the
-    check above detects a bound that is too low (the same bound lowered by 2 s fails it)."""
+    check above detects a bound that is too low (the same bound lowered by 2 s fails it, and so does
+    its coarse first test lowered by 5 s)."""
     th, sites = fan
     rng = np.random.default_rng(3)
     spec, vis = _random_pairs(th, sites, rng, 40, False)
@@ -208,6 +213,10 @@ def test_sample_bound_is_tight_and_can_fail(fan):
     out2 = np.zeros((40, 5))
     _bound_violations(low, smp, pairs_record(spec, None), out2)
     assert out2[:, 0].sum() > 0
+    coarse = reach._replace(t_blk_s=reach.t_blk_s + 5.0)  # its coarse first test 5 s too low: fails too
+    out3 = np.zeros((40, 5))
+    _bound_violations(coarse, smp, pairs_record(spec, None), out3)
+    assert out3[:, 0].sum() > 0
     assert out[:, 4].sum() > 100 and out[:, 3].sum() >= 0.5 * out[:, 4].sum()
 
 
@@ -371,3 +380,57 @@ def test_all_feasible_gate_loses_no_proof(fan, seed):
     _all_ok_proofs(reach, geo.samples(), pairs_record(spec, None), out)
     assert out[:, 1].sum() > 0
     assert out[:, 2].sum() == 0, out.sum(axis=0)
+
+
+@njit(cache=True)
+def _interior_vs_classify(reach, smp, prs, out):
+    """Per pair: out[p] = (samples with a launch, those where table_interior's launch differs from
+    table_classify's in any bit)."""
+    ws = np.zeros(32)
+    for p in range(prs.traj.shape[0]):
+        i = prs.traj[p]
+        for m in range(smp.n[i]):
+            r = table_classify(reach, smp, prs, p, i, m, np.inf, ws)
+            if r[3] == r[3]:
+                out[p, 0] += 1
+                out[p, 1] += table_interior(reach, smp, prs, p, i, m, np.inf)[0] != r[3]
+
+
+@njit(cache=True)
+def _lookup_pairs(r, h, dr, dh, TAB, TT, out):
+    for k in range(r.size):
+        out[k, 0] = _lookup4(r[k], h[k], dr, dh, TAB)[0]
+        out[k, 1] = _lookup_t(r[k], h[k], dr, dh, TT)
+
+
+def test_interior_lookup_is_classify_bit_for_bit(fan):
+    """table_interior reads the arrival times alone (tab_t, engagement._lookup_t) and gives exactly
+    _lookup4's t, hence classify's launch, at every sample with a launch and at random points over the
+    table (envelope edge, partly reachable cells and off the grid included); a tab_t one ulp off at
+    one node per row fails the check."""
+    th, sites = fan
+    P = 36
+    spec = _spec(P, np.repeat(np.arange(6), 6), np.tile(np.arange(6), 6), np.full(P, 0.0))
+    geo = prepare(th)
+    tab = table_for(4500.0, 50.0, 900.0)
+    reach = table_reach([tab], spec.table, np.asarray(spec.site, dtype=np.int64), sites, th.earth, geo.sub_chunks)
+    out = np.zeros((P, 2))
+    _interior_vs_classify(reach, geo.samples(), pairs_record(spec, None), out)
+    assert out[:, 0].sum() > 1000 and out[:, 1].sum() == 0
+    assert reach.tab.ctypes.data % 64 == 0 and reach.tab_t.ctypes.data % 64 == 0  # _aligned_empty: 3 lines a lookup
+    rng = np.random.default_rng(4)
+    nh, nr = reach.tab_t.shape[1:]
+    dr, dh = reach.dr_m[0], reach.dh_m[0]
+    r = np.concatenate([rng.uniform(-dr, (nr + 1) * dr, 200_000), rng.uniform(0, nr * dr, 1000)])
+    h = np.concatenate([rng.uniform(-dh, (nh + 1) * dh, 200_000), np.full(1000, (nh - 1.5) * dh)])
+    got = np.zeros((r.size, 2))
+    _lookup_pairs(r, h, dr, dh, reach.tab[0], reach.tab_t[0], got)
+    fin = np.isfinite(got[:, 0])
+    assert 20_000 < fin.sum() < r.size - 20_000
+    np.testing.assert_array_equal(got[:, 0], got[:, 1])
+    bad = reach.tab_t[0].copy()
+    cols = np.argmax(np.isfinite(bad), axis=1)  # first finite node per row
+    rows = np.nonzero(np.isfinite(bad).any(axis=1))[0]
+    bad[rows, cols[rows]] = np.nextafter(bad[rows, cols[rows]], np.inf)
+    _lookup_pairs(r, h, dr, dh, reach.tab[0], bad, got)
+    assert not np.array_equal(got[:, 0], got[:, 1])

@@ -145,6 +145,38 @@ def _lookup4(r, h, dr, dh, TAB):
 
 
 @njit(cache=True, inline="always")
+def _lookup_t(r, h, dr, dh, TT):
+    """The t of :func:`_lookup4` (bit for bit: the same weights, corners and sums) from TT (NH, NR),
+    the table's arrival times alone: 8 nodes a cache line, a quarter of TAB's footprint (for
+    ``table_interior``, which needs no more)."""
+    i, j, w00, w10, w01, w11 = bilinear_cell(r, h, dr, dh, TT.shape[1], TT.shape[0])
+    if i < 0:
+        return math.inf
+    t00 = TT[j, i]
+    t10 = TT[j, i + 1]
+    t01 = TT[j + 1, i]
+    t11 = TT[j + 1, i + 1]
+    if t00 < math.inf and t10 < math.inf and t01 < math.inf and t11 < math.inf:
+        return w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
+    if t00 == math.inf:
+        w00 = 0.0
+    if t10 == math.inf:
+        w10 = 0.0
+    if t01 == math.inf:
+        w01 = 0.0
+    if t11 == math.inf:
+        w11 = 0.0
+    w = w00 + w10 + w01 + w11
+    if not w >= 0.5:
+        return math.inf
+    t = 0.0
+    for di, dj, wk in ((0, 0, w00), (1, 0, w10), (0, 1, w01), (1, 1, w11)):
+        if wk > 0.0:
+            t += wk * TT[j + dj, i + di]
+    return t / w
+
+
+@njit(cache=True, inline="always")
 def _ecef_at(t, r, k, m, omega):
     """Earth-fixed position of sample m of trajectory k: Rz(−ωt) r_eci."""
     th = omega * t[k, m]
@@ -193,7 +225,8 @@ class TableReach(NamedTuple):
     the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
     sub_*: the trajectories' summaries (``windows.Samples`` ch_* fields) of sub-chunks of CHUNK // SUB
     samples, for ``table_sub_bound``. t_suf_s (Q, NH, NR): per altitude row the earliest arrival at
-    ranges >= each node: (A, S) of ``table_sample_ub``, float32 rounded down.
+    ranges >= each node: (A, S) of ``table_sample_ub``, float32 rounded down. tab_t (Q, NH, NR) the
+    arrival times of tab alone (``_lookup_t``).
     """
 
     table: np.ndarray
@@ -222,6 +255,7 @@ class TableReach(NamedTuple):
     sub_cos_rho: np.ndarray
     sub_sin_rho: np.ndarray
     t_suf_s: np.ndarray
+    tab_t: np.ndarray
 
 
 _BLK = 16
@@ -441,7 +475,7 @@ def table_sub_bound(reach, smp, prs, p, i, f, tl):
 
 
 @njit(cache=True)
-def table_sample_ub(reach, smp, prs, p, i, m, tl):
+def table_sample_ub(reach, smp, prs, p, i, m, tl, lt=-math.inf):
     """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``), without an
     arc cosine. The central angle θ is at least c + c³/24, c = sqrt(2 - 2 cos θ) the chord
     (θ = 2 asin(c/2), asin y >= y + y³/6), so the lookup's range r is at least that arc's r_lb. With
@@ -450,7 +484,10 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl):
     function whose smallest value over [r_lb, end of cell] is at an end; beyond the cell every value
     is at least the suffix minimum S_(i+1) of A; where a corner is not finite the lookup averages the
     finite ones, at least S_i. ``t_suf_s`` holds (A_i or -1 where a row at node i is not finite, S_i)
-    as float32 rounded down; the result is lowered by the sector correction's floor and a rounding margin."""
+    as float32 rounded down; the result is lowered by the sector correction's floor and a rounding margin.
+    First the coarser S'_i = ``t_blk_s`` at node i and row block j // _BLK (rows j, j + 1 are in it: S'_i <= S_i,
+    a cached 0.25 MB array): when that bound is already at or below lt (the latest launch the scanner
+    has), it is returned and ``t_suf_s`` (a cache miss per sample) is not read."""
     h = smp.alt_m[i, m]
     if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h >= 0.0:
         return -math.inf
@@ -466,6 +503,9 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl):
     if j >= nh - 1 or not x < nr - 1:
         return -math.inf  # outside the grid: no launch
     ii = int(x)
+    tc = max((reach.t_blk_s[qb, ii, j // _BLK] + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])
+    if not smp.t_s[i, m] - tc > lt:
+        return smp.t_s[i, m] - tc
     a0 = float(reach.t_suf_s[qb, j, ii, 0])
     a1 = float(reach.t_suf_s[qb, j, ii + 1, 0])
     if a0 < 0.0 or a1 < 0.0:
@@ -487,7 +527,16 @@ def table_interior(reach, smp, prs, p, i, m, tl):
     ux, uy, uz = smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2]
     sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
     ca = ux * sx + uy * sy + uz * sz
-    Tr, Vi, cg, sg, m_reach = reach_lookup(reach, q, s, ux, uy, uz, ca, h)
+    if ca > 1.0:  # reach_lookup's arithmetic for T alone
+        ca = 1.0
+    elif ca < -1.0:
+        ca = -1.0
+    rng = math.acos(ca) * reach.site_r_m[s]
+    qb = reach.base[q]
+    Tr = _lookup_t(rng, h, reach.dr_m[qb], reach.dh_m[qb], reach.tab_t[qb])
+    if reach.rot[q] and Tr < math.inf:
+        Tr += sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
+                                reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
     tofmin = prs.min_tof_s[p]
     tof = Tr if Tr > tofmin else tofmin
     return smp.t_s[i, m] - tof, math.nan
@@ -765,6 +814,17 @@ def _table_bounds(t, last, tblk, tsuf, tbmax):
             tbmax[ib, jb] = m
 
 
+def _aligned_empty(shape: tuple, dtype=np.float64) -> np.ndarray:
+    """An empty C-contiguous array whose data starts on a 64-byte cache line: a table row of nodes (i, i + 1)
+    of ``tab`` (32 bytes a node, rows a whole number of lines) then spans one line at even i, not two at
+    every i (a lookup reads 3 lines on average, not 4)."""
+    dt = np.dtype(dtype)
+    n = int(np.prod(shape))
+    buf = np.empty(n + 64 // dt.itemsize, dtype=dt)
+    off = (-buf.ctypes.data % 64) // dt.itemsize
+    return buf[off:off + n].reshape(shape)
+
+
 _PACK_KEEP = 4
 """Base tables whose packed arrays (:func:`_base_pack`, ~20 MB each for a 600 x 800 grid) are kept."""
 _PACKS: dict = {}
@@ -772,7 +832,7 @@ _PACKS: dict = {}
 
 def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
     """One base table's arrays of :class:`TableReach` on the stacked grid (nr, nh): (tab, cos_row,
-    range_max_m, t_blk_s, t_suf_s, t_bmax_s), each without the leading table axis. Kept for the last
+    range_max_m, t_blk_s, t_suf_s, t_bmax_s, tab_t), each without the leading table axis. Kept for the last
     ``_PACK_KEEP`` (table, grid) pairs (a table is immutable; the cache holds a weak reference, so an
     entry never outlives its table or answers for another object at the same address)."""
     key = (id(tb), nr, nh, b_m)
@@ -782,11 +842,11 @@ def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
         return hit[1]
     tr = lambda x: np.ascontiguousarray(np.asarray(x, dtype=float).T)  # noqa: E731 (altitude rows)
     t = tr(tb.t_s)
-    tab = np.empty((nh, nr, 4))  # interleaved [t, speed, cos γ, sin γ] by altitude rows
+    tab = _aligned_empty((nh, nr, 4))  # interleaved [t, speed, cos γ, sin γ] by altitude rows
     _interleave(t, tr(tb.speed_mps), tr(np.cos(tb.fpa_rad)), tr(np.sin(tb.fpa_rad)), tab)
     last = np.empty(nh, dtype=np.int64)
     tblk = np.empty((nr, nh // _BLK + 1))
-    tsuf = np.empty((nh, nr, 2), dtype=np.float32)
+    tsuf = _aligned_empty((nh, nr, 2), np.float32)
     tbmax = np.empty((-(-nr // _BMX), -(-nh // _BMX)))
     _table_bounds(t, last, tblk, tsuf, tbmax)
     # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup
@@ -803,7 +863,9 @@ def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
         w = 1 << (lv - 1)
         rmax[lv] = rmax[lv - 1]
         rmax[lv, :nh - w] = np.maximum(rmax[lv - 1, :nh - w], rmax[lv - 1, w:])
-    pack = (tab, row, rmax, tblk, tsuf, tbmax)  # not marked read-only: numba would compile anew for that type
+    tt = _aligned_empty((nh, nr))
+    tt[:] = tab[:, :, 0]
+    pack = (tab, row, rmax, tblk, tsuf, tbmax, tt)  # not marked read-only: numba would compile anew for that type
     _PACKS[key] = (weakref.ref(tb), pack)
     while len(_PACKS) > _PACK_KEEP:
         del _PACKS[next(iter(_PACKS))]
@@ -841,9 +903,16 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     nr = max(t.t_s.shape[0] for t in tables)
     nh = max(t.t_s.shape[1] for t in tables)
     packs = [_base_pack(tb, nr, nh, earth.b_m) for tb in tables]
-    # one table: its pack's arrays as views (no copy of its ~15 MB interleaved nodes)
-    stack = (lambda xs: xs[0][None]) if len(packs) == 1 else np.stack  # noqa: E731
-    TAB, ROW, RMAX, TB, TS, TBX = (stack([pk[f] for pk in packs]) for f in range(6))
+
+    def stack(xs):  # one table: its pack's arrays as views (no copy of its ~15 MB interleaved nodes); aligned
+        if len(xs) == 1:
+            return xs[0][None]
+        out = _aligned_empty((len(xs),) + xs[0].shape, xs[0].dtype)
+        for k, x in enumerate(xs):
+            out[k] = x
+        return out
+
+    TAB, ROW, RMAX, TB, TS, TBX, TT = (stack([pk[f] for pk in packs]) for f in range(7))
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
     q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
@@ -853,7 +922,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
     su, srho, shmin, shmax, _srmin, scos, ssin = sub_chunks
     return TableReach(q, base_of, s_u, s_r, TAB, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
-                      dt_low, su, srho, shmin, shmax, scos, ssin, TS)
+                      dt_low, su, srho, shmin, shmax, scos, ssin, TS, TT)
 
 
 def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:

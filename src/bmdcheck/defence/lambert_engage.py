@@ -762,7 +762,7 @@ def lambert_sub_bound(lam, smp, prs, p, i, f, tl):
 
 
 @njit(cache=True)
-def lambert_sample_ub(lam, smp, prs, p, i, m, tl):
+def lambert_sample_ub(lam, smp, prs, p, i, m, tl, lt=-math.inf):
     """Upper bound on the latest launch at sample m (windows.scan_pair_sub, ``sample_ub``): -inf outside
     the altitude band (no latest launch there), else ``_reachable_binned`` at the sample's own
     direction (cap radius 0) and radius: -inf when no bin passes, else t − burn − max(t_min, floor)."""

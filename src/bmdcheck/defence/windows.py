@@ -22,9 +22,10 @@ A reach model supplies two compiled functions and a record (a NamedTuple of arra
 - optional (:func:`scan_pair_sub`; the table model has them, the Lambert model not):
   ``sub_bound(model, smp, prs, p, i, f, tl)``, the ``bound`` contract for the sub-chunk f of
   CHUNK // SUB samples (chunk edges, shots and the latest launch then cost a sub-chunk, not a chunk),
-  and ``sample_ub(model, smp, prs, p, i, m, tl)``, an upper bound on ``launch_s`` at sample m (+inf:
-  none), cheaper than ``classify``: the latest-launch pass skips a sample whose bound cannot raise the
-  latest launch found so far.
+  and ``sample_ub(model, smp, prs, p, i, m, tl, lt)``, an upper bound on ``launch_s`` at sample m (+inf:
+  none; at or below lt any bound will do, so a model may return a coarser one there), cheaper than
+  ``classify``: the latest-launch pass skips a sample whose bound cannot raise the latest launch lt
+  found so far.
 
 The scanner (:func:`scan_pair`) owns everything else, once: which chunks to classify, window edges,
 duration, shoot-look-shoot shots, the latest-launch diagnostic, the furthest reason, the output row.
@@ -298,7 +299,7 @@ def scan_pair(classify, bound, model, smp, prs, p, out, prune):
 
 
 @njit(cache=True, inline="always")
-def no_sample_ub(model, smp, prs, p, i, m, tl):
+def no_sample_ub(model, smp, prs, p, i, m, tl, lt=-math.inf):
     """``sample_ub`` of a model without a per-sample bound: +inf (no sample skipped)."""
     return math.inf
 
@@ -422,7 +423,6 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
     cap = 0
     last_ok = False
     n_ord = -1
-    i_ord = 0
     cur = 0
     a = 0
     while True:
@@ -460,7 +460,7 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                 last_ok = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == n - 1
                 phase = 1
             if phase == 1:
-                if n_ord < 0:  # the candidates, by upper bound, largest first (insertion sort: few)
+                if n_ord < 0:  # the candidates (taken largest bound first, below)
                     n_ord = 0
                     k = -1
                     while k < F - 1:
@@ -487,17 +487,27 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                                     ub[k] = uf
                             if kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                                 continue
-                        j = n_ord
-                        while j > 0 and ub[order[j - 1]] < ub[k]:
-                            order[j] = order[j - 1]
-                            j -= 1
-                        order[j] = k
+                        order[n_ord] = k
                         n_ord += 1
-                    i_ord = 0
-                if i_ord < n_ord and ub[order[i_ord]] > st[S_LATEST]:
-                    cb = order[i_ord]
+                # the candidate of largest bound, among those still above the latest launch (the others are
+                # dropped: the latest launch only rises), moved to the end and taken. (Cheaper than sorting
+                # them all: the first one taken sets a latest launch that leaves only a few.)
+                w = 0
+                jb = -1
+                lt = st[S_LATEST]
+                for j in range(n_ord):
+                    k = order[j]
+                    if ub[k] > lt:
+                        order[w] = k
+                        if jb < 0 or ub[k] > ub[order[jb]]:
+                            jb = w
+                        w += 1
+                n_ord = w
+                if jb >= 0:
+                    cb = order[jb]
+                    order[jb] = order[n_ord - 1]
+                    n_ord -= 1
                     cur = cb
-                    i_ord += 1
                     done[cb] = True
                     m = cb * L
                     end = min(m + L, n)
@@ -521,7 +531,7 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
             continue
         if phase == 1 and prune and st[S_LATEST] > -math.inf:  # past the samples that cannot raise it
             lt = st[S_LATEST]
-            while m < end and not sample_ub(model, smp, prs, p, i, m, tl) > lt:
+            while m < end and not sample_ub(model, smp, prs, p, i, m, tl, lt) > lt:
                 m += 1
             if m >= end:
                 continue
