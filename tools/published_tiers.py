@@ -3,7 +3,7 @@
     PYTHONPATH=src python tools/published_tiers.py
 
 The 2013 set (`epaa-phase4-2013`'s threats) and the 2024 set (`epaa-2024`'s), each trajectory flown as
-`bmdcheck fly` flies it (1 s samples); per row one site and interceptor (optionally another burnout
+the assessment flies it (1 s samples); per row one site and interceptor (optionally another burnout
 speed) against every trajectory, tiers local / remote (Fylingdales UEWR) / cue (the catalogue's
 early warning); the cue cell also gives the count per missile.
 """
@@ -12,30 +12,23 @@ import collections
 
 import numpy as np
 
-import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_threats
-from bmdcheck.defence.engagement import Threats
 from bmdcheck.defence.interceptor import get_interceptor
 from bmdcheck.defence.sensors import get_radar, sensor_catalogue
 from bmdcheck.defence.sites import get_site
+from bmdcheck.guarantee.flown import FlownCases
 from bmdcheck.scenario import load_scenario
 from bmdcheck.scenario.expand import threat_cases
 
 
 def threats(scn):
-    """The scenario's threat cases and their flights (Threats, padded with the last sample)."""
+    """The scenario's threat cases and their flights: the assessment's own (``guarantee.flown``: one
+    steering solve and sampled flight per missile and shape, 1 s samples), as a padded Threats batch."""
     cases = threat_cases(load_scenario(scn))
-    trs = [bc.fly(c.missile, (c.launch_lat, c.launch_lon), (c.aim_lat, c.aim_lon), shape=c.shape,
-                  sample_interval_s=1.0).samples for c in cases]
-    M, N = max(len(s.t_s) for s in trs), len(trs)
-    t, r, v = np.zeros((N, M)), np.zeros((N, M, 3)), np.zeros((N, M, 3))
-    n = np.array([len(s.t_s) for s in trs])
-    for i, s in enumerate(trs):
-        k = n[i]
-        t[i, :k], r[i, :k], v[i, :k] = s.t_s, s.r_eci_m, s.v_eci_mps
-        t[i, k:], r[i, k:], v[i, k:] = s.t_s[-1], s.r_eci_m[-1], s.v_eci_mps[-1]
-    assert all(c.launch_time_s == 0 for c in cases)
-    return cases, Threats(t, r, v, n)
+    flown, ids = FlownCases(cases), list(range(len(cases)))
+    flown.fly(ids)
+    assert all(flown.error[i] is None for i in ids), flown.error
+    return cases, flown.threats(ids)
 
 
 ROWS = [  # (row, site, interceptor, burnout speed m/s or None: the catalogue's)

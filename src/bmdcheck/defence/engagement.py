@@ -99,6 +99,21 @@ class Threats:
 
 
 @njit(cache=True, inline="always")
+def _reachable_weights(t00, t10, t01, t11, w00, w10, w01, w11):
+    """The bilinear weights of a cell's corners with the unreachable ones (t = inf) zeroed, and their
+    sum w (the interpolated reachability): ``_lookup4`` and ``_lookup_t``."""
+    if t00 == math.inf:
+        w00 = 0.0
+    if t10 == math.inf:
+        w10 = 0.0
+    if t01 == math.inf:
+        w01 = 0.0
+    if t11 == math.inf:
+        w11 = 0.0
+    return w00, w10, w01, w11, w00 + w10 + w01 + w11
+
+
+@njit(cache=True, inline="always")
 def _lookup4(r, h, dr, dh, TAB):
     """Bilinear (t, speed, cos γ, sin γ, w) from an interleaved table TAB (NH, NR, 4) = [t, v, cos γ, sin γ]
     (altitude rows: the corners (i, j), (i + 1, j) share a cache line, and successive samples of a
@@ -123,15 +138,7 @@ def _lookup4(r, h, dr, dh, TAB):
         c = w00 * TAB[j, i, 2] + w10 * TAB[j, i + 1, 2] + w01 * TAB[j + 1, i, 2] + w11 * TAB[j + 1, i + 1, 2]
         sn = w00 * TAB[j, i, 3] + w10 * TAB[j, i + 1, 3] + w01 * TAB[j + 1, i, 3] + w11 * TAB[j + 1, i + 1, 3]
         return t, v, c, sn, 1.0
-    if t00 == math.inf:
-        w00 = 0.0
-    if t10 == math.inf:
-        w10 = 0.0
-    if t01 == math.inf:
-        w01 = 0.0
-    if t11 == math.inf:
-        w11 = 0.0
-    w = w00 + w10 + w01 + w11
+    w00, w10, w01, w11, w = _reachable_weights(t00, t10, t01, t11, w00, w10, w01, w11)
     if not w >= 0.5:
         return math.inf, 0.0, 0.0, 0.0, w
     t = v = c = sn = 0.0
@@ -158,15 +165,7 @@ def _lookup_t(r, h, dr, dh, TT):
     t11 = TT[j + 1, i + 1]
     if t00 < math.inf and t10 < math.inf and t01 < math.inf and t11 < math.inf:
         return w00 * t00 + w10 * t10 + w01 * t01 + w11 * t11
-    if t00 == math.inf:
-        w00 = 0.0
-    if t10 == math.inf:
-        w10 = 0.0
-    if t01 == math.inf:
-        w01 = 0.0
-    if t11 == math.inf:
-        w11 = 0.0
-    w = w00 + w10 + w01 + w11
+    w00, w10, w01, w11, w = _reachable_weights(t00, t10, t01, t11, w00, w10, w01, w11)
     if not w >= 0.5:
         return math.inf
     t = 0.0
@@ -276,24 +275,36 @@ def vrel_ecef(smp, i, m):
 
 
 @njit(cache=True, inline="always")
+def _site_range(reach, s, ca):
+    """Ground range (m) from site s to a point whose central angle from it has cosine ca (clamped)."""
+    if ca > 1.0:
+        ca = 1.0
+    elif ca < -1.0:
+        ca = -1.0
+    return math.acos(ca) * reach.site_r_m[s]
+
+
+@njit(cache=True, inline="always")
+def _sector_dt(reach, q, s, rng, h, ux, uy, uz):
+    """The rotating table q's sector correction (s) at range rng, altitude h and the azimuth from site
+    s to the point of unit vector (ux, uy, uz)."""
+    return sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
+                             reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
+
+
+@njit(cache=True, inline="always")
 def reach_lookup(reach, q, s, ux, uy, uz, ca, h):
     """Earliest arrival from site s of pair table q at a sample at altitude h, unit vector (ux, uy, uz)
     (ECEF), whose central angle from the site has cosine ca: (T, speed, cos γ, sin γ, reach margin)
     bilinear in (ground range, altitude) (``_lookup4``), plus on the rotating Earth the sector
     correction at the azimuth from the site to the sample; T = inf where the table does not reach;
     the reach margin is the interpolated corner reachability minus 1/2 (-inf without magnitude:
-    outside the grid, or the sectors do not reach). The one place the table model reads a fly-out
-    table."""
-    if ca > 1.0:
-        ca = 1.0
-    elif ca < -1.0:
-        ca = -1.0
-    rng = math.acos(ca) * reach.site_r_m[s]
+    outside the grid, or the sectors do not reach). ``table_interior`` reads T alone the same way."""
+    rng = _site_range(reach, s, ca)
     qb = reach.base[q]
     Tr, Vi, cg, sg, w = _lookup4(rng, h, reach.dr_m[qb], reach.dh_m[qb], reach.tab[qb])
     if reach.rot[q] and Tr < math.inf:
-        Tr += sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
-                                reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
+        Tr += _sector_dt(reach, q, s, rng, h, ux, uy, uz)
         if Tr == math.inf:  # the sectors do not reach: no magnitude
             w = -math.inf
     return Tr, Vi, cg, sg, w - 0.5
@@ -527,16 +538,11 @@ def table_interior(reach, smp, prs, p, i, m, tl):
     ux, uy, uz = smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2]
     sx, sy, sz = reach.site_u[s, 0], reach.site_u[s, 1], reach.site_u[s, 2]
     ca = ux * sx + uy * sy + uz * sz
-    if ca > 1.0:  # reach_lookup's arithmetic for T alone
-        ca = 1.0
-    elif ca < -1.0:
-        ca = -1.0
-    rng = math.acos(ca) * reach.site_r_m[s]
+    rng = _site_range(reach, s, ca)  # reach_lookup's arithmetic for T alone
     qb = reach.base[q]
     Tr = _lookup_t(rng, h, reach.dr_m[qb], reach.dh_m[qb], reach.tab_t[qb])
     if reach.rot[q] and Tr < math.inf:
-        Tr += sector_correction(rng, h, azimuth_from(ux, uy, uz, reach.site_u[s]), reach.sec_dr_m[q],
-                                reach.sec_dh_m[q], reach.sec_dt_s[q], reach.sec_defl_rad[q])
+        Tr += _sector_dt(reach, q, s, rng, h, ux, uy, uz)
     tofmin = prs.min_tof_s[p]
     tof = Tr if Tr > tofmin else tofmin
     return smp.t_s[i, m] - tof, math.nan
@@ -907,10 +913,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     def stack(xs):  # one table: its pack's arrays as views (no copy of its ~15 MB interleaved nodes); aligned
         if len(xs) == 1:
             return xs[0][None]
-        out = _aligned_empty((len(xs),) + xs[0].shape, xs[0].dtype)
-        for k, x in enumerate(xs):
-            out[k] = x
-        return out
+        return np.stack(xs, out=_aligned_empty((len(xs),) + xs[0].shape, xs[0].dtype))
 
     TAB, ROW, RMAX, TB, TS, TBX, TT = (stack([pk[f] for pk in packs]) for f in range(7))
     dr = np.array([tb.dr_m for tb in tables])
