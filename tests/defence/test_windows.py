@@ -106,6 +106,14 @@ def test_lambert_model_does_not_import_the_glue():
 # random pair sets (launch times, kill assessment, closing-speed floor, engagement radar, bands).
 
 
+@njit(cache=True, inline="always")
+def _pair_start(smp, prs, p):
+    """Pair p's trajectory, its sample count and the launch time (+inf where there is none)."""
+    i = prs.traj[p]
+    tl = prs.t_launch_s[p]
+    return i, smp.n[i], tl if np.isfinite(tl) else np.inf
+
+
 @njit(cache=True)
 def _bound_violations(reach, smp, prs, out):
     """Per pair: out[p] = (violations of table_sample_ub (with and without a latest launch lt),
@@ -115,11 +123,7 @@ def _bound_violations(reach, smp, prs, out):
     ws = np.zeros(32)
     L = CHUNK // SUB
     for p in range(prs.traj.shape[0]):
-        i = prs.traj[p]
-        n = smp.n[i]
-        tl = prs.t_launch_s[p]
-        if not np.isfinite(tl):
-            tl = np.inf
+        i, n, tl = _pair_start(smp, prs, p)
         for m in range(n):
             r = table_classify(reach, smp, prs, p, i, m, tl, ws)
             u = table_sample_ub(reach, smp, prs, p, i, m, tl)
@@ -332,33 +336,33 @@ def _all_ok_ungated(reach, smp, prs, p, i, tl, cx, cy, cz, rho, lo, hi, a):
     return tof_ub <= prs.max_tof_s[p] and (smp.t_s[i, a] - tl) - tof_ub >= 0.0
 
 
+@njit(cache=True, inline="always")
+def _tally(out, p, proven, ref):
+    """Count in out[p] a proof of the gated test, one of the ungated test, and a disagreement of the two."""
+    out[p, 0] += proven
+    out[p, 1] += ref
+    out[p, 2] += proven != ref
+
+
 @njit(cache=True)
 def _all_ok_proofs(reach, smp, prs, out):
     """Per pair: out[p] = (chunks and sub-chunks proven all feasible, those the ungated test would prove,
     disagreements between the two)."""
     L = CHUNK // SUB
     for p in range(prs.traj.shape[0]):
-        i = prs.traj[p]
-        n = smp.n[i]
-        tl = prs.t_launch_s[p]
-        if not np.isfinite(tl):
-            tl = np.inf
+        i, n, tl = _pair_start(smp, prs, p)
         for c in range((n + L - 1) // L):
             k, _ = table_sub_bound(reach, smp, prs, p, i, c, tl)
             ref = k < 0 and _all_ok_ungated(reach, smp, prs, p, i, tl, reach.sub_u[i, c, 0], reach.sub_u[i, c, 1],
                                             reach.sub_u[i, c, 2], reach.sub_rho_rad[i, c], reach.sub_hmin_m[i, c],
                                             reach.sub_hmax_m[i, c], c * L)
-            out[p, 0] += k == KIND_ALL_OK
-            out[p, 1] += ref
-            out[p, 2] += (k == KIND_ALL_OK) != ref
+            _tally(out, p, k == KIND_ALL_OK, ref)
         for c in range((n + CHUNK - 1) // CHUNK):
             k, _ = table_bound(reach, smp, prs, p, i, c, tl)
             ref = k < 0 and _all_ok_ungated(reach, smp, prs, p, i, tl, smp.ch_u[i, c, 0], smp.ch_u[i, c, 1],
                                             smp.ch_u[i, c, 2], smp.ch_rho_rad[i, c], smp.ch_hmin_m[i, c],
                                             smp.ch_hmax_m[i, c], c * CHUNK)
-            out[p, 0] += k == KIND_ALL_OK
-            out[p, 1] += ref
-            out[p, 2] += (k == KIND_ALL_OK) != ref
+            _tally(out, p, k == KIND_ALL_OK, ref)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
