@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as hst
 from numba import njit
 
@@ -365,13 +365,18 @@ def _all_ok_proofs(reach, smp, prs, out):
             _tally(out, p, k == KIND_ALL_OK, ref)
 
 
+_SEED_WITH_PROOFS = 0
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=hst.integers(0, 2**32 - 1))
+@example(seed=_SEED_WITH_PROOFS)
 def test_all_feasible_gate_loses_no_proof(fan, seed):
     """The table bound tries its all-feasible test only where t_a - tl >= tof_lb (engagement._bound_core,
     the test needs t_a - tl >= tof_ub): that gate never drops a proof the test would give, on random
-    pairs with launch times through the windows (the proofs are there: some chunks are proven). With the
-    gate 30 s too tight the check fails (8 of 426 proofs lost on a run)."""
+    pairs with launch times through the windows. A draw whose pairs hold no proven chunk proves nothing
+    and is set aside (some do: a fresh clone's run drew one); the fixed seed's pairs do hold proofs. With
+    the gate 30 s too tight the check fails (8 of 426 proofs lost on a run)."""
     th, sites = fan
     rng = np.random.default_rng(seed)
     spec, _ = _random_pairs(th, sites, rng, 60, False)
@@ -382,7 +387,9 @@ def test_all_feasible_gate_loses_no_proof(fan, seed):
     reach = table_reach([tab], spec.table, np.asarray(spec.site, dtype=np.int64), sites, th.earth, geo.sub_chunks)
     out = np.zeros((60, 3))
     _all_ok_proofs(reach, geo.samples(), pairs_record(spec, None), out)
-    assert out[:, 1].sum() > 0
+    if seed == _SEED_WITH_PROOFS:
+        assert out[:, 1].sum() > 0
+    assume(out[:, 1].sum() > 0)
     assert out[:, 2].sum() == 0, out.sum(axis=0)
 
 
