@@ -54,4 +54,6 @@ def main(seed=1, n=60):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and not sys.argv[1].isdigit()):
+        sys.exit(f"usage: python tools/steer_audit.py [SEED]  (SEED a whole number, not {sys.argv[1:]})")
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 1)

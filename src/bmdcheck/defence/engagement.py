@@ -983,28 +983,35 @@ def geodetic_closed(x, y, z, a, f):
     return math.degrees(2.0 * math.atan2(z, d + dz)), lon, (k + e2 - 1.0) / k * dz
 
 
-@njit(cache=True)
-def _edge_points(out, ci, cf, t, r, traj, n, omega, a, f, pt):
-    """pt (P, 3) lat_deg, lon_deg, alt_km of each pair's window edge (columns ci, cf of out: sample
-    index and fraction toward the next) as the point a fraction of the way between the two samples'
+@njit(cache=True, inline="always")
+def _edge_point(out, ci, cf, t, r, k, n, omega, a, f, pt, p):
+    """pt[p] = lat_deg, lon_deg, alt_km of pair p's window edge (columns ci, cf of out: sample index and
+    fraction toward the next) as the point that fraction of the way between the two samples'
     Earth-fixed positions (each Rz(−ωt) r_eci, as ``_prepare``); NaN where the pair has no window.
     Geodetic coordinates in closed form (:func:`geodetic_closed`)."""
-    for p in range(out.shape[0]):
-        idx = out[p, ci]
-        if not (math.isfinite(idx) and idx >= 0.0):
-            pt[p, 0] = pt[p, 1] = pt[p, 2] = math.nan
-            continue
+    idx = out[p, ci]
+    if not (math.isfinite(idx) and idx >= 0.0):
+        pt[p, 0] = pt[p, 1] = pt[p, 2] = math.nan
+        return
+    m0 = int(idx)
+    m1 = min(m0 + 1, n[k] - 1)
+    x0, y0, z0 = _ecef_at(t, r, k, m0, omega)
+    x1, y1, z1 = _ecef_at(t, r, k, m1, omega)
+    fr = out[p, cf]
+    x = x0 + fr * (x1 - x0)
+    y = y0 + fr * (y1 - y0)
+    z = z0 + fr * (z1 - z0)
+    pt[p, 0], pt[p, 1], pt[p, 2] = geodetic_closed(x, y, z, a, f)
+    pt[p, 2] /= 1e3
+
+
+@njit(parallel=True, cache=True)
+def _edge_points(out, t, r, traj, n, omega, a, f, pt_first, pt_last):
+    """Both window edges' points of every pair (:func:`_edge_point`), pairs in parallel."""
+    for p in prange(out.shape[0]):
         k = traj[p]
-        m0 = int(idx)
-        m1 = min(m0 + 1, n[k] - 1)
-        x0, y0, z0 = _ecef_at(t, r, k, m0, omega)
-        x1, y1, z1 = _ecef_at(t, r, k, m1, omega)
-        fr = out[p, cf]
-        x = x0 + fr * (x1 - x0)
-        y = y0 + fr * (y1 - y0)
-        z = z0 + fr * (z1 - z0)
-        pt[p, 0], pt[p, 1], pt[p, 2] = geodetic_closed(x, y, z, a, f)
-        pt[p, 2] /= 1e3
+        _edge_point(out, C_IDX_FIRST, C_FRAC_FIRST, t, r, k, n, omega, a, f, pt_first, p)
+        _edge_point(out, C_IDX_LAST, C_FRAC_LAST, t, r, k, n, omega, a, f, pt_last, p)
 
 
 _REASON_NAMES = np.array([REASONS[k] for k in range(len(REASONS))], dtype=object)
@@ -1016,11 +1023,8 @@ def windows_from(out: np.ndarray, geo: Geometry, traj: np.ndarray) -> Windows:
     e = th.earth
     t, r = np.ascontiguousarray(th.t_s), np.ascontiguousarray(th.r_eci_m)
     n, tr = th.n_samples.astype(np.int64), np.ascontiguousarray(traj, dtype=np.int64)
-    pts = []
-    for ci, cf in ((C_IDX_FIRST, C_FRAC_FIRST), (C_IDX_LAST, C_FRAC_LAST)):
-        pt = np.empty((out.shape[0], 3))
-        _edge_points(out, ci, cf, t, r, tr, n, e.omega_rad_s, e.a_m, e.f, pt)
-        pts.append(pt)
+    pts = np.empty((out.shape[0], 3)), np.empty((out.shape[0], 3))
+    _edge_points(out, t, r, tr, n, e.omega_rad_s, e.a_m, e.f, *pts)
     out = out[:, :N_COLS]
     reason = _REASON_NAMES[out[:, C_REASON].astype(np.int64)].tolist()
     return Windows(out[:, C_FEAS] > 0.5, reason, out[:, C_FIRST],
