@@ -387,6 +387,26 @@ def engage_pairs(n_traj: int = 500, n_sites: int = 200, seed: int = 2013):
     return th, sites, spec, rng
 
 
+def lambert_pairs(geo, sites, spec, n_sites: int, nt: int, ns: int):
+    """``bench_engage``'s Lambert pairs: the first nt trajectories x ns sites of its set (launch times
+    as there) with the same interceptor (4.5 km/s, 50 s burn). Returns (LambertReach, PairSpec, site
+    ECEF (S, 3) m); geo the set's ``engagement.prepare``, spec its table-model PairSpec."""
+    from .defence.engagement import PairSpec
+    from .defence.lambert_engage import LambertReach, sub_fields
+    from .earth.constants import GM_M3_S2
+    from .earth.frames import geodetic_to_ecef
+
+    earth = geo.threats.earth
+    PL = nt * ns
+    ltraj, lsite = np.repeat(np.arange(nt), ns), np.tile(np.arange(ns), nt)
+    ltl = spec.t_launch_s[ltraj * n_sites + lsite]
+    lspec = PairSpec(ltraj, lsite, np.zeros(PL, dtype=np.int64), ltl, 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
+    site_ecef = np.ascontiguousarray(geodetic_to_ecef(sites[:, 0], sites[:, 1], sites[:, 2], earth))
+    lam = LambertReach(site_ecef, np.full(PL, 4500.0), np.full(PL, 50.0), float(earth.omega_rad_s), float(GM_M3_S2),
+                       False, *sub_fields(geo.sub_chunks))
+    return lam, lspec, site_ecef
+
+
 def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: int = 2013,
                  progress: bool = False, n_traj_lambert: int = 100, n_sites_lambert: int = 100,
                  n_ref_lambert: int = 200) -> dict:
@@ -408,11 +428,9 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
 
     from .defence.engagement import PairSpec, Threats, pairs_record, prepare, solve_windows
     from .defence.flyout import booster_for, table_for
-    from .defence.lambert_engage import LambertReach, lambert_kernel, sub_fields
+    from .defence.lambert_engage import lambert_kernel
     from .defence.reference import DirectReach, reference_window
     from .defence.windows import N_OUT
-    from .earth.constants import GM_M3_S2
-    from .earth.frames import geodetic_to_ecef
 
     th, sites, spec, rng = engage_pairs(n_traj, n_sites, seed)
     earth = th.earth
@@ -468,13 +486,9 @@ def bench_engage(n_traj: int = 500, n_sites: int = 200, n_ref: int = 200, seed: 
                           "refined by bisection on the Hermite-interpolated threat state (refine=True)"}
     # Lambert model: the first trajectories and sites of the same set
     nt, ns = min(n_traj_lambert, n_traj), min(n_sites_lambert, n_sites)
+    lam, lspec, site_ecef = lambert_pairs(geo, sites, spec, n_sites, nt, ns)
     PL = nt * ns
-    ltraj, lsite = np.repeat(np.arange(nt), ns), np.tile(np.arange(ns), nt)
-    ltl = tL[ltraj * n_sites + lsite]
-    lspec = PairSpec(ltraj, lsite, np.zeros(PL, dtype=np.int64), ltl, 100e3, 1500e3, 0.0, 900.0, 0.0, 60.0)
-    site_ecef = np.ascontiguousarray(geodetic_to_ecef(sites[:, 0], sites[:, 1], sites[:, 2], earth))
-    lam = LambertReach(site_ecef, np.full(PL, 4500.0), np.full(PL, 50.0), float(earth.omega_rad_s), float(GM_M3_S2),
-                       False, *sub_fields(geo.sub_chunks))
+    ltraj, lsite, ltl = lspec.traj, lspec.site, lspec.t_launch_s
     prs = pairs_record(lspec, None)
     smp = geo.samples()
     lambert_kernel(lam, smp, pairs_record(PairSpec(ltraj[:2], lsite[:2], np.zeros(2, dtype=np.int64), ltl[:2], 100e3,

@@ -189,6 +189,28 @@ def _dv_at(t, rt, site_ecef, omega, L, t_b, mu, r1, v1, v2):
     return _dv_from(t - t1, rt, omega, mu, r1, v1, v2)
 
 
+@njit(cache=True, inline="always")
+def _dv_warm(tof, rt, omega, mu, r1, v1, v2, xw):
+    """``_dv_from`` with the Lambert problem started from xw[0] (``izzo2015_warm``, x written back)."""
+    if tof <= 0.0:
+        return math.inf
+    if izzo2015_warm(r1, rt, tof, mu, True, v1, v2, xw) != STATUS_OK:
+        return math.inf
+    return _dv_rel(v1, r1, omega)
+
+
+@njit(cache=True, inline="always")
+def _launch_verdict(dv, vbo, vt, v2, vcmin):
+    """(ok, Δv - vbo) of a solved launch: Δv <= vbo and closing speed |vt - v2| >= vcmin (the miss NaN
+    when the closing speed fails)."""
+    if not dv <= vbo:
+        return False, dv - vbo
+    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
+    if math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin:
+        return True, dv - vbo
+    return False, math.nan
+
+
 @njit(cache=True)
 def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
     """(ok, Δv - vbo) for a launch at L: Δv <= vbo and closing speed >= vcmin (the miss NaN when the
@@ -197,31 +219,16 @@ def _ok_at(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2):
     _site_eci(site_ecef, omega, t1, r1)
     if t - t1 > 0.0 and _refused(r1, rt, t - t1, vbo, omega, mu):
         return False, math.nan
-    dv = _dv_from(t - t1, rt, omega, mu, r1, v1, v2)
-    if not dv <= vbo:
-        return False, dv - vbo
-    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-    if math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin:
-        return True, dv - vbo
-    return False, math.nan
+    return _launch_verdict(_dv_from(t - t1, rt, omega, mu, r1, v1, v2), vbo, vt, v2, vcmin)
 
 
 @njit(cache=True)
 def _ok_solved(t, rt, vt, site_ecef, omega, L, t_b, vbo, vcmin, mu, r1, v1, v2, xw):
     """``_ok_at`` without the ``_refused`` shortcut: the speed miss always solved (NaN only when the
-    closing speed fails); the Lambert problem started from xw[0] (``izzo2015_warm``, x written back)."""
+    closing speed fails); the Lambert problem started from xw[0] (``_dv_warm``)."""
     t1 = L + t_b
-    tof = t - t1
     _site_eci(site_ecef, omega, t1, r1)
-    dv = math.inf
-    if tof > 0.0 and izzo2015_warm(r1, rt, tof, mu, True, v1, v2, xw) == STATUS_OK:
-        dv = _dv_rel(v1, r1, omega)
-    if not dv <= vbo:
-        return False, dv - vbo
-    dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-    if math.sqrt(dx * dx + dy * dy + dz * dz) >= vcmin:
-        return True, dv - vbo
-    return False, math.nan
+    return _launch_verdict(_dv_warm(t - t1, rt, omega, mu, r1, v1, v2, xw), vbo, vt, v2, vcmin)
 
 
 LATEST_STRADDLE_S = 0.01
@@ -329,13 +336,7 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
                 bL = L
                 bk = k
         if not found:
-            ok = dv <= vbo
-            f = dv - vbo
-            if ok:
-                dx, dy, dz = vt[0] - v2[0], vt[1] - v2[1], vt[2] - v2[2]
-                if math.sqrt(dx * dx + dy * dy + dz * dz) < vcmin:
-                    ok = False
-                    f = math.nan
+            ok, f = _launch_verdict(dv, vbo, vt, v2, vcmin)
             if ok:
                 found = True
                 if k == n - 1:
