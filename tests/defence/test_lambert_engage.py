@@ -408,3 +408,53 @@ def test_sample_and_sub_chunk_bounds_hold_at_every_sample(threat):
     assert np.all(ub[open_] >= launch[open_])
     inband = code >= 2
     assert (sub_ub[inband] == -np.inf).sum() > 0  # the sample bound does refuse samples in the band
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(lat=st.floats(-60, 60), lon=st.floats(-180, 180), off=st.floats(0.03, 0.4), bearing=st.floats(0, 2 * np.pi),
+       h=st.floats(1.5e5, 1.2e6), tof_pass=st.floats(250.0, 800.0), extra=st.floats(1.0, 200.0),
+       latest=st.tuples(st.booleans(), st.floats(-1.0, 1.0)), nxt=st.one_of(st.none(), st.tuples(st.booleans(),
+                                                                                                  st.floats(-1.0, 1.0))))
+def test_latest_launch_refinement_stops_only_where_the_outcome_is_decided(lat, lon, off, bearing, h, tof_pass, extra,
+                                                                         latest, nxt):
+    """``_refine_latest`` told the latest launch so far (lt_known) and the next shot's launch (lnext) may
+    stop early, and then its launch x' still passes (independent universal-variable solver), is at
+    most the fully refined x, and neither raises the latest launch nor falls on the other side of lnext
+    where x would not: the scanner's max and shot count cannot tell them apart. lt_known and lnext drawn
+    anywhere in the bracket [a, b] or within 10 s of x (where an early stop could err)."""
+    from bmdcheck.defence.lambert_engage import _dv_at, _refine_latest
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    la, lo = np.radians(lat), np.radians(lon)
+    s = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    se = 6.37e6 * s
+    e1 = np.cross([0.0, 0.0, 1.0], s)
+    e1 /= np.linalg.norm(e1)
+    u = np.cos(off) * s + np.sin(off) * (np.cos(bearing) * e1 + np.sin(bearing) * np.cross(s, e1))
+    t, t_b = 1500.0, 30.0
+    th = OMEGA_EARTH_RAD_S * t
+    rt = (6.37e6 + h) * np.array([np.cos(th) * u[0] - np.sin(th) * u[1], np.sin(th) * u[0] + np.cos(th) * u[1], u[2]])
+    vt = np.zeros(3)
+    ws = np.zeros((3, 3))
+    a = t - t_b - tof_pass
+    b = t - t_b - 20.0
+    dva = _dv_at(t, rt, se, OMEGA_EARTH_RAD_S, a, t_b, GM_M3_S2, ws[0], ws[1], ws[2])
+    dvb = _dv_at(t, rt, se, OMEGA_EARTH_RAD_S, b, t_b, GM_M3_S2, ws[0], ws[1], ws[2])
+    vbo = dva + extra
+    if not (np.isfinite(dva) and dvb > vbo + 1.0):
+        return
+    args = (t, rt, vt, se, OMEGA_EARTH_RAD_S, t_b, vbo, 0.0, GM_M3_S2, ws[0], ws[1], ws[2], a, dva - vbo, b, dvb - vbo)
+    x = _refine_latest(*args, np.full(1, np.nan))
+    def draw(near, f):
+        return x + 10.0 * f if near else a + (0.5 + 0.7 * f) * (b - a)
+
+    lt_known = draw(*latest)
+    lnext = np.nan if nxt is None else draw(*nxt)
+    x2 = _refine_latest(*args, np.full(1, np.nan), lt_known, lnext)
+    assert a <= x2 <= x
+    assert _dv_universal(se, rt, t, x2, t_b) <= vbo * (1 + 1e-9)
+    assert (x > lt_known) == (x2 > lt_known) or x2 == x  # the latest launch: raised alike
+    if x2 != x:
+        assert x <= lt_known
+        if lnext == lnext:
+            assert (x >= lnext) == (x2 >= lnext)  # a shot: counted alike

@@ -32,8 +32,8 @@ import numpy as np
 from numba import njit, prange
 
 from .lambert import STATUS_OK, izzo2015_into, izzo2015_warm
-from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, SUB, no_interior, scan_pair_sub,
-                      scratch, visible)
+from .windows import (CHUNK, R_ABOVE, R_BELOW, R_OK, R_OUTRUN, R_REACH, R_TRACK, R_VIS, SUB, WS_LATEST, WS_LNEXT,
+                      no_interior, scan_pair_sub, scratch, visible)
 
 N_LAUNCH = 12
 LATEST_MAX_TOF_S = 7200.0
@@ -236,14 +236,26 @@ LATEST_STRADDLE_S = 0.01
 just across the estimate (0.45 LATEST_TOL_S), so that one probe can close the bracket."""
 
 
+@njit(cache=True, inline="always")
+def _refine_needed(a, b, lt_known, lnext):
+    """Must the latest launch in [a, b) (a passes, b fails) be refined further? Only while it could raise
+    the latest launch so far (b > lt_known) or decide a shot (a < lnext < b); else a serves (windows.py,
+    ``classify``'s launch_s: neither the latest launch nor the shots can tell a from the refined value)."""
+    return b > lt_known or (a < lnext and lnext < b)
+
+
 @njit(cache=True)
-def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb, xw):
+def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb, xw, lt_known=-math.inf,
+                   lnext=math.nan):
     """The latest launch between a (passes, Δv - vbo = fa <= 0) and b > a (fails, fb; NaN: not solved
     or the closing speed fails): the failing end solved if it was not; then Illinois false position on
     Δv - vbo against x = 1/(t - t_b + 1 s - L) (Δv grows about as 1/flight time toward short flights)
     while both ends carry a speed miss, else bisection; once successive estimates agree within
     LATEST_STRADDLE_S the probe goes 0.45 LATEST_TOL_S across the estimate, away from the end last
-    moved. Stops when the bracket is below LATEST_TOL_S and returns its passing end."""
+    moved. Stops when the bracket is below LATEST_TOL_S, or as soon as it is not ``_refine_needed``
+    against lt_known and lnext, and returns its passing end."""
+    if not _refine_needed(a, b, lt_known, lnext):
+        return a
     xw[0] = math.nan
     if math.isnan(fb):
         _ok, fb = _ok_solved(t, rt, vt, site_ecef, omega, b, t_b, vbo, vcmin, mu, r1, v1, v2, xw)
@@ -253,7 +265,7 @@ def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2,
     x_prev = math.nan
     side = 0
     for _ in range(60):
-        if b - a <= tol:
+        if b - a <= tol or not _refine_needed(a, b, lt_known, lnext):
             break
         if fb > 0.0 and fb < math.inf and fa <= 0.0 and fb - fa > 0.0:
             xa = 1.0 / (T - a)
@@ -280,10 +292,10 @@ def _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2,
 
 
 @njit(cache=True)
-def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, xw):
+def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, xw, lt_known, lnext):
     """Latest launch L (no timeline bound) with Δv(L) <= vbo and closing speed >= vcmin at time t; -inf if
     none on the N_LAUNCH grid over [t - t_b - tofmax, t - t_b - tofmin], refined (``_refine_latest``)
-    between the latest passing grid point and the failing one above it."""
+    between the latest passing grid point and the failing one above it (as far as ``_refine_needed``)."""
     hi = t - t_b - tofmin
     lo = t - t_b - min(tofmax, LATEST_MAX_TOF_S)
     if hi <= lo:
@@ -297,18 +309,21 @@ def _latest_launch(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin,
         if ok:
             if k == n - 1 or math.isnan(prev_bad):
                 return L
-            return _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, L, f, prev_bad, f_bad, xw)
+            return _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, L, f, prev_bad, f_bad, xw,
+                                  lt_known, lnext)
         prev_bad = L
         f_bad = f
     return -math.inf
 
 
 @njit(cache=True)
-def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest, xw):
+def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, want_latest, xw,
+                 lt_known, lnext):
     """``_best_dv`` and ``_latest_launch`` in one pass when their grids coincide (the timeline's earliest
     launch is no later than t - t_b - tofmax, tofmin < tofmax <= LATEST_MAX_TOF_S, launch not fixed):
     the same N_LAUNCH Lambert problems serve both (launches ``_refused`` rules out are not solved, as in
-    ``_best_dv``). Returns (best, v2x, v2y, v2z, L_best, latest)."""
+    ``_best_dv``; the latest launch refined as far as ``_refine_needed``). Returns (best, v2x, v2y, v2z,
+    L_best, latest)."""
     hi = t - t_b - tofmin
     lo = t - t_b - tofmax
     n = N_LAUNCH
@@ -352,7 +367,8 @@ def _shared_scan(t, rt, vt, site_ecef, omega, t_b, tofmin, tofmax, vbo, vcmin, m
             bv2x, bv2y, bv2z = v2[0], v2[1], v2[2]
             bL = lo
     if not math.isnan(a):
-        latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb, xw)
+        latest = _refine_latest(t, rt, vt, site_ecef, omega, t_b, vbo, vcmin, mu, r1, v1, v2, a, fa, b, fb, xw, lt_known,
+                                lnext)
     return best, bv2x, bv2y, bv2z, bL, latest
 
 
@@ -414,14 +430,16 @@ def lambert_classify(lam, smp, prs, p, i, m, tl, ws):
     in_band = g_lo >= 0.0 and g_hi >= 0.0
     if (in_band and tl < math.inf and not lam.fixed and tl <= tm - t_b - tofmax and tofmin < tofmax
             and tofmax <= LATEST_MAX_TOF_S):
-        dv, ax, ay, az, L, lx = _shared_scan(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, vis, xw)
+        dv, ax, ay, az, L, lx = _shared_scan(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, vis, xw,
+                                             ws[WS_LATEST], ws[WS_LNEXT])
         if vis and lx > -math.inf:
             launch = lx
         if dv == math.inf:  # the timeline does not bind here: no launch at any time reaches the point
             return R_REACH, math.inf, nan, launch, nan, g_lo, g_hi, -math.inf, nan, nan, nan
     else:
         if in_band and vis:
-            lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, xw)
+            lx = _latest_launch(tm, rt, vt, se, om, t_b, tofmin, tofmax, vbo, vcmin, mu, r1, v1, v2, xw,
+                                ws[WS_LATEST], ws[WS_LNEXT])
             if lx > -math.inf:
                 launch = lx
         if g_lo < 0.0:

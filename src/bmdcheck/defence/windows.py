@@ -6,7 +6,10 @@ A reach model supplies two compiled functions and a record (a NamedTuple of arra
   g_lo, g_hi, g_reach, g_tof, g_slack, g_vc)``: the checks of docs/design/engagement.md at sample m
   of trajectory i for pair p, with the launch ``tl`` (+inf: never launched). ``code`` is an
   ``R_*`` code (R_OK = feasible); ``launch_s`` the latest launch from which this sample passes every
-  check but the timeline (NaN if none); ``aux`` a model quantity minimised over the evaluated samples
+  check but the timeline (NaN if none); where that is at most ``ws[WS_LATEST]`` (the latest launch
+  so far), any earlier launch that passes them too and lies on the same side of ``ws[WS_LNEXT]``
+  (the next shot's launch: a feasible sample with ``launch_s`` at or above it counts a shot; NaN: no
+  shot counted) will do, as neither the latest launch nor the shots can tell them apart; ``aux`` a model quantity minimised over the evaluated samples
   (the Lambert model's Δv; NaN otherwise); ``g_*`` the margins (>= 0 passes; ±inf passes/fails
   with no magnitude; NaN not evaluated) of the altitude floor and ceiling, reach, maximum flight
   time, timeline (launch slack) and closing speed.
@@ -75,7 +78,10 @@ N_OUT = 16
 """Width of the scanner's output rows: N_COLS + C_AUX (the model's ``aux`` minimum, NaN if none)."""
 N_MARGINS = 6
 N_WS = 32
-"""Scratch floats handed to ``classify`` per pair (the Lambert model's 3-vectors)."""
+"""Scratch floats handed to ``classify`` per pair (the Lambert model's 3-vectors); the last two are
+the scanner's, written before each call: ``ws[WS_LATEST]`` the latest launch so far, ``ws[WS_LNEXT]``
+the next shot's earliest launch (NaN where no shot is counted: outside the forward pass)."""
+WS_LATEST, WS_LNEXT = N_WS - 2, N_WS - 1
 
 
 class Samples(NamedTuple):
@@ -562,6 +568,8 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                 st[S_PREV_M] = m
                 m += 1
                 continue
+        ws[WS_LATEST] = st[S_LATEST]
+        ws[WS_LNEXT] = st[S_LNEXT] if phase == 0 else math.nan
         r = classify(model, smp, prs, p, i, m, tl, ws)
         if phase == 0:
             _step(st, t, i, m, r, tka)
