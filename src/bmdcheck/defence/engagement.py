@@ -552,7 +552,8 @@ def table_interior(reach, smp, prs, p, i, m, tl):
 def table_pair_out(reach, smp, prs, p, out, kind):
     """The whole pair p below, above or out of reach: when every chunk's bound is decisive with kind
     <= R_REACH, write the scanner's row for p and return True, else False (then nothing is written
-    to out). kind: scratch of at least C ints (the chunks' kinds).
+    to out). kind: scratch of at least C ints: the chunks' kinds, left there on False for the scanner
+    (``windows.scan_pair_sub``'s ``known``: each one proven, or -1).
 
     The chunk bound is ``table_bound``'s: first its cheap tests (altitude band, the pair's largest
     reachable angle at any altitude) on every chunk, then its full bound on the chunks they leave
@@ -595,9 +596,9 @@ def table_pair_out(reach, smp, prs, p, out, kind):
             c = near if j < 0 else j
             if kind[c] == -1:
                 k, u = table_bound(reach, smp, prs, p, i, c, tl)
+                kind[c] = k
                 if k < 0 or k > R_REACH:
                     return False
-                kind[c] = k
     best = -1
     c = 0
     while c < C and best < R_REACH:
@@ -627,12 +628,13 @@ def table_pair_out(reach, smp, prs, p, out, kind):
 @njit(cache=True, _nrt=False)
 def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws, st):
     """Pairs p0..p1-1 with one set of scratch; compiled without reference counting (windows.scan_pair_sub).
-    A pair proven out of the band or reach as a whole (:func:`table_pair_out`) skips the scanner."""
+    A pair proven out of the band or reach as a whole (:func:`table_pair_out`) skips the scanner; for the
+    others the scanner takes the chunk kinds that pass proved (``known``)."""
     for p in range(p0, p1):
         if pruned and table_pair_out(reach, smp, prs, p, out, kind):
             continue
         scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
-                      p, out, pruned, kind, ub, done, order, ws, st)
+                      p, out, pruned, kind, ub, done, order, ws, st, pruned)
 
 
 _PAIR_BLOCK = 64

@@ -344,7 +344,7 @@ def _all_ok(k):
 
 @njit(cache=True, inline="always")
 def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, smp, prs, p, out, prune, kind, ub,
-                  done, order, ws, st):
+                  done, order, ws, st, known=False):
     """Scan pair p: bound every chunk, classify the samples that matter, write ``out[p]`` (N_OUT).
 
     ``prune=False`` ignores the bounds (every sample classified): the pruning's reference. Inlined
@@ -361,6 +361,10 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
     classified: edges cost a sub-chunk, not a chunk); a KIND_ALL_OK chunk and a kind -1 chunk with
     ub < tl pass theirs on, and the latest-launch pass takes the sub-chunks' own bounds (the smaller
     ub) only for those it may visit.
+
+    ``known``: kind[:C] holds, per chunk, a kind the model has already proven (>= 0, as ``bound``
+    would return it, with ub -inf) or -1 (not proven): ``bound`` is called only for the latter (the
+    table model's whole-pair pass, ``engagement.table_pair_out``, leaves them there).
 
     ``sample_ub(model, smp, prs, p, i, m, tl)``: an upper bound on ``launch_s`` at sample m (cheaper
     than ``classify``; +inf: none). The latest-launch pass skips a sample whose bound cannot raise the
@@ -388,9 +392,12 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
     st[S_AUX] = math.inf
     st[S_PREV_OK] = 0.0
     st[S_PREV_M] = -2.0
-    for c in range(C):
+    for c in range(C - 1, -1, -1):  # last chunk first: kind[c] (``known``) is read before kind[c·nsub...] is written
         if prune:
-            kc, uc = bound(model, smp, prs, p, i, c, tl)
+            if known and kind[c] >= 0:
+                kc, uc = kind[c], -math.inf
+            else:
+                kc, uc = bound(model, smp, prs, p, i, c, tl)
         else:
             kc, uc = -1, math.inf
         f0 = c * nsub
