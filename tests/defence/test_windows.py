@@ -12,6 +12,7 @@ from numba import njit
 import bmdcheck as bc
 from bmdcheck.defence.engage import InterceptorSpec, SiteSpec, TimelineSpec, engage_lambert
 from bmdcheck.defence.engagement import _BMX  # noqa: F401 (the all-feasible test's block size)
+from bmdcheck.defence.engagement import _BLK, _U16_NONE, _U16_TOP, _base_pack, _table_bounds, _u16_down
 from bmdcheck.defence.engagement import (PairSpec, Threats, pairs_record, prepare, solve_windows, table_bound,
                                          acos_bracket, table_classify, table_pair_out, table_reach,
                                          table_interior, table_sample_ub, table_sub_bound, _lookup4, _lookup_t)
@@ -200,7 +201,7 @@ def test_table_bounds_hold_at_every_sample(fan, seed):
 def test_sample_bound_is_tight_and_can_fail(fan):
     """The per-sample bound is close (launches within 1 s of it at most launch-bearing samples), and the
     check above detects a bound that is too low (the same bound lowered by 2 s fails it, and so does
-    its coarse first test lowered by 5 s)."""
+    its coarse first test lowered by 5 s, and its suffix arrivals t_suf_s raised by 2 s)."""
     th, sites = fan
     rng = np.random.default_rng(3)
     spec, vis = _random_pairs(th, sites, rng, 40, False)
@@ -221,7 +222,39 @@ def test_sample_bound_is_tight_and_can_fail(fan):
     out3 = np.zeros((40, 5))
     _bound_violations(coarse, smp, pairs_record(spec, None), out3)
     assert out3[:, 0].sum() > 0
+    k = round(2.0 / reach.t_suf_step_s[0])  # 2 s of codes
+    up = np.where(reach.t_suf_s < _U16_TOP, reach.t_suf_s + k, reach.t_suf_s).astype(np.uint16)
+    out4 = np.zeros((40, 5))
+    _bound_violations(reach._replace(t_suf_s=up), smp, pairs_record(spec, None), out4)
+    assert out4[:, 0].sum() > 0
     assert out[:, 4].sum() > 100 and out[:, 3].sum() >= 0.5 * out[:, 4].sum()
+
+
+def test_u16_codes_round_down_within_a_step():
+    """_u16_down: code · step <= x < code · step + step for finite x >= 0 (x up to the largest, step a power
+    of two), +inf as the top code, -1 as the no-value code; the table's t_suf_s decodes within a step below
+    its float32 values."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(0.0, 900.0, 10_000), [0.0, 900.0, np.nextafter(900.0, 0.0), np.inf, -1.0]])
+    x = x.astype(np.float32).reshape(-1, 1, 1)
+    code, step = _u16_down(x)
+    assert code.dtype == np.uint16 and np.log2(step) == np.round(np.log2(step))
+    fin = np.isfinite(x) & (x >= 0)
+    dec = code.astype(float) * step
+    assert (dec[fin] <= x[fin]).all() and (x[fin] - dec[fin] < step).all() and step < 0.02
+    assert (code[np.isinf(x)] == _U16_TOP).all() and (code[x < 0] == _U16_NONE).all()
+    assert code[fin].max() < _U16_TOP
+    th_tab = table_for(4500.0, 50.0, 900.0)
+    nr, nh = th_tab.t_s.shape
+    tsuf = np.empty((nh, nr, 2), np.float32)
+    _table_bounds(np.ascontiguousarray(th_tab.t_s.T), np.empty(nh, dtype=np.int64), np.empty((nr, nh // _BLK + 1)), tsuf,
+                  np.empty((-(-nr // _BMX), -(-nh // _BMX))))
+    packed = _base_pack(th_tab, nr, nh, 6356752.3)
+    code, step = packed[4], packed[7]
+    ok = np.isfinite(tsuf) & (tsuf >= 0)
+    dec = code.astype(float) * step
+    assert ok.sum() > 1000 and (dec[ok] <= tsuf[ok]).all() and (tsuf[ok] - dec[ok] < step).all()
+    assert (code[tsuf < 0] == _U16_NONE).all() and (code[np.isinf(tsuf)] == _U16_TOP).all()
 
 
 @njit(cache=True)

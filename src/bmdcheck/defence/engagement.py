@@ -223,9 +223,10 @@ class TableReach(NamedTuple):
     (Q, S, nr, nh) on grids sec_dr_m, sec_dh_m (Q,), their correction added to the base arrival at
     the site-to-sample azimuth; dt_low_s (Q,) a lower bound on that correction (chunk time bound).
     sub_*: the trajectories' summaries (``windows.Samples`` ch_* fields) of sub-chunks of CHUNK // SUB
-    samples, for ``table_sub_bound``. t_suf_s (Q, NH, NR): per altitude row the earliest arrival at
-    ranges >= each node: (A, S) of ``table_sample_ub``, float32 rounded down. tab_t (Q, NH, NR) the
-    arrival times of tab alone (``_lookup_t``).
+    samples, for ``table_sub_bound``. t_suf_s (Q, NH, NR, 2): per altitude row the earliest arrival at
+    ranges >= each node: (A, S) of ``table_sample_ub``, as uint16 codes rounded down (``_u16_down``;
+    A's code _U16_NONE where a row at the node is not finite), decoded as code · t_suf_step_s (Q,).
+    tab_t (Q, NH, NR) the arrival times of tab alone (``_lookup_t``).
     """
 
     table: np.ndarray
@@ -255,6 +256,7 @@ class TableReach(NamedTuple):
     sub_sin_rho: np.ndarray
     t_suf_s: np.ndarray
     tab_t: np.ndarray
+    t_suf_step_s: np.ndarray
 
 
 _BLK = 16
@@ -494,8 +496,10 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl, lt=-math.inf):
     are finite the bilinear value is at least (1 - f) A_i + f A_(i+1) at r's fraction f, a linear
     function whose smallest value over [r_lb, end of cell] is at an end; beyond the cell every value
     is at least the suffix minimum S_(i+1) of A; where a corner is not finite the lookup averages the
-    finite ones, at least S_i. ``t_suf_s`` holds (A_i or -1 where a row at node i is not finite, S_i)
-    as float32 rounded down; the result is lowered by the sector correction's floor and a rounding margin.
+    finite ones, at least S_i. ``t_suf_s`` holds (A_i, or _U16_NONE where a row at node i is not finite,
+    S_i) as uint16 codes rounded down (``_u16_down``: steps of 1/64 s for a table within 1,024 s; 1.9 MB
+    for a 600 x 800 grid, half the float32 pairs', so a sample misses the cache less often); the result
+    is lowered by the sector correction's floor and a rounding margin.
     First the coarser S'_i = ``t_blk_s`` at node i and row block j // _BLK (rows j, j + 1 are in it: S'_i <= S_i,
     a cached 0.25 MB array): when that bound is already at or below lt (the latest launch the scanner
     has), it is returned and ``t_suf_s`` (a cache miss per sample) is not read."""
@@ -517,13 +521,14 @@ def table_sample_ub(reach, smp, prs, p, i, m, tl, lt=-math.inf):
     tc = max((reach.t_blk_s[qb, ii, j // _BLK] + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])
     if not smp.t_s[i, m] - tc > lt:
         return smp.t_s[i, m] - tc
-    a0 = float(reach.t_suf_s[qb, j, ii, 0])
-    a1 = float(reach.t_suf_s[qb, j, ii + 1, 0])
-    if a0 < 0.0 or a1 < 0.0:
-        tlo = float(reach.t_suf_s[qb, j, ii, 1])
+    step = reach.t_suf_step_s[qb]
+    c0 = reach.t_suf_s[qb, j, ii, 0]
+    c1 = reach.t_suf_s[qb, j, ii + 1, 0]
+    if c0 == _U16_NONE or c1 == _U16_NONE:
+        tlo = float(reach.t_suf_s[qb, j, ii, 1]) * step
     else:
         f = x - ii
-        tlo = min((1.0 - f) * a0 + f * a1, float(reach.t_suf_s[qb, j, ii + 1, 1]))
+        tlo = min(((1.0 - f) * float(c0) + f * float(c1)) * step, float(reach.t_suf_s[qb, j, ii + 1, 1]) * step)
     tof_lb = max((tlo + reach.dt_low_s[q]) * (1.0 - 1e-12) - 1e-9, prs.min_tof_s[p])  # - rounding
     return smp.t_s[i, m] - tof_lb
 
@@ -634,7 +639,7 @@ def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws
         if pruned and table_pair_out(reach, smp, prs, p, out, kind):
             continue
         scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
-                      p, out, pruned, kind, ub, done, order, ws, st, pruned)
+                      p, out, pruned, kind, ub, done, order, ws, st, pruned, True)
 
 
 _PAIR_BLOCK = 64
@@ -772,8 +777,8 @@ def _table_bounds(t, last, tblk, tsuf, tbmax):
     """The bound arrays of one base table from its arrival times transposed, t (nh_t, nr_t) (altitude
     rows, read in order), on the stacked grid (nr, nh) (inf beyond t's own grid), see
     :class:`TableReach`: last (nh,) per altitude row the last range node with a finite arrival
-    (-1: none); tblk (nr, nh // _BLK + 1) t_blk_s; tsuf (nh, nr, 2) t_suf_s;
-    tbmax (⌈nr/_BMX⌉, ⌈nh/_BMX⌉) t_bmax_s."""
+    (-1: none); tblk (nr, nh // _BLK + 1) t_blk_s; tsuf (nh, nr, 2) t_suf_s as float32 (``_u16_down``
+    codes it); tbmax (⌈nr/_BMX⌉, ⌈nh/_BMX⌉) t_bmax_s."""
     nh = tsuf.shape[0]
     nr = tblk.shape[0]
     for j in range(nh):
@@ -822,6 +827,25 @@ def _table_bounds(t, last, tblk, tsuf, tbmax):
             tbmax[ib, jb] = m
 
 
+_U16_NONE = 65535
+"""``t_suf_s`` code of A where a row at the node is not finite (``_u16_down`` of -1)."""
+_U16_TOP = 65534
+"""The largest ``t_suf_s`` value code: +inf (no reachable node at or beyond)."""
+
+
+def _u16_down(x: np.ndarray) -> tuple:
+    """(codes, step): uint16 codes ⌊x/δ⌋ of the values x >= 0, so that code · δ <= x < code · δ + δ, with
+    δ = 2^⌈log2(x_max / 65000)⌉ (x_max the largest finite x, at least 1; a power of two, so x/δ and
+    code · δ are exact): +inf as _U16_TOP (above every finite value's code: a lower bound still),
+    negative x (-1: not finite) as _U16_NONE. Codes in an array aligned as ``_aligned_empty``'s."""
+    fin = x[np.isfinite(x) & (x >= 0)]
+    step = 2.0 ** np.ceil(np.log2(max(float(fin.max()) if fin.size else 1.0, 1.0) / 65000.0))
+    code = np.where(np.isfinite(x), np.floor(np.maximum(x, 0.0) / step), _U16_TOP)
+    out = _aligned_empty(x.shape, np.uint16)
+    out[:] = np.where(x < 0, _U16_NONE, np.minimum(code, _U16_TOP))
+    return out, float(step)
+
+
 def _aligned_empty(shape: tuple, dtype=np.float64) -> np.ndarray:
     """An empty C-contiguous array whose data starts on a 64-byte cache line: a table row of nodes (i, i + 1)
     of ``tab`` (32 bytes a node, rows a whole number of lines) then spans one line at even i, not two at
@@ -840,7 +864,7 @@ _PACKS: dict = {}
 
 def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
     """One base table's arrays of :class:`TableReach` on the stacked grid (nr, nh): (tab, cos_row,
-    range_max_m, t_blk_s, t_suf_s, t_bmax_s, tab_t), each without the leading table axis. Kept for the last
+    range_max_m, t_blk_s, t_suf_s, t_bmax_s, tab_t, t_suf_step_s), each without the leading table axis. Kept for the last
     ``_PACK_KEEP`` (table, grid) pairs (a table is immutable; the cache holds a weak reference, so an
     entry never outlives its table or answers for another object at the same address)."""
     key = (id(tb), nr, nh, b_m)
@@ -854,9 +878,10 @@ def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
     _interleave(t, tr(tb.speed_mps), tr(np.cos(tb.fpa_rad)), tr(np.sin(tb.fpa_rad)), tab)
     last = np.empty(nh, dtype=np.int64)
     tblk = np.empty((nr, nh // _BLK + 1))
-    tsuf = _aligned_empty((nh, nr, 2), np.float32)
+    tsuf = np.empty((nh, nr, 2), np.float32)
     tbmax = np.empty((-(-nr // _BMX), -(-nh // _BMX)))
     _table_bounds(t, last, tblk, tsuf, tbmax)
+    tsuf, tsuf_step = _u16_down(tsuf)
     # per altitude row: the largest reachable range (rows j and j+1, one cell of margin): a lookup
     # at a larger range is inf. As a cosine of the central angle on the smallest Earth radius
     # (per-sample test) and as a sparse table of range maxima over row spans (chunk test).
@@ -873,7 +898,7 @@ def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
         rmax[lv, :nh - w] = np.maximum(rmax[lv - 1, :nh - w], rmax[lv - 1, w:])
     tt = _aligned_empty((nh, nr))
     tt[:] = tab[:, :, 0]
-    pack = (tab, row, rmax, tblk, tsuf, tbmax, tt)  # not marked read-only: numba would compile anew for that type
+    pack = (tab, row, rmax, tblk, tsuf, tbmax, tt, tsuf_step)  # not marked read-only: numba would compile anew for that type
     _PACKS[key] = (weakref.ref(tb), pack)
     while len(_PACKS) > _PACK_KEEP:
         del _PACKS[next(iter(_PACKS))]
@@ -918,6 +943,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
         return np.stack(xs, out=_aligned_empty((len(xs),) + xs[0].shape, xs[0].dtype))
 
     TAB, ROW, RMAX, TB, TS, TBX, TT = (stack([pk[f] for pk in packs]) for f in range(7))
+    TSTEP = np.array([pk[7] for pk in packs])
     dr = np.array([tb.dr_m for tb in tables])
     dh = np.array([tb.dh_m for tb in tables])
     q = np.ascontiguousarray(table_of_pair, dtype=np.int64)
@@ -927,7 +953,7 @@ def table_reach(tables: list, table_of_pair: np.ndarray, site_of_pair: np.ndarra
     sin_all = np.ascontiguousarray(np.where(ang < np.pi, np.sin(np.minimum(ang, np.pi)), -1.0))
     su, srho, shmin, shmax, _srmin, scos, ssin = sub_chunks
     return TableReach(q, base_of, s_u, s_r, TAB, dr, dh, ROW, RMAX, TB, TBX, cos_all, sin_all, rot, sec_dr, sec_dh, sec_dt, sec_df,
-                      dt_low, su, srho, shmin, shmax, scos, ssin, TS, TT)
+                      dt_low, su, srho, shmin, shmax, scos, ssin, TS, TT, TSTEP)
 
 
 def pairs_record(spec: "PairSpec", vis_stack: np.ndarray | None) -> Pairs:

@@ -343,8 +343,27 @@ def _all_ok(k):
 
 
 @njit(cache=True, inline="always")
+def _refine(sub_bound, model, smp, prs, p, i, k, tl, kind, ub):
+    """Take the own bound of sub-chunk k that still has its chunk's (kind <= _ALL_OK_COARSE): kind and
+    ub become the sub-chunk's (ub the smaller of the two; a decisive kind: ub = -inf)."""
+    # (of a KIND_ALL_OK chunk only its ub is needed: bound it for a launch at +inf, which spares the
+    # model its all-feasible test; ub does not depend on tl)
+    kf, uf = sub_bound(model, smp, prs, p, i, k, math.inf if kind[k] == _ALL_OK_COARSE else tl)
+    if kind[k] == _ALL_OK_COARSE:
+        kind[k] = KIND_ALL_OK
+        if kf < 0 and uf < ub[k]:
+            ub[k] = uf
+    else:
+        kind[k] = -1 if kf == KIND_ALL_OK else kf  # (the chunk proved it infeasible)
+        if kf >= 0:
+            ub[k] = -math.inf
+        elif uf < ub[k]:
+            ub[k] = uf
+
+
+@njit(cache=True, inline="always")
 def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, smp, prs, p, out, prune, kind, ub,
-                  done, order, ws, st, known=False):
+                  done, order, ws, st, known=False, seed=False):
     """Scan pair p: bound every chunk, classify the samples that matter, write ``out[p]`` (N_OUT).
 
     ``prune=False`` ignores the bounds (every sample classified): the pruning's reference. Inlined
@@ -369,7 +388,14 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
     ``sample_ub(model, smp, prs, p, i, m, tl)``: an upper bound on ``launch_s`` at sample m (cheaper
     than ``classify``; +inf: none). The latest-launch pass skips a sample whose bound cannot raise the
     latest launch found so far (once one is found, every code it could still raise is at most R_TRACK,
-    which the furthest reason already has: so the reason is unchanged)."""
+    which the furthest reason already has: so the reason is unchanged).
+
+    ``seed=True`` (a model whose ``aux`` is NaN, as the table model's: the samples the latest-launch pass
+    classifies then change no output): when no latest launch is known yet as that pass starts, it first
+    visits the sub-chunk of largest bound, taking the own bounds of that chunk's sub-chunks only, and
+    takes the other sub-chunks' own bounds only where their chunk's bound is above the latest launch that
+    visit found (not every one's). The latest launch is the same: the largest over every sample whose
+    bound is above it, in any order."""
     i = prs.traj[p]
     n = smp.n[i]
     t = smp.t_s
@@ -473,6 +499,29 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                 last_ok = st[S_PREV_OK] > 0.5 and st[S_PREV_M] == n - 1
                 phase = 1
             if phase == 1:
+                if seed and n_ord == -1 and prune and not st[S_LATEST] > -math.inf:
+                    # no latest launch yet: first visit the sub-chunk of largest bound (a chunk's own bound for
+                    # sub-chunks that still have it, then theirs), so that the candidates below are only those
+                    # above the latest launch it finds, not every sub-chunk with a bound of its own to take
+                    n_ord = -2
+                    kb = -1
+                    for k in range(F):
+                        if not done[k] and kind[k] < 0 and ub[k] > -math.inf and (kb < 0 or ub[k] > ub[kb]):
+                            kb = k
+                    if kb >= 0 and kind[kb] <= _ALL_OK_COARSE:
+                        f0 = kb - kb % nsub
+                        kb = -1
+                        for k in range(f0, min(f0 + nsub, F)):
+                            if not done[k] and kind[k] <= _ALL_OK_COARSE:
+                                _refine(sub_bound, model, smp, prs, p, i, k, tl, kind, ub)
+                            if not done[k] and kind[k] < 0 and ub[k] > -math.inf and (kb < 0 or ub[k] > ub[kb]):
+                                kb = k
+                    if kb >= 0:
+                        cur = kb
+                        done[kb] = True
+                        m = kb * L
+                        end = min(m + L, n)
+                        continue
                 if n_ord < 0:  # the candidates (taken largest bound first, below)
                     n_ord = 0
                     k = -1
@@ -484,20 +533,7 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                         if done[k] or kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                             continue
                         if kind[k] <= _ALL_OK_COARSE:  # a sub-chunk that still has its chunk's bound
-                            # (of a KIND_ALL_OK chunk only its ub is needed: bound it for a launch at +inf,
-                            # which spares the model its all-feasible test; ub does not depend on tl)
-                            kf, uf = sub_bound(model, smp, prs, p, i, k,
-                                               math.inf if kind[k] == _ALL_OK_COARSE else tl)
-                            if kind[k] == _ALL_OK_COARSE:
-                                kind[k] = KIND_ALL_OK
-                                if kf < 0 and uf < ub[k]:
-                                    ub[k] = uf
-                            else:
-                                kind[k] = -1 if kf == KIND_ALL_OK else kf  # (the chunk proved it infeasible)
-                                if kf >= 0:
-                                    ub[k] = -math.inf
-                                elif uf < ub[k]:
-                                    ub[k] = uf
+                            _refine(sub_bound, model, smp, prs, p, i, k, tl, kind, ub)
                             if kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                                 continue
                         order[n_ord] = k
