@@ -315,16 +315,13 @@ def _dv_universal(se, rt, t, L, t_b):
     return float(np.linalg.norm(np.asarray(v1) - OMEGA_EARTH_RAD_S * np.array([-r1[1], r1[0], 0.0])))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
-@given(lat=st.floats(-60, 60), lon=st.floats(-180, 180), off=st.floats(0.03, 0.4), bearing=st.floats(0, 2 * np.pi),
-       h=st.floats(1.5e5, 1.2e6), tof_pass=st.floats(250.0, 800.0), extra=st.floats(1.0, 200.0),
-       solved_end=st.booleans())
-def test_latest_launch_refinement_brackets_the_crossing(lat, lon, off, bearing, h, tof_pass, extra, solved_end):
-    """``_refine_latest`` (Illinois in 1/flight time, straddle probes) returns a launch that passes and
-    lies within LATEST_TOL_S of one that fails, by the independent universal-variable solver: a
-    burnout speed just above the Δv of a launch with flight time tof_pass, the failing end a launch
-    with a 20 s flight (given unsolved, NaN, or solved)."""
-    from bmdcheck.defence.lambert_engage import LATEST_TOL_S, _dv_at, _refine_latest
+def _refinement_case(lat, lon, off, bearing, h, tof_pass, extra):
+    """A latest-launch bracket for ``_refine_latest``: a site at (lat, lon), a target off rad from it
+    along bearing at altitude h (time 1,500 s, 30 s burn), a burnout speed extra m/s above the Δv of the
+    launch a with flight time tof_pass, the failing end b a launch with a 20 s flight. Returns
+    (se, rt, t, t_b, vbo, a, b, the positional arguments of ``_refine_latest`` before xw), or None
+    when the case does not bracket."""
+    from bmdcheck.defence.lambert_engage import _dv_at
     from bmdcheck.earth.constants import GM_M3_S2
 
     la, lo = np.radians(lat), np.radians(lon)
@@ -344,9 +341,29 @@ def test_latest_launch_refinement_brackets_the_crossing(lat, lon, off, bearing, 
     dvb = _dv_at(t, rt, se, OMEGA_EARTH_RAD_S, b, t_b, GM_M3_S2, ws[0], ws[1], ws[2])
     vbo = dva + extra
     if not (np.isfinite(dva) and dvb > vbo + 1.0):
+        return None
+    args = (t, rt, vt, se, OMEGA_EARTH_RAD_S, t_b, vbo, 0.0, GM_M3_S2, ws[0], ws[1], ws[2], a, dva - vbo, b, dvb - vbo)
+    return se, rt, t, t_b, vbo, a, b, args
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(lat=st.floats(-60, 60), lon=st.floats(-180, 180), off=st.floats(0.03, 0.4), bearing=st.floats(0, 2 * np.pi),
+       h=st.floats(1.5e5, 1.2e6), tof_pass=st.floats(250.0, 800.0), extra=st.floats(1.0, 200.0),
+       solved_end=st.booleans())
+def test_latest_launch_refinement_brackets_the_crossing(lat, lon, off, bearing, h, tof_pass, extra, solved_end):
+    """``_refine_latest`` (Illinois in 1/flight time, straddle probes) returns a launch that passes and
+    lies within LATEST_TOL_S of one that fails, by the independent universal-variable solver: a
+    burnout speed just above the Δv of a launch with flight time tof_pass, the failing end a launch
+    with a 20 s flight (given unsolved, NaN, or solved)."""
+    from bmdcheck.defence.lambert_engage import LATEST_TOL_S, _refine_latest
+
+    case = _refinement_case(lat, lon, off, bearing, h, tof_pass, extra)
+    if case is None:
         return
-    x = _refine_latest(t, rt, vt, se, OMEGA_EARTH_RAD_S, t_b, vbo, 0.0, GM_M3_S2, ws[0], ws[1], ws[2],
-                       a, dva - vbo, b, (dvb - vbo) if solved_end else np.nan, np.full(1, np.nan))
+    se, rt, t, t_b, vbo, a, b, args = case
+    if not solved_end:
+        args = args[:-1] + (np.nan,)
+    x = _refine_latest(*args, np.full(1, np.nan))
     assert a <= x < b
     assert _dv_universal(se, rt, t, x, t_b) <= vbo * (1 + 1e-9)
     # a failing launch within the tolerance above x (the bracket's other end)
@@ -422,29 +439,14 @@ def test_latest_launch_refinement_stops_only_where_the_outcome_is_decided(lat, l
     most the fully refined x, and neither raises the latest launch nor falls on the other side of lnext
     where x would not: the scanner's max and shot count cannot tell them apart. lt_known and lnext drawn
     anywhere in the bracket [a, b] or within 10 s of x (where an early stop could err)."""
-    from bmdcheck.defence.lambert_engage import _dv_at, _refine_latest
-    from bmdcheck.earth.constants import GM_M3_S2
+    from bmdcheck.defence.lambert_engage import _refine_latest
 
-    la, lo = np.radians(lat), np.radians(lon)
-    s = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-    se = 6.37e6 * s
-    e1 = np.cross([0.0, 0.0, 1.0], s)
-    e1 /= np.linalg.norm(e1)
-    u = np.cos(off) * s + np.sin(off) * (np.cos(bearing) * e1 + np.sin(bearing) * np.cross(s, e1))
-    t, t_b = 1500.0, 30.0
-    th = OMEGA_EARTH_RAD_S * t
-    rt = (6.37e6 + h) * np.array([np.cos(th) * u[0] - np.sin(th) * u[1], np.sin(th) * u[0] + np.cos(th) * u[1], u[2]])
-    vt = np.zeros(3)
-    ws = np.zeros((3, 3))
-    a = t - t_b - tof_pass
-    b = t - t_b - 20.0
-    dva = _dv_at(t, rt, se, OMEGA_EARTH_RAD_S, a, t_b, GM_M3_S2, ws[0], ws[1], ws[2])
-    dvb = _dv_at(t, rt, se, OMEGA_EARTH_RAD_S, b, t_b, GM_M3_S2, ws[0], ws[1], ws[2])
-    vbo = dva + extra
-    if not (np.isfinite(dva) and dvb > vbo + 1.0):
+    case = _refinement_case(lat, lon, off, bearing, h, tof_pass, extra)
+    if case is None:
         return
-    args = (t, rt, vt, se, OMEGA_EARTH_RAD_S, t_b, vbo, 0.0, GM_M3_S2, ws[0], ws[1], ws[2], a, dva - vbo, b, dvb - vbo)
+    se, rt, t, t_b, vbo, a, b, args = case
     x = _refine_latest(*args, np.full(1, np.nan))
+
     def draw(near, f):
         return x + 10.0 * f if near else a + (0.5 + 0.7 * f) * (b - a)
 
