@@ -864,8 +864,8 @@ _PACKS: dict = {}
 
 def _base_pack(tb: FlyoutTable, nr: int, nh: int, b_m: float) -> tuple:
     """One base table's arrays of :class:`TableReach` on the stacked grid (nr, nh): (tab, cos_row,
-    range_max_m, t_blk_s, t_suf_s, t_bmax_s, tab_t, t_suf_step_s), each without the leading table axis. Kept for the last
-    ``_PACK_KEEP`` (table, grid) pairs (a table is immutable; the cache holds a weak reference, so an
+    range_max_m, t_blk_s, t_suf_s, t_bmax_s, tab_t, t_suf_step_s), each without the leading table axis.
+    Kept for the last ``_PACK_KEEP`` (table, grid) pairs (a table is immutable; the cache holds a weak reference, so an
     entry never outlives its table or answers for another object at the same address)."""
     key = (id(tb), nr, nh, b_m)
     hit = _PACKS.pop(key, None)

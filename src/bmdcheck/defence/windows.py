@@ -9,10 +9,10 @@ A reach model supplies two compiled functions and a record (a NamedTuple of arra
   check but the timeline (NaN if none); where that is at most ``ws[WS_LATEST]`` (the latest launch
   so far), any earlier launch that passes them too and lies on the same side of ``ws[WS_LNEXT]``
   (the next shot's launch: a feasible sample with ``launch_s`` at or above it counts a shot; NaN: no
-  shot counted) will do, as neither the latest launch nor the shots can tell them apart; ``aux`` a model quantity minimised over the evaluated samples
-  (the Lambert model's Δv; NaN otherwise); ``g_*`` the margins (>= 0 passes; ±inf passes/fails
-  with no magnitude; NaN not evaluated) of the altitude floor and ceiling, reach, maximum flight
-  time, timeline (launch slack) and closing speed.
+  shot counted) will do, as neither the latest launch nor the shots can tell them apart; ``aux`` a
+  model quantity minimised over the evaluated samples (the Lambert model's Δv; NaN otherwise);
+  ``g_*`` the margins (>= 0 passes; ±inf passes/fails with no magnitude; NaN not evaluated) of the
+  altitude floor and ceiling, reach, maximum flight time, timeline (launch slack) and closing speed.
 - ``bound(model, smp, prs, p, i, c, tl)`` -> ``(kind, ub_launch_s)`` for the chunk c of ``CHUNK``
   samples: ``kind >= 0`` proves that no sample of the chunk passes the checks before the timeline
   and that every sample's code is <= kind; ``kind = -1`` proves nothing, and then ``ub_launch_s`` is
@@ -343,7 +343,7 @@ def _all_ok(k):
 
 
 @njit(cache=True, inline="always")
-def _refine(sub_bound, model, smp, prs, p, i, k, tl, kind, ub):
+def _take_sub_bound(sub_bound, model, smp, prs, p, i, k, tl, kind, ub):
     """Take the own bound of sub-chunk k that still has its chunk's (kind <= _ALL_OK_COARSE): kind and
     ub become the sub-chunk's (ub the smaller of the two; a decisive kind: ub = -inf)."""
     # (of a KIND_ALL_OK chunk only its ub is needed: bound it for a launch at +inf, which spares the
@@ -513,7 +513,7 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                         kb = -1
                         for k in range(f0, min(f0 + nsub, F)):
                             if not done[k] and kind[k] <= _ALL_OK_COARSE:
-                                _refine(sub_bound, model, smp, prs, p, i, k, tl, kind, ub)
+                                _take_sub_bound(sub_bound, model, smp, prs, p, i, k, tl, kind, ub)
                             if not done[k] and kind[k] < 0 and ub[k] > -math.inf and (kb < 0 or ub[k] > ub[kb]):
                                 kb = k
                     if kb >= 0:
@@ -533,7 +533,7 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                         if done[k] or kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                             continue
                         if kind[k] <= _ALL_OK_COARSE:  # a sub-chunk that still has its chunk's bound
-                            _refine(sub_bound, model, smp, prs, p, i, k, tl, kind, ub)
+                            _take_sub_bound(sub_bound, model, smp, prs, p, i, k, tl, kind, ub)
                             if kind[k] >= 0 or not ub[k] > st[S_LATEST]:
                                 continue
                         order[n_ord] = k
