@@ -249,7 +249,7 @@ def test_u16_codes_round_down_within_a_step():
     tsuf = np.empty((nh, nr, 2), np.float32)
     _table_bounds(np.ascontiguousarray(th_tab.t_s.T), np.empty(nh, dtype=np.int64), np.empty((nr, nh // _BLK + 1)), tsuf,
                   np.empty((-(-nr // _BMX), -(-nh // _BMX))))
-    packed = _base_pack(th_tab, nr, nh, 6356752.3)
+    packed = _base_pack(th_tab, nr, nh, bc.EarthModel().b_m)
     code, step = packed[4], packed[7]
     ok = np.isfinite(tsuf) & (tsuf >= 0)
     dec = code.astype(float) * step
