@@ -460,3 +460,68 @@ def test_latest_launch_refinement_stops_only_where_the_outcome_is_decided(lat, l
         assert x <= lt_known
         if lnext == lnext:
             assert (x >= lnext) == (x2 >= lnext)  # a shot: counted alike
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(lat=st.floats(-80, 80), lon=st.floats(-180, 180), off=st.floats(0.005, 1.2), bearing=st.floats(0, 2 * np.pi),
+       h=st.floats(1e5, 2e6), tof=st.floats(30.0, 1500.0), above=st.floats(0.0, 600.0), lower=st.floats(0.0, 3e5))
+def test_refusal_angle_admits_every_transfer(lat, lon, off, bearing, h, tof, above, lower):
+    """The pair-level reach test (``_refusal_angle``: one angle per site, burnout speed, longest flight
+    and smallest radius; a cap beyond it plus its radius is refused by a dot product) never refuses a
+    transfer that exists: the Izzo solver's exact Δv to a point off rad from the site, at any radius
+    floor below the point's, is the burnout speed; the point's direction must lie within the angle."""
+    from bmdcheck.defence.lambert import izzo2015
+    from bmdcheck.defence.lambert_engage import _beyond, _refusal_angle
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    w = OMEGA_EARTH_RAD_S
+    la, lo = np.radians(lat), np.radians(lon)
+    s = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    se = 6.37e6 * s
+    e1 = np.cross([0.0, 0.0, 1.0], s)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(s, e1)
+    u = np.cos(off) * s + np.sin(off) * (np.cos(bearing) * e1 + np.sin(bearing) * e2)
+    r2n = 6.37e6 + h
+    psi = w * tof
+    r2 = r2n * np.array([np.cos(psi) * u[0] - np.sin(psi) * u[1], np.sin(psi) * u[0] + np.cos(psi) * u[1], u[2]])
+    v1, _, ok = izzo2015(se, r2, tof, GM_M3_S2)
+    if not ok:
+        return
+    dv = float(np.linalg.norm(v1 - w * np.array([-se[1], se[0], 0.0])))
+    a = _refusal_angle(se, r2n - lower, dv * (1 + 1e-12), tof + above, w, GM_M3_S2)
+    assert not _beyond(se, u[0], u[1], u[2], 0.0, a), (np.degrees(a), np.degrees(off), dv, tof)
+
+
+def test_refusal_angle_refuses_only_what_the_chunk_bounds_refuse():
+    """Every cap the pair-level test refuses is one ``_reachable`` and ``_reachable_binned`` refuse (so
+    the chunk kinds, sample bounds and rows are unchanged: bench Lambert rows bit-identical), on caps
+    drawn around the refusal angle (0.8-1.2 of it, radius <= 0.05 rad, radius floors at or below the
+    caps'); and it refuses a good share of them (it is not vacuous)."""
+    from bmdcheck.defence.lambert_engage import _beyond, _reachable, _reachable_binned, _refusal_angle
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    rng = np.random.default_rng(5)
+    w = OMEGA_EARTH_RAD_S
+    n_ref = 0
+    for _ in range(3000):
+        lat, lon = np.radians(rng.uniform(-80, 80)), np.radians(rng.uniform(-180, 180))
+        s = np.array([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+        se = rng.uniform(6.356e6, 6.379e6) * s
+        vbo, tofmax, rmin = rng.uniform(2e3, 8e3), rng.uniform(100.0, 1800.0), 6.35e6 + rng.uniform(0.0, 3e5)
+        a = _refusal_angle(se, rmin, vbo, tofmax, w, GM_M3_S2)
+        if not a < np.pi:
+            continue
+        rho = rng.uniform(0.0, 0.05)
+        off = min(a * rng.uniform(0.8, 1.2) + rho, np.pi)
+        e = rng.normal(size=3)
+        e -= e.dot(s) * s
+        e /= np.linalg.norm(e)
+        c = np.cos(off) * s + np.sin(off) * e
+        if _beyond(se, c[0], c[1], c[2], rho, a):
+            n_ref += 1
+            r2 = rmin + rng.uniform(0.0, 1e5)
+            ok, _ = _reachable(se, c[0], c[1], c[2], rho, r2, tofmax, vbo, w, GM_M3_S2)
+            okb, _ = _reachable_binned(se, c[0], c[1], c[2], rho, r2, 0.0, tofmax, vbo, w, GM_M3_S2)
+            assert not ok and not okb, (se, c, rho, r2, vbo, tofmax, a)
+    assert n_ref > 800

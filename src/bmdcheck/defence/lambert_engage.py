@@ -14,7 +14,8 @@ burnout speed: launches that ``_refused`` proves beyond it are not solved, and p
 none within it).
 
 Speed (issue 10): per sample a launch grid of Lambert problems, so the work is in how few samples
-are classified (the chunk bound ``lambert_bound``, flight-time bins ``_reachable_binned``) and how
+are classified (the chunk bound ``lambert_bound``, flight-time bins ``_reachable_binned``, and before
+both a pair-level angle ``refusal_angles`` that refuses far chunks by a dot product) and how
 few problems each costs (``_refused``, against the burnout speed and, for the smallest speed change,
 against the best found so far; the latest launch's refinement ``_refine_latest``, whose probes start
 the solver from the previous probe's x and which stops once the scanner's latest launch so far and
@@ -391,6 +392,9 @@ class LambertReach(NamedTuple):
     sub_hmin_m: np.ndarray
     sub_hmax_m: np.ndarray
     sub_rmin_m: np.ndarray
+    refusal_rad: np.ndarray = np.empty(0)
+    """Per pair (P,), the central angle beyond which a cap (plus its radius) is out of reach
+    (:func:`refusal_angles`; filled by :func:`lambert_kernel` when not given; empty: no such test)."""
 
 
 def sub_fields(sub_chunks: tuple) -> tuple:
@@ -733,6 +737,74 @@ def _dv_floor(se, ux, uy, uz, r2, tofmax, vbo, omega, mu):
     return bad
 
 
+REFUSAL_BISECTIONS = 32
+"""Bisection steps of :func:`refusal_angles` (to ~7e-10 rad)."""
+
+
+@njit(cache=True)
+def _refusal_angle(se, rmin, vbo, tofmax, omega, mu):
+    """The pair-level reach test of :func:`refusal_angles` for one site (ECEF se), smallest sample radius
+    rmin, burnout speed and longest flight: an angle A such that a cap (centre c, radius rho) with
+    angle(site, c) > A + rho is one ``_reachable`` refuses (inf: none). With v_hi = vbo + v_s >= the
+    largest departure speed ``_speed_limit`` admits (w_t <= v_s) and r_lo = rmin: theta_hi, the
+    smallest angle found by bisection whose ``_tof_lower`` floor exceeds tofmax (with margins 1e-6
+    rel. + 1e-3 s); the floor grows with the angle (c and s grow) and with r2, and falls with the
+    speed, so every larger angle at any radius >= r_lo is refused too. A adds the Earth's turn over the
+    longest flight (``_reach_geometry``'s slack <= omega t_max) and the rounding margins."""
+    if not (tofmax >= 0.0 and tofmax < math.inf and rmin > 0.0):
+        return math.inf
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    v_s = omega * math.sqrt(se[0] * se[0] + se[1] * se[1])
+    v1 = (vbo + v_s) * (1.0 + 2e-9) + 2e-9
+    r2 = rmin * (1.0 - 2e-9)
+    thr = tofmax * (1.0 + 1e-6) + 1e-3
+    if not _tof_lower(r1, r2, -1.0, v1, mu) * (1.0 - 1e-9) - 1e-6 > thr:
+        return math.inf
+    lo, hi = 0.0, math.pi
+    for _ in range(REFUSAL_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        if _tof_lower(r1, r2, math.cos(mid), v1, mu) * (1.0 - 1e-9) - 1e-6 > thr:
+            hi = mid
+        else:
+            lo = mid
+    return hi * (1.0 + 2e-9) + omega * tofmax * (1.0 + 1e-9) + 1e-9
+
+
+@njit(cache=True)
+def refusal_angles(lam, smp, prs):
+    """Per pair (P,) the angle of :func:`_refusal_angle` for its site, burnout speed, longest flight and
+    its trajectory's smallest chunk radius (``Samples.ch_rmin_m``, <= every sample's and sub-chunk's)."""
+    P = prs.traj.shape[0]
+    out = np.empty(P)
+    for p in range(P):
+        i = prs.traj[p]
+        rmin = math.inf
+        for c in range((smp.n[i] + CHUNK - 1) // CHUNK):
+            rmin = min(rmin, smp.ch_rmin_m[i, c])
+        out[p] = _refusal_angle(lam.site_ecef_m[prs.site[p]], rmin, lam.burnout_mps[p], prs.max_tof_s[p],
+                                lam.omega_rad_s, lam.mu_m3_s2)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _refused_cap(lam, p, se, cx, cy, cz, rho):
+    """Is the cap (unit centre c, radius rho) beyond pair p's refusal angle (``refusal_angles``)? Then
+    ``_reachable`` and ``_reachable_binned`` refuse it: one dot product instead of their arcsines."""
+    if lam.refusal_rad.shape[0] <= p:
+        return False
+    return _beyond(se, cx, cy, cz, rho, lam.refusal_rad[p])
+
+
+@njit(cache=True, inline="always")
+def _beyond(se, cx, cy, cz, rho, refusal):
+    """angle(se, c) > refusal + rho (< pi), by cos(angle) = se.c / |se| (False when the sum is >= pi)."""
+    a = refusal + rho
+    if not a < math.pi:
+        return False
+    r1 = math.sqrt(se[0] * se[0] + se[1] * se[1] + se[2] * se[2])
+    return (se[0] * cx + se[1] * cy + se[2] * cz) / r1 < math.cos(a)
+
+
 # _bound_core and lambert_sample_ub are compiled apart, not IR-inlined into the scanner (_bound_core
 # has three call sites there): the kernel's compile 55 -> 33 s, speed and rows unchanged (bench pairs).
 @njit(cache=True)
@@ -744,6 +816,8 @@ def _bound_core(lam, smp, prs, p, tl, cx, cy, cz, rho, hmin, hmax, rmin, t_end):
     if hmin > prs.max_alt_m[p]:
         return R_ABOVE, -math.inf
     se = lam.site_ecef_m[prs.site[p]]
+    if _refused_cap(lam, p, se, cx, cy, cz, rho):
+        return (R_TRACK if tl == math.inf else R_REACH), -math.inf
     ok, tof_lb = _reachable(se, cx, cy, cz, rho, rmin * (1.0 - 1e-9), prs.max_tof_s[p], lam.burnout_mps[p],
                             lam.omega_rad_s, lam.mu_m3_s2)
     if not ok:
@@ -789,8 +863,11 @@ def lambert_sample_ub(lam, smp, prs, p, i, m, tl, lt=-math.inf):
     h = smp.alt_m[i, m]
     if h < prs.min_alt_m[p] or h > prs.max_alt_m[p] or not h == h:
         return -math.inf
+    se = lam.site_ecef_m[prs.site[p]]
+    if _refused_cap(lam, p, se, smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2], 0.0):
+        return -math.inf
     rx, ry, rz = smp.r_eci_m[i, m, 0], smp.r_eci_m[i, m, 1], smp.r_eci_m[i, m, 2]
-    ok, tof_lb = _reachable_binned(lam.site_ecef_m[prs.site[p]], smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2], 0.0,
+    ok, tof_lb = _reachable_binned(se, smp.u[i, m, 0], smp.u[i, m, 1], smp.u[i, m, 2], 0.0,
                                    math.sqrt(rx * rx + ry * ry + rz * rz) * (1.0 - 1e-9), prs.min_tof_s[p],
                                    prs.max_tof_s[p], lam.burnout_mps[p], lam.omega_rad_s, lam.mu_m3_s2)
     if not ok:
@@ -811,11 +888,19 @@ _PAIR_BLOCK = 16
 than its scratch, and small blocks keep the two threads balanced)."""
 
 
-@njit(parallel=True, cache=True)
 def lambert_kernel(lam, smp, prs, out, pruned=True):
     """Windows of every pair under the Lambert model: out (P, windows.N_OUT), column C_AUX the smallest
     speed change (exact wherever it is <= the burnout speed; pruned chunks need more). ``pruned=False``:
-    no chunk bounds, every sample classified. Blocks of pairs are dealt to the two halves of the
+    no chunk bounds, every sample classified. The pairs' refusal angles (``refusal_angles``) are
+    computed first unless ``lam.refusal_rad`` has one per pair."""
+    if pruned and lam.refusal_rad.shape[0] != prs.traj.shape[0]:
+        lam = lam._replace(refusal_rad=refusal_angles(lam, smp, prs))
+    _lambert_kernel(lam, smp, prs, out, pruned)
+
+
+@njit(parallel=True, cache=True)
+def _lambert_kernel(lam, smp, prs, out, pruned=True):
+    """:func:`lambert_kernel`'s compiled part. Blocks of pairs are dealt to the two halves of the
     parallel range alternately, as ``engagement.table_kernel``."""
     P = prs.traj.shape[0]
     C = (smp.t_s.shape[1] + CHUNK - 1) // CHUNK
