@@ -238,18 +238,12 @@ def test_reach_bound_admits_every_transfer_within_the_burnout_speed():
     assert n > 2500 and n_refused > 0.3 * n  # and it does refuse transfers 10 % beyond the speed
 
 
-@settings(max_examples=400, deadline=None, derandomize=True)
-@given(lat=st.floats(-80, 80), lon=st.floats(-180, 180), off=st.floats(0.005, 0.6), bearing=st.floats(0, 2 * np.pi),
-       rho=st.floats(0.0, 0.03), frac=st.floats(0, 1), h=st.floats(1e5, 2e6), tof=st.floats(30.0, 1500.0),
-       below=st.floats(0.0, 600.0), above=st.floats(0.0, 600.0))
-def test_binned_reach_bound_admits_every_transfer(lat, lon, off, bearing, rho, frac, h, tof, below, above):
-    """The chunk bound's flight-time bins (``_reachable_binned``: per bin its own Earth turn and the
-    floor <= the bin's end) never refuse a transfer that exists, and its flight-time floor is no later
-    than the transfer's: a target direction u in a cap (centre c, radius rho) near the site, the
-    arrival point turned by ω·tof (ECI), the exact Δv of the Izzo solver as the burnout speed, any
-    flight-time range [tofmin, tofmax] containing tof."""
+def _site_transfer(lat, lon, off, bearing, h, tof, rho=0.0, frac=0.0):
+    """A site on a 6,370 km sphere at (lat, lon) deg, a cap centre c off rad from it along bearing, a
+    direction u at rho·frac from c inside the cap, the point h m up along u turned by ω·tof (ECI at
+    arrival, the site's ECEF position being its ECI one at launch) and the Izzo solver's exact Δv to it
+    relative to the turning site: (se, c, u, r2n, dv), or None when the solver finds no transfer."""
     from bmdcheck.defence.lambert import izzo2015
-    from bmdcheck.defence.lambert_engage import _reachable_binned
     from bmdcheck.earth.constants import GM_M3_S2
 
     w = OMEGA_EARTH_RAD_S
@@ -262,14 +256,34 @@ def test_binned_reach_bound_admits_every_transfer(lat, lon, off, bearing, rho, f
     c = np.cos(off) * s + np.sin(off) * (np.cos(bearing) * e1 + np.sin(bearing) * e2)
     d = np.cross(c, e1)
     d /= np.linalg.norm(d)
-    u = np.cos(rho * frac) * c + np.sin(rho * frac) * d  # a direction inside the cap
+    u = np.cos(rho * frac) * c + np.sin(rho * frac) * d
     r2n = 6.37e6 + h
     psi = w * tof
     r2 = r2n * np.array([np.cos(psi) * u[0] - np.sin(psi) * u[1], np.sin(psi) * u[0] + np.cos(psi) * u[1], u[2]])
     v1, _, ok = izzo2015(se, r2, tof, GM_M3_S2)
     if not ok:
+        return None
+    return se, c, u, r2n, float(np.linalg.norm(v1 - w * np.array([-se[1], se[0], 0.0])))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(lat=st.floats(-80, 80), lon=st.floats(-180, 180), off=st.floats(0.005, 0.6), bearing=st.floats(0, 2 * np.pi),
+       rho=st.floats(0.0, 0.03), frac=st.floats(0, 1), h=st.floats(1e5, 2e6), tof=st.floats(30.0, 1500.0),
+       below=st.floats(0.0, 600.0), above=st.floats(0.0, 600.0))
+def test_binned_reach_bound_admits_every_transfer(lat, lon, off, bearing, rho, frac, h, tof, below, above):
+    """The chunk bound's flight-time bins (``_reachable_binned``: per bin its own Earth turn and the
+    floor <= the bin's end) never refuse a transfer that exists, and its flight-time floor is no later
+    than the transfer's: a target direction u in a cap (centre c, radius rho) near the site, the
+    arrival point turned by ω·tof (ECI), the exact Δv of the Izzo solver as the burnout speed, any
+    flight-time range [tofmin, tofmax] containing tof."""
+    from bmdcheck.defence.lambert_engage import _reachable_binned
+    from bmdcheck.earth.constants import GM_M3_S2
+
+    w = OMEGA_EARTH_RAD_S
+    tr = _site_transfer(lat, lon, off, bearing, h, tof, rho, frac)
+    if tr is None:
         return
-    dv = float(np.linalg.norm(v1 - w * np.array([-se[1], se[0], 0.0])))
+    se, c, u, r2n, dv = tr
     tofmin, tofmax = max(tof - below, 0.0), tof + above
     ok, tof_lb = _reachable_binned(se, c[0], c[1], c[2], rho, r2n * (1 - 1e-9), tofmin, tofmax, dv * (1 + 1e-12), w, GM_M3_S2)
     assert ok and tof_lb <= tof * (1 + 1e-9), (se, c, rho, u, r2n, tof, dv, tof_lb)
@@ -470,25 +484,14 @@ def test_refusal_angle_admits_every_transfer(lat, lon, off, bearing, h, tof, abo
     and smallest radius; a cap beyond it plus its radius is refused by a dot product) never refuses a
     transfer that exists: the Izzo solver's exact Δv to a point off rad from the site, at any radius
     floor below the point's, is the burnout speed; the point's direction must lie within the angle."""
-    from bmdcheck.defence.lambert import izzo2015
     from bmdcheck.defence.lambert_engage import _beyond, _refusal_angle
     from bmdcheck.earth.constants import GM_M3_S2
 
-    w = OMEGA_EARTH_RAD_S
-    la, lo = np.radians(lat), np.radians(lon)
-    s = np.array([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-    se = 6.37e6 * s
-    e1 = np.cross([0.0, 0.0, 1.0], s)
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(s, e1)
-    u = np.cos(off) * s + np.sin(off) * (np.cos(bearing) * e1 + np.sin(bearing) * e2)
-    r2n = 6.37e6 + h
-    psi = w * tof
-    r2 = r2n * np.array([np.cos(psi) * u[0] - np.sin(psi) * u[1], np.sin(psi) * u[0] + np.cos(psi) * u[1], u[2]])
-    v1, _, ok = izzo2015(se, r2, tof, GM_M3_S2)
-    if not ok:
+    tr = _site_transfer(lat, lon, off, bearing, h, tof)
+    if tr is None:
         return
-    dv = float(np.linalg.norm(v1 - w * np.array([-se[1], se[0], 0.0])))
+    se, _c, u, r2n, dv = tr
+    w = OMEGA_EARTH_RAD_S
     a = _refusal_angle(se, r2n - lower, dv * (1 + 1e-12), tof + above, w, GM_M3_S2)
     assert not _beyond(se, u[0], u[1], u[2], 0.0, a), (np.degrees(a), np.degrees(off), dv, tof)
 
