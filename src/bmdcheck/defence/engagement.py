@@ -639,7 +639,7 @@ def _table_pairs(reach, smp, prs, p0, p1, out, pruned, kind, ub, done, order, ws
         if pruned and table_pair_out(reach, smp, prs, p, out, kind):
             continue
         scan_pair_sub(table_classify, table_bound, table_interior, table_sub_bound, table_sample_ub, SUB, reach, smp, prs,
-                      p, out, pruned, kind, ub, done, order, ws, st, pruned, True)
+                      p, out, pruned, kind, ub, done, order, ws, st, known=pruned, seed=True)
 
 
 _PAIR_BLOCK = 64

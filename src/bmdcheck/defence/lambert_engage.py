@@ -394,7 +394,7 @@ class LambertReach(NamedTuple):
     sub_rmin_m: np.ndarray
     refusal_rad: np.ndarray = np.empty(0)
     """Per pair (P,), the central angle beyond which a cap (plus its radius) is out of reach
-    (:func:`refusal_angles`; filled by :func:`lambert_kernel` when not given; empty: no such test)."""
+    (:func:`refusal_angles`; :func:`lambert_kernel` always fills it for its pairs; empty: no such test)."""
 
 
 def sub_fields(sub_chunks: tuple) -> tuple:
@@ -774,14 +774,15 @@ def _refusal_angle(se, rmin, vbo, tofmax, omega, mu):
 def refusal_angles(lam, smp, prs):
     """Per pair (P,) the angle of :func:`_refusal_angle` for its site, burnout speed, longest flight and
     its trajectory's smallest chunk radius (``Samples.ch_rmin_m``, <= every sample's and sub-chunk's)."""
+    N = smp.n.shape[0]
+    rmin = np.full(N, math.inf)  # per trajectory, not per pair (a trajectory has one pair per site)
+    for i in range(N):
+        for c in range((smp.n[i] + CHUNK - 1) // CHUNK):
+            rmin[i] = min(rmin[i], smp.ch_rmin_m[i, c])
     P = prs.traj.shape[0]
     out = np.empty(P)
     for p in range(P):
-        i = prs.traj[p]
-        rmin = math.inf
-        for c in range((smp.n[i] + CHUNK - 1) // CHUNK):
-            rmin = min(rmin, smp.ch_rmin_m[i, c])
-        out[p] = _refusal_angle(lam.site_ecef_m[prs.site[p]], rmin, lam.burnout_mps[p], prs.max_tof_s[p],
+        out[p] = _refusal_angle(lam.site_ecef_m[prs.site[p]], rmin[prs.traj[p]], lam.burnout_mps[p], prs.max_tof_s[p],
                                 lam.omega_rad_s, lam.mu_m3_s2)
     return out
 
@@ -892,8 +893,8 @@ def lambert_kernel(lam, smp, prs, out, pruned=True):
     """Windows of every pair under the Lambert model: out (P, windows.N_OUT), column C_AUX the smallest
     speed change (exact wherever it is <= the burnout speed; pruned chunks need more). ``pruned=False``:
     no chunk bounds, every sample classified. The pairs' refusal angles (``refusal_angles``) are
-    computed first unless ``lam.refusal_rad`` has one per pair."""
-    if pruned and lam.refusal_rad.shape[0] != prs.traj.shape[0]:
+    computed first, for these pairs (never taken from ``lam``, which may hold another set's)."""
+    if pruned:
         lam = lam._replace(refusal_rad=refusal_angles(lam, smp, prs))
     _lambert_kernel(lam, smp, prs, out, pruned)
 

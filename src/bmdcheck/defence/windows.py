@@ -343,6 +343,17 @@ def _all_ok(k):
 
 
 @njit(cache=True, inline="always")
+def _largest_open(kind, ub, done, k0, k1):
+    """The sub-chunk in [k0, k1) not yet visited, not proven (kind < 0), of largest finite ub; -1: none
+    (ties to the first)."""
+    kb = -1
+    for k in range(k0, k1):
+        if not done[k] and kind[k] < 0 and ub[k] > -math.inf and (kb < 0 or ub[k] > ub[kb]):
+            kb = k
+    return kb
+
+
+@njit(cache=True, inline="always")
 def _take_sub_bound(sub_bound, model, smp, prs, p, i, k, tl, kind, ub):
     """Take the own bound of sub-chunk k that still has its chunk's (kind <= _ALL_OK_COARSE): kind and
     ub become the sub-chunk's (ub the smaller of the two; a decisive kind: ub = -inf)."""
@@ -385,7 +396,7 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
     would return it, with ub -inf) or -1 (not proven): ``bound`` is called only for the latter (the
     table model's whole-pair pass, ``engagement.table_pair_out``, leaves them there).
 
-    ``sample_ub(model, smp, prs, p, i, m, tl)``: an upper bound on ``launch_s`` at sample m (cheaper
+    ``sample_ub(model, smp, prs, p, i, m, tl, lt)``: an upper bound on ``launch_s`` at sample m (cheaper
     than ``classify``; +inf: none). The latest-launch pass skips a sample whose bound cannot raise the
     latest launch found so far (once one is found, every code it could still raise is at most R_TRACK,
     which the furthest reason already has: so the reason is unchanged).
@@ -504,18 +515,14 @@ def scan_pair_sub(classify, bound, interior, sub_bound, sample_ub, nsub, model, 
                     # sub-chunks that still have it, then theirs), so that the candidates below are only those
                     # above the latest launch it finds, not every sub-chunk with a bound of its own to take
                     n_ord = -2
-                    kb = -1
-                    for k in range(F):
-                        if not done[k] and kind[k] < 0 and ub[k] > -math.inf and (kb < 0 or ub[k] > ub[kb]):
-                            kb = k
+                    kb = _largest_open(kind, ub, done, 0, F)
                     if kb >= 0 and kind[kb] <= _ALL_OK_COARSE:
                         f0 = kb - kb % nsub
-                        kb = -1
-                        for k in range(f0, min(f0 + nsub, F)):
+                        f1 = min(f0 + nsub, F)
+                        for k in range(f0, f1):
                             if not done[k] and kind[k] <= _ALL_OK_COARSE:
                                 _take_sub_bound(sub_bound, model, smp, prs, p, i, k, tl, kind, ub)
-                            if not done[k] and kind[k] < 0 and ub[k] > -math.inf and (kb < 0 or ub[k] > ub[kb]):
-                                kb = k
+                        kb = _largest_open(kind, ub, done, f0, f1)
                     if kb >= 0:
                         cur = kb
                         done[kb] = True
